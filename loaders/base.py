@@ -1,0 +1,104 @@
+"""The one interface every loader implements."""
+
+from __future__ import annotations
+
+import abc
+import os
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from loaders.errors import FrameIndexError, VideoNotFound
+
+Kind = Literal["decode", "frames"]
+
+
+class Source(abc.ABC):
+    """A video (or an extracted frame store) opened by one backend.
+
+    A source knows its metadata on open and serves frames by index:
+
+    * ``kind`` is ``"decode"`` for a loader that reads a video file and ``"frames"`` for one
+      that reads a store written by :func:`loaders.extract`.
+    * ``num_frames``, ``fps``, ``width`` and ``height`` describe the video as decoded: frame
+      ``i`` is the ``i``-th frame in presentation order, counted from 0, whatever the
+      container's first timestamp, the B-frame reordering or the frame rate's regularity.
+    * :meth:`get_frames` returns an ``(N, H, W, 3)`` uint8 RGB array holding the frames asked
+      for, in the order asked; indices may repeat and need not be sorted. An index outside
+      ``[0, num_frames)`` raises :class:`loaders.FrameIndexError` before any work is done, and a
+      frame the library fails to produce raises :class:`loaders.CorruptVideo`: a source never
+      returns fewer frames, or other frames, than were asked for.
+    * ``exact`` is ``False`` for a loader known to return a neighbouring frame for some
+      requests; reports show it, and the contract tests check that the flag tells the truth.
+
+    A source is a context manager; ``close()`` releases the library's handles and is safe to
+    call twice. A source is not shared between processes: a DataLoader worker opens its own.
+
+    Implementations set the metadata in ``__init__`` and implement :meth:`_read`, which gets
+    the request already validated as an int64 array.
+    """
+
+    kind: ClassVar[Kind]
+    exact: ClassVar[bool] = True
+
+    num_frames: int
+    fps: float
+    width: int
+    height: int
+
+    def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
+        self.path = os.fspath(path)
+        self.options = options
+        if not os.path.exists(self.path):
+            raise VideoNotFound(self.path, "no such file or directory")
+
+    @abc.abstractmethod
+    def _read(self, indices: np.ndarray) -> np.ndarray:
+        """Return the frames at ``indices`` (validated, in the order asked) as (N, H, W, 3)."""
+
+    def close(self) -> None:  # noqa: B027 - a source without handles has nothing to release
+        """Release the library's handles."""
+
+    def get_frames(self, indices: Iterable[int] | np.ndarray) -> np.ndarray:
+        idx = np.asarray(list(indices) if not isinstance(indices, np.ndarray) else indices)
+        if idx.ndim != 1:
+            raise FrameIndexError(self.path, f"indices must be one-dimensional, got shape {idx.shape}")
+        if idx.size == 0:
+            return np.empty((0, self.height, self.width, 3), dtype=np.uint8)
+        if not np.issubdtype(idx.dtype, np.integer):
+            raise FrameIndexError(self.path, f"indices must be integers, got {idx.dtype}")
+        idx = idx.astype(np.int64, copy=False)
+        bad = idx[(idx < 0) | (idx >= self.num_frames)]
+        if bad.size:
+            raise FrameIndexError(
+                self.path, f"frame index {int(bad[0])} out of range [0, {self.num_frames})"
+            )
+        return self._read(idx)
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        meta = getattr(self, "num_frames", None)
+        return f"<{type(self).__name__} {self.path!r} frames={meta}>"
+
+
+def read_sorted_unique(indices: np.ndarray, read_ascending: Any) -> np.ndarray:
+    """Serve a request through ``read_ascending(sorted_unique_indices)``.
+
+    Backends that walk forward through a video decode each wanted frame once, in order, and
+    this puts the result back in the order asked, repeats included.
+    """
+    unique, inverse = np.unique(indices, return_inverse=True)
+    frames = read_ascending(unique)
+    return frames[inverse]

@@ -1,0 +1,30 @@
+"""Errors for bad input. Every message names the path and the cause."""
+
+from __future__ import annotations
+
+import os
+
+
+class LoaderError(Exception):
+    """Base of every error vidbench raises for bad input or a missing backend."""
+
+    def __init__(self, path: str | os.PathLike[str] | None, cause: str) -> None:
+        self.path = None if path is None else os.fspath(path)
+        self.cause = cause
+        super().__init__(f"{self.path}: {cause}" if self.path is not None else cause)
+
+
+class VideoNotFound(LoaderError, FileNotFoundError):
+    """The file or store does not exist."""
+
+
+class CorruptVideo(LoaderError):
+    """The file is not a video, or its data is truncated or damaged."""
+
+
+class FrameIndexError(LoaderError, IndexError):
+    """A requested frame index is outside ``[0, num_frames)``."""
+
+
+class BackendUnavailable(LoaderError):
+    """The backend's library is missing or unusable in this environment."""

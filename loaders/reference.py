@@ -1,0 +1,58 @@
+"""The reference decode every loader is checked against: PyAV, sequential, no seeking.
+
+Decoding from the first packet to the last in one pass leaves no room for seek errors; frame
+``i`` is the ``i``-th frame the decoder outputs, which is presentation order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable
+
+import numpy as np
+
+from loaders.errors import CorruptVideo, FrameIndexError, VideoNotFound
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    num_frames: int
+    fps: float
+    width: int
+    height: int
+    frames: dict[int, np.ndarray]  # only the indices asked for
+
+    def stack(self, indices: Iterable[int]) -> np.ndarray:
+        return np.stack([self.frames[int(i)] for i in indices])
+
+
+def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -> Reference:
+    """Decode ``path`` start to end and keep the frames at ``indices`` (all when None)."""
+    import av
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise VideoNotFound(path, "no such file or directory")
+    wanted = None if indices is None else {int(i) for i in indices}
+    kept: dict[int, np.ndarray] = {}
+    count = 0
+    try:
+        with av.open(path) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            fps = float(stream.average_rate or stream.guessed_rate or 0)
+            width, height = stream.codec_context.width, stream.codec_context.height
+            for frame in container.decode(stream):
+                if frame.is_corrupt:
+                    raise CorruptVideo(path, f"frame {count} is corrupt")
+                if wanted is None or count in wanted:
+                    kept[count] = frame.to_ndarray(format="rgb24")
+                count += 1
+    except av.FFmpegError as exc:
+        raise CorruptVideo(path, f"reference decode failed: {exc}") from exc
+    except IndexError as exc:
+        raise CorruptVideo(path, "no video stream") from exc
+    if wanted is not None and (missing := sorted(wanted - kept.keys())):
+        raise FrameIndexError(path, f"frame index {missing[0]} out of range [0, {count})")
+    return Reference(count, fps, width, height, kept)
