@@ -13,10 +13,11 @@ from loaders.errors import (
     LoaderError,
     VideoNotFound,
 )
-from loaders.registry import REGISTRY, available, names, open
+from loaders.registry import REGISTRY, STACKS, available, current_stack, names, open
 
 __all__ = [
     "REGISTRY",
+    "STACKS",
     "BackendUnavailable",
     "CorruptVideo",
     "FrameIndexError",
@@ -24,6 +25,7 @@ __all__ = [
     "Source",
     "VideoNotFound",
     "available",
+    "current_stack",
     "names",
     "open",
 ]

@@ -21,6 +21,18 @@ REGISTRY: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "decord": ("decode", "loaders.decord", "DecordSource", {"threads": 0}),
 }
 
+# Which loaders each dependency stack (one nox environment each) must be able to run. Tests
+# use it to tell "missing here by design" from "missing by accident" (VIDBENCH_REQUIRE_ALL=1).
+STACKS: dict[str, list[str]] = {
+    "main": ["cv2-seek", "cv2-grab", "pyav", "torchcodec", "decord"],
+}
+
+
+def current_stack() -> str:
+    """The dependency stack this process runs in (``$VIDBENCH_STACK``, default "main")."""
+    return os.environ.get("VIDBENCH_STACK", "main")
+
+
 _reasons: dict[str, str | None] = {}
 
 
