@@ -19,6 +19,8 @@ REGISTRY: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "pyav": ("decode", "loaders.pyav", "PyAVSource", {"threads": 0}),
     "torchcodec": ("decode", "loaders.torchcodec", "TorchCodecSource", {"threads": 0}),
     "decord": ("decode", "loaders.decord", "DecordSource", {"threads": 0}),
+    # The benchmarks' baseline: black frames from a preallocated array (never exact, never verified).
+    "null": ("decode", "loaders.null", "NullSource", {}),
 }
 
 # Which loaders each dependency stack (one nox environment each) must be able to run. Tests

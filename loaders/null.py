@@ -1,0 +1,37 @@
+"""The null loader: a preallocated array, no decoding, so the harness's own cost per frame shows.
+
+Its frames are black, so it is never "exact"; the benchmarks time it without verifying it and
+report it as the floor every other loader stands on. Metadata comes from a packet-level probe
+(nothing decoded), or from options when the caller already knows it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from loaders.base import Source
+
+
+class NullSource(Source):
+    kind = "decode"
+    exact = False
+    library = "numpy " + np.__version__
+
+    def __init__(self, path: str | os.PathLike[str], num_frames: int | None = None, width: int | None = None,
+                 height: int | None = None, fps: float | None = None, **options: Any) -> None:
+        super().__init__(path, **options)
+        if num_frames is None or width is None or height is None or fps is None:
+            from loaders.probe import probe
+
+            info = probe(self.path)
+            num_frames, width, height, fps = info.num_frames, info.width, info.height, info.fps
+        self.num_frames, self.width, self.height, self.fps = num_frames, width, height, fps
+        self._buffer = np.zeros((1, height, width, 3), dtype=np.uint8)
+
+    def _read(self, indices: np.ndarray) -> np.ndarray:
+        if len(indices) > len(self._buffer):
+            self._buffer = np.zeros((len(indices), self.height, self.width, 3), dtype=np.uint8)
+        return self._buffer[: len(indices)]
