@@ -24,6 +24,13 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def report(session: nox.Session) -> None:
+    """CSV tables and report.html for a run: `nox -s report -- RUN_DIR [--compare OTHER_RUN]`."""
+    install_main(session)
+    session.run("python", "-m", "reports", *(session.posargs or ["results/latest"]))
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff over everything, mypy over loaders/."""
     session.install("-e", ".[lint]")

@@ -1,0 +1,58 @@
+"""Results -> CSV tables and one self-contained HTML report (``python -m reports RUN_DIR``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from reports import advice as advice_
+from reports import charts, html, tables
+
+CSV_FILES = ("summary", "extraction", "crossover", "environment")
+
+
+def build(run_dir: str | Path, compare: str | Path | None = None) -> dict[str, Path]:
+    """Write the CSV files and ``report.html`` into ``run_dir``; returns name -> path written.
+
+    ``compare`` is another run (its directory or its records.jsonl): the change per row goes
+    into ``compare.csv`` and the report. Raises FileNotFoundError when a run has no records.
+    """
+    run_dir = Path(run_dir)
+    run_tables = tables.build(tables.load(run_dir))
+    out = run_dir if run_dir.is_dir() else run_dir.parent
+    written = {}
+    for name in CSV_FILES:
+        written[name] = out / f"{name}.csv"
+        run_tables[name].to_csv(written[name], index=False)
+    changes = None
+    if compare is not None:
+        changes = tables.compare(run_tables, tables.build(tables.load(compare)))
+        written["compare"] = out / "compare.csv"
+        changes.to_csv(written["compare"], index=False)
+    written["report"] = out / "report.html"
+    written["report"].write_text(_html(run_tables, changes, str(compare or "")), encoding="utf-8")
+    return written
+
+
+def _html(run_tables: dict[str, pd.DataFrame], changes: pd.DataFrame | None, other: str) -> str:
+    advice = advice_.recommend(run_tables)
+    summary = run_tables["summary"]
+    throughput = []
+    for i, pattern in enumerate(sorted(summary["pattern"].dropna().unique())):
+        rows = summary[(summary["pattern"] == pattern) & summary["status"].isin(["ok", "wrong"])]
+        if (rows["measure"] == "per_frame").any():
+            rows = rows[rows["measure"] == "per_frame"]
+        else:  # a run with per-epoch measurements only: one bar per loader and workers
+            rows = rows.assign(profile=[f"{p}, {w} workers" for p, w in zip(rows["profile"], rows["workers"],
+                                                                             strict=True)])
+        if not rows.empty:
+            throughput.append(charts.throughput(f"throughput-{i}", str(pattern), rows))
+    cumulative = [charts.cumulative(f"cumulative-{i}", a.pattern, a.chart_row)
+                  for i, a in enumerate(advice)
+                  if a.chart_row is not None and not pd.isna(a.chart_row["extraction_seconds"])]
+    rss = summary[summary["peak_rss_bytes"].notna()]
+    if (rss["measure"] == "epoch").any():
+        rss = rss[rss["measure"] == "epoch"]
+    memory = charts.memory("memory", rss) if not rss.empty else None
+    return html.render(run_tables, advice, throughput, cumulative, memory, changes, other)

@@ -1,0 +1,29 @@
+"""``python -m reports RUN_DIR [--compare OTHER_RUN]``: CSV tables and report.html into RUN_DIR."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from reports import build
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__)
+    parser.add_argument("run_dir", nargs="?", default="results/latest",
+                        help="a run directory holding records.jsonl (default: results/latest)")
+    parser.add_argument("--compare", metavar="OTHER_RUN",
+                        help="another run: show the change per row in percent (compare.csv)")
+    args = parser.parse_args(argv)
+    try:
+        written = build(args.run_dir, args.compare)
+    except FileNotFoundError as exc:
+        print(f"reports: {exc}", file=sys.stderr)
+        return 2
+    for path in written.values():
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

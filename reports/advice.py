@@ -1,0 +1,162 @@
+"""A plain-language recommendation per access pattern: which loader, extract or not, after how
+many epochs extraction pays, and what it costs on disk."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import pandas as pd
+
+from reports.fmt import bytes_, number, seconds
+
+
+@dataclasses.dataclass
+class Advice:
+    pattern: str
+    decode: str | None  # the loader to decode with, when decoding
+    frames: str | None  # the loader (and store) to read extracted frames with
+    extract: str  # "yes", "no" or "unknown"
+    crossover_epochs: float | None
+    sentences: list[str]
+    chart_row: dict[str, Any] | None  # the crossover row the cumulative chart of this pattern draws
+
+
+def loader_label(row: dict[str, Any] | pd.Series) -> str:
+    """``simplejpeg (jpeg q90)`` for a frame loader, ``pil [pillow-simd]`` off the main stack."""
+    name = str(row.get("loader") or row.get("frame_loader") or row.get("decode_loader") or "?")
+    fmt = row.get("format")
+    if row.get("kind", "frames") == "frames" and isinstance(fmt, str) and fmt != name:
+        quality = row.get("quality")
+        name += f" ({fmt}" + (f" q{quality}" if quality is not None and not pd.isna(quality) else "") + ")"
+    stack = row.get("stack")
+    if isinstance(stack, str) and stack != "main":
+        name += f" [{stack}]"
+    return name
+
+
+def _ranking(rows: pd.DataFrame) -> list[tuple[str, float, list[float]]]:
+    """Loaders of one kind, fastest first: mean over profiles of fps relative to that profile's
+    fastest (a loader missing from a profile scores 0 there: it is no general answer)."""
+    profiles = rows["profile"].unique()
+    scores: dict[str, list[float]] = {}
+    fps: dict[str, list[float]] = {}
+    for profile in profiles:
+        group = rows[rows["profile"] == profile]
+        best = group["fps_median"].max()
+        for row in group.to_dict("records"):
+            scores.setdefault(loader_label(row), []).append(row["fps_median"] / best)
+            fps.setdefault(loader_label(row), []).append(row["fps_median"])
+    ranked = [(name, sum(s) / len(profiles), fps[name]) for name, s in scores.items()]
+    return sorted(ranked, key=lambda item: -item[1])
+
+
+def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], measure: str) -> str:
+    name, score, fps = ranked[0]
+    what = "decoder" if kind == "decode" else "frame reader"
+    span = number(min(fps)) if min(fps) == max(fps) else f"{number(min(fps))}-{number(max(fps))}"
+    where = f"{len(fps)} profile" + ("s" if len(fps) != 1 else "")
+    text = f"{name} is the fastest exact {what} ({span} frames/s {measure} over {where})"
+    if len(ranked) > 1:
+        runner, runner_score, _ = ranked[1]
+        text += f"; next is {runner} at {runner_score / score:.2f}x its speed"
+    return text + "."
+
+
+def _pick_crossover(rows: pd.DataFrame) -> dict[str, Any] | None:
+    """At the workers setting with the fastest epoch, the fastest decoder against the fastest
+    frame reader: the choice a user who tunes their DataLoader faces."""
+    if rows.empty:
+        return None
+    fastest = rows[["epoch_seconds_decode", "epoch_seconds_frames"]].min(axis=1)
+    at = rows[rows["workers"].astype("object") == rows.loc[fastest.idxmin(), "workers"]]
+    decode = at["epoch_seconds_decode"].min()
+    frames = at["epoch_seconds_frames"].min()
+    pick = at[(at["epoch_seconds_decode"] == decode) & (at["epoch_seconds_frames"] == frames)]
+    return pick.iloc[0].to_dict()
+
+
+def _extraction_cost(row: dict[str, Any], extraction: pd.DataFrame) -> str:
+    same = extraction[(extraction["extractor"] == row["extractor"])
+                      & (extraction["format"] == row["format"])
+                      & (extraction["quality"].astype("object").fillna(-1)
+                         == (-1 if pd.isna(row["quality"]) else row["quality"]))]
+    if same.empty or pd.isna(same.iloc[0]["bytes"]):
+        return ""
+    first = same.iloc[0]
+    ratio = first["size_vs_source"]
+    return f", {bytes_(first['bytes'])} on disk" + (
+        "" if pd.isna(ratio) else f", {ratio:.1f}x the source videos")
+
+
+def _store(row: dict[str, Any]) -> str:
+    quality = row.get("quality")
+    q = "" if quality is None or pd.isna(quality) else f" q{quality}"
+    return f"{row.get('format')}{q} by {row.get('extractor')}"
+
+
+def _crossover_sentences(row: dict[str, Any], extraction: pd.DataFrame) -> tuple[str, list[str]]:
+    decode, frames = row["decode_loader"], row["frame_loader"]
+    workers = row["workers"]
+    setup = f"with {workers} DataLoader worker{'s' if workers != 1 else ''}" if not pd.isna(workers) else ""
+    t_d, t_f, k = row["epoch_seconds_decode"], row["epoch_seconds_frames"], row["crossover_epochs"]
+    epoch = (f"An epoch {setup} takes {seconds(t_d)} decoding with {decode}, and {seconds(t_f)} "
+             f"reading frames extracted to {_store(row)} with {frames}.")
+    if pd.isna(row["extraction_seconds"]):
+        return "unknown", [epoch, "The run has no extraction measurement for that store, so when "
+                                  "extraction pays is unknown."]
+    cost = f"Extracting once takes {seconds(row['extraction_seconds'])}{_extraction_cost(row, extraction)}."
+    if k is None or pd.isna(k):
+        return "no", [epoch, cost, f"Extraction never pays for itself here: decode with {decode}."]
+    whole = max(1, math.ceil(k))
+    return "yes", [epoch, cost, f"Extraction pays for itself after {k:.1f} epochs: extract if you "
+                                f"train for more than {whole} epoch{'s' if whole != 1 else ''}, "
+                                f"otherwise decode with {decode}."]
+
+
+def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
+    """One piece of advice per access pattern found in the run."""
+    summary, cross, extraction = tables["summary"], tables["crossover"], tables["extraction"]
+    good = summary[(summary["status"] == "ok") & summary["fps_median"].notna()
+                   & (summary["exact"].astype("object") != False)]  # noqa: E712 - NA stays in
+    advice = []
+    patterns = sorted(p for p in summary["pattern"].dropna().unique())
+    for pattern in patterns:
+        rows = good[good["pattern"] == pattern]
+        per_frame = rows[rows["measure"] == "per_frame"]
+        measure = "per frame"
+        if per_frame.empty:  # only per-epoch runs: rank by epoch throughput, best workers
+            per_frame = rows.sort_values("fps_median", ascending=False).drop_duplicates(
+                ["stack", "loader", "extractor", "format", "quality", "profile"])
+            measure = "per epoch"
+        sentences, best = [], {}
+        for kind in ("decode", "frames"):
+            ranked = _ranking(per_frame[per_frame["kind"] == kind])
+            if ranked:
+                best[kind] = ranked[0][0]
+                sentences.append(_speed_sentence(kind, ranked, measure))
+        pick = _pick_crossover(cross[cross["pattern"] == pattern])
+        if pick is not None:
+            extract, more = _crossover_sentences(pick, extraction)
+            sentences += more
+            decode, frames = pick["decode_loader"], pick["frame_loader"]
+            k = None if pd.isna(pick["crossover_epochs"]) else float(pick["crossover_epochs"])
+        else:
+            extract, k = "unknown", None
+            decode, frames = best.get("decode"), best.get("frames")
+            sentences.append("The run has no per-epoch measurement of both a decoder and a frame "
+                             "reader for this pattern, so when extraction pays is unknown.")
+        advice.append(Advice(pattern, decode, frames, extract, k, sentences, pick))
+    return advice
+
+
+def headline(a: Advice) -> str:
+    """The one-line answer for a pattern."""
+    if a.extract == "yes" and a.crossover_epochs is not None:
+        return (f"Decode with {a.decode} for short training; extract and read with {a.frames} "
+                f"beyond {a.crossover_epochs:.1f} epochs.")
+    if a.extract == "no":
+        return f"Decode with {a.decode}; extraction does not pay."
+    parts = [f"decode with {a.decode}" if a.decode else "", f"frames: {a.frames}" if a.frames else ""]
+    return ("Fastest: " + "; ".join(p for p in parts if p) + ".") if any(parts) else "No usable loader."

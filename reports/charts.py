@@ -1,0 +1,162 @@
+"""Charts as inline SVG, drawn with matplotlib: the report works offline and needs no script.
+
+Each data mark (a bar, a line) carries an SVG id ``<chart>-mark-<n>`` so a browser test can
+check that every chart really drew its data. Text stays text (``svg.fonttype: none``) and is
+never parsed as mathtext, so a ``$`` in a loader or profile name is shown as it is; matplotlib
+escapes the text it writes into the SVG.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+import re
+from typing import Any
+
+import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from benchmarks.crossover import cumulative as cumulative_seconds
+from reports.advice import loader_label
+from reports.fmt import bytes_, number
+
+COLORS = {"decode": "#2f6db5", "frames": "#e07b24", "wrong": "#c0392b"}
+STYLE = {"svg.fonttype": "none", "text.parse_math": False, "font.family": "sans-serif",
+         "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+         "axes.titlesize": 10, "axes.titleweight": "bold"}
+
+
+@dataclasses.dataclass
+class Chart:
+    id: str
+    title: str
+    svg: str
+    marks: int  # data marks drawn: the browser test expects this many
+
+
+def _svg(fig: Figure, chart_id: str) -> str:
+    buffer = io.StringIO()
+    # The salt keeps the clip-path ids of different charts on one page distinct and stable.
+    with matplotlib.rc_context({**STYLE, "svg.hashsalt": chart_id}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight")
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    # Scale with the page instead of a fixed size in points; the viewBox keeps the proportions.
+    head, rest = text.split(">", 1)
+    width = re.search(r'width="([\d.]+)pt"', head)
+    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
+    style = f"width:100%;height:auto;max-width:{width.group(1) if width else 900}pt"
+    return f'{head} class="chart-svg" role="img" style="{style}">{rest}'
+
+
+def _figure(width: float, height: float) -> Figure:
+    with matplotlib.rc_context(STYLE):
+        return Figure(figsize=(width, height), layout="constrained")
+
+
+def _legend(fig: Figure) -> None:
+    fig.legend(handles=[Patch(color=COLORS["decode"], label="decode on the fly"),
+                        Patch(color=COLORS["frames"], label="read extracted frames")],
+               loc="outside upper center", ncols=2, frameon=False)
+
+
+def throughput(chart_id: str, pattern: str, rows: pd.DataFrame) -> Chart:
+    """Frames per second per loader, one panel per profile, p25-p75 as error bars; loaders that
+    returned wrong frames are named in red with no bar."""
+    profiles = list(dict.fromkeys(rows["profile"]))
+    cols = min(len(profiles), 2)
+    lines = math.ceil(len(profiles) / cols)
+    per_panel = max(len(rows[rows["profile"] == p]) for p in profiles)
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(5.2 * cols, lines * (0.9 + 0.3 * per_panel) + 0.4)
+        axes = fig.subplots(lines, cols, squeeze=False).ravel()
+        marks = 0
+        for ax, profile in zip(axes, profiles, strict=False):
+            group = rows[rows["profile"] == profile].sort_values("fps_median", na_position="first")
+            labels, values, low, high, colors = [], [], [], [], []
+            for row in group.to_dict("records"):
+                labels.append(loader_label(row))
+                fps = row["fps_median"]
+                timed = row["status"] == "ok" and not pd.isna(fps)
+                values.append(fps if timed else 0.0)
+                low.append(fps - row["fps_p25"] if timed and not pd.isna(row["fps_p25"]) else 0.0)
+                high.append(row["fps_p75"] - fps if timed and not pd.isna(row["fps_p75"]) else 0.0)
+                colors.append(COLORS.get(str(row["kind"]), "#777777"))
+            bars = ax.barh(labels, values, color=colors, xerr=[low, high],
+                           error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1})
+            for bar, row in zip(bars, group.to_dict("records"), strict=True):
+                if row["status"] == "ok" and not pd.isna(row["fps_median"]):
+                    bar.set_gid(f"{chart_id}-mark-{marks}")
+                    marks += 1
+            ax.bar_label(bars, padding=4, fontsize=8, labels=[
+                number(v) if v else f"{r['status']}: not timed"
+                for v, r in zip(values, group.to_dict("records"), strict=True)])
+            for tick, row in zip(ax.get_yticklabels(), group.to_dict("records"), strict=True):
+                if row["status"] != "ok":
+                    tick.set_color(COLORS["wrong"])
+            ax.set_title(str(profile), loc="left")
+            ax.set_xlabel("frames per second (median, bars: p25-p75)")
+            ax.margins(x=0.18)
+        for ax in axes[len(profiles):]:
+            ax.set_visible(False)
+        _legend(fig)
+        return Chart(chart_id, f"Throughput: {pattern}", _svg(fig, chart_id), marks)
+
+
+def cumulative(chart_id: str, pattern: str, row: dict[str, Any]) -> Chart:
+    """Total seconds against epochs for decoding on the fly and for extracting first, with the
+    crossover marked."""
+    extract, t_decode, t_frames = (row["extraction_seconds"], row["epoch_seconds_decode"],
+                                   row["epoch_seconds_frames"])
+    k = None if pd.isna(row["crossover_epochs"]) else float(row["crossover_epochs"])
+    epochs = max(10, math.ceil(2 * k) if k is not None else 0)
+    decode, frames = cumulative_seconds(extract, t_decode, t_frames, epochs)
+    x = list(range(epochs + 1))
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(6.4, 3.4)
+        ax = fig.subplots()
+        (a,) = ax.plot(x, [0.0, *decode], color=COLORS["decode"], lw=2,
+                       label=f"decode with {row['decode_loader']}")
+        (b,) = ax.plot(x, [extract, *frames], color=COLORS["frames"], lw=2,
+                       label=f"extract ({row['format']}), read with {row['frame_loader']}")
+        a.set_gid(f"{chart_id}-mark-0")
+        b.set_gid(f"{chart_id}-mark-1")
+        if k is not None:
+            ax.axvline(k, color="#555555", ls="--", lw=1)
+            ax.plot([k], [k * t_decode], "o", color="#222222")
+            ax.annotate(f"extraction pays after {k:.1f} epochs", (k, k * t_decode),
+                        xytext=(8, -14), textcoords="offset points", fontsize=9)
+        else:
+            ax.text(0.02, 0.95, "extraction never pays", transform=ax.transAxes, va="top")
+        workers = row.get("workers")
+        ax.set_title(f"{pattern}" + ("" if pd.isna(workers) else f", {workers} workers"), loc="left")
+        ax.set_xlabel("epochs")
+        ax.set_ylabel("total seconds")
+        ax.set_xlim(0, epochs)
+        ax.set_ylim(bottom=0)
+        ax.legend(frameon=False, loc="lower right")
+        return Chart(chart_id, f"Cumulative time: {pattern}", _svg(fig, chart_id), 2)
+
+
+def memory(chart_id: str, rows: pd.DataFrame) -> Chart:
+    """Peak resident memory (main process plus workers) per loader and workers, the largest
+    over patterns and profiles."""
+    rows = rows.assign(label=[loader_label(r) + ("" if pd.isna(r["workers"]) else f", {r['workers']} workers")
+                              for r in rows.to_dict("records")])
+    peak = rows.groupby(["label", "kind"], as_index=False)["peak_rss_bytes"].max()
+    peak = peak.sort_values("peak_rss_bytes")
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(6.4, 0.9 + 0.28 * len(peak))
+        ax = fig.subplots()
+        bars = ax.barh(peak["label"], peak["peak_rss_bytes"] / 2**20,
+                       color=[COLORS.get(k, "#777777") for k in peak["kind"]])
+        for i, bar in enumerate(bars):
+            bar.set_gid(f"{chart_id}-mark-{i}")
+        ax.bar_label(bars, labels=[bytes_(v) for v in peak["peak_rss_bytes"]], padding=4, fontsize=8)
+        ax.set_xlabel("peak RSS, MiB (main process plus workers)")
+        ax.margins(x=0.18)
+        _legend(fig)
+        return Chart(chart_id, "Peak memory", _svg(fig, chart_id), len(bars))

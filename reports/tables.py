@@ -1,0 +1,310 @@
+"""Records -> the tables behind every CSV file and every chart of a report.
+
+A run's ``records.jsonl`` holds one line per measurement from every dependency stack. Records
+are read defensively: a field may be missing or ``None`` (an unavailable loader was never
+timed, a harness may not fill every field), and such a value stays empty in the tables rather
+than becoming a zero that would look like a measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchmarks.crossover import crossover_epochs
+from benchmarks.records import Record, fps_stats
+from benchmarks.records import read as read_records
+
+SUMMARY_COLUMNS = [
+    "stack", "loader", "kind", "measure", "pattern", "profile", "workers", "batch_size",
+    "extractor", "format", "quality", "status", "reason", "exact",
+    "fps_median", "fps_p25", "fps_p75", "frames", "rounds", "seconds_per_frame",
+    "open_seconds", "peak_rss_bytes", "library", "threads",
+]
+EXTRACTION_COLUMNS = [
+    "stack", "extractor", "format", "quality", "profile", "status", "reason", "seconds", "frames",
+    "fps", "bytes", "bytes_per_frame", "source_bytes", "size_vs_source",
+]
+CROSSOVER_COLUMNS = [
+    "profile", "pattern", "workers", "batch_size", "decode_loader", "decode_stack", "frame_loader",
+    "frame_stack", "extractor", "format", "quality", "extraction_seconds", "epoch_seconds_decode",
+    "epoch_seconds_frames", "crossover_epochs",
+]
+COMPARE_COLUMNS = ["table", "row", "metric", "old", "new", "change_pct"]
+
+# Which direction is better for each compared metric, so a report can tell a regression.
+HIGHER_IS_BETTER = {"fps_median": True, "open_seconds": False, "peak_rss_bytes": False,
+                    "seconds": False, "bytes": False}
+
+
+def records_path(run: str | Path) -> Path:
+    """``records.jsonl`` of a run directory (or the file itself when given one)."""
+    path = Path(run)
+    return path if path.is_file() else path / "records.jsonl"
+
+
+def load(run: str | Path) -> list[Record]:
+    """Every record of a run; raises FileNotFoundError naming the path when there is none."""
+    path = records_path(run)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no records (run `nox -s bench` first)")
+    return list(read_records(path))
+
+
+def _seconds(record: Record) -> list[float]:
+    values = record.seconds if isinstance(record.seconds, list) else []
+    out = []
+    for value in values:
+        if isinstance(value, int | float) and math.isfinite(value) and value > 0:
+            out.append(float(value))
+    return out
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _fps(record: Record) -> tuple[float | None, float | None, float | None]:
+    """The record's own fps when it has them, else computed from frames and rounds."""
+    if record.fps_median is not None:
+        return record.fps_median, record.fps_p25, record.fps_p75
+    if record.status != "ok" or not record.frames:
+        return None, None, None
+    return fps_stats(record.frames, _seconds(record))
+
+
+def _key(record: Record) -> tuple[Any, ...]:
+    return (record.measure, record.stack, record.loader, record.extractor, record.format,
+            record.quality, record.profile, record.pattern, record.workers, record.batch_size,
+            record.cell or "")
+
+
+def latest(records: Iterable[Record]) -> list[Record]:
+    """One record per measurement: a cell measured twice (a re-run) keeps its last record."""
+    by_key: dict[tuple[Any, ...], Record] = {}
+    for record in records:
+        by_key.pop(_key(record), None)  # re-insert, so the order is that of the last write
+        by_key[_key(record)] = record
+    return list(by_key.values())
+
+
+def _open_costs(records: list[Record]) -> dict[tuple[Any, ...], float]:
+    costs: dict[tuple[Any, ...], float] = {}
+    for r in records:
+        seconds = _seconds(r)
+        if r.measure == "open" and r.status == "ok" and seconds:
+            cost = statistics.median(seconds)
+            costs[(r.stack, r.loader, r.profile, r.extractor, r.format, r.quality)] = cost
+            costs.setdefault((r.stack, r.loader, r.profile), cost)
+    return costs
+
+
+def summary(records: list[Record]) -> pd.DataFrame:
+    """One row per loader x pattern x profile x workers (per-frame rows have no workers)."""
+    records = latest(records)
+    opens = _open_costs(records)
+    rows = []
+    for r in records:
+        if r.measure not in ("per_frame", "epoch"):
+            continue
+        fps_median, fps_p25, fps_p75 = _fps(r)
+        open_seconds = opens.get((r.stack, r.loader, r.profile, r.extractor, r.format, r.quality),
+                                 opens.get((r.stack, r.loader, r.profile)))
+        rows.append({
+            "stack": r.stack, "loader": r.loader, "kind": r.kind, "measure": r.measure,
+            "pattern": r.pattern, "profile": r.profile, "workers": r.workers,
+            "batch_size": r.batch_size, "extractor": r.extractor, "format": r.format,
+            "quality": r.quality, "status": r.status, "reason": r.reason, "exact": r.exact,
+            "fps_median": fps_median, "fps_p25": fps_p25, "fps_p75": fps_p75,
+            "frames": r.frames or None, "rounds": len(_seconds(r)) or None,
+            "seconds_per_frame": 1 / fps_median if fps_median else None,
+            "open_seconds": open_seconds, "peak_rss_bytes": r.peak_rss_bytes,
+            "library": r.library,
+            "threads": json.dumps(r.threads, sort_keys=True) if r.threads else None,
+        })
+    table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    for column in ("workers", "batch_size", "quality", "frames", "rounds", "peak_rss_bytes"):
+        table[column] = table[column].astype("Int64")
+    table["exact"] = table["exact"].astype("boolean")
+    table = table.sort_values(["pattern", "profile", "measure", "workers", "kind", "fps_median"],
+                              ascending=[True, True, False, True, True, False], na_position="last",
+                              kind="stable")
+    return table.reset_index(drop=True)
+
+
+def extraction(records: list[Record]) -> pd.DataFrame:
+    """One row per extractor x format x quality (x corpus profile) with time and disk."""
+    rows = []
+    for r in latest(records):
+        if r.measure != "extraction":
+            continue
+        seconds = _median(_seconds(r))
+        frames = r.frames or None
+        rows.append({
+            "stack": r.stack, "extractor": r.extractor, "format": r.format, "quality": r.quality,
+            "profile": r.profile, "status": r.status, "reason": r.reason, "seconds": seconds,
+            "frames": frames, "fps": frames / seconds if frames and seconds else None,
+            "bytes": r.bytes, "bytes_per_frame": r.bytes / frames if r.bytes is not None and frames
+            else None,
+            "source_bytes": r.source_bytes,
+            "size_vs_source": r.bytes / r.source_bytes if r.bytes is not None and r.source_bytes
+            else None,
+        })
+    table = pd.DataFrame(rows, columns=EXTRACTION_COLUMNS)
+    for column in ("quality", "frames", "bytes", "source_bytes"):
+        table[column] = table[column].astype("Int64")
+    return table.sort_values(["extractor", "format", "quality", "profile"], na_position="last",
+                             kind="stable").reset_index(drop=True)
+
+
+def _extraction_for(frame: Record, extractions: list[Record]) -> Record | None:
+    """The extraction that made the store a frame loader read: same extractor, format and
+    quality, on the same profile; a run that extracted one corpus only uses that one."""
+    same = [e for e in extractions
+            if (e.extractor, e.format, e.quality) == (frame.extractor, frame.format, frame.quality)]
+    exact = [e for e in same if e.profile == frame.profile]
+    if exact:
+        return exact[-1]
+    return same[-1] if len({e.profile for e in same}) == 1 else None
+
+
+def crossover(records: list[Record]) -> pd.DataFrame:
+    """Every decode loader against every frame loader, per pattern, profile and workers, from
+    per-epoch measurements: after how many epochs extraction has paid for itself."""
+    records = latest(records)
+    epochs = [r for r in records if r.measure == "epoch" and r.status == "ok" and _seconds(r)]
+    extractions = [r for r in records if r.measure == "extraction" and r.status == "ok"
+                   and _seconds(r)]
+    decodes = [r for r in epochs if r.kind == "decode"]
+    frames = [r for r in epochs if r.kind == "frames"]
+    rows = []
+    for d in decodes:
+        for f in frames:
+            if (d.profile, d.pattern, d.workers) != (f.profile, f.pattern, f.workers):
+                continue
+            if d.batch_size is not None and f.batch_size is not None and d.batch_size != f.batch_size:
+                continue
+            t_decode = statistics.median(_seconds(d))
+            t_frames = statistics.median(_seconds(f))
+            made = _extraction_for(f, extractions)
+            x = statistics.median(_seconds(made)) if made else None
+            rows.append({
+                "profile": d.profile, "pattern": d.pattern, "workers": d.workers,
+                "batch_size": d.batch_size if d.batch_size is not None else f.batch_size,
+                "decode_loader": d.loader, "decode_stack": d.stack, "frame_loader": f.loader,
+                "frame_stack": f.stack, "extractor": f.extractor, "format": f.format,
+                "quality": f.quality, "extraction_seconds": x, "epoch_seconds_decode": t_decode,
+                "epoch_seconds_frames": t_frames,
+                "crossover_epochs": crossover_epochs(x, t_decode, t_frames) if x is not None else None,
+            })
+    table = pd.DataFrame(rows, columns=CROSSOVER_COLUMNS)
+    for column in ("workers", "batch_size", "quality"):
+        table[column] = table[column].astype("Int64")
+    table["crossover_epochs"] = table["crossover_epochs"].astype("Float64")
+    return table.sort_values(["pattern", "profile", "workers", "epoch_seconds_decode",
+                              "epoch_seconds_frames"], kind="stable").reset_index(drop=True)
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        elif isinstance(value, list | tuple):
+            flat[name] = ", ".join(str(v) for v in value)
+        else:
+            flat[name] = value
+    return flat
+
+
+def environment(records: list[Record]) -> pd.DataFrame:
+    """One row per dependency stack: what it ran on, with which libraries."""
+    stacks: dict[str, list[Record]] = {}
+    for r in records:
+        stacks.setdefault(r.stack, []).append(r)
+    rows = []
+    for stack, group in stacks.items():
+        env: dict[str, Any] = {}
+        for r in group:  # the fullest environment any of its records carries
+            flat = _flatten(r.env) if isinstance(r.env, dict) else {}
+            if len(flat) > len(env):
+                env = flat
+        rows.append({
+            "stack": stack,
+            "run_id": ", ".join(sorted({r.run_id for r in group if r.run_id})),
+            "records": len(group),
+            "loaders": ", ".join(sorted({r.loader for r in group if r.loader})),
+            "libraries": "; ".join(sorted({r.library for r in group if r.library})),
+            **{k: v for k, v in env.items() if k not in ("stack", "run_id")},
+        })
+    return pd.DataFrame(rows, columns=None if rows else ["stack", "run_id", "records", "loaders",
+                                                          "libraries"])
+
+
+def unavailable(records: list[Record]) -> pd.DataFrame:
+    """Loaders (and extractors) that could not run, with each distinct reason once."""
+    seen: dict[tuple[Any, ...], None] = {}
+    for r in records:
+        if r.status in ("unavailable", "error"):
+            name = r.loader or f"extractor {r.extractor}"
+            seen[(r.stack, name, r.kind, r.status, r.reason or "no reason given")] = None
+    return pd.DataFrame(list(seen), columns=["stack", "loader", "kind", "status", "reason"])
+
+
+def label(row: dict[str, Any] | pd.Series, *fields: str) -> str:
+    """A short, readable name for a table row: the non-empty values of ``fields``."""
+    parts = []
+    for field in fields:
+        value = row.get(field)
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            continue
+        parts.append(f"{field} {value}" if field in ("workers", "quality") else str(value))
+    return " | ".join(parts)
+
+
+SUMMARY_KEY = ("stack", "loader", "extractor", "format", "quality", "measure", "pattern", "profile",
+               "workers")
+EXTRACTION_KEY = ("stack", "extractor", "format", "quality", "profile")
+
+
+def _indexed(table: pd.DataFrame, key: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    return {label(row, *key): row for row in table.to_dict("records")}
+
+
+def _number(value: Any) -> float | None:
+    if value is None or pd.isna(value):
+        return None
+    return float(value)
+
+
+def compare(new: dict[str, pd.DataFrame], old: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Change per row and metric from ``old`` to ``new`` in percent; rows present in one run
+    only keep an empty change."""
+    rows = []
+    for table, key, metrics in (("summary", SUMMARY_KEY, ("fps_median", "open_seconds", "peak_rss_bytes")),
+                                ("extraction", EXTRACTION_KEY, ("seconds", "bytes"))):
+        before, after = _indexed(old[table], key), _indexed(new[table], key)
+        for name in list(after) + [n for n in before if n not in after]:
+            for metric in metrics:
+                a = _number(before.get(name, {}).get(metric))
+                b = _number(after.get(name, {}).get(metric))
+                if a is None and b is None:
+                    continue
+                change = (b - a) / a * 100 if a and b is not None else None
+                rows.append({"table": table, "row": name, "metric": metric, "old": a, "new": b,
+                             "change_pct": change})
+    return pd.DataFrame(rows, columns=COMPARE_COLUMNS).astype({"change_pct": "Float64"})
+
+
+def build(records: list[Record]) -> dict[str, pd.DataFrame]:
+    """Every table of a report, by CSV name (without ``.csv``)."""
+    return {"summary": summary(records), "extraction": extraction(records),
+            "crossover": crossover(records), "environment": environment(records),
+            "unavailable": unavailable(records)}

@@ -1,0 +1,101 @@
+"""The report in a real browser: headless Chromium (Debian's /usr/bin/chromium) driven by
+Playwright, offline. No console errors, nothing fetched, every chart drawn with its marks, and a
+screenshot kept for people to look at (``$VIDBENCH_ARTIFACTS``, default results/ci-artifacts)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import report_fixture as fx
+from conftest import skip_or_fail
+
+import reports
+
+ARTIFACTS = Path(os.environ.get("VIDBENCH_ARTIFACTS",
+                               Path(__file__).parent.parent / "results" / "ci-artifacts"))
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+# Each chart's data marks, with their drawn size: a chart with no visible marks drew nothing.
+MARKS_JS = """() => [...document.querySelectorAll('figure.chart')].map(f => ({
+    id: f.id,
+    expected: Number(f.dataset.marks),
+    svgs: f.querySelectorAll('svg').length,
+    drawn: [...f.querySelectorAll('[id*="-mark-"]')].filter(m => {
+        const box = m.getBoundingClientRect();
+        return box.width > 0 && box.height > 0;
+    }).length,
+}))"""
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        skip_or_fail("chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        skip_or_fail(f"playwright is not installed: {exc}")
+    with sync_playwright() as p:
+        # A fresh profile in a temporary directory; headless, sandbox off (CI runs as root).
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=chromium, headless=True,
+            args=FLAGS, viewport={"width": 1280, "height": 900})
+        yield context
+        context.close()
+
+
+def _open(browser: Any, report: Path) -> tuple[Any, list[str], list[str]]:
+    """The page, its console errors and warnings (with uncaught exceptions), and every URL it
+    requested other than the report itself."""
+    page = browser.new_page()
+    problems: list[str] = []
+    requests: list[str] = []
+    page.on("console",
+            lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
+    url = report.resolve().as_uri()
+    page.on("request", lambda r: requests.append(r.url) if r.url != url else None)
+    page.goto(url, wait_until="load")
+    return page, problems, requests
+
+
+def test_full_report_renders_every_chart(browser: Any, tmp_path: Path) -> None:
+    new = fx.make_run(tmp_path / "new")
+    old = fx.make_run(tmp_path / "old", speed=0.8)
+    report = reports.build(new, compare=old)["report"]
+    page, problems, requests = _open(browser, report)
+    charts = page.evaluate(MARKS_JS)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    assert problems == []
+    assert requests == []  # offline: nothing fetched
+    assert [c["id"] for c in charts] == ["throughput-0", "throughput-1", "cumulative-0", "cumulative-1",
+                                         "memory"]
+    for chart in charts:
+        assert chart["svgs"] == 1, chart
+        assert chart["expected"] > 0 and chart["drawn"] == chart["expected"], chart
+    text = page.inner_text("body")
+    assert "extraction pays after 20.0 epochs" in text  # the crossover marked on the chart
+    assert "Decode with torchcodec for short training" in text
+    assert "+25.0%" in page.inner_text("#compare")
+    page.close()
+
+
+def test_run_missing_a_stack_shows_unavailable_reasons(browser: Any, tmp_path: Path) -> None:
+    run_dir = fx.make_run(tmp_path / "main-only", stacks=("main",))
+    page, problems, requests = _open(browser, reports.build(run_dir)["report"])
+    page.screenshot(path=str(ARTIFACTS / "report-main-only.png"), full_page=True)
+    assert problems == [] and requests == []
+    assert fx.DECORD_REASON in page.inner_text("#unavailable")  # the markup shown as text, not run
+    assert fx.WRONG_REASON in page.inner_text("#exact")
+    assert "pillow-simd" not in page.inner_text("#environment")
+    charts = page.evaluate(MARKS_JS)
+    assert charts and all(c["drawn"] == c["expected"] > 0 for c in charts)
+    page.close()

@@ -1,0 +1,226 @@
+"""Reports: CSV tables checked against the fixture's arithmetic, the HTML's escaping and
+self-containment, runs that lack a stack or a loader, and ``--compare`` percentages."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import report_fixture as fx
+
+import reports
+from benchmarks.records import Record, append
+from reports import advice, tables
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _one(rows: list[dict[str, str]], **match: str) -> dict[str, str]:
+    found = [r for r in rows if all(r[k] == v for k, v in match.items())]
+    assert len(found) == 1, (match, found)
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = fx.make_run(tmp_path_factory.mktemp("run") / "fixture")
+    reports.build(run_dir)
+    return run_dir
+
+
+def test_summary_has_one_row_per_loader_pattern_profile_workers(run: Path) -> None:
+    rows = _csv(run / "summary.csv")
+    per_frame = len(fx.PER_FRAME) * len(fx.PATTERNS) * len(fx.PROFILES)
+    epoch = len(fx.EPOCH) * len(fx.PATTERNS)
+    assert len(rows) == per_frame + epoch + 2 + 1  # + cv2-seek wrong on 2 patterns, decord unavailable
+    keys = {(r["stack"], r["loader"], r["measure"], r["pattern"], r["profile"], r["workers"]) for r in rows}
+    assert len(keys) == len(rows)
+    assert set(rows[0]) >= {"fps_median", "fps_p25", "fps_p75", "frames", "rounds", "seconds_per_frame",
+                            "open_seconds", "peak_rss_bytes", "exact", "stack", "library"}
+
+
+def test_summary_figures_follow_from_the_rounds(run: Path) -> None:
+    rows = _csv(run / "summary.csv")
+    # torchcodec, sequential, 360p: 100 frames in 0.05/0.1/0.2 s -> 2000/1000/500 fps.
+    row = _one(rows, loader="torchcodec", measure="per_frame", pattern="sequential", profile="h264-360p")
+    assert float(row["fps_median"]) == pytest.approx(1000)
+    assert float(row["fps_p25"]) == pytest.approx(750)
+    assert float(row["fps_p75"]) == pytest.approx(1500)
+    assert float(row["seconds_per_frame"]) == pytest.approx(0.001)
+    assert (row["frames"], row["rounds"], row["workers"]) == ("100", "3", "")
+    assert float(row["open_seconds"]) == pytest.approx(fx.OPEN_SECONDS["torchcodec"])
+    assert (row["exact"], row["stack"], row["library"]) == ("True", "main", "torchcodec 0.13.0")
+    # The 720p profile and the random pattern each halve the speed.
+    slower = _one(rows, loader="torchcodec", measure="per_frame", pattern="random", profile="h264-720p")
+    assert float(slower["fps_median"]) == pytest.approx(250)
+    epoch = _one(rows, loader="pyav", measure="epoch", pattern="random", workers="2")
+    assert float(epoch["fps_median"]) == pytest.approx(fx.EPOCH_FRAMES / 7.0)
+    assert int(epoch["peak_rss_bytes"]) == fx.PEAK_RSS[2]
+    pil = _one(rows, loader="pil", pattern="random", profile="h264-360p")
+    assert (pil["stack"], pil["format"], pil["quality"]) == ("pillow-simd", "jpeg", "90")
+
+
+def test_summary_keeps_wrong_and_unavailable_loaders_untimed_with_reasons(run: Path) -> None:
+    rows = _csv(run / "summary.csv")
+    wrong = _one(rows, loader="cv2-seek", pattern="random")
+    assert (wrong["status"], wrong["exact"], wrong["fps_median"]) == ("wrong", "False", "")
+    assert wrong["reason"] == fx.WRONG_REASON
+    missing = _one(rows, loader="decord")
+    assert (missing["status"], missing["reason"]) == ("unavailable", fx.DECORD_REASON)
+    assert missing["fps_median"] == ""
+
+
+def test_extraction_table(run: Path) -> None:
+    rows = _csv(run / "extraction.csv")
+    assert len(rows) == len(fx.EXTRACTIONS)
+    jpeg = _one(rows, format="jpeg")
+    seconds, size = fx.EXTRACTIONS[("ffmpeg", "jpeg", 90)]
+    assert (jpeg["extractor"], jpeg["quality"], int(jpeg["bytes"])) == ("ffmpeg", "90", size)
+    assert float(jpeg["seconds"]) == seconds
+    assert float(jpeg["fps"]) == pytest.approx(fx.EXTRACTION_FRAMES / seconds)
+    assert float(jpeg["bytes_per_frame"]) == pytest.approx(size / fx.EXTRACTION_FRAMES)
+    assert float(jpeg["size_vs_source"]) == pytest.approx(size / fx.SOURCE_BYTES)
+
+
+def test_crossover_table(run: Path) -> None:
+    rows = _csv(run / "crossover.csv")
+    decoders = {loader for (loader, _) in fx.EPOCH if fx.PER_FRAME[loader][0] == "decode"}
+    frames = {loader for (loader, _) in fx.EPOCH} - decoders
+    assert len(rows) == len(decoders) * len(frames) * len(fx.PATTERNS) * len(fx.WORKERS)
+    row = _one(rows, decode_loader="torchcodec", frame_loader="simplejpeg", pattern="random", workers="2")
+    # X = 40 s, T_decode = median(5, 5, 6) = 5 s, T_frames = median(2, 3, 4) = 3 s -> 20 epochs.
+    assert (float(row["extraction_seconds"]), float(row["epoch_seconds_decode"]),
+            float(row["epoch_seconds_frames"])) == (40.0, 5.0, 3.0)
+    assert float(row["crossover_epochs"]) == pytest.approx(20.0)
+    assert (row["extractor"], row["format"]) == ("ffmpeg", "jpeg")
+    pyav = _one(rows, decode_loader="pyav", frame_loader="simplejpeg", pattern="sequential", workers="0")
+    assert float(pyav["crossover_epochs"]) == pytest.approx(40 / (12 - 5))
+    never = _one(rows, decode_loader="torchcodec", frame_loader="npy", pattern="random", workers="0")
+    assert never["crossover_epochs"] == ""  # npy reads slower than torchcodec decodes: never pays
+
+
+def test_environment_has_one_row_per_stack(run: Path) -> None:
+    rows = _csv(run / "environment.csv")
+    assert [r["stack"] for r in rows] == ["main", "pillow-simd"]
+    assert rows[0]["cpu"] == fx.ENV["main"]["cpu"]
+    assert rows[0]["libraries.torch"] == "2.13.0"
+    assert rows[1]["libraries.pillow-simd"] == "9.5"
+    assert rows[1]["loaders"] == "pil"
+
+
+def test_advice_per_pattern() -> None:
+    found = advice.recommend(tables.build(fx.make_records()))
+    assert [a.pattern for a in found] == sorted(fx.PATTERNS)
+    for a in found:
+        assert (a.decode, a.frames, a.extract) == ("torchcodec", "simplejpeg", "yes")
+        assert a.crossover_epochs == pytest.approx(20.0)
+        text = " ".join(a.sentences)
+        assert "20.0 epochs" in text and "300 MiB on disk" in text and "3.0x the source videos" in text
+    # Without simplejpeg, the only frame reader (npy) is slower than decoding: extraction never pays.
+    no_jpeg = [r for r in fx.make_records() if r.loader != "simplejpeg"]
+    for a in advice.recommend(tables.build(no_jpeg)):
+        assert (a.frames, a.extract, a.crossover_epochs) == ("npy", "no", None)
+        assert "never pays" in " ".join(a.sentences)
+
+
+def test_report_is_self_contained_and_escapes_record_text(run: Path) -> None:
+    page = (run / "report.html").read_text()
+    assert "<script" not in page  # nothing to run, and the reason's script tag stays text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<link" not in page and "@import" not in page
+    assert page.count('class="chart"') == 5  # 2 throughput, 2 cumulative, 1 memory
+    for pattern in fx.PATTERNS:
+        assert f'data-pattern="{pattern}"' in page
+
+
+def test_markup_in_names_is_escaped_in_tables_and_charts(tmp_path: Path) -> None:
+    run_dir = fx.make_run(tmp_path / "odd", stacks=("main",))
+    odd = 'clips/<b>bold</b> & "q" $x$'
+    for seconds in ([0.1, 0.1], []):  # a record without rounds must not break anything either
+        append(run_dir / "records.jsonl", Record(measure="per_frame", loader="pyav", kind="decode",
+                                                  stack="main", profile=odd + str(len(seconds)),
+                                                  pattern="random", frames=10, seconds=seconds))
+    reports.build(run_dir)
+    page = (run_dir / "report.html").read_text()
+    assert "<b>bold</b>" not in page
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp;" in page
+    row = _one(_csv(run_dir / "summary.csv"), profile=odd + "0")
+    assert (row["status"], row["fps_median"], row["rounds"]) == ("ok", "", "")
+
+
+@pytest.mark.parametrize("variant", ["one stack", "unavailable only", "epochs only", "empty"])
+def test_partial_runs_still_render(tmp_path: Path, variant: str) -> None:
+    records = fx.make_records(stacks=("main",))
+    if variant == "unavailable only":
+        records = [r for r in records if r.status == "unavailable"]
+    elif variant == "epochs only":
+        records = [r for r in records if r.measure in ("epoch", "extraction")]
+    elif variant == "empty":
+        records = []
+    (tmp_path / "records.jsonl").touch()
+    for record in records:
+        append(tmp_path / "records.jsonl", record)
+    written = reports.build(tmp_path)
+    page = written["report"].read_text()
+    assert set(written) == {"summary", "extraction", "crossover", "environment", "report"}
+    if variant != "empty":
+        assert "pillow-simd" not in page
+        assert [r["stack"] for r in _csv(tmp_path / "environment.csv")] == ["main"]
+    if variant in ("one stack", "unavailable only"):
+        assert "No module named &#x27;decord&#x27;" in page
+    if variant == "epochs only":
+        assert page.count('class="chart"') == 5  # epoch throughput, cumulative, memory
+        assert "20.0 epochs" in page
+
+
+def test_compare_gives_the_change_per_row_in_percent(tmp_path: Path) -> None:
+    new = fx.make_run(tmp_path / "new")
+    old = fx.make_run(tmp_path / "old", speed=0.8)
+    written = reports.build(new, compare=old)
+    rows = _csv(written["compare"])
+    fps = _one(rows, table="summary", metric="fps_median",
+               row="main | torchcodec | per_frame | random | h264-360p")
+    assert float(fps["old"]) == pytest.approx(400)
+    assert float(fps["new"]) == pytest.approx(500)
+    assert float(fps["change_pct"]) == pytest.approx(25.0)
+    open_cost = _one(rows, table="summary", metric="open_seconds",
+                     row="main | torchcodec | per_frame | random | h264-360p")
+    assert float(open_cost["change_pct"]) == pytest.approx(0.0)
+    assert "+25.0%" in written["report"].read_text()
+    # The other way round the same rows lost a fifth.
+    back = _one(_csv(reports.build(old, compare=new)["compare"]), table="summary", metric="fps_median",
+                row="main | torchcodec | per_frame | random | h264-360p")
+    assert float(back["change_pct"]) == pytest.approx(-20.0)
+
+
+def test_compare_marks_rows_present_in_one_run_only(tmp_path: Path) -> None:
+    new = fx.make_run(tmp_path / "new")
+    old = fx.make_run(tmp_path / "old", stacks=("main",))
+    rows = _csv(reports.build(new, compare=old)["compare"])
+    pil = [r for r in rows if r["row"].startswith("pillow-simd | pil")]
+    assert pil and all(r["old"] == "" and r["change_pct"] == "" and r["new"] for r in pil)
+
+
+def test_cli(tmp_path: Path) -> None:
+    new = fx.make_run(tmp_path / "new")
+    old = fx.make_run(tmp_path / "old", speed=0.5)
+    done = subprocess.run([sys.executable, "-m", "reports", str(new), "--compare", str(old)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    for name in ("summary.csv", "extraction.csv", "crossover.csv", "environment.csv", "compare.csv",
+                 "report.html"):
+        assert str(new / name) in done.stdout
+        assert (new / name).stat().st_size > 0
+    missing = tmp_path / "no-such-run"
+    done = subprocess.run([sys.executable, "-m", "reports", str(missing)], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 2
+    assert str(missing) in done.stderr and "Traceback" not in done.stderr
