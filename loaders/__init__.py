@@ -10,9 +10,12 @@ from loaders.errors import (
     BackendUnavailable,
     CorruptVideo,
     FrameIndexError,
+    InsufficientSpace,
     LoaderError,
+    UnsupportedCodec,
     VideoNotFound,
 )
+from loaders.extraction import Extraction, extract, extract_all
 from loaders.registry import REGISTRY, STACKS, available, current_stack, names, open
 
 __all__ = [
@@ -20,12 +23,17 @@ __all__ = [
     "STACKS",
     "BackendUnavailable",
     "CorruptVideo",
+    "Extraction",
     "FrameIndexError",
+    "InsufficientSpace",
     "LoaderError",
     "Source",
+    "UnsupportedCodec",
     "VideoNotFound",
     "available",
     "current_stack",
+    "extract",
+    "extract_all",
     "names",
     "open",
 ]

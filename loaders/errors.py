@@ -28,3 +28,11 @@ class FrameIndexError(LoaderError, IndexError):
 
 class BackendUnavailable(LoaderError):
     """The backend's library is missing or unusable in this environment."""
+
+
+class InsufficientSpace(LoaderError):
+    """An extraction would not fit in the free disk space, so it was not started."""
+
+
+class UnsupportedCodec(BackendUnavailable):
+    """The backend's library cannot decode this video's codec (e.g. a build without AV1)."""

@@ -21,12 +21,20 @@ REGISTRY: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "decord": ("decode", "loaders.decord", "DecordSource", {"threads": 0}),
     # The benchmarks' baseline: black frames from a preallocated array (never exact, never verified).
     "null": ("decode", "loaders.null", "NullSource", {}),
+    # Frame readers: a store written by loaders.extract (see loaders/store.py).
+    "pil": ("frames", "loaders.pil", "PilSource", {}),
+    "cv2-imread": ("frames", "loaders.cv2_imread", "Cv2ImreadSource", {}),
+    "simplejpeg": ("frames", "loaders.simplejpeg", "SimpleJpegSource", {}),
+    "npy": ("frames", "loaders.npy", "NpySource", {}),
+    "tar": ("frames", "loaders.tar", "TarSource", {}),
 }
 
 # Which loaders each dependency stack (one nox environment each) must be able to run. Tests
 # use it to tell "missing here by design" from "missing by accident" (VIDBENCH_REQUIRE_ALL=1).
 STACKS: dict[str, list[str]] = {
-    "main": ["cv2-seek", "cv2-grab", "pyav", "torchcodec", "decord"],
+    "main": ["cv2-seek", "cv2-grab", "pyav", "torchcodec", "decord", "pil", "cv2-imread", "simplejpeg", "npy", "tar"],
+    # Pillow-SIMD replaces Pillow (both are PIL): the readers that decode with PIL run here again.
+    "pillow-simd": ["pil", "tar", "npy"],
 }
 
 

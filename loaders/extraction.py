@@ -1,0 +1,520 @@
+"""Pre-extraction: a video -> a frame store (see :mod:`loaders.store`), with its cost measured.
+
+Three extractors, each the way people really do it:
+
+* ``ffmpeg``: imageio-ffmpeg's ffmpeg binary, one process per video, ``-threads`` set, encoding
+  in ffmpeg (``mjpeg``, ``png``) or piping raw RGB for ``npy``;
+* ``pyav``: PyAV decodes, Pillow (or Pillow-SIMD) encodes;
+* ``cv2``: OpenCV decodes (BGR) and ``cv2.imencode`` encodes.
+
+Frame ``i`` of a store is the ``i``-th frame the reference decode gives: ffmpeg runs with
+``-fps_mode passthrough`` (no frame duplicated or dropped for VFR or a non-zero start) and
+``-noautorotate`` (PyAV does not rotate either). ffmpeg's RGB conversion of the corpus is
+bit-identical to PyAV's ``to_ndarray(format="rgb24")``, so png and npy stores hold exactly the
+reference frames whichever extractor wrote them (the contract tests check it).
+
+Safety: a store is written into a temporary sibling (``.NAME.partial-XXXX``) and renamed into
+place only after ``manifest.json``, the mark of a complete store, is written inside it. A
+re-run reuses a complete store, redoes a partial one or one whose source video changed (size
+or mtime), and refuses up front with :class:`loaders.InsufficientSpace` when the bytes,
+estimated from the first frames, would not fit. One extraction per store at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import shutil
+import struct
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNotFound
+from loaders.store import (
+    FORMATS,
+    MANIFEST,
+    NPY_FILE,
+    STORE_VERSION,
+    TAR_FILE,
+    Manifest,
+    frame_name,
+    is_store_entry,
+    read_manifest,
+)
+
+EXTRACTORS: tuple[str, ...] = ("ffmpeg", "pyav", "cv2")
+LOSSY = ("jpeg", "tar")
+SAMPLE_FRAMES = 8  # frames encoded up front to estimate the bytes of a whole store
+SPACE_MARGIN = 1.2  # later frames may compress worse than the first ones
+PNG_LEVEL = 6  # zlib level for every extractor's PNG encoder (Pillow's default), for a fair size
+
+
+@dataclasses.dataclass(frozen=True)
+class Extraction:
+    """What one store cost: wall ``seconds`` (decode, encode, write) and ``bytes`` on disk.
+
+    ``reused`` is True when a complete store was found and nothing was extracted; the figures
+    are then those of the run that wrote it.
+    """
+
+    store: Path
+    seconds: float
+    bytes: int
+    frames: int
+    reused: bool = False
+
+
+def disk_free(path: str | os.PathLike[str]) -> int:
+    """Free bytes on the file system holding ``path`` (tests monkeypatch this)."""
+    return shutil.disk_usage(path).free
+
+
+def store_path(
+    root: str | os.PathLike[str],
+    video: str | os.PathLike[str],
+    extractor: str,
+    format: str,  # noqa: A002
+    quality: int,
+) -> Path:
+    """Where :func:`extract_all` puts the store of ``video``: one per extractor, format and quality."""
+    suffix = f"-q{quality}" if format in LOSSY else ""
+    return Path(root) / f"{Path(video).stem}.{extractor}-{format}{suffix}"
+
+
+def extract(
+    video: str | os.PathLike[str],
+    store: str | os.PathLike[str],
+    extractor: str = "ffmpeg",
+    format: str = "jpeg",  # noqa: A002 - the public name (DESIGN.md)
+    quality: int = 90,
+    *,
+    threads: int = 1,
+) -> Extraction:
+    """Extract every frame of ``video`` into the store directory ``store``.
+
+    ``quality`` is the JPEG quality (1-100) of ``jpeg`` and ``tar`` stores and is ignored for
+    the lossless ``png`` and ``npy``. ``threads`` is the decoder's (and ffmpeg's encoder's)
+    thread count. Returns what the extraction cost; a complete store of the same video and
+    settings is reused. Bad input raises :class:`loaders.LoaderError` naming the path.
+    """
+    video, store = Path(video), Path(store)
+    if extractor not in EXTRACTORS:
+        raise LoaderError(video, f"unknown extractor {extractor!r}; known: {', '.join(EXTRACTORS)}")
+    if format not in FORMATS:
+        raise LoaderError(store, f"unknown store format {format!r}; known: {', '.join(FORMATS)}")
+    if format in LOSSY and not (isinstance(quality, int) and 1 <= quality <= 100):
+        raise LoaderError(store, f"JPEG quality must be an integer in 1..100, got {quality!r}")
+    if not video.is_file():
+        raise VideoNotFound(video, "no such file")
+    stat = video.stat()
+    wanted = {"format": format, "quality": quality if format in LOSSY else None, "extractor": extractor}
+
+    done = _complete(store, stat, wanted)
+    if done is not None:
+        return Extraction(store, done.seconds, done.bytes, done.frames, reused=True)
+    if store.exists() and not _ours(store):
+        raise LoaderError(store, "exists and is not a frame store (it holds other files); not overwriting it")
+    store.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(store)
+
+    fps, width, height, estimate = _probe(video)
+    run = _EXTRACTORS[extractor]
+    tmp = Path(tempfile.mkdtemp(prefix=f".{store.name}.partial-", dir=store.parent))
+    try:
+        _check_space(run, video, tmp, store, format, quality, threads, width, height, estimate)
+        start = time.perf_counter()
+        writer = _Writer(tmp, format, width, height)
+        run(video, writer, quality, threads, None)
+        writer.close()
+        seconds = time.perf_counter() - start
+        if writer.count == 0:
+            raise CorruptVideo(video, f"{extractor} decoded no frames")
+        nbytes = _size(tmp)
+        Manifest(
+            source=str(video.resolve()),
+            source_size=stat.st_size,
+            source_mtime_ns=stat.st_mtime_ns,
+            frames=writer.count,
+            fps=fps,
+            width=width,
+            height=height,
+            format=format,
+            quality=wanted["quality"],
+            extractor=extractor,
+            threads=threads,
+            seconds=seconds,
+            bytes=nbytes,
+        ).write(tmp)
+        _swap_in(tmp, store)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Extraction(store, seconds, nbytes, writer.count)
+
+
+def extract_all(
+    videos: Iterable[str | os.PathLike[str]],
+    root: str | os.PathLike[str],
+    jobs: int | None = None,
+    extractor: str = "ffmpeg",
+    format: str = "jpeg",  # noqa: A002
+    quality: int = 90,
+    threads: int = 1,
+) -> dict[str, Extraction]:
+    """Extract several videos into stores under ``root``, ``jobs`` at a time, with a progress bar.
+
+    Threads suffice for the parallelism: ffmpeg runs as its own process, and PyAV, OpenCV and
+    Pillow release the GIL while they decode and encode. Returns video path -> its Extraction.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm import tqdm
+
+    wanted = [Path(v) for v in videos]
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            str(v): pool.submit(
+                extract,
+                v,
+                store_path(root, v, extractor, format, quality),
+                extractor,
+                format,
+                quality,
+                threads=threads,
+            )
+            for v in wanted
+        }
+        for v in tqdm(wanted, desc=f"extract {extractor} {format}", unit="video", disable=None):
+            futures[str(v)].result()
+    return {v: f.result() for v, f in futures.items()}
+
+
+# --- store bookkeeping -------------------------------------------------------------------
+
+
+def _complete(store: Path, stat: os.stat_result, wanted: dict[str, object]) -> Manifest | None:
+    """The manifest of ``store`` if it is a complete store of this video with these settings."""
+    if not (store / MANIFEST).is_file():
+        return None
+    try:
+        m = read_manifest(store)
+    except LoaderError:
+        return None
+    same_source = (m.source_size, m.source_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    same_settings = all(getattr(m, k) == v for k, v in wanted.items())
+    return m if same_source and same_settings and m.version == STORE_VERSION else None
+
+
+def _ours(store: Path) -> bool:
+    """Whether ``store`` holds only files an extraction writes, so replacing it loses nothing else."""
+    return store.is_dir() and all(is_store_entry(name) for name in os.listdir(store))
+
+
+def _remove_leftovers(store: Path) -> None:
+    """Remove what an interrupted run left beside ``store`` (its temporary siblings)."""
+    for prefix in (f".{store.name}.partial-", f".{store.name}.old-"):
+        for path in store.parent.glob(f"{prefix}*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _swap_in(tmp: Path, store: Path) -> None:
+    """Rename the finished ``tmp`` to ``store``; an old store is moved aside first, then removed."""
+    old = None
+    if store.exists():
+        old = tmp.with_name(tmp.name.replace(".partial-", ".old-"))
+        os.rename(store, old)
+    os.rename(tmp, store)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def _probe(video: Path) -> tuple[float, int, int, int]:
+    """(fps, width, height, estimated frame count) as ffmpeg reports them, without decoding."""
+    import imageio_ffmpeg
+
+    try:
+        frames = imageio_ffmpeg.read_frames(str(video))
+        meta = next(frames)
+        frames.close()
+    except (OSError, RuntimeError, StopIteration) as exc:
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        raise CorruptVideo(video, f"ffmpeg cannot read it as a video: {lines[-1] if lines else exc}") from exc
+    width, height = meta["source_size"]  # ffmpeg runs with -noautorotate: frames are not rotated
+    fps = float(meta["fps"])
+    return fps, int(width), int(height), max(1, round(float(meta.get("duration") or 0) * fps))
+
+
+def _check_space(
+    run: _Extractor,
+    video: Path,
+    tmp: Path,
+    store: Path,
+    format: str,  # noqa: A002
+    quality: int,
+    threads: int,
+    width: int,
+    height: int,
+    estimate: int,
+) -> None:
+    """Refuse before writing when the estimated store would not fit in the free space."""
+    if format == "npy":
+        need = _NPY_HEADER + estimate * width * height * 3
+    else:
+        sample = tmp / "sample"
+        sample.mkdir()
+        writer = _Writer(sample, format, width, height)
+        run(video, writer, quality, threads, SAMPLE_FRAMES)
+        writer.close()
+        need = int(_size(sample) / max(1, writer.count) * estimate * SPACE_MARGIN)
+        shutil.rmtree(sample)
+    free = disk_free(store.parent)
+    if need > free:
+        raise InsufficientSpace(
+            store,
+            f"the store needs about {need / 1e6:.1f} MB (~{estimate} frames, estimated from the first "
+            f"{SAMPLE_FRAMES}), only {free / 1e6:.1f} MB free on {store.parent}",
+        )
+
+
+# --- writing frames ----------------------------------------------------------------------
+
+_NPY_HEADER = 128  # fixed, so the frame count can be filled in once known
+
+
+def _npy_header(frames: int, height: int, width: int) -> bytes:
+    # NPY format 1.0: magic, version, header length, a dict literal padded to a multiple of 64.
+    text = f"{{'descr': '|u1', 'fortran_order': False, 'shape': ({frames}, {height}, {width}, 3), }}"
+    body = text.ljust(_NPY_HEADER - 10 - 1) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(body)) + body.encode("latin1")
+
+
+class _Writer:
+    """Takes frames in decode order and lays them out as the store format wants."""
+
+    def __init__(self, folder: Path, format: str, width: int, height: int) -> None:  # noqa: A002
+        self.folder, self.format, self.width, self.height = folder, format, width, height
+        self.count = 0
+        self._npy = open(folder / NPY_FILE, "wb") if format == "npy" else None  # noqa: SIM115
+        if self._npy is not None:
+            self._npy.write(_npy_header(0, height, width))
+        self._tar = tarfile.open(folder / TAR_FILE, "w", format=tarfile.USTAR_FORMAT) if format == "tar" else None  # noqa: SIM115
+
+    def add_encoded(self, data: bytes) -> None:
+        """One encoded JPEG/PNG frame."""
+        name = frame_name(self.count, self.format)
+        if self._tar is not None:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            self._tar.addfile(info, io.BytesIO(data))
+        else:
+            (self.folder / name).write_bytes(data)
+        self.count += 1
+
+    def add_rgb(self, frame: np.ndarray | bytes) -> None:
+        """One (H, W, 3) uint8 RGB frame (or its raw bytes), for an npy store."""
+        assert self._npy is not None
+        size = self.width * self.height * 3
+        data = memoryview(np.ascontiguousarray(frame, dtype=np.uint8) if isinstance(frame, np.ndarray) else frame)
+        if data.nbytes != size:
+            raise CorruptVideo(self.folder, f"frame {self.count} has {data.nbytes} bytes, expected {size}")
+        self._npy.write(data)
+        self.count += 1
+
+    def adopt_files(self) -> None:
+        """Count the frame files ffmpeg wrote itself; they must be numbered 0..N-1 without a gap."""
+        names = sorted(n for n in os.listdir(self.folder) if is_store_entry(n) and n != MANIFEST)
+        if names != [frame_name(i, self.format) for i in range(len(names))]:
+            raise CorruptVideo(self.folder, "ffmpeg's frame files are not numbered 0..N-1")
+        self.count = len(names)
+
+    def close(self) -> None:
+        if self._npy is not None:
+            self._npy.seek(0)
+            self._npy.write(_npy_header(self.count, self.height, self.width))
+            self._npy.close()
+        if self._tar is not None:
+            self._tar.close()
+
+
+# --- the extractors: (video, writer, quality, threads, limit) ------------------------------
+
+_Extractor = Callable[[Path, _Writer, int, int, "int | None"], None]
+
+
+def _mjpeg_qscale(quality: int) -> int:
+    """ffmpeg's mjpeg takes a quantiser scale (1 best .. 31), not libjpeg's 1..100 quality.
+
+    libjpeg scales its tables by s = 5000/q (q < 50) or 200 - 2q percent; ffmpeg's mjpeg uses
+    the MPEG intra matrix times qscale/8, whose mean is about 0.144 of libjpeg's base table at
+    s = 100. Matching the means gives qscale = 0.144 s: quality 90 -> 3, 75 -> 7, 50 -> 14.
+    """
+    s = 5000 / quality if quality < 50 else 200 - 2 * quality
+    return int(min(31, max(1, round(0.144 * s))))
+
+
+def _run_ffmpeg(cmd: list[str], video: Path, stdout_to: Callable[[io.BufferedReader], None] | None = None) -> None:
+    # stderr goes to a file: a pipe nobody reads would fill and stall ffmpeg.
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stderr=err, stdout=subprocess.PIPE if stdout_to else subprocess.DEVNULL
+        )
+        try:
+            if stdout_to is not None:
+                assert proc.stdout is not None
+                stdout_to(proc.stdout)  # type: ignore[arg-type]
+                proc.stdout.close()
+            code = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if code != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip()[-1000:]
+            raise CorruptVideo(video, f"ffmpeg failed ({code}): {tail}")
+
+
+def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int | None) -> None:
+    from imageio_ffmpeg import get_ffmpeg_exe
+
+    cmd = [
+        get_ffmpeg_exe(),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-threads",
+        str(threads),
+        "-noautorotate",
+        "-i",
+        str(video),
+        "-map",
+        "0:v:0",
+        "-an",
+        "-sn",
+        "-dn",
+        "-fps_mode",
+        "passthrough",
+        # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.
+        "-sws_flags",
+        "bilinear",
+        "-threads",
+        str(threads),
+    ]
+    if limit is not None:
+        cmd += ["-frames:v", str(limit)]
+    fmt = writer.format
+    if fmt == "npy":
+        frame_bytes = writer.width * writer.height * 3
+
+        def consume(pipe: io.BufferedReader) -> None:
+            while chunk := pipe.read(frame_bytes):
+                writer.add_rgb(chunk)
+
+        _run_ffmpeg([*cmd, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"], video, consume)
+        return
+    if fmt == "png":
+        codec = ["-c:v", "png", "-pix_fmt", "rgb24", "-compression_level", str(PNG_LEVEL)]
+    else:
+        # Full-range 4:2:0 as JPEG wants (what yuvj420p meant), at the matching quantiser.
+        codec = [
+            "-c:v",
+            "mjpeg",
+            "-pix_fmt",
+            "yuv420p",
+            "-color_range",
+            "pc",
+            "-q:v",
+            str(_mjpeg_qscale(quality)),
+            "-qmin",
+            "1",
+        ]
+    folder = writer.folder if fmt != "tar" else writer.folder / "jpeg"
+    folder.mkdir(exist_ok=True)
+    pattern = str(folder / f"%06d{os.path.splitext(frame_name(0, fmt))[1]}")
+    _run_ffmpeg([*cmd, *codec, "-start_number", "0", "-f", "image2", pattern], video)
+    if fmt != "tar":
+        writer.adopt_files()
+        return
+    # ffmpeg cannot write a tar: pack its JPEG files in order, removing each once packed.
+    for i in range(len(os.listdir(folder))):
+        path = folder / frame_name(i, "tar")
+        if not path.is_file():
+            raise CorruptVideo(video, f"ffmpeg's frame files are not numbered 0..N-1 ({path.name} missing)")
+        writer.add_encoded(path.read_bytes())
+        path.unlink()
+    folder.rmdir()
+
+
+def _pyav(video: Path, writer: _Writer, quality: int, threads: int, limit: int | None) -> None:
+    import av
+
+    encode: Callable[[np.ndarray], bytes] | None = None
+    if writer.format != "npy":
+        from PIL import Image
+
+        def encode(rgb: np.ndarray) -> bytes:
+            out = io.BytesIO()
+            if writer.format == "png":
+                Image.fromarray(rgb).save(out, "PNG", compress_level=PNG_LEVEL)
+            else:
+                Image.fromarray(rgb).save(out, "JPEG", quality=quality)
+            return out.getvalue()
+
+    try:
+        with av.open(str(video)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            stream.codec_context.thread_count = threads
+            for frame in container.decode(stream):
+                rgb = frame.to_ndarray(format="rgb24")
+                if encode is None:
+                    writer.add_rgb(rgb)
+                else:
+                    writer.add_encoded(encode(rgb))
+                if limit is not None and writer.count >= limit:
+                    break
+    except av.FFmpegError as exc:
+        raise CorruptVideo(video, f"PyAV decode failed after {writer.count} frames: {exc}") from exc
+
+
+def _cv2(video: Path, writer: _Writer, quality: int, threads: int, limit: int | None) -> None:
+    import cv2
+
+    if writer.format == "png":
+        ext, params = ".png", [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL]
+    else:
+        ext, params = ".jpg", [cv2.IMWRITE_JPEG_QUALITY, quality]
+    cap = cv2.VideoCapture(str(video), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
+    try:
+        if not cap.isOpened():
+            raise CorruptVideo(video, "OpenCV cannot open it as a video")
+        while limit is None or writer.count < limit:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            if writer.format == "npy":
+                writer.add_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            else:
+                # imencode takes BGR, as the decoder gives it.
+                ok, data = cv2.imencode(ext, bgr, params)
+                if not ok:
+                    raise CorruptVideo(video, f"cv2.imencode failed on frame {writer.count}")
+                writer.add_encoded(data.tobytes())
+    finally:
+        cap.release()
+
+
+_EXTRACTORS: dict[str, _Extractor] = {"ffmpeg": _ffmpeg, "pyav": _pyav, "cv2": _cv2}

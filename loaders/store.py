@@ -1,0 +1,153 @@
+"""Frame stores: the layout :func:`loaders.extract` writes and the base of every frame reader.
+
+A store is a directory per video:
+
+* ``jpeg`` / ``png``: one file per frame, ``000000.jpg``, ``000001.jpg``, ... (frame ``i`` is
+  the ``i``-th decoded frame in presentation order);
+* ``npy``: ``frames.npy``, one ``(N, H, W, 3)`` uint8 array, memory-mapped when read;
+* ``tar``: ``frames.tar``, an uncompressed tar of JPEG members named as above;
+
+and ``manifest.json``, written last, which marks the store complete and carries the metadata
+readers report (frames, fps, width, height) and what the extraction cost (seconds, bytes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from loaders.base import Source, read_sorted_unique
+from loaders.errors import CorruptVideo, LoaderError
+
+FORMATS: tuple[str, ...] = ("jpeg", "png", "npy", "tar")
+MANIFEST = "manifest.json"
+NPY_FILE = "frames.npy"
+TAR_FILE = "frames.tar"
+_EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "tar": ".jpg"}
+# Bump when the layout changes: stores of another version are extracted again.
+STORE_VERSION = 1
+
+
+def frame_name(index: int, format: str) -> str:  # noqa: A002 - "format" is the store's word
+    """File name of frame ``index`` in a jpeg/png store, or of its member in a tar store."""
+    return f"{index:06d}{_EXTENSIONS[format]}"
+
+
+def is_store_entry(name: str) -> bool:
+    """Whether ``name`` is a file an extraction writes (so a partial store may be removed)."""
+    stem, ext = os.path.splitext(name)
+    return name in (MANIFEST, NPY_FILE, TAR_FILE) or (stem.isdigit() and ext in (".jpg", ".png"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Manifest:
+    source: str  # absolute path of the video at extraction time
+    source_size: int
+    source_mtime_ns: int
+    frames: int
+    fps: float
+    width: int
+    height: int
+    format: str
+    quality: int | None  # JPEG quality (jpeg, tar); None for lossless formats
+    extractor: str
+    threads: int
+    seconds: float  # wall time of the extraction (decode, encode, write)
+    bytes: int  # bytes on disk of the frames, manifest excluded
+    version: int = STORE_VERSION
+
+    def write(self, store: str | os.PathLike[str]) -> None:
+        path = Path(store) / MANIFEST
+        with open(path, "w") as f:
+            json.dump(dataclasses.asdict(self), f, indent=1)
+            f.flush()
+            # The manifest is the "complete" mark: it must not reach the disk before the frames.
+            os.fsync(f.fileno())
+
+
+def read_manifest(store: str | os.PathLike[str]) -> Manifest:
+    """The manifest of ``store``; a missing or unreadable one raises CorruptVideo naming it."""
+    path = Path(store) / MANIFEST
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        return Manifest(**data)
+    except FileNotFoundError:
+        raise CorruptVideo(path, "no manifest: not a complete frame store (extraction unfinished?)") from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise CorruptVideo(path, f"unreadable manifest: {exc}") from exc
+
+
+class StoreSource(Source):
+    """A frame reader: metadata from the manifest, frames from the store's files.
+
+    Subclasses name the ``formats`` they read; a store of another format raises a LoaderError.
+    """
+
+    kind = "frames"
+    formats: ClassVar[tuple[str, ...]]
+
+    def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
+        super().__init__(path, **options)
+        if not os.path.isdir(self.path):
+            raise CorruptVideo(self.path, "not a frame store (a directory written by loaders.extract)")
+        self.manifest = read_manifest(self.path)
+        m = self.manifest
+        if m.format not in self.formats:
+            raise LoaderError(
+                self.path,
+                f"{type(self).__name__} reads {'/'.join(self.formats)} stores; this store holds {m.format}",
+            )
+        self.num_frames, self.fps, self.width, self.height = m.frames, m.fps, m.width, m.height
+
+    def frame_path(self, index: int) -> str:
+        return os.path.join(self.path, frame_name(index, self.manifest.format))
+
+    def read_each(self, indices: np.ndarray, decode: Callable[[int], np.ndarray]) -> np.ndarray:
+        """Serve a request with ``decode(index) -> (H, W, 3)``, each distinct frame decoded once."""
+
+        def ascending(unique: np.ndarray) -> np.ndarray:
+            out = np.empty((len(unique), self.height, self.width, 3), dtype=np.uint8)
+            for k, index in enumerate(unique.tolist()):
+                out[k] = decode(index)
+            return out
+
+        return read_sorted_unique(indices, ascending)
+
+    def read_files(self, indices: np.ndarray, decode_file: Callable[[str], np.ndarray]) -> np.ndarray:
+        """Serve a request from one file per frame with ``decode_file(path) -> (H, W, 3)`` RGB."""
+
+        def one(index: int) -> np.ndarray:
+            path = self.frame_path(index)
+            frame = decode_file(path)
+            self.check_shape(frame, path)
+            return frame
+
+        return self.read_each(indices, one)
+
+    def check_shape(self, frame: Any, where: str) -> None:
+        """Raise CorruptVideo naming ``where`` unless ``frame`` is an (H, W, 3) image of the store."""
+        want = (self.height, self.width, 3)
+        if tuple(frame.shape) != want:
+            raise CorruptVideo(where, f"decoded shape {tuple(frame.shape)}, the manifest says {want}")
+
+
+def read_file(path: str) -> bytes:
+    """The bytes of one frame file; a missing or unreadable one raises CorruptVideo naming it."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise CorruptVideo(path, f"cannot read frame file: {exc.strerror or exc}") from exc
+
+
+def check_jpeg_complete(data: bytes, where: str) -> None:
+    """A JPEG ends with the EOI marker; libjpeg only warns on a truncated one and fills grey."""
+    if not data.endswith(b"\xff\xd9"):
+        raise CorruptVideo(where, "truncated or not a JPEG (no end-of-image marker)")
