@@ -1,8 +1,8 @@
 """Shared fixtures: the tiny corpus and reference decodes.
 
-A test that needs an optional library carries ``@pytest.mark.needs("decord")``; it is skipped
-with the reason when the library is missing, and fails instead when VIDBENCH_REQUIRE_ALL=1, so
-CI can never silently test less than it should.
+A test that needs an optional library or tool calls ``require_loader(name)`` or
+``skip_or_fail(reason)``: it is skipped with the reason when the thing is missing, and fails
+instead when VIDBENCH_REQUIRE_ALL=1, so CI can never silently test less than it should.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import pytest
 
 import loaders
 from benchmarks import corpus
+from loaders import reference
+from loaders.reference import Reference
 
 REQUIRE_ALL = os.environ.get("VIDBENCH_REQUIRE_ALL") == "1"
 
@@ -38,3 +40,9 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_videos(corpus_dir: Path) -> dict[str, Path]:
     return corpus.make_all(corpus.TINY, corpus_dir, jobs=2)
+
+
+@pytest.fixture(scope="session")
+def references(tiny_videos: dict[str, Path]) -> dict[str, Reference]:
+    """Every frame of every tiny profile, decoded once, sequentially, by the reference decoder."""
+    return {name: reference.decode(path) for name, path in tiny_videos.items()}

@@ -1,0 +1,79 @@
+"""OpenCV the way most code uses it: ``CAP_PROP_POS_FRAMES`` then ``read()`` for every index."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import cv2
+import numpy as np
+
+from loaders.base import Source
+from loaders.errors import CorruptVideo, UnsupportedCodec
+from loaders.probe import probe
+
+
+class Cv2Source(Source):
+    """Shared by the two OpenCV loaders: open, metadata and one checked ``retrieve``.
+
+    OpenCV's ``CAP_PROP_FRAME_COUNT`` is an estimate (duration x fps) for containers that store
+    no frame count, and wrong for streams whose first timestamp is not 0, so the count comes from
+    :func:`loaders.probe.probe` (packets demuxed, nothing decoded), which also catches truncation.
+    """
+
+    kind = "decode"
+    library = f"opencv {cv2.__version__}"
+
+    def __init__(self, path: str | os.PathLike[str], threads: int = 0, **options: Any) -> None:
+        super().__init__(path, threads=threads, **options)
+        info = probe(self.path)
+        self.threads = threads
+        params = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
+        self._cap = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, params)
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise CorruptVideo(self.path, f"OpenCV cannot open it ({info.codec} video): {opencv_video_io()}")
+        self.num_frames, self.fps = info.num_frames, info.fps
+        self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self._codec = info.codec
+        # OpenCV opens files it cannot decode (its FFmpeg has no AV1 decoder, for one) and only
+        # fails on the first read: find out now, at the cost of one keyframe.
+        if not self._cap.grab():
+            self._cap.release()
+            raise UnsupportedCodec(
+                self.path, f"OpenCV cannot decode the first frame of this {info.codec} video: its FFmpeg build "
+                "lacks the decoder, or the frame is damaged",
+            )
+        self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+
+    def _retrieve(self, ok: bool, bgr: np.ndarray | None, index: int, out: np.ndarray) -> None:
+        if not ok or bgr is None:
+            raise CorruptVideo(
+                self.path, f"OpenCV could not decode frame {index} ({self._codec}): truncated, damaged or unsupported"
+            )
+        cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=out)
+
+    def close(self) -> None:
+        cap = getattr(self, "_cap", None)
+        if cap is not None:
+            cap.release()
+            self._cap = None
+
+
+class Cv2SeekSource(Cv2Source):
+    def _read(self, indices: np.ndarray) -> np.ndarray:
+        out = np.empty((len(indices), self.height, self.width, 3), dtype=np.uint8)
+        for slot, index in enumerate(indices.tolist()):
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+            ok, bgr = self._cap.read()
+            self._retrieve(ok, bgr, index, out[slot])
+        return out
+
+
+def opencv_video_io() -> str:
+    """The FFmpeg line of OpenCV's build information, for error messages."""
+    for line in cv2.getBuildInformation().splitlines():
+        if "FFMPEG" in line:
+            return "OpenCV video I/O: " + " ".join(line.split())
+    return "OpenCV was built without FFmpeg"

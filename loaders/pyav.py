@@ -1,0 +1,94 @@
+"""PyAV: seek to the keyframe at or before a target by pts, decode forward, threaded.
+
+On open the packets are demuxed once (no decoding) to learn every frame's pts and which are
+keyframes: frame ``i`` is the ``i``-th smallest pts, which is right with B-frames (decode order
+differs from presentation order), with a first pts that is not 0 and with a variable frame rate,
+where arithmetic on ``fps`` would pick the wrong frame.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import av
+import numpy as np
+
+from loaders.base import Source, read_sorted_unique
+from loaders.errors import CorruptVideo
+from loaders.probe import index_packets, open_container
+
+
+class PyAVSource(Source):
+    kind = "decode"
+    library = f"av {av.__version__}"
+
+    def __init__(self, path: str | os.PathLike[str], threads: int = 0, **options: Any) -> None:
+        super().__init__(path, threads=threads, **options)
+        self.threads = threads
+        self._container = open_container(self.path)
+        try:
+            self._stream = self._container.streams.video[0]
+            index = index_packets(self._container, self._stream, self.path)
+        except BaseException:
+            self._container.close()
+            raise
+        self._pts, self._key_pos = index
+        ctx = self._stream.codec_context
+        ctx.thread_type = "AUTO"
+        ctx.thread_count = threads
+        self.num_frames = len(self._pts)
+        self.width, self.height = ctx.width, ctx.height
+        self.fps = float(self._stream.average_rate or self._stream.guessed_rate or 0)
+        self._decoder: Any = None  # the running frame iterator, positioned after self._next
+        self._next = -1  # index of the next frame the running decoder will output
+
+    def _read(self, indices: np.ndarray) -> np.ndarray:
+        return read_sorted_unique(indices, self._read_ascending)
+
+    def _read_ascending(self, wanted: np.ndarray) -> np.ndarray:
+        out = np.empty((len(wanted), self.height, self.width, 3), dtype=np.uint8)
+        for slot, target in enumerate(wanted.tolist()):
+            # Decode forward when no keyframe lies between here and the target; else seek.
+            key = int(self._key_pos[np.searchsorted(self._key_pos, target, side="right") - 1])
+            if self._decoder is None or target < self._next or key > self._next:
+                self._seek(key)
+            while True:
+                frame = self._decode_one()
+                if frame.pts == self._pts[target]:
+                    out[slot] = frame.to_ndarray(format="rgb24")
+                    break
+                if frame.pts is None or frame.pts > self._pts[target]:
+                    raise CorruptVideo(self.path, f"frame {target} (pts {self._pts[target]}) not produced by the decoder")
+        return out
+
+    def _seek(self, key: int) -> None:
+        try:
+            self._container.seek(int(self._pts[key]), stream=self._stream, backward=True, any_frame=False)
+        except av.FFmpegError as exc:
+            raise CorruptVideo(self.path, f"seek to frame {key} failed: {exc}") from exc
+        self._decoder = self._container.decode(self._stream)
+        self._next = key
+
+    def _decode_one(self) -> Any:
+        try:
+            frame = next(self._decoder)
+        except StopIteration:
+            self._decoder = None
+            raise CorruptVideo(self.path, "the stream ended before the frame was decoded: truncated data") from None
+        except av.FFmpegError as exc:
+            self._decoder = None
+            raise CorruptVideo(self.path, f"decoding failed: {exc}") from exc
+        if frame.is_corrupt:
+            self._decoder = None
+            raise CorruptVideo(self.path, f"the decoder flagged the frame at pts {frame.pts} as corrupt")
+        # After a seek the decoder may start at an earlier keyframe than asked for.
+        self._next = int(np.searchsorted(self._pts, frame.pts, side="right")) if frame.pts is not None else self._next
+        return frame
+
+    def close(self) -> None:
+        self._decoder = None
+        container = getattr(self, "_container", None)
+        if container is not None:
+            container.close()
+            self._container = None
