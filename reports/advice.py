@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from reports.fmt import bytes_, number, seconds
+from reports.tables import BASELINE
 
 
 @dataclasses.dataclass
@@ -26,6 +27,8 @@ class Advice:
 def loader_label(row: dict[str, Any] | pd.Series) -> str:
     """``simplejpeg (jpeg q90)`` for a frame loader, ``pil [pillow-simd]`` off the main stack."""
     name = str(row.get("loader") or row.get("frame_loader") or row.get("decode_loader") or "?")
+    if name == BASELINE:
+        return f"{name} (harness overhead)"
     fmt = row.get("format")
     if row.get("kind", "frames") == "frames" and isinstance(fmt, str) and fmt != name:
         quality = row.get("quality")
@@ -119,7 +122,7 @@ def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
     """One piece of advice per access pattern found in the run."""
     summary, cross, extraction = tables["summary"], tables["crossover"], tables["extraction"]
     good = summary[(summary["status"] == "ok") & summary["fps_median"].notna()
-                   & (summary["exact"].astype("object") != False)]  # noqa: E712 - NA stays in
+                   & (summary["loader"] != BASELINE) & (summary["exact"].astype("object") != False)]  # noqa: E712 - NA stays in
     advice = []
     patterns = sorted(p for p in summary["pattern"].dropna().unique())
     for pattern in patterns:

@@ -22,9 +22,10 @@ from matplotlib.patches import Patch
 from benchmarks.crossover import cumulative as cumulative_seconds
 from reports.advice import loader_label
 from reports.fmt import bytes_, number
+from reports.tables import BASELINE
 
-COLORS = {"decode": "#2f6db5", "frames": "#e07b24", "wrong": "#c0392b"}
-STYLE = {"svg.fonttype": "none", "text.parse_math": False, "font.family": "sans-serif",
+COLORS = {"decode": "#2f6db5", "frames": "#e07b24", "baseline": "#9aa1ab", "wrong": "#c0392b"}
+STYLE: Any = {"svg.fonttype": "none", "text.parse_math": False, "font.family": "sans-serif",
          "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
          "axes.titlesize": 10, "axes.titleweight": "bold"}
 
@@ -57,15 +58,26 @@ def _figure(width: float, height: float) -> Figure:
         return Figure(figsize=(width, height), layout="constrained")
 
 
-def _legend(fig: Figure) -> None:
-    fig.legend(handles=[Patch(color=COLORS["decode"], label="decode on the fly"),
-                        Patch(color=COLORS["frames"], label="read extracted frames")],
-               loc="outside upper center", ncols=2, frameon=False)
+def _color(row: dict[str, Any]) -> str:
+    if row.get("loader") == BASELINE:
+        return COLORS["baseline"]
+    return COLORS.get(str(row.get("kind")), "#777777")
+
+
+def _legend(fig: Figure, rows: pd.DataFrame) -> None:
+    handles = [Patch(color=COLORS["decode"], label="decode on the fly"),
+               Patch(color=COLORS["frames"], label="read extracted frames")]
+    if (rows["loader"] == BASELINE).any():
+        handles.append(Patch(color=COLORS["baseline"], label="harness overhead (no decoding)"))
+    fig.legend(handles=handles, loc="outside upper center", ncols=len(handles), frameon=False)
 
 
 def throughput(chart_id: str, pattern: str, rows: pd.DataFrame) -> Chart:
     """Frames per second per loader, one panel per profile, p25-p75 as error bars; loaders that
-    returned wrong frames are named in red with no bar."""
+    returned wrong frames are named in red with no bar. The harness's overhead baseline is far
+    faster than any real loader, so it is named under the panel instead of squashing the bars."""
+    baseline = rows[rows["loader"] == BASELINE]
+    rows = rows[rows["loader"] != BASELINE]
     profiles = list(dict.fromkeys(rows["profile"]))
     cols = min(len(profiles), 2)
     lines = math.ceil(len(profiles) / cols)
@@ -84,7 +96,7 @@ def throughput(chart_id: str, pattern: str, rows: pd.DataFrame) -> Chart:
                 values.append(fps if timed else 0.0)
                 low.append(fps - row["fps_p25"] if timed and not pd.isna(row["fps_p25"]) else 0.0)
                 high.append(row["fps_p75"] - fps if timed and not pd.isna(row["fps_p75"]) else 0.0)
-                colors.append(COLORS.get(str(row["kind"]), "#777777"))
+                colors.append(_color(row))
             bars = ax.barh(labels, values, color=colors, xerr=[low, high],
                            error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1})
             for bar, row in zip(bars, group.to_dict("records"), strict=True):
@@ -98,11 +110,13 @@ def throughput(chart_id: str, pattern: str, rows: pd.DataFrame) -> Chart:
                 if row["status"] != "ok":
                     tick.set_color(COLORS["wrong"])
             ax.set_title(str(profile), loc="left")
-            ax.set_xlabel("frames per second (median, bars: p25-p75)")
+            alone = baseline.loc[baseline["profile"] == profile, "fps_median"].dropna()
+            note = f"\nharness overhead alone: {number(alone.iloc[0])} frames/s" if len(alone) else ""
+            ax.set_xlabel("frames per second (median, bars: p25-p75)" + note)
             ax.margins(x=0.18)
         for ax in axes[len(profiles):]:
             ax.set_visible(False)
-        _legend(fig)
+        _legend(fig, rows)
         return Chart(chart_id, f"Throughput: {pattern}", _svg(fig, chart_id), marks)
 
 
@@ -146,17 +160,17 @@ def memory(chart_id: str, rows: pd.DataFrame) -> Chart:
     over patterns and profiles."""
     rows = rows.assign(label=[loader_label(r) + ("" if pd.isna(r["workers"]) else f", {r['workers']} workers")
                               for r in rows.to_dict("records")])
-    peak = rows.groupby(["label", "kind"], as_index=False)["peak_rss_bytes"].max()
+    peak = rows.groupby(["label", "loader", "kind"], as_index=False)["peak_rss_bytes"].max()
     peak = peak.sort_values("peak_rss_bytes")
     with matplotlib.rc_context(STYLE):
         fig = _figure(6.4, 0.9 + 0.28 * len(peak))
         ax = fig.subplots()
         bars = ax.barh(peak["label"], peak["peak_rss_bytes"] / 2**20,
-                       color=[COLORS.get(k, "#777777") for k in peak["kind"]])
+                       color=[_color(r) for r in peak.to_dict("records")])
         for i, bar in enumerate(bars):
             bar.set_gid(f"{chart_id}-mark-{i}")
         ax.bar_label(bars, labels=[bytes_(v) for v in peak["peak_rss_bytes"]], padding=4, fontsize=8)
         ax.set_xlabel("peak RSS, MiB (main process plus workers)")
         ax.margins(x=0.18)
-        _legend(fig)
+        _legend(fig, rows)
         return Chart(chart_id, "Peak memory", _svg(fig, chart_id), len(bars))

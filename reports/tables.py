@@ -38,6 +38,8 @@ CROSSOVER_COLUMNS = [
 ]
 COMPARE_COLUMNS = ["table", "row", "metric", "old", "new", "change_pct"]
 
+# The harness's do-nothing loader: its speed is the harness's own overhead, never a choice to advise.
+BASELINE = "null"
 # Which direction is better for each compared metric, so a report can tell a regression.
 HIGHER_IS_BETTER = {"fps_median": True, "open_seconds": False, "peak_rss_bytes": False,
                     "seconds": False, "bytes": False}
@@ -181,7 +183,7 @@ def crossover(records: list[Record]) -> pd.DataFrame:
     epochs = [r for r in records if r.measure == "epoch" and r.status == "ok" and _seconds(r)]
     extractions = [r for r in records if r.measure == "extraction" and r.status == "ok"
                    and _seconds(r)]
-    decodes = [r for r in epochs if r.kind == "decode"]
+    decodes = [r for r in epochs if r.kind == "decode" and r.loader != BASELINE]
     frames = [r for r in epochs if r.kind == "frames"]
     rows = []
     for d in decodes:
@@ -249,11 +251,17 @@ def environment(records: list[Record]) -> pd.DataFrame:
 
 
 def unavailable(records: list[Record]) -> pd.DataFrame:
-    """Loaders (and extractors) that could not run, with each distinct reason once."""
+    """Loaders (and extractions, and videos that could not be probed) that could not run, with
+    each distinct reason once."""
     seen: dict[tuple[Any, ...], None] = {}
     for r in records:
         if r.status in ("unavailable", "error"):
-            name = r.loader or f"extractor {r.extractor}"
+            if r.loader:
+                name = r.loader
+            elif r.extractor:
+                name = f"extraction {r.extractor} {r.format or ''}".rstrip()
+            else:
+                name = f"video {r.profile}"
             seen[(r.stack, name, r.kind, r.status, r.reason or "no reason given")] = None
     return pd.DataFrame(list(seen), columns=["stack", "loader", "kind", "status", "reason"])
 

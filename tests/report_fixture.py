@@ -18,6 +18,7 @@ WORKERS = (0, 2)
 # A reason with markup and an ampersand: the report must show it as text, never run it.
 DECORD_REASON = "ModuleNotFoundError: No module named 'decord' <script>alert(1)</script> & more"
 WRONG_REASON = "frame 7 differs from the reference (max abs diff 93)"
+PROBE_REASON = "/videos/broken.mp4: CorruptVideo: moov atom not found"
 
 # Per-frame seconds per round for 100 frames, by loader: fps 1000/500/... for sequential;
 # random is half as fast. The 720p profile is half as fast again.
@@ -28,6 +29,8 @@ PER_FRAME = {
     "simplejpeg": ("frames", "main", "ffmpeg", "jpeg", 90, [0.02, 0.04, 0.08], "simplejpeg 1.9.0"),
     "npy": ("frames", "main", "ffmpeg", "npy", None, [0.01, 0.02, 0.04], "numpy 2.4.6"),
     "pil": ("frames", "pillow-simd", "ffmpeg", "jpeg", 90, [0.04, 0.08, 0.16], "pillow-simd 9.5"),
+    # The harness's do-nothing baseline: fastest of all, never checked, never advised.
+    "null": ("decode", "main", None, None, None, [0.001, 0.001, 0.001], None),
 }
 OPEN_SECONDS = {"pyav": 0.004, "torchcodec": 0.010}
 
@@ -37,6 +40,7 @@ EPOCH = {
     ("torchcodec", 0): [8.0, 9.0, 10.0], ("torchcodec", 2): [5.0, 5.0, 6.0],
     ("simplejpeg", 0): [4.0, 5.0, 6.0], ("simplejpeg", 2): [2.0, 3.0, 4.0],
     ("npy", 0): [20.0, 20.0, 20.0], ("npy", 2): [10.0, 11.0, 12.0],  # npy never pays here
+    ("null", 0): [0.5, 0.5, 0.5], ("null", 2): [0.4, 0.4, 0.4],
 }
 PEAK_RSS = {0: 500 * 2**20, 2: 1200 * 2**20}
 EPOCH_FRAMES = 6000
@@ -60,6 +64,10 @@ def _record(stack: str, **fields: object) -> Record:
                   **fields)  # type: ignore[arg-type]
 
 
+def _exact(loader: str) -> bool | None:
+    return None if loader == "null" else True  # the baseline is never checked
+
+
 def make_records(speed: float = 1.0, stacks: tuple[str, ...] = ("main", "pillow-simd")) -> list[Record]:
     """The fixture run; ``speed`` scales every throughput (1.25 = 25 % faster), for --compare."""
     out: list[Record] = []
@@ -70,7 +78,7 @@ def make_records(speed: float = 1.0, stacks: tuple[str, ...] = ("main", "pillow-
                 out.append(_record(stack, measure="per_frame", loader=loader, kind=kind,
                                    profile=profile, pattern=pattern, frames=100,
                                    seconds=[s * slow for s in seconds], extractor=extractor,
-                                   format=fmt, quality=quality, exact=True, library=library,
+                                   format=fmt, quality=quality, exact=_exact(loader), library=library,
                                    threads={"torch": 1, "ffmpeg": 1}).with_fps())
         if loader in OPEN_SECONDS:
             for profile in PROFILES:
@@ -83,11 +91,11 @@ def make_records(speed: float = 1.0, stacks: tuple[str, ...] = ("main", "pillow-
                                pattern=pattern, frames=EPOCH_FRAMES,
                                seconds=[s / speed for s in seconds], workers=workers,
                                batch_size=BATCH_SIZE, extractor=extractor, format=fmt,
-                               quality=quality, peak_rss_bytes=PEAK_RSS[workers], exact=True,
+                               quality=quality, peak_rss_bytes=PEAK_RSS[workers], exact=_exact(loader),
                                library=library).with_fps())
-    for (extractor, fmt, quality), (seconds, size) in EXTRACTIONS.items():
+    for (extractor, fmt, quality), (took, size) in EXTRACTIONS.items():
         out.append(_record("main", measure="extraction", loader=None, kind=None, profile="corpus",
-                           frames=EXTRACTION_FRAMES, seconds=[seconds], extractor=extractor,
+                           frames=EXTRACTION_FRAMES, seconds=[took], extractor=extractor,
                            format=fmt, quality=quality, bytes=size, source_bytes=SOURCE_BYTES))
     # A loader that returned wrong frames (not timed) and one whose library is missing.
     for pattern in PATTERNS:
@@ -96,6 +104,9 @@ def make_records(speed: float = 1.0, stacks: tuple[str, ...] = ("main", "pillow-
                            status="wrong", reason=WRONG_REASON, library="opencv 5.0.0"))
     out.append(_record("main", measure="per_frame", loader="decord", kind="decode",
                        profile=PROFILES[0], pattern=None, status="unavailable", reason=DECORD_REASON))
+    # A video the harness could not probe: no loader, an error with its reason.
+    out.append(_record("main", measure="per_frame", loader=None, kind=None, profile="broken-clip",
+                       status="error", reason=PROBE_REASON))
     return [r for r in out if r.stack in stacks]
 
 

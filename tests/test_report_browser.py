@@ -93,7 +93,9 @@ def test_run_missing_a_stack_shows_unavailable_reasons(browser: Any, tmp_path: P
     page, problems, requests = _open(browser, reports.build(run_dir)["report"])
     page.screenshot(path=str(ARTIFACTS / "report-main-only.png"), full_page=True)
     assert problems == [] and requests == []
-    assert fx.DECORD_REASON in page.inner_text("#unavailable")  # the markup shown as text, not run
+    unavailable = page.inner_text("#unavailable")
+    assert fx.DECORD_REASON in unavailable  # the markup shown as text, not run
+    assert fx.PROBE_REASON in unavailable
     assert fx.WRONG_REASON in page.inner_text("#exact")
     assert "pillow-simd" not in page.inner_text("#environment")
     charts = page.evaluate(MARKS_JS)

@@ -39,7 +39,8 @@ def test_summary_has_one_row_per_loader_pattern_profile_workers(run: Path) -> No
     rows = _csv(run / "summary.csv")
     per_frame = len(fx.PER_FRAME) * len(fx.PATTERNS) * len(fx.PROFILES)
     epoch = len(fx.EPOCH) * len(fx.PATTERNS)
-    assert len(rows) == per_frame + epoch + 2 + 1  # + cv2-seek wrong on 2 patterns, decord unavailable
+    # + cv2-seek wrong on 2 patterns, decord unavailable, a video that could not be probed
+    assert len(rows) == per_frame + epoch + 2 + 1 + 1
     keys = {(r["stack"], r["loader"], r["measure"], r["pattern"], r["profile"], r["workers"]) for r in rows}
     assert len(keys) == len(rows)
     assert set(rows[0]) >= {"fps_median", "fps_p25", "fps_p75", "frames", "rounds", "seconds_per_frame",
@@ -72,6 +73,8 @@ def test_summary_keeps_wrong_and_unavailable_loaders_untimed_with_reasons(run: P
     wrong = _one(rows, loader="cv2-seek", pattern="random")
     assert (wrong["status"], wrong["exact"], wrong["fps_median"]) == ("wrong", "False", "")
     assert wrong["reason"] == fx.WRONG_REASON
+    probe = _one(rows, profile="broken-clip")
+    assert (probe["loader"], probe["status"], probe["reason"]) == ("", "error", fx.PROBE_REASON)
     missing = _one(rows, loader="decord")
     assert (missing["status"], missing["reason"]) == ("unavailable", fx.DECORD_REASON)
     assert missing["fps_median"] == ""
@@ -93,6 +96,8 @@ def test_crossover_table(run: Path) -> None:
     rows = _csv(run / "crossover.csv")
     decoders = {loader for (loader, _) in fx.EPOCH if fx.PER_FRAME[loader][0] == "decode"}
     frames = {loader for (loader, _) in fx.EPOCH} - decoders
+    decoders.remove("null")  # the harness's overhead baseline is no decoder to compare against
+    assert not [r for r in rows if r["decode_loader"] == "null"]
     assert len(rows) == len(decoders) * len(frames) * len(fx.PATTERNS) * len(fx.WORKERS)
     row = _one(rows, decode_loader="torchcodec", frame_loader="simplejpeg", pattern="random", workers="2")
     # X = 40 s, T_decode = median(5, 5, 6) = 5 s, T_frames = median(2, 3, 4) = 3 s -> 20 epochs.
@@ -137,6 +142,10 @@ def test_report_is_self_contained_and_escapes_record_text(run: Path) -> None:
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<link" not in page and "@import" not in page
     assert page.count('class="chart"') == 5  # 2 throughput, 2 cumulative, 1 memory
+    assert "video broken-clip" in page and fx.PROBE_REASON in page
+    # The null baseline is named under its panel, not drawn as a bar that squashes the others.
+    assert "harness overhead alone: 100,000 frames/s" in page
+    assert "null (harness overhead)" not in page.split('id="throughput-0"')[1].split("</figure>")[0]
     for pattern in fx.PATTERNS:
         assert f'data-pattern="{pattern}"' in page
 
