@@ -389,30 +389,12 @@ def _run_ffmpeg(cmd: list[str], video: Path, stdout_to: Callable[[io.BufferedRea
 def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int | None) -> None:
     from imageio_ffmpeg import get_ffmpeg_exe
 
-    cmd = [
-        get_ffmpeg_exe(),
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-threads",
-        str(threads),
-        "-noautorotate",
-        "-i",
-        str(video),
-        "-map",
-        "0:v:0",
-        "-an",
-        "-sn",
-        "-dn",
-        "-fps_mode",
-        "passthrough",
-        # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.
-        "-sws_flags",
-        "bilinear",
-        "-threads",
-        str(threads),
-    ]
+    cmd = [get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error"]
+    cmd += ["-threads", str(threads), "-noautorotate", "-i", str(video)]
+    # One video stream, every decoded frame once: none duplicated or dropped for VFR or a late start.
+    cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"]
+    # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.
+    cmd += ["-sws_flags", "bilinear", "-threads", str(threads)]
     if limit is not None:
         cmd += ["-frames:v", str(limit)]
     fmt = writer.format
@@ -429,18 +411,8 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
         codec = ["-c:v", "png", "-pix_fmt", "rgb24", "-compression_level", str(PNG_LEVEL)]
     else:
         # Full-range 4:2:0 as JPEG wants (what yuvj420p meant), at the matching quantiser.
-        codec = [
-            "-c:v",
-            "mjpeg",
-            "-pix_fmt",
-            "yuv420p",
-            "-color_range",
-            "pc",
-            "-q:v",
-            str(_mjpeg_qscale(quality)),
-            "-qmin",
-            "1",
-        ]
+        codec = ["-c:v", "mjpeg", "-pix_fmt", "yuv420p", "-color_range", "pc"]
+        codec += ["-q:v", str(_mjpeg_qscale(quality)), "-qmin", "1"]
     folder = writer.folder if fmt != "tar" else writer.folder / "jpeg"
     folder.mkdir(exist_ok=True)
     pattern = str(folder / f"%06d{os.path.splitext(frame_name(0, fmt))[1]}")

@@ -1,0 +1,235 @@
+"""Extraction: the right frames from every extractor, and a store that is safe and resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import skip_or_fail
+from frame_checks import PROFILES, assert_frames_match, reference_frames
+
+import loaders
+from loaders import extraction
+from loaders.store import MANIFEST, NPY_FILE, frame_name, read_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTRACTORS = {"ffmpeg": "imageio_ffmpeg", "pyav": "av", "cv2": "cv2"}
+READER = {"jpeg": "pil", "png": "pil", "npy": "npy", "tar": "tar"}
+
+
+def need(extractor: str, fmt: str = "npy") -> None:
+    """Skip (or fail in CI) when a library the test needs is missing: the extractor's, PyAV for
+    the reference decode, and PIL where frames are encoded by Pillow or read back with it."""
+    modules = [EXTRACTORS[extractor], "av"]
+    if fmt != "npy":
+        modules.append("PIL")
+    for module in modules:
+        try:
+            __import__(module)
+        except ImportError as exc:
+            skip_or_fail(f"extracting with {extractor} to {fmt} needs {module}: {exc}")
+
+
+def read_all(store: Path) -> np.ndarray:
+    fmt = read_manifest(store).format
+    with loaders.open(READER[fmt], store) as src:
+        return src.get_frames(np.arange(src.num_frames))
+
+
+@pytest.fixture
+def video(tiny_videos, tmp_path) -> Path:
+    """A private copy of a tiny video, free to modify."""
+    return Path(shutil.copy2(tiny_videos["tiny-h264-bframes"], tmp_path / "clip.mp4"))
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("extractor", list(EXTRACTORS))
+def test_npy_store_is_exactly_the_reference(extractor, profile, tiny_videos, tmp_path):
+    need(extractor)
+    _, ref = reference_frames(tiny_videos[profile])
+    result = loaders.extract(tiny_videos[profile], tmp_path / "store", extractor, "npy")
+    assert result.frames == len(ref) and not result.reused
+    assert_frames_match(read_all(tmp_path / "store"), ref, np.arange(len(ref)), lossless=True)
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "tar"])
+@pytest.mark.parametrize("extractor", list(EXTRACTORS))
+def test_image_stores_hold_the_reference_frames(extractor, fmt, tiny_videos, tmp_path):
+    """png bit-exact, jpeg/tar the nearest reference frame at every index and above the PSNR floor."""
+    need(extractor, fmt)
+    video = tiny_videos["tiny-h264-offset-vfr"]  # B-frames, VFR and a first timestamp of 1.5 s
+    _, ref = reference_frames(video)
+    result = loaders.extract(video, tmp_path / "store", extractor, fmt, quality=90)
+    assert result.frames == len(ref)
+    assert_frames_match(read_all(tmp_path / "store"), ref, np.arange(len(ref)), lossless=fmt == "png")
+
+
+def test_manifest_records_source_metadata_and_cost(video, tmp_path):
+    need("ffmpeg", "jpeg")
+    store = tmp_path / "store"
+    result = loaders.extract(video, store, "ffmpeg", "jpeg", quality=85)
+    m = json.loads((store / MANIFEST).read_text())
+    ref, _ = reference_frames(video)
+    assert m["source"] == str(video.resolve())
+    assert (m["source_size"], m["source_mtime_ns"]) == (video.stat().st_size, video.stat().st_mtime_ns)
+    assert (m["frames"], m["width"], m["height"]) == (ref.num_frames, ref.width, ref.height)
+    assert m["fps"] == pytest.approx(ref.fps)
+    assert (m["format"], m["quality"], m["extractor"]) == ("jpeg", 85, "ffmpeg")
+    files = sorted(p.name for p in store.iterdir() if p.name != MANIFEST)
+    assert files == [frame_name(i, "jpeg") for i in range(ref.num_frames)]
+    assert m["bytes"] == result.bytes == sum((store / f).stat().st_size for f in files)
+    assert m["seconds"] == result.seconds > 0
+    assert result.frames == ref.num_frames
+
+
+def test_rerun_reuses_a_complete_store(video, tmp_path):
+    need("ffmpeg")
+    store = tmp_path / "store"
+    first = loaders.extract(video, store, "ffmpeg", "npy")
+    before = (store / NPY_FILE).stat().st_mtime_ns
+    again = loaders.extract(video, store, "ffmpeg", "npy")
+    assert again.reused and (again.frames, again.bytes, again.seconds) == (first.frames, first.bytes, first.seconds)
+    assert (store / NPY_FILE).stat().st_mtime_ns == before
+    # Other settings are another store's worth of frames: the store is redone, not reused.
+    other = loaders.extract(video, store, "ffmpeg", "jpeg", quality=70)
+    assert not other.reused and read_manifest(store).format == "jpeg"
+    assert not (store / NPY_FILE).exists()
+
+
+@pytest.mark.parametrize("change", ["replaced by another video", "touched"])
+def test_changed_source_is_extracted_again(change, video, tiny_videos, tmp_path):
+    need("ffmpeg")
+    store = tmp_path / "store"
+    loaders.extract(video, store, "ffmpeg", "npy")
+    if change == "touched":
+        st = video.stat()
+        os.utime(video, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        want = reference_frames(tiny_videos["tiny-h264-bframes"])[1]
+    else:
+        shutil.copyfile(tiny_videos["tiny-h264-odd"], video)
+        want = reference_frames(tiny_videos["tiny-h264-odd"])[1]
+    result = loaders.extract(video, store, "ffmpeg", "npy")
+    assert not result.reused and result.frames == len(want)
+    assert np.array_equal(read_all(store), want)
+    assert read_manifest(store).source_mtime_ns == video.stat().st_mtime_ns
+
+
+def test_partial_store_is_redone_and_a_foreign_directory_left_alone(video, tmp_path):
+    need("ffmpeg", "jpeg")
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / frame_name(0, "jpeg")).write_bytes(b"half-written")  # an old run's leftovers, no manifest
+    result = loaders.extract(video, store, "ffmpeg", "jpeg")
+    assert not result.reused and len(os.listdir(store)) == result.frames + 1
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "holiday.jpg").write_bytes(b"keep me")
+    with pytest.raises(loaders.LoaderError, match="not a frame store"):
+        loaders.extract(video, foreign, "ffmpeg", "jpeg")
+    assert (foreign / "holiday.jpg").read_bytes() == b"keep me"
+
+
+def test_failure_midway_leaves_no_store(video, tmp_path, monkeypatch):
+    need("pyav", "jpeg")
+    real = extraction._Writer.add_encoded
+
+    def failing(self, data):
+        if self.count == 10 and self.folder.name != "sample":
+            raise RuntimeError("disk unplugged")
+        real(self, data)
+
+    monkeypatch.setattr(extraction._Writer, "add_encoded", failing)
+    with pytest.raises(RuntimeError, match="unplugged"):
+        loaders.extract(video, tmp_path / "store", "pyav", "jpeg")
+    assert os.listdir(tmp_path) == ["clip.mp4"]  # no store, no temporary sibling left behind
+
+
+def test_killed_extraction_is_redone_on_the_next_run(video, tmp_path):
+    """A process killed mid-extraction leaves nothing that looks complete; the next run redoes it."""
+    need("pyav", "jpeg")
+    store = tmp_path / "store"
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import loaders
+        from loaders import extraction
+        real = extraction._Writer.add_encoded
+        def add(self, data):
+            if self.count == 20 and self.folder.name != "sample":
+                os.kill(os.getpid(), signal.SIGKILL)
+            real(self, data)
+        extraction._Writer.add_encoded = add
+        loaders.extract({str(video)!r}, {str(store)!r}, "pyav", "jpeg")
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".store.partial-")]
+    assert leftovers and len(os.listdir(leftovers[0])) == 20  # it really stopped half-way
+    assert not store.exists()
+    with pytest.raises(loaders.LoaderError):
+        loaders.open("pil", store)
+
+    result = loaders.extract(video, store, "pyav", "jpeg")
+    _, ref = reference_frames(video)
+    assert not result.reused and result.frames == len(ref)
+    assert not any(p.name.startswith(".store.") for p in tmp_path.iterdir())
+    assert_frames_match(read_all(store), ref, np.arange(len(ref)), lossless=False)
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "npy", "tar"])
+def test_disk_check_refuses_when_space_is_short(fmt, video, tmp_path, monkeypatch):
+    need("ffmpeg", fmt)
+    actual = loaders.extract(video, tmp_path / "probe", "ffmpeg", fmt).bytes
+    store = tmp_path / "store"
+    # The estimate comes from the first frames, so it is close to, not exactly, the real size.
+    monkeypatch.setattr(extraction, "disk_free", lambda path: actual // 2)
+    with pytest.raises(loaders.InsufficientSpace, match="free") as err:
+        loaders.extract(video, store, "ffmpeg", fmt)
+    assert str(store) in str(err.value)
+    assert not store.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".store")]
+    monkeypatch.setattr(extraction, "disk_free", lambda path: actual * 3)
+    assert loaders.extract(video, store, "ffmpeg", fmt).bytes == actual
+
+
+def test_extract_all_runs_videos_in_parallel_and_resumes(tiny_videos, tmp_path):
+    need("ffmpeg")
+    videos = [tiny_videos[p] for p in PROFILES]
+    done = loaders.extract_all(videos, tmp_path, jobs=2, format="npy")
+    assert list(done) == [str(v) for v in videos]
+    for v in videos:
+        assert done[str(v)].frames == len(reference_frames(v)[1]) and not done[str(v)].reused
+    stores = {e.store for e in done.values()}
+    assert len(stores) == len(videos) and all(s.parent == tmp_path for s in stores)
+    again = loaders.extract_all(videos, tmp_path, jobs=2, format="npy")
+    assert all(e.reused for e in again.values())
+
+
+def test_bad_input_raises_loader_errors(video, tmp_path):
+    need("ffmpeg")
+    with pytest.raises(loaders.VideoNotFound):
+        loaders.extract(tmp_path / "missing.mp4", tmp_path / "s")
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    with pytest.raises(loaders.CorruptVideo, match="notes.mp4"):
+        loaders.extract(text, tmp_path / "s")
+    for kwargs, what in [({"extractor": "gstreamer"}, "extractor"), ({"format": "webp"}, "format"),
+                         ({"quality": 0}, "quality")]:
+        with pytest.raises(loaders.LoaderError, match=what):
+            loaders.extract(video, tmp_path / "s", **kwargs)
+    assert sorted(os.listdir(tmp_path)) == ["clip.mp4", "notes.mp4"]
+
+
+def test_truncated_video_raises_naming_it(video, tmp_path):
+    need("ffmpeg")
+    os.truncate(video, video.stat().st_size // 2)  # mp4 keeps its index at the end: cut off
+    with pytest.raises(loaders.LoaderError, match="clip.mp4"):
+        loaders.extract(video, tmp_path / "store", "ffmpeg", "npy")
+    assert os.listdir(tmp_path) == ["clip.mp4"]
