@@ -105,7 +105,8 @@ def _source_filter(p: Profile) -> str:
     elif p.content == "mandelbrot":
         src = f"mandelbrot=size={size}:rate={p.fps},trim=duration={p.seconds}"
     elif p.content == "life":
-        src = f"life=size={size}:rate={p.fps}:mold=10:ratio=0.1:death_color=#C83232:life_color=#00ff00,trim=duration={p.seconds}"
+        colours = "death_color=#C83232:life_color=#00ff00"
+        src = f"life=size={size}:rate={p.fps}:mold=10:ratio=0.1:{colours},trim=duration={p.seconds}"
     else:
         raise ValueError(f"unknown content {p.content!r}")
     chain = [src, "format=yuv420p"]
@@ -118,31 +119,28 @@ def _source_filter(p: Profile) -> str:
 
 
 def _codec_args(p: Profile) -> list[str]:
+    g = p.gop
     if p.codec == "h264":
-        return ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", str(p.gop),
-                "-keyint_min", str(p.gop), "-sc_threshold", "0", "-bf", str(p.bframes)]
+        return f"-c:v libx264 -preset veryfast -crf 23 -g {g} -keyint_min {g} -sc_threshold 0 -bf {p.bframes}".split()
     if p.codec == "hevc":
-        params = f"keyint={p.gop}:min-keyint={p.gop}:scenecut=0:bframes={p.bframes}:log-level=error"
-        return ["-c:v", "libx265", "-preset", "veryfast", "-crf", "28", "-x265-params", params, "-tag:v", "hvc1"]
+        params = f"keyint={g}:min-keyint={g}:scenecut=0:bframes={p.bframes}:log-level=error"
+        return f"-c:v libx265 -preset veryfast -crf 28 -x265-params {params} -tag:v hvc1".split()
     if p.codec == "vp9":
-        return ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
-                "-b:v", "0", "-crf", "35", "-g", str(p.gop), "-keyint_min", str(p.gop)]
+        return f"-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -row-mt 1 -b:v 0 -crf 35 -g {g} -keyint_min {g}".split()
     if p.codec == "av1":
-        return ["-c:v", "libsvtav1", "-preset", "12", "-crf", "40", "-g", str(p.gop),
-                "-svtav1-params", "scd=0"]
+        return f"-c:v libsvtav1 -preset 12 -crf 40 -g {g} -svtav1-params scd=0".split()
     raise ValueError(f"unknown codec {p.codec!r}")
 
 
 def command(p: Profile, out: str | os.PathLike[str]) -> list[str]:
-    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-           "-f", "lavfi", "-i", _source_filter(p), "-frames:v", str(p.frames), "-an",
-           "-pix_fmt", "yuv420p", *_codec_args(p)]
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", _source_filter(p)]
+    cmd += ["-frames:v", str(p.frames), "-an", "-pix_fmt", "yuv420p", *_codec_args(p)]
     if p.vfr:
         # Without a millisecond encoder time base the encoder rounds the timestamps back to 1/fps.
         cmd += ["-fps_mode", "passthrough", "-enc_time_base", "1/1000"]
     if p.start_seconds:
         cmd += ["-output_ts_offset", str(p.start_seconds)]
-    # One encoder thread set: x264/x265 output depends on the thread count, not on the machine.
+    # A fixed thread count: x264/x265 output depends on it, not on the machine.
     cmd += ["-threads", "2", os.fspath(out)]
     return cmd
 

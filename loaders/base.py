@@ -72,9 +72,7 @@ class Source(abc.ABC):
         idx = idx.astype(np.int64, copy=False)
         bad = idx[(idx < 0) | (idx >= self.num_frames)]
         if bad.size:
-            raise FrameIndexError(
-                self.path, f"frame index {int(bad[0])} out of range [0, {self.num_frames})"
-            )
+            raise FrameIndexError(self.path, f"frame index {int(bad[0])} out of range [0, {self.num_frames})")
         return self._read(idx)
 
     def __enter__(self) -> Source:

@@ -29,7 +29,7 @@ class Cv2Source(Source):
         info = probe(self.path)
         self.threads = threads
         params = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
-        self._cap = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, params)
+        self._cap: Any = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, params)
         if not self._cap.isOpened():
             self._cap.release()
             raise CorruptVideo(self.path, f"OpenCV cannot open it ({info.codec} video): {opencv_video_io()}")
@@ -42,7 +42,8 @@ class Cv2Source(Source):
         if not self._cap.grab():
             self._cap.release()
             raise UnsupportedCodec(
-                self.path, f"OpenCV cannot decode the first frame of this {info.codec} video: its FFmpeg build "
+                self.path,
+                f"OpenCV cannot decode the first frame of this {info.codec} video: its FFmpeg build "
                 "lacks the decoder, or the frame is damaged",
             )
         self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)

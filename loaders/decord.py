@@ -18,15 +18,13 @@ class DecordSource(Source):
     kind = "decode"
     library = f"decord2 {decord.__version__}"
 
-    def __init__(
-        self, path: str | os.PathLike[str], threads: int = 0, validate: bool = True, **options: Any
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str], threads: int = 0, validate: bool = True, **options: Any) -> None:
         super().__init__(path, threads=threads, validate=validate, **options)
         if validate:  # a demux pass: catches what decord would crash on or silently cut short
             check_file(self.path)
         self.threads = threads
         try:
-            self._reader = decord.VideoReader(self.path, ctx=decord.cpu(0), num_threads=threads)
+            self._reader: Any = decord.VideoReader(self.path, ctx=decord.cpu(0), num_threads=threads)
         except decord.DECORDError as exc:
             raise CorruptVideo(self.path, f"decord cannot open it: {first_line(exc)}") from exc
         self.num_frames = len(self._reader)

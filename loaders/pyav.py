@@ -59,7 +59,8 @@ class PyAVSource(Source):
                     out[slot] = frame.to_ndarray(format="rgb24")
                     break
                 if frame.pts is None or frame.pts > self._pts[target]:
-                    raise CorruptVideo(self.path, f"frame {target} (pts {self._pts[target]}) not produced by the decoder")
+                    missing = f"frame {target} (pts {self._pts[target]}) not produced by the decoder"
+                    raise CorruptVideo(self.path, missing)
         return out
 
     def _seek(self, key: int) -> None:

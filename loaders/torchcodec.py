@@ -22,15 +22,13 @@ class TorchCodecSource(Source):
     kind = "decode"
     library = f"torchcodec {torchcodec.__version__}"
 
-    def __init__(
-        self, path: str | os.PathLike[str], threads: int = 0, validate: bool = True, **options: Any
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str], threads: int = 0, validate: bool = True, **options: Any) -> None:
         super().__init__(path, threads=threads, validate=validate, **options)
         if validate:  # a demux pass: catches what torchcodec would crash on or silently cut short
             check_file(self.path)
         self.threads = threads
         try:
-            self._decoder = VideoDecoder(
+            self._decoder: Any = VideoDecoder(
                 self.path, seek_mode="exact", dimension_order="NHWC", num_ffmpeg_threads=threads
             )
         except (RuntimeError, ValueError) as exc:

@@ -69,8 +69,9 @@ def loader(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.mark.parametrize("profile", corpus.TINY)
-def test_frames_match_reference(loader: str, profile: str, tiny_videos: dict[str, Path],
-                                references: dict[str, Reference]) -> None:
+def test_frames_match_reference(
+    loader: str, profile: str, tiny_videos: dict[str, Path], references: dict[str, Reference]
+) -> None:
     path = tiny_videos[profile]
     if (loader, profile) in UNSUPPORTED:
         with pytest.raises(loaders.UnsupportedCodec, match=str(path)):
@@ -90,16 +91,18 @@ def test_frames_match_reference(loader: str, profile: str, tiny_videos: dict[str
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_thread_settings_keep_frames_exact(loader: str, threads: int, tiny_videos: dict[str, Path],
-                                           references: dict[str, Reference]) -> None:
+def test_thread_settings_keep_frames_exact(
+    loader: str, threads: int, tiny_videos: dict[str, Path], references: dict[str, Reference]
+) -> None:
     ref = references["tiny-h264-bframes"]
     with loaders.open(loader, tiny_videos["tiny-h264-bframes"], threads=threads) as src:
         indices = request(ref.num_frames, seed=threads)
         assert_frames(loader, src.get_frames(indices), ref, indices)
 
 
-def test_index_out_of_range_raises_and_leaves_the_source_usable(loader: str, tiny_videos: dict[str, Path],
-                                                               references: dict[str, Reference]) -> None:
+def test_index_out_of_range_raises_and_leaves_the_source_usable(
+    loader: str, tiny_videos: dict[str, Path], references: dict[str, Reference]
+) -> None:
     path = tiny_videos["tiny-h264-bframes"]
     ref = references["tiny-h264-bframes"]
     with loaders.open(loader, path) as src:
@@ -121,6 +124,7 @@ def test_close_is_idempotent(loader: str, tiny_videos: dict[str, Path]) -> None:
 
 # --- bad input -------------------------------------------------------------------------------
 
+
 def _write_bad(kind: str, folder: Path, videos: dict[str, Path]) -> Path:
     """Make one kind of bad file from the tiny corpus."""
     from benchmarks.corpus import ffmpeg_exe
@@ -138,8 +142,22 @@ def _write_bad(kind: str, folder: Path, videos: dict[str, Path]) -> Path:
         out.write_bytes(mp4[: len(mp4) // 2])
     elif kind == "half-faststart":  # moov atom first: the index promises frames that are not there
         fast = folder / "faststart.mp4"
-        subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(videos["tiny-h264-bframes"]),
-                        "-c", "copy", "-movflags", "+faststart", str(fast)], check=True)
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(videos["tiny-h264-bframes"]),
+                "-c",
+                "copy",
+                "-movflags",
+                "+faststart",
+                str(fast),
+            ],
+            check=True,
+        )
         data = fast.read_bytes()
         out.write_bytes(data[: len(data) // 2])
     elif kind == "half-mkv":  # Matroska stores no frame count: only the duration tells
@@ -172,13 +190,13 @@ except loaders.LoaderError as exc:
 
 
 @pytest.mark.parametrize("kind", BAD)
-def test_bad_input_ends_in_loader_error(loader: str, kind: str, tmp_path: Path,
-                                       tiny_videos: dict[str, Path]) -> None:
+def test_bad_input_ends_in_loader_error(loader: str, kind: str, tmp_path: Path, tiny_videos: dict[str, Path]) -> None:
     path = _write_bad(kind, tmp_path, tiny_videos)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     try:
-        run = subprocess.run([sys.executable, "-c", _PROBE, loader, str(path)], capture_output=True,
-                             text=True, timeout=60, env=env)
+        run = subprocess.run(
+            [sys.executable, "-c", _PROBE, loader, str(path)], capture_output=True, text=True, timeout=60, env=env
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{loader} hung on a {kind} file")
     assert run.returncode == 0, f"{loader} crashed on a {kind} file (exit {run.returncode}): {run.stderr[-800:]}"
@@ -190,6 +208,7 @@ def test_bad_input_ends_in_loader_error(loader: str, kind: str, tmp_path: Path,
 
 
 # --- registry --------------------------------------------------------------------------------
+
 
 def test_every_loader_of_this_stack_is_available() -> None:
     for name in loaders.STACKS[STACK]:
@@ -217,8 +236,14 @@ def test_a_missing_library_only_disables_its_own_loader(tiny_videos: dict[str, P
         "print(json.dumps({'reason': reasons['decord'], 'pyav': reasons['pyav'], 'opened': opened, 'n': n}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    run = subprocess.run([sys.executable, "-c", code, str(tiny_videos["tiny-h264-odd"])], capture_output=True,
-                         text=True, timeout=120, env=env, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(tiny_videos["tiny-h264-odd"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=True,
+    )
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert "decord" in out["reason"]
     assert out["pyav"] is None and out["n"] == 2
