@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
 import numpy as np
 
-from loaders import reference
+from loaders.reference import Reference
 
 # The profiles that exercise what extraction can get wrong: B-frame reordering, a long GOP,
 # odd sizes, and VFR with a non-zero first timestamp.
@@ -18,11 +15,9 @@ PROFILES = ["tiny-h264-bframes", "tiny-h264-longgop", "tiny-h264-odd", "tiny-h26
 JPEG_MIN_PSNR = 23.0
 
 
-@functools.cache
-def reference_frames(video: Path) -> tuple[reference.Reference, np.ndarray]:
-    """The reference decode of ``video`` and all its frames as one (N, H, W, 3) array."""
-    ref = reference.decode(video)
-    return ref, ref.stack(range(ref.num_frames))
+def all_frames(ref: Reference) -> np.ndarray:
+    """Every frame of a full reference decode (conftest's ``references``) as one (N, H, W, 3) array."""
+    return ref.stack(range(ref.num_frames))
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> np.ndarray:

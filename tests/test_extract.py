@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import skip_or_fail
-from frame_checks import PROFILES, assert_frames_match, reference_frames
+from frame_checks import PROFILES, all_frames, assert_frames_match
 
 import loaders
 from loaders import extraction
@@ -52,9 +52,9 @@ def video(tiny_videos, tmp_path) -> Path:
 
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("extractor", list(EXTRACTORS))
-def test_npy_store_is_exactly_the_reference(extractor, profile, tiny_videos, tmp_path):
+def test_npy_store_is_exactly_the_reference(extractor, profile, tiny_videos, references, tmp_path):
     need(extractor)
-    _, ref = reference_frames(tiny_videos[profile])
+    ref = all_frames(references[profile])
     result = loaders.extract(tiny_videos[profile], tmp_path / "store", extractor, "npy")
     assert result.frames == len(ref) and not result.reused
     assert_frames_match(read_all(tmp_path / "store"), ref, np.arange(len(ref)), lossless=True)
@@ -62,22 +62,22 @@ def test_npy_store_is_exactly_the_reference(extractor, profile, tiny_videos, tmp
 
 @pytest.mark.parametrize("fmt", ["png", "jpeg", "tar"])
 @pytest.mark.parametrize("extractor", list(EXTRACTORS))
-def test_image_stores_hold_the_reference_frames(extractor, fmt, tiny_videos, tmp_path):
+def test_image_stores_hold_the_reference_frames(extractor, fmt, tiny_videos, references, tmp_path):
     """png bit-exact, jpeg/tar the nearest reference frame at every index and above the PSNR floor."""
     need(extractor, fmt)
     video = tiny_videos["tiny-h264-offset-vfr"]  # B-frames, VFR and a first timestamp of 1.5 s
-    _, ref = reference_frames(video)
+    ref = all_frames(references["tiny-h264-offset-vfr"])
     result = loaders.extract(video, tmp_path / "store", extractor, fmt, quality=90)
     assert result.frames == len(ref)
     assert_frames_match(read_all(tmp_path / "store"), ref, np.arange(len(ref)), lossless=fmt == "png")
 
 
-def test_manifest_records_source_metadata_and_cost(video, tmp_path):
+def test_manifest_records_source_metadata_and_cost(video, references, tmp_path):
     need("ffmpeg", "jpeg")
     store = tmp_path / "store"
     result = loaders.extract(video, store, "ffmpeg", "jpeg", quality=85)
     m = json.loads((store / MANIFEST).read_text())
-    ref, _ = reference_frames(video)
+    ref = references["tiny-h264-bframes"]  # what ``video`` is a copy of
     assert m["source"] == str(video.resolve())
     assert (m["source_size"], m["source_mtime_ns"]) == (video.stat().st_size, video.stat().st_mtime_ns)
     assert (m["frames"], m["width"], m["height"]) == (ref.num_frames, ref.width, ref.height)
@@ -105,17 +105,17 @@ def test_rerun_reuses_a_complete_store(video, tmp_path):
 
 
 @pytest.mark.parametrize("change", ["replaced by another video", "touched"])
-def test_changed_source_is_extracted_again(change, video, tiny_videos, tmp_path):
+def test_changed_source_is_extracted_again(change, video, tiny_videos, references, tmp_path):
     need("ffmpeg")
     store = tmp_path / "store"
     loaders.extract(video, store, "ffmpeg", "npy")
     if change == "touched":
         st = video.stat()
         os.utime(video, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-        want = reference_frames(tiny_videos["tiny-h264-bframes"])[1]
+        want = all_frames(references["tiny-h264-bframes"])
     else:
         shutil.copyfile(tiny_videos["tiny-h264-odd"], video)
-        want = reference_frames(tiny_videos["tiny-h264-odd"])[1]
+        want = all_frames(references["tiny-h264-odd"])
     result = loaders.extract(video, store, "ffmpeg", "npy")
     assert not result.reused and result.frames == len(want)
     assert np.array_equal(read_all(store), want)
@@ -152,7 +152,7 @@ def test_failure_midway_leaves_no_store(video, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["clip.mp4"]  # no store, no temporary sibling left behind
 
 
-def test_killed_extraction_is_redone_on_the_next_run(video, tmp_path):
+def test_killed_extraction_is_redone_on_the_next_run(video, references, tmp_path):
     """A process killed mid-extraction leaves nothing that looks complete; the next run redoes it."""
     need("pyav", "jpeg")
     store = tmp_path / "store"
@@ -178,7 +178,7 @@ def test_killed_extraction_is_redone_on_the_next_run(video, tmp_path):
         loaders.open("pil", store)
 
     result = loaders.extract(video, store, "pyav", "jpeg")
-    _, ref = reference_frames(video)
+    ref = all_frames(references["tiny-h264-bframes"])
     assert not result.reused and result.frames == len(ref)
     assert not any(p.name.startswith(".store.") for p in tmp_path.iterdir())
     assert_frames_match(read_all(store), ref, np.arange(len(ref)), lossless=False)
@@ -199,13 +199,13 @@ def test_disk_check_refuses_when_space_is_short(fmt, video, tmp_path, monkeypatc
     assert loaders.extract(video, store, "ffmpeg", fmt).bytes == actual
 
 
-def test_extract_all_runs_videos_in_parallel_and_resumes(tiny_videos, tmp_path):
+def test_extract_all_runs_videos_in_parallel_and_resumes(tiny_videos, references, tmp_path):
     need("ffmpeg")
     videos = [tiny_videos[p] for p in PROFILES]
     done = loaders.extract_all(videos, tmp_path, jobs=2, format="npy")
     assert list(done) == [str(v) for v in videos]
-    for v in videos:
-        assert done[str(v)].frames == len(reference_frames(v)[1]) and not done[str(v)].reused
+    for p, v in zip(PROFILES, videos, strict=True):
+        assert done[str(v)].frames == references[p].num_frames and not done[str(v)].reused
     stores = {e.store for e in done.values()}
     assert len(stores) == len(videos) and all(s.parent == tmp_path for s in stores)
     again = loaders.extract_all(videos, tmp_path, jobs=2, format="npy")

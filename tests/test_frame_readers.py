@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import require_loader
-from frame_checks import PROFILES, assert_frames_match, reference_frames
+from frame_checks import PROFILES, all_frames, assert_frames_match
 
 import loaders
 from loaders.store import FORMATS, MANIFEST, NPY_FILE, TAR_FILE
@@ -51,9 +51,10 @@ def copy_of(stores: dict[tuple[str, str], Path], tmp_path: Path):
 
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize(("reader", "fmt"), CASES)
-def test_every_frame_is_the_reference_frame(reader, fmt, profile, stores, tiny_videos):
+def test_every_frame_is_the_reference_frame(reader, fmt, profile, stores, references):
     require_loader(reader)
-    ref, frames = reference_frames(tiny_videos[profile])
+    ref = references[profile]
+    frames = all_frames(ref)
     with loaders.open(reader, stores[profile, fmt]) as src:
         assert src.kind == "frames"
         assert (src.num_frames, src.width, src.height) == (ref.num_frames, ref.width, ref.height)
@@ -63,10 +64,10 @@ def test_every_frame_is_the_reference_frame(reader, fmt, profile, stores, tiny_v
 
 
 @pytest.mark.parametrize(("reader", "fmt"), CASES)
-def test_random_unsorted_repeated_indices(reader, fmt, stores, tiny_videos):
+def test_random_unsorted_repeated_indices(reader, fmt, stores, references):
     require_loader(reader)
     profile = "tiny-h264-offset-vfr"
-    _, frames = reference_frames(tiny_videos[profile])
+    frames = all_frames(references[profile])
     n = len(frames)
     rng = np.random.default_rng(7)
     indices = np.concatenate([rng.integers(0, n, 20), [n - 1, 0, n - 1, 3, 3]])
