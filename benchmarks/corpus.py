@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 # Bump when the recipe-to-command translation changes, so cached files are remade.
-RECIPE_VERSION = 2
+RECIPE_VERSION = 4
 
 DEFAULT_CACHE = Path(os.environ.get("VIDBENCH_CORPUS_DIR", Path(__file__).resolve().parent.parent / ".corpus"))
 
@@ -106,7 +106,7 @@ def _source_filter(p: Profile) -> str:
         src = f"mandelbrot=size={size}:rate={p.fps},trim=duration={p.seconds}"
     elif p.content == "life":
         colours = "death_color=#C83232:life_color=#00ff00"
-        src = f"life=size={size}:rate={p.fps}:mold=10:ratio=0.1:{colours},trim=duration={p.seconds}"
+        src = f"life=size={size}:rate={p.fps}:mold=10:ratio=0.1:seed=1:{colours},trim=duration={p.seconds}"
     else:
         raise ValueError(f"unknown content {p.content!r}")
     chain = [src, "format=yuv420p"]
@@ -140,8 +140,8 @@ def command(p: Profile, out: str | os.PathLike[str]) -> list[str]:
         cmd += ["-fps_mode", "passthrough", "-enc_time_base", "1/1000"]
     if p.start_seconds:
         cmd += ["-output_ts_offset", str(p.start_seconds)]
-    # A fixed thread count: x264/x265 output depends on it, not on the machine.
-    cmd += ["-threads", "2", os.fspath(out)]
+    # A fixed thread count (x264/x265 output depends on it) and no muxer dates or random UIDs.
+    cmd += ["-threads", "2", "-fflags", "+bitexact", os.fspath(out)]
     return cmd
 
 
