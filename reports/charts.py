@@ -18,6 +18,7 @@ import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from benchmarks.crossover import cumulative as cumulative_seconds
 from reports.advice import loader_label
@@ -82,38 +83,49 @@ def throughput(chart_id: str, pattern: str, rows: pd.DataFrame) -> Chart:
     cols = min(len(profiles), 2)
     lines = math.ceil(len(profiles) / cols)
     per_panel = max(len(rows[rows["profile"] == p]) for p in profiles)
+    timed = rows.loc[(rows["status"] == "ok") & (rows["fps_median"] > 0), "fps_median"]
+    # Frame readers can be a hundred times faster than decoders: a linear axis would leave the
+    # decoders' bars unreadable, so a wide spread gets a log axis.
+    log = len(timed) > 1 and timed.max() / timed.min() > 30
     with matplotlib.rc_context(STYLE):
         fig = _figure(5.2 * cols, lines * (0.9 + 0.3 * per_panel) + 0.4)
         axes = fig.subplots(lines, cols, squeeze=False).ravel()
         marks = 0
         for ax, profile in zip(axes, profiles, strict=False):
             group = rows[rows["profile"] == profile].sort_values("fps_median", na_position="first")
-            labels, values, low, high, colors = [], [], [], [], []
-            for row in group.to_dict("records"):
-                labels.append(loader_label(row))
-                fps = row["fps_median"]
-                timed = row["status"] == "ok" and not pd.isna(fps)
-                values.append(fps if timed else 0.0)
-                low.append(fps - row["fps_p25"] if timed and not pd.isna(row["fps_p25"]) else 0.0)
-                high.append(row["fps_p75"] - fps if timed and not pd.isna(row["fps_p75"]) else 0.0)
-                colors.append(_color(row))
-            bars = ax.barh(labels, values, color=colors, xerr=[low, high],
+            records = group.to_dict("records")
+            ok = [i for i, r in enumerate(records) if r["status"] == "ok" and r["fps_median"] > 0]
+            fps = [records[i]["fps_median"] for i in ok]
+            low = [f - (records[i]["fps_p25"] if not pd.isna(records[i]["fps_p25"]) else f)
+                   for i, f in zip(ok, fps, strict=True)]
+            high = [(records[i]["fps_p75"] if not pd.isna(records[i]["fps_p75"]) else f) - f
+                    for i, f in zip(ok, fps, strict=True)]
+            bars = ax.barh(ok, fps, color=[_color(records[i]) for i in ok], xerr=[low, high],
                            error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1})
-            for bar, row in zip(bars, group.to_dict("records"), strict=True):
-                if row["status"] == "ok" and not pd.isna(row["fps_median"]):
-                    bar.set_gid(f"{chart_id}-mark-{marks}")
-                    marks += 1
-            ax.bar_label(bars, padding=4, fontsize=8, labels=[
-                number(v) if v else f"{r['status']}: not timed"
-                for v, r in zip(values, group.to_dict("records"), strict=True)])
-            for tick, row in zip(ax.get_yticklabels(), group.to_dict("records"), strict=True):
-                if row["status"] != "ok":
+            for bar in bars:
+                bar.set_gid(f"{chart_id}-mark-{marks}")
+                marks += 1
+            ax.bar_label(bars, labels=[number(f) for f in fps], padding=4, fontsize=8)
+            ax.set_yticks(range(len(records)), [loader_label(r) for r in records])
+            ax.set_ylim(-0.6, len(records) - 0.4)
+            for i, (tick, row) in enumerate(zip(ax.get_yticklabels(), records, strict=True)):
+                if i not in ok:  # wrong frames, or no rounds: named, never drawn as a speed
                     tick.set_color(COLORS["wrong"])
+                    ax.text(0.01, i, f"{row['status']}: not timed", transform=ax.get_yaxis_transform(),
+                            va="center", fontsize=8, color=COLORS["wrong"])
             ax.set_title(str(profile), loc="left")
             alone = baseline.loc[baseline["profile"] == profile, "fps_median"].dropna()
             note = f"\nharness overhead alone: {number(alone.iloc[0])} frames/s" if len(alone) else ""
-            ax.set_xlabel("frames per second (median, bars: p25-p75)" + note)
-            ax.margins(x=0.18)
+            scale = ", log scale" if log else ""
+            ax.set_xlabel(f"frames per second (median, bars: p25-p75{scale})" + note)
+            if log:
+                ax.set_xscale("log")
+                ax.set_xlim(timed.min() / 2, timed.max() * 4)
+                # Plain numbers: the default log labels are mathtext, which is switched off here.
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v)))
+                ax.xaxis.set_minor_formatter(NullFormatter())
+            else:
+                ax.margins(x=0.18)
         for ax in axes[len(profiles):]:
             ax.set_visible(False)
         _legend(fig, rows)
@@ -141,10 +153,10 @@ def cumulative(chart_id: str, pattern: str, row: dict[str, Any]) -> Chart:
         if k is not None:
             ax.axvline(k, color="#555555", ls="--", lw=1)
             ax.plot([k], [k * t_decode], "o", color="#222222")
-            ax.annotate(f"extraction pays after {k:.1f} epochs", (k, k * t_decode),
-                        xytext=(8, -14), textcoords="offset points", fontsize=9)
-        else:
-            ax.text(0.02, 0.95, "extraction never pays", transform=ax.transAxes, va="top")
+        # In a corner, where no line runs: beside the crossover it can fall onto an axis.
+        ax.text(0.02, 0.97, "extraction never pays" if k is None else
+                f"extraction pays after {k:.1f} epochs (dashed line)", transform=ax.transAxes, va="top",
+                fontsize=9, fontweight="bold")
         workers = row.get("workers")
         ax.set_title(f"{pattern}" + ("" if pd.isna(workers) else f", {workers} workers"), loc="left")
         ax.set_xlabel("epochs")

@@ -108,17 +108,22 @@ def _advice(items: list[Advice]) -> str:
 
 def _exactness(summary: pd.DataFrame) -> str:
     checked = summary[summary["status"].isin(["ok", "wrong"])]
+    checked = checked.assign(label=[loader_label(r) for r in checked.to_dict("records")])
     rows = []
-    for (stack, loader), group in checked.groupby(["stack", "loader"], sort=True):
-        wrong = group[(group["status"] == "wrong") | (group["exact"].astype("object") == False)]  # noqa: E712
+    for (stack, label), group in checked.groupby(["stack", "label"], sort=True):
+        exact = group["exact"].astype("object")
+        wrong = group[group["status"] == "wrong"]
         if not wrong.empty:
             verdict = '<span class="bad">wrong frames</span>'
             reason = "; ".join(dict.fromkeys(str(x) for x in wrong["reason"].dropna()))
-        elif (group["exact"].astype("object") == True).any():  # noqa: E712
-            verdict, reason = '<span class="good">exact</span>', ""
+        elif (exact == True).all():  # noqa: E712 - elementwise, and NA is not True
+            verdict, reason = '<span class="good">pixel-exact</span>', ""
+        elif (exact == False).any():  # noqa: E712
+            verdict = "right frames, not pixel-identical"
+            reason = "within the tolerance of the reference (a lossy store or another colour conversion)"
         else:
             verdict, reason = '<span class="muted">not checked</span>', ""
-        rows.append({"stack": stack, "loader": loader, "kind": group["kind"].iloc[0],
+        rows.append({"stack": stack, "loader": label, "kind": group["kind"].iloc[0],
                      "verdict": verdict, "reason": reason,
                      "patterns": ", ".join(sorted(str(p) for p in group["pattern"].dropna().unique()))})
     if not rows:
@@ -135,7 +140,8 @@ def _unavailable(table: pd.DataFrame) -> str:
         return '<p class="good">Every loader ran in its stack.</p>'
     return _table(table.to_dict("records"), [
         ("loader", _field("loader"), False), ("kind", _kind, False), ("stack", _field("stack"), False),
-        ("status", _field("status"), False), ("reason", _field("reason"), False)], css="unavailable")
+        ("status", _field("status"), False), ("where", _field("where"), False),
+        ("reason", _field("reason"), False)], css="unavailable")
 
 
 def _extraction(table: pd.DataFrame) -> str:
@@ -254,7 +260,7 @@ def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: li
         ("extraction", "Extraction: time and disk", _extraction(tables["extraction"])),
         ("exact", "Exact frames", _exactness(tables["summary"])),
         ("memory", "Memory", _memory(memory)),
-        ("unavailable", "Unavailable loaders", _unavailable(tables["unavailable"])),
+        ("unavailable", "Unavailable loaders and errors", _unavailable(tables["unavailable"])),
         ("environment", "Environment", _environment(env)),
     ]
     if compare is not None:

@@ -253,8 +253,8 @@ def environment(records: list[Record]) -> pd.DataFrame:
 def unavailable(records: list[Record]) -> pd.DataFrame:
     """Loaders (and extractions, and videos that could not be probed) that could not run, with
     each distinct reason once."""
-    seen: dict[tuple[Any, ...], None] = {}
-    for r in records:
+    seen: dict[tuple[Any, ...], dict[str, None]] = {}
+    for r in latest(records):
         if r.status in ("unavailable", "error"):
             if r.loader:
                 name = r.loader
@@ -262,8 +262,11 @@ def unavailable(records: list[Record]) -> pd.DataFrame:
                 name = f"extraction {r.extractor} {r.format or ''}".rstrip()
             else:
                 name = f"video {r.profile}"
-            seen[(r.stack, name, r.kind, r.status, r.reason or "no reason given")] = None
-    return pd.DataFrame(list(seen), columns=["stack", "loader", "kind", "status", "reason"])
+            where = " ".join(str(x) for x in (r.measure, r.pattern, r.profile) if x)
+            key = (r.stack, name, r.kind, r.status, r.reason or "no reason given")
+            seen.setdefault(key, {})[where] = None
+    rows = [(*key, ", ".join(where)) for key, where in seen.items()]
+    return pd.DataFrame(rows, columns=["stack", "loader", "kind", "status", "reason", "where"])
 
 
 def label(row: dict[str, Any] | pd.Series, *fields: str) -> str:

@@ -58,6 +58,8 @@ def test_summary_figures_follow_from_the_rounds(run: Path) -> None:
     assert (row["frames"], row["rounds"], row["workers"]) == ("100", "3", "")
     assert float(row["open_seconds"]) == pytest.approx(fx.OPEN_SECONDS["torchcodec"])
     assert (row["exact"], row["stack"], row["library"]) == ("True", "main", "torchcodec 0.13.0")
+    lossy = _one(rows, loader="simplejpeg", measure="per_frame", pattern="sequential", profile="h264-360p")
+    assert (lossy["status"], lossy["exact"], float(lossy["fps_median"])) == ("ok", "False", 2500)
     # The 720p profile and the random pattern each halve the speed.
     slower = _one(rows, loader="torchcodec", measure="per_frame", pattern="random", profile="h264-720p")
     assert float(slower["fps_median"]) == pytest.approx(250)
@@ -143,6 +145,13 @@ def test_report_is_self_contained_and_escapes_record_text(run: Path) -> None:
     assert "<link" not in page and "@import" not in page
     assert page.count('class="chart"') == 5  # 2 throughput, 2 cumulative, 1 memory
     assert "video broken-clip" in page and fx.PROBE_REASON in page
+    # Right but not pixel-identical (a JPEG store) is no wrong frame; wrong frames are named.
+    exact = page.split('id="exact"')[1].split("</section>")[0]
+    assert re.search(r"simplejpeg \(jpeg q90\)</td>.*?right frames, not pixel-identical", exact)
+    assert re.search(r"cv2-seek</td>.*?wrong frames", exact)
+    assert re.search(r"torchcodec</td>.*?pixel-exact", exact)
+    # Readers 50x faster than decoders: a log axis, labelled in plain numbers (no mathtext).
+    assert "log scale" in page and "mathdefault" not in page and "wrong: not timed" in page
     # The null baseline is named under its panel, not drawn as a bar that squashes the others.
     assert "harness overhead alone: 100,000 frames/s" in page
     assert "null (harness overhead)" not in page.split('id="throughput-0"')[1].split("</figure>")[0]
