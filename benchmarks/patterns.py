@@ -4,8 +4,10 @@ A sample is one video and a list of frame indices. Every pattern is a pure funct
 videos' frame counts, its parameters and a seed, so every loader (and every dependency stack,
 in its own process) gets exactly the same work.
 
-* ``sequential``: consecutive clips of ``T`` frames covering each video start to end (the last
-  clip of a video may be shorter), videos in order: a linear scan, the best case for decoders.
+* ``sequential``: consecutive clips of ``T`` frames covering each video start to end, videos in
+  order: a linear scan, the best case for decoders. Every clip has ``T`` frames, so batches
+  stack: a video's last clip ends at its last frame (overlapping the one before), and a video
+  shorter than ``T`` repeats its last frame.
 * ``random-frame``: every frame of the corpus once, as one-frame samples, shuffled: the
   image-classification pattern, the worst case for decoders.
 * ``random-clip-s<s>``: ``T`` frames at stride ``s`` from a random start, as many clips per video
@@ -74,7 +76,8 @@ class Pattern:
         if self.base == "sequential":
             for v in order:
                 n = videos[v]
-                out += [Sample(v, tuple(range(a, min(a + self.clip_len, n)))) for a in range(0, n, self.clip_len)]
+                starts = [min(a, max(0, n - self.clip_len)) for a in range(0, n, self.clip_len)]
+                out += [Sample(v, tuple(min(a + j, n - 1) for j in range(self.clip_len))) for a in starts]
             return out
         if self.base == "random-frame":
             out = [Sample(v, (i,)) for v in order for i in range(videos[v])]
@@ -82,7 +85,8 @@ class Pattern:
             span = (self.clip_len - 1) * self.stride + 1
             for v in order:
                 n = videos[v]
-                starts = rng.integers(0, max(1, n - span + 1), size=max(1, n // (self.clip_len * self.stride)))
+                count = max(1, n // (self.clip_len * self.stride))
+                starts = rng.integers(0, max(1, n - span + 1), size=count)
                 # A video shorter than the span repeats its last frame, as training code pads.
                 out += [Sample(v, tuple(min(int(a) + j * self.stride, n - 1) for j in range(self.clip_len)))
                         for a in starts]

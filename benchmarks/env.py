@@ -1,0 +1,120 @@
+"""The environment a measurement ran in: every record carries it, so runs can be compared honestly."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import loaders
+
+# Distributions whose versions change the results; absent ones are left out.
+DISTRIBUTIONS = ("numpy", "torch", "torchvision", "torchcodec", "av", "opencv-python-headless",
+                 "opencv-python", "decord2", "decord", "pillow", "pillow-simd", "simplejpeg", "imageio-ffmpeg")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cores() -> int:
+    """CPU cores this process may use (the affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for dist in DISTRIBUTIONS:
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _first_line(cmd: list[str]) -> str | None:
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return run.stdout.splitlines()[0].strip() if run.returncode == 0 and run.stdout else None
+
+
+def ffmpeg_versions() -> dict[str, str]:
+    """Each FFmpeg in play: the system's (torchcodec), imageio-ffmpeg's (corpus, extraction), PyAV's."""
+    out: dict[str, str] = {}
+    if (system := shutil.which("ffmpeg")) and (line := _first_line([system, "-version"])):
+        out["system"] = line
+    try:
+        import imageio_ffmpeg
+
+        if line := _first_line([imageio_ffmpeg.get_ffmpeg_exe(), "-version"]):
+            out["imageio-ffmpeg"] = line
+    except (ImportError, RuntimeError):
+        pass
+    try:  # PyAV carries its own FFmpeg libraries; a missing PyAV is the registry's business
+        import av
+
+        libavcodec = av.library_versions.get("libavcodec")
+        if libavcodec:
+            out["pyav-libavcodec"] = ".".join(map(str, libavcodec))
+    except ImportError:
+        pass
+    return out
+
+
+def git_commit() -> str | None:
+    commit = _first_line(["git", "-C", str(ROOT), "rev-parse", "HEAD"])
+    if commit is None:
+        return None
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return commit + ("-dirty" if dirty else "")
+
+
+@functools.cache
+def capture() -> dict[str, Any]:
+    """The environment of this process, computed once; threads are per record, not here."""
+    return {
+        "cpu": cpu_model(),
+        "cores": cores(),
+        "machine_cores": os.cpu_count(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions(),
+        "ffmpeg": ffmpeg_versions(),
+        "thread_env": {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")},
+        "git_commit": git_commit(),
+        "stack": loaders.current_stack(),
+    }
+
+
+def loader_class(loader: str) -> type[loaders.Source]:
+    """The class behind a registered loader (importing its module: only for an available loader)."""
+    _, module_name, class_name, _ = loaders.REGISTRY[loader]
+    cls: type[loaders.Source] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def library(loader: str) -> str | None:
+    """The library (with version) behind a loader, as its class declares it; None if unavailable."""
+    if loaders.available().get(loader, "unknown") is not None:
+        return None
+    value = getattr(loader_class(loader), "library", None)
+    return None if value is None else str(value)

@@ -1,0 +1,202 @@
+"""Per-epoch timing: a real ``torch.utils.data.DataLoader`` over a map-style Dataset of samples.
+
+Each DataLoader worker opens its own sources, lazily, on first use: an open decoder does not
+survive pickling or forking, and opening is part of what a worker pays. Threads per worker are
+set in ``worker_init_fn`` (torch, OpenCV) and passed to the loader (FFmpeg's ``threads`` option),
+because two workers each running two FFmpeg threads on two cores rank loaders differently from
+one process with two. An epoch is timed from creating the iterator (so worker start counts) to
+the last batch; the memory of the main process and its workers is sampled while it runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import psutil
+import torch
+import torch.nn.functional as F  # noqa: N812 - the usual name
+from torch.utils.data import DataLoader, Dataset
+
+import loaders
+from benchmarks.patterns import Sample
+
+# video -> frame index -> boxes (n, 4); frames without an entry have none.
+Annotations = Mapping[str, Mapping[int, Any]]
+
+
+def set_threads(threads: int) -> None:
+    """Threads for OpenCV in this process, and one for torch (FFmpeg's go through the loader's options).
+
+    torch only resizes and stacks here: DataLoader workers run it single-threaded by default, and
+    on a busy machine its thread pool turns a 1 ms copy into tens of milliseconds of waiting.
+    """
+    torch.set_num_threads(1)
+    try:  # OpenCV is optional: without it there is nothing to set
+        import cv2
+
+        cv2.setNumThreads(threads)
+    except ImportError:
+        pass
+
+
+class _WorkerInit:
+    """A picklable ``worker_init_fn`` (a lambda would not survive the spawn start method)."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+
+    def __call__(self, worker_id: int) -> None:
+        set_threads(self.threads)
+
+
+class SampleDataset(Dataset):
+    """Samples of one access pattern, read with one loader and resized so a batch stacks.
+
+    ``paths`` maps each sample's video to what the loader opens (the video itself, or the frame
+    store extracted from it). Item ``i`` is ``{"frames": (T, 3, H, W) uint8, "indices": (T,),
+    "video": str, "boxes": [T arrays of shape (n, 4)]}``: boxes come back for every frame, empty
+    where the annotations have none, so no sample is ever dropped for lacking them.
+    """
+
+    def __init__(self, loader: str, samples: Sequence[Sample], paths: Mapping[str, str | os.PathLike[str]],
+                 options: Mapping[str, Any] | None = None, size: int | None = 224,
+                 annotations: Annotations | None = None) -> None:
+        self.loader = loader
+        self.samples = list(samples)
+        self.paths = {v: os.fspath(p) for v, p in paths.items()}
+        self.options = dict(options or {})
+        self.size = size
+        self.annotations = annotations or {}
+        self._sources: dict[str, loaders.Source] = {}
+        self._pid = os.getpid()
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_sources": {}}
+
+    def _source(self, video: str) -> loaders.Source:
+        if self._pid != os.getpid():  # a forked worker inherited the parent's handles: never use them
+            self._sources, self._pid = {}, os.getpid()
+        src = self._sources.get(video)
+        if src is None:
+            src = self._sources[video] = loaders.open(self.loader, self.paths[video], **self.options)
+        return src
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        sample = self.samples[i]
+        frames = torch.from_numpy(np.ascontiguousarray(self._source(sample.video).get_frames(sample.indices)))
+        frames = frames.permute(0, 3, 1, 2)
+        if self.size is not None:
+            frames = F.interpolate(frames, size=(self.size, self.size), mode="bilinear", antialias=True)
+        per_frame = self.annotations.get(sample.video, {})
+        boxes = [torch.as_tensor(np.asarray(per_frame.get(int(j), np.empty((0, 4))), dtype=np.float32)
+                                 .reshape(-1, 4)) for j in sample.indices]
+        return {"frames": frames.contiguous(), "indices": torch.tensor(sample.indices), "video": sample.video,
+                "boxes": boxes}
+
+    def close(self) -> None:
+        for src in self._sources.values():
+            src.close()
+        self._sources = {}
+
+
+def collate(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Stack frames and indices; keep boxes ragged (a list per sample of a tensor per frame)."""
+    return {
+        "frames": torch.stack([b["frames"] for b in batch]),
+        "indices": torch.stack([b["indices"] for b in batch]),
+        "video": [b["video"] for b in batch],
+        "boxes": [b["boxes"] for b in batch],
+    }
+
+
+class PeakMemory:
+    """Peak resident memory of this process plus its children, sampled every ``interval`` seconds.
+
+    Forked workers share pages with the parent, so the sum counts shared pages more than once:
+    an upper bound, the same for every loader.
+    """
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._me = psutil.Process()
+
+    def sample(self) -> None:
+        total = self._me.memory_info().rss
+        for child in self._me.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:  # a worker that just exited
+                continue
+        self.peak = max(self.peak, total)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> PeakMemory:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+@dataclasses.dataclass
+class Epochs:
+    seconds: list[float]  # wall seconds of each epoch
+    frames: int  # frames per epoch
+    peak_rss_bytes: int
+    threads: dict[str, int]
+
+
+def threads_per_worker(workers: int, cores: int) -> int:
+    """Share the cores: each worker (or the main process alone) gets cores // workers threads."""
+    return max(1, cores // max(1, workers))
+
+
+def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, threads: int = 1) -> Epochs:
+    """Time ``epochs`` epochs over ``dataset`` with ``workers`` DataLoader workers.
+
+    Workers are started afresh each epoch (no persistent workers), as most training scripts
+    run, so an epoch's time includes starting them and opening the sources in each.
+    """
+    if "threads" in loaders.REGISTRY[dataset.loader][3]:
+        dataset.options["threads"] = threads
+    previous = torch.get_num_threads()
+    seconds = []
+    frames = sum(len(s) for s in dataset.samples)
+    try:
+        set_threads(threads)  # the main process: workers=0 reads here, and workers fork from it
+        with PeakMemory() as memory:
+            for _ in range(epochs):
+                loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers,
+                                    collate_fn=collate, worker_init_fn=_WorkerInit(threads) if workers else None)
+                start = time.perf_counter()
+                batches = iter(loader)
+                for _batch in batches:
+                    pass
+                seconds.append(time.perf_counter() - start)
+                # Collected now, not in a worker forked later that would inherit it.
+                del batches, loader
+                gc.collect()
+                dataset.close()  # the next epoch opens afresh, as workers do
+    finally:
+        dataset.close()
+        torch.set_num_threads(previous)
+    return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads})
