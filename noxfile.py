@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint"]
+nox.options.sessions = ["tests", "tests-pillow-simd", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
@@ -21,6 +21,22 @@ def tests(session: nox.Session) -> None:
     """The test suite in the main stack (every loader, nothing skipped with VIDBENCH_REQUIRE_ALL=1)."""
     install_main(session, "test")
     session.run("pytest", *session.posargs)
+
+
+# Pillow-SIMD has no wheels: it is built from source, with AVX2, against the system's libjpeg and
+# zlib headers (.ci/run installs libjpeg-dev and zlib1g-dev).
+PILLOW_SIMD = "pillow-simd==12.1.1.post0"
+PILLOW_SIMD_TESTS = ["tests/test_frame_readers.py"]
+
+
+@nox.session(python=PYTHON, name="tests-pillow-simd")
+def tests_pillow_simd(session: nox.Session) -> None:
+    """The frame-reader contract tests again with Pillow-SIMD in place of Pillow (no torch here)."""
+    # Pillow-SIMD and Pillow are both the PIL package: install nothing that pulls Pillow. PyAV
+    # (same pin as the main stack) is for the reference decode the tests compare against.
+    session.install("-e", ".[test]", "av==18.1.0")
+    session.install("--no-binary", "pillow-simd", PILLOW_SIMD, env={"CC": "cc -mavx2"})
+    session.run("pytest", *(session.posargs or PILLOW_SIMD_TESTS), env={"VIDBENCH_STACK": "pillow-simd"})
 
 
 @nox.session(python=PYTHON)

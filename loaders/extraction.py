@@ -114,7 +114,8 @@ def extract(
     if not video.is_file():
         raise VideoNotFound(video, "no such file")
     stat = video.stat()
-    wanted = {"format": format, "quality": quality if format in LOSSY else None, "extractor": extractor}
+    kept_quality = quality if format in LOSSY else None
+    wanted: dict[str, object] = {"format": format, "quality": kept_quality, "extractor": extractor}
 
     done = _complete(store, stat, wanted)
     if done is not None:
@@ -146,7 +147,7 @@ def extract(
             width=width,
             height=height,
             format=format,
-            quality=wanted["quality"],
+            quality=kept_quality,
             extractor=extractor,
             threads=threads,
             seconds=seconds,
@@ -326,7 +327,7 @@ class _Writer:
         """One (H, W, 3) uint8 RGB frame (or its raw bytes), for an npy store."""
         assert self._npy is not None
         size = self.width * self.height * 3
-        data = memoryview(np.ascontiguousarray(frame, dtype=np.uint8) if isinstance(frame, np.ndarray) else frame)
+        data = memoryview(frame) if isinstance(frame, bytes) else np.ascontiguousarray(frame, np.uint8).data
         if data.nbytes != size:
             raise CorruptVideo(self.folder, f"frame {self.count} has {data.nbytes} bytes, expected {size}")
         self._npy.write(data)
