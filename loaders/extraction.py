@@ -101,8 +101,10 @@ def extract(
 
     ``quality`` is the JPEG quality (1-100) of ``jpeg`` and ``tar`` stores and is ignored for
     the lossless ``png`` and ``npy``. ``threads`` is the decoder's (and ffmpeg's encoder's)
-    thread count. Returns what the extraction cost; a complete store of the same video and
-    settings is reused. Bad input raises :class:`loaders.LoaderError` naming the path.
+    thread count. Returns what the extraction cost: the seconds of decoding, encoding and
+    writing, not of the probe and the space estimate that come before (what a user's own
+    extraction script would not do). A complete store of the same video and settings is reused.
+    Bad input raises :class:`loaders.LoaderError` naming the path.
     """
     video, store = Path(video), Path(store)
     if extractor not in EXTRACTORS:
@@ -178,7 +180,12 @@ def extract_all(
 
     from tqdm import tqdm
 
-    wanted = [Path(v) for v in videos]
+    wanted = list(dict.fromkeys(Path(v) for v in videos))  # a video named twice is extracted once
+    targets: dict[Path, Path] = {}
+    for v in wanted:
+        other = targets.setdefault(store_path(root, v, extractor, format, quality), v)
+        if other != v:
+            raise LoaderError(v, f"same file name as {other}: both would extract into one store")
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {

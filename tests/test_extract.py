@@ -210,6 +210,11 @@ def test_extract_all_runs_videos_in_parallel_and_resumes(tiny_videos, references
     assert len(stores) == len(videos) and all(s.parent == tmp_path for s in stores)
     again = loaders.extract_all(videos, tmp_path, jobs=2, format="npy")
     assert all(e.reused for e in again.values())
+    twin = tmp_path / "elsewhere" / videos[0].name
+    twin.parent.mkdir()
+    shutil.copy(videos[0], twin)
+    with pytest.raises(loaders.LoaderError, match="one store"):
+        loaders.extract_all([videos[0], twin], tmp_path, format="npy")
 
 
 def test_bad_input_raises_loader_errors(video, tmp_path):
