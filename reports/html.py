@@ -76,8 +76,11 @@ def _table(rows: Iterable[dict[str, Any]], columns: list[tuple[str, Cell, bool]]
             f"<tbody>{body}</tbody></table></div>")
 
 
-def _field(name: str, fmt: Callable[[Any], str] = _text) -> Cell:
-    return lambda r: escape(fmt(r.get(name))) if fmt is not _text else _text(r.get(name))
+def _field(name: str, fmt: Callable[[Any], str] | None = None) -> Cell:
+    """A cell showing one field of the row, formatted as plain text by ``fmt``, escaped."""
+    if fmt is None:
+        return lambda r: _text(r.get(name))
+    return lambda r: escape(fmt(r.get(name)))
 
 
 def _kind(r: dict[str, Any]) -> str:
