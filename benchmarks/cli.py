@@ -104,6 +104,8 @@ class Run:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "records.jsonl"
         self.done = {r.cell for r in records.read(self.path)} if self.path.exists() else set()
+        if self.path.exists():
+            _end_torn_line(self.path)
         tmp = out / f".latest-{os.getpid()}"
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(self.id)
@@ -117,6 +119,13 @@ class Run:
         records.append(self.path, record)
         self.done.add(cell)
         return record
+
+
+def _end_torn_line(path: Path) -> None:
+    """End a line torn by a killed run, so the next record starts a line of its own."""
+    with open(path, "rb+") as f:
+        if f.seek(0, os.SEEK_END) and (f.seek(-1, os.SEEK_END), f.read(1))[1] != b"\n":
+            f.write(b"\n")
 
 
 def _cell(*parts: object) -> str:

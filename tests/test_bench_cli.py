@@ -1,0 +1,108 @@
+"""``python -m benchmarks`` end to end on tiny videos: complete runs, --resume, failures recorded.
+
+One quick run (one round, few frames, workers 0 and 2) is shared by the tests of this module;
+it runs in-process so a test can make one loader fail half-way.
+"""
+
+from __future__ import annotations
+
+import collections
+import shutil
+from pathlib import Path
+
+import pytest
+
+import loaders
+from benchmarks import cli, patterns, perframe, records
+from benchmarks.records import Record
+
+ARGS = ["--quick", "--rounds", "1", "--warmup", "0", "--frames", "4", "--workers", "0,2", "--size", "32",
+        "--batch-size", "4", "--formats", "jpeg,npy,tar", "--jobs", "2"]
+PATTERNS = [p.name for p in patterns.default()]
+
+
+@pytest.fixture(scope="module")
+def run(tiny_videos: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A quick run over one tiny video and one that is not a video; one loader fails while reading."""
+    base = tmp_path_factory.mktemp("bench")
+    videos = base / "videos"
+    videos.mkdir()
+    shutil.copy(tiny_videos["tiny-h264-odd"], videos / "good.mp4")
+    (videos / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+    mp = pytest.MonkeyPatch()
+    real = perframe.read_samples
+
+    def failing(src: loaders.Source, samples: list) -> None:
+        if type(src).__name__ == "NullSource":
+            raise loaders.CorruptVideo(src.path, "simulated failure half-way through the run")
+        real(src, samples)
+
+    mp.setattr(perframe, "read_samples", failing)
+    try:
+        assert cli.main([*ARGS, "--videos", str(videos), "--out", str(base / "results"), "--run-id", "r1",
+                         "--stores", str(base / "stores")]) == 0
+    finally:
+        mp.undo()
+    return base
+
+
+def _records(base: Path) -> list[Record]:
+    return list(records.read(base / "results" / "r1" / "records.jsonl"))
+
+
+def _expected_targets() -> list[str]:
+    names = [*loaders.STACKS[loaders.current_stack()], perframe.NULL]
+    return [n for n in names if loaders.available()[n] is None]
+
+
+def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
+    recs = _records(run)
+    assert (run / "results" / "latest").resolve() == (run / "results" / "r1").resolve()
+    per_frame = {(r.loader, r.pattern) for r in recs if r.measure == "per_frame" and r.profile == "good"
+                 and r.status in ("ok", "wrong")}
+    epoch = {(r.loader, r.pattern, r.workers) for r in recs if r.measure == "epoch" and r.status in ("ok", "wrong")}
+    for name in _expected_targets():
+        for pattern in PATTERNS:
+            if name != perframe.NULL:  # the null loader's reads fail on purpose (see the fixture)
+                assert (name, pattern) in per_frame
+            assert {(name, pattern, 0), (name, pattern, 2)} <= epoch
+    assert {r.format for r in recs if r.measure == "extraction" and r.status == "ok"} == {"jpeg", "npy", "tar"}
+    for r in recs:
+        if r.measure == "per_frame" and r.status == "ok":
+            assert r.seconds and r.fps_median and r.frames > 0 and r.env["stack"] == loaders.current_stack()
+            assert (r.exact is None) == (r.loader == perframe.NULL)
+        if r.measure == "epoch" and r.status == "ok":
+            assert r.peak_rss_bytes and r.threads["ffmpeg"] >= 1 and r.batch_size == 4
+    assert not [r for r in recs if r.status == "wrong"]  # every loader of the stack returns the right frames
+    unavailable = {r.loader for r in recs if r.status == "unavailable"}
+    assert unavailable == {n for n in loaders.STACKS[loaders.current_stack()] if loaders.available()[n] is not None}
+
+
+def test_failures_become_error_records_not_a_lost_run(run: Path) -> None:
+    errors = [r for r in _records(run) if r.status == "error"]
+    broken = [r for r in errors if r.profile == "broken"]
+    assert broken and "broken.mp4" in (broken[0].reason or "")
+    failed = [r for r in errors if r.loader == perframe.NULL and r.measure == "per_frame"]
+    assert len(failed) == len(PATTERNS)
+    assert all("simulated failure" in (r.reason or "") for r in failed)
+    assert {r.profile for r in errors} <= {"broken", "good"}
+
+
+def test_resume_does_only_the_missing_cells(run: Path) -> None:
+    path = run / "results" / "r1" / "records.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    cut = len(lines) * 3 // 4
+    kept = lines[:cut]
+    path.write_text("".join(kept) + lines[cut][:20])  # stopped late in the run, mid-line
+    cli.main([*ARGS, "--videos", str(run / "videos"), "--out", str(run / "results"), "--resume",
+              "--stores", str(run / "stores")])
+    after = _records(run)
+    cells = collections.Counter(r.cell for r in after)
+    assert max(cells.values()) == 1  # nothing measured twice
+    assert after[: len(kept)] == [r for r in records.read(_write(run / "kept.jsonl", kept))]  # kept as they were
+    assert set(cells) == {r.cell for r in records.read(_write(run / "all.jsonl", lines))}  # and finished
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(lines))
+    return path

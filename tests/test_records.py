@@ -1,0 +1,52 @@
+"""The record schema reports rely on, and the run directory's bookkeeping."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from benchmarks import cli, records
+from benchmarks.records import Record
+
+# Fields the reports and --resume read: renaming or dropping one breaks them.
+SCHEMA = {"measure", "loader", "kind", "stack", "profile", "pattern", "frames", "seconds", "fps_median", "fps_p25",
+          "fps_p75", "workers", "batch_size", "threads", "extractor", "format", "quality", "bytes", "source_bytes",
+          "peak_rss_bytes", "exact", "status", "reason", "library", "options", "run_id", "cell", "time", "env"}
+
+
+def test_schema() -> None:
+    assert {f.name for f in dataclasses.fields(Record)} >= SCHEMA
+
+
+def test_append_and_read_round_trip_and_torn_line(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    a = Record(measure="per_frame", loader="pyav", kind="decode", stack="main", profile="p", pattern="sequential",
+               frames=10, seconds=[0.5, 1.0, 2.0]).with_fps()
+    records.append(path, a)
+    with open(path, "a") as f:
+        f.write('{"measure": "epoch", "load')  # a run killed mid-write
+    assert list(records.read(path)) == [a]
+    assert (a.fps_median, a.fps_p25, a.fps_p75) == (10.0, 7.5, 15.0)
+
+
+def test_fps_stats_edge_cases() -> None:
+    assert records.fps_stats(10, []) == (None, None, None)
+    assert records.fps_stats(10, [2.0]) == (5.0, 5.0, 5.0)
+
+
+def test_run_fills_identity_and_latest(tmp_path: Path) -> None:
+    run = cli.Run(tmp_path, "r1", resume=False)
+    rec = run.add("per_frame|main|pyav|p|sequential", Record(measure="per_frame", loader="pyav", kind="decode",
+                                                             stack="main", profile="p", threads={"ffmpeg": 2}))
+    line = json.loads((tmp_path / "r1" / "records.jsonl").read_text())
+    assert line["cell"] == rec.cell == "per_frame|main|pyav|p|sequential"
+    assert line["run_id"] == "r1" and line["time"]
+    env = line["env"]
+    for key in ("cpu", "cores", "os", "python", "versions", "ffmpeg", "git_commit", "stack", "threads"):
+        assert key in env
+    assert env["threads"] == {"ffmpeg": 2}
+    assert (tmp_path / "latest").resolve() == (tmp_path / "r1").resolve()
+    # --resume without a run id continues the latest run and knows its cells.
+    again = cli.Run(tmp_path, None, resume=True)
+    assert again.id == "r1" and again.done == {rec.cell}

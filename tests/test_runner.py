@@ -1,0 +1,73 @@
+"""The per-epoch runner: lazy sources per worker, aligned ragged annotations, what an epoch reports."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import torch
+from conftest import require_loader
+from torch.utils.data import DataLoader
+
+from benchmarks import runner
+from benchmarks.patterns import Sample
+from loaders import reference
+
+CLIPS = [(0, 1, 2), (3, 4, 5), (10, 11, 12), (20, 21, 22)]
+
+
+def _dataset(video: Path, loader: str = "pyav", **kw: object) -> runner.SampleDataset:
+    samples = [Sample(str(video), c) for c in CLIPS]
+    return runner.SampleDataset(loader, samples, {str(video): video}, **kw)  # type: ignore[arg-type]
+
+
+def test_annotations_come_back_aligned_and_ragged_and_no_sample_is_dropped(tiny_videos: dict[str, Path]) -> None:
+    require_loader("pyav")
+    video = tiny_videos["tiny-h264-bframes"]
+    boxes = {1: [[0, 0, 10, 10]], 4: [[1, 1, 2, 2], [3, 3, 4, 4]], 21: [[5, 5, 6, 6]]}
+    dataset = _dataset(video, size=None, annotations={str(video): boxes})
+    loader = DataLoader(dataset, batch_size=2, num_workers=2, collate_fn=runner.collate)
+    batches = list(loader)
+    got = [(idx.tolist(), b) for batch in batches for idx, b in zip(batch["indices"], batch["boxes"], strict=True)]
+    assert [g[0] for g in got] == [list(c) for c in CLIPS]  # every sample, with or without boxes
+    for indices, per_frame in got:
+        assert len(per_frame) == len(indices)
+        for i, b in zip(indices, per_frame, strict=True):
+            want = np.asarray(boxes.get(i, np.empty((0, 4))), dtype=np.float32).reshape(-1, 4)
+            assert torch.equal(b, torch.from_numpy(want))
+    # The frames themselves are the reference frames, channels first.
+    ref = reference.decode(video, [i for c in CLIPS for i in c])
+    first = batches[0]["frames"][0]
+    assert first.shape == (3, 3, ref.height, ref.width)
+    assert torch.equal(first.permute(0, 2, 3, 1), torch.from_numpy(ref.stack(CLIPS[0])))
+
+
+def test_frames_are_resized_so_batches_stack(tiny_videos: dict[str, Path]) -> None:
+    require_loader("pyav")
+    dataset = _dataset(tiny_videos["tiny-h264-odd"], size=32)
+    item = dataset[0]
+    assert item["frames"].shape == (3, 3, 32, 32) and item["frames"].dtype == torch.uint8
+    assert item["boxes"] == [] or all(b.shape == (0, 4) for b in item["boxes"])
+
+
+def test_open_sources_do_not_survive_pickling(tiny_videos: dict[str, Path]) -> None:
+    require_loader("pyav")
+    dataset = _dataset(tiny_videos["tiny-h264-bframes"], size=32)
+    dataset[0]
+    assert dataset._sources
+    assert pickle.loads(pickle.dumps(dataset))._sources == {}
+    dataset.close()
+
+
+def test_run_reports_epochs_frames_memory_and_threads(tiny_videos: dict[str, Path]) -> None:
+    require_loader("null")
+    dataset = _dataset(tiny_videos["tiny-h264-bframes"], loader="null", size=32)
+    for workers in (0, 2):
+        result = runner.run(dataset, workers=workers, batch_size=2, epochs=2, threads=1)
+        assert len(result.seconds) == 2 and all(s > 0 for s in result.seconds)
+        assert result.frames == sum(len(c) for c in CLIPS)
+        assert result.peak_rss_bytes > 0
+        assert result.threads == {"torch": 1, "opencv": 1, "ffmpeg": 1}
+    assert runner.threads_per_worker(0, 2) == 2 and runner.threads_per_worker(2, 2) == 1
+    assert runner.threads_per_worker(4, 2) == 1
