@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nox
+import nox.registry
 
 nox.options.sessions = ["tests", "tests-pillow-simd", "lint"]
 nox.options.reuse_existing_virtualenvs = True
@@ -29,14 +30,68 @@ PILLOW_SIMD = "pillow-simd==12.1.1.post0"
 PILLOW_SIMD_TESTS = ["tests/test_frame_readers.py"]
 
 
+def install_pillow_simd(session: nox.Session, *packages: str) -> None:
+    # Pillow-SIMD and Pillow are both the PIL package: install nothing that pulls Pillow. PyAV
+    # (same pin as the main stack) is for the reference decode frames are compared against.
+    session.install("-e", ".[test]", "av==18.1.0", *packages)
+    session.install("--no-binary", "pillow-simd", PILLOW_SIMD, env={"CC": "cc -mavx2"})
+
+
 @nox.session(python=PYTHON, name="tests-pillow-simd")
 def tests_pillow_simd(session: nox.Session) -> None:
     """The frame-reader contract tests again with Pillow-SIMD in place of Pillow (no torch here)."""
-    # Pillow-SIMD and Pillow are both the PIL package: install nothing that pulls Pillow. PyAV
-    # (same pin as the main stack) is for the reference decode the tests compare against.
-    session.install("-e", ".[test]", "av==18.1.0")
-    session.install("--no-binary", "pillow-simd", PILLOW_SIMD, env={"CC": "cc -mavx2"})
+    install_pillow_simd(session)
     session.run("pytest", *(session.posargs or PILLOW_SIMD_TESTS), env={"VIDBENCH_STACK": "pillow-simd"})
+
+
+# --- the main job: `nox -s bench [-- --videos DIR --quick ...]` ------------------------------------
+# The main stack measures first; each other stack then appends to the same run from its own
+# environment (a stack whose environment cannot be built fails alone: the run keeps the rest),
+# and the report renders whatever the run holds.
+BENCH_STACKS = {"pillow-simd": "bench-pillow-simd", "torchvision": "bench-torchvision"}
+
+
+def _bench_run(posargs: list[str]) -> tuple[list[str], str]:
+    """The arguments every stack gets (one shared --run-id) and the run's directory."""
+    import datetime
+    import pathlib
+
+    args = list(posargs)
+
+    def value(flag: str, default: str) -> str:
+        return args[args.index(flag) + 1] if flag in args[:-1] else default
+
+    out = value("--out", "results")
+    run_id = value("--run-id", "")
+    if not run_id:
+        latest = pathlib.Path(out, "latest")
+        resume = "--resume" in args and latest.exists()
+        run_id = latest.resolve().name if resume else datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+        args += ["--run-id", run_id]
+    return args, str(pathlib.Path(out, run_id))
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Every loader of every stack on the built-in corpus (or `-- --videos DIR`) into one run, then the report."""
+    install_main(session)
+    args, run_dir = _bench_run(session.posargs)
+    session.run("python", "-m", "benchmarks", *args, env={"VIDBENCH_STACK": "main"})
+    sessions = nox.registry.get()
+    for stack, name in BENCH_STACKS.items():
+        if name in sessions:
+            session.notify(name, args)
+        else:
+            session.warn(f"no {name} session: the {stack} stack is not measured")
+    session.notify("report", [run_dir])
+
+
+@nox.session(python=PYTHON, name="bench-pillow-simd", default=False)
+def bench_pillow_simd(session: nox.Session) -> None:
+    """The frame readers again with Pillow-SIMD, appended to a run: `-- --run-id ID` (as `bench` passes)."""
+    # torch (the CPU build, which pulls no Pillow) and psutil for the DataLoader epochs.
+    install_pillow_simd(session, "torch==2.13.0", "psutil==7.2.2")
+    session.run("python", "-m", "benchmarks", *session.posargs, env={"VIDBENCH_STACK": "pillow-simd"})
 
 
 @nox.session(python=PYTHON)
