@@ -2,7 +2,7 @@
 
 Its frames are black, so it is never "exact"; the benchmarks time it without verifying it and
 report it as the floor every other loader stands on. Metadata comes from a packet-level probe
-(nothing decoded), or from options when the caller already knows it.
+(nothing is decoded).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from loaders.base import Source
+from loaders.probe import probe
 
 
 class NullSource(Source):
@@ -20,16 +21,11 @@ class NullSource(Source):
     exact = False
     library = "numpy " + np.__version__
 
-    def __init__(self, path: str | os.PathLike[str], num_frames: int | None = None, width: int | None = None,
-                 height: int | None = None, fps: float | None = None, **options: Any) -> None:
+    def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
         super().__init__(path, **options)
-        if num_frames is None or width is None or height is None or fps is None:
-            from loaders.probe import probe
-
-            info = probe(self.path)
-            num_frames, width, height, fps = info.num_frames, info.width, info.height, info.fps
-        self.num_frames, self.width, self.height, self.fps = num_frames, width, height, fps
-        self._buffer = np.zeros((1, height, width, 3), dtype=np.uint8)
+        info = probe(self.path)
+        self.num_frames, self.width, self.height, self.fps = info.num_frames, info.width, info.height, info.fps
+        self._buffer = np.zeros((1, self.height, self.width, 3), dtype=np.uint8)
 
     def _read(self, indices: np.ndarray) -> np.ndarray:
         if len(indices) > len(self._buffer):
