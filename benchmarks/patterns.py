@@ -86,9 +86,9 @@ class Pattern:
             for v in order:
                 n = videos[v]
                 count = max(1, n // (self.clip_len * self.stride))
-                starts = rng.integers(0, max(1, n - span + 1), size=count)
+                starts = rng.integers(0, max(1, n - span + 1), size=count).tolist()
                 # A video shorter than the span repeats its last frame, as training code pads.
-                out += [Sample(v, tuple(min(int(a) + j * self.stride, n - 1) for j in range(self.clip_len)))
+                out += [Sample(v, tuple(min(a + j * self.stride, n - 1) for j in range(self.clip_len)))
                         for a in starts]
         else:
             for v in order:

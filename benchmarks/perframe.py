@@ -15,7 +15,7 @@ from typing import Any
 import loaders
 from benchmarks import env, verify
 from benchmarks.patterns import Sample
-from benchmarks.records import Record
+from benchmarks.records import Measure, Record
 from benchmarks.stores import StoreSpec
 
 NULL = "null"  # the baseline loader: timed, never verified
@@ -33,12 +33,13 @@ class Target:
     def key(self) -> str:
         return self.loader if self.spec is None else f"{self.loader}@{self.spec.label}"
 
-    def record(self, measure: str, profile: str, **fields: Any) -> Record:
+    def record(self, measure: Measure, profile: str, **fields: Any) -> Record:
         """A record for this target with its identity filled in."""
         spec = self.spec
         return Record(measure=measure, loader=self.loader, kind=self.kind, stack=loaders.current_stack(),
-                      profile=profile, extractor=spec and spec.extractor, format=spec and spec.format,
-                      quality=spec and spec.quality, library=env.library(self.loader), **fields)
+                      profile=profile, extractor=spec.extractor if spec else None,
+                      format=spec.format if spec else None, quality=spec.quality if spec else None,
+                      library=env.library(self.loader), **fields)
 
 
 def targets(names: Sequence[str], specs: Sequence[StoreSpec]) -> list[Target]:

@@ -13,7 +13,7 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -55,10 +55,10 @@ def store_path(root: str | os.PathLike[str], video: str | os.PathLike[str], spec
 
 
 def _extract(video: str, store: Path, spec: StoreSpec) -> loaders.Extraction:
-    kwargs = {"extractor": spec.extractor, "format": spec.format}
-    if spec.quality is not None:
-        kwargs["quality"] = spec.quality
-    return loaders.extract(video, store, **kwargs)
+    # A lossless format ignores the quality: pass extract's default rather than None.
+    if spec.quality is None:
+        return loaders.extract(video, store, extractor=spec.extractor, format=spec.format)
+    return loaders.extract(video, store, extractor=spec.extractor, format=spec.format, quality=spec.quality)
 
 
 def ensure(root: str | os.PathLike[str], video: str, spec: StoreSpec) -> Path:
@@ -95,7 +95,3 @@ def measure(root: str | os.PathLike[str], videos: Sequence[str], spec: StoreSpec
     seconds = time.perf_counter() - start
     return Cost(seconds, sum(e.bytes for e in done.values()), sum(e.frames for e in done.values()),
                 sum(os.path.getsize(v) for v in done), failed)
-
-
-def paths(root: str | os.PathLike[str], videos: Mapping[str, object], spec: StoreSpec) -> dict[str, Path]:
-    return {v: store_path(root, v, spec) for v in videos}

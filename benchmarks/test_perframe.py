@@ -22,8 +22,8 @@ from benchmarks.perframe import Target
 def _fill(benchmark: Any, target: Target, profile: str, **info: Any) -> None:
     spec = target.spec
     benchmark.extra_info.update(loader=target.loader, kind=target.kind, profile=profile,
-                                extractor=spec and spec.extractor, format=spec and spec.format,
-                                quality=spec and spec.quality, stack=loaders.current_stack(), **info)
+                                extractor=spec.extractor if spec else None, format=spec.format if spec else None,
+                                quality=spec.quality if spec else None, stack=loaders.current_stack(), **info)
 
 
 def test_read(benchmark: Any, bench: Bench, read_case: tuple[Target, str, Pattern]) -> None:
