@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,7 @@ class Bench:
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed)
         self.specs = stores.specs(args.extractors, args.formats, args.quality)
         self.store_root = args.stores or corpus.DEFAULT_CACHE / "stores"
-        self.annotations = _annotations(args.annotations)
+        self.annotations: runner.Annotations | None = None
         self.videos: dict[str, str] = {}  # profile -> video path
         self.frames_of: dict[str, int] = {}  # video path -> frame count
         self.store_of: dict[tuple[str, stores.StoreSpec], Path] = {}
@@ -200,6 +200,8 @@ class Bench:
                 self.once(_cell("unavailable", self.stack, t.loader), lambda record=record: record, record)
         for profile, video in all_videos.items():
             self.probe(profile, video)
+        if self.args.annotations is not None:
+            self.annotations = _annotations(self.args.annotations, self.videos.values())
         measures = set(self.args.measures)
         total = (len(self.specs) * ("extraction" in measures)
                  + len(self.videos) * len(self.live) * (len(self.patterns) + 1) * ("per_frame" in measures)
@@ -377,19 +379,19 @@ class Bench:
         return target.record("epoch", self.corpus_name, seconds=result.seconds, threads=result.threads,
                              peak_rss_bytes=result.peak_rss_bytes,
                              exact=None if target.loader == NULL else exact,
-                             options={"pattern": pattern.params(), "size": self.args.size,
-                                      "samples": len(samples), "epochs": self.epochs}, **fields).with_fps()
+                             options={"pattern": pattern.params(), "size": self.args.size, "samples": len(samples),
+                                      "epochs": self.epochs, "annotations": bool(self.annotations)},
+                             **fields).with_fps()
 
 
 def _params(pattern: Pattern) -> str:
     return ",".join(f"{k}={v}" for k, v in pattern.params().items())
 
 
-def _annotations(path: Path | None) -> runner.Annotations | None:
-    if path is None:
-        return None
+def _annotations(path: Path, videos: Iterable[str]) -> runner.Annotations:
+    """Boxes per frame from a JSON file keyed by video file name, re-keyed by the videos' paths."""
     data = json.loads(path.read_text())
-    return {name: {int(i): boxes for i, boxes in frames.items()} for name, frames in data.items()}
+    return {v: {int(i): boxes for i, boxes in data[Path(v).name].items()} for v in videos if Path(v).name in data}
 
 
 def summary(path: Path, epochs: int = 10) -> None:

@@ -29,6 +29,8 @@ def run(tiny_videos: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
     videos.mkdir()
     shutil.copy(tiny_videos["tiny-h264-odd"], videos / "good.mp4")
     (videos / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+    boxes = base / "boxes.json"  # boxes on two frames only: every sample must still come through
+    boxes.write_text('{"good.mp4": {"3": [[0, 0, 5, 5]], "17": [[1, 2, 3, 4], [5, 6, 7, 8]]}}')
     mp = pytest.MonkeyPatch()
     real = perframe.read_samples
 
@@ -40,7 +42,7 @@ def run(tiny_videos: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
     mp.setattr(perframe, "read_samples", failing)
     try:
         assert cli.main([*ARGS, "--videos", str(videos), "--out", str(base / "results"), "--run-id", "r1",
-                         "--stores", str(base / "stores")]) == 0
+                         "--stores", str(base / "stores"), "--annotations", str(boxes)]) == 0
     finally:
         mp.undo()
     return base
@@ -72,7 +74,7 @@ def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
             assert r.seconds and r.fps_median and r.frames > 0 and r.env["stack"] == loaders.current_stack()
             assert (r.exact is None) == (r.loader == perframe.NULL)
         if r.measure == "epoch" and r.status == "ok":
-            assert r.peak_rss_bytes and r.threads["ffmpeg"] >= 1 and r.batch_size == 4
+            assert r.peak_rss_bytes and r.threads["ffmpeg"] >= 1 and r.batch_size == 4 and r.options["annotations"]
     assert not [r for r in recs if r.status == "wrong"]  # every loader of the stack returns the right frames
     unavailable = {r.loader for r in recs if r.status == "unavailable"}
     assert unavailable == {n for n in loaders.STACKS[loaders.current_stack()] if loaders.available()[n] is not None}
