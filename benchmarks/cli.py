@@ -44,7 +44,7 @@ class Budget:
 
 # No warm-up round by default: verification reads the very samples about to be timed, from the
 # same open source, just before the first round.
-BUDGETS = {"default": Budget(rounds=3, warmup=0, frames=32, epochs=1),
+BUDGETS = {"default": Budget(rounds=3, warmup=0, frames=24, epochs=1),
            "quick": Budget(rounds=1, warmup=0, frames=16, epochs=1)}
 
 
@@ -159,6 +159,7 @@ class Bench:
         self.store_of: dict[tuple[str, stores.StoreSpec], Path] = {}
         self.store_error: dict[tuple[str, stores.StoreSpec], str] = {}
         self.verdicts: dict[tuple[str, str, str], verify.Verdict] = {}
+        self.refs: dict[tuple[str, str], dict[int, Any]] = {}  # (video, pattern) -> reference frames
         self.progress: Any = None
 
     # -- what to run -------------------------------------------------------------------------------
@@ -288,36 +289,34 @@ class Bench:
         return patterns.head(pattern.samples({video: self.frames_of[video]}), self.frames)
 
     def per_frame(self, profile: str, video: str) -> None:
-        refs: dict[str, dict[int, Any]] = {}
+        self.refs.clear()
         for target in self.live:
             self.step(f"open {target.key} {profile}")
             self.once(_cell("open", self.stack, target.key, profile),
                       lambda target=target: self._measure_open(target, profile, video),
                       target.record("open", profile))
             self.progress.update()
-            for pattern in self.patterns:
+        # Pattern first: its reference frames are decoded once for every loader.
+        for pattern in self.patterns:
+            for target in self.live:
                 cell = _cell("per_frame", self.stack, target.key, profile, pattern.name, _params(pattern),
                              self.frames)
                 if cell not in self.run.done:
                     self.step(f"{target.key} {profile} {pattern.name}")
                     self.once(cell, lambda target=target, pattern=pattern: self._measure_per_frame(
-                        target, profile, video, pattern, refs),
-                        target.record("per_frame", profile, pattern=pattern.name))
+                        target, profile, video, pattern), target.record("per_frame", profile, pattern=pattern.name))
                 self.progress.update()
+            self.refs.pop((video, pattern.name), None)  # they can be large: one pattern's at a time
 
-    def _reference(self, video: str, pattern: Pattern, refs: dict[str, dict[int, Any]]) -> dict[int, Any]:
-        if pattern.name not in refs:
-            refs.clear()  # one pattern's reference frames at a time: they can be large
-            refs[pattern.name] = verify.reference_frames(video, self.case_samples(video, pattern),
-                                                         self.frames_of[video])
-        return refs[pattern.name]
-
-    def verdict(self, target: Target, video: str, pattern: Pattern, src: loaders.Source | None = None,
-                refs: dict[str, dict[int, Any]] | None = None) -> verify.Verdict:
+    def verdict(self, target: Target, video: str, pattern: Pattern,
+                src: loaders.Source | None = None) -> verify.Verdict:
+        """Whether ``target`` reads the right frames for the per-frame samples of ``video`` (cached)."""
         key = (target.key, video, pattern.name)
         if key not in self.verdicts:
             samples = self.case_samples(video, pattern)
-            ref = self._reference(video, pattern, refs if refs is not None else {})
+            if (video, pattern.name) not in self.refs:
+                self.refs[video, pattern.name] = verify.reference_frames(video, samples, self.frames_of[video])
+            ref = self.refs[video, pattern.name]
             if src is None:
                 with loaders.open(target.loader, self.path_for(target, video)) as opened:
                     self.verdicts[key] = perframe.check(target, opened, samples, ref)
@@ -331,14 +330,13 @@ class Bench:
         seconds = perframe.time_rounds(lambda: perframe.open_close(target, path), self.rounds, max(1, self.warmup))
         return target.record("open", profile, seconds=seconds)
 
-    def _measure_per_frame(self, target: Target, profile: str, video: str, pattern: Pattern,
-                           refs: dict[str, dict[int, Any]]) -> Record:
+    def _measure_per_frame(self, target: Target, profile: str, video: str, pattern: Pattern) -> Record:
         samples = self.case_samples(video, pattern)
         frames = perframe.frames_in(samples)
         fields = {"pattern": pattern.name, "frames": frames, "options": {"pattern": pattern.params(),
                                                                           "samples": len(samples)}}
         with loaders.open(target.loader, self.path_for(target, video)) as src:
-            verdict = self.verdict(target, video, pattern, src, refs)
+            verdict = self.verdict(target, video, pattern, src)
             if verdict.wrong is not None:
                 return target.record("per_frame", profile, status="wrong", exact=False, reason=verdict.wrong,
                                      **fields)
@@ -349,6 +347,7 @@ class Bench:
 
     # -- epochs -------------------------------------------------------------------------------------
     def epoch(self, pattern: Pattern) -> None:
+        self.refs.clear()  # only needed for verdicts a resumed run lacks
         samples = pattern.samples(self.frames_of)
         for target in self.live:
             for workers in self.workers:
