@@ -44,6 +44,23 @@ def tests_pillow_simd(session: nox.Session) -> None:
     session.run("pytest", *(session.posargs or PILLOW_SIMD_TESTS), env={"VIDBENCH_STACK": "pillow-simd"})
 
 
+# torchvision.io decodes video up to 0.25, which pins torch 2.10: the registry has it only as a
+# CUDA build (about 4.5 GB of nvidia-* wheels, 7 GB installed; it runs on the CPU). The exact pins
+# in the "torchvision" extra keep pip off a newer CPU torch a find-links may offer.
+TORCHVISION_TESTS = ["tests/test_decode_contract.py", "tests/test_torchvision.py"]
+
+
+def install_torchvision(session: nox.Session, *packages: str) -> None:
+    session.install("-e", ".[torchvision,test]", *packages)
+
+
+@nox.session(python=PYTHON, name="tests-torchvision")
+def tests_torchvision(session: nox.Session) -> None:
+    """The decode contract tests for torchvision.io's read_video and VideoReader, in their own stack."""
+    install_torchvision(session)
+    session.run("pytest", *(session.posargs or TORCHVISION_TESTS), env={"VIDBENCH_STACK": "torchvision"})
+
+
 # --- the main job: `nox -s bench [-- --videos DIR --quick ...]` ------------------------------------
 # The main stack measures first; each other stack then appends to the same run from its own
 # environment (a stack whose environment cannot be built fails alone: the run keeps the rest),
@@ -92,6 +109,13 @@ def bench_pillow_simd(session: nox.Session) -> None:
     # torch (the CPU build, which pulls no Pillow) and psutil for the DataLoader epochs.
     install_pillow_simd(session, "torch==2.13.0", "psutil==7.2.2")
     session.run("python", "-m", "benchmarks", *session.posargs, env={"VIDBENCH_STACK": "pillow-simd"})
+
+
+@nox.session(python=PYTHON, name="bench-torchvision", default=False)
+def bench_torchvision(session: nox.Session) -> None:
+    """torchvision.io's loaders, appended to a run: `-- --run-id ID` (as `bench` passes)."""
+    install_torchvision(session, "psutil==7.2.2")
+    session.run("python", "-m", "benchmarks", *session.posargs, env={"VIDBENCH_STACK": "torchvision"})
 
 
 @nox.session(python=PYTHON)

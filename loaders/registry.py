@@ -19,6 +19,9 @@ REGISTRY: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "pyav": ("decode", "loaders.pyav", "PyAVSource", {"threads": 0}),
     "torchcodec": ("decode", "loaders.torchcodec", "TorchCodecSource", {"threads": 0}),
     "decord": ("decode", "loaders.decord", "DecordSource", {"threads": 0}),
+    # torchvision.io (<= 0.25 only): in the "torchvision" stack; see loaders/torchvision.py.
+    "torchvision-read_video": ("decode", "loaders.torchvision", "ReadVideoSource", {}),
+    "torchvision-videoreader": ("decode", "loaders.torchvision", "VideoReaderSource", {}),
     # The benchmarks' baseline: black frames from a preallocated array (never exact, never verified).
     "null": ("decode", "loaders.null", "NullSource", {}),
     # Frame readers: a store written by loaders.extract (see loaders/store.py).
@@ -35,6 +38,8 @@ STACKS: dict[str, list[str]] = {
     "main": ["cv2-seek", "cv2-grab", "pyav", "torchcodec", "decord", "pil", "cv2-imread", "simplejpeg", "npy", "tar"],
     # Pillow-SIMD replaces Pillow (both are PIL): the readers that decode with PIL run here again.
     "pillow-simd": ["pil", "tar", "npy"],
+    # torchvision removed video decoding after 0.25, which needs torch 2.10 (not main's 2.13).
+    "torchvision": ["torchvision-read_video", "torchvision-videoreader"],
 }
 
 
