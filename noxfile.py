@@ -45,7 +45,7 @@ def tests_pillow_simd(session: nox.Session) -> None:
 
 
 # torchvision.io decodes video up to 0.25, which pins torch 2.10: the registry has it only as a
-# CUDA build (about 4.5 GB of nvidia-* wheels, 7 GB installed; it runs on the CPU). The exact pins
+# CUDA build (4 GB of wheels with the nvidia-* ones, 7.5 GB installed; it runs on the CPU). The exact pins
 # in the "torchvision" extra keep pip off a newer CPU torch a find-links may offer.
 TORCHVISION_TESTS = ["tests/test_decode_contract.py", "tests/test_torchvision.py"]
 
