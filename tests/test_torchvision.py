@@ -26,7 +26,7 @@ from loaders.reference import Reference
 NAMES = ["torchvision-read_video", "torchvision-videoreader"]
 NEEDS = "needs the torchvision stack: torchvision <= 0.25"
 IN_STACK = loaders.current_stack() == "torchvision"
-in_stack_only = pytest.mark.skipif(not IN_STACK, reason="runs in the torchvision stack: nox -s torchvision")
+in_stack_only = pytest.mark.skipif(not IN_STACK, reason="runs in the torchvision stack: nox -s tests-torchvision")
 
 
 # Every torchvision.io call warns that video decoding is deprecated.
@@ -139,6 +139,24 @@ def test_runs_group_near_frames_and_bound_the_span() -> None:
     assert [r.tolist() for r in runs(wanted, 8, 64)] == [[0, 1, 2, 10, 11], [30], [100, 101, 102, 103]]
     assert [r.tolist() for r in runs(np.arange(10), 1, 4)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert [r.tolist() for r in runs(np.array([5]), 1, 1)] == [[5]]
+
+
+@in_stack_only
+@pytest.mark.parametrize("module", ["torchvision", "loaders.torchvision"])
+def test_importing_the_loaders_leaves_pyav_logging_as_it_was(module: str) -> None:
+    """torchvision's import turns PyAV's log callback on; with it, a frame-threaded PyAV decoder
+    stopped before the end (the pyav loader, the reference decode on damaged data) deadlocks."""
+    code = (
+        f"import av, json; before = av.logging.get_level(); import {module}; "
+        "print(json.dumps([before, av.logging.get_level()]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=True)
+    before, after = json.loads(run.stdout.strip().splitlines()[-1])
+    if module == "torchvision":
+        assert after != before  # what the loader module has to undo
+    else:
+        assert after == before
 
 
 @pytest.mark.skipif(IN_STACK, reason="outside the torchvision stack only")
