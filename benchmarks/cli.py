@@ -181,7 +181,8 @@ class Bench:
                 if folder.is_dir() else []
             if not found:
                 raise SystemExit(f"--videos {folder}: no videos ({', '.join(VIDEO_SUFFIXES)}) found")
-            return folder.resolve().name, {p.stem: str(p) for p in found}
+            stems = [p.stem for p in found]  # a.mp4 and a.mkv keep their extensions apart
+            return folder.resolve().name, {p.stem if stems.count(p.stem) == 1 else p.name: str(p) for p in found}
         names = self.args.profiles or (QUICK_PROFILES if self.args.quick else corpus.DEFAULT)
         made = corpus.make_all(names, jobs=self.args.jobs)
         return ("builtin-quick" if self.args.quick and not self.args.profiles else "builtin"), \
@@ -204,7 +205,8 @@ class Bench:
         if self.args.annotations is not None:
             self.annotations = _annotations(self.args.annotations, self.videos.values())
         measures = set(self.args.measures)
-        total = (len(self.specs) * ("extraction" in measures)
+        self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
+        total = (len(self.needed)
                  + len(self.videos) * len(self.live) * (len(self.patterns) + 1) * ("per_frame" in measures)
                  + len(self.live) * len(self.patterns) * len(self.workers) * ("epoch" in measures))
         with tqdm(total=total, desc="bench", unit="cell", disable=None, dynamic_ncols=True) as self.progress:
@@ -240,16 +242,15 @@ class Bench:
         try:
             self.frames_of[video] = probe(video).num_frames
             self.videos[profile] = video
-        except loaders.LoaderError as exc:
+        except Exception as exc:  # noqa: BLE001 - a video that cannot be read fails alone
             record = Record(measure="per_frame", loader=None, kind=None, stack=self.stack, profile=profile,
                             status="error", reason=_reason(exc), options={"video": video})
             self.once(_cell("probe", self.stack, profile), lambda: record, record)
 
     # -- extraction ---------------------------------------------------------------------------------
     def extraction(self, measure: bool) -> None:
-        needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
         videos = list(self.videos.values())
-        for spec in needed:
+        for spec in self.needed:
             cell = _cell("extraction", self.corpus_name, spec.label)
             self.step(f"extract {spec.label}")
             if measure and cell not in self.run.done:
@@ -257,7 +258,6 @@ class Bench:
                                   profile=self.corpus_name, extractor=spec.extractor, format=spec.format,
                                   quality=spec.quality)
                 self.once(cell, lambda spec=spec: self._measure_extraction(spec, videos), identity)
-                self.progress.update()
             for v in videos:
                 if (v, spec) in self.store_error:
                     continue
@@ -265,6 +265,7 @@ class Bench:
                     self.store_of[v, spec] = stores.ensure(self.store_root, v, spec)
                 except Exception as exc:  # noqa: BLE001 - a store that cannot be made fails its cells only
                     self.store_error[v, spec] = _reason(exc)
+            self.progress.update()
 
     def _measure_extraction(self, spec: stores.StoreSpec, videos: list[str]) -> Record:
         cost = stores.measure(self.store_root, videos, spec, self.args.jobs)
