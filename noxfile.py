@@ -5,7 +5,8 @@ from __future__ import annotations
 import nox
 import nox.registry
 
-nox.options.sessions = ["tests", "tests-pillow-simd", "lint"]
+# A plain `nox` is the whole test suite: every dependency stack, then lint (what CI runs).
+nox.options.sessions = ["tests", "tests-pillow-simd", "tests-torchvision", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
