@@ -22,7 +22,8 @@ def install_main(session: nox.Session, *extras: str) -> None:
 def tests(session: nox.Session) -> None:
     """The test suite in the main stack (every loader, nothing skipped with VIDBENCH_REQUIRE_ALL=1)."""
     install_main(session, "test")
-    session.run("pytest", *session.posargs)
+    # tests/ only: benchmarks/ holds the per-frame benchmarks, which `pytest --benchmark-only` runs.
+    session.run("pytest", *(session.posargs or ["tests"]))
 
 
 # Pillow-SIMD has no wheels: it is built from source, with AVX2, against the system's libjpeg and

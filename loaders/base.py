@@ -30,6 +30,7 @@ class Source(abc.ABC):
       ``[0, num_frames)`` raises :class:`loaders.FrameIndexError` before any work is done, and a
       frame the library fails to produce raises :class:`loaders.CorruptVideo`: a source never
       returns fewer frames, or other frames, than were asked for.
+    * ``library`` names the library that does the work, with its version, for the records.
     * ``exact`` is ``False`` for a loader known to return a neighbouring frame for some
       requests; reports show it, and the contract tests check that the flag tells the truth.
 
@@ -42,6 +43,7 @@ class Source(abc.ABC):
 
     kind: ClassVar[Kind]
     exact: ClassVar[bool] = True
+    library: ClassVar[str]  # the library doing the work, with its version: "av 18.1.0"
 
     num_frames: int
     fps: float

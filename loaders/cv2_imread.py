@@ -16,6 +16,7 @@ class Cv2ImreadSource(StoreSource):
     """
 
     formats = ("jpeg", "png")
+    library = f"opencv {cv2.__version__}"
 
     def _decode(self, path: str) -> np.ndarray:
         data = read_file(path)

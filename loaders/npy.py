@@ -13,6 +13,7 @@ from loaders.store import NPY_FILE, StoreSource
 
 class NpySource(StoreSource):
     formats = ("npy",)
+    library = f"numpy {np.__version__}"
 
     def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
         super().__init__(path, **options)

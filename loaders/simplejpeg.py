@@ -11,6 +11,7 @@ from loaders.store import StoreSource, read_file
 
 class SimpleJpegSource(StoreSource):
     formats = ("jpeg",)
+    library = f"simplejpeg {simplejpeg.__version__}"
 
     def _decode(self, path: str) -> np.ndarray:
         data = read_file(path)

@@ -248,3 +248,10 @@ def test_a_missing_library_only_disables_its_own_loader(tiny_videos: dict[str, P
     assert "decord" in out["reason"]
     assert out["pyav"] is None and out["n"] == 2
     assert "unavailable" in out["opened"] and str(tiny_videos["tiny-h264-odd"]) in out["opened"]
+
+
+def test_every_usable_loader_names_its_library_and_version() -> None:
+    for name, reason in loaders.available().items():
+        if reason is None:
+            cls = loaders.registry._load(name)
+            assert any(ch.isdigit() for ch in getattr(cls, "library", "")), f"{name} declares no library version"
