@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from benchmarks.records import Record
+from benchmarks.records import Record, valid_seconds
 
 
 def crossover_epochs(extract_seconds: float, epoch_decode: float, epoch_frames: float) -> float | None:
@@ -46,6 +46,7 @@ class Pair:
     profile: str  # the video set the epochs and the extraction ran on
     pattern: str
     workers: int
+    batch_size: int | None
     decode: str  # loader name
     decode_stack: str
     frames: str  # loader name
@@ -53,36 +54,52 @@ class Pair:
     extractor: str
     format: str  # noqa: A003 - the records' word
     quality: int | None
-    extract_seconds: float  # X: extracting the whole video set once
+    extract_seconds: float | None  # X: extracting the whole video set once; None if not measured
     epoch_decode: float  # T_decode: median epoch seconds
     epoch_frames: float  # T_frames
-    epochs: float | None  # k*, None when extraction never pays
+    epochs: float | None  # k*, None when extraction never pays (or X is unknown)
     decode_total: list[float]  # cumulative seconds after 1..N epochs, decoding on the fly
-    frames_total: list[float]  # the same, extracting first
+    frames_total: list[float]  # the same, extracting first (empty when X is unknown)
 
 
-def pairs(recs: Iterable[Record], epochs: int = 10) -> list[Pair]:
+def extraction_for(frame: Record, extractions: Sequence[Record]) -> Record | None:
+    """The extraction that made the store a frame loader read: same extractor, format and
+    quality, on the same profile; a run that extracted one video set only uses that one."""
+    store = (frame.extractor, frame.format, frame.quality)
+    same = [e for e in extractions if (e.extractor, e.format, e.quality) == store]
+    on_profile = [e for e in same if e.profile == frame.profile]
+    if on_profile:
+        return on_profile[-1]
+    return same[-1] if len({e.profile for e in same}) == 1 else None
+
+
+def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -> list[Pair]:
     """Every (decode loader, frame loader + store, pattern, workers) pair an epoch was timed for.
 
     Epoch times are medians over the epochs timed; only "ok" records count, and the null
     baseline is not a decode loader. Pairs need the same video set, pattern, workers and batch
-    size, and an extraction record for the frame loader's stores.
+    size (an unknown batch size matches any). A pair whose stores have no extraction record is
+    left out, or kept with ``extract_seconds`` None when ``unextracted``.
     """
-    ok = [r for r in recs if r.status == "ok" and r.seconds]
-    extraction = {(r.profile, r.extractor, r.format, r.quality): statistics.median(r.seconds)
-                  for r in ok if r.measure == "extraction"}
+    ok = [r for r in recs if r.status == "ok" and valid_seconds(r)]
+    extractions = [r for r in ok if r.measure == "extraction"]
     epoch = [r for r in ok if r.measure == "epoch" and r.loader != "null"]
     out = []
     for d in (r for r in epoch if r.kind == "decode"):
         for f in (r for r in epoch if r.kind == "frames"):
-            if (d.profile, d.pattern, d.workers, d.batch_size) != (f.profile, f.pattern, f.workers, f.batch_size):
+            if (d.profile, d.pattern, d.workers) != (f.profile, f.pattern, f.workers):
                 continue
-            x = extraction.get((f.profile, f.extractor, f.format, f.quality))
-            if x is None:
+            if d.batch_size is not None and f.batch_size is not None and d.batch_size != f.batch_size:
                 continue
-            t_d, t_f = statistics.median(d.seconds), statistics.median(f.seconds)
-            decode_total, frames_total = cumulative(x, t_d, t_f, epochs)
-            out.append(Pair(d.profile, d.pattern or "", d.workers or 0, d.loader or "", d.stack, f.loader or "",
-                            f.stack, f.extractor or "", f.format or "", f.quality, x, t_d, t_f,
-                            crossover_epochs(x, t_d, t_f), decode_total, frames_total))
+            made = extraction_for(f, extractions)
+            if made is None and not unextracted:
+                continue
+            x = statistics.median(valid_seconds(made)) if made else None
+            t_d, t_f = statistics.median(valid_seconds(d)), statistics.median(valid_seconds(f))
+            k, (decode_total, frames_total) = None, ([k * t_d for k in range(1, epochs + 1)], [])
+            if x is not None:
+                k, (decode_total, frames_total) = crossover_epochs(x, t_d, t_f), cumulative(x, t_d, t_f, epochs)
+            out.append(Pair(d.profile, d.pattern or "", d.workers or 0, d.batch_size if d.batch_size is not None
+                            else f.batch_size, d.loader or "", d.stack, f.loader or "", f.stack, f.extractor or "",
+                            f.format or "", f.quality, x, t_d, t_f, k, decode_total, frames_total))
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import statistics
 from collections.abc import Iterator, Sequence
@@ -54,6 +55,13 @@ class Record:
         """Fill fps_median / p25 / p75 from ``frames`` and ``seconds``."""
         self.fps_median, self.fps_p25, self.fps_p75 = fps_stats(self.frames, self.seconds)
         return self
+
+
+def valid_seconds(record: Record) -> list[float]:
+    """The record's rounds that are real durations (finite, positive): records are read back
+    from files other versions or other hands may have written."""
+    values = record.seconds if isinstance(record.seconds, list) else []
+    return [float(v) for v in values if isinstance(v, int | float) and math.isfinite(v) and v > 0]
 
 
 def fps_stats(frames: int, seconds: Sequence[float]) -> tuple[float | None, float | None, float | None]:

@@ -9,7 +9,6 @@ than becoming a zero that would look like a measurement.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.crossover import crossover_epochs
-from benchmarks.records import Record, fps_stats
+from benchmarks.crossover import pairs
+from benchmarks.records import Record, fps_stats, valid_seconds
 from benchmarks.records import read as read_records
 
 SUMMARY_COLUMNS = [
@@ -59,15 +58,6 @@ def load(run: str | Path) -> list[Record]:
     return list(read_records(path))
 
 
-def _seconds(record: Record) -> list[float]:
-    values = record.seconds if isinstance(record.seconds, list) else []
-    out = []
-    for value in values:
-        if isinstance(value, int | float) and math.isfinite(value) and value > 0:
-            out.append(float(value))
-    return out
-
-
 def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -78,7 +68,7 @@ def _fps(record: Record) -> tuple[float | None, float | None, float | None]:
         return record.fps_median, record.fps_p25, record.fps_p75
     if record.status != "ok" or not record.frames:
         return None, None, None
-    return fps_stats(record.frames, _seconds(record))
+    return fps_stats(record.frames, valid_seconds(record))
 
 
 def _key(record: Record) -> tuple[Any, ...]:
@@ -99,7 +89,7 @@ def latest(records: Iterable[Record]) -> list[Record]:
 def _open_costs(records: list[Record]) -> dict[tuple[Any, ...], float]:
     costs: dict[tuple[Any, ...], float] = {}
     for r in records:
-        seconds = _seconds(r)
+        seconds = valid_seconds(r)
         if r.measure == "open" and r.status == "ok" and seconds:
             cost = statistics.median(seconds)
             costs[(r.stack, r.loader, r.profile, r.extractor, r.format, r.quality)] = cost
@@ -124,7 +114,7 @@ def summary(records: list[Record]) -> pd.DataFrame:
             "batch_size": r.batch_size, "extractor": r.extractor, "format": r.format,
             "quality": r.quality, "status": r.status, "reason": r.reason, "exact": r.exact,
             "fps_median": fps_median, "fps_p25": fps_p25, "fps_p75": fps_p75,
-            "frames": r.frames or None, "rounds": len(_seconds(r)) or None,
+            "frames": r.frames or None, "rounds": len(valid_seconds(r)) or None,
             "seconds_per_frame": 1 / fps_median if fps_median else None,
             "open_seconds": open_seconds, "peak_rss_bytes": r.peak_rss_bytes,
             "library": r.library,
@@ -146,7 +136,7 @@ def extraction(records: list[Record]) -> pd.DataFrame:
     for r in latest(records):
         if r.measure != "extraction":
             continue
-        seconds = _median(_seconds(r))
+        seconds = _median(valid_seconds(r))
         frames = r.frames or None
         rows.append({
             "stack": r.stack, "extractor": r.extractor, "format": r.format, "quality": r.quality,
@@ -165,46 +155,17 @@ def extraction(records: list[Record]) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
-def _extraction_for(frame: Record, extractions: list[Record]) -> Record | None:
-    """The extraction that made the store a frame loader read: same extractor, format and
-    quality, on the same profile; a run that extracted one corpus only uses that one."""
-    same = [e for e in extractions
-            if (e.extractor, e.format, e.quality) == (frame.extractor, frame.format, frame.quality)]
-    exact = [e for e in same if e.profile == frame.profile]
-    if exact:
-        return exact[-1]
-    return same[-1] if len({e.profile for e in same}) == 1 else None
-
-
 def crossover(records: list[Record]) -> pd.DataFrame:
     """Every decode loader against every frame loader, per pattern, profile and workers, from
-    per-epoch measurements: after how many epochs extraction has paid for itself."""
-    records = latest(records)
-    epochs = [r for r in records if r.measure == "epoch" and r.status == "ok" and _seconds(r)]
-    extractions = [r for r in records if r.measure == "extraction" and r.status == "ok"
-                   and _seconds(r)]
-    decodes = [r for r in epochs if r.kind == "decode" and r.loader != BASELINE]
-    frames = [r for r in epochs if r.kind == "frames"]
-    rows = []
-    for d in decodes:
-        for f in frames:
-            if (d.profile, d.pattern, d.workers) != (f.profile, f.pattern, f.workers):
-                continue
-            if d.batch_size is not None and f.batch_size is not None and d.batch_size != f.batch_size:
-                continue
-            t_decode = statistics.median(_seconds(d))
-            t_frames = statistics.median(_seconds(f))
-            made = _extraction_for(f, extractions)
-            x = statistics.median(_seconds(made)) if made else None
-            rows.append({
-                "profile": d.profile, "pattern": d.pattern, "workers": d.workers,
-                "batch_size": d.batch_size if d.batch_size is not None else f.batch_size,
-                "decode_loader": d.loader, "decode_stack": d.stack, "frame_loader": f.loader,
-                "frame_stack": f.stack, "extractor": f.extractor, "format": f.format,
-                "quality": f.quality, "extraction_seconds": x, "epoch_seconds_decode": t_decode,
-                "epoch_seconds_frames": t_frames,
-                "crossover_epochs": crossover_epochs(x, t_decode, t_frames) if x is not None else None,
-            })
+    per-epoch measurements: after how many epochs extraction has paid for itself (empty: never,
+    or no extraction measured)."""
+    rows = [{
+        "profile": p.profile, "pattern": p.pattern, "workers": p.workers, "batch_size": p.batch_size,
+        "decode_loader": p.decode, "decode_stack": p.decode_stack, "frame_loader": p.frames,
+        "frame_stack": p.frames_stack, "extractor": p.extractor or None, "format": p.format or None,
+        "quality": p.quality, "extraction_seconds": p.extract_seconds, "epoch_seconds_decode": p.epoch_decode,
+        "epoch_seconds_frames": p.epoch_frames, "crossover_epochs": p.epochs,
+    } for p in pairs(latest(records), unextracted=True)]
     table = pd.DataFrame(rows, columns=CROSSOVER_COLUMNS)
     for column in ("workers", "batch_size", "quality"):
         table[column] = table[column].astype("Int64")
