@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+import loaders
 from benchmarks.crossover import pairs
 from benchmarks.records import Record, fps_stats, valid_seconds
 from benchmarks.records import read as read_records
@@ -227,7 +228,18 @@ def unavailable(records: list[Record]) -> pd.DataFrame:
             key = (r.stack, name, r.kind, r.status, r.reason or "no reason given")
             seen.setdefault(key, {})[where] = None
     rows = [(*key, ", ".join(where)) for key, where in seen.items()]
+    rows += missing_stacks(records)
     return pd.DataFrame(rows, columns=["stack", "loader", "kind", "status", "reason", "where"])
+
+
+def missing_stacks(records: list[Record]) -> list[tuple[str, str, None, str, str, str]]:
+    """A row for every dependency stack with no record in a run that has some: its loaders were
+    not measured because its environment failed to build or its session did not run."""
+    present = {r.stack for r in records}
+    return [(stack, ", ".join(names), None, "missing",
+             f"no records from the {stack} stack in this run: its environment failed to build or "
+             f"its session did not run (nox -s bench-{stack} -- --run-id RUN appends them)", "every measurement")
+            for stack, names in loaders.STACKS.items() if present and stack not in present]
 
 
 def label(row: dict[str, Any] | pd.Series, *fields: str) -> str:

@@ -100,6 +100,7 @@ def test_run_missing_a_stack_shows_unavailable_reasons(browser: Any, tmp_path: P
     assert fx.PROBE_REASON in unavailable
     assert fx.WRONG_REASON in page.inner_text("#exact")
     assert "pillow-simd" not in page.inner_text("#environment")
+    assert "no records from the pillow-simd stack in this run" in unavailable
     charts = page.evaluate(MARKS_JS)
     assert charts and all(c["drawn"] == c["expected"] > 0 for c in charts), charts
     page.close()
