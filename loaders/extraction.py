@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNotFound
+from loaders.probe import probe
 from loaders.store import (
     FORMATS,
     MANIFEST,
@@ -127,18 +128,23 @@ def extract(
     store.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(store)
 
-    fps, width, height, estimate = _probe(video)
+    # The packet-level probe every decode loader uses: it refuses truncated files and knows the
+    # frame count, so an extractor that stops early or drops frames cannot go unnoticed.
+    info = probe(video)
+    fps, width, height, expected = info.fps, info.width, info.height, info.num_frames
     run = _EXTRACTORS[extractor]
     tmp = Path(tempfile.mkdtemp(prefix=f".{store.name}.partial-", dir=store.parent))
     try:
-        _check_space(run, video, tmp, store, format, quality, threads, width, height, estimate)
+        _check_space(run, video, tmp, store, format, quality, threads, width, height, expected)
         start = time.perf_counter()
         writer = _Writer(tmp, format, width, height)
         run(video, writer, quality, threads, None)
         writer.close()
         seconds = time.perf_counter() - start
-        if writer.count == 0:
-            raise CorruptVideo(video, f"{extractor} decoded no frames")
+        if writer.count != expected:
+            raise CorruptVideo(
+                video, f"{extractor} produced {writer.count} frames, the video holds {expected}: damaged data?"
+            )
         nbytes = _size(tmp)
         Manifest(
             source=str(video.resolve()),
@@ -246,22 +252,6 @@ def _swap_in(tmp: Path, store: Path) -> None:
 
 def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
-
-
-def _probe(video: Path) -> tuple[float, int, int, int]:
-    """(fps, width, height, estimated frame count) as ffmpeg reports them, without decoding."""
-    import imageio_ffmpeg
-
-    try:
-        frames = imageio_ffmpeg.read_frames(str(video))
-        meta = next(frames)
-        frames.close()
-    except (OSError, RuntimeError, StopIteration) as exc:
-        lines = [line for line in str(exc).splitlines() if line.strip()]
-        raise CorruptVideo(video, f"ffmpeg cannot read it as a video: {lines[-1] if lines else exc}") from exc
-    width, height = meta["source_size"]  # ffmpeg runs with -noautorotate: frames are not rotated
-    fps = float(meta["fps"])
-    return fps, int(width), int(height), max(1, round(float(meta.get("duration") or 0) * fps))
 
 
 def _check_space(
@@ -398,7 +388,8 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
     from imageio_ffmpeg import get_ffmpeg_exe
 
     cmd = [get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error"]
-    cmd += ["-threads", str(threads), "-noautorotate", "-i", str(video)]
+    # -xerror: stop at a decoding error instead of writing concealed (wrong) frames and going on.
+    cmd += ["-xerror", "-threads", str(threads), "-noautorotate", "-i", str(video)]
     # One video stream, every decoded frame once: none duplicated or dropped for VFR or a late start.
     cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"]
     # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.

@@ -8,8 +8,10 @@ instead when VIDBENCH_REQUIRE_ALL=1, so CI can never silently test less than it 
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import loaders
@@ -46,3 +48,50 @@ def tiny_videos(corpus_dir: Path) -> dict[str, Path]:
 def references(tiny_videos: dict[str, Path]) -> dict[str, Reference]:
     """Every frame of every tiny profile, decoded once, sequentially, by the reference decoder."""
     return {name: reference.decode(path) for name, path in tiny_videos.items()}
+
+
+def write_bad(kind: str, folder: Path, videos: dict[str, Path]) -> Path:
+    """Make one kind of bad file from the tiny corpus."""
+    mp4 = videos["tiny-h264-bframes"].read_bytes()
+    rng = np.random.default_rng(7)
+    out = folder / f"{kind}.mp4"
+    if kind == "missing":
+        return folder / "does-not-exist.mp4"
+    if kind == "empty":
+        out.write_bytes(b"")
+    elif kind == "text":
+        out.write_text("this is a text file, not a video\n" * 40)
+    elif kind == "half":  # moov atom at the end: cut, it is gone
+        out.write_bytes(mp4[: len(mp4) // 2])
+    elif kind == "half-faststart":  # moov atom first: the index promises frames that are not there
+        fast = folder / "faststart.mp4"
+        subprocess.run(
+            [
+                corpus.ffmpeg_exe(),
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(videos["tiny-h264-bframes"]),
+                "-c",
+                "copy",
+                "-movflags",
+                "+faststart",
+                str(fast),
+            ],
+            check=True,
+        )
+        data = fast.read_bytes()
+        out.write_bytes(data[: len(data) // 2])
+    elif kind == "half-mkv":  # Matroska stores no frame count: only the duration tells
+        data = videos["tiny-h264-offset-vfr"].read_bytes()
+        out = folder / "half.mkv"
+        out.write_bytes(data[: len(data) // 2])
+    elif kind == "garbage":
+        data = bytearray(mp4)
+        middle = len(data) // 2
+        data[middle : middle + 4096] = rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
+        out.write_bytes(bytes(data))
+    else:
+        raise ValueError(kind)
+    return out

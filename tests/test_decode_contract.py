@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import require_loader
+from conftest import require_loader, write_bad
 
 import loaders
 from benchmarks import corpus
@@ -125,55 +125,6 @@ def test_close_is_idempotent(loader: str, tiny_videos: dict[str, Path]) -> None:
 # --- bad input -------------------------------------------------------------------------------
 
 
-def _write_bad(kind: str, folder: Path, videos: dict[str, Path]) -> Path:
-    """Make one kind of bad file from the tiny corpus."""
-    from benchmarks.corpus import ffmpeg_exe
-
-    mp4 = videos["tiny-h264-bframes"].read_bytes()
-    rng = np.random.default_rng(7)
-    out = folder / f"{kind}.mp4"
-    if kind == "missing":
-        return folder / "does-not-exist.mp4"
-    if kind == "empty":
-        out.write_bytes(b"")
-    elif kind == "text":
-        out.write_text("this is a text file, not a video\n" * 40)
-    elif kind == "half":  # moov atom at the end: cut, it is gone
-        out.write_bytes(mp4[: len(mp4) // 2])
-    elif kind == "half-faststart":  # moov atom first: the index promises frames that are not there
-        fast = folder / "faststart.mp4"
-        subprocess.run(
-            [
-                ffmpeg_exe(),
-                "-loglevel",
-                "error",
-                "-y",
-                "-i",
-                str(videos["tiny-h264-bframes"]),
-                "-c",
-                "copy",
-                "-movflags",
-                "+faststart",
-                str(fast),
-            ],
-            check=True,
-        )
-        data = fast.read_bytes()
-        out.write_bytes(data[: len(data) // 2])
-    elif kind == "half-mkv":  # Matroska stores no frame count: only the duration tells
-        data = videos["tiny-h264-offset-vfr"].read_bytes()
-        out = folder / "half.mkv"
-        out.write_bytes(data[: len(data) // 2])
-    elif kind == "garbage":
-        data = bytearray(mp4)
-        middle = len(data) // 2
-        data[middle : middle + 4096] = rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
-        out.write_bytes(bytes(data))
-    else:
-        raise ValueError(kind)
-    return out
-
-
 BAD = ["missing", "empty", "text", "half", "half-faststart", "half-mkv", "garbage"]
 
 _PROBE = """
@@ -191,7 +142,7 @@ except loaders.LoaderError as exc:
 
 @pytest.mark.parametrize("kind", BAD)
 def test_bad_input_ends_in_loader_error(loader: str, kind: str, tmp_path: Path, tiny_videos: dict[str, Path]) -> None:
-    path = _write_bad(kind, tmp_path, tiny_videos)
+    path = write_bad(kind, tmp_path, tiny_videos)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     try:
         run = subprocess.run(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import skip_or_fail
+from conftest import skip_or_fail, write_bad
 from frame_checks import PROFILES, all_frames, assert_frames_match
 
 import loaders
@@ -238,3 +238,16 @@ def test_truncated_video_raises_naming_it(video, tmp_path):
     with pytest.raises(loaders.LoaderError, match="clip.mp4"):
         loaders.extract(video, tmp_path / "store", "ffmpeg", "npy")
     assert os.listdir(tmp_path) == ["clip.mp4"]
+
+
+@pytest.mark.parametrize("kind", ["garbage", "half-mkv"])
+@pytest.mark.parametrize("extractor", list(EXTRACTORS))
+def test_damaged_video_never_makes_a_shorter_store(extractor, kind, tiny_videos, tmp_path):
+    """ffmpeg conceals decoding errors and OpenCV stops at the first; a Matroska file cut short
+    decodes cleanly up to the cut: each would give a store missing frames, so each must raise."""
+    need(extractor)
+    bad = write_bad(kind, tmp_path, tiny_videos)
+    with pytest.raises(loaders.CorruptVideo, match=bad.name):
+        loaders.extract(bad, tmp_path / "store", extractor, "npy")
+    assert not (tmp_path / "store").exists()
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
