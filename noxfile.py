@@ -1,6 +1,16 @@
-"""Front door: `nox -s tests`, `nox -s lint` (and one environment per dependency stack)."""
+"""Front door: `nox` (the tests of every stack, then lint), `nox -s bench`, `nox -s report`.
+
+Each dependency stack has one environment, `.nox/<stack>`, shared by its tests and bench sessions
+and the report: the torchvision stack alone is 7.5 GB installed, and building it once per session
+filled 23 GB.
+"""
 
 from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
 
 import nox
 import nox.registry
@@ -11,56 +21,87 @@ nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
 
+# Pillow-SIMD has no wheels: it is built from source, with AVX2, against the system's libjpeg and
+# zlib headers (.ci/run installs libjpeg-dev and zlib1g-dev). Pillow-SIMD and Pillow are both the PIL
+# package: its stack installs nothing that pulls Pillow (the CPU build of torch does not). PyAV (same
+# pin as the main stack) is for the reference decode frames are compared against.
+PILLOW_SIMD = "pillow-simd==12.1.1.post0"
 
-def install_main(session: nox.Session, *extras: str) -> None:
-    # torch first and alone, so pip takes the CPU build of exactly this version.
-    session.install("torch==2.13.0")
-    session.install("-e", f".[{','.join(('main', *extras))}]")
+# torchvision.io decodes video up to 0.25, which pins torch 2.10: the registry has it only as a CUDA
+# build (4 GB of wheels with the nvidia-* ones, 7.5 GB installed; it runs on the CPU). The exact pins in
+# the "torchvision" extra keep pip off a newer CPU torch a find-links may offer.
+
+# stack -> install steps for its tests (pip arguments, extra environment); main: torch first and
+# alone, so pip takes the CPU build of exactly this version.
+Step = tuple[list[str], dict[str, str]]
+STACKS: dict[str, list[Step]] = {
+    "main": [(["torch==2.13.0"], {}), (["-e", ".[main,test]"], {})],
+    "pillow-simd": [
+        (["-e", ".[test]", "av==18.1.0"], {}),
+        (["--no-binary", "pillow-simd", PILLOW_SIMD], {"CC": "cc -mavx2"}),
+    ],
+    "torchvision": [(["-e", ".[torchvision,test]"], {})],
+}
+# What a stack's bench adds to the same environment: torch for the DataLoader epochs (the CPU build,
+# which pulls no Pillow) and psutil for their memory.
+BENCH_STEPS: dict[str, list[Step]] = {
+    "main": [],
+    "pillow-simd": [(["torch==2.13.0", "psutil==7.2.2"], {})],
+    "torchvision": [(["psutil==7.2.2"], {})],
+}
+
+TESTS = {
+    "main": ["tests"],  # tests/ only: `pytest --benchmark-only` runs the benchmarks in benchmarks/
+    "pillow-simd": ["tests/test_frame_readers.py"],
+    "torchvision": ["tests/test_decode_contract.py", "tests/test_torchvision.py"],
+}
 
 
-@nox.session(python=PYTHON)
+def stack_python(session: nox.Session, stack: str, steps: list[Step]) -> str:
+    """The Python of ``stack``'s environment (``.nox/<stack>``), with ``steps`` installed in it.
+
+    Each step done is recorded in the environment with the project's dependencies it saw, so a step
+    runs again only when it or pyproject.toml changed (the project itself is installed editable).
+    """
+    env = Path(".nox", stack)
+    python = env / "bin" / "python"
+    record = env / ".vidbench-steps"
+    if not python.exists():
+        session.run_install(sys.executable, "-m", "virtualenv", "--quiet", "--python", PYTHON, str(env))
+        record.unlink(missing_ok=True)
+    done = set(record.read_text().split()) if record.exists() else set()
+    pyproject = Path("pyproject.toml").read_text()
+    for args, extra_env in steps:
+        key = hashlib.sha256(json.dumps([args, extra_env, pyproject]).encode()).hexdigest()
+        if key in done:
+            continue
+        session.run_install(str(python), "-m", "pip", "install", "--quiet", *args, env=extra_env)
+        with record.open("a") as f:
+            f.write(key + "\n")
+    return str(python)
+
+
+def run_tests(session: nox.Session, stack: str) -> None:
+    python = stack_python(session, stack, STACKS[stack])
+    session.run(python, "-m", "pytest", *(session.posargs or TESTS[stack]), env={"VIDBENCH_STACK": stack})
+
+
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """The test suite in the main stack (every loader, nothing skipped with VIDBENCH_REQUIRE_ALL=1)."""
-    install_main(session, "test")
-    # tests/ only: benchmarks/ holds the per-frame benchmarks, which `pytest --benchmark-only` runs.
-    session.run("pytest", *(session.posargs or ["tests"]))
+    run_tests(session, "main")
 
 
-# Pillow-SIMD has no wheels: it is built from source, with AVX2, against the system's libjpeg and
-# zlib headers (.ci/run installs libjpeg-dev and zlib1g-dev).
-PILLOW_SIMD = "pillow-simd==12.1.1.post0"
-PILLOW_SIMD_TESTS = ["tests/test_frame_readers.py"]
-
-
-def install_pillow_simd(session: nox.Session, *packages: str) -> None:
-    # Pillow-SIMD and Pillow are both the PIL package: install nothing that pulls Pillow. PyAV
-    # (same pin as the main stack) is for the reference decode frames are compared against.
-    session.install("-e", ".[test]", "av==18.1.0", *packages)
-    session.install("--no-binary", "pillow-simd", PILLOW_SIMD, env={"CC": "cc -mavx2"})
-
-
-@nox.session(python=PYTHON, name="tests-pillow-simd")
+@nox.session(venv_backend="none", name="tests-pillow-simd")
 def tests_pillow_simd(session: nox.Session) -> None:
     """The frame-reader contract tests again with Pillow-SIMD in place of Pillow (no torch here)."""
-    install_pillow_simd(session)
-    session.run("pytest", *(session.posargs or PILLOW_SIMD_TESTS), env={"VIDBENCH_STACK": "pillow-simd"})
+    run_tests(session, "pillow-simd")
 
 
-# torchvision.io decodes video up to 0.25, which pins torch 2.10: the registry has it only as a
-# CUDA build (4 GB of wheels with the nvidia-* ones, 7.5 GB installed; it runs on the CPU). The exact pins
-# in the "torchvision" extra keep pip off a newer CPU torch a find-links may offer.
-TORCHVISION_TESTS = ["tests/test_decode_contract.py", "tests/test_torchvision.py"]
-
-
-def install_torchvision(session: nox.Session, *packages: str) -> None:
-    session.install("-e", ".[torchvision,test]", *packages)
-
-
-@nox.session(python=PYTHON, name="tests-torchvision")
+@nox.session(venv_backend="none", name="tests-torchvision")
 def tests_torchvision(session: nox.Session) -> None:
     """The decode contract tests for torchvision.io's read_video and VideoReader, in their own stack."""
-    install_torchvision(session)
-    session.run("pytest", *(session.posargs or TORCHVISION_TESTS), env={"VIDBENCH_STACK": "torchvision"})
+    run_tests(session, "torchvision")
 
 
 # --- the main job: `nox -s bench [-- --videos DIR --quick ...]` ------------------------------------
@@ -73,7 +114,6 @@ BENCH_STACKS = {"pillow-simd": "bench-pillow-simd", "torchvision": "bench-torchv
 def _bench_run(posargs: list[str]) -> tuple[list[str], str]:
     """The arguments every stack gets (one shared --run-id) and the run's directory."""
     import datetime
-    import pathlib
 
     args = list(posargs)
 
@@ -83,19 +123,23 @@ def _bench_run(posargs: list[str]) -> tuple[list[str], str]:
     out = value("--out", "results")
     run_id = value("--run-id", "")
     if not run_id:
-        latest = pathlib.Path(out, "latest")
+        latest = Path(out, "latest")
         resume = "--resume" in args and latest.exists()
         run_id = latest.resolve().name if resume else datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
         args += ["--run-id", run_id]
-    return args, str(pathlib.Path(out, run_id))
+    return args, str(Path(out, run_id))
 
 
-@nox.session(python=PYTHON, default=False)
+def run_bench(session: nox.Session, stack: str, args: list[str]) -> None:
+    python = stack_python(session, stack, STACKS[stack] + BENCH_STEPS[stack])
+    session.run(python, "-m", "benchmarks", *args, env={"VIDBENCH_STACK": stack})
+
+
+@nox.session(venv_backend="none", default=False)
 def bench(session: nox.Session) -> None:
     """Every loader of every stack on the built-in corpus (or `-- --videos DIR`) into one run, then the report."""
-    install_main(session)
     args, run_dir = _bench_run(session.posargs)
-    session.run("python", "-m", "benchmarks", *args, env={"VIDBENCH_STACK": "main"})
+    run_bench(session, "main", args)
     sessions = nox.registry.get()
     for stack, name in BENCH_STACKS.items():
         if name in sessions:
@@ -105,26 +149,23 @@ def bench(session: nox.Session) -> None:
     session.notify("report", [run_dir])
 
 
-@nox.session(python=PYTHON, name="bench-pillow-simd", default=False)
+@nox.session(venv_backend="none", name="bench-pillow-simd", default=False)
 def bench_pillow_simd(session: nox.Session) -> None:
     """The frame readers again with Pillow-SIMD, appended to a run: `-- --run-id ID` (as `bench` passes)."""
-    # torch (the CPU build, which pulls no Pillow) and psutil for the DataLoader epochs.
-    install_pillow_simd(session, "torch==2.13.0", "psutil==7.2.2")
-    session.run("python", "-m", "benchmarks", *session.posargs, env={"VIDBENCH_STACK": "pillow-simd"})
+    run_bench(session, "pillow-simd", session.posargs)
 
 
-@nox.session(python=PYTHON, name="bench-torchvision", default=False)
+@nox.session(venv_backend="none", name="bench-torchvision", default=False)
 def bench_torchvision(session: nox.Session) -> None:
     """torchvision.io's loaders, appended to a run: `-- --run-id ID` (as `bench` passes)."""
-    install_torchvision(session, "psutil==7.2.2")
-    session.run("python", "-m", "benchmarks", *session.posargs, env={"VIDBENCH_STACK": "torchvision"})
+    run_bench(session, "torchvision", session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session(venv_backend="none")
 def report(session: nox.Session) -> None:
     """CSV tables and report.html for a run: `nox -s report -- RUN_DIR [--compare OTHER_RUN]`."""
-    install_main(session)
-    session.run("python", "-m", "reports", *(session.posargs or ["results/latest"]))
+    python = stack_python(session, "main", STACKS["main"])
+    session.run(python, "-m", "reports", *(session.posargs or ["results/latest"]))
 
 
 @nox.session(python=PYTHON)
