@@ -15,7 +15,7 @@ import os
 import statistics
 import types
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -193,11 +193,18 @@ def _conforms(value: object, hint: Any) -> bool:
     if hint in (int, float):  # JSON has one number type; a bool is not one here
         return isinstance(value, int | float) and not isinstance(value, bool) and \
             (hint is float or isinstance(value, int))
-    if origin is list:
+    if origin in (list, Sequence):
         return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
-    if origin is dict:
+    if origin is tuple:  # JSON writes a tuple as an array
+        return isinstance(value, list)
+    if origin in (dict, Mapping):
         return isinstance(value, dict) and all(_conforms(v, args[1]) for v in value.values())
-    return isinstance(value, hint)
+    if dataclasses.is_dataclass(hint):  # written by dataclasses.asdict: an object, turned back by its reader
+        return isinstance(value, dict)
+    try:
+        return isinstance(value, hint)
+    except TypeError:  # a type this check does not know how to test: the field's reader has to
+        return True
 
 
 def _hint_text(hint: Any) -> str:
