@@ -16,7 +16,8 @@ def build(run_dir: str | Path, compare: str | Path | None = None) -> dict[str, P
     """Write the CSV files and ``report.html`` into ``run_dir``; returns name -> path written.
 
     ``compare`` is another run (its directory or its records.jsonl): the change per row goes
-    into ``compare.csv`` and the report. Raises FileNotFoundError when a run has no records.
+    into ``compare.csv`` and the report. Raises FileNotFoundError when a run has no records, and
+    tables.NothingToReport when none of them is a measurement.
     """
     run_dir = Path(run_dir)
     run_tables = tables.build(tables.load(run_dir))
