@@ -161,7 +161,8 @@ class Bench:
         self.epochs = args.epochs or budget.epochs
         self.workers = args.workers if args.workers is not None else sorted({0, env.cores()})
         self.stack = loaders.current_stack()
-        # Checked before the run exists: a bad file must stop the run before anything is written.
+        # Checked before the run exists: bad input must stop the run before anything is written.
+        self.found = None if args.videos is None else videos.find(args.videos)
         self.boxes = None if args.annotations is None else annotations.load(args.annotations)
         self.run = Run(args.out, args.run_id, args.resume)
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed)
@@ -190,11 +191,10 @@ class Bench:
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
-        if self.args.videos is not None:
-            folder = self.args.videos
-            found = videos.find(folder)
-            stems = [p.stem for p in found]  # a.mp4 and a.mkv keep their extensions apart
-            return folder.resolve().name, {p.stem if stems.count(p.stem) == 1 else p.name: str(p) for p in found}
+        if self.found is not None:
+            stems = [p.stem for p in self.found]  # a.mp4 and a.mkv keep their extensions apart
+            return self.args.videos.resolve().name, {p.stem if stems.count(p.stem) == 1 else p.name: str(p)
+                                                     for p in self.found}
         names = self.args.profiles or (QUICK_PROFILES if self.args.quick else corpus.DEFAULT)
         made = corpus.make_all(names, jobs=self.args.jobs)
         return ("builtin-quick" if self.args.quick and not self.args.profiles else "builtin"), \

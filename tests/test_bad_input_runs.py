@@ -227,6 +227,7 @@ def test_missing_empty_and_videoless_folders_are_told_apart(tmp_path: Path) -> N
         with pytest.raises(SystemExit) as exit_:
             cli.main(_bench(folder, tmp_path / "results"))
         assert f"{folder}: " in str(exit_.value.code) and expected in str(exit_.value.code)
+        assert not (tmp_path / "results").exists()  # no run directory left behind
     (tmp_path / "readme.txt").write_text("hi")
     with pytest.raises(videos.NothingToMeasure, match="its 1 files have other suffixes"):
         videos.find(tmp_path)
