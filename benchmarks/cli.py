@@ -16,20 +16,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import loaders
-from benchmarks import corpus, crossover, env, patterns, perframe, records, runner, stores, verify
+from benchmarks import annotations, corpus, crossover, env, patterns, perframe, records, runner, stores, verify, videos
 from benchmarks.patterns import Pattern, Sample
 from benchmarks.perframe import NULL, Target
 from benchmarks.records import Record
 
-VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v")
+VIDEO_SUFFIXES = videos.VIDEO_SUFFIXES
 QUICK_PROFILES = ["h264-360p-gop1s-bf"]
 DEFAULT_FORMATS = ("jpeg", "png", "npy", "tar")
 
@@ -105,13 +104,24 @@ class Run:
         self.dir = out / self.id
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "records.jsonl"
-        self.done = {r.cell for r in records.read(self.path)} if self.path.exists() else set()
+        existing = list(records.read(self.path)) if self.path.exists() else []
+        self.done = {r.cell for r in existing}
         if self.path.exists():
             _end_torn_line(self.path)
-        tmp = out / f".latest-{os.getpid()}"
+        self.latest = latest
+        # latest moves with the first measurement, not at the start: a run that measures nothing
+        # (no readable video, every loader unavailable) must not hide the last run that did.
+        self.linked = False
+        if any(records.measured(r) for r in existing):
+            self.link()
+
+    def link(self) -> None:
+        """Point ``<out>/latest`` at this run."""
+        tmp = self.latest.parent / f".latest-{os.getpid()}"
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(self.id)
-        os.replace(tmp, latest)  # atomic: readers see the old run or the new one
+        os.replace(tmp, self.latest)  # atomic: readers see the old run or the new one
+        self.linked = True
 
     def add(self, cell: str, record: Record) -> Record:
         record.cell = cell
@@ -120,6 +130,8 @@ class Run:
         record.env = {**env.capture(), "threads": record.threads}
         records.append(self.path, record)
         self.done.add(cell)
+        if not self.linked and records.measured(record):
+            self.link()
         return record
 
 
@@ -149,6 +161,9 @@ class Bench:
         self.epochs = args.epochs or budget.epochs
         self.workers = args.workers if args.workers is not None else sorted({0, env.cores()})
         self.stack = loaders.current_stack()
+        # Checked before the run exists: bad input must stop the run before anything is written.
+        self.found = None if args.videos is None else videos.find(args.videos)
+        self.boxes = None if args.annotations is None else annotations.load(args.annotations)
         self.run = Run(args.out, args.run_id, args.resume)
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed)
         self.specs = stores.specs(args.extractors, args.formats, args.quality)
@@ -156,6 +171,7 @@ class Bench:
         self.annotations: runner.Annotations | None = None
         self.videos: dict[str, str] = {}  # profile -> video path
         self.frames_of: dict[str, int] = {}  # video path -> frame count
+        self.unreadable: dict[str, str] = {}  # video path -> why it is skipped
         self.store_of: dict[tuple[str, stores.StoreSpec], Path] = {}
         self.store_error: dict[tuple[str, stores.StoreSpec], str] = {}
         self.verdicts: dict[tuple[str, str, str], verify.Verdict] = {}
@@ -175,14 +191,10 @@ class Bench:
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
-        if self.args.videos is not None:
-            folder = self.args.videos
-            found = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES) \
-                if folder.is_dir() else []
-            if not found:
-                raise SystemExit(f"--videos {folder}: no videos ({', '.join(VIDEO_SUFFIXES)}) found")
-            stems = [p.stem for p in found]  # a.mp4 and a.mkv keep their extensions apart
-            return folder.resolve().name, {p.stem if stems.count(p.stem) == 1 else p.name: str(p) for p in found}
+        if self.found is not None:
+            stems = [p.stem for p in self.found]  # a.mp4 and a.mkv keep their extensions apart
+            return self.args.videos.resolve().name, {p.stem if stems.count(p.stem) == 1 else p.name: str(p)
+                                                     for p in self.found}
         names = self.args.profiles or (QUICK_PROFILES if self.args.quick else corpus.DEFAULT)
         made = corpus.make_all(names, jobs=self.args.jobs)
         return ("builtin-quick" if self.args.quick and not self.args.profiles else "builtin"), \
@@ -202,8 +214,10 @@ class Bench:
                 self.once(_cell("unavailable", self.stack, t.loader), lambda record=record: record, record)
         for profile, video in all_videos.items():
             self.probe(profile, video)
-        if self.args.annotations is not None:
-            self.annotations = _annotations(self.args.annotations, self.videos.values())
+        if not self.videos:
+            raise videos.none_readable(str(self.args.videos or "the built-in corpus"), self.unreadable)
+        if self.boxes is not None:
+            self.annotations = self.boxes.for_videos(self.frames_of)
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
         total = (len(self.needed)
@@ -243,6 +257,8 @@ class Bench:
             self.frames_of[video] = probe(video).num_frames
             self.videos[profile] = video
         except Exception as exc:  # noqa: BLE001 - a video that cannot be read fails alone
+            self.unreadable[video] = videos.cause(exc)
+            print(f"skipping {video}: {self.unreadable[video]}", file=sys.stderr)
             record = Record(measure="per_frame", loader=None, kind=None, stack=self.stack, profile=profile,
                             status="error", reason=_reason(exc), options={"video": video})
             self.once(_cell("probe", self.stack, profile), lambda: record, record)
@@ -388,12 +404,6 @@ def _params(pattern: Pattern) -> str:
     return ",".join(f"{k}={v}" for k, v in pattern.params().items())
 
 
-def _annotations(path: Path, videos: Iterable[str]) -> runner.Annotations:
-    """Boxes per frame from a JSON file keyed by video file name, re-keyed by the videos' paths."""
-    data = json.loads(path.read_text())
-    return {v: {int(i): boxes for i, boxes in data[Path(v).name].items()} for v in videos if Path(v).name in data}
-
-
 def summary(path: Path, epochs: int = 10) -> None:
     """Print the crossover of every decode/frames pair measured so far in the run."""
     rows = crossover.pairs(records.read(path), epochs=epochs)
@@ -408,7 +418,10 @@ def summary(path: Path, epochs: int = 10) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return Bench(args).main()
+    try:
+        return Bench(args).main()
+    except (annotations.AnnotationError, videos.NothingToMeasure) as exc:
+        raise SystemExit(f"python -m benchmarks: {exc}") from None
 
 
 if __name__ == "__main__":

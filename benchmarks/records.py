@@ -7,13 +7,19 @@ and the reports read it back. Fields that do not apply to a measurement are ``No
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import logging
 import math
 import os
 import statistics
-from collections.abc import Iterator, Sequence
+import types
+import typing
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
+
+log = logging.getLogger(__name__)
 
 Measure = Literal["per_frame", "open", "epoch", "extraction"]
 Status = Literal["ok", "wrong", "unavailable", "error"]
@@ -57,6 +63,13 @@ class Record:
         return self
 
 
+def measured(record: Record) -> bool:
+    """Whether a record holds a measurement: frames were read and checked (right or wrong), as
+    opposed to a loader that could not run, a video that could not be read or a cell that failed.
+    A run none of whose records is one has nothing to report."""
+    return record.status in ("ok", "wrong") and record.frames > 0
+
+
 def valid_seconds(record: Record) -> list[float]:
     """The record's rounds that are real durations (finite, positive): records are read back
     from files other versions or other hands may have written."""
@@ -86,11 +99,138 @@ def append(path: str | os.PathLike[str], record: Record) -> None:
 
 
 def read(path: str | os.PathLike[str]) -> Iterator[Record]:
-    """Records of a run; a torn last line (a run killed mid-write) is skipped."""
-    names = {f.name for f in dataclasses.fields(Record)}
-    for line in Path(path).read_text().splitlines():
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError:
+    """Records of a run. A line that is not a record is skipped and reported as a warning with
+    its line number; a torn last line (a run killed mid-write) is skipped quietly."""
+    good, malformed = scan(path)
+    if malformed:
+        log.warning("%s", describe(path, malformed))
+    yield from good
+
+
+@dataclasses.dataclass(frozen=True)
+class Malformed:
+    line: int  # 1-based
+    why: str
+
+
+def scan(path: str | os.PathLike[str]) -> tuple[list[Record], list[Malformed]]:
+    """(the records of a run, the lines that are not records and why)."""
+    good: list[Record] = []
+    malformed: list[Malformed] = []
+    data = Path(path).read_bytes()
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
-        yield Record(**{k: v for k, v in data.items() if k in names})
+        record = None
+        try:
+            record = parse(json.loads(raw))
+        except UnicodeDecodeError:
+            why = "not UTF-8 text"
+        except json.JSONDecodeError as exc:
+            if number == len(lines):  # no newline after it: the write was cut short, not a bad record
+                continue
+            why = f"not JSON ({exc.msg})"
+        except ValueError as exc:
+            why = str(exc)
+        if record is None:
+            malformed.append(Malformed(number, why))
+        else:
+            good.append(record)
+    return good, malformed
+
+
+def describe(path: str | os.PathLike[str], malformed: Sequence[Malformed], shown: int = 20) -> str:
+    """One warning for every malformed line of a file: how many, and the first few with why."""
+    count = len(malformed)
+    lines = "; ".join(f"line {m.line}: {m.why}" for m in malformed[:shown])
+    more = f"; and {count - shown} more" if count > shown else ""
+    return (f"{os.fspath(path)}: skipped {count} line{'s' if count != 1 else ''} that "
+            f"{'are' if count != 1 else 'is'} not a record ({lines}{more})")
+
+
+def parse(data: object) -> Record:
+    """A record from one decoded JSON line; ValueError says why it is not one. Keys a record does
+    not have are ignored (a newer version may add fields); every known field must have its type,
+    so no report or crossover meets a string where it does arithmetic."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON {json_type(data)}, not an object")
+    hints = _field_types()
+    missing = [name for name in _required() if name not in data]
+    if missing:
+        raise ValueError(f"missing field{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    for name, value in data.items():
+        if name in hints and not _conforms(value, hints[name]):
+            raise ValueError(f"field {name!r} is a JSON {json_type(value)} ({_short(value)}), "
+                             f"expected {_hint_text(hints[name])}")
+    return Record(**{k: v for k, v in data.items() if k in hints})
+
+
+@functools.cache
+def _field_types() -> dict[str, Any]:
+    return typing.get_type_hints(Record)
+
+
+@functools.cache
+def _required() -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(Record)
+                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+
+
+def _conforms(value: object, hint: Any) -> bool:
+    """Whether a decoded JSON value has the type a field is annotated with."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, arg) for arg in args)
+    if origin is Literal:
+        return value in args
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint in (int, float):  # JSON has one number type; a bool is not one here
+        return isinstance(value, int | float) and not isinstance(value, bool) and \
+            (hint is float or isinstance(value, int))
+    if origin in (list, Sequence):
+        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+    if origin is tuple:  # JSON writes a tuple as an array
+        return isinstance(value, list)
+    if origin in (dict, Mapping):
+        return isinstance(value, dict) and all(_conforms(v, args[1]) for v in value.values())
+    if dataclasses.is_dataclass(hint):  # written by dataclasses.asdict: an object, turned back by its reader
+        return isinstance(value, dict)
+    try:
+        return isinstance(value, hint)
+    except TypeError:  # a type this check does not know how to test: the field's reader has to
+        return True
+
+
+def _hint_text(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_hint_text(arg) for arg in args)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if hint is type(None):
+        return "null"
+    if origin is list:
+        return f"an array of {_PLURAL.get(args[0], _hint_text(args[0]))}"
+    if origin is dict:
+        return f"an object of {_PLURAL.get(args[1], _hint_text(args[1]))}"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(hint, str(hint))
+
+
+_PLURAL = {str: "strings", int: "integers", float: "numbers", Any: "any values"}
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a decoded value's type, for messages about a file's contents."""
+    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -36,3 +36,17 @@ class InsufficientSpace(LoaderError):
 
 class UnsupportedCodec(BackendUnavailable):
     """The backend's library cannot decode this video's codec (e.g. a build without AV1)."""
+
+
+def cause_of(exc: BaseException) -> str:
+    """What went wrong, in words, for a LoaderError's message: the text of an FFmpeg (PyAV) or OS
+    error without its "[Errno N]" prefix and file name. The number means nothing to a reader
+    (FFmpeg's are four-letter tags read as integers: 1094995529 is "INDA", invalid data) and the
+    LoaderError names the path already; FFmpeg's last log line, when PyAV kept one, says more."""
+    strerror = getattr(exc, "strerror", None)
+    if not isinstance(strerror, str) or not strerror:
+        return str(exc)
+    log = getattr(exc, "log", None)
+    if isinstance(log, tuple) and len(log) == 3 and str(log[2]).strip():
+        return f"{strerror} ({str(log[2]).strip()})"
+    return strerror

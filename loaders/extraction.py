@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNotFound
+from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNotFound, cause_of
 from loaders.probe import probe
 from loaders.store import (
     FORMATS,
@@ -458,7 +458,7 @@ def _pyav(video: Path, writer: _Writer, quality: int, threads: int, limit: int |
                 if limit is not None and writer.count >= limit:
                     break
     except av.FFmpegError as exc:
-        raise CorruptVideo(video, f"PyAV decode failed after {writer.count} frames: {exc}") from exc
+        raise CorruptVideo(video, f"PyAV decode failed after {writer.count} frames: {cause_of(exc)}") from exc
 
 
 def _cv2(video: Path, writer: _Writer, quality: int, threads: int, limit: int | None) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import av
 import numpy as np
 
-from loaders.errors import CorruptVideo, VideoNotFound
+from loaders.errors import CorruptVideo, VideoNotFound, cause_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +50,7 @@ def open_container(path: str) -> Any:
     try:
         container = av.open(path, metadata_errors="ignore")
     except av.FFmpegError as exc:
-        raise CorruptVideo(path, f"not a readable video: {exc}") from exc
+        raise CorruptVideo(path, f"not a readable video: {cause_of(exc)}") from exc
     if not container.streams.video:
         container.close()
         raise CorruptVideo(path, "no video stream")
@@ -77,7 +77,7 @@ def index_packets(container: Any, stream: Any, path: str) -> tuple[np.ndarray, n
             if packet.is_keyframe:
                 keys.append(packet.pts)
     except av.FFmpegError as exc:
-        raise CorruptVideo(path, f"reading packets failed: {exc}") from exc
+        raise CorruptVideo(path, f"reading packets failed: {cause_of(exc)}") from exc
     if not pts:
         raise CorruptVideo(path, "the video stream holds no frames")
     if stream.frames and len(pts) < stream.frames:

@@ -15,7 +15,7 @@ import av
 import numpy as np
 
 from loaders.base import Source, read_sorted_unique
-from loaders.errors import CorruptVideo
+from loaders.errors import CorruptVideo, cause_of
 from loaders.probe import index_packets, open_container
 
 
@@ -67,7 +67,7 @@ class PyAVSource(Source):
         try:
             self._container.seek(int(self._pts[key]), stream=self._stream, backward=True, any_frame=False)
         except av.FFmpegError as exc:
-            raise CorruptVideo(self.path, f"seek to frame {key} failed: {exc}") from exc
+            raise CorruptVideo(self.path, f"seek to frame {key} failed: {cause_of(exc)}") from exc
         self._decoder = self._container.decode(self._stream)
         self._next = key
 
@@ -79,7 +79,7 @@ class PyAVSource(Source):
             raise CorruptVideo(self.path, "the stream ended before the frame was decoded: truncated data") from None
         except av.FFmpegError as exc:
             self._decoder = None
-            raise CorruptVideo(self.path, f"decoding failed: {exc}") from exc
+            raise CorruptVideo(self.path, f"decoding failed: {cause_of(exc)}") from exc
         if frame.is_corrupt:
             self._decoder = None
             raise CorruptVideo(self.path, f"the decoder flagged the frame at pts {frame.pts} as corrupt")

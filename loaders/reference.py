@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from loaders.errors import CorruptVideo, FrameIndexError, VideoNotFound
+from loaders.errors import CorruptVideo, FrameIndexError, VideoNotFound, cause_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +50,7 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
                     kept[count] = frame.to_ndarray(format="rgb24")
                 count += 1
     except av.FFmpegError as exc:
-        raise CorruptVideo(path, f"reference decode failed: {exc}") from exc
+        raise CorruptVideo(path, f"reference decode failed: {cause_of(exc)}") from exc
     except IndexError as exc:
         raise CorruptVideo(path, "no video stream") from exc
     if wanted is not None and (missing := sorted(wanted - kept.keys())):

@@ -28,7 +28,7 @@ import av
 import numpy as np
 
 from loaders.base import Source, read_sorted_unique
-from loaders.errors import CorruptVideo
+from loaders.errors import CorruptVideo, cause_of
 from loaders.probe import probe
 
 NEEDS = "needs the torchvision stack: torchvision <= 0.25"
@@ -121,7 +121,7 @@ class ReadVideoSource(_TorchvisionSource):
             with _quiet():
                 video, _, _ = read_video(self.path, int(self._pts[first]), int(self._pts[last]), pts_unit="pts")
         except (av.FFmpegError, ValueError) as exc:
-            raise CorruptVideo(self.path, f"read_video failed on frames {first}..{last}: {exc}") from exc
+            raise CorruptVideo(self.path, f"read_video failed on frames {first}..{last}: {cause_of(exc)}") from exc
         frames = video.numpy()
         if frames.shape != (last - first + 1, self.height, self.width, 3):
             raise CorruptVideo(
@@ -149,14 +149,14 @@ class VideoReaderSource(_TorchvisionSource):
                     with _quiet():
                         self._reader = VideoReader(self.path, "video", num_threads=self.threads)
                 except av.FFmpegError as exc:
-                    raise CorruptVideo(self.path, f"VideoReader cannot open it: {exc}") from exc
+                    raise CorruptVideo(self.path, f"VideoReader cannot open it: {cause_of(exc)}") from exc
             if not self._at < target <= self._at + self.max_gap:
                 self._at = -1
                 try:
                     self._reader.seek(float(self._pts[target] * self._time_base), keyframes_only=True)
                 except av.FFmpegError as exc:
                     self._drop_reader()
-                    raise CorruptVideo(self.path, f"seeking to frame {target} failed: {exc}") from exc
+                    raise CorruptVideo(self.path, f"seeking to frame {target} failed: {cause_of(exc)}") from exc
             while self._at < target:
                 self._at = self._next(target)
             if self._at != target:
@@ -173,7 +173,7 @@ class VideoReaderSource(_TorchvisionSource):
             raise CorruptVideo(self.path, f"the stream ended before frame {target}: truncated data") from None
         except av.FFmpegError as exc:
             self._drop_reader()  # its decoding generator died with the error
-            raise CorruptVideo(self.path, f"decoding failed before frame {target}: {exc}") from exc
+            raise CorruptVideo(self.path, f"decoding failed before frame {target}: {cause_of(exc)}") from exc
         self._frame = frame["data"]
         index = self._index_of(frame["pts"])
         if index < 0:

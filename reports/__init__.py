@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from reports import advice as advice_
-from reports import charts, html, tables
+from reports import charts, csvsafe, html, tables
 
 CSV_FILES = ("summary", "extraction", "crossover", "environment")
 
@@ -16,7 +16,8 @@ def build(run_dir: str | Path, compare: str | Path | None = None) -> dict[str, P
     """Write the CSV files and ``report.html`` into ``run_dir``; returns name -> path written.
 
     ``compare`` is another run (its directory or its records.jsonl): the change per row goes
-    into ``compare.csv`` and the report. Raises FileNotFoundError when a run has no records.
+    into ``compare.csv`` and the report. Raises FileNotFoundError when a run has no records, and
+    tables.NothingToReport when none of them is a measurement.
     """
     run_dir = Path(run_dir)
     run_tables = tables.build(tables.load(run_dir))
@@ -24,12 +25,12 @@ def build(run_dir: str | Path, compare: str | Path | None = None) -> dict[str, P
     written = {}
     for name in CSV_FILES:
         written[name] = out / f"{name}.csv"
-        run_tables[name].to_csv(written[name], index=False)
+        csvsafe.write(run_tables[name], written[name])
     changes = None
     if compare is not None:
         changes = tables.compare(run_tables, tables.build(tables.load(compare)))
         written["compare"] = out / "compare.csv"
-        changes.to_csv(written["compare"], index=False)
+        csvsafe.write(changes, written["compare"])
     written["report"] = out / "report.html"
     written["report"].write_text(_html(run_tables, changes, str(compare or "")), encoding="utf-8")
     return written

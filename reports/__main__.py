@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from reports import build
+from reports.tables import NothingToReport
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         written = build(args.run_dir, args.compare)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, NothingToReport) as exc:
         print(f"reports: {exc}", file=sys.stderr)
         return 2
     for path in written.values():

@@ -53,6 +53,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .kind-frames { color: var(--frames); font-weight: 600; }
 details summary { cursor: pointer; color: #2f6db5; margin: 6px 0; }
 .scroll { overflow-x: auto; }
+#warnings { border-left: 5px solid var(--bad); }
 """
 
 Cell = Callable[[dict[str, Any]], str]
@@ -182,6 +183,14 @@ def _crossover(table: pd.DataFrame, charts: list[Chart]) -> str:
             + f"<details><summary>Every pair ({len(rows)} rows)</summary>{full}</details>")
 
 
+def _left_out(table: pd.DataFrame) -> str:
+    count = len(table)
+    return (f'<p class="bad">{count} video{"s" if count != 1 else ""} could not be read and '
+            f"{'are' if count != 1 else 'is'} left out of every measurement below.</p>"
+            + _table(table.to_dict("records"), [("video", _field("video"), False),
+                                                ("why", _field("reason"), False)], css="unreadable"))
+
+
 def _memory(chart: Chart | None) -> str:
     if chart is None:
         return '<p class="muted">No per-epoch memory measurement in this run.</p>'
@@ -266,6 +275,9 @@ def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: li
         ("unavailable", "Unavailable loaders and errors", _unavailable(tables["unavailable"])),
         ("environment", "Environment", _environment(env)),
     ]
+    left_out = tables.get("unreadable_videos")
+    if left_out is not None and not left_out.empty:  # first: every figure below lacks these videos
+        sections.insert(0, ("warnings", "Videos left out", _left_out(left_out)))
     if compare is not None:
         sections.insert(-1, ("compare", "Change against another run", _compare(compare, compare_with)))
     sections.append(("all", "All measurements", _summary(tables["summary"])))

@@ -17,8 +17,9 @@ from typing import Any
 import pandas as pd
 
 import loaders
+from benchmarks import videos
 from benchmarks.crossover import pairs
-from benchmarks.records import Record, fps_stats, valid_seconds
+from benchmarks.records import Record, fps_stats, measured, valid_seconds
 from benchmarks.records import read as read_records
 
 SUMMARY_COLUMNS = [
@@ -51,12 +52,33 @@ def records_path(run: str | Path) -> Path:
     return path if path.is_file() else path / "records.jsonl"
 
 
+class NothingToReport(ValueError):
+    """The run measured nothing: a report would be built on zero frames."""
+
+
 def load(run: str | Path) -> list[Record]:
-    """Every record of a run; raises FileNotFoundError naming the path when there is none."""
+    """Every record of a run; raises FileNotFoundError naming the path when there is none, and
+    NothingToReport, saying why, when none of them is a measurement."""
     path = records_path(run)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no records (run `nox -s bench` first)")
-    return list(read_records(path))
+    found = list(read_records(path))
+    if not any(measured(r) for r in found):
+        raise NothingToReport(nothing_measured(path, found))
+    return found
+
+
+def nothing_measured(path: Path, records: list[Record], shown: int = 8) -> str:
+    """Why a run has nothing to report: its records, and the distinct reasons they give."""
+    if not records:
+        return f"{path}: no records in it (run `nox -s bench` first)"
+    reasons = list(dict.fromkeys(f"{r.loader or r.extractor or 'video ' + r.profile}: {r.reason}"
+                                 for r in records if r.reason))
+    listed = "".join(f"\n  {reason}" for reason in reasons[:shown])
+    more = f"\n  and {len(reasons) - shown} more reasons" if len(reasons) > shown else ""
+    count = f"{len(records)} record{'s' if len(records) != 1 else ''}"
+    return (f"{path}: nothing was measured in this run ({count}, none with frames read), "
+            f"so there is no report to make{'; why:' if reasons else ''}{listed}{more}")
 
 
 def _median(values: list[float]) -> float | None:
@@ -212,6 +234,11 @@ def environment(records: list[Record]) -> pd.DataFrame:
                                                           "libraries"])
 
 
+def unreadable_videos(records: list[Record]) -> pd.DataFrame:
+    """The videos left out of the run because they could not be read, and why."""
+    return pd.DataFrame(list(videos.unreadable(latest(records)).items()), columns=["video", "reason"])
+
+
 def unavailable(records: list[Record]) -> pd.DataFrame:
     """Loaders (and extractions, and videos that could not be probed) that could not run, with
     each distinct reason once."""
@@ -291,4 +318,4 @@ def build(records: list[Record]) -> dict[str, pd.DataFrame]:
     """Every table of a report, by CSV name (without ``.csv``)."""
     return {"summary": summary(records), "extraction": extraction(records),
             "crossover": crossover(records), "environment": environment(records),
-            "unavailable": unavailable(records)}
+            "unavailable": unavailable(records), "unreadable_videos": unreadable_videos(records)}

@@ -36,10 +36,18 @@ def test_fps_stats_edge_cases() -> None:
 
 
 def test_run_fills_identity_and_latest(tmp_path: Path) -> None:
+    (tmp_path / "r0").mkdir()
+    (tmp_path / "latest").symlink_to("r0")  # the last run that measured something
     run = cli.Run(tmp_path, "r1", resume=False)
+    unavailable = Record(measure="per_frame", loader="decord", kind="decode", stack="main", profile="p",
+                         status="unavailable", reason="no module named decord")
+    run.add("unavailable|main|decord", unavailable)
+    # Nothing measured yet: latest still names the run before, so a report or --resume finds it.
+    assert (tmp_path / "latest").resolve() == (tmp_path / "r0").resolve()
     rec = run.add("per_frame|main|pyav|p|sequential", Record(measure="per_frame", loader="pyav", kind="decode",
-                                                             stack="main", profile="p", threads={"ffmpeg": 2}))
-    line = json.loads((tmp_path / "r1" / "records.jsonl").read_text())
+                                                             stack="main", profile="p", frames=4, seconds=[0.1],
+                                                             threads={"ffmpeg": 2}))
+    line = json.loads((tmp_path / "r1" / "records.jsonl").read_text().splitlines()[-1])
     assert line["cell"] == rec.cell == "per_frame|main|pyav|p|sequential"
     assert line["run_id"] == "r1" and line["time"]
     env = line["env"]
@@ -49,4 +57,8 @@ def test_run_fills_identity_and_latest(tmp_path: Path) -> None:
     assert (tmp_path / "latest").resolve() == (tmp_path / "r1").resolve()
     # --resume without a run id continues the latest run and knows its cells.
     again = cli.Run(tmp_path, None, resume=True)
-    assert again.id == "r1" and again.done == {rec.cell}
+    assert again.id == "r1" and again.done == {"unavailable|main|decord", rec.cell}
+    # Resuming a run by its id points latest at it again, as it has measurements.
+    (tmp_path / "latest").unlink()
+    cli.Run(tmp_path, "r1", resume=True)
+    assert (tmp_path / "latest").resolve() == (tmp_path / "r1").resolve()
