@@ -21,7 +21,7 @@ def install_main(session: nox.Session, *extras: str) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The test suite in the main stack (every loader, nothing skipped with VIDBENCH_REQUIRE_ALL=1)."""
-    install_main(session, "test")
+    install_main(session, "test", "ray")
     # tests/ only: benchmarks/ holds the per-frame benchmarks, which `pytest --benchmark-only` runs.
     session.run("pytest", *(session.posargs or ["tests"]))
 
