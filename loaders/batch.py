@@ -247,12 +247,17 @@ class Summary:
             f"bytes: {human_bytes(self.bytes)} ({self.bytes} B)",
             f"seconds: {self.seconds:.1f}",
         ]
-        out += [f"FAILED {video}: {one_line(why)}" for video, why in sorted(self.failures.items())]
+        out += [failure_line(video, why) for video, why in sorted(self.failures.items())]
         return out
 
 
 def one_line(text: str) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def failure_line(video: str, why: str) -> str:
+    """``FAILED`` and the reason on one line, with the video's path once."""
+    return f"FAILED {one_line(why)}" if video in why else f"FAILED {video}: {one_line(why)}"
 
 
 class Progress:
@@ -278,11 +283,11 @@ class Progress:
             self.bar.set_postfix_str(f"{s.frames} frames, {human_bytes(s.bytes)}", refresh=False)
             self.bar.update(1)
             if outcome.error is not None:
-                self.bar.write(f"FAILED {outcome.video}: {one_line(outcome.error)}", file=self.stream)
+                self.bar.write(failure_line(outcome.video, outcome.error), file=self.stream)
             return
         now = time.perf_counter()
         if outcome.error is not None:
-            print(f"{self.desc}: FAILED {outcome.video}: {one_line(outcome.error)}", file=self.stream, flush=True)
+            print(f"{self.desc}: {failure_line(outcome.video, outcome.error)}", file=self.stream, flush=True)
         if now - self.last >= self.every or s.videos == self.total:
             self.last = now
             eta = s.seconds / s.videos * (self.total - s.videos)
