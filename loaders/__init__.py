@@ -16,6 +16,7 @@ from loaders.errors import (
     VideoNotFound,
 )
 from loaders.extraction import Extraction, extract, extract_all
+from loaders.resize import resize_frames
 from loaders.registry import REGISTRY, STACKS, available, current_stack, names, open
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "extract_all",
     "names",
     "open",
+    "resize_frames",
 ]

@@ -19,6 +19,10 @@ import numpy as np
 
 from loaders.errors import LoaderError
 
+# The most a lossless resized store may differ from resize_frames(reference), in levels of 0-255:
+# ffmpeg's and pyav's stores are equal to it, cv2's INTER_AREA rounds differently by up to 1.
+TOLERANCE = 1
+
 
 def check_size(size: object) -> int | None:
     """``size`` if it is None or a positive even integer, else a LoaderError saying why."""
