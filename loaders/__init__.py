@@ -16,8 +16,8 @@ from loaders.errors import (
     VideoNotFound,
 )
 from loaders.extraction import Extraction, extract, extract_all
-from loaders.resize import resize_frames
 from loaders.registry import REGISTRY, STACKS, available, current_stack, names, open
+from loaders.resize import resize_frames
 
 __all__ = [
     "REGISTRY",

@@ -48,8 +48,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--address",
         default=None,
-        help="Ray cluster: 'auto' or HOST:PORT (default: start a local one); stores must be on storage every "
-        "node sees",
+        help="Ray cluster: 'auto' or HOST:PORT (default: start a local one); stores must be on storage every node sees",
     )
     return top
 

@@ -282,11 +282,13 @@ def extract_all(
             progress.add(outcome)
     finally:
         progress.close()
-    for v in map(str, wanted):
-        failed = outcomes[v]
-        if failed.extraction is None:
-            raise failed.exception or LoaderError(v, failed.error or "failed")
-    return {v: outcomes[v].extraction for v in map(str, wanted)}  # type: ignore[misc]
+    done: dict[str, Extraction] = {}
+    for name in map(str, wanted):
+        outcome = outcomes[name]
+        if outcome.extraction is None:
+            raise outcome.exception or LoaderError(name, outcome.error or "failed")
+        done[name] = outcome.extraction
+    return done
 
 
 # --- store bookkeeping -------------------------------------------------------------------
