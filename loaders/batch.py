@@ -155,23 +155,32 @@ def _local(jobs: Sequence[Job], settings: Settings, workers: int) -> Iterator[Ou
         pool.shutdown(wait=True, cancel_futures=True)  # stopped early: no new video is started
 
 
-def _ray(jobs: Sequence[Job], settings: Settings, workers: int | None, address: str | None) -> Iterator[Outcome]:
+def connect_ray(address: str | None = None, workers: int | None = None) -> bool:
+    """Connect this process to the Ray cluster at ``address`` (a new local one of ``workers`` CPUs
+    when None), shipping this package to its workers. Returns False if already connected.
+    """
     try:
         import ray
     except ImportError as exc:
         raise BackendUnavailable(None, f"the ray engine needs Ray (pip install 'vidbench[ray]'): {exc}") from None
+    if ray.is_initialized():
+        return False
+    ray.init(
+        address=address,
+        num_cpus=workers if address is None else None,
+        # This package travels with the job: every worker runs the driver's loaders code.
+        runtime_env={"py_modules": [str(Path(__file__).resolve().parent)], "excludes": ["__pycache__"]},
+        include_dashboard=False,
+        log_to_driver=False,  # failures come back as outcomes; worker logs would break the progress bar
+        logging_level=logging.WARNING,
+    )
+    return True
 
-    connected_here = not ray.is_initialized()
-    if connected_here:
-        ray.init(
-            address=address,
-            num_cpus=workers if address is None else None,
-            # This package travels with the job: every worker runs the driver's loaders code.
-            runtime_env={"py_modules": [str(Path(__file__).resolve().parent)], "excludes": ["__pycache__"]},
-            include_dashboard=False,
-            log_to_driver=False,  # failures come back as outcomes; worker logs would break the progress bar
-            logging_level=logging.WARNING,
-        )
+
+def _ray(jobs: Sequence[Job], settings: Settings, workers: int | None, address: str | None) -> Iterator[Outcome]:
+    connected_here = connect_ray(address, workers)
+    import ray
+
     task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(extract_one)
     window = TASKS_PER_CPU * max(1, int(ray.cluster_resources().get("CPU", 1)))
     waiting = iter(jobs)
