@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import tarfile
 import textwrap
 import time
 from pathlib import Path
@@ -230,3 +232,32 @@ def test_ffmpeg_dies_when_its_parent_is_killed(clip, tmp_path):
     if not gone():
         child.kill()
         pytest.fail("ffmpeg outlived its killed parent")
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "npy", "tar"])
+def test_frames_are_checked_on_disk_before_the_manifest(fmt, clip, tmp_path, monkeypatch):
+    """A frame lost between writing and the manifest (another hand, a flaky disk) is caught: the
+    count the extractor kept is not trusted, the files are."""
+    need("pyav", fmt)
+    real = extraction._Writer.close
+
+    def close_and_lose_one(self):
+        real(self)
+        if self.folder.name == "sample":
+            return
+        if fmt == "jpeg":
+            (self.folder / frame_name(5, "jpeg")).unlink()
+        elif fmt == "npy":
+            path = self.folder / "frames.npy"
+            os.truncate(path, path.stat().st_size - 1000)
+        else:
+            with tarfile.open(self.folder / "frames.tar") as tar:
+                members = [(m, tar.extractfile(m).read()) for m in tar.getmembers()]
+            with tarfile.open(self.folder / "frames.tar", "w", format=tarfile.USTAR_FORMAT) as tar:
+                for m, data in members[:-1]:
+                    tar.addfile(m, io.BytesIO(data))
+
+    monkeypatch.setattr(extraction._Writer, "close", close_and_lose_one)
+    with pytest.raises(loaders.CorruptVideo, match="frame"):
+        loaders.extract(clip, tmp_path / "store", "pyav", fmt)
+    assert left_in(tmp_path) == []
