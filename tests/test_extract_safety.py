@@ -213,7 +213,7 @@ def test_ffmpeg_dies_when_its_parent_is_killed(clip, tmp_path):
                 cmdline = p.cmdline()
             except psutil.NoSuchProcess:
                 continue
-            if "ffmpeg" in os.path.basename(cmdline[0]) and "-frames:v" not in cmdline:
+            if cmdline and "ffmpeg" in os.path.basename(cmdline[0]) and "-frames:v" not in cmdline:
                 child = p
         time.sleep(0.05)
     assert child.is_running() and child.status() != psutil.STATUS_ZOMBIE
