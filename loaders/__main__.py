@@ -87,7 +87,10 @@ def extract_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args = top.parse_args(argv)
+    if args.command == "extract" and args.address is not None and args.engine != "ray":
+        top.error("--address names a Ray cluster: it needs --engine ray")
     if args.command == "extract":
         return extract_command(args)
     raise AssertionError(f"unhandled command {args.command}")

@@ -104,6 +104,8 @@ def test_command_refuses_bad_arguments(tmp_path):
     assert empty.returncode == 2 and "no videos" in empty.stderr
     odd = command(str(tmp_path / "empty"), str(tmp_path / "stores"), "--size", "63")
     assert odd.returncode == 2 and "even" in odd.stderr
+    stray = command(str(tmp_path / "empty"), str(tmp_path / "stores"), "--address", "auto")
+    assert stray.returncode == 2 and "--engine ray" in stray.stderr
     assert not (tmp_path / "stores").exists()
 
 
@@ -139,13 +141,14 @@ def ray_address():
     import logging
 
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, logging_level=logging.WARNING)
-    try:
-        yield ray.get_runtime_context().gcs_address
-    finally:
-        ray.shutdown()
-        shutil.rmtree(temp, ignore_errors=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, logging_level=logging.WARNING)
+        try:
+            yield ray.get_runtime_context().gcs_address
+        finally:
+            ray.shutdown()
+            shutil.rmtree(temp, ignore_errors=True)
 
 
 @pytest.mark.parametrize(("extractor", "fmt"), [("ffmpeg", "npy"), ("pyav", "png")])
