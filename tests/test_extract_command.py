@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from frame_checks import all_frames
 from test_extract import ROOT, need, read_all
 
 from loaders import batch, reference
+from loaders.extraction import Extraction
 from loaders.store import MANIFEST, read_manifest
 
 # path in SRC -> tiny profile it is a copy of; "a/clip.mp4" and "a/clip.mkv" share a stem.
@@ -220,3 +222,44 @@ def test_ray_worker_killed_mid_extraction_is_retried(ray_address, tmp_path):
         assert np.array_equal(read_all(store), all_frames(ref)), clip.name
     assert not list(stores.glob(".*.partial-*"))
     assert json.loads((stores / f"{clips[0].name}.pyav-png" / MANIFEST).read_text())["frames"] == 200
+
+
+class _Terminal:
+    """A stream that says it is a terminal, so tqdm draws its bar."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_log_lines_elsewhere(tmp_path):
+
+    def done(name: str, frames: int, nbytes: int) -> batch.Outcome:
+        return batch.Outcome(name, name + ".store", Extraction(tmp_path / name, 1.0, nbytes, frames))
+
+    failed = batch.Outcome("bad.mp4", "bad.store", error="bad.mp4: not a readable video")
+    term = _Terminal()
+    bar = batch.Progress(3, "extract", stream=term)  # type: ignore[arg-type]
+    for outcome in (done("a.mp4", 10, 2_000_000), failed, done("b.mp4", 5, 1_000_000)):
+        bar.add(outcome)
+    summary = bar.close()
+    assert "3/3" in term.text and "15 frames, 3.0 MB" in term.text and "FAILED bad.mp4: not a readable" in term.text
+
+    log = io.StringIO()  # not a terminal: log lines, at most one per `every` seconds, one per failure, the last
+    lines = batch.Progress(3, "extract", stream=log, every=3600)
+    for outcome in (done("a.mp4", 10, 2_000_000), failed, done("b.mp4", 5, 1_000_000)):
+        lines.add(outcome)
+    lines.close()
+    failure, last = log.getvalue().splitlines()
+    assert failure == "extract: FAILED bad.mp4: not a readable video"
+    assert last.startswith("extract: 3/3 videos, 15 frames, 3.0 MB, ") and last.endswith(" s elapsed, ETA 0 s")
+    assert (summary.videos, summary.extracted, summary.reused, summary.frames, summary.bytes) == (3, 2, 0, 15, 3_000_000)
+    assert summary.failures == {"bad.mp4": "bad.mp4: not a readable video"}
