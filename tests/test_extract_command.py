@@ -261,5 +261,6 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_elsewhere(tmp_path):
     failure, last = log.getvalue().splitlines()
     assert failure == "extract: FAILED bad.mp4: not a readable video"
     assert last.startswith("extract: 3/3 videos, 15 frames, 3.0 MB, ") and last.endswith(" s elapsed, ETA 0 s")
-    assert (summary.videos, summary.extracted, summary.reused, summary.frames, summary.bytes) == (3, 2, 0, 15, 3_000_000)
+    s = summary
+    assert (s.videos, s.extracted, s.reused, s.frames, s.bytes) == (3, 2, 0, 15, 3_000_000)
     assert summary.failures == {"bad.mp4": "bad.mp4: not a readable video"}
