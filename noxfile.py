@@ -32,10 +32,10 @@ PILLOW_SIMD = "pillow-simd==12.1.1.post0"
 # the "torchvision" extra keep pip off a newer CPU torch a find-links may offer.
 
 # stack -> install steps for its tests (pip arguments, extra environment); main: torch first and
-# alone, so pip takes the CPU build of exactly this version.
+# alone, so pip takes the CPU build of exactly this version, and Ray for the extraction engine's tests.
 Step = tuple[list[str], dict[str, str]]
 STACKS: dict[str, list[Step]] = {
-    "main": [(["torch==2.13.0"], {}), (["-e", ".[main,test]"], {})],
+    "main": [(["torch==2.13.0"], {}), (["-e", ".[main,test,ray]"], {})],
     "pillow-simd": [
         (["-e", ".[test]", "av==18.1.0"], {}),
         (["--no-binary", "pillow-simd", PILLOW_SIMD], {"CC": "cc -mavx2"}),

@@ -17,6 +17,7 @@ from loaders.errors import (
 )
 from loaders.extraction import Extraction, extract, extract_all
 from loaders.registry import REGISTRY, STACKS, available, current_stack, names, open
+from loaders.resize import resize_frames
 
 __all__ = [
     "REGISTRY",
@@ -36,4 +37,5 @@ __all__ = [
     "extract_all",
     "names",
     "open",
+    "resize_frames",
 ]

@@ -14,20 +14,31 @@ bit-identical to PyAV's ``to_ndarray(format="rgb24")``, so png and npy stores ho
 reference frames whichever extractor wrote them (the contract tests check it).
 
 Safety: a store is written into a temporary sibling (``.NAME.partial-XXXX``) and renamed into
-place only after ``manifest.json``, the mark of a complete store, is written inside it. A
-re-run reuses a complete store, redoes a partial one or one whose source video changed (size
-or mtime), and refuses up front with :class:`loaders.InsufficientSpace` when the bytes,
-estimated from the first frames, would not fit. One extraction per store at a time.
+place only after the frames on disk are checked (count and names) and ``manifest.json``, the
+mark of a complete store, is written inside it. A re-run reuses a complete store, redoes a
+partial one or one whose source video changed (size or mtime), and refuses up front with
+:class:`loaders.InsufficientSpace` when the bytes, estimated from the first frames, would not
+fit; a disk that fills all the same raises InsufficientSpace too, and leaves nothing behind.
+One extraction per store at a time: a lock file beside the store (``.NAME.lock``, filelock)
+makes a second caller, in any process, wait and then reuse the first one's store. An ffmpeg
+child dies with its parent.
+
+``size=S`` stores frames resized so the short side is S (:mod:`loaders.resize`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
+import errno
 import io
 import os
 import shutil
+import signal
 import struct
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -35,9 +46,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNotFound, cause_of
 from loaders.probe import probe
+from loaders.resize import check_size, resize_rgb, scaled_size
 from loaders.store import (
     FORMATS,
     MANIFEST,
@@ -45,6 +58,7 @@ from loaders.store import (
     STORE_VERSION,
     TAR_FILE,
     Manifest,
+    check_frames,
     frame_name,
     is_store_entry,
     read_manifest,
@@ -77,16 +91,21 @@ def disk_free(path: str | os.PathLike[str]) -> int:
     return shutil.disk_usage(path).free
 
 
+def store_label(extractor: str, format: str, quality: int, size: int | None = None) -> str:  # noqa: A002
+    """The settings part of a store's name: ``ffmpeg-jpeg-q90``, ``pyav-npy-s256``."""
+    return f"{extractor}-{format}" + (f"-q{quality}" if format in LOSSY else "") + (f"-s{size}" if size else "")
+
+
 def store_path(
     root: str | os.PathLike[str],
     video: str | os.PathLike[str],
     extractor: str,
     format: str,  # noqa: A002
     quality: int,
+    size: int | None = None,
 ) -> Path:
-    """Where :func:`extract_all` puts the store of ``video``: one per extractor, format and quality."""
-    suffix = f"-q{quality}" if format in LOSSY else ""
-    return Path(root) / f"{Path(video).stem}.{extractor}-{format}{suffix}"
+    """Where :func:`extract_all` puts the store of ``video``: one per extractor, format, quality and size."""
+    return Path(root) / f"{Path(video).stem}.{store_label(extractor, format, quality, size)}"
 
 
 def extract(
@@ -95,17 +114,20 @@ def extract(
     extractor: str = "ffmpeg",
     format: str = "jpeg",  # noqa: A002 - the public name (DESIGN.md)
     quality: int = 90,
+    size: int | None = None,
     *,
     threads: int = 1,
 ) -> Extraction:
     """Extract every frame of ``video`` into the store directory ``store``.
 
     ``quality`` is the JPEG quality (1-100) of ``jpeg`` and ``tar`` stores and is ignored for
-    the lossless ``png`` and ``npy``. ``threads`` is the decoder's (and ffmpeg's encoder's)
-    thread count. Returns what the extraction cost: the seconds of decoding, encoding and
-    writing, not of the probe and the space estimate that come before (what a user's own
-    extraction script would not do). A complete store of the same video and settings is reused.
-    Bad input raises :class:`loaders.LoaderError` naming the path.
+    the lossless ``png`` and ``npy``. ``size`` is the short side in pixels the frames are
+    resized to (an even number; see :mod:`loaders.resize`), None to keep the decoded size.
+    ``threads`` is the decoder's (and ffmpeg's encoder's) thread count. Returns what the
+    extraction cost: the seconds of decoding, encoding and writing, not of the probe and the
+    space estimate that come before (what a user's own extraction script would not do). A
+    complete store of the same video and settings is reused. Bad input raises
+    :class:`loaders.LoaderError` naming the path; a disk that fills raises InsufficientSpace.
     """
     video, store = Path(video), Path(store)
     if extractor not in EXTRACTORS:
@@ -114,30 +136,61 @@ def extract(
         raise LoaderError(store, f"unknown store format {format!r}; known: {', '.join(FORMATS)}")
     if format in LOSSY and not (isinstance(quality, int) and 1 <= quality <= 100):
         raise LoaderError(store, f"JPEG quality must be an integer in 1..100, got {quality!r}")
+    try:
+        check_size(size)
+    except LoaderError as exc:
+        raise LoaderError(store, exc.cause) from None
     if not video.is_file():
         raise VideoNotFound(video, "no such file")
     stat = video.stat()
     kept_quality = quality if format in LOSSY else None
-    wanted: dict[str, object] = {"format": format, "quality": kept_quality, "extractor": extractor}
+    wanted: dict[str, object] = {"format": format, "quality": kept_quality, "extractor": extractor, "size": size}
 
-    done = _complete(store, stat, wanted)
-    if done is not None:
-        return Extraction(store, done.seconds, done.bytes, done.frames, reused=True)
-    if store.exists() and not _ours(store):
-        raise LoaderError(store, "exists and is not a frame store (it holds other files); not overwriting it")
     store.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(store)
+    # One extraction per store at a time, across processes and machines sharing the directory: a
+    # second caller waits here, then finds the first one's complete store and reuses it.
+    with FileLock(lock_path(store)):
+        done = _complete(store, stat, wanted)
+        if done is not None:
+            return Extraction(store, done.seconds, done.bytes, done.frames, reused=True)
+        if store.exists() and not _ours(store):
+            raise LoaderError(store, "exists and is not a frame store (it holds other files); not overwriting it")
+        # Holding the lock, no live process is writing beside the store: what is there was left by a
+        # process that died (its lock went with it).
+        _remove_leftovers(store)
+        return _extract_locked(video, store, stat, extractor, format, quality, size, threads)
 
+
+def lock_path(store: str | os.PathLike[str]) -> Path:
+    """The lock file beside ``store`` that every extraction into it holds."""
+    store = Path(store)
+    return store.with_name(f".{store.name}.lock")
+
+
+def _extract_locked(
+    video: Path,
+    store: Path,
+    stat: os.stat_result,
+    extractor: str,
+    format: str,  # noqa: A002
+    quality: int,
+    size: int | None,
+    threads: int,
+) -> Extraction:
     # The packet-level probe every decode loader uses: it refuses truncated files and knows the
     # frame count, so an extractor that stops early or drops frames cannot go unnoticed.
     info = probe(video)
-    fps, width, height, expected = info.fps, info.width, info.height, info.num_frames
+    fps, expected = info.fps, info.num_frames
+    width, height = scaled_size(info.width, info.height, size)
+    resized = (width, height) != (info.width, info.height)
     run = _EXTRACTORS[extractor]
+    kept_quality = quality if format in LOSSY else None
     tmp = Path(tempfile.mkdtemp(prefix=f".{store.name}.partial-", dir=store.parent))
+    writer: _Writer | None = None
     try:
-        _check_space(run, video, tmp, store, format, quality, threads, width, height, expected)
+        _check_space(run, video, tmp, store, format, quality, threads, (width, height, resized), expected)
         start = time.perf_counter()
-        writer = _Writer(tmp, format, width, height)
+        writer = _Writer(tmp, format, width, height, resized)
         run(video, writer, quality, threads, None)
         writer.close()
         seconds = time.perf_counter() - start
@@ -145,6 +198,7 @@ def extract(
             raise CorruptVideo(
                 video, f"{extractor} produced {writer.count} frames, the video holds {expected}: damaged data?"
             )
+        check_frames(tmp, format, expected, width, height)
         nbytes = _size(tmp)
         Manifest(
             source=str(video.resolve()),
@@ -160,12 +214,34 @@ def extract(
             threads=threads,
             seconds=seconds,
             bytes=nbytes,
+            size=size,
         ).write(tmp)
         _swap_in(tmp, store)
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            _discard(tmp, writer)
+            raise
+        written = _size(tmp)
+        _discard(tmp, writer)
+        raise InsufficientSpace(
+            store,
+            f"the disk filled up during extraction: {written / 1e6:.1f} MB of frames had been written to "
+            f"{store.parent} ({os.strerror(exc.errno)}); the partial store was removed",
+        ) from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _discard(tmp, writer)
         raise
     return Extraction(store, seconds, nbytes, writer.count)
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _discard(tmp: Path, writer: _Writer | None) -> None:
+    """Remove a failed extraction's temporary store, its open files closed first."""
+    if writer is not None:
+        writer.abandon()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def extract_all(
@@ -176,39 +252,43 @@ def extract_all(
     format: str = "jpeg",  # noqa: A002
     quality: int = 90,
     threads: int = 1,
+    *,
+    size: int | None = None,
+    engine: str = "local",
+    address: str | None = None,
 ) -> dict[str, Extraction]:
     """Extract several videos into stores under ``root``, ``jobs`` at a time, with a progress bar.
 
-    Threads suffice for the parallelism: ffmpeg runs as its own process, and PyAV, OpenCV and
-    Pillow release the GIL while they decode and encode. Returns video path -> its Extraction.
+    ``engine="ray"`` runs one Ray task per video on the cluster at ``address`` (a local one when
+    None; see :mod:`loaders.batch`); Ray is imported only then. Every video is attempted; if any
+    failed, the first failure (in the order given) is raised once all are done. Returns video
+    path -> its Extraction, in the order given.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from tqdm import tqdm
+    from loaders import batch
 
     wanted = list(dict.fromkeys(Path(v) for v in videos))  # a video named twice is extracted once
     targets: dict[Path, Path] = {}
     for v in wanted:
-        other = targets.setdefault(store_path(root, v, extractor, format, quality), v)
+        other = targets.setdefault(store_path(root, v, extractor, format, quality, size), v)
         if other != v:
             raise LoaderError(v, f"same file name as {other}: both would extract into one store")
-    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {
-            str(v): pool.submit(
-                extract,
-                v,
-                store_path(root, v, extractor, format, quality),
-                extractor,
-                format,
-                quality,
-                threads=threads,
-            )
-            for v in wanted
-        }
-        for v in tqdm(wanted, desc=f"extract {extractor} {format}", unit="video", disable=None):
-            futures[str(v)].result()
-    return {v: f.result() for v, f in futures.items()}
+    settings = batch.Settings(extractor, format, quality, size, threads)
+    work = [batch.Job(str(v), str(store)) for store, v in targets.items()]
+    progress = batch.Progress(len(work), f"extract {settings.label()}")
+    outcomes: dict[str, batch.Outcome] = {}
+    try:
+        for outcome in batch.run(work, settings, engine, jobs, address):
+            outcomes[outcome.video] = outcome
+            progress.add(outcome)
+    finally:
+        progress.close()
+    done: dict[str, Extraction] = {}
+    for name in map(str, wanted):
+        outcome = outcomes[name]
+        if outcome.extraction is None:
+            raise outcome.exception or LoaderError(name, outcome.error or "failed")
+        done[name] = outcome.extraction
+    return done
 
 
 # --- store bookkeeping -------------------------------------------------------------------
@@ -262,21 +342,23 @@ def _check_space(
     format: str,  # noqa: A002
     quality: int,
     threads: int,
-    width: int,
-    height: int,
+    frame: tuple[int, int, bool],
     estimate: int,
 ) -> None:
-    """Refuse before writing when the estimated store would not fit in the free space."""
+    """Refuse before writing when the estimated store would not fit in the free space.
+
+    ``frame`` is the stored (width, height) and whether the extractor resizes to it.
+    """
+    width, height, resized = frame
     if format == "npy":
         need = _NPY_HEADER + estimate * width * height * 3
     else:
-        sample = tmp / "sample"
-        sample.mkdir()
-        writer = _Writer(sample, format, width, height)
-        run(video, writer, quality, threads, SAMPLE_FRAMES)
-        writer.close()
-        need = int(_size(sample) / max(1, writer.count) * estimate * SPACE_MARGIN)
-        shutil.rmtree(sample)
+        (tmp / "sample").mkdir()
+        sample = _Writer(tmp / "sample", format, width, height, resized)
+        run(video, sample, quality, threads, SAMPLE_FRAMES)
+        sample.close()
+        need = int(_size(sample.folder) / max(1, sample.count) * estimate * SPACE_MARGIN)
+        shutil.rmtree(sample.folder)
     free = disk_free(store.parent)
     if need > free:
         raise InsufficientSpace(
@@ -301,8 +383,9 @@ def _npy_header(frames: int, height: int, width: int) -> bytes:
 class _Writer:
     """Takes frames in decode order and lays them out as the store format wants."""
 
-    def __init__(self, folder: Path, format: str, width: int, height: int) -> None:  # noqa: A002
+    def __init__(self, folder: Path, format: str, width: int, height: int, resized: bool) -> None:  # noqa: A002
         self.folder, self.format, self.width, self.height = folder, format, width, height
+        self.resized = resized  # frames come decoded at another size; the extractor resizes them
         self.count = 0
         self._npy = open(folder / NPY_FILE, "wb") if format == "npy" else None  # noqa: SIM115
         if self._npy is not None:
@@ -345,6 +428,13 @@ class _Writer:
         if self._tar is not None:
             self._tar.close()
 
+    def abandon(self) -> None:
+        """Close the open files of a failed extraction; what they still hold is thrown away."""
+        for f in (self._npy, self._tar):
+            if f is not None:
+                with contextlib.suppress(OSError):
+                    f.close()
+
 
 # --- the extractors: (video, writer, quality, threads, limit) ------------------------------
 
@@ -362,11 +452,42 @@ def _mjpeg_qscale(quality: int) -> int:
     return int(min(31, max(1, round(0.144 * s))))
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# ffmpeg's words for a full disk or quota (strerror of ENOSPC, EDQUOT), in its C-locale stderr.
+_FFMPEG_DISK_FULL = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT}
+
+
+def _child_setup() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child die with its parent (Linux), else None.
+
+    Without it an ffmpeg child of a process killed with SIGKILL (an OOM kill, a lost Ray worker)
+    runs on and keeps writing into a store directory nobody owns. The signal is tied to the
+    thread that started the child, which is also the one that waits for it here.
+    """
+    if sys.platform != "linux":
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork: the child only calls it
+    parent = os.getpid()
+
+    def die_with_parent() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return die_with_parent
+
+
 def _run_ffmpeg(cmd: list[str], video: Path, stdout_to: Callable[[io.BufferedReader], None] | None = None) -> None:
     # stderr goes to a file: a pipe nobody reads would fill and stall ffmpeg.
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stderr=err, stdout=subprocess.PIPE if stdout_to else subprocess.DEVNULL
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stderr=err,
+            stdout=subprocess.PIPE if stdout_to else subprocess.DEVNULL,
+            # preexec_fn and threads: the child runs one libc call resolved before the fork, nothing
+            # that takes a lock another thread may hold.
+            preexec_fn=_child_setup(),
         )
         try:
             if stdout_to is not None:
@@ -381,6 +502,9 @@ def _run_ffmpeg(cmd: list[str], video: Path, stdout_to: Callable[[io.BufferedRea
         if code != 0:
             err.seek(0)
             tail = err.read().decode(errors="replace").strip()[-1000:]
+            for words, number in _FFMPEG_DISK_FULL.items():
+                if words in tail:  # the disk is at fault, not the video: extract() says so
+                    raise OSError(number, words)
             raise CorruptVideo(video, f"ffmpeg failed ({code}): {tail}")
 
 
@@ -394,6 +518,9 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
     cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"]
     # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.
     cmd += ["-sws_flags", "bilinear", "-threads", str(threads)]
+    if writer.resized:
+        # The RGB frame, then area averaging in RGB: what pyav's extractor and loaders.resize do.
+        cmd += ["-vf", f"format=rgb24,scale={writer.width}:{writer.height}:flags=area"]
     if limit is not None:
         cmd += ["-frames:v", str(limit)]
     fmt = writer.format
@@ -451,6 +578,8 @@ def _pyav(video: Path, writer: _Writer, quality: int, threads: int, limit: int |
             stream.codec_context.thread_count = threads
             for frame in container.decode(stream):
                 rgb = frame.to_ndarray(format="rgb24")
+                if writer.resized:
+                    rgb = resize_rgb(rgb, writer.width, writer.height)
                 if encode is None:
                     writer.add_rgb(rgb)
                 else:
@@ -476,6 +605,8 @@ def _cv2(video: Path, writer: _Writer, quality: int, threads: int, limit: int | 
             ok, bgr = cap.read()
             if not ok:
                 break
+            if writer.resized:  # area averaging, as the other extractors (per channel: BGR is fine)
+                bgr = cv2.resize(bgr, (writer.width, writer.height), interpolation=cv2.INTER_AREA)
             if writer.format == "npy":
                 writer.add_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             else:

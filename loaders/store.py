@@ -31,7 +31,8 @@ NPY_FILE = "frames.npy"
 TAR_FILE = "frames.tar"
 _EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "tar": ".jpg"}
 # Bump when the layout changes: stores of another version are extracted again.
-STORE_VERSION = 1
+# 2: the manifest records the store size (short side) the frames were resized to.
+STORE_VERSION = 2
 
 
 def frame_name(index: int, format: str) -> str:  # noqa: A002 - "format" is the store's word
@@ -60,6 +61,7 @@ class Manifest:
     threads: int
     seconds: float  # wall time of the extraction (decode, encode, write)
     bytes: int  # bytes on disk of the frames, manifest excluded
+    size: int | None = None  # short side the frames were resized to (loaders.resize); None: as decoded
     version: int = STORE_VERSION
 
     def write(self, store: str | os.PathLike[str]) -> None:
@@ -69,6 +71,38 @@ class Manifest:
             f.flush()
             # The manifest is the "complete" mark: it must not reach the disk before the frames.
             os.fsync(f.fileno())
+
+
+def check_frames(folder: str | os.PathLike[str], format: str, frames: int, width: int, height: int) -> None:  # noqa: A002
+    """Raise CorruptVideo unless ``folder`` holds exactly frames ``0..frames-1`` of this layout.
+
+    Run on the files themselves before a manifest is written, so a store is never marked
+    complete over frames that are missing, misnamed or short.
+    """
+    folder = Path(folder)
+    if format == "npy":
+        try:
+            array = np.load(folder / NPY_FILE, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise CorruptVideo(folder / NPY_FILE, f"unreadable frame array: {exc}") from exc
+        if array.shape != (frames, height, width, 3):
+            raise CorruptVideo(folder / NPY_FILE, f"holds {array.shape}, expected {(frames, height, width, 3)}")
+        return
+    if format == "tar":
+        import tarfile
+
+        with tarfile.open(folder / TAR_FILE) as tar:
+            names = tar.getnames()
+    else:
+        names = sorted(n for n in os.listdir(folder) if is_store_entry(n) and n != MANIFEST)
+    want = [frame_name(i, format) for i in range(frames)]
+    if names != want:
+        missing = sorted(set(want) - set(names))
+        raise CorruptVideo(
+            folder,
+            f"{len(names)} frame files on disk, expected {frames} named {want[0] if want else '-'}.."
+            f"{want[-1] if want else '-'}" + (f" ({missing[0]} missing)" if missing else ""),
+        )
 
 
 def read_manifest(store: str | os.PathLike[str]) -> Manifest:

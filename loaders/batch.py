@@ -1,0 +1,313 @@
+"""Extracting many videos: one store per video, the engines that run them, progress and summary.
+
+Two engines make the same stores, each with :func:`loaders.extract` (atomic, locked, resumable):
+
+* ``local`` (the default, no Ray needed): a thread pool on this machine. Threads suffice: ffmpeg
+  runs as its own process, and PyAV, OpenCV and Pillow release the GIL while they work.
+* ``ray``: one Ray task per video on a Ray cluster (``ray.init(address=...)``), at most a few
+  tasks per CPU in flight, results taken in completion order with ``ray.wait``. A task whose
+  worker dies is run again by Ray (``max_retries``); the lock and the temporary directory make the
+  rerun start clean. Ray does not move files: videos and stores must be on storage every node
+  sees at the same path. The ``loaders`` package travels to the workers with the job
+  (``runtime_env`` ``py_modules``); the libraries of the extractor must be installed on every node.
+
+Both yield one :class:`Outcome` per video as it finishes; a failure is an outcome, never an
+exception, so one bad video never stops the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from loaders.errors import BackendUnavailable, LoaderError
+from loaders.extraction import Extraction, extract, store_label
+
+ENGINES: tuple[str, ...] = ("local", "ray")
+# What counts as a video when a directory is searched (lower-case suffixes).
+VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ts", ".flv")
+FAILURES_FILE = "extract-failures.txt"  # written into STORES by the command: one "video<TAB>reason" per line
+MAX_RETRIES = 3  # times Ray runs a task again after its worker process died
+TASKS_PER_CPU = 2  # Ray tasks in flight per cluster CPU: workers never idle, the queue stays small
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How every store of a batch is extracted (the arguments of :func:`loaders.extract`)."""
+
+    extractor: str = "ffmpeg"
+    format: str = "jpeg"
+    quality: int = 90
+    size: int | None = None
+    threads: int = 1
+
+    def label(self) -> str:
+        return store_label(self.extractor, self.format, self.quality, self.size)
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    video: str
+    store: str
+
+
+@dataclasses.dataclass
+class Outcome:
+    """One video's result: its Extraction, or why it failed."""
+
+    video: str
+    store: str
+    extraction: Extraction | None = None
+    error: str | None = None
+    # The exception itself, for a caller in this process (the Ray engine sends the message only).
+    exception: BaseException | None = dataclasses.field(default=None, repr=False, compare=False)
+
+
+def extract_one(job: Job, settings: Settings, keep_exception: bool = False) -> Outcome:
+    """Extract one video; any failure becomes the Outcome's ``error``."""
+    try:
+        result = extract(
+            job.video,
+            job.store,
+            settings.extractor,
+            settings.format,
+            settings.quality,
+            settings.size,
+            threads=settings.threads,
+        )
+    except Exception as exc:  # noqa: BLE001 - one bad video never stops the rest
+        why = str(exc) if isinstance(exc, LoaderError) else f"{job.video}: {type(exc).__name__}: {exc}"
+        return Outcome(job.video, job.store, error=why, exception=exc if keep_exception else None)
+    return Outcome(job.video, job.store, result)
+
+
+def discover(src: str | os.PathLike[str], skip: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Every video under ``src`` (recursively, sorted), or ``src`` itself if it is a file.
+
+    ``skip`` is a directory left out (the stores, when they sit inside ``src``).
+    """
+    src = Path(src)
+    if not src.exists():
+        raise LoaderError(src, "no such file or directory")
+    if src.is_file():
+        return [src]
+    skipped = Path(skip).resolve() if skip is not None else None
+    found = []
+    for path in src.rglob("*"):
+        if path.suffix.lower() not in VIDEO_SUFFIXES or not path.is_file():
+            continue
+        if skipped is not None and path.resolve().is_relative_to(skipped):
+            continue
+        found.append(path)
+    return sorted(found)
+
+
+def tree_jobs(src: str | os.PathLike[str], stores: str | os.PathLike[str], settings: Settings) -> list[Job]:
+    """One job per video under ``src``; its store sits under ``stores`` at the video's relative path.
+
+    The store keeps the video's full file name and adds the settings (``a/clip.mp4`` ->
+    ``STORES/a/clip.mp4.ffmpeg-jpeg-q90``), so ``clip.mp4`` and ``clip.mkv`` never share a store and
+    stores of other settings sit beside it.
+    """
+    src, stores = Path(src), Path(stores)
+    jobs = []
+    for video in discover(src, skip=stores):
+        rel = video.relative_to(src) if src.is_dir() else Path(video.name)
+        jobs.append(Job(str(video), str(stores / rel.parent / f"{rel.name}.{settings.label()}")))
+    return jobs
+
+
+def run(
+    jobs: Sequence[Job],
+    settings: Settings,
+    engine: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+) -> Iterator[Outcome]:
+    """Run ``jobs`` on ``engine``, yielding each Outcome as it finishes.
+
+    ``workers``: threads of the local engine, or the CPUs of a Ray cluster started here (no
+    ``address``); a cluster given by ``address`` ("auto" or "HOST:PORT") uses all of its CPUs.
+    """
+    if engine == "local":
+        return _local(jobs, settings, max(1, workers if workers is not None else (os.cpu_count() or 1)))
+    if engine == "ray":
+        return _ray(jobs, settings, workers, address)
+    raise LoaderError(None, f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+
+
+def _local(jobs: Sequence[Job], settings: Settings, workers: int) -> Iterator[Outcome]:
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(extract_one, job, settings, True) for job in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # stopped early: no new video is started
+
+
+def connect_ray(address: str | None = None, workers: int | None = None) -> bool:
+    """Connect this process to the Ray cluster at ``address`` (a new local one of ``workers`` CPUs
+    when None), shipping this package to its workers. Returns False if already connected.
+    """
+    try:
+        import ray
+    except ImportError as exc:
+        raise BackendUnavailable(None, f"the ray engine needs Ray (pip install 'vidbench[ray]'): {exc}") from None
+    if ray.is_initialized():
+        return False
+    ray.init(
+        address=address,
+        num_cpus=workers if address is None else None,
+        # This package travels with the job: every worker runs the driver's loaders code.
+        runtime_env={"py_modules": [str(Path(__file__).resolve().parent)], "excludes": ["__pycache__"]},
+        include_dashboard=False,
+        log_to_driver=False,  # failures come back as outcomes; worker logs would break the progress bar
+        logging_level=logging.WARNING,
+    )
+    return True
+
+
+def _ray(jobs: Sequence[Job], settings: Settings, workers: int | None, address: str | None) -> Iterator[Outcome]:
+    connected_here = connect_ray(address, workers)
+    import ray
+
+    task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(extract_one)
+    window = TASKS_PER_CPU * max(1, int(ray.cluster_resources().get("CPU", 1)))
+    waiting = iter(jobs)
+    pending: dict[Any, Job] = {}
+
+    def submit(batch: Iterable[Job]) -> None:
+        for job in batch:
+            pending[task.remote(job, settings)] = job
+
+    try:
+        submit(itertools.islice(waiting, window))
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                job = pending.pop(ref)
+                try:
+                    outcome = ray.get(ref)
+                except ray.exceptions.RayError as exc:  # its worker died more than MAX_RETRIES times
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    outcome = Outcome(job.video, job.store, error=f"{job.video}: Ray task failed: {first}")
+                submit(itertools.islice(waiting, 1))
+                yield outcome
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        if connected_here:
+            ray.shutdown()
+
+
+# --- progress and summary ------------------------------------------------------------------
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+@dataclasses.dataclass
+class Summary:
+    """What a batch did: videos extracted, reused and failed, frames and bytes of its stores."""
+
+    videos: int = 0
+    extracted: int = 0
+    reused: int = 0
+    frames: int = 0  # of every complete store, reused ones included
+    bytes: int = 0
+    extracted_frames: int = 0  # extracted in this run
+    seconds: float = 0.0  # wall time of the run
+    failures: dict[str, str] = dataclasses.field(default_factory=dict)  # video -> reason
+
+    def add(self, outcome: Outcome) -> None:
+        self.videos += 1
+        if outcome.extraction is None:
+            self.failures[outcome.video] = outcome.error or "unknown error"
+            return
+        e = outcome.extraction
+        self.frames += e.frames
+        self.bytes += e.bytes
+        if e.reused:
+            self.reused += 1
+        else:
+            self.extracted += 1
+            self.extracted_frames += e.frames
+
+    def lines(self) -> list[str]:
+        rate = self.extracted_frames / self.seconds if self.seconds > 0 else 0.0
+        out = [
+            f"videos: {self.videos} ({self.extracted} extracted, {self.reused} reused, {len(self.failures)} failed)",
+            f"frames: {self.frames} in the stores, {self.extracted_frames} extracted now ({rate:.1f} frames/s)",
+            f"bytes: {human_bytes(self.bytes)} ({self.bytes} B)",
+            f"seconds: {self.seconds:.1f}",
+        ]
+        out += [failure_line(video, why) for video, why in sorted(self.failures.items())]
+        return out
+
+
+def one_line(text: str) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def failure_line(video: str, why: str) -> str:
+    """``FAILED`` and the reason on one line, with the video's path once."""
+    return f"FAILED {one_line(why)}" if video in why else f"FAILED {video}: {one_line(why)}"
+
+
+class Progress:
+    """Videos, frames and bytes done, with an ETA: a tqdm bar on a terminal, log lines elsewhere.
+
+    Log lines come at most every ``every`` seconds, and at once for a failure and at the end.
+    """
+
+    def __init__(self, total: int, desc: str, stream: IO[str] | None = None, every: float = 5.0) -> None:
+        from tqdm import tqdm
+
+        self.stream = stream if stream is not None else sys.stderr
+        self.total, self.desc, self.every = total, desc, every
+        self.summary = Summary()
+        self.start = self.last = time.perf_counter()
+        self.bar = tqdm(total=total, desc=desc, unit="video", file=self.stream, disable=None, dynamic_ncols=True)
+
+    def add(self, outcome: Outcome) -> None:
+        self.summary.add(outcome)
+        s = self.summary
+        self.summary.seconds = time.perf_counter() - self.start
+        if not self.bar.disable:
+            self.bar.set_postfix_str(f"{s.frames} frames, {human_bytes(s.bytes)}", refresh=False)
+            self.bar.update(1)
+            if outcome.error is not None:
+                self.bar.write(failure_line(outcome.video, outcome.error), file=self.stream)
+            return
+        now = time.perf_counter()
+        if outcome.error is not None:
+            print(f"{self.desc}: {failure_line(outcome.video, outcome.error)}", file=self.stream, flush=True)
+        if now - self.last >= self.every or s.videos == self.total:
+            self.last = now
+            eta = s.seconds / s.videos * (self.total - s.videos)
+            print(
+                f"{self.desc}: {s.videos}/{self.total} videos, {s.frames} frames, {human_bytes(s.bytes)}, "
+                f"{s.seconds:.0f} s elapsed, ETA {eta:.0f} s",
+                file=self.stream,
+                flush=True,
+            )
+
+    def close(self) -> Summary:
+        self.bar.close()
+        self.summary.seconds = time.perf_counter() - self.start
+        return self.summary
