@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from benchmarks.records import Record
+from loaders.batch import VIDEO_SUFFIXES  # what `python -m loaders extract` takes too
 from loaders.errors import LoaderError
-
-VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v")
 
 
 class NothingToMeasure(LoaderError):
