@@ -19,6 +19,7 @@ class Cv2Source(Source):
     OpenCV's ``CAP_PROP_FRAME_COUNT`` is an estimate (duration x fps) for containers that store
     no frame count, and wrong for streams whose first timestamp is not 0, so the count comes from
     :func:`loaders.probe.probe` (packets demuxed, nothing decoded), which also catches truncation.
+    OpenCV turns frames upright by the display matrix itself (``CAP_PROP_ORIENTATION_AUTO``).
     """
 
     kind = "decode"
@@ -28,12 +29,12 @@ class Cv2Source(Source):
         super().__init__(path, threads=threads, **options)
         info = probe(self.path)
         self.threads = threads
-        params = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
-        self._cap: Any = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, params)
+        self._params = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
+        self._cap: Any = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, self._params)
         if not self._cap.isOpened():
             self._cap.release()
             raise CorruptVideo(self.path, f"OpenCV cannot open it ({info.codec} video): {opencv_video_io()}")
-        self.num_frames, self.fps = info.num_frames, info.fps
+        self.num_frames, self.fps, self.rotation = info.num_frames, info.fps, info.rotation
         self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._codec = info.codec
@@ -46,7 +47,12 @@ class Cv2Source(Source):
                 f"OpenCV cannot decode the first frame of this {info.codec} video: its FFmpeg build "
                 "lacks the decoder, or the frame is damaged",
             )
-        self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        self._reopen()
+
+    def _reopen(self) -> None:
+        """A fresh capture at frame 0: OpenCV cannot seek back to frame 0 of a one-frame video."""
+        self._cap.release()
+        self._cap = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, self._params)
 
     def _retrieve(self, ok: bool, bgr: np.ndarray | None, index: int, out: np.ndarray) -> None:
         if not ok or bgr is None:
@@ -68,6 +74,9 @@ class Cv2SeekSource(Cv2Source):
         for slot, index in enumerate(indices.tolist()):
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
             ok, bgr = self._cap.read()
+            if not ok and index == 0:  # a one-frame video: seeking back fails, a fresh capture reads it
+                self._reopen()
+                ok, bgr = self._cap.read()
             self._retrieve(ok, bgr, index, out[slot])
         return out
 

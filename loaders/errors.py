@@ -36,3 +36,16 @@ class InsufficientSpace(LoaderError):
 
 class UnsupportedCodec(BackendUnavailable):
     """The backend's library cannot decode this video's codec (e.g. a build without AV1)."""
+
+
+class UnsupportedVideo(LoaderError):
+    """A valid video this backend cannot read correctly (it would fail or hand back wrong frames).
+
+    The file is fine: another loader reads it. The message says what the backend gets wrong.
+    """
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's exception text, for a one-line cause."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
