@@ -10,6 +10,8 @@ getter ignores the flip as well).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from loaders.errors import UnsupportedVideo
@@ -32,3 +34,9 @@ def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
     """The ``(H, W, 3)`` coded picture turned ``rotation`` degrees counterclockwise (a view when 0)."""
     turns = (rotation // 90) % 4
     return rgb if turns == 0 else np.rot90(rgb, turns)
+
+
+def upright_rgb(frame: Any, path: str) -> np.ndarray:
+    """A PyAV ``VideoFrame`` as a contiguous ``(H, W, 3)`` RGB array, turned upright."""
+    rotation = 90 * quarter_turns(frame.rotation, path)
+    return np.ascontiguousarray(upright(frame.to_ndarray(format="rgb24"), rotation))

@@ -54,7 +54,7 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
                     rotation = 90 * orientation.quarter_turns(frame.rotation, path)
                     width, height = orientation.displayed_size(frame.width, frame.height, rotation)
                 if wanted is None or count in wanted:
-                    kept[count] = np.ascontiguousarray(orientation.upright(frame.to_ndarray(format="rgb24"), rotation))
+                    kept[count] = orientation.upright_rgb(frame, path)
                 count += 1
     except av.FFmpegError as exc:
         raise CorruptVideo(path, f"reference decode failed: {exc}") from exc
