@@ -11,7 +11,9 @@ loader runs decides first, and those videos raise :class:`loaders.UnsupportedVid
 * widths whose RGB rows FFmpeg pads (96 or 2 pixels, for two): decord takes the padded row for
   more channels and its batch copy fails ("Check failed: from_size == to_size").
 
-``validate=False`` skips the probe and the first two checks.
+decord turns frames upright by the display matrix but does not say by how much: ``rotation``
+comes from the probe, and ``validate=False`` (which skips the probe and the first two checks)
+leaves it at 0.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class DecordSource(Source):
                 f"decord counts {self.num_frames} frames, the video shows {info.num_frames} (an MP4 edit list "
                 "discards the others): decord's frame numbers are not the frames shown",
             )
+        self.rotation = 0 if info is None else info.rotation
         self.fps = float(self._reader.get_avg_fps())
         # decord has no size metadata: its users read it off the first frame, as here.
         first = self._reader[0].shape

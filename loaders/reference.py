@@ -26,6 +26,7 @@ class Reference:
     height: int
     frames: dict[int, np.ndarray]  # only the indices asked for
     rotation: int = 0  # degrees the display matrix turned the coded frames
+
     def stack(self, indices: Iterable[int]) -> np.ndarray:
         return np.stack([self.frames[int(i)] for i in indices])
 

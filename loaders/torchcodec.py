@@ -34,9 +34,7 @@ class TorchCodecSource(Source):
         self.threads = threads
         mode: dict[str, Any] = {"seek_mode": "exact"} if info is None else {"custom_frame_mappings": _mappings(info)}
         try:
-            self._decoder: Any = VideoDecoder(
-                self.path, dimension_order="NHWC", num_ffmpeg_threads=threads, **mode
-            )
+            self._decoder: Any = VideoDecoder(self.path, dimension_order="NHWC", num_ffmpeg_threads=threads, **mode)
         except (RuntimeError, ValueError) as exc:
             # The probe found a sound video: the failure is torchcodec's, not the file's.
             error = CorruptVideo if info is None else UnsupportedVideo
@@ -75,6 +73,10 @@ def _mappings(info: Probe) -> str:
     last = int(pts[-1] - pts[-2]) if len(pts) > 1 else 1
     durations = np.diff(pts, append=pts[-1] + last)
     key = np.zeros(len(pts), dtype=bool)
-    key[info.keyframes] = True
-    frames = [{"pts": int(p), "duration": int(d), "key_frame": int(k)} for p, d, k in zip(pts, durations, key, strict=True)]
+    # After a seek to an open-GOP keyframe torchcodec 0.13 can run out of frames before the one
+    # asked for ("no more frames left to decode"): such a video is decoded from its start.
+    key[[0] if info.open_gop else info.keyframes] = True
+    frames = [
+        {"pts": int(p), "duration": int(d), "key_frame": int(k)} for p, d, k in zip(pts, durations, key, strict=True)
+    ]
     return json.dumps({"frames": frames})
