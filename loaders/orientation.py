@@ -31,9 +31,9 @@ def displayed_size(width: int, height: int, rotation: int) -> tuple[int, int]:
 
 
 def upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
-    """The ``(H, W, 3)`` coded picture turned ``rotation`` degrees counterclockwise (a view when 0)."""
+    """``(..., H, W, 3)`` coded pictures turned ``rotation`` degrees counterclockwise (views, not copies)."""
     turns = (rotation // 90) % 4
-    return rgb if turns == 0 else np.rot90(rgb, turns)
+    return rgb if turns == 0 else np.rot90(rgb, turns, axes=(-3, -2))
 
 
 def upright_rgb(frame: Any, path: str) -> np.ndarray:
