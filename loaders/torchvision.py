@@ -29,7 +29,7 @@ import numpy as np
 
 from loaders import orientation
 from loaders.base import Source, read_sorted_unique
-from loaders.errors import CorruptVideo
+from loaders.errors import CorruptVideo, UnsupportedVideo
 from loaders.probe import probe
 
 NEEDS = "needs the torchvision stack: torchvision <= 0.25"
@@ -86,6 +86,12 @@ class _TorchvisionSource(Source):
     ) -> None:
         super().__init__(path, threads=threads, max_gap=max_gap, max_run=max_run, **options)
         info = probe(self.path)  # also turns empty, non-video and truncated files into CorruptVideo
+        if info.open_gop:
+            raise UnsupportedVideo(
+                self.path,
+                f"open-GOP {info.codec} video: torchvision seeks by time to the keyframe after a keyframe's "
+                "leading frames, so it never returns them",
+            )
         self.num_frames, self.fps, self.width, self.height = info.num_frames, info.fps, info.width, info.height
         self.rotation = info.rotation  # torchvision's pyav backend returns the coded picture: turned here
         self._pts = info.pts
