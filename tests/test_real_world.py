@@ -19,7 +19,7 @@ import pytest
 from conftest import require_loader
 
 import loaders
-from benchmarks import corpus, verify
+from benchmarks import corpus, perframe, verify
 from benchmarks.patterns import Sample
 from loaders import probe, reference
 
@@ -178,10 +178,11 @@ def test_rotation(loader: str, rotated: tuple[Path, int]) -> None:
 
 @MAIN_STACK
 @pytest.mark.parametrize("extractor", ["ffmpeg", "pyav", "cv2"])
-def test_rotation_extraction(rotated: tuple[Path, int], tmp_path: Path, extractor: str) -> None:
+@pytest.mark.parametrize("fmt", ["png", "npy"])
+def test_rotation_extraction(rotated: tuple[Path, int], tmp_path: Path, extractor: str, fmt: str) -> None:
     path, _ = rotated
-    loaders.extract(path, tmp_path / "store", extractor=extractor, format="png")
-    with loaders.open("pil", tmp_path / "store") as src:
+    loaders.extract(path, tmp_path / "store", extractor=extractor, format=fmt)
+    with loaders.open("pil" if fmt == "png" else "npy", tmp_path / "store") as src:
         assert np.array_equal(src.get_frames(range(src.num_frames)), all_frames(path))
 
 
@@ -269,6 +270,25 @@ def test_colour_conversion_is_labelled_not_wrong(loader: str, colour_video: Path
     # The same frames one index late are wrong, however close the colours.
     late = verify.check(got[1:], range(n - 1), ref)
     assert late.wrong is not None and late.label().startswith("wrong: ")
+
+
+def test_a_verdict_over_samples_keeps_the_worst_difference(colour_video: Path) -> None:
+    n = reference.decode(colour_video, []).num_frames
+    samples = [Sample(str(colour_video), (0, 1)), Sample(str(colour_video), (n - 1,))]
+    ref = verify.reference_frames(colour_video, samples, n)
+    full = reference.decode(colour_video)
+
+    class Shifted:  # the right frames, one colour level brighter from the second sample on
+        calls = 0
+
+        def get_frames(self, indices: tuple[int, ...]) -> np.ndarray:
+            frames = full.stack(indices)
+            Shifted.calls += 1
+            return frames if Shifted.calls == 1 else np.clip(frames.astype(np.int16) + 1, 0, 255).astype(np.uint8)
+
+    verdict = perframe.check(perframe.Target("x", "decode"), Shifted(), samples, ref)  # type: ignore[arg-type]
+    assert verdict.wrong is None and not verdict.exact and verdict.max_diff == 1
+    assert verdict.label(lossy=True).startswith("right frame, lossy store")
 
 
 # 12. Memory -------------------------------------------------------------------------------------
