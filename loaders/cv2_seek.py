@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from loaders.base import Source
-from loaders.errors import CorruptVideo, UnsupportedCodec
+from loaders.errors import CorruptVideo, UnsupportedCodec, UnsupportedVideo
 from loaders.probe import probe
 
 
@@ -37,7 +37,7 @@ class Cv2Source(Source):
         self.num_frames, self.fps, self.rotation = info.num_frames, info.fps, info.rotation
         self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        self._codec = info.codec
+        self._codec, self._info = info.codec, info
         # OpenCV opens files it cannot decode (its FFmpeg has no AV1 decoder, for one) and only
         # fails on the first read: find out now, at the cost of one keyframe.
         if not self._cap.grab():
@@ -69,6 +69,21 @@ class Cv2Source(Source):
 
 
 class Cv2SeekSource(Cv2Source):
+    """``CAP_PROP_POS_FRAMES`` turns a frame number into a time with the average frame rate, which
+    a variable-frame-rate video (a concat of clips at different rates) does not keep: it can land
+    on another frame. Each frame read is checked against its timestamp from the probe, and a miss
+    raises :class:`loaders.UnsupportedVideo` instead of returning the wrong frame.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], threads: int = 0, **options: Any) -> None:
+        super().__init__(path, threads=threads, **options)
+        # OpenCV's CAP_PROP_POS_MSEC: milliseconds from the first frame's pts.
+        self._msec = (self._info.pts - self._info.pts[0]) * self._info.time_base * 1000
+        gaps = np.diff(self._msec)
+        self._slack = float(gaps.min()) / 2 if gaps.size else 1.0
+        # Frames whose time the average rate does not give: OpenCV's seek may miss them.
+        self._uneven = bool(np.any(np.abs(self._msec - np.arange(len(self._msec)) * 1000 / self.fps) > self._slack))
+
     def _read(self, indices: np.ndarray) -> np.ndarray:
         out = np.empty((len(indices), self.height, self.width, 3), dtype=np.uint8)
         for slot, index in enumerate(indices.tolist()):
@@ -77,8 +92,20 @@ class Cv2SeekSource(Cv2Source):
             if not ok and index == 0:  # a one-frame video: seeking back fails, a fresh capture reads it
                 self._reopen()
                 ok, bgr = self._cap.read()
+            if not ok and self._uneven:
+                raise self._missed(index, "found no frame")
             self._retrieve(ok, bgr, index, out[slot])
+            at = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+            if abs(at - self._msec[index]) > self._slack:
+                raise self._missed(index, f"landed on the frame at {at / 1000:.3f} s")
         return out
+
+    def _missed(self, index: int, what: str) -> UnsupportedVideo:
+        return UnsupportedVideo(
+            self.path,
+            f"OpenCV's frame-number seek {what} for frame {index} ({self._msec[index] / 1000:.3f} s): it counts "
+            "frames at the average rate, which this variable-frame-rate video does not keep",
+        )
 
 
 def opencv_video_io() -> str:
