@@ -170,6 +170,7 @@ def test_reference_is_upright(rotated: tuple[Path, int], base: Path) -> None:
     # -display_rotation D: show the picture turned D degrees counterclockwise, as np.rot90 does.
     upright = np.rot90(all_frames(base), degrees // 90, axes=(1, 2))
     assert np.array_equal(all_frames(path), upright)
+    assert reference.decode(path, []).rotation == degrees
     info = probe.probe(path)
     assert info.rotation == degrees and (info.height, info.width) == upright.shape[1:3]
 
