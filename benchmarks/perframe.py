@@ -93,13 +93,12 @@ def check(target: Target, src: loaders.Source, samples: Sequence[Sample],
     """The loader's answer for every sample against the reference; the null loader is not checked."""
     if target.loader == NULL:
         return verify.Verdict(False, None)
-    exact = True
+    verdict = verify.Verdict(True, None)
     for s in samples:
-        verdict = verify.check(src.get_frames(s.indices), s.indices, ref)
+        verdict = verdict.merge(verify.check(src.get_frames(s.indices), s.indices, ref))
         if verdict.wrong is not None:
             return verdict
-        exact = exact and verdict.exact
-    return verify.Verdict(exact, None)
+    return verdict
 
 
 def frames_in(samples: Sequence[Sample]) -> int:

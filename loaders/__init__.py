@@ -13,6 +13,7 @@ from loaders.errors import (
     InsufficientSpace,
     LoaderError,
     UnsupportedCodec,
+    UnsupportedVideo,
     VideoNotFound,
 )
 from loaders.extraction import Extraction, extract, extract_all
@@ -30,6 +31,7 @@ __all__ = [
     "LoaderError",
     "Source",
     "UnsupportedCodec",
+    "UnsupportedVideo",
     "VideoNotFound",
     "available",
     "current_stack",

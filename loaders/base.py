@@ -30,6 +30,10 @@ class Source(abc.ABC):
       ``[0, num_frames)`` raises :class:`loaders.FrameIndexError` before any work is done, and a
       frame the library fails to produce raises :class:`loaders.CorruptVideo`: a source never
       returns fewer frames, or other frames, than were asked for.
+    * Frames are upright, as a player shows them: a decode loader turns the coded picture by the
+      video's display matrix (phones store portrait video as rotated landscape), and
+      ``rotation`` says by how many degrees counterclockwise (0, 90, 180 or 270; ``width`` and
+      ``height`` are those of the turned frame). A store holds frames already upright.
     * ``library`` names the library that does the work, with its version, for the records.
     * ``exact`` is ``False`` for a loader known to return a neighbouring frame for some
       requests; reports show it, and the contract tests check that the flag tells the truth.
@@ -43,6 +47,7 @@ class Source(abc.ABC):
 
     kind: ClassVar[Kind]
     exact: ClassVar[bool] = True
+    rotation: int = 0
     library: ClassVar[str]  # the library doing the work, with its version: "av 18.1.0"
 
     num_frames: int
@@ -97,8 +102,11 @@ def read_sorted_unique(indices: np.ndarray, read_ascending: Any) -> np.ndarray:
     """Serve a request through ``read_ascending(sorted_unique_indices)``.
 
     Backends that walk forward through a video decode each wanted frame once, in order, and
-    this puts the result back in the order asked, repeats included.
+    this puts the result back in the order asked, repeats included. A request already strictly
+    ascending is served as it is: gathering would copy the whole answer, doubling the peak memory.
     """
+    if indices.size < 2 or bool(np.all(indices[1:] > indices[:-1])):
+        return read_ascending(indices)
     unique, inverse = np.unique(indices, return_inverse=True)
     frames = read_ascending(unique)
     return frames[inverse]

@@ -6,7 +6,6 @@ less than ``read()``; the capture is reopened only when the next wanted frame is
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from loaders.base import read_sorted_unique
@@ -22,7 +21,7 @@ class Cv2GrabSource(Cv2Source):
     def _read_ascending(self, wanted: np.ndarray) -> np.ndarray:
         out = np.empty((len(wanted), self.height, self.width, 3), dtype=np.uint8)
         if wanted[0] < self._position:
-            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)  # back to the start: OpenCV reopens the stream
+            self._reopen()  # back to the start (seeking to frame 0 fails on a one-frame video)
             self._position = 0
         for slot, index in enumerate(wanted.tolist()):
             while self._position <= index:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from loaders.base import Source
-from loaders.errors import CorruptVideo, UnsupportedCodec
+from loaders.errors import CorruptVideo, UnsupportedCodec, UnsupportedVideo
 from loaders.probe import probe
 
 
@@ -19,6 +19,7 @@ class Cv2Source(Source):
     OpenCV's ``CAP_PROP_FRAME_COUNT`` is an estimate (duration x fps) for containers that store
     no frame count, and wrong for streams whose first timestamp is not 0, so the count comes from
     :func:`loaders.probe.probe` (packets demuxed, nothing decoded), which also catches truncation.
+    OpenCV turns frames upright by the display matrix itself (``CAP_PROP_ORIENTATION_AUTO``).
     """
 
     kind = "decode"
@@ -28,15 +29,15 @@ class Cv2Source(Source):
         super().__init__(path, threads=threads, **options)
         info = probe(self.path)
         self.threads = threads
-        params = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
-        self._cap: Any = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, params)
+        self._params = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
+        self._cap: Any = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, self._params)
         if not self._cap.isOpened():
             self._cap.release()
             raise CorruptVideo(self.path, f"OpenCV cannot open it ({info.codec} video): {opencv_video_io()}")
-        self.num_frames, self.fps = info.num_frames, info.fps
+        self.num_frames, self.fps, self.rotation = info.num_frames, info.fps, info.rotation
         self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        self._codec = info.codec
+        self._codec, self._info = info.codec, info
         # OpenCV opens files it cannot decode (its FFmpeg has no AV1 decoder, for one) and only
         # fails on the first read: find out now, at the cost of one keyframe.
         if not self._cap.grab():
@@ -46,7 +47,12 @@ class Cv2Source(Source):
                 f"OpenCV cannot decode the first frame of this {info.codec} video: its FFmpeg build "
                 "lacks the decoder, or the frame is damaged",
             )
-        self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        self._reopen()
+
+    def _reopen(self) -> None:
+        """A fresh capture at frame 0: OpenCV cannot seek back to frame 0 of a one-frame video."""
+        self._cap.release()
+        self._cap = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, self._params)
 
     def _retrieve(self, ok: bool, bgr: np.ndarray | None, index: int, out: np.ndarray) -> None:
         if not ok or bgr is None:
@@ -63,13 +69,43 @@ class Cv2Source(Source):
 
 
 class Cv2SeekSource(Cv2Source):
+    """``CAP_PROP_POS_FRAMES`` turns a frame number into a time with the average frame rate, which
+    a variable-frame-rate video (a concat of clips at different rates) does not keep: it can land
+    on another frame. Each frame read is checked against its timestamp from the probe, and a miss
+    raises :class:`loaders.UnsupportedVideo` instead of returning the wrong frame.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], threads: int = 0, **options: Any) -> None:
+        super().__init__(path, threads=threads, **options)
+        # OpenCV's CAP_PROP_POS_MSEC: milliseconds from the first frame's pts.
+        self._msec = (self._info.pts - self._info.pts[0]) * self._info.time_base * 1000
+        gaps = np.diff(self._msec)
+        self._slack = float(gaps.min()) / 2 if gaps.size else 1.0
+        # Frames whose time the average rate does not give: OpenCV's seek may miss them.
+        self._uneven = bool(np.any(np.abs(self._msec - np.arange(len(self._msec)) * 1000 / self.fps) > self._slack))
+
     def _read(self, indices: np.ndarray) -> np.ndarray:
         out = np.empty((len(indices), self.height, self.width, 3), dtype=np.uint8)
         for slot, index in enumerate(indices.tolist()):
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
             ok, bgr = self._cap.read()
+            if not ok and index == 0:  # a one-frame video: seeking back fails, a fresh capture reads it
+                self._reopen()
+                ok, bgr = self._cap.read()
+            if not ok and self._uneven:
+                raise self._missed(index, "found no frame")
             self._retrieve(ok, bgr, index, out[slot])
+            at = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+            if abs(at - self._msec[index]) > self._slack:
+                raise self._missed(index, f"landed on the frame at {at / 1000:.3f} s")
         return out
+
+    def _missed(self, index: int, what: str) -> UnsupportedVideo:
+        return UnsupportedVideo(
+            self.path,
+            f"OpenCV's frame-number seek {what} for frame {index} ({self._msec[index] / 1000:.3f} s): it counts "
+            "frames at the average rate, which this variable-frame-rate video does not keep",
+        )
 
 
 def opencv_video_io() -> str:

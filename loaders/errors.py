@@ -38,6 +38,13 @@ class UnsupportedCodec(BackendUnavailable):
     """The backend's library cannot decode this video's codec (e.g. a build without AV1)."""
 
 
+class UnsupportedVideo(LoaderError):
+    """A valid video this backend cannot read correctly (it would fail or hand back wrong frames).
+
+    The file is fine: another loader reads it. The message says what the backend gets wrong.
+    """
+
+
 def cause_of(exc: BaseException) -> str:
     """What went wrong, in words, for a LoaderError's message: the text of an FFmpeg (PyAV) or OS
     error without its "[Errno N]" prefix and file name. The number means nothing to a reader
@@ -50,3 +57,9 @@ def cause_of(exc: BaseException) -> str:
     if isinstance(log, tuple) and len(log) == 3 and str(log[2]).strip():
         return f"{strerror} ({str(log[2]).strip()})"
     return strerror
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's exception text, for a one-line cause."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

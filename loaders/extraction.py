@@ -8,8 +8,9 @@ Three extractors, each the way people really do it:
 * ``cv2``: OpenCV decodes (BGR) and ``cv2.imencode`` encodes.
 
 Frame ``i`` of a store is the ``i``-th frame the reference decode gives: ffmpeg runs with
-``-fps_mode passthrough`` (no frame duplicated or dropped for VFR or a non-zero start) and
-``-noautorotate`` (PyAV does not rotate either). ffmpeg's RGB conversion of the corpus is
+``-fps_mode passthrough`` (no frame duplicated or dropped for VFR or a non-zero start). Frames
+are stored upright, as the decode loaders return them: ffmpeg and OpenCV turn them by the
+display matrix, PyAV's go through :mod:`loaders.orientation`. ffmpeg's RGB conversion of the corpus is
 bit-identical to PyAV's ``to_ndarray(format="rgb24")``, so png and npy stores hold exactly the
 reference frames whichever extractor wrote them (the contract tests check it).
 
@@ -48,6 +49,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
+from loaders import orientation
 from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNotFound, cause_of
 from loaders.probe import probe
 from loaders.resize import check_size, resize_rgb, scaled_size
@@ -513,7 +515,7 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
 
     cmd = [get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error"]
     # -xerror: stop at a decoding error instead of writing concealed (wrong) frames and going on.
-    cmd += ["-xerror", "-threads", str(threads), "-noautorotate", "-i", str(video)]
+    cmd += ["-xerror", "-threads", str(threads), "-i", str(video)]
     # One video stream, every decoded frame once: none duplicated or dropped for VFR or a late start.
     cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"]
     # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.
@@ -577,7 +579,7 @@ def _pyav(video: Path, writer: _Writer, quality: int, threads: int, limit: int |
             stream.thread_type = "AUTO"
             stream.codec_context.thread_count = threads
             for frame in container.decode(stream):
-                rgb = frame.to_ndarray(format="rgb24")
+                rgb = orientation.upright_rgb(frame, str(video))
                 if writer.resized:
                     rgb = resize_rgb(rgb, writer.width, writer.height)
                 if encode is None:

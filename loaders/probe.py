@@ -1,8 +1,11 @@
-"""What a video holds, learnt by demuxing its packets with PyAV (nothing is decoded).
+"""What a video holds, learnt by demuxing its packets with PyAV (only the first frame is decoded).
 
-Frame ``i`` is the packet with the ``i``-th smallest pts: right with B-frames, a first pts that
-is not 0 and a variable frame rate. A container whose header promises more frames than its
-packets hold is truncated. PyAV is vidbench's reference decoder, so every stack has it.
+Frame ``i`` is the packet with the ``i``-th smallest pts that is not flagged discard: right with
+B-frames, a first pts that is not 0, a variable frame rate and an MP4 edit list (a ``-c copy``
+cut keeps the packets from the keyframe before the cut and flags those before it discard; a
+decoder decodes them and presents none). A container whose header promises more frames than its
+packets hold is truncated. The first decoded frame tells the display rotation (FFmpeg attaches
+the display matrix to frames). PyAV is vidbench's reference decoder, so every stack has it.
 """
 
 from __future__ import annotations
@@ -14,19 +17,33 @@ from typing import Any
 import av
 import numpy as np
 
+from loaders import orientation
 from loaders.errors import CorruptVideo, VideoNotFound, cause_of
+
+
+@dataclasses.dataclass(frozen=True)
+class PacketIndex:
+    pts: np.ndarray  # pts of frame i, ascending, in the stream's time base
+    keyframes: np.ndarray  # frame indices a decoder can start from, ascending, starting with 0
+    # A keyframe has leading frames (decoded after it, shown before it) that reference the GOP
+    # before: open-GOP H.264 (recovery-point I-frames) or HEVC (CRA pictures with RASL frames).
+    # A decoder that starts at such a keyframe cannot produce them.
+    open_gop: bool
+    rotation: int  # degrees counterclockwise the display matrix turns the coded picture: 0, 90, 180, 270
 
 
 @dataclasses.dataclass(frozen=True)
 class Probe:
     num_frames: int
     fps: float  # the stream's average frame rate
-    width: int
+    width: int  # as displayed: after the rotation
     height: int
     codec: str
     pts: np.ndarray  # pts of frame i, ascending, in the stream's time base
     keyframes: np.ndarray  # frame indices a decoder can start from, ascending, starting with 0
     time_base: float
+    rotation: int  # degrees counterclockwise applied to the coded picture to show it upright
+    open_gop: bool
 
 
 def probe(path: str | os.PathLike[str]) -> Probe:
@@ -36,11 +53,23 @@ def probe(path: str | os.PathLike[str]) -> Probe:
         raise VideoNotFound(path, "no such file or directory")
     with open_container(path) as container:
         stream = container.streams.video[0]
-        pts, keyframes = index_packets(container, stream, path)
+        index = index_packets(container, stream, path)
         ctx = stream.codec_context
         fps = float(stream.average_rate or stream.guessed_rate or 0)
         codec = ctx.codec.canonical_name if ctx.codec else ctx.name
-        return Probe(len(pts), fps, ctx.width, ctx.height, codec, pts, keyframes, float(stream.time_base))
+        width, height = orientation.displayed_size(ctx.width, ctx.height, index.rotation)
+        return Probe(
+            len(index.pts),
+            fps,
+            width,
+            height,
+            codec,
+            index.pts,
+            index.keyframes,
+            float(stream.time_base),
+            index.rotation,
+            index.open_gop,
+        )
 
 
 def open_container(path: str) -> Any:
@@ -57,31 +86,48 @@ def open_container(path: str) -> Any:
     return container
 
 
-def index_packets(container: Any, stream: Any, path: str) -> tuple[np.ndarray, np.ndarray]:
-    """Demux every packet of ``stream`` (no decoding) -> (sorted frame pts, keyframe positions).
+def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
+    """Demux every packet of ``stream``, decoding only up to the first frame -> its index.
 
-    Truncation shows as fewer packets than the header promises (MP4 stores a frame count) or as
-    a stream that ends well before the container's duration says (Matroska, WebM).
+    Truncation shows as fewer packets than the header promises (MP4 stores a frame count,
+    discarded packets included) or as a stream that ends well before the container's duration
+    says (Matroska, WebM). ``stream.codec_context`` is flushed afterwards, so a caller can decode
+    with it; its threads must be set before this call (a codec cannot change them once open).
     """
     pts: list[int] = []
     keys: list[int] = []
+    decode_order: list[int] = []  # every packet's pts, discarded ones too: what a decoder is fed
+    key_order: list[int] = []  # positions in decode_order of keyframes
+    discarded = 0
     end = 0
+    first_frame = _FirstFrame(stream)
     try:
         for packet in container.demux(stream):
-            if packet.size == 0 or packet.pts is None or packet.is_discard:
+            if packet.size == 0 or packet.pts is None:
                 continue
             if packet.is_corrupt:
                 raise CorruptVideo(path, f"the demuxer flagged the packet at pts {packet.pts} as corrupt")
+            if packet.is_keyframe:
+                key_order.append(len(decode_order))
+            decode_order.append(packet.pts)
+            first_frame.feed(packet)
+            if packet.is_discard:
+                discarded += 1
+                continue
             pts.append(packet.pts)
             end = max(end, packet.pts + (packet.duration or 0))
             if packet.is_keyframe:
                 keys.append(packet.pts)
+        rotation = first_frame.rotation(path)
     except av.FFmpegError as exc:
         raise CorruptVideo(path, f"reading packets failed: {cause_of(exc)}") from exc
+    finally:
+        first_frame.close()
     if not pts:
         raise CorruptVideo(path, "the video stream holds no frames")
-    if stream.frames and len(pts) < stream.frames:
-        raise CorruptVideo(path, f"truncated: the header promises {stream.frames} frames, the file holds {len(pts)}")
+    if stream.frames and len(pts) + discarded < stream.frames:
+        held = len(pts) + discarded
+        raise CorruptVideo(path, f"truncated: the header promises {stream.frames} frames, the file holds {held}")
     sorted_pts = np.sort(np.asarray(pts, dtype=np.int64))
     if np.any(np.diff(sorted_pts) == 0):
         raise CorruptVideo(path, "two frames share a timestamp")
@@ -91,7 +137,44 @@ def index_packets(container: Any, stream: Any, path: str) -> tuple[np.ndarray, n
         # Frames before the first keyframe cannot be decoded on their own; seeking to frame 0
         # still starts from the stream's start, so treat it as a seek point.
         key_pos = np.concatenate([[0], key_pos])
-    return sorted_pts, key_pos.astype(np.int64)
+    return PacketIndex(sorted_pts, key_pos.astype(np.int64), _has_leading_frames(decode_order, key_order), rotation)
+
+
+class _FirstFrame:
+    """Feeds packets to the stream's decoder until the first frame comes out, for its rotation."""
+
+    def __init__(self, stream: Any) -> None:
+        self._ctx = stream.codec_context
+        self._frame: Any = None
+        self._started = False  # the first keyframe was fed: what comes before it cannot decode
+
+    def feed(self, packet: Any) -> None:
+        self._started = self._started or packet.is_keyframe
+        if self._frame is None and self._started:
+            # A frame-threaded decoder holds back a few frames; a discarded packet shows none.
+            self._frame = next(iter(self._ctx.decode(packet)), None)
+
+    def rotation(self, path: str) -> int:
+        if self._frame is None and self._started:
+            self._frame = next(iter(self._ctx.decode(None)), None)
+        if self._frame is None:
+            raise CorruptVideo(path, "no frame decodes from the start of the video stream")
+        return 90 * orientation.quarter_turns(self._frame.rotation, path)
+
+    def close(self) -> None:
+        if self._started:
+            self._ctx.flush_buffers()
+
+
+def _has_leading_frames(decode_order: list[int], key_order: list[int]) -> bool:
+    """Whether a keyframe after the first is followed, in decode order, by a frame shown before it."""
+    if len(key_order) < 2:
+        return False
+    order = np.asarray(decode_order, dtype=np.int64)
+    # later_min[k]: the smallest pts decoded after position k.
+    later_min = np.append(np.minimum.accumulate(order[::-1])[::-1][1:], np.iinfo(np.int64).max)
+    keys = np.asarray(key_order[1:], dtype=np.int64)
+    return bool(np.any(later_min[keys] < order[keys]))
 
 
 def _check_duration(container: Any, stream: Any, sorted_pts: np.ndarray, end: int, path: str) -> None:

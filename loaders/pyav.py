@@ -3,7 +3,8 @@
 On open the packets are demuxed once (no decoding) to learn every frame's pts and which are
 keyframes: frame ``i`` is the ``i``-th smallest pts, which is right with B-frames (decode order
 differs from presentation order), with a first pts that is not 0 and with a variable frame rate,
-where arithmetic on ``fps`` would pick the wrong frame.
+where arithmetic on ``fps`` would pick the wrong frame. Frames are turned upright by the
+display matrix (:mod:`loaders.orientation`), as the other loaders do.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import av
 import numpy as np
 
+from loaders import orientation
 from loaders.base import Source, read_sorted_unique
 from loaders.errors import CorruptVideo, cause_of
 from loaders.probe import index_packets, open_container
@@ -29,16 +31,16 @@ class PyAVSource(Source):
         self._container = open_container(self.path)
         try:
             self._stream = self._container.streams.video[0]
+            ctx = self._stream.codec_context
+            ctx.thread_type = "AUTO"
+            ctx.thread_count = threads
             index = index_packets(self._container, self._stream, self.path)
         except BaseException:
             self._container.close()
             raise
-        self._pts, self._key_pos = index
-        ctx = self._stream.codec_context
-        ctx.thread_type = "AUTO"
-        ctx.thread_count = threads
+        self._pts, self._key_pos, self.rotation = index.pts, index.keyframes, index.rotation
         self.num_frames = len(self._pts)
-        self.width, self.height = ctx.width, ctx.height
+        self.width, self.height = orientation.displayed_size(ctx.width, ctx.height, self.rotation)
         self.fps = float(self._stream.average_rate or self._stream.guessed_rate or 0)
         self._decoder: Any = None  # the running frame iterator, positioned after self._next
         self._next = -1  # index of the next frame the running decoder will output
@@ -56,7 +58,7 @@ class PyAVSource(Source):
             while True:
                 frame = self._decode_one()
                 if frame.pts == self._pts[target]:
-                    out[slot] = frame.to_ndarray(format="rgb24")
+                    out[slot] = orientation.upright(frame.to_ndarray(format="rgb24"), self.rotation)
                     break
                 if frame.pts is None or frame.pts > self._pts[target]:
                     missing = f"frame {target} (pts {self._pts[target]}) not produced by the decoder"

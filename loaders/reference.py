@@ -1,7 +1,9 @@
 """The reference decode every loader is checked against: PyAV, sequential, no seeking.
 
 Decoding from the first packet to the last in one pass leaves no room for seek errors; frame
-``i`` is the ``i``-th frame the decoder outputs, which is presentation order.
+``i`` is the ``i``-th frame the decoder outputs, which is presentation order (frames an MP4 edit
+list discards are not output). Frames are upright, turned by the display matrix
+(:mod:`loaders.orientation`), as a player shows them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from loaders import orientation
 from loaders.errors import CorruptVideo, FrameIndexError, VideoNotFound, cause_of
 
 
@@ -22,6 +25,7 @@ class Reference:
     width: int
     height: int
     frames: dict[int, np.ndarray]  # only the indices asked for
+    rotation: int = 0  # degrees the display matrix turned the coded frames
 
     def stack(self, indices: Iterable[int]) -> np.ndarray:
         return np.stack([self.frames[int(i)] for i in indices])
@@ -37,6 +41,7 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
     wanted = None if indices is None else {int(i) for i in indices}
     kept: dict[int, np.ndarray] = {}
     count = 0
+    rotation = 0
     try:
         with av.open(path) as container:
             stream = container.streams.video[0]
@@ -46,8 +51,11 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
             for frame in container.decode(stream):
                 if frame.is_corrupt:
                     raise CorruptVideo(path, f"frame {count} is corrupt")
+                if count == 0:
+                    rotation = 90 * orientation.quarter_turns(frame.rotation, path)
+                    width, height = orientation.displayed_size(frame.width, frame.height, rotation)
                 if wanted is None or count in wanted:
-                    kept[count] = frame.to_ndarray(format="rgb24")
+                    kept[count] = orientation.upright_rgb(frame, path)
                 count += 1
     except av.FFmpegError as exc:
         raise CorruptVideo(path, f"reference decode failed: {cause_of(exc)}") from exc
@@ -55,4 +63,4 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
         raise CorruptVideo(path, "no video stream") from exc
     if wanted is not None and (missing := sorted(wanted - kept.keys())):
         raise FrameIndexError(path, f"frame index {missing[0]} out of range [0, {count})")
-    return Reference(count, fps, width, height, kept)
+    return Reference(count, fps, width, height, kept, rotation)

@@ -27,8 +27,9 @@ from typing import Any
 import av
 import numpy as np
 
+from loaders import orientation
 from loaders.base import Source, read_sorted_unique
-from loaders.errors import CorruptVideo, cause_of
+from loaders.errors import CorruptVideo, UnsupportedVideo, cause_of
 from loaders.probe import probe
 
 NEEDS = "needs the torchvision stack: torchvision <= 0.25"
@@ -85,7 +86,14 @@ class _TorchvisionSource(Source):
     ) -> None:
         super().__init__(path, threads=threads, max_gap=max_gap, max_run=max_run, **options)
         info = probe(self.path)  # also turns empty, non-video and truncated files into CorruptVideo
+        if info.open_gop:
+            raise UnsupportedVideo(
+                self.path,
+                f"open-GOP {info.codec} video: torchvision seeks by time to the keyframe after a keyframe's "
+                "leading frames, so it never returns them",
+            )
         self.num_frames, self.fps, self.width, self.height = info.num_frames, info.fps, info.width, info.height
+        self.rotation = info.rotation  # torchvision's pyav backend returns the coded picture: turned here
         self._pts = info.pts
         self._time_base = info.time_base
         self.threads, self.max_gap, self.max_run = threads, max(1, max_gap), max(1, max_run)
@@ -122,7 +130,7 @@ class ReadVideoSource(_TorchvisionSource):
                 video, _, _ = read_video(self.path, int(self._pts[first]), int(self._pts[last]), pts_unit="pts")
         except (av.FFmpegError, ValueError) as exc:
             raise CorruptVideo(self.path, f"read_video failed on frames {first}..{last}: {cause_of(exc)}") from exc
-        frames = video.numpy()
+        frames = orientation.upright(video.numpy(), self.rotation)
         if frames.shape != (last - first + 1, self.height, self.width, 3):
             raise CorruptVideo(
                 self.path,
@@ -162,7 +170,7 @@ class VideoReaderSource(_TorchvisionSource):
             if self._at != target:
                 self._at = -1
                 raise CorruptVideo(self.path, f"the reader skipped frame {target}: its pts was never returned")
-            out[slot] = self._frame.permute(1, 2, 0).numpy()
+            out[slot] = orientation.upright(self._frame.permute(1, 2, 0).numpy(), self.rotation)
         return out
 
     def _next(self, target: int) -> int:
