@@ -21,7 +21,7 @@ from conftest import require_loader
 import loaders
 from benchmarks import corpus, perframe, verify
 from benchmarks.patterns import Sample
-from loaders import probe, reference
+from loaders import probe, reference, resize
 
 DECODE = [n for n in loaders.STACKS[loaders.current_stack()] if loaders.REGISTRY[n][0] == "decode"]
 SOURCE = "testsrc2=size=128x64:rate=25"
@@ -189,6 +189,19 @@ def test_rotation_extraction(rotated: tuple[Path, int], tmp_path: Path, extracto
     loaders.extract(path, tmp_path / "store", extractor=extractor, format=fmt)
     with loaders.open("pil" if fmt == "png" else "npy", tmp_path / "store") as src:
         assert np.array_equal(src.get_frames(range(src.num_frames)), all_frames(path))
+
+
+@MAIN_STACK
+@pytest.mark.parametrize("extractor", ["ffmpeg", "pyav", "cv2"])
+def test_rotated_store_at_training_size(rotated: tuple[Path, int], tmp_path: Path, extractor: str) -> None:
+    """size= resizes the upright frame: its short side is S whichever way the video is turned."""
+    path, _ = rotated
+    loaders.extract(path, tmp_path / "store", extractor=extractor, format="npy", size=64)
+    want = loaders.resize_frames(all_frames(path), 64)
+    with loaders.open("npy", tmp_path / "store") as src:
+        got = src.get_frames(range(src.num_frames))
+    assert got.shape == want.shape and min(got.shape[1:3]) == 64
+    assert np.abs(got.astype(int) - want).max() <= resize.TOLERANCE
 
 
 # 4. Small and unusual videos --------------------------------------------------------------------
