@@ -49,9 +49,9 @@ from loaders.store import (
     is_store_entry,
     read_manifest,
 )
+from loaders.vocabulary import LOSSY
 
 EXTRACTORS: tuple[str, ...] = ("ffmpeg", "pyav", "cv2")
-LOSSY = ("jpeg", "tar")
 SAMPLE_FRAMES = 8  # frames encoded up front to estimate the bytes of a whole store
 SPACE_MARGIN = 1.2  # later frames may compress worse than the first ones
 PNG_LEVEL = 6  # zlib level for every extractor's PNG encoder (Pillow's default), for a fair size

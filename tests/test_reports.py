@@ -14,6 +14,7 @@ import report_fixture as fx
 
 import reports
 from benchmarks.records import Record, append
+from loaders.vocabulary import BASELINE
 from reports import advice, tables
 
 
@@ -98,8 +99,8 @@ def test_crossover_table(run: Path) -> None:
     rows = _csv(run / "crossover.csv")
     decoders = {loader for (loader, _) in fx.EPOCH if fx.PER_FRAME[loader][0] == "decode"}
     frames = {loader for (loader, _) in fx.EPOCH} - decoders
-    decoders.remove("null")  # the harness's overhead baseline is no decoder to compare against
-    assert not [r for r in rows if r["decode_loader"] == "null"]
+    decoders.remove(BASELINE)  # the harness's overhead baseline is no decoder to compare against
+    assert not [r for r in rows if r["decode_loader"] == BASELINE]
     assert len(rows) == len(decoders) * len(frames) * len(fx.PATTERNS) * len(fx.WORKERS)
     row = _one(rows, decode_loader="torchcodec", frame_loader="simplejpeg", pattern="random", workers="2")
     # X = 40 s, T_decode = median(5, 5, 6) = 5 s, T_frames = median(2, 3, 4) = 3 s -> 20 epochs.
@@ -152,9 +153,9 @@ def test_report_is_self_contained_and_escapes_record_text(run: Path) -> None:
     assert re.search(r"torchcodec</td>.*?pixel-exact", exact)
     # Readers 50x faster than decoders: a log axis, labelled in plain numbers (no mathtext).
     assert "log scale" in page and "mathdefault" not in page and "wrong: not timed" in page
-    # The null baseline is named under its panel, not drawn as a bar that squashes the others.
+    # The baseline is named under its panel, not drawn as a bar that squashes the others.
     assert "harness overhead alone: 100,000 frames/s" in page
-    assert "null (harness overhead)" not in page.split('id="throughput-0"')[1].split("</figure>")[0]
+    assert f"{BASELINE} (harness overhead)" not in page.split('id="throughput-0"')[1].split("</figure>")[0]
     for pattern in fx.PATTERNS:
         assert f'data-pattern="{pattern}"' in page
 
@@ -188,7 +189,7 @@ def test_partial_runs_still_render(tmp_path: Path, variant: str) -> None:
         append(tmp_path / "records.jsonl", record)
     written = reports.build(tmp_path)
     page = written["report"].read_text()
-    assert set(written) == {"summary", "extraction", "crossover", "environment", "report"}
+    assert set(written) == {"summary", "extraction", "crossover", "overhead", "environment", "report"}
     if variant != "empty":
         assert [r["stack"] for r in _csv(tmp_path / "environment.csv")] == ["main"]
         # The stacks that sent nothing are named, with why, not silently left out.

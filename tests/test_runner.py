@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader
 from benchmarks import runner
 from benchmarks.patterns import Sample
 from loaders import reference
+from loaders.vocabulary import BASELINE
 
 CLIPS = [(0, 1, 2), (3, 4, 5), (10, 11, 12), (20, 21, 22)]
 
@@ -61,8 +62,8 @@ def test_open_sources_do_not_survive_pickling(tiny_videos: dict[str, Path]) -> N
 
 
 def test_run_reports_epochs_frames_memory_and_threads(tiny_videos: dict[str, Path]) -> None:
-    require_loader("null")
-    dataset = _dataset(tiny_videos["tiny-h264-bframes"], loader="null", size=32)
+    require_loader(BASELINE)
+    dataset = _dataset(tiny_videos["tiny-h264-bframes"], loader=BASELINE, size=32)
     for workers in (0, 2):
         result = runner.run(dataset, workers=workers, batch_size=2, epochs=2, threads=1)
         assert len(result.seconds) == 2 and all(s > 0 for s in result.seconds)

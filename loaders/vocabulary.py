@@ -1,0 +1,24 @@
+"""The words every layer shares, defined once: loaders, benchmarks and reports all read them here.
+
+A report that spells a store differently from the run that measured it, or a table that
+mistakes the harness's baseline for a decoder, is wrong quietly; one definition prevents both.
+"""
+
+from __future__ import annotations
+
+# The two kinds of loader: one reads a video file, the other a store of extracted frames.
+DECODE = "decode"
+FRAMES = "frames"
+
+# The harness's do-nothing loader: its speed is the harness's own cost, never a choice to advise.
+# Not "null", "none" or "nan": pandas reads those back from a CSV as missing values.
+BASELINE = "noop"
+
+# Store formats, and those written with loss (they carry a JPEG quality; the others carry none).
+FORMATS: tuple[str, ...] = ("jpeg", "png", "npy", "tar")
+LOSSY: tuple[str, ...] = ("jpeg", "tar")
+
+
+def store_label(extractor: str, format: str, quality: int | None) -> str:  # noqa: A002 - the records' word
+    """``ffmpeg-jpeg-q90``, ``ffmpeg-npy``: how runs, cells and reports name a store."""
+    return f"{extractor}-{format}" + (f"-q{quality}" if format in LOSSY and quality is not None else "")
