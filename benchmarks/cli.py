@@ -6,9 +6,10 @@ stops half-way keeps what it measured and ``--resume`` does only the cells it la
 dependency stack runs this in its own environment with the same ``--run-id``.
 
 Order of work: unavailable loaders are recorded; stores are extracted for the frame loaders
-(timed: the "extraction" records); then per video, per pattern, every loader is verified and
-timed on a fixed set of samples ("open" and "per_frame"); then every loader runs whole epochs
-of every pattern over the corpus through a DataLoader ("epoch").
+(timed: the "extraction" records); then the cases of :mod:`benchmarks.core`, per video, per
+pattern, every loader verified and timed on a fixed set of samples in calibrated rounds ("open"
+and "per_frame"); then, per pattern and workers setting, every loader's whole epochs over the
+corpus through a DataLoader, interleaved epoch by epoch ("epoch").
 """
 
 from __future__ import annotations

@@ -75,6 +75,7 @@ def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
             assert r.seconds and r.fps_median and r.frames > 0 and r.env["stack"] == loaders.current_stack()
             assert (r.exact is None) == (r.loader == BASELINE)
         if r.measure == "epoch" and r.status == "ok":
+            assert len(r.seconds) == 2 and r.options["interleaved"]  # --epochs 2, every one kept
             assert r.peak_rss_bytes and r.threads["ffmpeg"] >= 1 and r.batch_size == 4 and r.options["annotations"]
     assert not [r for r in recs if r.status == "wrong"]  # every loader of the stack returns the right frames
     unavailable = {r.loader for r in recs if r.status == "unavailable"}
