@@ -57,7 +57,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strides", type=_ints, default=[1, 2], help="s: strides of random-clip")
     p.add_argument("-k", type=int, default=8, help="K: frames per video of uniform-k")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=_ints, help="DataLoader workers per epoch run (default: 0 and the cores)")
+    p.add_argument("--workers", type=_ints, help="DataLoader workers per epoch run (default: as many as cores; "
+                                                 "0,2 also times the main process alone)")
     p.add_argument("--epochs", type=int, help=f"epochs timed per cell, interleaved across loaders "
                                                f"(default: {default.epochs})")
     p.add_argument("--batch-size", type=int, default=default.batch_size,
@@ -129,7 +130,7 @@ class Bench:
         self.settings = dataclasses.replace(base, frames=args.frames or base.frames, calibration=calibration,
                                             epochs=args.epochs or base.epochs, batch_size=args.batch_size,
                                             size=args.size)
-        self.workers = args.workers if args.workers is not None else sorted({0, env.cores()})
+        self.workers = args.workers if args.workers is not None else core.default_workers()
         self.stack = loaders.current_stack()
         self.run = Run(args.out, args.run_id, args.resume)
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed,

@@ -99,7 +99,7 @@ def extraction_for(frame: Record, extractions: Sequence[Record]) -> Record | Non
 def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -> list[Pair]:
     """Every (decode loader, frame loader + store, pattern, workers) pair an epoch was timed for.
 
-    Epoch times are medians over the epochs timed; only "ok" records count, and the null
+    Epoch times are medians over the epochs timed; only "ok" records count, and the
     baseline is not a decode loader. Pairs need the same video set, pattern, workers and batch
     size (an unknown batch size matches any). A pair whose stores have no extraction record is
     left out, or kept with ``extract_seconds`` None when ``unextracted``.
