@@ -164,18 +164,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     b = _quick_run(args.out, f"{stamp}-b", extra)
     video = str(corpus.make(core.QUICK_PROFILES[0]))
     found: dict[str, Any] = {
-        "goals": GOALS, "machine": {"cores": env.cores(), "load_average": _load()},
+        "goals": GOALS, "machine": {"cores": env.cores(), "load_average": _load_average()},
         "repeatability": repeatability(a, b), "overhead": overhead([a, b]),
         "fidelity": fidelity(video, args.turns, args.stores or corpus.DEFAULT_CACHE / "stores")}
     if args.duration:
         found["duration"] = duration(args.out / stamp)
-    found["machine"]["load_average_after"] = _load()
+    found["machine"]["load_average_after"] = _load_average()
     (args.out / "trust.json").write_text(json.dumps(found, indent=2, sort_keys=True))
     _print(found)
     return 0
 
 
-def _load() -> list[float] | None:
+def _load_average() -> list[float] | None:
     try:
         return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
     except OSError:

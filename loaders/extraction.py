@@ -49,7 +49,7 @@ from loaders.store import (
     is_store_entry,
     read_manifest,
 )
-from loaders.vocabulary import LOSSY
+from loaders.vocabulary import LOSSY, store_label
 
 EXTRACTORS: tuple[str, ...] = ("ffmpeg", "pyav", "cv2")
 SAMPLE_FRAMES = 8  # frames encoded up front to estimate the bytes of a whole store
@@ -85,8 +85,7 @@ def store_path(
     quality: int,
 ) -> Path:
     """Where :func:`extract_all` puts the store of ``video``: one per extractor, format and quality."""
-    suffix = f"-q{quality}" if format in LOSSY else ""
-    return Path(root) / f"{Path(video).stem}.{extractor}-{format}{suffix}"
+    return Path(root) / f"{Path(video).stem}.{store_label(extractor, format, quality)}"
 
 
 def extract(

@@ -41,8 +41,13 @@ class Entry:
 _FFMPEG_THREADS = {"threads": 0}
 
 REGISTRY: dict[str, Entry] = {
-    "cv2-seek": Entry(DECODE, "loaders.cv2_seek", "Cv2SeekSource", _FFMPEG_THREADS,
-                      note="seeks before every frame: the per-frame-seek worst case"),
+    "cv2-seek": Entry(
+        DECODE,
+        "loaders.cv2_seek",
+        "Cv2SeekSource",
+        _FFMPEG_THREADS,
+        note="seeks before every frame: the per-frame-seek worst case",
+    ),
     "cv2-grab": Entry(DECODE, "loaders.cv2_grab", "Cv2GrabSource", _FFMPEG_THREADS),
     "pyav": Entry(DECODE, "loaders.pyav", "PyAVSource", _FFMPEG_THREADS),
     "torchcodec": Entry(DECODE, "loaders.torchcodec", "TorchCodecSource", _FFMPEG_THREADS),
