@@ -94,9 +94,10 @@ class Calibration:
 
     def plan(self, round_seconds: float | None) -> int:
         """Rounds to time when they must be fixed in advance (``benchmark.pedantic``), from the
-        seconds of one warm-up round: the same rule as :meth:`time`, applied to an estimate."""
+        seconds of one warm-up round: the same rule as :meth:`time`, applied to an estimate.
+        Without one (no warm-up, or a round too quick to measure) only the count can be planned."""
         if not round_seconds or round_seconds <= 0:
-            return self.min_rounds if self.min_time == 0 else self.max_rounds
+            return self.min_rounds
         return max(self.min_rounds, min(self.max_rounds, math.ceil(self.min_time / round_seconds)))
 
     def time(self, fn: Callable[[], object], setup: Callable[[], object] | None = None) -> list[float]:
