@@ -170,8 +170,8 @@ def report(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff over everything, mypy over loaders/."""
+    """ruff over everything, mypy over loaders/, benchmarks/ and reports/."""
     session.install("-e", ".[lint]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", "--diff", "loaders")
-    session.run("mypy", "loaders")
+    session.run("mypy", "loaders", "benchmarks", "reports")

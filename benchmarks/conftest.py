@@ -1,36 +1,44 @@
-"""pytest-benchmark wiring: which cases exist, where their videos and stores come from.
+"""pytest-benchmark front door over :mod:`benchmarks.core`: the same cases, cells and records as
+``python -m benchmarks``, timed by pytest-benchmark.
 
 ``pytest --benchmark-only benchmarks/`` times every available loader x access pattern x corpus
-profile. Narrow it with ``--vidbench-profiles``, ``--vidbench-loaders`` and
-``--vidbench-patterns``, point it at your videos with ``--vidbench-videos DIR``, and add
-``--vidbench-run DIR`` to append records to ``DIR/records.jsonl`` as the command line does.
+profile (opening a source, and reading a pattern's samples). Narrow it with
+``--vidbench-profiles``, ``--vidbench-loaders`` and ``--vidbench-patterns``, point it at your
+videos with ``--vidbench-videos DIR``, and add ``--vidbench-run DIR`` to append records to
+``DIR/records.jsonl`` as the command line does. The defaults are the command line's
+(:data:`benchmarks.core.SETTINGS`); ``--vidbench-quick`` takes ``--quick``'s.
 """
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import loaders
-from benchmarks import cli, corpus, env, patterns, perframe, records, stores, verify
-from benchmarks.patterns import Pattern, Sample
-from benchmarks.perframe import Target
+from benchmarks import core, corpus, env, patterns, perframe, records, stores
+from benchmarks.core import Case
 from benchmarks.records import Record
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("vidbench", "vidbench per-frame benchmarks")
+    group = parser.getgroup("vidbench", "vidbench per-frame benchmarks (the options of python -m benchmarks)")
     group.addoption("--vidbench-videos", type=Path, help="a folder of videos instead of the built-in corpus")
-    group.addoption("--vidbench-profiles", help="comma-separated corpus profiles (default: corpus.DEFAULT)")
+    group.addoption("--vidbench-profiles", help="comma-separated corpus profiles (default: corpus.DEFAULT, "
+                                                "or the --quick profile with --vidbench-quick)")
+    group.addoption("--vidbench-quick", action="store_true", help="the defaults of python -m benchmarks --quick")
     group.addoption("--vidbench-loaders", help="comma-separated loaders (default: this stack's)")
     group.addoption("--vidbench-patterns", default=",".join(patterns.BASES), help="comma-separated patterns")
-    group.addoption("--vidbench-frames", type=int, default=32, help="frames read per round")
-    group.addoption("--vidbench-rounds", type=int, default=5)
-    group.addoption("--vidbench-warmup", type=int, default=1)
-    group.addoption("--vidbench-formats", default=",".join(cli.DEFAULT_FORMATS), help="store formats")
+    group.addoption("--vidbench-frames", type=int, help="frames read per round")
+    group.addoption("--vidbench-min-time", type=float, help="seconds of timed rounds per case, at least")
+    group.addoption("--vidbench-min-rounds", type=int, help="timed rounds per case, at least")
+    group.addoption("--vidbench-warmup", type=int, help="untimed rounds first")
+    group.addoption("--vidbench-batch-size", type=int, help="frames per call of random-batch")
+    group.addoption("--vidbench-formats", default=",".join(core.DEFAULT_FORMATS), help="store formats")
+    group.addoption("--vidbench-quality", type=int, default=90, help="JPEG quality of the stores")
+    group.addoption("--vidbench-stores", type=Path, help="where stores are extracted")
     group.addoption("--vidbench-run", type=Path, help="also append a record per benchmark to DIR/records.jsonl")
 
 
@@ -39,75 +47,74 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     machine_info["vidbench"] = env.capture()
 
 
-def _videos(config: pytest.Config) -> dict[str, str]:
-    """profile -> video path (built-in profiles are made when first used, not at collection)."""
+def _list(config: pytest.Config, name: str) -> list[str] | None:
+    value = config.getoption(name)
+    return [x.strip() for x in value.split(",") if x.strip()] if value else None
+
+
+def settings(config: pytest.Config) -> core.Settings:
+    quick = config.getoption("--vidbench-quick")
+    base = core.SETTINGS["quick" if quick else "default"]
+    given = {"min_time": config.getoption("--vidbench-min-time"),
+             "min_rounds": config.getoption("--vidbench-min-rounds"),
+             "warmup": config.getoption("--vidbench-warmup")}
+    calibration = dataclasses.replace(base.calibration, **{k: v for k, v in given.items() if v is not None})
+    return dataclasses.replace(base, frames=config.getoption("--vidbench-frames") or base.frames,
+                               calibration=calibration,
+                               batch_size=config.getoption("--vidbench-batch-size") or base.batch_size)
+
+
+def videos(config: pytest.Config) -> dict[str, str | None]:
+    """profile -> video path (None: a built-in profile, made when first used, not at collection)."""
     folder = config.getoption("--vidbench-videos")
     if folder is not None:
-        return {p.stem: str(p) for p in sorted(Path(folder).iterdir()) if p.suffix.lower() in cli.VIDEO_SUFFIXES}
-    names = config.getoption("--vidbench-profiles")
-    return {n: "" for n in (names.split(",") if names else corpus.DEFAULT)}
+        return dict(core.find_videos(Path(folder)))
+    names = _list(config, "--vidbench-profiles")
+    quick = config.getoption("--vidbench-quick")
+    return dict.fromkeys(names or (core.QUICK_PROFILES if quick else corpus.DEFAULT))
 
 
-def _targets(config: pytest.Config) -> list[Target]:
-    names = config.getoption("--vidbench-loaders")
-    stack = loaders.current_stack()
-    wanted = names.split(",") if names else [*loaders.STACKS.get(stack, list(loaders.REGISTRY)), perframe.NULL]
-    specs = stores.specs(["ffmpeg"], config.getoption("--vidbench-formats").split(","), 90)
-    return perframe.targets(list(dict.fromkeys(wanted)), specs)
+def all_cases(config: pytest.Config) -> list[Case]:
+    specs = stores.specs(["ffmpeg"], _list(config, "--vidbench-formats") or [], config.getoption("--vidbench-quality"))
+    targets = perframe.targets(core.loader_names(_list(config, "--vidbench-loaders"), loaders.current_stack()), specs)
+    found = settings(config)
+    pattern_list = patterns.parse(_list(config, "--vidbench-patterns") or [], batch=found.batch_size)
+    return core.cases(targets, videos(config), pattern_list, found.frames)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    config = metafunc.config
-    if "read_case" in metafunc.fixturenames:
-        pats = patterns.parse(config.getoption("--vidbench-patterns").split(","))
-        cases = [(t, p, pat) for p in _videos(config) for t in _targets(config) for pat in pats]
-        metafunc.parametrize("read_case", cases, ids=[f"{t.key}-{p}-{pat.name}" for t, p, pat in cases])
-    if "open_case" in metafunc.fixturenames:
-        cases2 = [(t, p) for p in _videos(config) for t in _targets(config)]
-        metafunc.parametrize("open_case", cases2, ids=[f"{t.key}-{p}" for t, p in cases2])
+    if "case" in metafunc.fixturenames:
+        wanted = "per_frame" if metafunc.function.__name__ == "test_read" else "open"
+        chosen = [c for c in all_cases(metafunc.config) if c.measure == wanted]
+        metafunc.parametrize("case", chosen, ids=[c.id for c in chosen])
 
 
 class Bench:
-    """Videos, stores, samples and reference frames, each made once per session."""
+    """The session's :class:`benchmarks.core.Workspace`, and where its records go."""
 
     def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.listed = _videos(config)
-        self.store_root = corpus.DEFAULT_CACHE / "stores"
-        self.frames = config.getoption("--vidbench-frames")
-        self.rounds = config.getoption("--vidbench-rounds")
-        self.warmup = config.getoption("--vidbench-warmup")
+        self.settings = settings(config)
+        self.work = core.Workspace(self.settings, config.getoption("--vidbench-stores")
+                                   or corpus.DEFAULT_CACHE / "stores", videos(config))
         run = config.getoption("--vidbench-run")
         self.records = None if run is None else Path(run) / "records.jsonl"
 
-    @functools.cache  # noqa: B019 - one Bench per session
-    def video(self, profile: str) -> str:
-        return self.listed[profile] or str(corpus.make(profile))
+    def timer(self, benchmark: Any) -> core.Timer:
+        """pytest-benchmark times the rounds; how many comes from the core's calibration rule."""
+        calibration = self.settings.calibration
 
-    @functools.cache  # noqa: B019
-    def num_frames(self, video: str) -> int:
-        from loaders.probe import probe
+        def timed(fn: Any, setup: Any) -> list[float]:
+            warm = [perframe.time_round(fn, setup) for _ in range(calibration.warmup)]
+            benchmark.pedantic(fn, setup=setup, rounds=calibration.plan(warm[-1] if warm else None),
+                               warmup_rounds=0, iterations=1)
+            return list(benchmark.stats.stats.data)
 
-        return probe(video).num_frames
+        return timed
 
-    def path(self, target: Target, video: str) -> str:
-        return video if target.spec is None else str(stores.ensure(self.store_root, video, target.spec))
-
-    def samples(self, video: str, pattern: Pattern) -> list[Sample]:
-        return patterns.head(pattern.samples({video: self.num_frames(video)}), self.frames)
-
-    @functools.lru_cache(maxsize=1)  # noqa: B019 - reference frames can be large: keep one set
-    def reference(self, video: str, pattern: Pattern) -> dict[int, Any]:
-        return verify.reference_frames(video, self.samples(video, pattern), self.num_frames(video))
-
-    def record(self, record: Record) -> None:
+    def record(self, case: Case, record: Record) -> None:
         if self.records is not None:
             self.records.parent.mkdir(parents=True, exist_ok=True)
-            record.env = env.capture()
-            record.run_id = self.records.parent.name
-            record.cell = "|".join(["pytest", record.measure, record.stack, record.loader or "",
-                                    record.format or "", record.profile, record.pattern or ""])
-            records.append(self.records, record)
+            records.append(self.records, core.stamp(record, case.cell, self.records.parent.name))
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +122,7 @@ def bench(pytestconfig: pytest.Config) -> Bench:
     return Bench(pytestconfig)
 
 
-def require(target: Target) -> None:
-    reason = loaders.available()[target.loader]
+def require(case: Case) -> None:
+    reason = loaders.available()[case.target.loader]
     if reason is not None:
-        pytest.skip(f"loader {target.loader!r} unavailable: {reason}")
+        pytest.skip(f"loader {case.target.loader!r} unavailable: {reason}")

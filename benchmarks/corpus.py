@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 # Bump when the recipe-to-command translation changes, so cached files are remade.
 RECIPE_VERSION = 4
@@ -64,7 +65,7 @@ class Profile:
 def _profiles() -> dict[str, Profile]:
     out: list[Profile] = []
     # Tests: small, odd sizes (not multiples of 16), B-frames, long GOPs, offsets, VFR, every codec.
-    tiny = dict(width=208, height=120, fps=25, seconds=3.0, tiny=True)
+    tiny: dict[str, Any] = dict(width=208, height=120, fps=25, seconds=3.0, tiny=True)
     out += [
         Profile("tiny-h264-bframes", **tiny, gop=12, bframes=3),
         Profile("tiny-h264-longgop", **tiny, gop=250, bframes=2, content="mandelbrot"),

@@ -3,6 +3,11 @@
 After ``k`` epochs, decoding on the fly has cost ``k * T_decode`` and extracting once has cost
 ``X + k * T_frames``. The two are equal at ``k* = X / (T_decode - T_frames)``; extraction pays
 after that many epochs when reading frames is faster than decoding, and never otherwise.
+
+Epoch times vary from one epoch to the next, so ``k*`` comes with a range: from the quartiles of
+both sides' epoch times (decoding at its slow quartile against frames at their fast one gives
+the low end, and the other way round the high end). The two sides' epochs are interleaved
+(:meth:`benchmarks.core.Workspace.epochs`), so the spread is noise, not drift between them.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 
 from benchmarks.records import Record, valid_seconds
+from loaders.vocabulary import BASELINE, DECODE, FRAMES
 
 
 def crossover_epochs(extract_seconds: float, epoch_decode: float, epoch_frames: float) -> float | None:
@@ -58,8 +64,25 @@ class Pair:
     epoch_decode: float  # T_decode: median epoch seconds
     epoch_frames: float  # T_frames
     epochs: float | None  # k*, None when extraction never pays (or X is unknown)
+    epochs_low: float | None  # k* from the epoch times' quartiles most favourable to extraction
+    epochs_high: float | None  # ... and least favourable; None when then it never pays
     decode_total: list[float]  # cumulative seconds after 1..N epochs, decoding on the fly
     frames_total: list[float]  # the same, extracting first (empty when X is unknown)
+
+
+def quartiles(seconds: Sequence[float]) -> tuple[float, float]:
+    """25th and 75th percentile of epoch seconds (both the value itself for a single epoch)."""
+    if len(seconds) == 1:
+        return seconds[0], seconds[0]
+    q = statistics.quantiles(seconds, n=4, method="inclusive")
+    return q[0], q[2]
+
+
+def span(pair: Pair) -> str:
+    """``1.5-2.3``: the range of k*; ``1.5-never`` when the high end never pays."""
+    low = "never" if pair.epochs_low is None else f"{pair.epochs_low:.1f}"
+    high = "never" if pair.epochs_high is None else f"{pair.epochs_high:.1f}"
+    return f"{low}-{high}"
 
 
 def extraction_for(frame: Record, extractions: Sequence[Record]) -> Record | None:
@@ -76,17 +99,17 @@ def extraction_for(frame: Record, extractions: Sequence[Record]) -> Record | Non
 def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -> list[Pair]:
     """Every (decode loader, frame loader + store, pattern, workers) pair an epoch was timed for.
 
-    Epoch times are medians over the epochs timed; only "ok" records count, and the null
+    Epoch times are medians over the epochs timed; only "ok" records count, and the
     baseline is not a decode loader. Pairs need the same video set, pattern, workers and batch
     size (an unknown batch size matches any). A pair whose stores have no extraction record is
     left out, or kept with ``extract_seconds`` None when ``unextracted``.
     """
     ok = [r for r in recs if r.status == "ok" and valid_seconds(r)]
     extractions = [r for r in ok if r.measure == "extraction"]
-    epoch = [r for r in ok if r.measure == "epoch" and r.loader != "null"]
+    epoch = [r for r in ok if r.measure == "epoch" and r.loader != BASELINE]
     out = []
-    for d in (r for r in epoch if r.kind == "decode"):
-        for f in (r for r in epoch if r.kind == "frames"):
+    for d in (r for r in epoch if r.kind == DECODE):
+        for f in (r for r in epoch if r.kind == FRAMES):
             if (d.profile, d.pattern, d.workers) != (f.profile, f.pattern, f.workers):
                 continue
             if d.batch_size is not None and f.batch_size is not None and d.batch_size != f.batch_size:
@@ -96,10 +119,13 @@ def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -
                 continue
             x = statistics.median(valid_seconds(made)) if made else None
             t_d, t_f = statistics.median(valid_seconds(d)), statistics.median(valid_seconds(f))
-            k, (decode_total, frames_total) = None, ([k * t_d for k in range(1, epochs + 1)], [])
+            (d25, d75), (f25, f75) = quartiles(valid_seconds(d)), quartiles(valid_seconds(f))
+            k = low = high = None
+            decode_total, frames_total = [n * t_d for n in range(1, epochs + 1)], list[float]()
             if x is not None:
                 k, (decode_total, frames_total) = crossover_epochs(x, t_d, t_f), cumulative(x, t_d, t_f, epochs)
+                low, high = crossover_epochs(x, d75, f25), crossover_epochs(x, d25, f75)
             out.append(Pair(d.profile, d.pattern or "", d.workers or 0, d.batch_size if d.batch_size is not None
                             else f.batch_size, d.loader or "", d.stack, f.loader or "", f.stack, f.extractor or "",
-                            f.format or "", f.quality, x, t_d, t_f, k, decode_total, frames_total))
+                            f.format or "", f.quality, x, t_d, t_f, k, low, high, decode_total, frames_total))
     return out

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import loaders
+from loaders.registry import loader_class
 
 # Distributions whose versions change the results; absent ones are left out.
 DISTRIBUTIONS = ("numpy", "torch", "torchvision", "torchcodec", "av", "opencv-python-headless",
@@ -103,13 +104,6 @@ def capture() -> dict[str, Any]:
         "git_commit": git_commit(),
         "stack": loaders.current_stack(),
     }
-
-
-def loader_class(loader: str) -> type[loaders.Source]:
-    """The class behind a registered loader (importing its module: only for an available loader)."""
-    _, module_name, class_name, _ = loaders.REGISTRY[loader]
-    cls: type[loaders.Source] = getattr(importlib.import_module(module_name), class_name)
-    return cls
 
 
 def library(loader: str) -> str | None:

@@ -25,7 +25,7 @@ import torch.nn.functional as F  # noqa: N812 - the usual name
 from torch.utils.data import DataLoader, Dataset
 
 import loaders
-from benchmarks.patterns import Sample
+from benchmarks.patterns import Sample, merge
 
 # video -> frame index -> boxes (n, 4); frames without an entry have none.
 Annotations = Mapping[str, Mapping[int, Any]]
@@ -63,12 +63,17 @@ class SampleDataset(Dataset):
     store extracted from it). Item ``i`` is ``{"frames": (T, 3, H, W) uint8, "indices": (T,),
     "video": str, "boxes": [T arrays of shape (n, 4)]}``: boxes come back for every frame, empty
     where the annotations have none, so no sample is ever dropped for lacking them.
+
+    With ``batched`` the DataLoader's batches go through :meth:`__getitems__`, which asks the
+    loader for a batch's frames in one call per video (the ``random-batch`` pattern); without it
+    every sample is one call, as a plain map-style Dataset makes them.
     """
 
     def __init__(self, loader: str, samples: Sequence[Sample], paths: Mapping[str, str | os.PathLike[str]],
                  options: Mapping[str, Any] | None = None, size: int | None = 224,
-                 annotations: Annotations | None = None) -> None:
+                 annotations: Annotations | None = None, batched: bool = False) -> None:
         self.loader = loader
+        self.batched = batched
         self.samples = list(samples)
         self.paths = {v: os.fspath(p) for v, p in paths.items()}
         self.options = dict(options or {})
@@ -93,8 +98,23 @@ class SampleDataset(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         sample = self.samples[i]
-        frames = torch.from_numpy(np.ascontiguousarray(self._source(sample.video).get_frames(sample.indices)))
-        frames = frames.permute(0, 3, 1, 2)
+        return self._item(sample, self._source(sample.video).get_frames(sample.indices))
+
+    def __getitems__(self, indices: Sequence[int]) -> list[dict[str, Any]]:
+        """A batch of items (torch's DataLoader calls this when the dataset has it)."""
+        if not self.batched:
+            return [self[i] for i in indices]
+        batch = [self.samples[i] for i in indices]
+        got = {call.video: self._source(call.video).get_frames(call.indices) for call in merge(batch)}
+        at = dict.fromkeys(got, 0)
+        items = []
+        for s in batch:
+            items.append(self._item(s, got[s.video][at[s.video]:at[s.video] + len(s)]))
+            at[s.video] += len(s)
+        return items
+
+    def _item(self, sample: Sample, got: np.ndarray) -> dict[str, Any]:
+        frames = torch.from_numpy(np.ascontiguousarray(got)).permute(0, 3, 1, 2)
         if self.size is not None:
             frames = F.interpolate(frames, size=(self.size, self.size), mode="bilinear", antialias=True)
         per_frame = self.annotations.get(sample.video, {})
@@ -176,7 +196,7 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
     Workers are started afresh each epoch (no persistent workers), as most training scripts
     run, so an epoch's time includes starting them and opening the sources in each.
     """
-    if "threads" in loaders.REGISTRY[dataset.loader][3]:
+    if loaders.REGISTRY[dataset.loader].takes_threads:
         dataset.options["threads"] = threads
     previous = torch.get_num_threads()
     seconds = []

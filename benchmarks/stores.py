@@ -18,9 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import loaders
-
-# Formats written without loss carry no quality.
-LOSSLESS = ("png", "npy")
+from loaders.vocabulary import LOSSY, store_label
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,12 +28,12 @@ class StoreSpec:
     quality: int | None = 90
 
     def __post_init__(self) -> None:
-        if self.format in LOSSLESS:
+        if self.format not in LOSSY:  # written without loss: no quality
             object.__setattr__(self, "quality", None)
 
     @property
     def label(self) -> str:
-        return f"{self.extractor}-{self.format}" + ("" if self.quality is None else f"-q{self.quality}")
+        return store_label(self.extractor, self.format, self.quality)
 
 
 def specs(extractors: Sequence[str], formats: Sequence[str], quality: int) -> list[StoreSpec]:

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from loaders.errors import BackendUnavailable, LoaderError
-from loaders.extraction import Extraction, extract, store_label
+from loaders.extraction import Extraction, extract
+from loaders.vocabulary import store_label
 
 ENGINES: tuple[str, ...] = ("local", "ray")
 # What counts as a video when a directory is searched (lower-case suffixes).

@@ -65,9 +65,9 @@ from loaders.store import (
     is_store_entry,
     read_manifest,
 )
+from loaders.vocabulary import LOSSY, store_label
 
 EXTRACTORS: tuple[str, ...] = ("ffmpeg", "pyav", "cv2")
-LOSSY = ("jpeg", "tar")
 SAMPLE_FRAMES = 8  # frames encoded up front to estimate the bytes of a whole store
 SPACE_MARGIN = 1.2  # later frames may compress worse than the first ones
 PNG_LEVEL = 6  # zlib level for every extractor's PNG encoder (Pillow's default), for a fair size
@@ -91,11 +91,6 @@ class Extraction:
 def disk_free(path: str | os.PathLike[str]) -> int:
     """Free bytes on the file system holding ``path`` (tests monkeypatch this)."""
     return shutil.disk_usage(path).free
-
-
-def store_label(extractor: str, format: str, quality: int, size: int | None = None) -> str:  # noqa: A002
-    """The settings part of a store's name: ``ffmpeg-jpeg-q90``, ``pyav-npy-s256``."""
-    return f"{extractor}-{format}" + (f"-q{quality}" if format in LOSSY else "") + (f"-s{size}" if size else "")
 
 
 def store_path(

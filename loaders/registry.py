@@ -1,4 +1,4 @@
-"""Every loader vidbench knows: name -> (kind, module, class, default options).
+"""Every loader vidbench knows: name -> :class:`Entry` (kind, module, class, default options).
 
 A backend's module imports its library at the top, so importing the module is the test of
 whether the backend is usable here; a failure becomes the reason ``available()`` gives.
@@ -6,38 +6,74 @@ whether the backend is usable here; a failure becomes the reason ``available()``
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from loaders.base import Source
 from loaders.errors import BackendUnavailable
+from loaders.vocabulary import BASELINE, DECODE, FRAMES
 
-REGISTRY: dict[str, tuple[str, str, str, dict[str, Any]]] = {
-    "cv2-seek": ("decode", "loaders.cv2_seek", "Cv2SeekSource", {"threads": 0}),
-    "cv2-grab": ("decode", "loaders.cv2_grab", "Cv2GrabSource", {"threads": 0}),
-    "pyav": ("decode", "loaders.pyav", "PyAVSource", {"threads": 0}),
-    "torchcodec": ("decode", "loaders.torchcodec", "TorchCodecSource", {"threads": 0}),
-    "decord": ("decode", "loaders.decord", "DecordSource", {"threads": 0}),
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One registered loader, read by field name."""
+
+    kind: str  # DECODE (reads a video file) or FRAMES (reads an extracted frame store)
+    module: str
+    cls: str  # the Source subclass in ``module``
+    defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # options open() passes
+    uses: tuple[str, ...] = ()  # the libraries whose build a dependency stack swaps (see STACK_SWAPS)
+    note: str = ""  # what a report says about it beyond its name
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
+
+    @property
+    def takes_threads(self) -> bool:
+        """Whether the loader has a ``threads`` option (FFmpeg's), which the epoch runner sets."""
+        return "threads" in self.defaults
+
+
+_FFMPEG_THREADS = {"threads": 0}
+
+REGISTRY: dict[str, Entry] = {
+    "cv2-seek": Entry(
+        DECODE,
+        "loaders.cv2_seek",
+        "Cv2SeekSource",
+        _FFMPEG_THREADS,
+        note="seeks before every frame: the per-frame-seek worst case",
+    ),
+    "cv2-grab": Entry(DECODE, "loaders.cv2_grab", "Cv2GrabSource", _FFMPEG_THREADS),
+    "pyav": Entry(DECODE, "loaders.pyav", "PyAVSource", _FFMPEG_THREADS),
+    "torchcodec": Entry(DECODE, "loaders.torchcodec", "TorchCodecSource", _FFMPEG_THREADS),
+    "decord": Entry(DECODE, "loaders.decord", "DecordSource", _FFMPEG_THREADS),
     # torchvision.io (<= 0.25 only): in the "torchvision" stack; see loaders/torchvision.py.
-    "torchvision-read_video": ("decode", "loaders.torchvision", "ReadVideoSource", {}),
-    "torchvision-videoreader": ("decode", "loaders.torchvision", "VideoReaderSource", {}),
+    "torchvision-read_video": Entry(DECODE, "loaders.torchvision", "ReadVideoSource"),
+    "torchvision-videoreader": Entry(DECODE, "loaders.torchvision", "VideoReaderSource"),
     # The benchmarks' baseline: black frames from a preallocated array (never exact, never verified).
-    "null": ("decode", "loaders.null", "NullSource", {}),
+    BASELINE: Entry(DECODE, "loaders.null", "NullSource", note="harness overhead: no decoding"),
     # Frame readers: a store written by loaders.extract (see loaders/store.py).
-    "pil": ("frames", "loaders.pil", "PilSource", {}),
-    "cv2-imread": ("frames", "loaders.cv2_imread", "Cv2ImreadSource", {}),
-    "simplejpeg": ("frames", "loaders.simplejpeg", "SimpleJpegSource", {}),
-    "npy": ("frames", "loaders.npy", "NpySource", {}),
-    "tar": ("frames", "loaders.tar", "TarSource", {}),
+    "pil": Entry(FRAMES, "loaders.pil", "PilSource", uses=("PIL",)),
+    "cv2-imread": Entry(FRAMES, "loaders.cv2_imread", "Cv2ImreadSource"),
+    "simplejpeg": Entry(FRAMES, "loaders.simplejpeg", "SimpleJpegSource"),
+    "npy": Entry(FRAMES, "loaders.npy", "NpySource"),
+    "tar": Entry(FRAMES, "loaders.tar", "TarSource", uses=("PIL",)),
 }
+
+# A stack that swaps a library's build for another (Pillow-SIMD is PIL) measures only the
+# loaders that use it: the others would time identical code again and show noise as a difference.
+STACK_SWAPS: dict[str, str] = {"pillow-simd": "PIL"}
 
 # Which loaders each dependency stack (one nox environment each) must be able to run. Tests
 # use it to tell "missing here by design" from "missing by accident" (VIDBENCH_REQUIRE_ALL=1).
 STACKS: dict[str, list[str]] = {
     "main": ["cv2-seek", "cv2-grab", "pyav", "torchcodec", "decord", "pil", "cv2-imread", "simplejpeg", "npy", "tar"],
-    # Pillow-SIMD replaces Pillow (both are PIL): the readers that decode with PIL run here again.
-    "pillow-simd": ["pil", "tar", "npy"],
+    "pillow-simd": [n for n, e in REGISTRY.items() if STACK_SWAPS["pillow-simd"] in e.uses],
     # torchvision removed video decoding after 0.25, which needs torch 2.10 (not main's 2.13).
     "torchvision": ["torchvision-read_video", "torchvision-videoreader"],
 }
@@ -51,17 +87,17 @@ def current_stack() -> str:
 _reasons: dict[str, str | None] = {}
 
 
-def _load(name: str) -> type[Source]:
-    _, module_name, class_name, _ = REGISTRY[name]
-    module = importlib.import_module(module_name)
-    cls: type[Source] = getattr(module, class_name)
+def loader_class(name: str) -> type[Source]:
+    """The class behind a registered loader (importing its module: the test of availability)."""
+    entry = REGISTRY[name]
+    cls: type[Source] = getattr(importlib.import_module(entry.module), entry.cls)
     return cls
 
 
 def _why_not(name: str) -> str | None:
     if name not in _reasons:
         try:
-            _load(name)
+            loader_class(name)
             _reasons[name] = None
         except Exception as exc:  # noqa: BLE001 - any import failure means "unavailable", with its text
             text = str(exc).strip().splitlines()
@@ -76,7 +112,7 @@ def available() -> dict[str, str | None]:
 
 def names(kind: str | None = None) -> list[str]:
     """Registered loader names, all of them or those of one kind ("decode" or "frames")."""
-    return [n for n, entry in REGISTRY.items() if kind is None or entry[0] == kind]
+    return [n for n, entry in REGISTRY.items() if kind is None or entry.kind == kind]
 
 
 def open(name: str, path: str | os.PathLike[str], **options: Any) -> Source:  # noqa: A001
@@ -86,5 +122,5 @@ def open(name: str, path: str | os.PathLike[str], **options: Any) -> Source:  # 
     reason = _why_not(name)
     if reason is not None:
         raise BackendUnavailable(path, f"loader {name!r} is unavailable: {reason}")
-    merged = {**REGISTRY[name][3], **options}
-    return _load(name)(path, **merged)
+    merged = {**REGISTRY[name].defaults, **options}
+    return loader_class(name)(path, **merged)

@@ -24,8 +24,8 @@ import numpy as np
 
 from loaders.base import Source, read_sorted_unique
 from loaders.errors import CorruptVideo, LoaderError
+from loaders.vocabulary import FORMATS  # noqa: F401 - re-exported: defined once for every layer
 
-FORMATS: tuple[str, ...] = ("jpeg", "png", "npy", "tar")
 MANIFEST = "manifest.json"
 NPY_FILE = "frames.npy"
 TAR_FILE = "frames.tar"

@@ -9,7 +9,7 @@ import pandas as pd
 from reports import advice as advice_
 from reports import charts, csvsafe, html, tables
 
-CSV_FILES = ("summary", "extraction", "crossover", "environment")
+CSV_FILES = ("summary", "extraction", "crossover", "overhead", "environment")
 
 
 def build(run_dir: str | Path, compare: str | Path | None = None) -> dict[str, Path]:

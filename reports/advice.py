@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from reports.fmt import bytes_, number, seconds
-from reports.tables import BASELINE
+from reports.results import BASELINE, FRAMES
 
 
 @dataclasses.dataclass
@@ -30,7 +30,7 @@ def loader_label(row: dict[str, Any] | pd.Series) -> str:
     if name == BASELINE:
         return f"{name} (harness overhead)"
     fmt = row.get("format")
-    if row.get("kind", "frames") == "frames" and isinstance(fmt, str) and fmt != name:
+    if row.get("kind", FRAMES) == FRAMES and isinstance(fmt, str) and fmt != name:
         quality = row.get("quality")
         name += f" ({fmt}" + (f" q{quality}" if quality is not None and not pd.isna(quality) else "") + ")"
     stack = row.get("stack")
@@ -113,9 +113,17 @@ def _crossover_sentences(row: dict[str, Any], extraction: pd.DataFrame) -> tuple
     if k is None or pd.isna(k):
         return "no", [epoch, cost, f"Extraction never pays for itself here: decode with {decode}."]
     whole = max(1, math.ceil(k))
-    return "yes", [epoch, cost, f"Extraction pays for itself after {k:.1f} epochs: extract if you "
-                                f"train for more than {whole} epoch{'s' if whole != 1 else ''}, "
+    return "yes", [epoch, cost, f"Extraction pays for itself after {k:.1f} epochs{epoch_range(row)}: extract "
+                                f"if you train for more than {whole} epoch{'s' if whole != 1 else ''}, "
                                 f"otherwise decode with {decode}."]
+
+
+def epoch_range(row: dict[str, Any]) -> str:
+    """`` (1.5-2.3)``: the crossover's range from the spread of the epoch times; empty without one."""
+    low, high = row.get("crossover_epochs_low"), row.get("crossover_epochs_high")
+    if low is None or pd.isna(low):
+        return ""
+    return f" ({low:.1f}-" + ("never" if high is None or pd.isna(high) else f"{high:.1f}") + ")"
 
 
 def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:

@@ -20,10 +20,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from benchmarks.crossover import cumulative as cumulative_seconds
 from reports.advice import loader_label
 from reports.fmt import bytes_, number
-from reports.tables import BASELINE
+from reports.results import BASELINE, describe_pattern
+from reports.results import cumulative as cumulative_seconds
 
 COLORS = {"decode": "#2f6db5", "frames": "#e07b24", "baseline": "#9aa1ab", "wrong": "#c0392b"}
 STYLE: Any = {"svg.fonttype": "none", "text.parse_math": False, "font.family": "sans-serif",
@@ -129,7 +129,8 @@ def throughput(chart_id: str, pattern: str, rows: pd.DataFrame) -> Chart:
         for ax in axes[len(profiles):]:
             ax.set_visible(False)
         _legend(fig, rows)
-        return Chart(chart_id, f"Throughput: {pattern}", _svg(fig, chart_id), marks)
+        what = describe_pattern(pattern)
+        return Chart(chart_id, f"Throughput: {pattern}" + (f" ({what})" if what else ""), _svg(fig, chart_id), marks)
 
 
 def cumulative(chart_id: str, pattern: str, row: dict[str, Any]) -> Chart:

@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from reports.advice import Advice, headline, loader_label
+from reports.advice import Advice, epoch_range, headline, loader_label
 from reports.charts import Chart
 from reports.fmt import bytes_, number, percent, seconds
-from reports.tables import HIGHER_IS_BETTER
+from reports.results import BASELINE, loader_note
+from reports.tables import HIGHER_IS_BETTER, SIGNIFICANCE
 
 CSS = """
 :root { --decode: #2f6db5; --frames: #e07b24; --bad: #c0392b; --good: #1e8449; --line: #d9dde3; }
@@ -174,11 +175,12 @@ def _crossover(table: pd.DataFrame, charts: list[Chart]) -> str:
         ("extraction", _field("extraction_seconds", seconds), True),
         ("epoch, decode", _field("epoch_seconds_decode", seconds), True),
         ("epoch, frames", _field("epoch_seconds_frames", seconds), True),
-        ("pays after (epochs)", lambda r: escape(number(r["crossover_epochs"]))
+        ("pays after (epochs)", lambda r: escape(number(r["crossover_epochs"]) + epoch_range(r))
          if not pd.isna(r["crossover_epochs"]) else '<span class="muted">never</span>', True)])
     return ("<p>After <i>k</i> epochs decoding costs <i>k</i> x T<sub>decode</sub>; extracting costs "
             "X + <i>k</i> x T<sub>frames</sub>. Each chart shows the fastest decoder against the "
-            "fastest frame reader at the best DataLoader setting.</p>"
+            "fastest frame reader at the best DataLoader setting. The range in brackets comes from "
+            "the spread of the epoch times (their quartiles); the two sides' epochs ran interleaved.</p>"
             + "".join(_chart(c) for c in charts)
             + f"<details><summary>Every pair ({len(rows)} rows)</summary>{full}</details>")
 
@@ -189,6 +191,30 @@ def _left_out(table: pd.DataFrame) -> str:
             f"{'are' if count != 1 else 'is'} left out of every measurement below.</p>"
             + _table(table.to_dict("records"), [("video", _field("video"), False),
                                                 ("why", _field("reason"), False)], css="unreadable"))
+
+
+def _throughput(charts: list[Chart], summary: pd.DataFrame, overhead: pd.DataFrame) -> str:
+    if not charts:
+        return '<p class="muted">No throughput was measured in this run.</p>'
+    names = [n for n in dict.fromkeys(summary["loader"].dropna()) if loader_note(n) and n != BASELINE]
+    notes = "".join(f"<li><b>{escape(n)}</b>: {escape(loader_note(n))}</li>" for n in names)
+    return ((f"<ul>{notes}</ul>" if notes else "") + "".join(_chart(c) for c in charts) + _overhead(overhead))
+
+
+def _overhead(table: pd.DataFrame) -> str:
+    if table.empty:
+        return ""
+    share = lambda v: "" if pd.isna(v) else f"{100 * v:.2g}%"  # noqa: E731
+    return (f"<h3>Harness overhead</h3><p>The {escape(BASELINE)} loader does no decoding: its time per frame "
+            "is the harness's own cost, here as a share of the fastest loader's (and the fastest decoder's) "
+            "time per frame, measured with the same calibration.</p>"
+            + _table(table.to_dict("records"), [
+                ("pattern", _field("pattern"), False), ("profile", _field("profile"), False),
+                ("harness per frame", _field("baseline_seconds_per_frame", seconds), True),
+                ("fastest", _field("fastest_loader"), False),
+                ("share", _field("share_of_fastest", share), True),
+                ("fastest decoder", _field("fastest_decode_loader"), False),
+                ("share", _field("share_of_fastest_decode", share), True)], css="overhead"))
 
 
 def _memory(chart: Chart | None) -> str:
@@ -209,13 +235,19 @@ def _environment(table: pd.DataFrame) -> str:
             f"<tbody>{body}</tbody></table></div>")
 
 
+def _significant(r: dict[str, Any]) -> bool:
+    return r["significant"] is True
+
+
 def _change(r: dict[str, Any]) -> str:
     value = r["change_pct"]
     if pd.isna(value):
         return '<span class="muted">only in one run</span>'
+    if not _significant(r):
+        why = "not tested: too few rounds" if pd.isna(r["significant"]) else "not significant"
+        return f'{escape(percent(value))} <span class="muted">({why})</span>'
     better = (value > 0) == HIGHER_IS_BETTER.get(r["metric"], True)
-    css = "" if abs(value) < 5 else ("good" if better else "bad")
-    return f'<span class="{css}">{escape(percent(value))}</span>'
+    return f'<span class="{"good" if better else "bad"}">{escape(percent(value))}</span>'
 
 
 def _compare(table: pd.DataFrame, other: str) -> str:
@@ -224,18 +256,22 @@ def _compare(table: pd.DataFrame, other: str) -> str:
     cell = lambda name: lambda r: escape(fmt.get(r["metric"], number)(r[name]))  # noqa: E731
     columns = [("table", _field("table"), False), ("row", _field("row"), False),
                ("metric", _field("metric"), False), ("before", cell("old"), True),
-               ("now", cell("new"), True), ("change", _change, True)]
+               ("now", cell("new"), True), ("change", _change, True),
+               ("p", _field("p_value", lambda v: "" if pd.isna(v) else f"{v:.3g}"), True)]
     rows = table.to_dict("records")
     # Worse is negative: a regression sorts first whatever the metric's direction.
-    gain = [(r["change_pct"] if HIGHER_IS_BETTER.get(r["metric"], True) else -r["change_pct"])
-            for r in rows if not pd.isna(r["change_pct"])]
-    moved = sorted((r for r in rows if not pd.isna(r["change_pct"]) and abs(r["change_pct"]) >= 5),
-                   key=lambda r: r["change_pct"] * (1 if HIGHER_IS_BETTER.get(r["metric"], True) else -1))
-    worse = sum(g <= -5 for g in gain)
-    better = sum(g >= 5 for g in gain)
+    def gain(r: dict[str, Any]) -> float:
+        return float(r["change_pct"]) * (1 if HIGHER_IS_BETTER.get(r["metric"], True) else -1)
+
+    compared = [r for r in rows if not pd.isna(r["change_pct"])]
+    moved = sorted((r for r in compared if _significant(r)), key=gain)
+    worse = sum(gain(r) < 0 for r in moved)
+    better = sum(gain(r) > 0 for r in moved)
     return (f"<p>Change from <code>{escape(other)}</code> to this run, per row: "
             f'<span class="bad">{worse} worse</span> and <span class="good">{better} better</span> '
-            f"by 5% or more, of {len(gain)} compared (worst first).</p>"
+            f"of {len(compared)} compared (worst first). A change counts only when the rounds of the two "
+            f"runs differ in distribution (Mann-Whitney U, p &lt; {SIGNIFICANCE}), whatever its size; "
+            "one-off figures (an extraction, a memory peak) cannot be tested.</p>"
             + (_table(moved, columns, css="compare-moved") if moved else "")
             + f"<details><summary>Every row ({len(rows)}, also in compare.csv)</summary>"
             + _table(rows, columns, css="compare") + "</details>")
@@ -249,6 +285,7 @@ def _summary(table: pd.DataFrame) -> str:
                 ("profile", _field("profile"), False), ("workers", _field("workers"), True),
                 ("status", _field("status"), False), ("fps", _field("fps_median", number), True),
                 ("p25", _field("fps_p25", number), True), ("p75", _field("fps_p75", number), True),
+                ("first epoch", _field("first_epoch_seconds", seconds), True),
                 ("open", _field("open_seconds", seconds), True),
                 ("peak RSS", _field("peak_rss_bytes", bytes_), True),
                 ("library", _field("library"), False)])
@@ -265,9 +302,8 @@ def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: li
     made = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
         ("advice", "Which loader, and does extraction pay?", _advice(advice)),
-        ("throughput", "Throughput per access pattern",
-         "".join(_chart(c) for c in throughput)
-         or '<p class="muted">No throughput was measured in this run.</p>'),
+        ("throughput", "Throughput per access pattern", _throughput(throughput, tables["summary"],
+                                                                    tables["overhead"])),
         ("crossover", "When extraction pays", _crossover(tables["crossover"], cumulative)),
         ("extraction", "Extraction: time and disk", _extraction(tables["extraction"])),
         ("exact", "Exact frames", _exactness(tables["summary"])),

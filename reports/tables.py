@@ -15,17 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from scipy.stats import mannwhitneyu
 
-import loaders
-from benchmarks import videos
-from benchmarks.crossover import pairs
-from benchmarks.records import Record, fps_stats, measured, valid_seconds
-from benchmarks.records import read as read_records
+from reports import results
+from reports.results import BASELINE, DECODE, Record, fps_stats, measured, pairs, unreadable, valid_seconds
 
 SUMMARY_COLUMNS = [
     "stack", "loader", "kind", "measure", "pattern", "profile", "workers", "batch_size",
     "extractor", "format", "quality", "status", "reason", "exact",
-    "fps_median", "fps_p25", "fps_p75", "frames", "rounds", "seconds_per_frame",
+    "fps_median", "fps_p25", "fps_p75", "frames", "rounds", "seconds_per_frame", "first_epoch_seconds",
     "open_seconds", "peak_rss_bytes", "library", "threads",
 ]
 EXTRACTION_COLUMNS = [
@@ -35,12 +33,15 @@ EXTRACTION_COLUMNS = [
 CROSSOVER_COLUMNS = [
     "profile", "pattern", "workers", "batch_size", "decode_loader", "decode_stack", "frame_loader",
     "frame_stack", "extractor", "format", "quality", "extraction_seconds", "epoch_seconds_decode",
-    "epoch_seconds_frames", "crossover_epochs",
+    "epoch_seconds_frames", "crossover_epochs", "crossover_epochs_low", "crossover_epochs_high",
 ]
-COMPARE_COLUMNS = ["table", "row", "metric", "old", "new", "change_pct"]
-
-# The harness's do-nothing loader: its speed is the harness's own overhead, never a choice to advise.
-BASELINE = "null"
+OVERHEAD_COLUMNS = [
+    "pattern", "profile", "baseline_seconds_per_frame", "fastest_loader", "fastest_seconds_per_frame",
+    "share_of_fastest", "fastest_decode_loader", "fastest_decode_seconds_per_frame", "share_of_fastest_decode",
+]
+COMPARE_COLUMNS = ["table", "row", "metric", "old", "new", "change_pct", "p_value", "significant"]
+# A change is reported as one when the two runs' rounds differ at this level (Mann-Whitney U).
+SIGNIFICANCE = 0.05
 # Which direction is better for each compared metric, so a report can tell a regression.
 HIGHER_IS_BETTER = {"fps_median": True, "open_seconds": False, "peak_rss_bytes": False,
                     "seconds": False, "bytes": False}
@@ -62,7 +63,7 @@ def load(run: str | Path) -> list[Record]:
     path = records_path(run)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no records (run `nox -s bench` first)")
-    found = list(read_records(path))
+    found = list(results.read(path))
     if not any(measured(r) for r in found):
         raise NothingToReport(nothing_measured(path, found))
     return found
@@ -109,28 +110,36 @@ def latest(records: Iterable[Record]) -> list[Record]:
     return list(by_key.values())
 
 
-def _open_costs(records: list[Record]) -> dict[tuple[Any, ...], float]:
-    costs: dict[tuple[Any, ...], float] = {}
+def _open_rounds(records: list[Record]) -> dict[tuple[Any, ...], list[float]]:
+    """Every round's seconds of each open measurement, by loader and store (and by loader alone)."""
+    costs: dict[tuple[Any, ...], list[float]] = {}
     for r in records:
         seconds = valid_seconds(r)
         if r.measure == "open" and r.status == "ok" and seconds:
-            cost = statistics.median(seconds)
-            costs[(r.stack, r.loader, r.profile, r.extractor, r.format, r.quality)] = cost
-            costs.setdefault((r.stack, r.loader, r.profile), cost)
+            costs[(r.stack, r.loader, r.profile, r.extractor, r.format, r.quality)] = seconds
+            costs.setdefault((r.stack, r.loader, r.profile), seconds)
     return costs
 
 
 def summary(records: list[Record]) -> pd.DataFrame:
     """One row per loader x pattern x profile x workers (per-frame rows have no workers)."""
+    return _summary_and_rounds(records)[0]
+
+
+def _summary_and_rounds(records: list[Record]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The summary table, and beside it every row's rounds (frames/s of each round, seconds of
+    each open) for :func:`compare`'s test; the rounds are no CSV column."""
     records = latest(records)
-    opens = _open_costs(records)
-    rows = []
+    opens = _open_rounds(records)
+    rows, rounds = [], []
     for r in records:
         if r.measure not in ("per_frame", "epoch"):
             continue
         fps_median, fps_p25, fps_p75 = _fps(r)
-        open_seconds = opens.get((r.stack, r.loader, r.profile, r.extractor, r.format, r.quality),
-                                 opens.get((r.stack, r.loader, r.profile)))
+        open_rounds = opens.get((r.stack, r.loader, r.profile, r.extractor, r.format, r.quality),
+                                opens.get((r.stack, r.loader, r.profile), []))
+        open_seconds = statistics.median(open_rounds) if open_rounds else None
+        seconds = valid_seconds(r)
         rows.append({
             "stack": r.stack, "loader": r.loader, "kind": r.kind, "measure": r.measure,
             "pattern": r.pattern, "profile": r.profile, "workers": r.workers,
@@ -139,18 +148,23 @@ def summary(records: list[Record]) -> pd.DataFrame:
             "fps_median": fps_median, "fps_p25": fps_p25, "fps_p75": fps_p75,
             "frames": r.frames or None, "rounds": len(valid_seconds(r)) or None,
             "seconds_per_frame": 1 / fps_median if fps_median else None,
+            # An epoch's first is kept in the median and also shown alone: it pays for cold caches.
+            "first_epoch_seconds": seconds[0] if r.measure == "epoch" and seconds else None,
             "open_seconds": open_seconds, "peak_rss_bytes": r.peak_rss_bytes,
             "library": r.library,
             "threads": json.dumps(r.threads, sort_keys=True) if r.threads else None,
         })
+        rounds.append({"fps_median": [r.frames / s for s in seconds] if r.status == "ok" and r.frames else [],
+                       "open_seconds": open_rounds})
     table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    table["_rounds"] = rounds
     for column in ("workers", "batch_size", "quality", "frames", "rounds", "peak_rss_bytes"):
         table[column] = table[column].astype("Int64")
     table["exact"] = table["exact"].astype("boolean")
     table = table.sort_values(["pattern", "profile", "measure", "workers", "kind", "fps_median"],
                               ascending=[True, True, False, True, True, False], na_position="last",
-                              kind="stable")
-    return table.reset_index(drop=True)
+                              kind="stable").reset_index(drop=True)
+    return table.drop(columns="_rounds"), table[[*SUMMARY_KEY, "_rounds"]]
 
 
 def extraction(records: list[Record]) -> pd.DataFrame:
@@ -188,11 +202,13 @@ def crossover(records: list[Record]) -> pd.DataFrame:
         "frame_stack": p.frames_stack, "extractor": p.extractor or None, "format": p.format or None,
         "quality": p.quality, "extraction_seconds": p.extract_seconds, "epoch_seconds_decode": p.epoch_decode,
         "epoch_seconds_frames": p.epoch_frames, "crossover_epochs": p.epochs,
+        "crossover_epochs_low": p.epochs_low, "crossover_epochs_high": p.epochs_high,
     } for p in pairs(latest(records), unextracted=True)]
     table = pd.DataFrame(rows, columns=CROSSOVER_COLUMNS)
     for column in ("workers", "batch_size", "quality"):
         table[column] = table[column].astype("Int64")
-    table["crossover_epochs"] = table["crossover_epochs"].astype("Float64")
+    for column in ("crossover_epochs", "crossover_epochs_low", "crossover_epochs_high"):
+        table[column] = table[column].astype("Float64")
     return table.sort_values(["pattern", "profile", "workers", "epoch_seconds_decode",
                               "epoch_seconds_frames"], kind="stable").reset_index(drop=True)
 
@@ -236,7 +252,7 @@ def environment(records: list[Record]) -> pd.DataFrame:
 
 def unreadable_videos(records: list[Record]) -> pd.DataFrame:
     """The videos left out of the run because they could not be read, and why."""
-    return pd.DataFrame(list(videos.unreadable(latest(records)).items()), columns=["video", "reason"])
+    return pd.DataFrame(list(unreadable(latest(records)).items()), columns=["video", "reason"])
 
 
 def unavailable(records: list[Record]) -> pd.DataFrame:
@@ -266,7 +282,7 @@ def missing_stacks(records: list[Record]) -> list[tuple[str, str, None, str, str
     return [(stack, ", ".join(names), None, "missing",
              f"no records from the {stack} stack in this run: its environment failed to build or "
              f"its session did not run (nox -s bench-{stack} -- --run-id RUN appends them)", "every measurement")
-            for stack, names in loaders.STACKS.items() if present and stack not in present]
+            for stack, names in results.STACKS.items() if present and stack not in present]
 
 
 def label(row: dict[str, Any] | pd.Series, *fields: str) -> str:
@@ -295,13 +311,25 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def significance(before: list[float], after: list[float]) -> float | None:
+    """p-value of the two runs' rounds coming from one distribution (two-sided Mann-Whitney U),
+    or None when either side has too few rounds for any difference to show (a single extraction,
+    a memory peak)."""
+    if len(before) < 2 or len(after) < 2:
+        return None
+    return float(mannwhitneyu(before, after, alternative="two-sided").pvalue)
+
+
 def compare(new: dict[str, pd.DataFrame], old: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Change per row and metric from ``old`` to ``new`` in percent; rows present in one run
-    only keep an empty change."""
+    """Change per row and metric from ``old`` to ``new`` in percent, and whether it is one: a
+    change is ``significant`` only when the rounds of the two runs differ in distribution (p below
+    :data:`SIGNIFICANCE`), never for its size alone; empty where it cannot be tested. Rows present
+    in one run only keep an empty change."""
     rows = []
     for table, key, metrics in (("summary", SUMMARY_KEY, ("fps_median", "open_seconds", "peak_rss_bytes")),
                                 ("extraction", EXTRACTION_KEY, ("seconds", "bytes"))):
         before, after = _indexed(old[table], key), _indexed(new[table], key)
+        rounds_before, rounds_after = _rounds(old, table, key), _rounds(new, table, key)
         for name in list(after) + [n for n in before if n not in after]:
             for metric in metrics:
                 a = _number(before.get(name, {}).get(metric))
@@ -309,13 +337,53 @@ def compare(new: dict[str, pd.DataFrame], old: dict[str, pd.DataFrame]) -> pd.Da
                 if a is None and b is None:
                     continue
                 change = (b - a) / a * 100 if a and b is not None else None
+                p = None if change is None else significance(rounds_before.get(name, {}).get(metric, []),
+                                                             rounds_after.get(name, {}).get(metric, []))
                 rows.append({"table": table, "row": name, "metric": metric, "old": a, "new": b,
-                             "change_pct": change})
-    return pd.DataFrame(rows, columns=COMPARE_COLUMNS).astype({"change_pct": "Float64"})
+                             "change_pct": change, "p_value": p,
+                             "significant": None if p is None else p < SIGNIFICANCE})
+    return pd.DataFrame(rows, columns=COMPARE_COLUMNS).astype(
+        {"change_pct": "Float64", "p_value": "Float64", "significant": "boolean"})
+
+
+def _rounds(tables: dict[str, pd.DataFrame], table: str, key: tuple[str, ...]) -> dict[str, dict[str, list[float]]]:
+    """Row label -> metric -> rounds, for the tables that keep rounds beside them (``summary``)."""
+    kept = tables.get(f"{table}_rounds")
+    if kept is None:
+        return {}
+    return {label(row, *key): row["_rounds"] for row in kept.to_dict("records")}
+
+
+def overhead(table: pd.DataFrame) -> pd.DataFrame:
+    """The baseline's seconds per frame as a share of the fastest loader's, per pattern and
+    profile (per-frame measurements): how much of a measured time is the harness's own."""
+    rows = []
+    ok = table[(table["measure"] == "per_frame") & (table["status"] == "ok") & table["seconds_per_frame"].notna()]
+    for (pattern, profile), group in ok.groupby(["pattern", "profile"], sort=True):
+        baseline = group[group["loader"] == BASELINE]
+        loaders_ = group[group["loader"] != BASELINE]
+        if baseline.empty or loaders_.empty:
+            continue
+        base = float(baseline["seconds_per_frame"].min())
+        fastest = loaders_.loc[loaders_["seconds_per_frame"].idxmin()]
+        decoders = loaders_[loaders_["kind"] == DECODE]
+        decode = decoders.loc[decoders["seconds_per_frame"].idxmin()] if not decoders.empty else None
+        rows.append({
+            "pattern": pattern, "profile": profile, "baseline_seconds_per_frame": base,
+            "fastest_loader": fastest["loader"], "fastest_seconds_per_frame": fastest["seconds_per_frame"],
+            "share_of_fastest": base / fastest["seconds_per_frame"],
+            "fastest_decode_loader": None if decode is None else decode["loader"],
+            "fastest_decode_seconds_per_frame": None if decode is None else decode["seconds_per_frame"],
+            "share_of_fastest_decode": None if decode is None else base / decode["seconds_per_frame"],
+        })
+    return pd.DataFrame(rows, columns=OVERHEAD_COLUMNS)
 
 
 def build(records: list[Record]) -> dict[str, pd.DataFrame]:
-    """Every table of a report, by CSV name (without ``.csv``)."""
-    return {"summary": summary(records), "extraction": extraction(records),
-            "crossover": crossover(records), "environment": environment(records),
-            "unavailable": unavailable(records), "unreadable_videos": unreadable_videos(records)}
+    """Every table of a report, by CSV name (without ``.csv``); ``summary_rounds`` holds the rounds
+    behind the summary's figures for :func:`compare` and is written nowhere."""
+    summary_table, rounds = _summary_and_rounds(records)
+    return {"summary": summary_table, "summary_rounds": rounds, "extraction": extraction(records),
+            "crossover": crossover(records), "overhead": overhead(summary_table),
+            "environment": environment(records), "unavailable": unavailable(records),
+            "unreadable_videos": unreadable_videos(records)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.records import Record, append
+from loaders.vocabulary import BASELINE
 
 RUN_ID = "fixture-run"
 PATTERNS = ("sequential", "random")
@@ -30,7 +31,7 @@ PER_FRAME = {
     "npy": ("frames", "main", "ffmpeg", "npy", None, [0.004, 0.008, 0.016], "numpy 2.4.6"),
     "pil": ("frames", "pillow-simd", "ffmpeg", "jpeg", 90, [0.04, 0.08, 0.16], "pillow-simd 9.5"),
     # The harness's do-nothing baseline: fastest of all, never checked, never advised.
-    "null": ("decode", "main", None, None, None, [0.001, 0.001, 0.001], None),
+    BASELINE: ("decode", "main", None, None, None, [0.001, 0.001, 0.001], None),
 }
 OPEN_SECONDS = {"pyav": 0.004, "torchcodec": 0.010}
 
@@ -40,7 +41,7 @@ EPOCH = {
     ("torchcodec", 0): [8.0, 9.0, 10.0], ("torchcodec", 2): [5.0, 5.0, 6.0],
     ("simplejpeg", 0): [4.0, 5.0, 6.0], ("simplejpeg", 2): [2.0, 3.0, 4.0],
     ("npy", 0): [20.0, 20.0, 20.0], ("npy", 2): [10.0, 11.0, 12.0],  # npy never pays here
-    ("null", 0): [0.5, 0.5, 0.5], ("null", 2): [0.4, 0.4, 0.4],
+    (BASELINE, 0): [0.5, 0.5, 0.5], (BASELINE, 2): [0.4, 0.4, 0.4],
 }
 PEAK_RSS = {0: 500 * 2**20, 2: 1200 * 2**20}
 EPOCH_FRAMES = 6000
@@ -67,7 +68,7 @@ def _record(stack: str, **fields: object) -> Record:
 def _exact(loader: str) -> bool | None:
     """Right frames are pixel-identical, or within tolerance from a lossy JPEG store; the
     baseline is never checked."""
-    return None if loader == "null" else PER_FRAME[loader][3] != "jpeg"
+    return None if loader == BASELINE else PER_FRAME[loader][3] != "jpeg"
 
 
 def make_records(speed: float = 1.0, stacks: tuple[str, ...] = ("main", "pillow-simd")) -> list[Record]:

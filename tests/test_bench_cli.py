@@ -15,9 +15,10 @@ import pytest
 import loaders
 from benchmarks import cli, patterns, perframe, records
 from benchmarks.records import Record
+from loaders.vocabulary import BASELINE
 
-ARGS = ["--quick", "--rounds", "1", "--warmup", "0", "--frames", "4", "--workers", "0,2", "--size", "32",
-        "--batch-size", "4", "--formats", "jpeg,npy,tar", "--jobs", "2"]
+ARGS = ["--quick", "--min-time", "0", "--min-rounds", "1", "--warmup", "0", "--epochs", "2", "--frames", "4",
+        "--workers", "0,2", "--size", "32", "--batch-size", "4", "--formats", "jpeg,npy,tar", "--jobs", "2"]
 PATTERNS = [p.name for p in patterns.default()]
 
 
@@ -53,7 +54,7 @@ def _records(base: Path) -> list[Record]:
 
 
 def _expected_targets() -> list[str]:
-    names = [*loaders.STACKS[loaders.current_stack()], perframe.NULL]
+    names = [*loaders.STACKS[loaders.current_stack()], BASELINE]
     return [n for n in names if loaders.available()[n] is None]
 
 
@@ -65,15 +66,16 @@ def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
     epoch = {(r.loader, r.pattern, r.workers) for r in recs if r.measure == "epoch" and r.status in ("ok", "wrong")}
     for name in _expected_targets():
         for pattern in PATTERNS:
-            if name != perframe.NULL:  # the null loader's reads fail on purpose (see the fixture)
+            if name != BASELINE:  # the baseline's reads fail on purpose (see the fixture)
                 assert (name, pattern) in per_frame
             assert {(name, pattern, 0), (name, pattern, 2)} <= epoch
     assert {r.format for r in recs if r.measure == "extraction" and r.status == "ok"} == {"jpeg", "npy", "tar"}
     for r in recs:
         if r.measure == "per_frame" and r.status == "ok":
             assert r.seconds and r.fps_median and r.frames > 0 and r.env["stack"] == loaders.current_stack()
-            assert (r.exact is None) == (r.loader == perframe.NULL)
+            assert (r.exact is None) == (r.loader == BASELINE)
         if r.measure == "epoch" and r.status == "ok":
+            assert len(r.seconds) == 2 and r.options["interleaved"]  # --epochs 2, every one kept
             assert r.peak_rss_bytes and r.threads["ffmpeg"] >= 1 and r.batch_size == 4 and r.options["annotations"]
     assert not [r for r in recs if r.status == "wrong"]  # every loader of the stack returns the right frames
     unavailable = {r.loader for r in recs if r.status == "unavailable"}
@@ -84,7 +86,7 @@ def test_failures_become_error_records_not_a_lost_run(run: Path) -> None:
     errors = [r for r in _records(run) if r.status == "error"]
     broken = [r for r in errors if r.profile == "broken"]
     assert broken and "broken.mp4" in (broken[0].reason or "")
-    failed = [r for r in errors if r.loader == perframe.NULL and r.measure == "per_frame"]
+    failed = [r for r in errors if r.loader == BASELINE and r.measure == "per_frame"]
     assert len(failed) == len(PATTERNS)
     assert all("simulated failure" in (r.reason or "") for r in failed)
     assert {r.profile for r in errors} <= {"broken", "good"}

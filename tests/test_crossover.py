@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks import crossover
 from benchmarks.records import Record
+from loaders.vocabulary import BASELINE
 
 
 def test_crossover_epochs() -> None:
@@ -46,7 +47,7 @@ def test_pairs_from_records() -> None:
         _epoch("pyav", "decode", [7.0, 5.0, 6.0]),  # median 6
         _epoch("pil", "frames", [2.0], extractor="ffmpeg", format="jpeg", quality=90),
         _epoch("npy", "frames", [1.0], extractor="ffmpeg", format="npy"),  # no extraction record: no pair
-        _epoch("null", "decode", [0.1]),  # the baseline is not a decode loader
+        _epoch(BASELINE, "decode", [0.1]),  # the baseline is not a decode loader
         _epoch("cv2-seek", "decode", [9.0], status="wrong"),  # wrong loaders are not compared
         _epoch("decord", "decode", [1.0], workers=2),  # other workers: no frames partner
     ]

@@ -24,7 +24,7 @@ from benchmarks import corpus
 from loaders.reference import Reference
 
 STACK = loaders.current_stack()
-DECODE = [n for n in loaders.STACKS[STACK] if loaders.REGISTRY[n][0] == "decode"]
+DECODE = [n for n in loaders.STACKS[STACK] if loaders.REGISTRY[n].kind == "decode"]
 
 # (loader, profile) pairs a loader's library cannot decode here; opening must say so.
 UNSUPPORTED: dict[tuple[str, str], str] = {
@@ -204,5 +204,5 @@ def test_a_missing_library_only_disables_its_own_loader(tiny_videos: dict[str, P
 def test_every_usable_loader_names_its_library_and_version() -> None:
     for name, reason in loaders.available().items():
         if reason is None:
-            cls = loaders.registry._load(name)
+            cls = loaders.registry.loader_class(name)
             assert any(ch.isdigit() for ch in getattr(cls, "library", "")), f"{name} declares no library version"

@@ -73,7 +73,7 @@ def test_parse_expands_random_clip_per_stride_and_reads_labels() -> None:
     assert [p.name for p in parsed] == ["sequential", "random-clip-s1", "random-clip-s2", "uniform-4", "random-clip-s3"]
     assert parsed[1].clip_len == 8 and parsed[3].k == 4
     assert [p.name for p in patterns.default()] == [
-        "sequential", "random-frame", "random-clip-s1", "random-clip-s2", "uniform-8"]
+        "sequential", "random-frame", "random-batch", "random-clip-s1", "random-clip-s2", "uniform-8"]
     with pytest.raises(ValueError, match="unknown access pattern"):
         patterns.parse(["zigzag"])
     with pytest.raises(ValueError, match="stride"):
@@ -85,3 +85,20 @@ def test_head_takes_whole_samples_up_to_a_frame_count() -> None:
     assert patterns.head(samples, 7) == samples[:3]
     assert patterns.head(samples, 0) == samples[:1]
     assert patterns.head(samples, 1000) == samples
+
+
+def test_random_batch_asks_for_a_batch_in_one_call_per_video() -> None:
+    frame, batch = Pattern("random-frame"), Pattern("random-batch", batch=4)
+    samples = batch.samples(VIDEOS)
+    # The same work as random-frame: every frame once, one-frame samples, shuffled.
+    assert sorted((s.video, s.indices) for s in samples) == sorted((s.video, s.indices) for s in frame.samples(VIDEOS))
+    assert patterns.calls(frame, samples) == samples  # one call per frame
+    calls = patterns.calls(batch, samples)
+    assert len(calls) < len(samples)
+    # Each run of 4 samples becomes one call per video, frames in the order the batch holds them.
+    first = samples[:4]
+    assert calls[: len({s.video for s in first})] == [
+        patterns.Sample(v, tuple(i for s in first if s.video == v for i in s.indices))
+        for v in dict.fromkeys(s.video for s in first)]
+    assert sorted(i for c in calls for i in c.indices) == sorted(i for s in samples for i in s.indices)
+    assert batch.params() == {"batch": 4, "seed": 0} and batch.batched and not frame.batched

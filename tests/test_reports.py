@@ -14,6 +14,7 @@ import report_fixture as fx
 
 import reports
 from benchmarks.records import Record, append
+from loaders.vocabulary import BASELINE
 from reports import advice, tables
 
 
@@ -98,19 +99,35 @@ def test_crossover_table(run: Path) -> None:
     rows = _csv(run / "crossover.csv")
     decoders = {loader for (loader, _) in fx.EPOCH if fx.PER_FRAME[loader][0] == "decode"}
     frames = {loader for (loader, _) in fx.EPOCH} - decoders
-    decoders.remove("null")  # the harness's overhead baseline is no decoder to compare against
-    assert not [r for r in rows if r["decode_loader"] == "null"]
+    decoders.remove(BASELINE)  # the harness's overhead baseline is no decoder to compare against
+    assert not [r for r in rows if r["decode_loader"] == BASELINE]
     assert len(rows) == len(decoders) * len(frames) * len(fx.PATTERNS) * len(fx.WORKERS)
     row = _one(rows, decode_loader="torchcodec", frame_loader="simplejpeg", pattern="random", workers="2")
     # X = 40 s, T_decode = median(5, 5, 6) = 5 s, T_frames = median(2, 3, 4) = 3 s -> 20 epochs.
     assert (float(row["extraction_seconds"]), float(row["epoch_seconds_decode"]),
             float(row["epoch_seconds_frames"])) == (40.0, 5.0, 3.0)
     assert float(row["crossover_epochs"]) == pytest.approx(20.0)
+    # The range from the epochs' quartiles: decode 5-5.5 s, frames 2.5-3.5 s -> 40/3 to 40/1.5 epochs.
+    assert float(row["crossover_epochs_low"]) == pytest.approx(40 / 3)
+    assert float(row["crossover_epochs_high"]) == pytest.approx(40 / 1.5)
     assert (row["extractor"], row["format"]) == ("ffmpeg", "jpeg")
     pyav = _one(rows, decode_loader="pyav", frame_loader="simplejpeg", pattern="sequential", workers="0")
     assert float(pyav["crossover_epochs"]) == pytest.approx(40 / (12 - 5))
     never = _one(rows, decode_loader="torchcodec", frame_loader="npy", pattern="random", workers="0")
     assert never["crossover_epochs"] == ""  # npy reads slower than torchcodec decodes: never pays
+
+
+def test_overhead_is_the_baseline_as_a_share_of_the_fastest(run: Path) -> None:
+    rows = _csv(run / "overhead.csv")
+    assert {(r["pattern"], r["profile"]) for r in rows} == {(p, q) for p in fx.PATTERNS for q in fx.PROFILES}
+    row = _one(rows, pattern="sequential", profile="h264-360p")
+    # Per frame: baseline 0.001/100 s, npy (the fastest) 0.008/100 s, torchcodec (fastest decoder) 0.1/100 s.
+    assert (row["fastest_loader"], row["fastest_decode_loader"]) == ("npy", "torchcodec")
+    assert float(row["share_of_fastest"]) == pytest.approx(0.001 / 0.008)
+    assert float(row["share_of_fastest_decode"]) == pytest.approx(0.001 / 0.1)
+    page = (run / "report.html").read_text()
+    assert "Harness overhead" in page and "per-frame-seek worst case" in page
+    assert "Throughput: sequential (consecutive clips" in page  # what each pattern asks, named
 
 
 def test_environment_has_one_row_per_stack(run: Path) -> None:
@@ -127,6 +144,9 @@ def test_advice_per_pattern() -> None:
     assert [a.pattern for a in found] == sorted(fx.PATTERNS)
     for a in found:
         assert (a.decode, a.frames, a.extract) == ("torchcodec", "simplejpeg", "yes")
+        # With its range from the spread of the epoch times, as "pays after 1.8 epochs (1.5-2.3)".
+        assert any(re.search(r"pays for itself after \d+\.\d epochs \(\d+\.\d-(\d+\.\d|never)\)", s)
+                   for s in a.sentences), a.sentences
         assert a.crossover_epochs == pytest.approx(20.0)
         text = " ".join(a.sentences)
         assert "20.0 epochs" in text and "300 MiB on disk" in text and "3.0x the source videos" in text
@@ -152,9 +172,9 @@ def test_report_is_self_contained_and_escapes_record_text(run: Path) -> None:
     assert re.search(r"torchcodec</td>.*?pixel-exact", exact)
     # Readers 50x faster than decoders: a log axis, labelled in plain numbers (no mathtext).
     assert "log scale" in page and "mathdefault" not in page and "wrong: not timed" in page
-    # The null baseline is named under its panel, not drawn as a bar that squashes the others.
+    # The baseline is named under its panel, not drawn as a bar that squashes the others.
     assert "harness overhead alone: 100,000 frames/s" in page
-    assert "null (harness overhead)" not in page.split('id="throughput-0"')[1].split("</figure>")[0]
+    assert f"{BASELINE} (harness overhead)" not in page.split('id="throughput-0"')[1].split("</figure>")[0]
     for pattern in fx.PATTERNS:
         assert f'data-pattern="{pattern}"' in page
 
@@ -184,7 +204,7 @@ def test_partial_runs_still_render(tmp_path: Path, variant: str) -> None:
         append(tmp_path / "records.jsonl", record)
     written = reports.build(tmp_path)
     page = written["report"].read_text()
-    assert set(written) == {"summary", "extraction", "crossover", "environment", "report"}
+    assert set(written) == {"summary", "extraction", "crossover", "overhead", "environment", "report"}
     assert [r["stack"] for r in _csv(tmp_path / "environment.csv")] == ["main"]
     # The stacks that sent nothing are named, with why, not silently left out.
     for stack in ("pillow-simd", "torchvision"):
@@ -214,6 +234,32 @@ def test_compare_gives_the_change_per_row_in_percent(tmp_path: Path) -> None:
     back = _one(_csv(reports.build(old, compare=new)["compare"]), table="summary", metric="fps_median",
                 row="main | torchcodec | per_frame | random | h264-360p")
     assert float(back["change_pct"]) == pytest.approx(-20.0)
+
+
+def _rounds_run(folder: Path, scale: float) -> Path:
+    """A run of one per-frame row with 12 rounds spread over 1.0-2.1 s, times ``scale``."""
+    seconds = [scale * (1.0 + 0.1 * i) for i in range(12)]
+    record = Record(measure="per_frame", loader="pyav", kind="decode", stack="main", profile="p", pattern="sequential",
+                    frames=100, seconds=seconds).with_fps()
+    folder.mkdir()
+    append(folder / "records.jsonl", record)
+    return folder
+
+
+def test_compare_calls_a_change_significant_only_when_the_rounds_differ(tmp_path: Path) -> None:
+    base = _rounds_run(tmp_path / "base", 1.0)
+    for scale, significant in ((1.06, False), (0.5, True)):
+        rows = _csv(reports.build(_rounds_run(tmp_path / f"x{scale}", scale), compare=base)["compare"])
+        fps = _one(rows, table="summary", metric="fps_median")
+        assert abs(float(fps["change_pct"])) >= 5  # a fixed 5% threshold would call both a change
+        assert fps["significant"] == str(significant) and float(fps["p_value"]) > 0
+    # Three rounds a side can never differ at p < 0.05: a 25% change is reported, not called one.
+    new, old = fx.make_run(tmp_path / "new"), fx.make_run(tmp_path / "old", speed=0.8)
+    fps = _one(_csv(reports.build(new, compare=old)["compare"]), table="summary", metric="fps_median",
+               row="main | torchcodec | per_frame | random | h264-360p")
+    assert fps["significant"] == "False"
+    extraction = [r for r in _csv(new / "compare.csv") if r["table"] == "extraction" and r["change_pct"]]
+    assert extraction and all(r["significant"] == "" for r in extraction)  # one measurement: no test
 
 
 def test_compare_marks_rows_present_in_one_run_only(tmp_path: Path) -> None:

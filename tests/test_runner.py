@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 import torch
 from conftest import require_loader
 from torch.utils.data import DataLoader
 
+import loaders
 from benchmarks import runner
 from benchmarks.patterns import Sample
 from loaders import reference
+from loaders.vocabulary import BASELINE
 
 CLIPS = [(0, 1, 2), (3, 4, 5), (10, 11, 12), (20, 21, 22)]
 
@@ -61,8 +65,8 @@ def test_open_sources_do_not_survive_pickling(tiny_videos: dict[str, Path]) -> N
 
 
 def test_run_reports_epochs_frames_memory_and_threads(tiny_videos: dict[str, Path]) -> None:
-    require_loader("null")
-    dataset = _dataset(tiny_videos["tiny-h264-bframes"], loader="null", size=32)
+    require_loader(BASELINE)
+    dataset = _dataset(tiny_videos["tiny-h264-bframes"], loader=BASELINE, size=32)
     for workers in (0, 2):
         result = runner.run(dataset, workers=workers, batch_size=2, epochs=2, threads=1)
         assert len(result.seconds) == 2 and all(s > 0 for s in result.seconds)
@@ -71,3 +75,27 @@ def test_run_reports_epochs_frames_memory_and_threads(tiny_videos: dict[str, Pat
         assert result.threads == {"torch": 1, "opencv": 1, "ffmpeg": 1}
     assert runner.threads_per_worker(0, 2) == 2 and runner.threads_per_worker(2, 2) == 1
     assert runner.threads_per_worker(4, 2) == 1
+
+
+def test_batched_dataset_asks_for_a_batch_in_one_call_and_serves_the_same_items(
+        tiny_videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    require_loader("pyav")
+    a, b = tiny_videos["tiny-h264-bframes"], tiny_videos["tiny-hevc"]  # the same size: a batch stacks
+    samples = [Sample(str(a), (5,)), Sample(str(b), (2,)), Sample(str(a), (1,)), Sample(str(a), (9,))]
+    paths = {str(a): a, str(b): b}
+    calls: list[tuple[str, list[int]]] = []
+    real = loaders.Source.get_frames
+
+    def counted(self: loaders.Source, indices: Any) -> Any:
+        calls.append((str(self.path), list(indices)))
+        return real(self, indices)
+
+    monkeypatch.setattr(loaders.Source, "get_frames", counted)
+    batched = runner.SampleDataset("pyav", samples, paths, size=None, batched=True)  # type: ignore[arg-type]
+    plain = runner.SampleDataset("pyav", samples, paths, size=None)  # type: ignore[arg-type]
+    got = [list(DataLoader(d, batch_size=4, collate_fn=runner.collate)) for d in (batched, plain)]
+    batch_calls, plain_calls = calls[: len(calls) - len(samples)], calls[len(calls) - len(samples):]
+    assert batch_calls == [(str(a), [5, 1, 9]), (str(b), [2])]  # one call per video, batch order
+    assert plain_calls == [(s.video, list(s.indices)) for s in samples]  # one call per sample
+    assert torch.equal(got[0][0]["frames"], got[1][0]["frames"])
+    assert torch.equal(got[0][0]["indices"], got[1][0]["indices"]) and got[0][0]["video"] == got[1][0]["video"]

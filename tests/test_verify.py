@@ -9,6 +9,7 @@ import numpy as np
 from benchmarks import perframe, verify
 from benchmarks.patterns import Sample
 from loaders import reference
+from loaders.vocabulary import BASELINE
 
 
 def test_verdicts(tiny_videos: dict[str, Path]) -> None:
@@ -33,7 +34,7 @@ def test_verdicts(tiny_videos: dict[str, Path]) -> None:
     assert "size" in (verify.check(right[:, :-4], [3, 4, 5], ref).wrong or "")
 
 
-def test_check_reads_every_sample_and_skips_the_null_loader(tiny_videos: dict[str, Path]) -> None:
+def test_check_reads_every_sample_and_skips_the_baseline(tiny_videos: dict[str, Path]) -> None:
     class Fake:
         def get_frames(self, indices: tuple[int, ...]) -> np.ndarray:
             return full.stack([min(i + 1, full.num_frames - 1) for i in indices])  # one frame late
@@ -43,5 +44,5 @@ def test_check_reads_every_sample_and_skips_the_null_loader(tiny_videos: dict[st
     samples = [Sample(str(video), (0, 1)), Sample(str(video), (10,))]
     ref = verify.reference_frames(video, samples, full.num_frames)
     assert perframe.check(perframe.Target("x", "decode"), Fake(), samples, ref).wrong  # type: ignore[arg-type]
-    null = perframe.check(perframe.Target(perframe.NULL, "decode"), Fake(), samples, ref)  # type: ignore[arg-type]
+    null = perframe.check(perframe.Target(BASELINE, "decode"), Fake(), samples, ref)  # type: ignore[arg-type]
     assert null == verify.Verdict(False, None)

@@ -1,0 +1,344 @@
+"""The measurement core: which cases a run has, what each is called, and how one is measured.
+
+Both front doors stand on it: ``python -m benchmarks`` (:mod:`benchmarks.cli`) and
+``pytest --benchmark-only`` (:mod:`benchmarks.conftest`, :mod:`benchmarks.test_perframe`). They
+share the defaults (:data:`SETTINGS`), the loaders a stack runs (:func:`loader_names`), video
+discovery (:func:`find_videos`), the cases (:func:`cases`), their cell keys (:attr:`Case.cell`)
+and the records (:meth:`Workspace.measure`); only the timer differs (pytest-benchmark's
+``pedantic`` over the rounds :meth:`Calibration.plan` gives, or :meth:`Calibration.time`).
+
+Epochs of every loader of one pattern and workers setting are interleaved epoch by epoch
+(:meth:`Workspace.epochs`), so load drift on a shared machine hits both sides of a crossover
+pair alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import loaders
+from benchmarks import corpus, env, patterns, perframe, runner, stores, verify, videos
+from benchmarks.patterns import Pattern, Sample
+from benchmarks.perframe import Calibration, Target
+from benchmarks.records import Record
+from loaders.vocabulary import BASELINE, FORMATS
+
+QUICK_PROFILES = ["h264-360p-gop1s-bf"]
+DEFAULT_FORMATS = FORMATS
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How much each case is measured: the defaults both front doors start from."""
+
+    # Frames per per-frame case (whole samples: at least this many). Fast loaders reach the
+    # minimum time with many rounds; slow ones (random access on long GOPs) stop at the minimum
+    # count, so this sets their cost: 16 keeps a full run within its time (24 before calibration).
+    frames: int = 16
+    calibration: Calibration = Calibration()
+    epochs: int = 3  # timed epochs per epoch cell; the first is kept and also reported alone
+    batch_size: int = 8
+    size: int = 224  # frames are resized to size x size in an epoch, so batches stack
+
+
+SETTINGS = {"default": Settings(), "quick": Settings(calibration=Calibration(min_time=0.2))}
+
+# A timer runs ``fn`` (with the untimed ``setup`` before each round) and returns every round's seconds.
+Timer = Callable[[Callable[[], object], Callable[[], object] | None], list[float]]
+
+
+def default_workers() -> list[int]:
+    """DataLoader workers of an epoch cell by default: one per core, as a tuned training script
+    runs. Three interleaved epochs at two settings would not fit a full run in 20 minutes."""
+    return [env.cores()]
+
+
+def find_videos(folder: Path) -> dict[str, str]:
+    """Videos of a folder by name: the stem, or the file name where two share a stem (a.mp4, a.mkv).
+
+    :class:`benchmarks.videos.NothingToMeasure` says what a folder without videos lacks."""
+    found = videos.find(folder)
+    stems = [p.stem for p in found]
+    return {p.stem if stems.count(p.stem) == 1 else p.name: str(p) for p in found}
+
+
+def loader_names(requested: Sequence[str] | None, stack: str) -> list[str]:
+    """The loaders a run measures: those asked for, else the stack's own (and, in the main
+    stack, the baseline, once per run)."""
+    if requested:
+        unknown = [n for n in requested if n not in loaders.REGISTRY]
+        if unknown:
+            raise SystemExit(f"unknown loader(s) {unknown}; known: {', '.join(loaders.REGISTRY)}")
+        return list(dict.fromkeys(requested))
+    own = loaders.STACKS.get(stack, list(loaders.REGISTRY))
+    return [*own, BASELINE] if stack == "main" and BASELINE not in own else list(own)
+
+
+def cell(*parts: object) -> str:
+    return "|".join(str(p) for p in parts)
+
+
+def params(pattern: Pattern) -> str:
+    return ",".join(f"{k}={v}" for k, v in pattern.params().items())
+
+
+def reason(exc: BaseException) -> str:
+    """One line for a record: the error's type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One per-frame measurement: opening a source, or reading a pattern's samples from one."""
+
+    measure: Literal["open", "per_frame"]
+    target: Target
+    profile: str  # the video's name in the run
+    pattern: Pattern | None = None  # None for "open"
+    frames: int = 0  # frames per case ("per_frame")
+
+    @property
+    def cell(self) -> str:
+        stack = loaders.current_stack()
+        if self.pattern is None:
+            return cell("open", stack, self.target.key, self.profile)
+        return cell("per_frame", stack, self.target.key, self.profile, self.pattern.name, params(self.pattern),
+                    self.frames)
+
+    @property
+    def id(self) -> str:  # noqa: A003 - pytest's word
+        return "-".join(x for x in (self.target.key, self.profile, self.pattern.name if self.pattern else "") if x)
+
+
+def cases(targets: Sequence[Target], profiles: Iterable[str], pattern_list: Sequence[Pattern],
+          frames: int) -> list[Case]:
+    """Per video: every target's open, then per pattern every target (a pattern's reference frames
+    are decoded once for all of them)."""
+    out: list[Case] = []
+    for profile in profiles:
+        out += [Case("open", t, profile) for t in targets]
+        out += [Case("per_frame", t, profile, p, frames) for p in pattern_list for t in targets]
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochCase:
+    """Whole epochs of one pattern over the video set through a DataLoader."""
+
+    target: Target
+    pattern: Pattern
+    workers: int
+    corpus: str  # the name of the video set
+    batch_size: int
+    size: int
+
+    @property
+    def cell(self) -> str:
+        return cell("epoch", loaders.current_stack(), self.target.key, self.corpus, self.pattern.name,
+                    params(self.pattern), f"w{self.workers}", f"b{self.batch_size}", f"s{self.size}")
+
+    def identity(self) -> Record:
+        return self.target.record("epoch", self.corpus, pattern=self.pattern.name, workers=self.workers,
+                                  batch_size=self.batch_size)
+
+
+def stamp(record: Record, cell_key: str, run_id: str) -> Record:
+    """Fill in what every record of a run carries: its cell, run, time and environment."""
+    record.cell = cell_key
+    record.run_id = run_id
+    record.time = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    record.env = {**env.capture(), "threads": record.threads}
+    return record
+
+
+class Workspace:
+    """Videos, stores, samples, reference frames and verdicts, each made once, and the
+    measurement of one case into a record."""
+
+    def __init__(self, settings: Settings, store_root: Path, videos: Mapping[str, str | None]) -> None:
+        self.settings = settings
+        self.store_root = store_root
+        self.listed = dict(videos)  # profile -> path; None: a built-in profile, made when first used
+        self.frames_of: dict[str, int] = {}  # video path -> frame count
+        self.store_of: dict[tuple[str, stores.StoreSpec], Path] = {}
+        self.store_error: dict[tuple[str, stores.StoreSpec], str] = {}
+        self.verdicts: dict[tuple[str, str, str], verify.Verdict] = {}
+        self.refs: dict[tuple[str, str], dict[int, Any]] = {}  # (video, pattern) -> reference frames
+
+    # -- inputs -------------------------------------------------------------------------------------
+    def video(self, profile: str) -> str:
+        path = self.listed[profile]
+        if path is None:
+            path = self.listed[profile] = str(corpus.make(profile))
+        return path
+
+    def num_frames(self, video: str) -> int:
+        if video not in self.frames_of:
+            from loaders.probe import probe
+
+            self.frames_of[video] = probe(video).num_frames
+        return self.frames_of[video]
+
+    def ensure_store(self, video: str, spec: stores.StoreSpec) -> None:
+        """Extract ``video`` for ``spec`` unless done; a failure is kept and fails its cells only."""
+        if (video, spec) in self.store_of or (video, spec) in self.store_error:
+            return
+        try:
+            self.store_of[video, spec] = stores.ensure(self.store_root, video, spec)
+        except Exception as exc:  # noqa: BLE001 - a store that cannot be made fails its cells only
+            self.store_error[video, spec] = reason(exc)
+
+    def path_for(self, target: Target, video: str) -> str:
+        if target.spec is None:
+            return video
+        self.ensure_store(video, target.spec)
+        if (video, target.spec) in self.store_error:
+            raise loaders.LoaderError(video, f"no {target.spec.label} store: {self.store_error[video, target.spec]}")
+        return str(self.store_of[video, target.spec])
+
+    def samples(self, video: str, pattern: Pattern) -> list[Sample]:
+        """The samples a per-frame case reads: the pattern's first, ``frames`` frames at least."""
+        return patterns.head(pattern.samples({video: self.num_frames(video)}), self.settings.frames)
+
+    def verdict(self, target: Target, video: str, pattern: Pattern,
+                src: loaders.Source | None = None) -> verify.Verdict:
+        """Whether ``target`` reads the right frames for the per-frame samples of ``video`` (cached)."""
+        key = (target.key, video, pattern.name)
+        if key not in self.verdicts:
+            samples = self.samples(video, pattern)
+            if (video, pattern.name) not in self.refs:
+                self.refs.clear()  # reference frames can be large: one set at a time
+                self.refs[video, pattern.name] = verify.reference_frames(video, samples, self.num_frames(video))
+            ref = self.refs[video, pattern.name]
+            calls = patterns.calls(pattern, samples)
+            if src is None:
+                with loaders.open(target.loader, self.path_for(target, video)) as opened:
+                    self.verdicts[key] = perframe.check(target, opened, calls, ref)
+            else:
+                self.verdicts[key] = perframe.check(target, src, calls, ref)
+        return self.verdicts[key]
+
+    # -- one case -----------------------------------------------------------------------------------
+    def identity(self, case: Case) -> Record:
+        """The record a case writes when it fails before measuring anything."""
+        return case.target.record(case.measure, case.profile, pattern=case.pattern.name if case.pattern else None)
+
+    def measure(self, case: Case, timer: Timer | None = None) -> Record:
+        """Verify and time one case; ``timer`` defaults to the calibrated rounds of the settings."""
+        calibration = self.settings.calibration
+        timer = timer or calibration.time
+        target, video = case.target, self.video(case.profile)
+        path = self.path_for(target, video)
+        if case.pattern is None:
+            seconds = timer(lambda: perframe.open_close(target, path), None)
+            return target.record("open", case.profile, seconds=seconds,
+                                 options={**calibration.options(), "rounds": len(seconds)})
+        pattern = case.pattern
+        samples = self.samples(video, pattern)
+        calls = patterns.calls(pattern, samples)
+        fields: dict[str, Any] = {
+            "pattern": pattern.name, "frames": perframe.frames_in(samples),
+            "options": {"pattern": pattern.params(), "samples": len(samples), "calls": len(calls)}}
+        with loaders.open(target.loader, path) as src:
+            verdict = self.verdict(target, video, pattern, src)
+            if verdict.wrong is not None:
+                return target.record("per_frame", case.profile, status="wrong", exact=False, reason=verdict.wrong,
+                                     **fields)
+            seconds = timer(lambda: perframe.read_samples(src, calls), lambda: perframe.rewind(src))
+        fields["options"].update(calibration.options(), rounds=len(seconds))
+        exact = None if target.loader == BASELINE else verdict.exact
+        return target.record("per_frame", case.profile, seconds=seconds, exact=exact, **fields).with_fps()
+
+    # -- epochs -------------------------------------------------------------------------------------
+    def epochs(self, group: Sequence[EpochCase], videos: Sequence[str],
+               annotations: runner.Annotations | None = None) -> Iterator[tuple[EpochCase, Record]]:
+        """Time ``settings.epochs`` epochs of every case, interleaved: epoch 1 of each case (in an
+        order that rotates from one epoch to the next), then epoch 2, and so on. Yields each case
+        with its record when its last epoch is done, or as soon as it fails."""
+        failed: dict[EpochCase, str] = {}
+        for video in videos:  # video first: its reference frames are decoded once for every case
+            for case in group:
+                try:
+                    if case not in failed:
+                        self.verdict(case.target, video, case.pattern)
+                except Exception as exc:  # noqa: BLE001 - one failing cell must not lose the run
+                    failed[case] = reason(exc)
+        live: dict[EpochCase, _Epochs] = {}
+        for case in group:
+            try:
+                if case not in failed:
+                    live[case] = self._prepare_epochs(case, videos, annotations)
+            except Exception as exc:  # noqa: BLE001
+                failed[case] = reason(exc)
+            if case in failed:
+                yield case, dataclasses.replace(case.identity(), status="error", reason=failed[case])
+        for case, state in list(live.items()):
+            if state.record is not None:  # wrong frames: never timed
+                del live[case]
+                yield case, state.record
+        for epoch in range(self.settings.epochs):
+            order = list(live)
+            order = order[epoch % len(order):] + order[:epoch % len(order)] if order else order
+            for case in order:
+                state = live[case]
+                try:
+                    result = runner.run(state.dataset, case.workers, case.batch_size, 1, state.threads)
+                except Exception as exc:  # noqa: BLE001 - one failing cell must not lose the run
+                    del live[case]
+                    yield case, dataclasses.replace(case.identity(), status="error", reason=reason(exc))
+                    continue
+                state.seconds += result.seconds
+                state.peak = max(state.peak, result.peak_rss_bytes)
+                state.threads_used = result.threads
+                if epoch == self.settings.epochs - 1:
+                    yield case, self._epoch_record(case, state, bool(annotations))
+
+    def _prepare_epochs(self, case: EpochCase, videos: Sequence[str],
+                        annotations: runner.Annotations | None) -> _Epochs:
+        target, pattern = case.target, case.pattern
+        samples = pattern.samples({v: self.num_frames(v) for v in videos})
+        state = _Epochs(samples=samples, exact=True)
+        for video in videos:
+            verdict = self.verdict(target, video, pattern)
+            if verdict.wrong is not None:
+                state.record = target.record("epoch", case.corpus, status="wrong", exact=False,
+                                             reason=f"{video}: {verdict.wrong}", **self._epoch_fields(case, samples))
+                return state
+            state.exact = state.exact and verdict.exact
+        state.dataset = runner.SampleDataset(target.loader, samples, {v: self.path_for(target, v) for v in videos},
+                                             size=case.size, annotations=annotations, batched=pattern.batched)
+        state.threads = runner.threads_per_worker(case.workers, env.cores())
+        return state
+
+    @staticmethod
+    def _epoch_fields(case: EpochCase, samples: Sequence[Sample]) -> dict[str, Any]:
+        return {"pattern": case.pattern.name, "workers": case.workers, "batch_size": case.batch_size,
+                "frames": perframe.frames_in(samples)}
+
+    def _epoch_record(self, case: EpochCase, state: _Epochs, annotated: bool) -> Record:
+        return case.target.record(
+            "epoch", case.corpus, seconds=state.seconds, threads=state.threads_used, peak_rss_bytes=state.peak,
+            exact=None if case.target.loader == BASELINE else state.exact,
+            options={"pattern": case.pattern.params(), "size": case.size, "samples": len(state.samples),
+                     "epochs": len(state.seconds), "interleaved": True, "annotations": annotated},
+            **self._epoch_fields(case, state.samples)).with_fps()
+
+
+@dataclasses.dataclass
+class _Epochs:
+    """One epoch case while its epochs are being interleaved with the others'."""
+
+    samples: list[Sample]
+    exact: bool
+    dataset: Any = None  # runner.SampleDataset
+    threads: int = 1
+    seconds: list[float] = dataclasses.field(default_factory=list)
+    peak: int = 0
+    threads_used: dict[str, int] = dataclasses.field(default_factory=dict)
+    record: Record | None = None  # set when the case ends before its first epoch
+

@@ -1,0 +1,48 @@
+"""What reports know of a run's results, in one place: the records, their statistics, the
+crossover pairs and the shared words. The rest of ``reports`` reads results only through here,
+so a change inside ``benchmarks`` meets the reports at one module.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from benchmarks.crossover import Pair, cumulative, pairs, span
+from benchmarks.patterns import DESCRIPTIONS as PATTERN_DESCRIPTIONS
+from benchmarks.records import Record, fps_stats, measured, valid_seconds
+from benchmarks.records import read as _read
+from benchmarks.videos import unreadable
+from loaders.registry import REGISTRY, STACKS
+from loaders.vocabulary import BASELINE, DECODE, FRAMES, store_label
+
+__all__ = [
+    "BASELINE", "DECODE", "FRAMES", "STACKS", "Pair", "Record", "cumulative", "describe_pattern", "fps_stats",
+    "loader_note", "measured", "pairs", "read", "span", "store_label", "unreadable", "valid_seconds",
+]
+
+# Records written before the baseline was renamed: read under today's name.
+_OLD_BASELINE = "null"
+
+
+def read(path: str | os.PathLike[str]) -> Iterator[Record]:
+    """The records of a run's ``records.jsonl``."""
+    for record in _read(Path(path)):
+        if record.loader == _OLD_BASELINE:
+            record.loader = BASELINE
+        yield record
+
+
+def describe_pattern(name: str) -> str:
+    """What a pattern asks of a loader: ``random-clip-s2`` is described as ``random-clip``."""
+    for base, text in PATTERN_DESCRIPTIONS.items():
+        if name == base or name.startswith(f"{base}-") or (base == "uniform-k" and name.startswith("uniform-")):
+            return text
+    return ""
+
+
+def loader_note(name: str) -> str:
+    """What the report says about a loader beyond its name (cv2-seek: the per-frame-seek worst case)."""
+    entry = REGISTRY.get(name)
+    return entry.note if entry else ""

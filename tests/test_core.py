@@ -1,0 +1,75 @@
+"""The measurement core: which loaders a stack runs, video discovery, and interleaved epochs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from conftest import require_loader
+
+import loaders
+from benchmarks import core, patterns, runner
+from benchmarks.perframe import Target
+from loaders.vocabulary import BASELINE, DECODE
+
+
+def test_a_stack_measures_only_what_differs_in_it() -> None:
+    simd = core.loader_names(None, "pillow-simd")
+    assert simd and all("PIL" in loaders.REGISTRY[n].uses for n in simd)
+    assert "npy" not in simd and "pil" in simd  # npy never touches Pillow: nothing new to measure
+    main = core.loader_names(None, "main")
+    assert main[-1] == BASELINE and main.count(BASELINE) == 1
+    with pytest.raises(SystemExit, match="unknown loader"):
+        core.loader_names(["pyav", "no-such-loader"], "main")
+
+
+def test_registry_entries_are_read_by_name() -> None:
+    entry = loaders.REGISTRY["pyav"]
+    assert (entry.kind, entry.module, entry.cls, entry.takes_threads) == (DECODE, "loaders.pyav", "PyAVSource", True)
+    assert not loaders.REGISTRY["npy"].takes_threads
+    with pytest.raises(TypeError):
+        entry.defaults["threads"] = 4  # type: ignore[index]  # shared by every open: read-only
+
+
+def test_the_baseline_name_survives_a_csv(tmp_path: Path) -> None:
+    pd.DataFrame({"loader": [BASELINE, "pyav"]}).to_csv(tmp_path / "t.csv", index=False)
+    assert pd.read_csv(tmp_path / "t.csv")["loader"].tolist() == [BASELINE, "pyav"]
+
+
+def test_videos_that_share_a_stem_stay_apart(tmp_path: Path) -> None:
+    for name in ("a.mp4", "a.mkv", "b.mp4", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert core.find_videos(tmp_path) == {"a.mkv": str(tmp_path / "a.mkv"), "a.mp4": str(tmp_path / "a.mp4"),
+                                          "b": str(tmp_path / "b.mp4")}
+
+
+def test_epochs_are_interleaved_and_a_failure_ends_only_its_case(tiny_videos: dict[str, Path], tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("pyav", "decord", BASELINE):
+        require_loader(name)
+    order: list[str] = []
+
+    def fake_run(dataset: runner.SampleDataset, workers: int, batch_size: int, epochs: int,
+                 threads: int) -> runner.Epochs:
+        assert epochs == 1  # one epoch at a time, so the cases can take turns
+        order.append(dataset.loader)
+        if dataset.loader == "decord" and order.count("decord") == 2:
+            raise loaders.CorruptVideo(dataset.paths[next(iter(dataset.paths))], "simulated failure")
+        return runner.Epochs([float(len(order))], 0, 100 * len(order), {"torch": 1})
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    video = str(tiny_videos["tiny-h264-bframes"])
+    work = core.Workspace(core.Settings(epochs=3), tmp_path, {"v": video})
+    pattern = patterns.Pattern("sequential")
+    group = [core.EpochCase(Target(n, DECODE), pattern, 0, "set", 4, 32) for n in ("pyav", "decord", BASELINE)]
+    got: dict[str, Any] = {case.target.loader: record for case, record in work.epochs(group, [video])}
+    # Epoch by epoch, each round starting one case later, so no loader always runs first;
+    # decord fails in its second epoch and leaves the rotation.
+    assert order == ["pyav", "decord", BASELINE, "decord", BASELINE, "pyav", "pyav", BASELINE]
+    assert got["pyav"].seconds == [1.0, 6.0, 7.0] and got[BASELINE].seconds == [3.0, 5.0, 8.0]
+    assert got["pyav"].status == "ok" and got["pyav"].options["epochs"] == 3 and got["pyav"].exact
+    assert got["pyav"].peak_rss_bytes == 700  # the highest of its epochs
+    assert got["decord"].status == "error" and "simulated failure" in got["decord"].reason
+    assert len({c.cell for c in group}) == 3 and all(c.cell.startswith("epoch|") for c in group)
