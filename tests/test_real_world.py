@@ -23,7 +23,7 @@ from benchmarks import corpus, perframe, verify
 from benchmarks.patterns import Sample
 from loaders import probe, reference, resize
 
-DECODE = [n for n in loaders.STACKS[loaders.current_stack()] if loaders.REGISTRY[n][0] == "decode"]
+DECODE = [n for n in loaders.STACKS[loaders.current_stack()] if loaders.REGISTRY[n].kind == "decode"]
 SOURCE = "testsrc2=size=128x64:rate=25"
 # Extraction (and its OpenCV extractor, the frame readers) belongs to the main stack.
 MAIN_STACK = pytest.mark.skipif(loaders.current_stack() != "main", reason="extraction runs in the main stack")
