@@ -21,6 +21,7 @@ import reports
 from benchmarks import annotations, cli, crossover, records, videos
 from benchmarks.records import Record
 from loaders.probe import probe
+from loaders.vocabulary import BASELINE
 from reports import csvsafe, tables
 
 GOOD = Record(measure="per_frame", loader="pyav", kind="decode", stack="main", profile="p", pattern="sequential",
@@ -163,8 +164,9 @@ def _folder(tmp_path: Path, tiny_videos: dict[str, Path], broken: bool = True, g
 
 
 def _bench(folder: Path, out: Path, *extra: str) -> list[str]:
-    return ["--quick", "--videos", str(folder), "--out", str(out), "--loaders", "null", "--measures", "per_frame",
-            "--patterns", "sequential", "--rounds", "1", "--frames", "2", "--stores", str(out / "stores"), *extra]
+    return ["--quick", "--videos", str(folder), "--out", str(out), "--loaders", BASELINE, "--measures", "per_frame",
+            "--patterns", "sequential", "--min-time", "0", "--min-rounds", "1", "--frames", "2",
+            "--stores", str(out / "stores"), *extra]
 
 
 def test_a_bad_annotations_file_stops_the_run_before_it_starts(tmp_path: Path, tiny_videos: dict[str, Path]) -> None:
