@@ -78,7 +78,8 @@ def all_cases(config: pytest.Config) -> list[Case]:
     specs = stores.specs(["ffmpeg"], _list(config, "--vidbench-formats") or [], config.getoption("--vidbench-quality"))
     targets = perframe.targets(core.loader_names(_list(config, "--vidbench-loaders"), loaders.current_stack()), specs)
     found = settings(config)
-    pattern_list = patterns.parse(_list(config, "--vidbench-patterns") or [], batch=found.batch_size)
+    pattern_list = patterns.parse(_list(config, "--vidbench-patterns") or [], strides=core.DEFAULT_STRIDES,
+                                  batch=found.batch_size)
     return core.cases(targets, videos(config), pattern_list, found.frames)
 
 
