@@ -84,10 +84,10 @@ def all_cases(config: pytest.Config) -> list[Case]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "case" in metafunc.fixturenames:
-        wanted = "per_frame" if metafunc.function.__name__ == "test_read" else "open"
-        chosen = [c for c in all_cases(metafunc.config) if c.measure == wanted]
-        metafunc.parametrize("case", chosen, ids=[c.id for c in chosen])
+    for name, measure in (("read_case", "per_frame"), ("open_case", "open")):
+        if name in metafunc.fixturenames:
+            chosen = [c for c in all_cases(metafunc.config) if c.measure == measure]
+            metafunc.parametrize(name, chosen, ids=[c.id for c in chosen])
 
 
 class Bench:
