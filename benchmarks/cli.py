@@ -55,7 +55,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--patterns", type=_names, default=list(patterns.BASES),
                    help="access patterns; random-clip runs once per stride (see benchmarks/patterns.py)")
     p.add_argument("--clip-len", type=int, default=16, help="T: frames per clip")
-    p.add_argument("--strides", type=_ints, default=[1, 2], help="s: strides of random-clip")
+    p.add_argument("--strides", type=_ints, default=list(core.DEFAULT_STRIDES), help="s: strides of random-clip")
     p.add_argument("-k", type=int, default=8, help="K: frames per video of uniform-k")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=_ints, help="DataLoader workers per epoch run (default: as many as cores; "

@@ -78,15 +78,16 @@ def all_cases(config: pytest.Config) -> list[Case]:
     specs = stores.specs(["ffmpeg"], _list(config, "--vidbench-formats") or [], config.getoption("--vidbench-quality"))
     targets = perframe.targets(core.loader_names(_list(config, "--vidbench-loaders"), loaders.current_stack()), specs)
     found = settings(config)
-    pattern_list = patterns.parse(_list(config, "--vidbench-patterns") or [], batch=found.batch_size)
+    pattern_list = patterns.parse(_list(config, "--vidbench-patterns") or [], strides=core.DEFAULT_STRIDES,
+                                  batch=found.batch_size)
     return core.cases(targets, videos(config), pattern_list, found.frames)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "case" in metafunc.fixturenames:
-        wanted = "per_frame" if metafunc.function.__name__ == "test_read" else "open"
-        chosen = [c for c in all_cases(metafunc.config) if c.measure == wanted]
-        metafunc.parametrize("case", chosen, ids=[c.id for c in chosen])
+    for name, measure in (("read_case", "per_frame"), ("open_case", "open")):
+        if name in metafunc.fixturenames:
+            chosen = [c for c in all_cases(metafunc.config) if c.measure == measure]
+            metafunc.parametrize(name, chosen, ids=[c.id for c in chosen])
 
 
 class Bench:

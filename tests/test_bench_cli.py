@@ -18,7 +18,8 @@ from benchmarks.records import Record
 from loaders.vocabulary import BASELINE
 
 ARGS = ["--quick", "--min-time", "0", "--min-rounds", "1", "--warmup", "0", "--epochs", "2", "--frames", "4",
-        "--workers", "0,2", "--size", "32", "--batch-size", "4", "--formats", "jpeg,npy,tar", "--jobs", "2"]
+        "--workers", "0,2", "--size", "32", "--batch-size", "4", "--formats", "jpeg,npy,tar", "--jobs", "2",
+        "--strides", "1,2"]
 PATTERNS = [p.name for p in patterns.default()]
 
 
