@@ -25,7 +25,7 @@ from benchmarks import corpus, env, patterns, perframe, runner, stores, verify, 
 from benchmarks.patterns import Pattern, Sample
 from benchmarks.perframe import Calibration, Target
 from benchmarks.records import Record
-from loaders.vocabulary import BASELINE, FORMATS
+from loaders.vocabulary import BASELINE, FORMATS, LOSSY
 
 QUICK_PROFILES = ["h264-360p-gop1s-bf"]
 # random-clip's strides in a default run: one, so that random-batch's cases fit the time a full
@@ -255,7 +255,12 @@ class Workspace:
             seconds = timer(lambda: perframe.read_samples(src, calls), lambda: perframe.rewind(src))
         fields["options"].update(calibration.options(), rounds=len(seconds))
         exact = None if target.loader == BASELINE else verdict.exact
-        return target.record("per_frame", case.profile, seconds=seconds, exact=exact, **fields).with_fps()
+        # A right frame that is not pixel-exact says by how much, and why: a lossy store or another
+        # library's colour conversion (the report shows it per loader).
+        lossy = target.spec is not None and target.spec.format in LOSSY
+        reason = verdict.label(lossy=lossy) if exact is False else None
+        return target.record("per_frame", case.profile, seconds=seconds, exact=exact, reason=reason,
+                             **fields).with_fps()
 
     # -- epochs -------------------------------------------------------------------------------------
     def epochs(self, group: Sequence[EpochCase], videos: Sequence[str],

@@ -125,7 +125,10 @@ def _exactness(summary: pd.DataFrame) -> str:
             verdict, reason = '<span class="good">pixel-exact</span>', ""
         elif (exact == False).any():  # noqa: E712
             verdict = "right frames, not pixel-identical"
-            reason = "within the tolerance of the reference (a lossy store or another colour conversion)"
+            # The per-frame verdicts say how far off and why (lossy store, or another colour conversion).
+            labels = group.loc[exact == False, "reason"].dropna()  # noqa: E712
+            reason = "; ".join(dict.fromkeys(str(x) for x in labels)) or \
+                "within the tolerance of the reference (a lossy store or another colour conversion)"
         else:
             verdict, reason = '<span class="muted">not checked</span>', ""
         rows.append({"stack": stack, "loader": label, "kind": group["kind"].iloc[0],

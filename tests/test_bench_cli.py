@@ -75,6 +75,10 @@ def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
         if r.measure == "per_frame" and r.status == "ok":
             assert r.seconds and r.fps_median and r.frames > 0 and r.env["stack"] == loaders.current_stack()
             assert (r.exact is None) == (r.loader == BASELINE)
+            # A right frame that is not pixel-exact says why: a JPEG store's loss, with its size.
+            assert (r.reason is not None) == (r.exact is False)
+            if r.format in ("jpeg", "tar"):
+                assert r.exact is False and r.reason.startswith("right frame, lossy store (max difference ")
         if r.measure == "epoch" and r.status == "ok":
             assert len(r.seconds) == 2 and r.options["interleaved"]  # --epochs 2, every one kept
             assert r.peak_rss_bytes and r.threads["ffmpeg"] >= 1 and r.batch_size == 4 and r.options["annotations"]

@@ -168,6 +168,8 @@ def test_report_is_self_contained_and_escapes_record_text(run: Path) -> None:
     # Right but not pixel-identical (a JPEG store) is no wrong frame; wrong frames are named.
     exact = page.split('id="exact"')[1].split("</section>")[0]
     assert re.search(r"simplejpeg \(jpeg q90\)</td>.*?right frames, not pixel-identical", exact)
+    # ... and says by how much and why, from the per-frame verdicts.
+    assert re.search(r"simplejpeg \(jpeg q90\)</td>.*?" + re.escape(fx.LOSSY_REASON), exact)
     assert re.search(r"cv2-seek</td>.*?wrong frames", exact)
     assert re.search(r"torchcodec</td>.*?pixel-exact", exact)
     # Readers 50x faster than decoders: a log axis, labelled in plain numbers (no mathtext).
