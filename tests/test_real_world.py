@@ -266,6 +266,27 @@ def test_vfr_concat_mkv(loader: str, vfr_concat: Path) -> None:
         assert read is not None
 
 
+@pytest.fixture(scope="module")
+def vfr_concat_cut(vfr_concat: Path, folder: Path) -> Path:
+    """The concat above cut in its 10 fps part and remuxed to MP4 with ``-c copy``: an edit list
+    hides the packets before the cut, in a stream whose frame rate changes after it."""
+    path = folder / "vfr-concat-cut.mp4"
+    ffmpeg("-ss", "0.35", "-i", str(vfr_concat), "-c", "copy", str(path))
+    return path
+
+
+def test_vfr_concat_with_an_edit_list(loader: str, vfr_concat_cut: Path) -> None:
+    with av.open(str(vfr_concat_cut)) as container:
+        in_header = container.streams.video[0].frames
+        discarded = sum(p.is_discard for p in container.demux(video=0) if p.size)
+    shown = reference.decode(vfr_concat_cut, []).num_frames
+    assert discarded > 0 and shown == in_header - discarded  # what the truncation check must allow
+    assert probe.probe(vfr_concat_cut).num_frames == shown
+    read = assert_exact_or_unsupported(loader, vfr_concat_cut)
+    if loader in ("pyav", "torchcodec", "cv2-grab"):
+        assert read is not None
+
+
 def test_cv2_seek_refuses_a_frame_its_seek_misses(vfr_concat: Path) -> None:
     require_loader("cv2-seek")
     with loaders.open("cv2-seek", vfr_concat) as src, pytest.raises(loaders.UnsupportedVideo, match="average rate"):
