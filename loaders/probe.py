@@ -4,7 +4,9 @@ Frame ``i`` is the packet with the ``i``-th smallest pts that is not flagged dis
 B-frames, a first pts that is not 0, a variable frame rate and an MP4 edit list (a ``-c copy``
 cut keeps the packets from the keyframe before the cut and flags those before it discard; a
 decoder decodes them and presents none). A container whose header promises more frames than its
-packets hold is truncated. The first decoded frame tells the display rotation (FFmpeg attaches
+packets hold is truncated. A video whose frames, in decoding order, go back in time at a
+keyframe, or share a timestamp, has no one frame ``i``: it is valid, and refused as
+:class:`UnsupportedVideo`. The first decoded frame tells the display rotation (FFmpeg attaches
 the display matrix to frames). PyAV is vidbench's reference decoder, so every stack has it.
 """
 
