@@ -200,12 +200,11 @@ def _check_time_runs_forward(shown: np.ndarray, keys: np.ndarray, time_base: flo
             "(a stream-copy concat whose clips overlap in time, e.g. cut at an outpoint), so frame numbers by "
             "time and by decoding order disagree",
         )
-    same = np.flatnonzero(np.diff(np.sort(shown)) == 0)
+    ordered = np.sort(shown)
+    same = np.flatnonzero(np.diff(ordered) == 0)
     if same.size:
-        at = float(np.sort(shown)[same[0]]) * time_base
-        raise UnsupportedVideo(
-            path, f"two frames share the timestamp {at:.3f} s, so a frame number by time is ambiguous"
-        )
+        at = float(ordered[same[0]]) * time_base
+        raise UnsupportedVideo(path, f"two frames share the timestamp {at:.3f} s: a frame number by time is ambiguous")
 
 
 def _check_duration(container: Any, stream: Any, sorted_pts: np.ndarray, end: int, path: str) -> None:

@@ -2,10 +2,10 @@
 
 Decoding from the first packet to the last in one pass leaves no room for seek errors; frame
 ``i`` is the ``i``-th frame the decoder outputs, which is presentation order (frames an MP4 edit
-list discards are not output). A video whose presented timestamps go back (a stream-copy
-concat whose clips overlap) has no one frame ``i``: by time and by decoding differ, and every
-loader refuses it (:mod:`loaders.probe`); so does the reference. Frames are upright, turned by the display matrix
-(:mod:`loaders.orientation`), as a player shows them.
+list discards are not output). A video whose presented timestamps go back or repeat (a
+stream-copy concat whose clips overlap) has no one frame ``i``, by time and by decoding differ:
+every loader refuses it (:mod:`loaders.probe`), and so does the reference. Frames are upright,
+turned by the display matrix (:mod:`loaders.orientation`), as a player shows them.
 """
 
 from __future__ import annotations
