@@ -238,11 +238,7 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
         if store is not None and made is None:
             continue  # a store whose making was not measured: its strategy has no cost to plan with
         size = store.size if store else None
-        if made is not None:
-            disk = int((made.bytes or 0) * scale.pixels(size))
-            extract = statistics.median(valid_seconds(made)) * scale.pixels(None)
-        else:
-            disk, extract = 0, 0.0
+        extract, disk = project_store(made, dataset, size) if made is not None else (0.0, 0)
         source = dataset.bytes if dataset else sum(r.source_bytes or 0 for r in extractions[-1:])
         read = disk if store is not None else source
         needed = "cold" if ram is not None and read > ram else "warm"
@@ -265,6 +261,13 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
             epoch_from=(f"epoch timings of the sample ({CACHE_WORDS.get(cache, cache)})"
                         + ("" if factor == 1.0 else f", scaled to the dataset by the {sources}"))))
     return rank(out)
+
+
+def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tuple[float, int]:
+    """(extraction seconds, disk bytes) of a store for the whole dataset, from the extraction of the
+    sample: seconds scale with the source pixels decoded, bytes with the pixels stored (at ``size``)."""
+    scale = _Scale(dataset)
+    return statistics.median(valid_seconds(made)) * scale.pixels(None), int((made.bytes or 0) * scale.pixels(size))
 
 
 def rank(strategies: Iterable[Strategy]) -> list[Strategy]:

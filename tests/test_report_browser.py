@@ -77,8 +77,8 @@ def test_full_report_renders_every_chart(browser: Any, tmp_path: Path) -> None:
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     assert problems == []
     assert requests == []  # offline: nothing fetched
-    assert [c["id"] for c in charts] == ["throughput-0", "throughput-1", "cumulative-0", "cumulative-1",
-                                         "memory"]
+    assert [c["id"] for c in charts] == ["plan-0", "plan-1", "throughput-0", "throughput-1", "cumulative-0",
+                                         "cumulative-1", "memory"]
     for chart in charts:
         assert chart["svgs"] == 1, chart
         assert chart["expected"] > 0 and chart["drawn"] == chart["expected"], chart
