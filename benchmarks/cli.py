@@ -335,7 +335,8 @@ def summary(path: Path, planned: dataset.Dataset | None) -> None:
         print(f"plan for {planned.line()}, {epochs} epochs:")
     for pattern, best in plan.winners(strategies).items():
         disk = f", {human_bytes(best.disk_bytes)} on disk" if best.disk_bytes else ""
-        print(f"  {pattern}: {best.name}: {human_hours(best.total_seconds)} in all{disk} ({best.cache} epochs)")
+        print(f"  {pattern}: {best.name}: {human_hours(best.total_seconds)} in all{disk} "
+              f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
         pair = plan.best_pair(strategies, pattern)
         if pair is not None:
             decode, frames, k = pair
@@ -344,7 +345,7 @@ def summary(path: Path, planned: dataset.Dataset | None) -> None:
                   f"{decode.decode_loader}: extraction {when}")
     over = sum(not s.fits_disk for s in strategies)
     if over:
-        print(f"  {over} strategies left out: their stores do not fit the disk budget")
+        print(f"  left out: {over} strateg{'ies' if over != 1 else 'y'} whose store does not fit the disk budget")
 
 
 def human_hours(value: float) -> str:

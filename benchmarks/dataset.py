@@ -267,7 +267,8 @@ class Dataset:
         """The dataset in one line: videos, frames, hours, resolutions and codecs."""
         kinds = ", ".join(f"{c.videos} x {name}" for name, c in sorted(self.classes.items(),
                                                                        key=lambda kv: -kv[1].frames))
-        return (f"{self.videos:,} videos, {self.frames:,} frames, {self.hours:.1f} hours"
+        return (f"{self.videos:,} videos, {self.frames:,} frames, "
+                + (f"{self.hours:,.1f} hours" if self.hours >= 1 else f"{self.hours * 60:.1f} minutes")
                 + (f" ({kinds})" if kinds else ""))
 
     def to_json(self) -> dict[str, Any]:

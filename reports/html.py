@@ -139,7 +139,8 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart])
             ("strategy", lambda r: escape(str(r["name"])) + ("" if r["fits_disk"] else
                                                             ' <span class="bad">over budget</span>'), False),
             ("workers", _field("workers"), True),
-            ("extraction", _field("extraction_seconds", seconds), True),
+            ("extraction", lambda r: "none" if r["kind"] == "decode" else escape(seconds(r["extraction_seconds"])),
+             True),
             ("epoch (low-high)", lambda r: escape(f"{seconds(r['epoch_seconds'])} ({seconds(r['epoch_seconds_low'])}"
                                                   f"-{seconds(r['epoch_seconds_high'])})"), True),
             (f"total, {epochs} epochs", _field("total_seconds", seconds), True),
