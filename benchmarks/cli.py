@@ -163,6 +163,8 @@ class Bench:
         self.stack = loaders.current_stack()
         # Checked before the run exists: bad input must stop the run before anything is written.
         self.whole: list[dataset.Video] | None = None  # every video under --videos, probed, with --sample
+        if args.sample is not None and args.videos is None:
+            raise SystemExit("--sample needs --videos: the folder of videos to sample from")
         self.found = None if args.videos is None else self.sampled(args.videos, args.sample)
         self.boxes = None if args.annotations is None else load_annotations(args.annotations)
         self.run = Run(args.out, args.run_id, args.resume)
