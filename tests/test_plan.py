@@ -139,7 +139,11 @@ def test_dataset_frames_are_the_sum_of_its_videos(tiny_videos: dict[str, Path], 
     paths = [str(p) for p in tiny_videos.values()]
     probed = dataset.probe_all(paths, cache=tmp_path / "probes.sqlite", jobs=2)
     described = dataset.describe("tiny", probed, {}, disk=tmp_path)
-    assert described.frames == sum(loaders.open("pyav", p).num_frames for p in paths)
+    frames = 0
+    for p in paths:
+        with loaders.open("pyav", p) as src:
+            frames += src.num_frames
+    assert described.frames == frames
     assert described.videos == len(paths)
     assert sum(c.videos for c in described.classes.values()) == len(paths)
     assert {"360p hevc", "360p vp9", "360p av1"} <= set(described.classes)
