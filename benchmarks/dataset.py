@@ -221,7 +221,8 @@ class ClassSummary:
         """Pixels of every frame of the class, stored at short side ``size`` (None: as decoded)."""
         total = 0
         for key, frames in self.dims.items():
-            w, h = scaled_size(*(int(x) for x in key.split("x")), size)
+            width, height = key.split("x")
+            w, h = scaled_size(int(width), int(height), size)
             total += frames * w * h
         return total
 

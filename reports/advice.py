@@ -118,11 +118,11 @@ def _crossover_sentences(row: dict[str, Any], extraction: pd.DataFrame) -> tuple
     cost = (f"Extracting the measured videos once took {seconds(row['extraction_seconds'])}"
             f"{_extraction_cost(row, extraction)}.")
     if k is None or pd.isna(k):
-        return "no", [epoch, cost, f"Extraction never pays for itself here: decode with {decode}."]
+        return "no", [epoch, cost, f"From those timings, extraction never pays for itself here: decode with {decode}."]
     whole = max(1, math.ceil(k))
-    return "yes", [epoch, cost, f"Extraction pays for itself after {k:.1f} epochs{epoch_range(row)}: extract "
-                                f"if you train for more than {whole} epoch{'s' if whole != 1 else ''}, "
-                                f"otherwise decode with {decode}."]
+    return "yes", [epoch, cost, f"From those timings, extraction pays for itself after {k:.1f} epochs"
+                                f"{epoch_range(row)}: extract if you train for more than {whole} "
+                                f"epoch{'s' if whole != 1 else ''}, otherwise decode with {decode}."]
 
 
 def epoch_range(row: dict[str, Any]) -> str:
@@ -159,12 +159,14 @@ def plan_sentences(plan: pd.DataFrame, pattern: str) -> tuple[dict[str, Any] | N
            + ("" if best["kind"] == "decode" else ", and the sample's extraction scaled by pixels") + "."]
     if len(fitting) > 1:
         second = fitting[1]
-        out.append(f"Next in the plan: {second['name']}, {_hours(second['total_seconds'])} in all.")
+        out.append(f"Next in the plan: {second['name']}, {_hours(second['total_seconds'])} in all "
+                   f"(projected likewise, from the {second['epoch_from']}).")
     faster = [r for r in rows if not r["fits_disk"] and r["total_seconds"] < best["total_seconds"]]
     if faster:
         given = "the disk budget" if plan.attrs.get("budget_given") else "the free disk"
         out.append(f"{faster[0]['name']} would take {_hours(faster[0]['total_seconds'])}, but its store "
-                   f"({bytes_(faster[0]['disk_bytes'])}) does not fit {given} ({bytes_(budget)}).")
+                   f"({bytes_(faster[0]['disk_bytes'])}, projected from the sample's store) does not fit {given} "
+                   f"({bytes_(budget)}).")
     if "no cold timing" in str(best["cache"]):
         out.append(f"What an epoch of it reads ({bytes_(best['read_bytes'])}) exceeds the memory available for "
                    f"the page cache ({bytes_(plan.attrs.get('ram'))}), but the run has no cold epoch timing: "
