@@ -202,3 +202,24 @@ def test_projected_store_bytes_match_a_real_extraction(tmp_path: Path, fmt: str,
     _, projected = plan.project_store(made, whole, size)
     actual = sum(e.bytes for e in sample) + extract(longer).bytes
     assert abs(projected - actual) / actual <= BAND[fmt], (projected, actual)
+
+
+def test_closing_summary_says_what_the_report_headline_says(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import report_fixture as fx
+
+    from benchmarks import cli
+    from reports import advice, tables
+
+    run_dir = fx.make_run(tmp_path / "run")
+    data = fx.write_dataset(run_dir, disk_budget=3 * 2**30)  # the jpeg store (2.9 GiB) fits, npy (39 GiB) not
+    cli.summary(run_dir / "records.jsonl", data)
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"plan for {data.line()}, 6 epochs:")
+    for a in advice.recommend(tables.build(fx.make_records(), data)):
+        assert a.winner is not None
+        assert f"  {a.pattern}: {a.winner['name']}:" in printed
+    # The crossover line pairs the fastest decoder with the fastest reader within the budget.
+    assert printed.count("simplejpeg on ffmpeg-jpeg-q90 against torchcodec: extraction") == 2
+    assert "ffmpeg-npy against" not in printed
+    assert "left out: 2 strategies whose store does not fit the disk budget" in printed
