@@ -64,8 +64,11 @@ class Video:
 
 
 def find(folder: str | os.PathLike[str]) -> list[Path]:
-    """Every video under ``folder``, recursively, sorted (by suffix, as ``--videos`` finds them)."""
-    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+    """Every video under ``folder``, recursively, sorted (by suffix, as ``--videos`` finds them);
+    hidden folders (``.cache``, ``.git``) are not the dataset and are left out."""
+    root = Path(folder)
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def names(paths: Sequence[Path], root: Path) -> dict[str, str]:

@@ -131,6 +131,8 @@ def test_sample_measures_a_stratified_subset(tiny_videos: dict[str, Path], tmp_p
         (folder / where).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(tiny_videos[name], folder / where)
     (folder / "notes.mp4").write_bytes(b"not a video")
+    (folder / ".cache").mkdir()  # hidden folders are not the dataset
+    shutil.copy(tiny_videos["tiny-av1"], folder / ".cache" / "copy.mkv")
     args = ["--videos", str(folder), "--sample", "3", "--train-epochs", "4", "--disk-budget", "1G",
             "--measures", "extraction", "--loaders", "npy", "--formats", "npy", "--out", str(tmp_path / "out"),
             "--run-id", "s", "--stores", str(tmp_path / "stores"), "--jobs", "2", "--quick"]
