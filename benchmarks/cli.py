@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import loaders
-from benchmarks import core, corpus, crossover, env, patterns, perframe, records, runner, stores, videos
+from benchmarks import core, corpus, dataset, env, patterns, perframe, plan, records, runner, stores, videos
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
+from loaders.batch import human_bytes
 
 
 def _ints(text: str) -> list[int]:
@@ -37,6 +38,13 @@ def _ints(text: str) -> list[int]:
 
 def _names(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _size(text: str) -> int:
+    try:
+        return plan.parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -81,6 +89,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--annotations", type=Path,
                    help="JSON {video file name: {frame index: [[x1, y1, x2, y2], ...]}} served with the frames")
     p.add_argument("--jobs", type=int, default=env.cores(), help="videos extracted in parallel")
+    p.add_argument("--sample", type=int, metavar="N",
+                   help="with --videos: probe every video under the folder (cached), measure a seeded sample of N "
+                        "stratified by resolution and codec, and plan for all of them (default: measure them all)")
+    p.add_argument("--train-epochs", type=int, default=plan.DEFAULT_EPOCHS, metavar="E",
+                   help="the epochs you train for: the plan's totals are for E epochs")
+    p.add_argument("--disk-budget", type=_size, metavar="SIZE",
+                   help="disk a store may take, e.g. 2T or 500G (default: the free disk where stores go)")
     return p
 
 
@@ -147,7 +162,10 @@ class Bench:
         self.workers = args.workers if args.workers is not None else core.default_workers()
         self.stack = loaders.current_stack()
         # Checked before the run exists: bad input must stop the run before anything is written.
-        self.found = None if args.videos is None else core.find_videos(args.videos)
+        self.whole: list[dataset.Video] | None = None  # every video under --videos, probed, with --sample
+        if args.sample is not None and args.videos is None:
+            raise SystemExit("--sample needs --videos: the folder of videos to sample from")
+        self.found = None if args.videos is None else self.sampled(args.videos, args.sample)
         self.boxes = None if args.annotations is None else load_annotations(args.annotations)
         self.run = Run(args.out, args.run_id, args.resume)
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed,
@@ -165,6 +183,38 @@ class Bench:
         made = corpus.make_all(names, jobs=self.args.jobs)
         return ("builtin-quick" if self.args.quick and not self.args.profiles else "builtin"), \
             {n: str(p) for n, p in made.items()}
+
+    def sampled(self, folder: Path, n: int | None) -> dict[str, str]:
+        """The videos the run measures: all of ``folder``'s, or a stratified sample of every
+        video under it (whose probes the plan projects to)."""
+        if n is None:
+            return core.find_videos(folder)
+        if n < 1:
+            raise SystemExit(f"--sample must be at least 1, got {n}")
+        paths = dataset.find(folder) if folder.is_dir() else []
+        if not paths:
+            videos.find(folder)  # NothingToMeasure, saying what the folder lacks
+        self.whole = dataset.probe_all(paths, jobs=self.args.jobs)
+        picked = dataset.sample(self.whole, n, self.args.seed)
+        if not picked:
+            raise videos.none_readable(str(folder), {v.path: v.error or "" for v in self.whole})
+        frames = sum(v.frames for v in picked)
+        print(f"sample: {len(picked)} of {len(self.whole)} videos ({frames:,} frames), stratified by "
+              f"resolution and codec, seed {self.args.seed}", file=sys.stderr)
+        return dataset.names([Path(v.path) for v in picked], folder)
+
+    def describe(self) -> dataset.Dataset:
+        """The dataset the plan is for, saved beside the records: every video probed under
+        ``--videos`` with ``--sample``, else the videos measured."""
+        measured = list(self.videos.values())
+        whole = self.whole if self.whole is not None else dataset.probe_all(measured, jobs=self.args.jobs)
+        by_path = {v.path: v for v in whole}
+        root = str(self.args.videos.resolve()) if self.args.videos else self.corpus_name
+        described = dataset.describe(root, whole, {p: by_path[v] for p, v in self.videos.items() if v in by_path},
+                                     disk=self.work.store_root, epochs=self.args.train_epochs,
+                                     disk_budget=self.args.disk_budget)
+        described.save(self.run.dir)
+        return described
 
     # -- the run ------------------------------------------------------------------------------------
     def main(self) -> int:
@@ -185,6 +235,7 @@ class Bench:
             self.probe(profile, video)
         if not self.videos:
             raise videos.none_readable(str(self.args.videos or "the built-in corpus"), self.unreadable)
+        planned = self.describe()
         if self.boxes is not None:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
         measures = set(self.args.measures)
@@ -204,7 +255,7 @@ class Bench:
                     for workers in self.workers:
                         self.epoch(pattern, workers)
         print(f"run {self.run.id}: {self.run.path}")
-        summary(self.run.path)
+        summary(self.run.path, planned)
         return 0
 
     def step(self, what: str) -> None:
@@ -274,16 +325,33 @@ class Bench:
             self.progress.update()
 
 
-def summary(path: Path, epochs: int = 10) -> None:
-    """Print the crossover of every decode/frames pair measured so far in the run."""
-    rows = crossover.pairs(records.read(path), epochs=epochs)
-    if not rows:
+def summary(path: Path, planned: dataset.Dataset | None) -> None:
+    """Print what the report's headline says: per pattern, the winning strategy for the dataset
+    and its epochs, and when extracting pays for the fastest decoder against the fastest reader."""
+    epochs = planned.epochs if planned else plan.DEFAULT_EPOCHS
+    budget = planned.disk_budget_bytes if planned else None
+    strategies = plan.project(records.read(path), planned, epochs, budget)
+    if not strategies:
         return
-    print(f"extraction pays after (epochs), {len(rows)} pairs; the 10 soonest:")
-    for row in sorted(rows, key=lambda r: (r.epochs is None, r.epochs or 0))[:10]:
-        when = "never" if row.epochs is None else f"{row.epochs:.2f} ({crossover.span(row)})"
-        frames = f"{row.frames} ({row.extractor}-{row.format})"
-        print(f"  {row.decode:>12} vs {frames:<28} {row.pattern:<16} w{row.workers}: {when}")
+    if planned:
+        print(f"plan for {planned.line()}, {epochs} epochs:")
+    for pattern, best in plan.winners(strategies).items():
+        disk = f", {human_bytes(best.disk_bytes)} on disk" if best.disk_bytes else ""
+        print(f"  {pattern}: {best.name}: {human_hours(best.total_seconds)} in all{disk} "
+              f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
+        pair = plan.best_pair(strategies, pattern)
+        if pair is not None:
+            decode, frames, k = pair
+            when = "never pays" if k is None else f"pays after {k:.1f} epochs"
+            print(f"    {frames.frame_loader} on {frames.store.label if frames.store else ''} against "
+                  f"{decode.decode_loader}: extraction {when}")
+    over = sum(not s.fits_disk for s in strategies)
+    if over:
+        print(f"  left out: {over} strateg{'ies' if over != 1 else 'y'} whose store does not fit the disk budget")
+
+
+def human_hours(value: float) -> str:
+    return f"{value / 3600:.1f} h" if value >= 3600 else f"{value / 60:.1f} min" if value >= 120 else f"{value:.0f} s"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

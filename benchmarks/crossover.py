@@ -110,7 +110,8 @@ def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -
     out = []
     for d in (r for r in epoch if r.kind == DECODE):
         for f in (r for r in epoch if r.kind == FRAMES):
-            if (d.profile, d.pattern, d.workers) != (f.profile, f.pattern, f.workers):
+            # Cold epochs against warm ones would credit the page cache to one side.
+            if (d.profile, d.pattern, d.workers, d.cache) != (f.profile, f.pattern, f.workers, f.cache):
                 continue
             if d.batch_size is not None and f.batch_size is not None and d.batch_size != f.batch_size:
                 continue

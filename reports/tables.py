@@ -18,7 +18,20 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from reports import results
-from reports.results import BASELINE, DECODE, Record, fps_stats, measured, pairs, unreadable, valid_seconds
+from reports.results import (
+    BASELINE,
+    DECODE,
+    DEFAULT_EPOCHS,
+    PLAN_COLUMNS,
+    Dataset,
+    Record,
+    fps_stats,
+    measured,
+    pairs,
+    project,
+    unreadable,
+    valid_seconds,
+)
 
 SUMMARY_COLUMNS = [
     "stack", "loader", "kind", "measure", "pattern", "profile", "workers", "batch_size",
@@ -379,11 +392,38 @@ def overhead(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=OVERHEAD_COLUMNS)
 
 
-def build(records: list[Record]) -> dict[str, pd.DataFrame]:
+# Beside plan.csv's columns, what the report needs of each strategy (written to no CSV).
+PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes"]
+
+
+def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
+    """One row per strategy and pattern, projected to the run's dataset for its epochs and ranked
+    (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
+    what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
+    None: a run made before plans, projected to its measured videos) and ``ram`` (bytes or None)."""
+    epochs = dataset.epochs if dataset else DEFAULT_EPOCHS
+    budget = dataset.disk_budget_bytes if dataset else None
+    strategies = project(latest(records), dataset, epochs, budget)
+    rows = [{**s.row(), "pattern": s.pattern, "name": s.name, "kind": s.kind, "workers": s.workers,
+             "epoch_from": s.epoch_from, "read_bytes": s.read_bytes} for s in strategies]
+    table = pd.DataFrame(rows, columns=PLAN_COLUMNS + PLAN_EXTRA)
+    for column in ("store_size", "quality", "dataset_videos", "dataset_frames", "disk_bytes", "workers",
+                   "read_bytes"):
+        table[column] = table[column].astype("Int64")
+    for column in ("fits_disk", "fits_ram"):
+        table[column] = table[column].astype("boolean")
+    table.attrs.update(epochs=epochs, disk_budget=budget if budget is not None else
+                       (dataset.disk_free_bytes if dataset else None),
+                       budget_given=budget is not None, dataset=dataset.line() if dataset else None,
+                       ram=dataset.ram_available_bytes if dataset else None)
+    return table
+
+
+def build(records: list[Record], dataset: Dataset | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a report, by CSV name (without ``.csv``); ``summary_rounds`` holds the rounds
     behind the summary's figures for :func:`compare` and is written nowhere."""
     summary_table, rounds = _summary_and_rounds(records)
     return {"summary": summary_table, "summary_rounds": rounds, "extraction": extraction(records),
             "crossover": crossover(records), "overhead": overhead(summary_table),
             "environment": environment(records), "unavailable": unavailable(records),
-            "unreadable_videos": unreadable_videos(records)}
+            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset)}

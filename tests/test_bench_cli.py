@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import loaders
-from benchmarks import cli, patterns, perframe, records
+from benchmarks import cli, dataset, patterns, perframe, records
 from benchmarks.records import Record
 from loaders.vocabulary import BASELINE
 
@@ -42,6 +42,7 @@ def run(tiny_videos: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
         real(src, samples)
 
     mp.setattr(perframe, "read_samples", failing)
+    mp.setenv("VIDBENCH_CACHE_DIR", str(base / "cache"))  # probes cached here, not in the home folder
     try:
         assert cli.main([*ARGS, "--videos", str(videos), "--out", str(base / "results"), "--run-id", "r1",
                          "--stores", str(base / "stores"), "--annotations", str(boxes)]) == 0
@@ -115,3 +116,40 @@ def test_resume_does_only_the_missing_cells(run: Path) -> None:
 def _write(path: Path, lines: list[str]) -> Path:
     path.write_text("".join(lines))
     return path
+
+
+def test_the_run_keeps_the_dataset_its_plan_is_for(run: Path) -> None:
+    kept = dataset.load(run / "results" / "r1")
+    assert kept is not None and list(kept.measured) == ["good"]  # broken.mp4 was never measured
+    with loaders.open("pyav", str(run / "videos" / "good.mp4")) as src:
+        assert kept.frames == kept.measured["good"].frames == src.num_frames
+    assert kept.epochs == 10 and kept.disk_budget_bytes is None  # the defaults: the plan shows in every run
+
+
+def test_sample_measures_a_stratified_subset(tiny_videos: dict[str, Path], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "videos"
+    for name, where in (("tiny-h264-odd", "a/clip.mp4"), ("tiny-h264-bframes", "b/clip.mp4"),
+                        ("tiny-hevc", "hevc.mp4"), ("tiny-vp9", "deep/er/vp9.webm")):
+        (folder / where).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tiny_videos[name], folder / where)
+    (folder / "notes.mp4").write_bytes(b"not a video")
+    (folder / ".cache").mkdir()  # hidden folders are not the dataset
+    shutil.copy(tiny_videos["tiny-av1"], folder / ".cache" / "copy.mkv")
+    args = ["--videos", str(folder), "--sample", "3", "--train-epochs", "4", "--disk-budget", "1G",
+            "--measures", "extraction", "--loaders", "npy", "--formats", "npy", "--out", str(tmp_path / "out"),
+            "--run-id", "s", "--stores", str(tmp_path / "stores"), "--jobs", "2", "--quick"]
+    assert cli.main(args) == 0
+    kept = dataset.load(tmp_path / "out" / "s")
+    assert kept is not None
+    assert (kept.videos, kept.unreadable, kept.epochs, kept.disk_budget_bytes) == (4, 1, 4, 2**30)
+    # Three of four videos, one per class first: hevc, vp9 and one of the two h264 ones.
+    assert len(kept.measured) == 3
+    assert {v.video_class for v in kept.measured.values()} == {"360p h264", "360p hevc", "360p vp9"}
+    assert "sample: 3 of 5 videos" in capsys.readouterr().err
+    made = [r for r in records.read(tmp_path / "out" / "s" / "records.jsonl") if r.measure == "extraction"]
+    assert made and made[0].options["videos"] == 3
+    with pytest.raises(SystemExit, match="--sample needs --videos"):
+        cli.main(["--sample", "2", "--out", str(tmp_path / "out")])
