@@ -63,6 +63,9 @@ def _caches(text: str) -> list[str]:
 
 
 CACHES = ("cold", "warm")
+# Decoders timed on transcoded stores by default: the two most used in training pipelines (each one
+# more multiplies the cells by the number of GOPs; name others with --transcode-loaders).
+TRANSCODE_LOADERS = ("pyav", "torchcodec")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -106,6 +109,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--gops", type=_ints, default=list(stores.GOPS),
                    help="transcoded stores (H.264 via ffmpeg, read by the decode loaders): keyframe intervals; "
                         "'' for none")
+    p.add_argument("--transcode-loaders", type=_names, default=list(TRANSCODE_LOADERS),
+                   help="decode loaders timed on the transcoded stores too")
     p.add_argument("--crf", type=int, default=stores.CRF, help="H.264 constant rate factor of transcoded stores")
     p.add_argument("--transcode-sizes", type=_sizes, default=[256], metavar="SIZES",
                    help="short sides the transcoded stores are made at ('full': as decoded)")
@@ -212,7 +217,8 @@ class Bench:
         self.corpus_name, all_videos = self.corpus_videos()
         self.work = core.Workspace(self.settings, self.args.stores or corpus.DEFAULT_CACHE / "stores",
                                    dict(all_videos))
-        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs)
+        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs,
+                                        self.args.transcode_loaders)
         available = loaders.available()
         self.live = [t for t in self.targets if available[t.loader] is None]
         for t in self.targets:

@@ -46,9 +46,10 @@ class Target:
                       store_size=spec.size if spec else None, library=env.library(self.loader), **fields)
 
 
-def targets(names: Sequence[str], specs: Sequence[StoreSpec]) -> list[Target]:
-    """Decode loaders on the videos and once per transcoded spec; a frame loader once per spec
-    whose format it reads.
+def targets(names: Sequence[str], specs: Sequence[StoreSpec],
+            transcode_loaders: Sequence[str] | None = None) -> list[Target]:
+    """Decode loaders on the videos and once per transcoded spec (those of ``transcode_loaders``
+    only, when given); a frame loader once per spec whose format it reads.
 
     An unavailable loader gets one target with no spec, to carry its "unavailable" record.
     """
@@ -59,7 +60,7 @@ def targets(names: Sequence[str], specs: Sequence[StoreSpec]) -> list[Target]:
             out.append(Target(name, kind))
         elif kind != FRAMES:
             out.append(Target(name, kind))
-            if name != BASELINE:
+            if name != BASELINE and (transcode_loaders is None or name in transcode_loaders):
                 out += [Target(name, kind, s) for s in specs if s.transcoded]
         else:
             readable = loaders.registry.loader_class(name).formats  # type: ignore[attr-defined]
