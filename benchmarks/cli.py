@@ -29,7 +29,6 @@ from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
-from loaders.resize import check_size
 from loaders.vocabulary import BASELINE, store_label
 
 
@@ -42,17 +41,10 @@ def _names(text: str) -> list[str]:
 
 
 def _sizes(text: str) -> list[int | None]:
-    """``full,256``: store sizes, ``full`` (or none) for frames as decoded, else an even short side."""
-    out: list[int | None] = []
-    for word in _names(text):
-        if word in ("full", "none"):
-            out.append(None)
-            continue
-        try:
-            out.append(check_size(int(word)))
-        except (ValueError, loaders.LoaderError):
-            raise argparse.ArgumentTypeError(f"{word!r}: 'full' or a positive even number of pixels") from None
-    return list(dict.fromkeys(out))
+    try:
+        return stores.parse_sizes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _caches(text: str) -> list[str]:
@@ -63,9 +55,6 @@ def _caches(text: str) -> list[str]:
 
 
 CACHES = ("cold", "warm")
-# Decoders timed on transcoded stores by default: the two most used in training pipelines (each one
-# more multiplies the cells by the number of GOPs; name others with --transcode-loaders).
-TRANSCODE_LOADERS = ("pyav", "torchcodec")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -104,15 +93,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--extractors", type=_names, default=["ffmpeg"])
     p.add_argument("--formats", type=_names, default=list(core.DEFAULT_FORMATS))
     p.add_argument("--quality", type=int, default=90, help="JPEG quality of the stores")
-    p.add_argument("--store-sizes", type=_sizes, default=[None, 256], metavar="SIZES",
+    p.add_argument("--store-sizes", type=_sizes, default=list(stores.SIZES), metavar="SIZES",
                    help="frame stores at these short sides in pixels ('full': as decoded), e.g. full,256")
     p.add_argument("--gops", type=_ints, default=list(stores.GOPS),
                    help="transcoded stores (H.264 via ffmpeg, read by the decode loaders): keyframe intervals; "
                         "'' for none")
-    p.add_argument("--transcode-loaders", type=_names, default=list(TRANSCODE_LOADERS),
+    p.add_argument("--transcode-loaders", type=_names, default=list(stores.TRANSCODE_LOADERS),
                    help="decode loaders timed on the transcoded stores too")
     p.add_argument("--crf", type=int, default=stores.CRF, help="H.264 constant rate factor of transcoded stores")
-    p.add_argument("--transcode-sizes", type=_sizes, default=[256], metavar="SIZES",
+    p.add_argument("--transcode-sizes", type=_sizes, default=list(stores.TRANSCODE_SIZES), metavar="SIZES",
                    help="short sides the transcoded stores are made at ('full': as decoded)")
     p.add_argument("--cache", type=_caches, default=list(CACHES),
                    help="epochs with the files evicted from the page cache first (cold), read into it first (warm)")

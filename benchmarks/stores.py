@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import loaders
+from loaders.resize import check_size
 from loaders.store import transcoded_video
 from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 
@@ -61,6 +62,28 @@ class StoreSpec:
     def options(self) -> dict[str, int]:
         """What a record of this store carries in its options (a transcoded store's gop and crf)."""
         return {"gop": self.gop, "crf": self.crf} if self.gop is not None and self.crf is not None else {}
+
+
+# Defaults of both front doors: frame stores at full size and at 256, transcodes at 256 decoded by
+# the two decoders most used in training pipelines (see the README on what these defaults trade).
+SIZES: tuple[int | None, ...] = (None, 256)
+TRANSCODE_SIZES: tuple[int | None, ...] = (256,)
+TRANSCODE_LOADERS = ("pyav", "torchcodec")
+
+
+def parse_sizes(text: str) -> list[int | None]:
+    """``full,256``: store sizes, ``full`` for frames as decoded, else an even short side; a
+    ValueError says which word is neither."""
+    out: list[int | None] = []
+    for word in (w.strip() for w in text.split(",") if w.strip()):
+        if word == "full":
+            out.append(None)
+            continue
+        try:
+            out.append(check_size(int(word)))
+        except (ValueError, loaders.LoaderError):
+            raise ValueError(f"{word!r}: 'full' or a positive even number of pixels") from None
+    return list(dict.fromkeys(out))
 
 
 def specs(extractors: Sequence[str], formats: Sequence[str], quality: int,
