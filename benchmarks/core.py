@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +28,8 @@ from benchmarks.patterns import Pattern, Sample
 from benchmarks.perframe import Calibration, Target
 from benchmarks.records import Record
 from loaders.vocabulary import BASELINE, FORMATS
+
+log = logging.getLogger(__name__)
 
 QUICK_PROFILES = ["h264-360p-gop1s-bf"]
 DEFAULT_FORMATS = FORMATS
@@ -318,6 +321,10 @@ class Workspace:
         # Cold: the most that stayed resident over the epochs; warm: the least that was loaded.
         if case.cache == "cold":
             state.resident = max(state.resident or 0, after.resident_bytes)
+            if after.fraction > 0.01:  # recorded in the record's options too; said now, while it matters
+                log.warning("%s: %.0f%% of its %d files stayed in the page cache after eviction (mapped by a "
+                            "live process, or a file system that ignores the advice): this epoch is not cold",
+                            case.cell, 100 * after.fraction, after.files)
         else:
             state.resident = min(state.resident if state.resident is not None else after.bytes,
                                  after.resident_bytes)
