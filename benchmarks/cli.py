@@ -30,6 +30,7 @@ from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
 from loaders.batch import human_bytes
+from loaders.vocabulary import BASELINE
 
 
 def _ints(text: str) -> list[int]:
@@ -45,6 +46,23 @@ def _size(text: str) -> int:
         return plan.parse_bytes(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _sizes(text: str) -> list[int | None]:
+    try:
+        return stores.parse_sizes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _caches(text: str) -> list[str]:
+    words = _names(text)
+    if not set(words) <= set(CACHES):
+        raise argparse.ArgumentTypeError(f"{text!r}: a list of {', '.join(CACHES)}")
+    return list(dict.fromkeys(words))
+
+
+CACHES = ("cold", "warm")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -83,6 +101,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--extractors", type=_names, default=["ffmpeg"])
     p.add_argument("--formats", type=_names, default=list(core.DEFAULT_FORMATS))
     p.add_argument("--quality", type=int, default=90, help="JPEG quality of the stores")
+    p.add_argument("--store-sizes", type=_sizes, default=list(stores.SIZES), metavar="SIZES",
+                   help="frame stores at these short sides in pixels ('full': as decoded), e.g. full,256")
+    p.add_argument("--gops", type=_ints, default=list(stores.GOPS),
+                   help="transcoded stores (H.264 via ffmpeg, read by the decode loaders): keyframe intervals; "
+                        "'' for none")
+    p.add_argument("--transcode-loaders", type=_names, default=list(stores.TRANSCODE_LOADERS),
+                   help="decode loaders timed on the transcoded stores too")
+    p.add_argument("--crf", type=int, default=stores.CRF, help="H.264 constant rate factor of transcoded stores")
+    p.add_argument("--transcode-sizes", type=_sizes, default=list(stores.TRANSCODE_SIZES), metavar="SIZES",
+                   help="short sides the transcoded stores are made at ('full': as decoded)")
+    p.add_argument("--cache", type=_caches, default=list(CACHES),
+                   help="epochs with the files evicted from the page cache first (cold), read into it first (warm)")
+    p.add_argument("--cold-sizes", type=_sizes, default=[256], metavar="SIZES",
+                   help="cold epochs for the original videos and the stores of these sizes only")
     p.add_argument("--stores", type=Path, help="where stores are extracted (default: <corpus cache>/stores)")
     p.add_argument("--measures", type=_names, default=["extraction", "per_frame", "epoch"],
                    help="what to measure (per_frame includes the open cost)")
@@ -170,7 +202,8 @@ class Bench:
         self.run = Run(args.out, args.run_id, args.resume)
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed,
                                        args.batch_size)
-        self.specs = stores.specs(args.extractors, args.formats, args.quality)
+        self.specs = stores.specs(args.extractors, args.formats, args.quality, args.store_sizes) + \
+            stores.transcodes(args.gops, args.crf, args.transcode_sizes)
         self.annotations: runner.Annotations | None = None
         self.unreadable: dict[str, str] = {}  # video path -> why it is skipped
         self.progress: Any = None
@@ -223,7 +256,8 @@ class Bench:
         self.corpus_name, all_videos = self.corpus_videos()
         self.work = core.Workspace(self.settings, self.args.stores or corpus.DEFAULT_CACHE / "stores",
                                    dict(all_videos))
-        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs)
+        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs,
+                                        self.args.transcode_loaders)
         available = loaders.available()
         self.live = [t for t in self.targets if available[t.loader] is None]
         for t in self.targets:
@@ -242,7 +276,8 @@ class Bench:
         self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
         self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames)
         total = (len(self.needed) + len(self.cases) * ("per_frame" in measures)
-                 + len(self.live) * len(self.patterns) * len(self.workers) * ("epoch" in measures))
+                 + sum(len(self.caches(t)) for t in self.live) * len(self.patterns) * len(self.workers)
+                 * ("epoch" in measures))
         with tqdm(total=total, desc="bench", unit="cell", disable=None, dynamic_ncols=True) as self.progress:
             self.extraction(measure="extraction" in measures)
             if "per_frame" in measures:
@@ -257,6 +292,14 @@ class Bench:
         print(f"run {self.run.id}: {self.run.path}")
         summary(self.run.path, planned)
         return 0
+
+    def caches(self, target: perframe.Target) -> list[str]:
+        """The page-cache states ``target``'s epochs are measured in (the baseline reads nothing: warm)."""
+        if target.loader == BASELINE:
+            return ["warm"]
+        size = target.spec.size if target.spec else None
+        cold = target.spec is None or size in self.args.cold_sizes
+        return [c for c in self.args.cache if c == "warm" or cold] or ["warm"]
 
     def step(self, what: str) -> None:
         self.progress.set_postfix_str(what[:60], refresh=False)
@@ -293,7 +336,7 @@ class Bench:
             if measure and cell not in self.run.done:
                 identity = Record(measure="extraction", loader=None, kind=None, stack=self.stack,
                                   profile=self.corpus_name, extractor=spec.extractor, format=spec.format,
-                                  quality=spec.quality)
+                                  quality=spec.quality, store_size=spec.size, options=spec.options())
                 self.once(cell, lambda spec=spec: self._measure_extraction(spec, videos), identity)
             for v in videos:
                 self.work.ensure_store(v, spec)
@@ -305,16 +348,16 @@ class Bench:
             self.work.store_error[v, spec] = why
         return Record(measure="extraction", loader=None, kind=None, stack=self.stack, profile=self.corpus_name,
                       frames=cost.frames, seconds=[cost.seconds], extractor=spec.extractor, format=spec.format,
-                      quality=spec.quality, bytes=cost.bytes, source_bytes=cost.source_bytes,
+                      quality=spec.quality, bytes=cost.bytes, source_bytes=cost.source_bytes, store_size=spec.size,
                       status="error" if cost.failed else "ok",
                       reason="; ".join(cost.failed.values()) or None,
-                      options={"jobs": self.args.jobs, "videos": len(videos)}).with_fps()
+                      options={"jobs": self.args.jobs, "videos": len(videos), **spec.options()}).with_fps()
 
     # -- epochs -------------------------------------------------------------------------------------
     def epoch(self, pattern: Pattern, workers: int) -> None:
         """Every loader's epochs of one pattern and workers setting, interleaved epoch by epoch."""
-        group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.size)
-                 for t in self.live]
+        group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.size,
+                                cache) for t in self.live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
         self.progress.update(len(group) - len(todo))
         if not todo:

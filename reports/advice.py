@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from reports.fmt import bytes_, number, seconds
-from reports.results import BASELINE, FRAMES
+from reports.results import BASELINE, FRAMES, TRANSCODED
 
 
 @dataclasses.dataclass
@@ -36,9 +36,13 @@ def loader_label(row: dict[str, Any] | pd.Series) -> str:
     if name == BASELINE:
         return f"{name} (harness overhead)"
     fmt = row.get("format")
-    if row.get("kind", FRAMES) == FRAMES and isinstance(fmt, str) and fmt != name:
-        quality = row.get("quality")
-        name += f" ({fmt}" + (f" q{quality}" if quality is not None and not pd.isna(quality) else "") + ")"
+    if row.get("kind", FRAMES) == FRAMES and isinstance(fmt, str) and fmt != name or fmt == TRANSCODED:
+        # The store read (a transcoded one for a decode loader): format, quality, size, keyframe interval.
+        extras = [f"{prefix}{row.get(field)}" for field, prefix in (("quality", "q"), ("store_size", "s"), ("gop", "g"))
+                  if row.get(field) is not None and not pd.isna(row.get(field))]
+        name += f" ({' '.join([fmt, *extras])})"
+    if row.get("cache") == "cold":
+        name += ", cold"
     stack = row.get("stack")
     if isinstance(stack, str) and stack != "main":
         name += f" [{stack}]"
@@ -73,6 +77,13 @@ def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], mea
     return text + "."
 
 
+def _classic(cross: pd.DataFrame) -> pd.Series:
+    """Pairs of decoding the originals against reading a frame store, with warm (or uncontrolled)
+    page caches: what this advice weighs; transcoded stores and cold reads are in the tables."""
+    warm = cross["cache"].isna() | (cross["cache"] == "warm")
+    return cross["decode_format"].isna() & (cross["format"] != TRANSCODED) & warm
+
+
 def _pick_crossover(rows: pd.DataFrame) -> dict[str, Any] | None:
     """At the workers setting with the fastest epoch, the fastest decoder against the fastest
     frame reader: the choice a user who tunes their DataLoader faces."""
@@ -89,6 +100,8 @@ def _pick_crossover(rows: pd.DataFrame) -> dict[str, Any] | None:
 def _extraction_cost(row: dict[str, Any], extraction: pd.DataFrame) -> str:
     same = extraction[(extraction["extractor"] == row["extractor"])
                       & (extraction["format"] == row["format"])
+                      & (extraction["store_size"].astype("object").fillna(-1)
+                         == (-1 if pd.isna(row.get("store_size")) else row["store_size"]))
                       & (extraction["quality"].astype("object").fillna(-1)
                          == (-1 if pd.isna(row["quality"]) else row["quality"]))]
     if same.empty or pd.isna(same.iloc[0]["bytes"]):
@@ -198,7 +211,7 @@ def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
                 best[kind] = ranked[0][0]
                 sentences.append(_speed_sentence(kind, ranked, measure))
         winner, planned = (None, []) if plan is None else plan_sentences(plan, pattern)
-        pick = _pick_crossover(cross[cross["pattern"] == pattern])
+        pick = _pick_crossover(cross[(cross["pattern"] == pattern) & _classic(cross)])
         if pick is not None:
             extract, more = _crossover_sentences(pick, extraction)
             sentences += more

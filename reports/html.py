@@ -217,7 +217,12 @@ def _crossover(table: pd.DataFrame, charts: list[Chart]) -> str:
         ("pattern", _field("pattern"), False), ("profile", _field("profile"), False),
         ("workers", _field("workers"), True), ("decode", _field("decode_loader"), False),
         ("frames", _field("frame_loader"), False), ("store", lambda r: escape(
-            f"{_text(r.get('format'))} " + ("" if pd.isna(r.get("quality")) else f"q{r['quality']}")), False),
+            f"{_text(r.get('format'))} " + ("" if pd.isna(r.get("quality")) else f"q{r['quality']}")
+            + ("" if pd.isna(r.get("store_size")) else f" s{r['store_size']}")
+            + ("" if pd.isna(r.get("gop")) else f" g{r['gop']}")), False),
+        ("decoding", lambda r: escape("originals" if pd.isna(r.get("decode_format")) else
+                                      f"{r['decode_format']} s{r['decode_store_size']} g{r['decode_gop']}"), False),
+        ("cache", _field("cache"), False),
         ("extraction", _field("extraction_seconds", seconds), True),
         ("epoch, decode", _field("epoch_seconds_decode", seconds), True),
         ("epoch, frames", _field("epoch_seconds_frames", seconds), True),

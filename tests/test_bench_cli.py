@@ -19,7 +19,10 @@ from loaders.vocabulary import BASELINE
 
 ARGS = ["--quick", "--min-time", "0", "--min-rounds", "1", "--warmup", "0", "--epochs", "2", "--frames", "4",
         "--workers", "0,2", "--size", "32", "--batch-size", "4", "--formats", "jpeg,npy,tar", "--jobs", "2",
-        "--strides", "1,2"]
+        "--strides", "1,2",
+        # Full-size frame stores, one transcode at 32 px read by pyav, cold epochs for it and the originals.
+        "--store-sizes", "full", "--gops", "2", "--transcode-sizes", "32", "--transcode-loaders", "pyav",
+        "--cold-sizes", "32"]
 PATTERNS = [p.name for p in patterns.default()]
 
 
@@ -71,7 +74,16 @@ def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
             if name != BASELINE:  # the baseline's reads fail on purpose (see the fixture)
                 assert (name, pattern) in per_frame
             assert {(name, pattern, 0), (name, pattern, 2)} <= epoch
-    assert {r.format for r in recs if r.measure == "extraction" and r.status == "ok"} == {"jpeg", "npy", "tar"}
+    made = {r.format: r for r in recs if r.measure == "extraction" and r.status == "ok"}
+    assert set(made) == {"jpeg", "npy", "tar", "mp4"}
+    assert (made["mp4"].store_size, made["mp4"].options["gop"], made["npy"].store_size) == (32, 2, None)
+    caches = collections.defaultdict(set)
+    for r in recs:
+        if r.measure == "epoch" and r.status == "ok":
+            caches[r.loader, r.format].add(r.cache)
+    # Cold and warm for the originals and the 32 px transcode, warm only for the full-size stores.
+    assert caches["pyav", None] == caches["pyav", "mp4"] == {"cold", "warm"}
+    assert caches["npy", "npy"] == {"warm"} and caches[BASELINE, None] == {"warm"}
     for r in recs:
         if r.measure == "per_frame" and r.status == "ok":
             assert r.seconds and r.fps_median and r.frames > 0 and r.env["stack"] == loaders.current_stack()
