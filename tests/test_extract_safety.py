@@ -206,14 +206,16 @@ def test_ffmpeg_dies_when_its_parent_is_killed(clip, tmp_path):
     parent = python(SLOW_FFMPEG, str(clip), str(tmp_path / "store"))
     deadline = time.monotonic() + 60
     child = None
-    while child is None:  # the full run's ffmpeg: the space estimate's runs carry -frames:v
+    # The full run's ffmpeg: the space estimate's runs carry -frames:v, and imageio-ffmpeg's own
+    # check of its binary (ffmpeg -version) reads no input.
+    while child is None:
         assert parent.poll() is None and time.monotonic() < deadline, parent.stderr and parent.stderr.read()
         for p in psutil.Process(parent.pid).children():
             try:
                 cmdline = p.cmdline()
             except psutil.NoSuchProcess:
                 continue
-            if cmdline and "ffmpeg" in os.path.basename(cmdline[0]) and "-frames:v" not in cmdline:
+            if cmdline and "ffmpeg" in os.path.basename(cmdline[0]) and "-i" in cmdline and "-frames:v" not in cmdline:
                 child = p
         time.sleep(0.05)
     assert child.is_running() and child.status() != psutil.STATUS_ZOMBIE
