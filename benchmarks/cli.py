@@ -5,6 +5,10 @@ measurement appends one record as soon as it is taken, with a ``cell`` naming it
 stops half-way keeps what it measured and ``--resume`` does only the cells it lacks. Each
 dependency stack runs this in its own environment with the same ``--run-id``.
 
+Before measuring, the run prints what it will do and roughly how long it will take
+(:mod:`benchmarks.budget`); ``--budget`` and ``--quick`` cut it down to fit, saying what they drop.
+Progress is a bar on a terminal and a log line every few seconds elsewhere.
+
 Order of work: unavailable loaders are recorded; stores are extracted for the frame loaders
 (timed: the "extraction" records); then the cases of :mod:`benchmarks.core`, per video, per
 pattern, every loader verified and timed on a fixed set of samples in calibrated rounds ("open"
@@ -24,11 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import loaders
-from benchmarks import core, corpus, crossover, env, patterns, perframe, records, runner, stores, videos
+from benchmarks import budget, core, corpus, crossover, env, patterns, perframe, records, runner, stores, videos
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
+from loaders.progress import Progress, duration
 
 
 def _ints(text: str) -> list[int]:
@@ -37,6 +42,13 @@ def _ints(text: str) -> list[int]:
 
 def _names(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _duration(text: str) -> float:
+    try:
+        return budget.parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,7 +62,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id", help="name of the run (default: the UTC time; with --resume: latest)")
     p.add_argument("--resume", action="store_true", help="finish a run, skipping the cells it has")
     p.add_argument("--quick", action="store_true",
-                   help=f"one small profile ({core.QUICK_PROFILES[0]}), 0.2 s per per-frame case: minutes, not tens")
+                   help=f"a few minutes on any input: one small profile ({core.QUICK_PROFILES[0]}) or your videos, "
+                        f"0.2 s per per-frame case, jpeg stores, epochs over the first "
+                        f"{budget.QUICK_FRAMES_PER_VIDEO} frames of each video, fitted to "
+                        f"{budget.QUICK_BUDGET:.0f} s as --budget does")
+    p.add_argument("--budget", type=_duration,
+                   help="bound the run's time (90s, 10m, 1h): fewer epochs, frames per video and videos, as said")
     p.add_argument("--loaders", type=_names, help="loaders to run (default: every loader of this stack)")
     p.add_argument("--patterns", type=_names, default=list(patterns.BASES),
                    help="access patterns; random-clip runs once per stride (see benchmarks/patterns.py)")
@@ -73,15 +90,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, help=f"untimed rounds first (default: {default.calibration.warmup})")
     p.add_argument("--frames", type=int, help=f"frames per per-frame case (default: {default.frames})")
     p.add_argument("--extractors", type=_names, default=["ffmpeg"])
-    p.add_argument("--formats", type=_names, default=list(core.DEFAULT_FORMATS))
+    p.add_argument("--formats", type=_names, help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
+                                                  f"--quick: {','.join(QUICK_FORMATS)})")
     p.add_argument("--quality", type=int, default=90, help="JPEG quality of the stores")
-    p.add_argument("--stores", type=Path, help="where stores are extracted (default: <corpus cache>/stores)")
+    p.add_argument("--stores", type=Path, help="where stores are extracted (default: .corpus/stores for the built-in "
+                                                "corpus; $VIDBENCH_CACHE_DIR/stores, ~/.cache/vidbench/stores "
+                                                "unless set, for --videos)")
     p.add_argument("--measures", type=_names, default=["extraction", "per_frame", "epoch"],
                    help="what to measure (per_frame includes the open cost)")
     p.add_argument("--annotations", type=Path,
                    help="JSON {video file name: {frame index: [[x1, y1, x2, y2], ...]}} served with the frames")
     p.add_argument("--jobs", type=int, default=env.cores(), help="videos extracted in parallel")
     return p
+
+
+QUICK_FORMATS = ("jpeg",)  # --quick: one store format (npy of two 8 s 1080p clips is 6 GB)
 
 
 class Run:
@@ -143,7 +166,8 @@ class Bench:
             warmup=base.calibration.warmup if args.warmup is None else args.warmup)
         self.settings = dataclasses.replace(base, frames=args.frames or base.frames, calibration=calibration,
                                             epochs=args.epochs or base.epochs, batch_size=args.batch_size,
-                                            size=args.size)
+                                            size=args.size,
+                                            frames_per_video=budget.QUICK_FRAMES_PER_VIDEO if args.quick else None)
         self.workers = args.workers if args.workers is not None else core.default_workers()
         self.stack = loaders.current_stack()
         # Checked before the run exists: bad input must stop the run before anything is written.
@@ -152,10 +176,12 @@ class Bench:
         self.run = Run(args.out, args.run_id, args.resume)
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed,
                                        args.batch_size)
-        self.specs = stores.specs(args.extractors, args.formats, args.quality)
+        formats = args.formats or list(QUICK_FORMATS if args.quick else core.DEFAULT_FORMATS)
+        self.specs = stores.specs(args.extractors, formats, args.quality)
         self.annotations: runner.Annotations | None = None
         self.unreadable: dict[str, str] = {}  # video path -> why it is skipped
-        self.progress: Any = None
+        self.progress: Progress | None = None
+        self.shapes: dict[str, budget.Video] = {}  # profile -> what the estimate needs of its video
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
@@ -168,10 +194,8 @@ class Bench:
 
     # -- the run ------------------------------------------------------------------------------------
     def main(self) -> int:
-        from tqdm import tqdm
-
         self.corpus_name, all_videos = self.corpus_videos()
-        self.work = core.Workspace(self.settings, self.args.stores or corpus.DEFAULT_CACHE / "stores",
+        self.work = core.Workspace(self.settings, self.args.stores or stores.default_root(self.args.videos is not None),
                                    dict(all_videos))
         self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs)
         available = loaders.available()
@@ -189,26 +213,69 @@ class Bench:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
+        self.plan = self.announce(self.make_plan(measures))
         self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames)
-        total = (len(self.needed) + len(self.cases) * ("per_frame" in measures)
-                 + len(self.live) * len(self.patterns) * len(self.workers) * ("epoch" in measures))
-        with tqdm(total=total, desc="bench", unit="cell", disable=None, dynamic_ncols=True) as self.progress:
+        estimate = budget.estimate(self.plan)
+        print(f"estimate: {estimate.line()}", flush=True)
+        n_epoch = len(self.live) * len(self.patterns) * len(self.workers) * ("epoch" in measures)
+        n_frame = len(self.cases) * ("per_frame" in measures)
+        self.cost = {"extraction": estimate.extraction / max(1, len(self.needed)),
+                     "per_frame": estimate.per_frame / max(1, n_frame), "epoch": estimate.epochs / max(1, n_epoch)}
+        self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell", work=estimate.total)
+        try:
             self.extraction(measure="extraction" in measures)
             if "per_frame" in measures:
                 for case in self.cases:
-                    self.step(case.id)
                     self.once(case.cell, lambda case=case: self.work.measure(case), self.work.identity(case))
-                    self.progress.update()
+                    self.progress.update(1, case.id[:60], self.cost["per_frame"])
             if "epoch" in measures:
+                self.refine(n_epoch)
                 for pattern in self.patterns:
                     for workers in self.workers:
                         self.epoch(pattern, workers)
+        finally:
+            self.progress.close()
         print(f"run {self.run.id}: {self.run.path}")
         summary(self.run.path)
         return 0
 
+    def make_plan(self, measures: set[str]) -> budget.Plan:
+        live = self.live
+        return budget.Plan(
+            videos={p: self.shapes[p] for p in self.videos}, patterns=self.patterns,
+            decoders=[t.key for t in live if t.spec is None], readers=[t.key for t in live if t.spec is not None],
+            stores=len(self.needed), frames=self.settings.frames, calibration=self.settings.calibration,
+            epochs=self.settings.epochs, workers=self.workers, cores=env.cores(), measures=frozenset(measures),
+            frames_per_video=self.settings.frames_per_video)
+
+    def announce(self, plan: budget.Plan) -> budget.Plan:
+        """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""
+        seconds = self.args.budget or (budget.QUICK_BUDGET if self.args.quick else None)
+        if seconds is not None:
+            plan, dropped = budget.fit(plan, seconds, seed=self.args.seed)
+            print(f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits"), flush=True)
+            self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
+            self.workers = list(plan.workers)
+            self.settings = dataclasses.replace(self.settings, epochs=plan.epochs,
+                                                frames_per_video=plan.frames_per_video)
+            self.work.settings = self.settings
+        print(f"run {self.run.id}: records to {self.run.path}, stores in {self.work.store_root}", flush=True)
+        for line in plan.lines():
+            print(f"  {line}", flush=True)
+        return plan
+
+    def refine(self, cells: int) -> None:
+        """The ETA of the epochs again, from the seconds per frame the per-frame phase measured."""
+        measured = budget.measured_seconds_per_frame(records.read(self.run.path))
+        epochs = budget.estimate(self.plan, measured=measured, done={"extraction", "per_frame"}).epochs
+        assert self.progress is not None
+        self.progress.work = self.progress.work_done + epochs
+        self.cost["epoch"] = epochs / max(1, cells)
+        self.progress.message(f"epochs: about {duration(epochs)} more, from the per-frame timings")
+
     def step(self, what: str) -> None:
-        self.progress.set_postfix_str(what[:60], refresh=False)
+        assert self.progress is not None
+        self.progress.update(0, what[:60])
 
     def once(self, cell: str, measure: Any, identity: Record) -> None:
         """Run ``measure() -> Record`` unless ``cell`` is done; a failure records ``identity`` as an error."""
@@ -224,7 +291,8 @@ class Bench:
 
     def probe(self, profile: str, video: str) -> None:
         try:
-            self.work.num_frames(video)
+            self.shapes[profile] = shape(video)
+            self.work.frames_of[video] = self.shapes[profile].frames
             self.videos[profile] = video
         except Exception as exc:  # noqa: BLE001 - a video that cannot be read fails alone
             self.unreadable[video] = videos.cause(exc)
@@ -246,7 +314,8 @@ class Bench:
                 self.once(cell, lambda spec=spec: self._measure_extraction(spec, videos), identity)
             for v in videos:
                 self.work.ensure_store(v, spec)
-            self.progress.update()
+            assert self.progress is not None
+            self.progress.update(1, f"extracted {spec.label}", self.cost["extraction"])
 
     def _measure_extraction(self, spec: stores.StoreSpec, videos: list[str]) -> Record:
         cost = stores.measure(self.work.store_root, videos, spec, self.args.jobs)
@@ -265,13 +334,22 @@ class Bench:
         group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.size)
                  for t in self.live]
         todo = [c for c in group if c.cell not in self.run.done]
-        self.progress.update(len(group) - len(todo))
+        assert self.progress is not None
+        self.progress.update(len(group) - len(todo), work=self.cost["epoch"] * (len(group) - len(todo)))
         if not todo:
             return
         self.step(f"epochs {pattern.name} w{workers}: {len(todo)} loaders interleaved")
         for case, record in self.work.epochs(todo, list(self.videos.values()), self.annotations):
             self.run.add(case.cell, record)
-            self.progress.update()
+            self.progress.update(1, f"epochs {pattern.name} w{workers}: {case.target.key}", self.cost["epoch"])
+
+
+def shape(video: str) -> budget.Video:
+    """Frames, size and keyframe interval of ``video`` from its probe (a LoaderError if unreadable)."""
+    from loaders.probe import probe
+
+    p = probe(video)
+    return budget.Video(p.num_frames, p.width, p.height, p.num_frames / max(1, len(p.keyframes)))
 
 
 def summary(path: Path, epochs: int = 10) -> None:

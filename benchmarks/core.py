@@ -43,6 +43,9 @@ class Settings:
     epochs: int = 3  # timed epochs per epoch cell; the first is kept and also reported alone
     batch_size: int = 8
     size: int = 224  # frames are resized to size x size in an epoch, so batches stack
+    # Epochs read the first this many frames of each video (None: all): how --quick and --budget
+    # bound the epochs on long or large videos. Records carry it in options["frames_per_video"].
+    frames_per_video: int | None = None
 
 
 SETTINGS = {"default": Settings(), "quick": Settings(calibration=Calibration(min_time=0.2))}
@@ -298,10 +301,15 @@ class Workspace:
                 if epoch == self.settings.epochs - 1:
                     yield case, self._epoch_record(case, state, bool(annotations))
 
+    def epoch_lengths(self, videos: Iterable[str]) -> dict[str, int]:
+        """Frames of each video an epoch covers: all, or the first ``settings.frames_per_video``."""
+        cap = self.settings.frames_per_video
+        return {v: self.num_frames(v) if cap is None else min(cap, self.num_frames(v)) for v in videos}
+
     def _prepare_epochs(self, case: EpochCase, videos: Sequence[str],
                         annotations: runner.Annotations | None) -> _Epochs:
         target, pattern = case.target, case.pattern
-        samples = pattern.samples({v: self.num_frames(v) for v in videos})
+        samples = pattern.samples(self.epoch_lengths(videos))
         state = _Epochs(samples=samples, exact=True)
         for video in videos:
             verdict = self.verdict(target, video, pattern)
@@ -325,7 +333,9 @@ class Workspace:
             "epoch", case.corpus, seconds=state.seconds, threads=state.threads_used, peak_rss_bytes=state.peak,
             exact=None if case.target.loader == BASELINE else state.exact,
             options={"pattern": case.pattern.params(), "size": case.size, "samples": len(state.samples),
-                     "epochs": len(state.seconds), "interleaved": True, "annotations": annotated},
+                     "epochs": len(state.seconds), "interleaved": True, "annotations": annotated,
+                     "frames_per_video": self.settings.frames_per_video,
+                     "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values())},
             **self._epoch_fields(case, state.samples)).with_fps()
 
 

@@ -96,6 +96,16 @@ def extraction_for(frame: Record, extractions: Sequence[Record]) -> Record | Non
     return same[-1] if len({e.profile for e in same}) == 1 else None
 
 
+def covered(epoch: Record, made: Record) -> float:
+    """The share of the extracted frames an epoch covers: 1, or less where the epochs read only the
+    first frames of each video (``--quick``, ``--budget``); the extraction is then counted for that
+    share, as if the videos were that long, so both sides of the crossover cover the same frames."""
+    video_frames = epoch.options.get("video_frames")
+    if epoch.options.get("frames_per_video") is None or not video_frames or not made.frames:
+        return 1.0
+    return min(1.0, video_frames / made.frames)
+
+
 def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -> list[Pair]:
     """Every (decode loader, frame loader + store, pattern, workers) pair an epoch was timed for.
 
@@ -117,7 +127,7 @@ def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -
             made = extraction_for(f, extractions)
             if made is None and not unextracted:
                 continue
-            x = statistics.median(valid_seconds(made)) if made else None
+            x = statistics.median(valid_seconds(made)) * covered(f, made) if made else None
             t_d, t_f = statistics.median(valid_seconds(d)), statistics.median(valid_seconds(f))
             (d25, d75), (f25, f75) = quartiles(valid_seconds(d)), quartiles(valid_seconds(f))
             k = low = high = None

@@ -1,7 +1,9 @@
 """Frame stores for the frame loaders: extracted once per (extractor, format, quality), timed once.
 
-Stores live beside the corpus (``<corpus cache>/stores/<extractor>-<format>-q<quality>/<video>``)
-so every dependency stack of a run, and later runs, read the same files. Measuring extraction
+Stores of the built-in corpus live beside it (``<corpus cache>/stores/<label>/<video>``); stores
+of your videos (``--videos``) in :func:`user_cache` (``$VIDBENCH_CACHE_DIR``, default
+``~/.cache/vidbench``), never inside the repository: they can take many times the videos' size.
+Either way every dependency stack of a run, and later runs, read the same files. Measuring extraction
 removes the stores first, so its seconds are those of a fresh extraction of the whole corpus,
 one video per core at a time.
 """
@@ -18,7 +20,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import loaders
+from benchmarks import corpus
 from loaders.vocabulary import LOSSY, store_label
+
+
+def user_cache() -> Path:
+    """Where stores of your videos go: ``$VIDBENCH_CACHE_DIR``, else ``~/.cache/vidbench``."""
+    return Path(os.environ.get("VIDBENCH_CACHE_DIR") or Path.home() / ".cache" / "vidbench")
+
+
+def default_root(user_videos: bool) -> Path:
+    """The stores of a run: the corpus cache's for the built-in corpus, the user cache's for ``--videos``."""
+    return user_cache() / "stores" if user_videos else corpus.DEFAULT_CACHE / "stores"
 
 
 @dataclasses.dataclass(frozen=True)
