@@ -72,6 +72,11 @@ class Guess:
     read: float = 0.004
     extract: float = 0.012
     open: float = 0.05  # seconds to open a source (the probe demuxes the whole file)
+    # Seconds every per-frame case costs beside its rounds (opening, verifying against the
+    # reference decode), and every epoch beside its frames (starting DataLoader workers):
+    # about what runs on tiny clips took here.
+    case: float = 0.3
+    epoch_start: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,7 +176,8 @@ def estimate(plan: Plan, guess: Guess = Guess(), measured: Mapping[tuple[str, st
         extraction = plan.stores * frames_mp * guess.extract / max(1, min(plan.cores, len(plan.videos)))
     if "per_frame" in plan.measures and "per_frame" not in finished:
         targets = len(plan.decoders) + len(plan.readers)
-        per_frame = len(plan.videos) * targets * case_seconds(guess.open, plan.calibration)
+        cases = len(plan.videos) * targets * (1 + len(plan.patterns))
+        per_frame = cases * guess.case + len(plan.videos) * targets * case_seconds(guess.open, plan.calibration)
         for name in plan.videos:
             for pattern in plan.patterns:
                 per_frame += len(plan.decoders) * case_seconds(
@@ -184,7 +190,7 @@ def estimate(plan: Plan, guess: Guess = Guess(), measured: Mapping[tuple[str, st
             samples = pattern.samples(lengths)
             for target in [*plan.decoders, *plan.readers]:
                 one = sum(_sample_seconds(plan, pattern, s, target, guess, measured) for s in samples)
-                epochs += sum(one * plan.epochs / _parallel(w, plan.cores) for w in plan.workers)
+                epochs += sum((one / _parallel(w, plan.cores) + guess.epoch_start) * plan.epochs for w in plan.workers)
     return Estimate(extraction, per_frame, epochs)
 
 
