@@ -10,7 +10,9 @@ times the seconds per frame. Once the per-frame phase has timed every loader on 
 
 A budget (``--budget 10m``) is met by dropping, in this order, until the estimate fits: extra
 epochs (to 1), extra workers settings (to one), frames per video in the epochs (halving, to
-:data:`MIN_FRAMES_PER_VIDEO`), videos (a seeded sample, to 1). Each step is said.
+:data:`MIN_FRAMES_PER_VIDEO`), frames per per-frame case (halving, to :data:`MIN_CASE_FRAMES`),
+rounds per per-frame case (to :data:`MIN_ROUNDS`), videos (a seeded sample, to 1). Each step is
+said.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from benchmarks.records import Record, valid_seconds
 from loaders.progress import duration
 
 MIN_FRAMES_PER_VIDEO = 32  # below this an epoch says little about a real one
+MIN_CASE_FRAMES = 4  # frames per per-frame case a budget keeps at least
+MIN_ROUNDS = 3  # timed rounds per per-frame case a budget keeps at least: a median and a spread
 QUICK_BUDGET = 180.0  # seconds: what --quick aims at, whatever the input
 QUICK_FRAMES_PER_VIDEO = 120  # --quick reads the first 4 s of a 30 fps video in its epochs
 
@@ -70,7 +74,9 @@ class Guess:
 
     decode: float = 0.006
     read: float = 0.004
-    extract: float = 0.012
+    # Extracting one frame, by format: a PNG store of 1080p clips took ten times a JPEG one here.
+    extract: Mapping[str, float] = dataclasses.field(
+        default_factory=lambda: {"jpeg": 0.04, "png": 0.4, "npy": 0.03, "tar": 0.04})
     open: float = 0.05  # seconds to open a source (the probe demuxes the whole file)
     # Seconds every per-frame case costs beside its rounds (opening, verifying against the
     # reference decode), and every epoch beside its frames (starting DataLoader workers):
@@ -87,7 +93,7 @@ class Plan:
     patterns: Sequence[Pattern]
     decoders: Sequence[str]
     readers: Sequence[str]
-    stores: int  # store specs extracted, each over every video
+    stores: Sequence[str]  # the format of every store spec extracted, each over every video
     frames: int  # frames per per-frame case
     calibration: Calibration
     epochs: int
@@ -109,7 +115,7 @@ class Plan:
                f"loaders: {len(self.decoders)} decoders, {len(self.readers)} frame readers (loader x store)",
                f"patterns: {', '.join(p.name for p in self.patterns)}"]
         if "extraction" in self.measures:
-            out.append(f"extraction: {self.stores} stores x {len(self.videos)} videos")
+            out.append(f"extraction: {len(self.stores)} stores ({', '.join(self.stores)}) x {len(self.videos)} videos")
         if "per_frame" in self.measures:
             cases = len(self.videos) * (1 + len(self.patterns)) * (len(self.decoders) + len(self.readers))
             c = self.calibration
@@ -173,7 +179,8 @@ def estimate(plan: Plan, guess: Guess = Guess(), measured: Mapping[tuple[str, st
     extraction = per_frame = epochs = 0.0
     if "extraction" in plan.measures and "extraction" not in finished:
         frames_mp = sum(v.frames * v.megapixels for v in plan.videos.values())
-        extraction = plan.stores * frames_mp * guess.extract / max(1, min(plan.cores, len(plan.videos)))
+        per_frame_mp = sum(guess.extract.get(f, max(guess.extract.values())) for f in plan.stores)
+        extraction = per_frame_mp * frames_mp / max(1, min(plan.cores, len(plan.videos)))
     if "per_frame" in plan.measures and "per_frame" not in finished:
         targets = len(plan.decoders) + len(plan.readers)
         cases = len(plan.videos) * targets * (1 + len(plan.patterns))
@@ -241,6 +248,15 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0) -> tup
         plan = dataclasses.replace(plan, frames_per_video=cap)
     if cap < start:
         dropped.append(f"epochs read the first {cap} frames of each video (of up to {longest})")
+    frames = plan.frames
+    while over(plan) and plan.frames > MIN_CASE_FRAMES and "per_frame" in plan.measures:
+        plan = dataclasses.replace(plan, frames=max(MIN_CASE_FRAMES, plan.frames // 2))
+    if plan.frames < frames:
+        dropped.append(f"frames per per-frame case {frames} -> {plan.frames}")
+    rounds = plan.calibration.min_rounds
+    if over(plan) and rounds > MIN_ROUNDS and "per_frame" in plan.measures:
+        plan = dataclasses.replace(plan, calibration=dataclasses.replace(plan.calibration, min_rounds=MIN_ROUNDS))
+        dropped.append(f"rounds per per-frame case at least {rounds} -> {MIN_ROUNDS}")
     names = sorted(plan.videos)
     keep = len(names)
     while over(plan) and keep > 1:

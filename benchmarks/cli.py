@@ -244,7 +244,7 @@ class Bench:
         return budget.Plan(
             videos={p: self.shapes[p] for p in self.videos}, patterns=self.patterns,
             decoders=[t.key for t in live if t.spec is None], readers=[t.key for t in live if t.spec is not None],
-            stores=len(self.needed), frames=self.settings.frames, calibration=self.settings.calibration,
+            stores=[s.format for s in self.needed], frames=self.settings.frames, calibration=self.settings.calibration,
             epochs=self.settings.epochs, workers=self.workers, cores=env.cores(), measures=frozenset(measures),
             frames_per_video=self.settings.frames_per_video)
 
@@ -256,8 +256,8 @@ class Bench:
             print(f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits"), flush=True)
             self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
             self.workers = list(plan.workers)
-            self.settings = dataclasses.replace(self.settings, epochs=plan.epochs,
-                                                frames_per_video=plan.frames_per_video)
+            self.settings = dataclasses.replace(self.settings, epochs=plan.epochs, frames=plan.frames,
+                                                calibration=plan.calibration, frames_per_video=plan.frames_per_video)
             self.work.settings = self.settings
         print(f"run {self.run.id}: records to {self.run.path}, stores in {self.work.store_root}", flush=True)
         for line in plan.lines():

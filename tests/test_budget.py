@@ -35,7 +35,7 @@ def test_a_calibrated_case_costs_warmup_plus_the_larger_of_min_time_and_min_roun
 def _plan(**changes: object) -> budget.Plan:
     video = budget.Video(frames=100, width=1000, height=1000, gop=10.0)  # 1 megapixel
     plan = budget.Plan(videos={"a": video}, patterns=patterns.parse(["sequential"], clip_len=10),
-                       decoders=["pyav"], readers=[], stores=0, frames=10, calibration=CAL, epochs=1,
+                       decoders=["pyav"], readers=[], stores=[], frames=10, calibration=CAL, epochs=1,
                        workers=[1], cores=1, measures=frozenset({"epoch"}))
     return dataclasses.replace(plan, **changes)  # type: ignore[arg-type]
 
@@ -68,11 +68,11 @@ def test_measured_seconds_per_frame_replace_the_guess() -> None:
 
 
 def test_extraction_and_per_frame_estimates() -> None:
-    guess = budget.Guess(extract=0.01, decode=0.01, open=0.1, case=0.5)
-    plan = _plan(stores=2, measures=frozenset({"extraction", "per_frame"}))
+    guess = budget.Guess(extract={"jpeg": 0.01, "png": 0.1}, decode=0.01, open=0.1, case=0.5)
+    plan = _plan(stores=["jpeg", "png"], measures=frozenset({"extraction", "per_frame"}))
     est = budget.estimate(plan, guess)
     assert est.epochs == 0
-    assert est.extraction == pytest.approx(2 * 100 * 0.01)
+    assert est.extraction == pytest.approx(100 * (0.01 + 0.1))
     # one open case and one per-frame case: a sequential round of 10 frames is 0.1 s -> 1 + 10 rounds
     assert est.per_frame == pytest.approx(budget.case_seconds(0.1, CAL) * 2 + 2 * 0.5)
     assert budget.estimate(plan, guess, done={"extraction"}).extraction == 0
@@ -94,11 +94,22 @@ def test_a_budget_drops_epochs_then_frames_then_videos_and_says_so() -> None:
     tiny, dropped = budget.fit(plan, 0.1, guess)  # less than the least it can do: 32 frames x 0.01 s / 2
     assert len(tiny.videos) == 1 and tiny.frames_per_video == budget.MIN_FRAMES_PER_VIDEO
     assert any("videos 4 -> 1" in d for d in dropped) and "still about" in dropped[-1]
+    assert not any("per-frame case" in d for d in dropped)  # no per-frame cases in this plan: nothing to drop
     again, _ = budget.fit(plan, 0.1, guess)
     assert again.videos == tiny.videos  # seeded: the same sample every time
 
 
+def test_a_budget_cuts_per_frame_cases_before_videos() -> None:
+    videos = {n: budget.Video(100, 1000, 1000, 10.0) for n in "ab"}
+    plan = _plan(videos=videos, measures=frozenset({"per_frame"}), frames=16)
+    guess = budget.Guess(decode=1.0, case=0, open=0)  # slow rounds: min_rounds, not min_time, sets the cost
+    full = budget.estimate(plan, guess).total
+    cut, dropped = budget.fit(plan, full / 3, guess)
+    assert cut.frames == 4 and len(cut.videos) == 2  # a quarter of the frames, a quarter of the time
+    assert any(f"frames per per-frame case 16 -> {cut.frames}" in d for d in dropped)
+
+
 def test_the_plan_says_what_the_run_will_do() -> None:
-    text = "\n".join(_plan(measures=frozenset({"extraction", "per_frame", "epoch"}), stores=3).lines())
-    assert "videos: 1 (100 frames; 1000x1000)" in text and "3 stores x 1 videos" in text
+    text = "\n".join(_plan(measures=frozenset({"extraction", "per_frame", "epoch"}), stores=["jpeg"] * 3).lines())
+    assert "videos: 1 (100 frames; 1000x1000)" in text and "3 stores (jpeg, jpeg, jpeg) x 1 videos" in text
     assert "2 calibrated cases" in text and "1 cells x 1 epochs" in text
