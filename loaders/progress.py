@@ -30,8 +30,15 @@ class Progress:
     rather than the count (an extraction and a per-frame case are not alike).
     """
 
-    def __init__(self, total: int, desc: str, unit: str = "item", stream: IO[str] | None = None,
-                 every: float = 5.0, work: float | None = None) -> None:
+    def __init__(
+        self,
+        total: int,
+        desc: str,
+        unit: str = "item",
+        stream: IO[str] | None = None,
+        every: float = 5.0,
+        work: float | None = None,
+    ) -> None:
         from tqdm import tqdm
 
         self.stream = stream if stream is not None else sys.stderr
@@ -48,10 +55,7 @@ class Progress:
 
     def eta(self) -> float:
         """Seconds left, from the rate so far (of work when planned, else of things)."""
-        if self.work:
-            share = self.work_done / self.work
-        else:
-            share = self.done / self.total if self.total else 1.0
+        share = self.work_done / self.work if self.work else self.done / self.total if self.total else 1.0
         return self.elapsed * (1 - share) / share if share > 0 else float("nan")
 
     def update(self, n: int = 1, status: str | None = None, work: float = 0.0) -> None:
@@ -73,8 +77,11 @@ class Progress:
         eta = self.eta()
         left = "ETA ?" if eta != eta else f"ETA {eta:.0f} s"  # nan before anything is done
         status = f"{self.status}, " if self.status else ""
-        print(f"{self.desc}: {self.done}/{self.total} {self.unit}s, {status}{self.elapsed:.0f} s elapsed, {left}",
-              file=self.stream, flush=True)
+        print(
+            f"{self.desc}: {self.done}/{self.total} {self.unit}s, {status}{self.elapsed:.0f} s elapsed, {left}",
+            file=self.stream,
+            flush=True,
+        )
 
     def message(self, line: str) -> None:
         """A line that must be seen now (a failure, a phase starting), above the bar or in the log."""
