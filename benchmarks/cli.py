@@ -91,7 +91,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, help=f"frames per per-frame case (default: {default.frames})")
     p.add_argument("--extractors", type=_names, default=["ffmpeg"])
     p.add_argument("--formats", type=_names, help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
-                                                  f"--quick: {','.join(QUICK_FORMATS)})")
+                                                  f"--quick: {','.join(core.QUICK_FORMATS)})")
     p.add_argument("--quality", type=int, default=90, help="JPEG quality of the stores")
     p.add_argument("--stores", type=Path, help="where stores are extracted (default: .corpus/stores for the built-in "
                                                 "corpus; $VIDBENCH_CACHE_DIR/stores, ~/.cache/vidbench/stores "
@@ -102,9 +102,6 @@ def parser() -> argparse.ArgumentParser:
                    help="JSON {video file name: {frame index: [[x1, y1, x2, y2], ...]}} served with the frames")
     p.add_argument("--jobs", type=int, default=env.cores(), help="videos extracted in parallel")
     return p
-
-
-QUICK_FORMATS = ("jpeg",)  # --quick: one store format (npy of two 8 s 1080p clips is 6 GB)
 
 
 class Run:
@@ -176,7 +173,7 @@ class Bench:
         self.run = Run(args.out, args.run_id, args.resume)
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed,
                                        args.batch_size)
-        formats = args.formats or list(QUICK_FORMATS if args.quick else core.DEFAULT_FORMATS)
+        formats = args.formats or list(core.QUICK_FORMATS if args.quick else core.DEFAULT_FORMATS)
         self.specs = stores.specs(args.extractors, formats, args.quality)
         self.annotations: runner.Annotations | None = None
         self.unreadable: dict[str, str] = {}  # video path -> why it is skipped

@@ -29,6 +29,7 @@ from loaders.vocabulary import BASELINE, FORMATS
 
 QUICK_PROFILES = ["h264-360p-gop1s-bf"]
 DEFAULT_FORMATS = FORMATS
+QUICK_FORMATS = ("jpeg",)  # one store format: npy of two 8 s 1080p clips is 3 GB, their png took over 10 minutes here
 
 
 @dataclasses.dataclass(frozen=True)
