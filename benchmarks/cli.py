@@ -223,8 +223,9 @@ class Bench:
             self.extraction(measure="extraction" in measures)
             if "per_frame" in measures:
                 for case in self.cases:
+                    self.step(f"{case.measure} {case.id}")
                     self.once(case.cell, lambda case=case: self.work.measure(case), self.work.identity(case))
-                    self.progress.update(1, case.id[:60], self.cost["per_frame"])
+                    self.progress.update(1, work=self.cost["per_frame"])
             if "epoch" in measures:
                 self.refine(n_epoch)
                 for pattern in self.patterns:
@@ -272,7 +273,7 @@ class Bench:
 
     def step(self, what: str) -> None:
         assert self.progress is not None
-        self.progress.update(0, what[:60])
+        self.progress.update(0, what[:80])
 
     def once(self, cell: str, measure: Any, identity: Record) -> None:
         """Run ``measure() -> Record`` unless ``cell`` is done; a failure records ``identity`` as an error."""
@@ -312,7 +313,7 @@ class Bench:
             for v in videos:
                 self.work.ensure_store(v, spec)
             assert self.progress is not None
-            self.progress.update(1, f"extracted {spec.label}", self.cost["extraction"])
+            self.progress.update(1, work=self.cost["extraction"])
 
     def _measure_extraction(self, spec: stores.StoreSpec, videos: list[str]) -> Record:
         cost = stores.measure(self.work.store_root, videos, spec, self.args.jobs)
@@ -338,7 +339,7 @@ class Bench:
         self.step(f"epochs {pattern.name} w{workers}: {len(todo)} loaders interleaved")
         for case, record in self.work.epochs(todo, list(self.videos.values()), self.annotations):
             self.run.add(case.cell, record)
-            self.progress.update(1, f"epochs {pattern.name} w{workers}: {case.target.key}", self.cost["epoch"])
+            self.progress.update(1, work=self.cost["epoch"])
 
 
 def shape(video: str) -> budget.Video:

@@ -2,13 +2,15 @@
 
 tqdm with ``disable=None`` prints nothing when its stream is not a terminal (a pipe, a CI log, a
 ``nohup`` file), so a long run looks hung. :class:`Progress` keeps the bar on a terminal and
-otherwise prints one line at most every ``every`` seconds, at once for a message, and at the end.
+otherwise prints a line every ``every`` seconds (also while one long step runs), at once for a
+message, and at the end.
 Both the extraction command (:mod:`loaders.batch`) and ``python -m benchmarks`` use it.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import IO
 
@@ -23,7 +25,7 @@ def duration(seconds: float) -> str:
 
 
 class Progress:
-    """``total`` things of ``unit`` done one by one, with what was done last and an ETA.
+    """``total`` things of ``unit`` done one by one, with the current step (``status``) and an ETA.
 
     ``work``: the planned cost of the whole (any unit, e.g. estimated seconds) when the things
     differ in cost; :meth:`update` then takes each one's share, and the ETA follows the work done
@@ -48,6 +50,15 @@ class Progress:
         self.status = ""
         self.start = self.last = time.perf_counter()
         self.bar = tqdm(total=total, desc=desc, unit=unit, file=self.stream, disable=None, dynamic_ncols=True)
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        if self.bar.disable:  # a step may last minutes: a line every `every` seconds all the same
+            threading.Thread(target=self._beat, name=f"progress {desc}", daemon=True).start()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.every / 4):
+            if time.perf_counter() - self.last >= self.every:
+                self.log()
 
     @property
     def elapsed(self) -> float:
@@ -68,20 +79,20 @@ class Progress:
             self.bar.set_postfix_str(self.status, refresh=False)
             self.bar.update(n)
             return
-        now = time.perf_counter()
-        if now - self.last >= self.every or (n and self.done >= self.total):
-            self.last = now
+        if time.perf_counter() - self.last >= self.every or (n and self.done >= self.total):
             self.log()
 
     def log(self) -> None:
-        eta = self.eta()
-        left = "ETA ?" if eta != eta else f"ETA {eta:.0f} s"  # nan before anything is done
-        status = f"{self.status}, " if self.status else ""
-        print(
-            f"{self.desc}: {self.done}/{self.total} {self.unit}s, {status}{self.elapsed:.0f} s elapsed, {left}",
-            file=self.stream,
-            flush=True,
-        )
+        with self.lock:
+            self.last = time.perf_counter()
+            eta = self.eta()
+            left = "ETA ?" if eta != eta else f"ETA {eta:.0f} s"  # nan before anything is done
+            status = f"{self.status}, " if self.status else ""
+            print(
+                f"{self.desc}: {self.done}/{self.total} {self.unit}s, {status}{self.elapsed:.0f} s elapsed, {left}",
+                file=self.stream,
+                flush=True,
+            )
 
     def message(self, line: str) -> None:
         """A line that must be seen now (a failure, a phase starting), above the bar or in the log."""
@@ -91,4 +102,5 @@ class Progress:
             print(f"{self.desc}: {line}", file=self.stream, flush=True)
 
     def close(self) -> None:
+        self.stopped.set()
         self.bar.close()

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from benchmarks import cli
@@ -58,6 +59,17 @@ def test_progress_logs_every_few_seconds_and_follows_planned_work() -> None:
     assert lines[0] == "bench: epochs: about 3 s more"
     assert re.fullmatch(r"bench: 4/4 cells, the rest, \d+ s elapsed, ETA 0 s", lines[1])
     progress.close()
+
+
+def test_a_long_step_still_logs_while_it_runs() -> None:
+    log = io.StringIO()
+    progress = Progress(2, "bench", unit="cell", stream=log, every=0.05)
+    progress.update(0, "per_frame cv2-seek-clip")  # a step that takes minutes starts
+    deadline = time.monotonic() + 30
+    while "per_frame cv2-seek-clip" not in log.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    progress.close()
+    assert "bench: 0/2 cells, per_frame cv2-seek-clip, " in log.getvalue()
 
 
 def test_the_readme_lists_every_option_of_python_m_benchmarks() -> None:
