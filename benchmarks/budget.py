@@ -227,17 +227,22 @@ def measured_seconds_per_frame(recs: Iterable[Record]) -> dict[tuple[str, str, s
     return out
 
 
-def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0) -> tuple[Plan, list[str]]:
-    """The plan cut down until its estimate fits ``budget`` seconds, and what was dropped, in words."""
+def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
+        keep: Iterable[str] = ()) -> tuple[Plan, list[str]]:
+    """The plan cut down until its estimate fits ``budget`` seconds, and what was dropped, in words.
+
+    ``keep``: what the user set and the budget must not change: "epochs", "workers", "frames",
+    "min_rounds" (videos and the frames per video of the epochs may always go)."""
     dropped: list[str] = []
+    fixed = set(keep)
 
     def over(p: Plan) -> bool:
         return estimate(p, guess).total > budget
 
-    if over(plan) and plan.epochs > 1 and "epoch" in plan.measures:
+    if over(plan) and plan.epochs > 1 and "epoch" in plan.measures and "epochs" not in fixed:
         dropped.append(f"epochs per cell {plan.epochs} -> 1")
         plan = dataclasses.replace(plan, epochs=1)
-    if over(plan) and len(plan.workers) > 1 and "epoch" in plan.measures:
+    if over(plan) and len(plan.workers) > 1 and "epoch" in plan.measures and "workers" not in fixed:
         dropped.append(f"workers settings {','.join(map(str, plan.workers))} -> {plan.workers[-1]}")
         plan = dataclasses.replace(plan, workers=[plan.workers[-1]])
     longest = max((v.frames for v in plan.videos.values()), default=0)
@@ -249,12 +254,12 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0) -> tup
     if cap < start:
         dropped.append(f"epochs read the first {cap} frames of each video (of up to {longest})")
     frames = plan.frames
-    while over(plan) and plan.frames > MIN_CASE_FRAMES and "per_frame" in plan.measures:
+    while over(plan) and plan.frames > MIN_CASE_FRAMES and "per_frame" in plan.measures and "frames" not in fixed:
         plan = dataclasses.replace(plan, frames=max(MIN_CASE_FRAMES, plan.frames // 2))
     if plan.frames < frames:
         dropped.append(f"frames per per-frame case {frames} -> {plan.frames}")
     rounds = plan.calibration.min_rounds
-    if over(plan) and rounds > MIN_ROUNDS and "per_frame" in plan.measures:
+    if over(plan) and rounds > MIN_ROUNDS and "per_frame" in plan.measures and "min_rounds" not in fixed:
         plan = dataclasses.replace(plan, calibration=dataclasses.replace(plan.calibration, min_rounds=MIN_ROUNDS))
         dropped.append(f"rounds per per-frame case at least {rounds} -> {MIN_ROUNDS}")
     names = sorted(plan.videos)

@@ -250,7 +250,10 @@ class Bench:
         """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""
         seconds = self.args.budget or (budget.QUICK_BUDGET if self.args.quick else None)
         if seconds is not None:
-            plan, dropped = budget.fit(plan, seconds, seed=self.args.seed)
+            asked = {"epochs": self.args.epochs, "workers": self.args.workers, "frames": self.args.frames,
+                     "min_rounds": self.args.min_rounds}  # set on the command line: kept as asked
+            plan, dropped = budget.fit(plan, seconds, seed=self.args.seed,
+                                       keep=[k for k, v in asked.items() if v is not None])
             print(f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits"), flush=True)
             self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
             self.workers = list(plan.workers)

@@ -99,6 +99,14 @@ def test_a_budget_drops_epochs_then_frames_then_videos_and_says_so() -> None:
     assert again.videos == tiny.videos  # seeded: the same sample every time
 
 
+def test_a_budget_keeps_what_the_user_set() -> None:
+    videos = {n: budget.Video(1000, 1000, 1000, 10.0) for n in "ab"}
+    plan = _plan(videos=videos, epochs=3, workers=[0, 2], cores=2)
+    cut, dropped = budget.fit(plan, 1.0, budget.Guess(decode=0.01), keep=["epochs", "workers"])
+    assert cut.epochs == 3 and cut.workers == [0, 2]
+    assert not any("epochs per cell" in d or "workers" in d for d in dropped)
+
+
 def test_a_budget_cuts_per_frame_cases_before_videos() -> None:
     videos = {n: budget.Video(100, 1000, 1000, 10.0) for n in "ab"}
     plan = _plan(videos=videos, measures=frozenset({"per_frame"}), frames=16)
