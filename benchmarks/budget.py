@@ -83,6 +83,9 @@ class Guess:
     # about what runs on tiny clips took here.
     case: float = 0.3
     epoch_start: float = 1.0
+    # Decoders that seek before every frame (the per-frame-seek worst case): half a GOP per frame,
+    # even in a clip. On two 1080p clips cv2-seek took half of a --quick run's per-frame phase.
+    seek_every_frame: frozenset[str] = frozenset({"cv2-seek"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,19 +154,27 @@ def case_seconds(round_seconds: float, calibration: Calibration) -> float:
     return (calibration.warmup + rounds) * round_seconds
 
 
-def decoded_frames(pattern: Pattern, sample: Sample, gop: float) -> float:
+def decoded_frames(pattern: Pattern, sample: Sample, gop: float, seeks_every_frame: bool = False) -> float:
     """Frames a decoder decodes for ``sample``: its span, after half a GOP on average to reach it by a
-    seek (a sequential pattern walks forward and never seeks)."""
+    seek (a sequential pattern walks forward and never seeks); or, seeking before every frame, half a
+    GOP and the frame for each."""
+    if seeks_every_frame:
+        return len(sample) * (1 + gop / 2)
     span = max(sample.indices) - min(sample.indices) + 1
     return span if pattern.base == "sequential" else span + gop / 2
 
 
-def _round_seconds(plan: Plan, name: str, pattern: Pattern, guess: Guess, decoder: bool) -> float:
+def _round_seconds(plan: Plan, name: str, pattern: Pattern, guess: Guess, decoder: str | None) -> float:
     video = plan.videos[name]
     samples = head(pattern.samples({name: video.frames}), plan.frames)
-    if decoder:
-        return sum(decoded_frames(pattern, s, video.gop) for s in samples) * video.megapixels * guess.decode
+    if decoder is not None:
+        seeks = _loader(decoder) in guess.seek_every_frame
+        return sum(decoded_frames(pattern, s, video.gop, seeks) for s in samples) * video.megapixels * guess.decode
     return frames_in(samples) * video.megapixels * guess.read
+
+
+def _loader(target: str) -> str:
+    return target.split("@", 1)[0]
 
 
 def _parallel(workers: int, cores: int) -> int:
@@ -187,10 +198,10 @@ def estimate(plan: Plan, guess: Guess = Guess(), measured: Mapping[tuple[str, st
         per_frame = cases * guess.case + len(plan.videos) * targets * case_seconds(guess.open, plan.calibration)
         for name in plan.videos:
             for pattern in plan.patterns:
-                per_frame += len(plan.decoders) * case_seconds(
-                    _round_seconds(plan, name, pattern, guess, True), plan.calibration)
+                for decoder in plan.decoders:
+                    per_frame += case_seconds(_round_seconds(plan, name, pattern, guess, decoder), plan.calibration)
                 per_frame += len(plan.readers) * case_seconds(
-                    _round_seconds(plan, name, pattern, guess, False), plan.calibration)
+                    _round_seconds(plan, name, pattern, guess, None), plan.calibration)
     if "epoch" in plan.measures:
         lengths = plan.epoch_videos()
         for pattern in plan.patterns:
@@ -208,7 +219,8 @@ def _sample_seconds(plan: Plan, pattern: Pattern, sample: Sample, target: str, g
         return spf * len(sample)
     video = plan.videos[sample.video]
     if target in plan.decoders:
-        return decoded_frames(pattern, sample, video.gop) * video.megapixels * guess.decode
+        seeks = _loader(target) in guess.seek_every_frame
+        return decoded_frames(pattern, sample, video.gop, seeks) * video.megapixels * guess.decode
     return len(sample) * video.megapixels * guess.read
 
 
@@ -263,13 +275,13 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
         plan = dataclasses.replace(plan, calibration=dataclasses.replace(plan.calibration, min_rounds=MIN_ROUNDS))
         dropped.append(f"rounds per per-frame case at least {rounds} -> {MIN_ROUNDS}")
     names = sorted(plan.videos)
-    keep = len(names)
-    while over(plan) and keep > 1:
-        keep = max(1, keep // 2)
-        chosen = sorted(random.Random(seed).sample(names, keep))
+    count = len(names)
+    while over(plan) and count > 1:
+        count = max(1, count // 2)
+        chosen = sorted(random.Random(seed).sample(names, count))
         plan = dataclasses.replace(plan, videos={n: plan.videos[n] for n in chosen})
-    if keep < len(names):
-        dropped.append(f"videos {len(names)} -> {keep} (a seeded sample: {', '.join(sorted(plan.videos))})")
+    if count < len(names):
+        dropped.append(f"videos {len(names)} -> {count} (a seeded sample: {', '.join(sorted(plan.videos))})")
     if over(plan):
         dropped.append(f"still about {duration(estimate(plan, guess).total)}: the least this run can measure "
                        f"(fewer loaders, patterns or formats would cut it further)")

@@ -53,6 +53,8 @@ def test_epoch_estimate_is_frames_times_seconds_per_frame() -> None:
     assert budget.estimate(_plan(patterns=random), guess).epochs == pytest.approx(6.0)
     # epochs over the first 40 frames of each video
     assert budget.estimate(_plan(frames_per_video=40), guess).epochs == pytest.approx(0.4)
+    # a decoder that seeks before every frame pays half a GOP for each, even walking forward
+    assert budget.estimate(_plan(decoders=["cv2-seek"]), guess).epochs == pytest.approx(6.0)
     # starting an epoch costs the same whatever its frames: 3 epochs at 2 workers settings
     start = budget.Guess(decode=0, epoch_start=1.0)
     assert budget.estimate(_plan(epochs=3, workers=[0, 2]), start).epochs == pytest.approx(6.0)
