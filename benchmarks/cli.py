@@ -238,10 +238,10 @@ class Bench:
         return 0
 
     def make_plan(self, measures: set[str]) -> budget.Plan:
-        live = self.live
         return budget.Plan(
             videos={p: self.shapes[p] for p in self.videos}, patterns=self.patterns,
-            decoders=[t.key for t in live if t.spec is None], readers=[t.key for t in live if t.spec is not None],
+            decoders=[t.key for t in self.live if t.spec is None],
+            readers=[t.key for t in self.live if t.spec is not None],
             stores=[s.format for s in self.needed], frames=self.settings.frames, calibration=self.settings.calibration,
             epochs=self.settings.epochs, workers=self.workers, cores=env.cores(), measures=frozenset(measures),
             frames_per_video=self.settings.frames_per_video)
