@@ -67,6 +67,7 @@ class Progress:
     def eta(self) -> float:
         """Seconds left, from the rate so far (of work when planned, else of things)."""
         share = self.work_done / self.work if self.work else self.done / self.total if self.total else 1.0
+        share = min(1.0, share)  # the work done may pass a plan that was an estimate
         return self.elapsed * (1 - share) / share if share > 0 else float("nan")
 
     def update(self, n: int = 1, status: str | None = None, work: float = 0.0) -> None:
