@@ -28,12 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import loaders
-from benchmarks import budget, core, corpus, crossover, env, patterns, perframe, records, runner, stores, videos
+from benchmarks import budget, core, corpus, dataset, env, patterns, perframe, plan, records, runner, stores, videos
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
+from loaders.batch import human_bytes
 from loaders.progress import Progress, duration
+from loaders.vocabulary import BASELINE
 
 
 def _ints(text: str) -> list[int]:
@@ -49,6 +51,30 @@ def _duration(text: str) -> float:
         return budget.parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _size(text: str) -> int:
+    try:
+        return plan.parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _sizes(text: str) -> list[int | None]:
+    try:
+        return stores.parse_sizes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _caches(text: str) -> list[str]:
+    words = _names(text)
+    if not set(words) <= set(CACHES):
+        raise argparse.ArgumentTypeError(f"{text!r}: a list of {', '.join(CACHES)}")
+    return list(dict.fromkeys(words))
+
+
+CACHES = ("cold", "warm")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -72,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--patterns", type=_names, default=list(patterns.BASES),
                    help="access patterns; random-clip runs once per stride (see benchmarks/patterns.py)")
     p.add_argument("--clip-len", type=int, default=16, help="T: frames per clip")
-    p.add_argument("--strides", type=_ints, default=[1, 2], help="s: strides of random-clip")
+    p.add_argument("--strides", type=_ints, default=list(core.DEFAULT_STRIDES), help="s: strides of random-clip")
     p.add_argument("-k", type=int, default=8, help="K: frames per video of uniform-k")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=_ints, help="DataLoader workers per epoch run (default: as many as cores; "
@@ -93,6 +119,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--formats", type=_names, help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
                                                   f"--quick: {','.join(core.QUICK_FORMATS)})")
     p.add_argument("--quality", type=int, default=90, help="JPEG quality of the stores")
+    p.add_argument("--store-sizes", type=_sizes, default=list(stores.SIZES), metavar="SIZES",
+                   help="frame stores at these short sides in pixels ('full': as decoded), e.g. full,256")
+    p.add_argument("--gops", type=_ints, default=list(stores.GOPS),
+                   help="transcoded stores (H.264 via ffmpeg, read by the decode loaders): keyframe intervals; "
+                        "'' for none")
+    p.add_argument("--transcode-loaders", type=_names, default=list(stores.TRANSCODE_LOADERS),
+                   help="decode loaders timed on the transcoded stores too")
+    p.add_argument("--crf", type=int, default=stores.CRF, help="H.264 constant rate factor of transcoded stores")
+    p.add_argument("--transcode-sizes", type=_sizes, default=list(stores.TRANSCODE_SIZES), metavar="SIZES",
+                   help="short sides the transcoded stores are made at ('full': as decoded)")
+    p.add_argument("--cache", type=_caches, default=list(CACHES),
+                   help="epochs with the files evicted from the page cache first (cold), read into it first (warm)")
+    p.add_argument("--cold-sizes", type=_sizes, default=[256], metavar="SIZES",
+                   help="cold epochs for the original videos and the stores of these sizes only")
     p.add_argument("--stores", type=Path, help="where stores are extracted (default: .corpus/stores for the built-in "
                                                 "corpus; $VIDBENCH_CACHE_DIR/stores, ~/.cache/vidbench/stores "
                                                 "unless set, for --videos)")
@@ -101,6 +141,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--annotations", type=Path,
                    help="JSON {video file name: {frame index: [[x1, y1, x2, y2], ...]}} served with the frames")
     p.add_argument("--jobs", type=int, default=env.cores(), help="videos extracted in parallel")
+    p.add_argument("--sample", type=int, metavar="N",
+                   help="with --videos: probe every video under the folder (cached), measure a seeded sample of N "
+                        "stratified by resolution and codec, and plan for all of them (default: measure them all)")
+    p.add_argument("--train-epochs", type=int, default=plan.DEFAULT_EPOCHS, metavar="E",
+                   help="the epochs you train for: the plan's totals are for E epochs")
+    p.add_argument("--disk-budget", type=_size, metavar="SIZE",
+                   help="disk a store may take, e.g. 2T or 500G (default: the free disk where stores go)")
     return p
 
 
@@ -168,13 +215,17 @@ class Bench:
         self.workers = args.workers if args.workers is not None else core.default_workers()
         self.stack = loaders.current_stack()
         # Checked before the run exists: bad input must stop the run before anything is written.
-        self.found = None if args.videos is None else core.find_videos(args.videos)
+        self.whole: list[dataset.Video] | None = None  # every video under --videos, probed, with --sample
+        if args.sample is not None and args.videos is None:
+            raise SystemExit("--sample needs --videos: the folder of videos to sample from")
+        self.found = None if args.videos is None else self.sampled(args.videos, args.sample)
         self.boxes = None if args.annotations is None else load_annotations(args.annotations)
         self.run = Run(args.out, args.run_id, args.resume)
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed,
                                        args.batch_size)
         formats = args.formats or list(core.QUICK_FORMATS if args.quick else core.DEFAULT_FORMATS)
-        self.specs = stores.specs(args.extractors, formats, args.quality)
+        self.specs = stores.specs(args.extractors, formats, args.quality, args.store_sizes) + \
+            stores.transcodes(args.gops, args.crf, args.transcode_sizes)
         self.annotations: runner.Annotations | None = None
         self.unreadable: dict[str, str] = {}  # video path -> why it is skipped
         self.progress: Progress | None = None
@@ -189,12 +240,45 @@ class Bench:
         return ("builtin-quick" if self.args.quick and not self.args.profiles else "builtin"), \
             {n: str(p) for n, p in made.items()}
 
+    def sampled(self, folder: Path, n: int | None) -> dict[str, str]:
+        """The videos the run measures: all of ``folder``'s, or a stratified sample of every
+        video under it (whose probes the plan projects to)."""
+        if n is None:
+            return core.find_videos(folder)
+        if n < 1:
+            raise SystemExit(f"--sample must be at least 1, got {n}")
+        paths = dataset.find(folder) if folder.is_dir() else []
+        if not paths:
+            videos.find(folder)  # NothingToMeasure, saying what the folder lacks
+        self.whole = dataset.probe_all(paths, jobs=self.args.jobs)
+        picked = dataset.sample(self.whole, n, self.args.seed)
+        if not picked:
+            raise videos.none_readable(str(folder), {v.path: v.error or "" for v in self.whole})
+        frames = sum(v.frames for v in picked)
+        print(f"sample: {len(picked)} of {len(self.whole)} videos ({frames:,} frames), stratified by "
+              f"resolution and codec, seed {self.args.seed}", file=sys.stderr)
+        return dataset.names([Path(v.path) for v in picked], folder)
+
+    def describe(self) -> dataset.Dataset:
+        """The dataset the plan is for, saved beside the records: every video probed under
+        ``--videos`` with ``--sample``, else the videos measured."""
+        measured = list(self.videos.values())
+        whole = self.whole if self.whole is not None else dataset.probe_all(measured, jobs=self.args.jobs)
+        by_path = {v.path: v for v in whole}
+        root = str(self.args.videos.resolve()) if self.args.videos else self.corpus_name
+        described = dataset.describe(root, whole, {p: by_path[v] for p, v in self.videos.items() if v in by_path},
+                                     disk=self.work.store_root, epochs=self.args.train_epochs,
+                                     disk_budget=self.args.disk_budget)
+        described.save(self.run.dir)
+        return described
+
     # -- the run ------------------------------------------------------------------------------------
     def main(self) -> int:
         self.corpus_name, all_videos = self.corpus_videos()
         self.work = core.Workspace(self.settings, self.args.stores or stores.default_root(self.args.videos is not None),
                                    dict(all_videos))
-        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs)
+        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs,
+                                        self.args.transcode_loaders)
         available = loaders.available()
         self.live = [t for t in self.targets if available[t.loader] is None]
         for t in self.targets:
@@ -206,6 +290,7 @@ class Bench:
             self.probe(profile, video)
         if not self.videos:
             raise videos.none_readable(str(self.args.videos or "the built-in corpus"), self.unreadable)
+        planned = self.describe()
         if self.boxes is not None:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
         measures = set(self.args.measures)
@@ -214,7 +299,8 @@ class Bench:
         self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames)
         estimate = budget.estimate(self.plan)
         print(f"estimate: {estimate.line()}", flush=True)
-        n_epoch = len(self.live) * len(self.patterns) * len(self.workers) * ("epoch" in measures)
+        n_epoch = sum(len(self.caches(t)) for t in self.live) * len(self.patterns) * len(self.workers) \
+            * ("epoch" in measures)
         n_frame = len(self.cases) * ("per_frame" in measures)
         self.cost = {"extraction": estimate.extraction / max(1, len(self.needed)),
                      "per_frame": estimate.per_frame / max(1, n_frame), "epoch": estimate.epochs / max(1, n_epoch)}
@@ -234,7 +320,7 @@ class Bench:
         finally:
             self.progress.close()
         print(f"run {self.run.id}: {self.run.path}")
-        summary(self.run.path)
+        summary(self.run.path, planned)
         return 0
 
     def make_plan(self, measures: set[str]) -> budget.Plan:
@@ -274,6 +360,14 @@ class Bench:
         self.cost["epoch"] = epochs / max(1, cells)
         self.progress.message(f"epochs: about {duration(epochs)} more, from the per-frame timings")
 
+    def caches(self, target: perframe.Target) -> list[str]:
+        """The page-cache states ``target``'s epochs are measured in (the baseline reads nothing: warm)."""
+        if target.loader == BASELINE:
+            return ["warm"]
+        size = target.spec.size if target.spec else None
+        cold = target.spec is None or size in self.args.cold_sizes
+        return [c for c in self.args.cache if c == "warm" or cold] or ["warm"]
+
     def step(self, what: str) -> None:
         assert self.progress is not None
         self.progress.update(0, what[:80])
@@ -311,7 +405,7 @@ class Bench:
             if measure and cell not in self.run.done:
                 identity = Record(measure="extraction", loader=None, kind=None, stack=self.stack,
                                   profile=self.corpus_name, extractor=spec.extractor, format=spec.format,
-                                  quality=spec.quality)
+                                  quality=spec.quality, store_size=spec.size, options=spec.options())
                 self.once(cell, lambda spec=spec: self._measure_extraction(spec, videos), identity)
             for v in videos:
                 self.work.ensure_store(v, spec)
@@ -324,16 +418,16 @@ class Bench:
             self.work.store_error[v, spec] = why
         return Record(measure="extraction", loader=None, kind=None, stack=self.stack, profile=self.corpus_name,
                       frames=cost.frames, seconds=[cost.seconds], extractor=spec.extractor, format=spec.format,
-                      quality=spec.quality, bytes=cost.bytes, source_bytes=cost.source_bytes,
+                      quality=spec.quality, bytes=cost.bytes, source_bytes=cost.source_bytes, store_size=spec.size,
                       status="error" if cost.failed else "ok",
                       reason="; ".join(cost.failed.values()) or None,
-                      options={"jobs": self.args.jobs, "videos": len(videos)}).with_fps()
+                      options={"jobs": self.args.jobs, "videos": len(videos), **spec.options()}).with_fps()
 
     # -- epochs -------------------------------------------------------------------------------------
     def epoch(self, pattern: Pattern, workers: int) -> None:
         """Every loader's epochs of one pattern and workers setting, interleaved epoch by epoch."""
-        group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.size)
-                 for t in self.live]
+        group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.size,
+                                cache) for t in self.live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
         assert self.progress is not None
         self.progress.update(len(group) - len(todo), work=self.cost["epoch"] * (len(group) - len(todo)))
@@ -353,16 +447,33 @@ def shape(video: str) -> budget.Video:
     return budget.Video(p.num_frames, p.width, p.height, p.num_frames / max(1, len(p.keyframes)))
 
 
-def summary(path: Path, epochs: int = 10) -> None:
-    """Print the crossover of every decode/frames pair measured so far in the run."""
-    rows = crossover.pairs(records.read(path), epochs=epochs)
-    if not rows:
+def summary(path: Path, planned: dataset.Dataset | None) -> None:
+    """Print what the report's headline says: per pattern, the winning strategy for the dataset
+    and its epochs, and when extracting pays for the fastest decoder against the fastest reader."""
+    epochs = planned.epochs if planned else plan.DEFAULT_EPOCHS
+    disk_budget = planned.disk_budget_bytes if planned else None
+    strategies = plan.project(records.read(path), planned, epochs, disk_budget)
+    if not strategies:
         return
-    print(f"extraction pays after (epochs), {len(rows)} pairs; the 10 soonest:")
-    for row in sorted(rows, key=lambda r: (r.epochs is None, r.epochs or 0))[:10]:
-        when = "never" if row.epochs is None else f"{row.epochs:.2f} ({crossover.span(row)})"
-        frames = f"{row.frames} ({row.extractor}-{row.format})"
-        print(f"  {row.decode:>12} vs {frames:<28} {row.pattern:<16} w{row.workers}: {when}")
+    if planned:
+        print(f"plan for {planned.line()}, {epochs} epochs:")
+    for pattern, best in plan.winners(strategies).items():
+        disk = f", {human_bytes(best.disk_bytes)} on disk" if best.disk_bytes else ""
+        print(f"  {pattern}: {best.name}: {human_hours(best.total_seconds)} in all{disk} "
+              f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
+        pair = plan.best_pair(strategies, pattern)
+        if pair is not None:
+            decode, frames, k = pair
+            when = "never pays" if k is None else f"pays after {k:.1f} epochs"
+            print(f"    {frames.frame_loader} on {frames.store.label if frames.store else ''} against "
+                  f"{decode.decode_loader}: extraction {when}")
+    over = sum(not s.fits_disk for s in strategies)
+    if over:
+        print(f"  left out: {over} strateg{'ies' if over != 1 else 'y'} whose store does not fit the disk budget")
+
+
+def human_hours(value: float) -> str:
+    return f"{value / 3600:.1f} h" if value >= 3600 else f"{value / 60:.1f} min" if value >= 120 else f"{value:.0f} s"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,6 +39,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--vidbench-formats", help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
                                                f"--vidbench-quick: {','.join(core.QUICK_FORMATS)})")
     group.addoption("--vidbench-quality", type=int, default=90, help="JPEG quality of the stores")
+    group.addoption("--vidbench-store-sizes", default=",".join("full" if s is None else str(s) for s in stores.SIZES),
+                    help="frame stores at these short sides ('full': as decoded)")
+    group.addoption("--vidbench-gops", default=",".join(map(str, stores.GOPS)),
+                    help="keyframe intervals of the transcoded stores ('' for none)")
+    group.addoption("--vidbench-crf", type=int, default=stores.CRF, help="H.264 crf of the transcoded stores")
+    group.addoption("--vidbench-transcode-sizes", default=",".join(map(str, stores.TRANSCODE_SIZES)),
+                    help="short sides of the transcoded stores")
+    group.addoption("--vidbench-transcode-loaders", default=",".join(stores.TRANSCODE_LOADERS),
+                    help="decode loaders timed on the transcoded stores")
     group.addoption("--vidbench-stores", type=Path, help="where stores are extracted")
     group.addoption("--vidbench-run", type=Path, help="also append a record per benchmark to DIR/records.jsonl")
 
@@ -78,18 +87,24 @@ def videos(config: pytest.Config) -> dict[str, str | None]:
 def all_cases(config: pytest.Config) -> list[Case]:
     formats = _list(config, "--vidbench-formats") or (
         core.QUICK_FORMATS if config.getoption("--vidbench-quick") else core.DEFAULT_FORMATS)
-    specs = stores.specs(["ffmpeg"], formats, config.getoption("--vidbench-quality"))
-    targets = perframe.targets(core.loader_names(_list(config, "--vidbench-loaders"), loaders.current_stack()), specs)
+    specs = stores.specs(["ffmpeg"], formats, config.getoption("--vidbench-quality"),
+                         stores.parse_sizes(config.getoption("--vidbench-store-sizes")))
+    specs += stores.transcodes([int(g) for g in _list(config, "--vidbench-gops") or []],
+                               config.getoption("--vidbench-crf"),
+                               stores.parse_sizes(config.getoption("--vidbench-transcode-sizes")))
+    targets = perframe.targets(core.loader_names(_list(config, "--vidbench-loaders"), loaders.current_stack()), specs,
+                               _list(config, "--vidbench-transcode-loaders") or [])
     found = settings(config)
-    pattern_list = patterns.parse(_list(config, "--vidbench-patterns") or [], batch=found.batch_size)
+    pattern_list = patterns.parse(_list(config, "--vidbench-patterns") or [], strides=core.DEFAULT_STRIDES,
+                                  batch=found.batch_size)
     return core.cases(targets, videos(config), pattern_list, found.frames)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "case" in metafunc.fixturenames:
-        wanted = "per_frame" if metafunc.function.__name__ == "test_read" else "open"
-        chosen = [c for c in all_cases(metafunc.config) if c.measure == wanted]
-        metafunc.parametrize("case", chosen, ids=[c.id for c in chosen])
+    for name, measure in (("read_case", "per_frame"), ("open_case", "open")):
+        if name in metafunc.fixturenames:
+            chosen = [c for c in all_cases(metafunc.config) if c.measure == measure]
+            metafunc.parametrize(name, chosen, ids=[c.id for c in chosen])
 
 
 class Bench:

@@ -9,25 +9,32 @@ and the records (:meth:`Workspace.measure`); only the timer differs (pytest-benc
 
 Epochs of every loader of one pattern and workers setting are interleaved epoch by epoch
 (:meth:`Workspace.epochs`), so load drift on a shared machine hits both sides of a crossover
-pair alike.
+pair alike. An epoch case is warm (its files read into the page cache first) or cold (its files
+evicted from it first, :mod:`benchmarks.cache`); both kinds of one group are interleaved alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import loaders
-from benchmarks import corpus, env, patterns, perframe, runner, stores, verify, videos
+from benchmarks import cache, corpus, env, patterns, perframe, runner, stores, verify, videos
 from benchmarks.patterns import Pattern, Sample
 from benchmarks.perframe import Calibration, Target
 from benchmarks.records import Record
-from loaders.vocabulary import BASELINE, FORMATS
+from loaders.vocabulary import BASELINE, FORMATS, LOSSY, TRANSCODED
+
+log = logging.getLogger(__name__)
 
 QUICK_PROFILES = ["h264-360p-gop1s-bf"]
+# random-clip's strides in a default run: one, so that random-batch's cases fit the time a full
+# run had (``--strides 1,2`` adds stride 2 back).
+DEFAULT_STRIDES = (1,)
 DEFAULT_FORMATS = FORMATS
 QUICK_FORMATS = ("jpeg",)  # one store format: npy of two 8 s 1080p clips is 3 GB, their png took over 10 minutes here
 
@@ -140,15 +147,17 @@ class EpochCase:
     corpus: str  # the name of the video set
     batch_size: int
     size: int
+    cache: str | None = None  # "cold", "warm" (see benchmarks.cache); None: the page cache left as it is
 
     @property
     def cell(self) -> str:
         return cell("epoch", loaders.current_stack(), self.target.key, self.corpus, self.pattern.name,
-                    params(self.pattern), f"w{self.workers}", f"b{self.batch_size}", f"s{self.size}")
+                    params(self.pattern), f"w{self.workers}", f"b{self.batch_size}", f"s{self.size}",
+                    *([self.cache] if self.cache else []))
 
     def identity(self) -> Record:
         return self.target.record("epoch", self.corpus, pattern=self.pattern.name, workers=self.workers,
-                                  batch_size=self.batch_size)
+                                  batch_size=self.batch_size, cache=self.cache)
 
 
 def stamp(record: Record, cell_key: str, run_id: str) -> Record:
@@ -172,7 +181,8 @@ class Workspace:
         self.store_of: dict[tuple[str, stores.StoreSpec], Path] = {}
         self.store_error: dict[tuple[str, stores.StoreSpec], str] = {}
         self.verdicts: dict[tuple[str, str, str], verify.Verdict] = {}
-        self.refs: dict[tuple[str, str], dict[int, Any]] = {}  # (video, pattern) -> reference frames
+        # (video, pattern) -> store size -> reference frames
+        self.refs: dict[tuple[str, str], dict[int | None, dict[int, Any]]] = {}
 
     # -- inputs -------------------------------------------------------------------------------------
     def video(self, profile: str) -> str:
@@ -198,12 +208,13 @@ class Workspace:
             self.store_error[video, spec] = reason(exc)
 
     def path_for(self, target: Target, video: str) -> str:
+        """What ``target`` opens for ``video``: the video, a frame store, or a transcoded store's video."""
         if target.spec is None:
             return video
         self.ensure_store(video, target.spec)
         if (video, target.spec) in self.store_error:
             raise loaders.LoaderError(video, f"no {target.spec.label} store: {self.store_error[video, target.spec]}")
-        return str(self.store_of[video, target.spec])
+        return str(stores.opened_path(self.store_of[video, target.spec], target.spec))
 
     def samples(self, video: str, pattern: Pattern) -> list[Sample]:
         """The samples a per-frame case reads: the pattern's first, ``frames`` frames at least."""
@@ -215,10 +226,14 @@ class Workspace:
         key = (target.key, video, pattern.name)
         if key not in self.verdicts:
             samples = self.samples(video, pattern)
+            size = target.spec.size if target.spec else None
             if (video, pattern.name) not in self.refs:
-                self.refs.clear()  # reference frames can be large: one set at a time
-                self.refs[video, pattern.name] = verify.reference_frames(video, samples, self.num_frames(video))
-            ref = self.refs[video, pattern.name]
+                self.refs.clear()  # reference frames can be large: one video and pattern at a time
+                self.refs[video, pattern.name] = {}
+            at_sizes = self.refs[video, pattern.name]
+            if size not in at_sizes:
+                at_sizes[size] = verify.reference_frames(video, samples, self.num_frames(video), size)
+            ref = at_sizes[size]
             calls = patterns.calls(pattern, samples)
             if src is None:
                 with loaders.open(target.loader, self.path_for(target, video)) as opened:
@@ -256,7 +271,13 @@ class Workspace:
             seconds = timer(lambda: perframe.read_samples(src, calls), lambda: perframe.rewind(src))
         fields["options"].update(calibration.options(), rounds=len(seconds))
         exact = None if target.loader == BASELINE else verdict.exact
-        return target.record("per_frame", case.profile, seconds=seconds, exact=exact, **fields).with_fps()
+        # A right frame that is not pixel-exact says by how much, and why: a lossy store or another
+        # library's colour conversion (the report shows it per loader).
+        spec = target.spec
+        lossy = spec is not None and (spec.format in LOSSY or spec.format == TRANSCODED)
+        reason = verdict.label(lossy=lossy, size=spec.size if spec else None) if exact is False else None
+        return target.record("per_frame", case.profile, seconds=seconds, exact=exact, reason=reason,
+                             **fields).with_fps()
 
     # -- epochs -------------------------------------------------------------------------------------
     def epochs(self, group: Sequence[EpochCase], videos: Sequence[str],
@@ -291,6 +312,7 @@ class Workspace:
             for case in order:
                 state = live[case]
                 try:
+                    self._set_cache(case, state)
                     result = runner.run(state.dataset, case.workers, case.batch_size, 1, state.threads)
                 except Exception as exc:  # noqa: BLE001 - one failing cell must not lose the run
                     del live[case]
@@ -307,6 +329,24 @@ class Workspace:
         cap = self.settings.frames_per_video
         return {v: self.num_frames(v) if cap is None else min(cap, self.num_frames(v)) for v in videos}
 
+    @staticmethod
+    def _set_cache(case: EpochCase, state: _Epochs) -> None:
+        """Before an epoch (untimed): its files evicted from the page cache (cold) or read into it (warm)."""
+        if case.cache is None:
+            return
+        after = cache.evict(state.files) if case.cache == "cold" else cache.load(state.files)
+        state.files_bytes = after.bytes
+        # Cold: the most that stayed resident over the epochs; warm: the least that was loaded.
+        if case.cache == "cold":
+            state.resident = max(state.resident or 0, after.resident_bytes)
+            if after.fraction > 0.01:  # recorded in the record's options too; said now, while it matters
+                log.warning("%s: %.0f%% of its %d files stayed in the page cache after eviction (mapped by a "
+                            "live process, or a file system that ignores the advice): this epoch is not cold",
+                            case.cell, 100 * after.fraction, after.files)
+        else:
+            state.resident = min(state.resident if state.resident is not None else after.bytes,
+                                 after.resident_bytes)
+
     def _prepare_epochs(self, case: EpochCase, videos: Sequence[str],
                         annotations: runner.Annotations | None) -> _Epochs:
         target, pattern = case.target, case.pattern
@@ -315,12 +355,15 @@ class Workspace:
         for video in videos:
             verdict = self.verdict(target, video, pattern)
             if verdict.wrong is not None:
-                state.record = target.record("epoch", case.corpus, status="wrong", exact=False,
+                state.record = target.record("epoch", case.corpus, status="wrong", exact=False, cache=case.cache,
                                              reason=f"{video}: {verdict.wrong}", **self._epoch_fields(case, samples))
                 return state
             state.exact = state.exact and verdict.exact
-        state.dataset = runner.SampleDataset(target.loader, samples, {v: self.path_for(target, v) for v in videos},
-                                             size=case.size, annotations=annotations, batched=pattern.batched)
+        paths = {v: self.path_for(target, v) for v in videos}
+        state.dataset = runner.SampleDataset(target.loader, samples, paths, size=case.size, annotations=annotations,
+                                             batched=pattern.batched)
+        # The files an epoch reads: the videos, the stores' folders, a transcoded store's video.
+        state.files = list(paths.values()) if target.loader != BASELINE else []
         state.threads = runner.threads_per_worker(case.workers, env.cores())
         return state
 
@@ -330,13 +373,17 @@ class Workspace:
                 "frames": perframe.frames_in(samples)}
 
     def _epoch_record(self, case: EpochCase, state: _Epochs, annotated: bool) -> Record:
+        options = {"pattern": case.pattern.params(), "size": case.size, "samples": len(state.samples),
+                   "epochs": len(state.seconds), "interleaved": True, "annotations": annotated,
+                   "frames_per_video": self.settings.frames_per_video,
+                   "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values())}
+        if case.cache is not None:
+            # What the page cache held of the epoch's files before each epoch: for a cold epoch the
+            # most that stayed resident despite the eviction, for a warm one the least that was loaded.
+            options.update(files_bytes=state.files_bytes, resident_bytes=state.resident)
         return case.target.record(
             "epoch", case.corpus, seconds=state.seconds, threads=state.threads_used, peak_rss_bytes=state.peak,
-            exact=None if case.target.loader == BASELINE else state.exact,
-            options={"pattern": case.pattern.params(), "size": case.size, "samples": len(state.samples),
-                     "epochs": len(state.seconds), "interleaved": True, "annotations": annotated,
-                     "frames_per_video": self.settings.frames_per_video,
-                     "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values())},
+            exact=None if case.target.loader == BASELINE else state.exact, cache=case.cache, options=options,
             **self._epoch_fields(case, state.samples)).with_fps()
 
 
@@ -352,4 +399,7 @@ class _Epochs:
     peak: int = 0
     threads_used: dict[str, int] = dataclasses.field(default_factory=dict)
     record: Record | None = None  # set when the case ends before its first epoch
+    files: list[str] = dataclasses.field(default_factory=list)  # what an epoch reads, for the page cache
+    files_bytes: int = 0
+    resident: int | None = None  # bytes in the page cache before the epochs (see Workspace._set_cache)
 

@@ -24,7 +24,8 @@ from loaders.vocabulary import BASELINE, FRAMES
 
 @dataclasses.dataclass(frozen=True)
 class Target:
-    """One thing to time: a decode loader, or a frame loader on stores of one spec."""
+    """One thing to time: a decode loader on the videos or on transcoded stores of one spec, or a
+    frame loader on stores of one spec."""
 
     loader: str
     kind: str
@@ -37,22 +38,30 @@ class Target:
     def record(self, measure: Measure, profile: str, **fields: Any) -> Record:
         """A record for this target with its identity filled in."""
         spec = self.spec
+        if spec is not None and spec.options():  # a transcoded store's gop and crf
+            fields["options"] = {**fields.get("options", {}), **spec.options()}
         return Record(measure=measure, loader=self.loader, kind=self.kind, stack=loaders.current_stack(),
                       profile=profile, extractor=spec.extractor if spec else None,
                       format=spec.format if spec else None, quality=spec.quality if spec else None,
-                      library=env.library(self.loader), **fields)
+                      store_size=spec.size if spec else None, library=env.library(self.loader), **fields)
 
 
-def targets(names: Sequence[str], specs: Sequence[StoreSpec]) -> list[Target]:
-    """Decode loaders once each; a frame loader once per spec whose format it reads.
+def targets(names: Sequence[str], specs: Sequence[StoreSpec],
+            transcode_loaders: Sequence[str] | None = None) -> list[Target]:
+    """Decode loaders on the videos and once per transcoded spec (those of ``transcode_loaders``
+    only, when given); a frame loader once per spec whose format it reads.
 
-    An unavailable frame loader gets one target with no spec, to carry its "unavailable" record.
+    An unavailable loader gets one target with no spec, to carry its "unavailable" record.
     """
     out = []
     for name in names:
         kind = loaders.REGISTRY[name].kind
-        if kind != FRAMES or loaders.available()[name] is not None:
+        if loaders.available()[name] is not None:
             out.append(Target(name, kind))
+        elif kind != FRAMES:
+            out.append(Target(name, kind))
+            if name != BASELINE and (transcode_loaders is None or name in transcode_loaders):
+                out += [Target(name, kind, s) for s in specs if s.transcoded]
         else:
             readable = loaders.registry.loader_class(name).formats  # type: ignore[attr-defined]
             out += [Target(name, kind, s) for s in specs if s.format in readable]
@@ -130,12 +139,14 @@ def open_close(target: Target, path: str) -> None:
 
 def check(target: Target, src: loaders.Source, samples: Sequence[Sample],
           ref: dict[int, Any]) -> verify.Verdict:
-    """The loader's answer for every sample against the reference; the baseline is not checked."""
+    """The loader's answer for every sample against the reference (at the store's size); the
+    baseline is not checked."""
     if target.loader == BASELINE:
         return verify.Verdict(False, None)
     verdict = verify.Verdict(True, None)
+    luma = target.spec is not None and target.spec.lossy and target.spec.size is not None
     for s in samples:
-        verdict = verdict.merge(verify.check(src.get_frames(s.indices), s.indices, ref))
+        verdict = verdict.merge(verify.check(src.get_frames(s.indices), s.indices, ref, luma=luma))
         if verdict.wrong is not None:
             return verdict
     return verdict

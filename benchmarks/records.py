@@ -47,6 +47,8 @@ class Record:
     bytes: int | None = None  # bytes on disk of the extracted store(s)
     source_bytes: int | None = None  # bytes of the source videos the store came from
     peak_rss_bytes: int | None = None  # main process plus workers
+    store_size: int | None = None  # short side of the frames in the store, pixels; None: as decoded
+    cache: str | None = None  # "cold" (files evicted from the page cache first) or "warm"; None: not controlled
     exact: bool | None = None  # loader returned exactly the reference frames
     status: Status = "ok"
     reason: str | None = None  # why unavailable / wrong / error

@@ -1,11 +1,13 @@
-"""Frame stores for the frame loaders: extracted once per (extractor, format, quality), timed once.
+"""Stores for the benchmarks: extracted once per (extractor, format, quality, size), timed once.
 
-Stores of the built-in corpus live beside it (``<corpus cache>/stores/<label>/<video>``); stores
-of your videos (``--videos``) in :func:`user_cache` (``$VIDBENCH_CACHE_DIR``, default
-``~/.cache/vidbench``), never inside the repository: they can take many times the videos' size.
-Either way every dependency stack of a run, and later runs, read the same files. Measuring extraction
-removes the stores first, so its seconds are those of a fresh extraction of the whole corpus,
-one video per core at a time.
+Frame stores are read by the frame loaders; transcoded stores (format ``mp4``: the video
+re-encoded at training size with a short keyframe interval) by the decode loaders, which open the
+store's ``video.mp4`` (:func:`loaders.store.transcoded_video`). Stores of the built-in corpus live
+beside it (``<corpus cache>/stores/<label>/<video>``); stores of your videos (``--videos``) in
+:func:`user_cache` (``$VIDBENCH_CACHE_DIR``, default ``~/.cache/vidbench``), never inside the
+repository: they can take many times the videos' size. Either way every dependency stack of a run,
+and later runs, read the same files. Measuring extraction removes the stores first, so its seconds
+are those of a fresh extraction of the whole corpus, one video per core at a time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from pathlib import Path
 
 import loaders
 from benchmarks import corpus
-from loaders.vocabulary import LOSSY, store_label
+from loaders.resize import check_size
+from loaders.store import transcoded_video
+from loaders.vocabulary import LOSSY, TRANSCODED, store_label
+
+# Transcoded stores by default: H.264 at CRF 18 (visually lossless; the README has the measured sizes
+# and differences), keyframes every frame (GOP 1: any frame is one decode away) or every 8.
+CRF = 18
+GOPS = (1, 8)
 
 
 def user_cache() -> Path:
@@ -39,18 +48,66 @@ class StoreSpec:
     extractor: str = "ffmpeg"
     format: str = "jpeg"  # noqa: A003 - the store's word for it
     quality: int | None = 90
+    size: int | None = None  # short side of the stored frames (loaders.resize); None: as decoded
+    gop: int | None = None  # keyframe interval of a transcoded store (mp4 only)
+    crf: int | None = None  # H.264 constant rate factor of a transcoded store (mp4 only)
 
     def __post_init__(self) -> None:
-        if self.format not in LOSSY:  # written without loss: no quality
+        if self.format not in LOSSY:  # written without loss, or a video: no JPEG quality
             object.__setattr__(self, "quality", None)
+        if self.format != TRANSCODED:
+            object.__setattr__(self, "gop", None)
+            object.__setattr__(self, "crf", None)
 
     @property
     def label(self) -> str:
-        return store_label(self.extractor, self.format, self.quality)
+        return store_label(self.extractor, self.format, self.quality, self.size, self.gop)
+
+    @property
+    def lossy(self) -> bool:
+        """Written with loss: a JPEG store or a transcoded video."""
+        return self.format in LOSSY or self.transcoded
+
+    @property
+    def transcoded(self) -> bool:
+        return self.format == TRANSCODED
+
+    def options(self) -> dict[str, int]:
+        """What a record of this store carries in its options (a transcoded store's gop and crf)."""
+        return {"gop": self.gop, "crf": self.crf} if self.gop is not None and self.crf is not None else {}
 
 
-def specs(extractors: Sequence[str], formats: Sequence[str], quality: int) -> list[StoreSpec]:
-    return list(dict.fromkeys(StoreSpec(e, f, quality) for e in extractors for f in formats))
+# Defaults of both front doors: frame stores at full size and at 256, transcodes at 256 decoded by
+# the two decoders most used in training pipelines (see the README on what these defaults trade).
+SIZES: tuple[int | None, ...] = (None, 256)
+TRANSCODE_SIZES: tuple[int | None, ...] = (256,)
+TRANSCODE_LOADERS = ("pyav", "torchcodec")
+
+
+def parse_sizes(text: str) -> list[int | None]:
+    """``full,256``: store sizes, ``full`` for frames as decoded, else an even short side; a
+    ValueError says which word is neither."""
+    out: list[int | None] = []
+    for word in (w.strip() for w in text.split(",") if w.strip()):
+        if word == "full":
+            out.append(None)
+            continue
+        try:
+            out.append(check_size(int(word)))
+        except (ValueError, loaders.LoaderError):
+            raise ValueError(f"{word!r}: 'full' or a positive even number of pixels") from None
+    return list(dict.fromkeys(out))
+
+
+def specs(extractors: Sequence[str], formats: Sequence[str], quality: int,
+          sizes: Sequence[int | None] = (None,)) -> list[StoreSpec]:
+    """Frame stores: every extractor x format x size."""
+    return list(dict.fromkeys(StoreSpec(e, f, quality, s) for s in sizes for e in extractors for f in formats))
+
+
+def transcodes(gops: Sequence[int], crf: int, sizes: Sequence[int | None]) -> list[StoreSpec]:
+    """Transcoded stores (ffmpeg, H.264): every keyframe interval at every size."""
+    return list(dict.fromkeys(StoreSpec("ffmpeg", TRANSCODED, None, s, g, crf) for s in sizes for g in gops))
 
 
 def video_key(video: str | os.PathLike[str]) -> str:
@@ -66,10 +123,11 @@ def store_path(root: str | os.PathLike[str], video: str | os.PathLike[str], spec
 
 
 def _extract(video: str, store: Path, spec: StoreSpec) -> loaders.Extraction:
-    # A lossless format ignores the quality: pass extract's default rather than None.
-    if spec.quality is None:
-        return loaders.extract(video, store, extractor=spec.extractor, format=spec.format)
-    return loaders.extract(video, store, extractor=spec.extractor, format=spec.format, quality=spec.quality)
+    # A lossless format ignores the quality, a frame store the gop and crf: pass extract's defaults.
+    given: dict[str, int] = {} if spec.quality is None else {"quality": spec.quality}
+    if spec.transcoded:
+        given.update(spec.options())
+    return loaders.extract(video, store, extractor=spec.extractor, format=spec.format, size=spec.size, **given)
 
 
 def ensure(root: str | os.PathLike[str], video: str, spec: StoreSpec) -> Path:
@@ -77,6 +135,11 @@ def ensure(root: str | os.PathLike[str], video: str, spec: StoreSpec) -> Path:
     store = store_path(root, video, spec)
     _extract(video, store, spec)
     return store
+
+
+def opened_path(store: Path, spec: StoreSpec) -> Path:
+    """What a loader opens for a store: the folder, or a transcoded store's video."""
+    return transcoded_video(store) if spec.transcoded else store
 
 
 @dataclasses.dataclass

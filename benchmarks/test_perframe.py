@@ -31,11 +31,11 @@ def _measure(benchmark: Any, bench: Bench, case: Case) -> Record:
     return record
 
 
-def test_read(benchmark: Any, bench: Bench, case: Case) -> None:
-    record = _measure(benchmark, bench, case)
+def test_read(benchmark: Any, bench: Bench, read_case: Case) -> None:
+    record = _measure(benchmark, bench, read_case)
     if record.status == "wrong":
-        pytest.fail(f"{case.target.key} returned wrong frames, not timed: {record.reason}", pytrace=False)
+        pytest.fail(f"{read_case.target.key} returned wrong frames, not timed: {record.reason}", pytrace=False)
 
 
-def test_open(benchmark: Any, bench: Bench, case: Case) -> None:
-    _measure(benchmark, bench, case)
+def test_open(benchmark: Any, bench: Bench, open_case: Case) -> None:
+    _measure(benchmark, bench, open_case)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from loaders import batch
 from loaders.errors import LoaderError
-from loaders.extraction import EXTRACTORS
+from loaders.extraction import CRF, EXTRACTORS, GOP
 from loaders.resize import check_size
-from loaders.store import FORMATS
+from loaders.store import STORE_FORMATS
 
 
 def _size(text: str) -> int:
@@ -39,8 +39,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("src", type=Path, metavar="SRC", help="a video, or a directory searched recursively")
     p.add_argument("stores", type=Path, metavar="STORES", help="the directory the stores go to")
     p.add_argument("--extractor", choices=EXTRACTORS, default="ffmpeg")
-    p.add_argument("--format", choices=FORMATS, default="jpeg")
+    p.add_argument(
+        "--format",
+        choices=STORE_FORMATS,
+        default="jpeg",
+        help="frame store format, or mp4: transcode to H.264 (ffmpeg extractor; see --gop, --crf)",
+    )
     p.add_argument("--quality", type=int, default=90, help="JPEG quality 1-100 (jpeg, tar)")
+    p.add_argument("--gop", type=int, default=GOP, help="mp4: a keyframe every GOP frames")
+    p.add_argument("--crf", type=int, default=CRF, help="mp4: H.264 constant rate factor, 0 (lossless)..51")
     p.add_argument("--size", type=_size, default=None, help="short side in pixels, even (default: as decoded)")
     p.add_argument("--jobs", type=int, default=None, help="videos at a time (local; default: CPU count)")
     p.add_argument("--threads", type=int, default=1, help="decoder threads per video")
@@ -54,7 +61,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def extract_command(args: argparse.Namespace) -> int:
-    settings = batch.Settings(args.extractor, args.format, args.quality, args.size, args.threads)
+    settings = batch.Settings(args.extractor, args.format, args.quality, args.size, args.threads, args.gop, args.crf)
     try:
         jobs = batch.tree_jobs(args.src, args.stores, settings)
     except LoaderError as exc:

@@ -27,8 +27,8 @@ from typing import IO, Any
 
 from loaders import progress
 from loaders.errors import BackendUnavailable, LoaderError
-from loaders.extraction import Extraction, extract
-from loaders.vocabulary import store_label
+from loaders.extraction import CRF, GOP, Extraction, extract
+from loaders.vocabulary import TRANSCODED, store_label
 
 ENGINES: tuple[str, ...] = ("local", "ray")
 # What counts as a video when a directory is searched (lower-case suffixes).
@@ -47,9 +47,13 @@ class Settings:
     quality: int = 90
     size: int | None = None
     threads: int = 1
+    gop: int = GOP  # a transcoded (mp4) store's keyframe interval and H.264 crf
+    crf: int = CRF
 
     def label(self) -> str:
-        return store_label(self.extractor, self.format, self.quality, self.size)
+        return store_label(
+            self.extractor, self.format, self.quality, self.size, self.gop if self.format == TRANSCODED else None
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +85,8 @@ def extract_one(job: Job, settings: Settings, keep_exception: bool = False) -> O
             settings.quality,
             settings.size,
             threads=settings.threads,
+            gop=settings.gop,
+            crf=settings.crf,
         )
     except Exception as exc:  # noqa: BLE001 - one bad video never stops the rest
         why = str(exc) if isinstance(exc, LoaderError) else f"{job.video}: {type(exc).__name__}: {exc}"

@@ -8,6 +8,8 @@ loader runs decides first, and those videos raise :class:`loaders.UnsupportedVid
   so it returns a later frame than asked (frame 77 for 75);
 * an MP4 edit list: decord counts the packets the edit list discards, so its frame ``i`` is not
   the ``i``-th frame shown;
+* a ``-c copy`` concat whose clips overlap in time (cut at an ``outpoint``): decord numbers
+  frames in decoding order, where the timestamps go back; the probe refuses it for every loader;
 * widths whose RGB rows FFmpeg pads (96 or 2 pixels, for two): decord takes the padded row for
   more channels and its batch copy fails ("Check failed: from_size == to_size").
 

@@ -25,6 +25,12 @@ makes a second caller, in any process, wait and then reuse the first one's store
 child dies with its parent.
 
 ``size=S`` stores frames resized so the short side is S (:mod:`loaders.resize`).
+
+``format="mp4"`` (ffmpeg only) writes a transcoded store: the video re-encoded with libx264 at
+``crf`` (default 18) with a keyframe every ``gop`` frames (default 1) and no scene-cut keyframes,
+every frame kept (``-fps_mode passthrough``), 8-bit 4:2:0, upright, resized by the same area
+filter; decode loaders read its ``video.mp4``. It is lossy: the benchmarks verify it against the
+resized reference decode with the JPEG stores' rule (:mod:`benchmarks.verify`).
 """
 
 from __future__ import annotations
@@ -54,23 +60,27 @@ from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNo
 from loaders.probe import probe
 from loaders.resize import check_size, resize_rgb, scaled_size
 from loaders.store import (
-    FORMATS,
     MANIFEST,
     NPY_FILE,
+    STORE_FORMATS,
     STORE_VERSION,
     TAR_FILE,
+    VIDEO_FILE,
     Manifest,
     check_frames,
     frame_name,
     is_store_entry,
     read_manifest,
 )
-from loaders.vocabulary import LOSSY, store_label
+from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 
 EXTRACTORS: tuple[str, ...] = ("ffmpeg", "pyav", "cv2")
 SAMPLE_FRAMES = 8  # frames encoded up front to estimate the bytes of a whole store
 SPACE_MARGIN = 1.2  # later frames may compress worse than the first ones
 PNG_LEVEL = 6  # zlib level for every extractor's PNG encoder (Pillow's default), for a fair size
+GOP = 1  # keyframe interval of a transcoded store by default: every frame decodes on its own
+CRF = 18  # libx264's constant rate factor of a transcoded store by default (0 lossless .. 51; 23 is x264's)
+X264_PRESET = "medium"  # x264's default speed/size trade-off
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,13 +124,17 @@ def extract(
     size: int | None = None,
     *,
     threads: int = 1,
+    gop: int = GOP,
+    crf: int = CRF,
 ) -> Extraction:
     """Extract every frame of ``video`` into the store directory ``store``.
 
     ``quality`` is the JPEG quality (1-100) of ``jpeg`` and ``tar`` stores and is ignored for
     the lossless ``png`` and ``npy``. ``size`` is the short side in pixels the frames are
     resized to (an even number; see :mod:`loaders.resize`), None to keep the decoded size.
-    ``threads`` is the decoder's (and ffmpeg's encoder's) thread count. Returns what the
+    ``threads`` is the decoder's (and ffmpeg's encoder's) thread count. ``format="mp4"`` (ffmpeg
+    only) transcodes instead: H.264 at ``crf`` (0-51) with a keyframe every ``gop`` frames (>= 1);
+    the store's video is :func:`loaders.store.transcoded_video`. Returns what the
     extraction cost: the seconds of decoding, encoding and writing, not of the probe and the
     space estimate that come before (what a user's own extraction script would not do). A
     complete store of the same video and settings is reused. Bad input raises
@@ -129,8 +143,17 @@ def extract(
     video, store = Path(video), Path(store)
     if extractor not in EXTRACTORS:
         raise LoaderError(video, f"unknown extractor {extractor!r}; known: {', '.join(EXTRACTORS)}")
-    if format not in FORMATS:
-        raise LoaderError(store, f"unknown store format {format!r}; known: {', '.join(FORMATS)}")
+    if format not in STORE_FORMATS:
+        raise LoaderError(store, f"unknown store format {format!r}; known: {', '.join(STORE_FORMATS)}")
+    if format == TRANSCODED:
+        if extractor != "ffmpeg":
+            raise LoaderError(
+                store, f"a transcoded ({TRANSCODED}) store is written by the ffmpeg extractor, not {extractor!r}"
+            )
+        if isinstance(gop, bool) or not isinstance(gop, int) or gop < 1:
+            raise LoaderError(store, f"keyframe interval (gop) must be a positive integer, got {gop!r}")
+        if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
+            raise LoaderError(store, f"H.264 crf must be an integer in 0..51, got {crf!r}")
     if format in LOSSY and not (isinstance(quality, int) and 1 <= quality <= 100):
         raise LoaderError(store, f"JPEG quality must be an integer in 1..100, got {quality!r}")
     try:
@@ -141,7 +164,14 @@ def extract(
         raise VideoNotFound(video, "no such file")
     stat = video.stat()
     kept_quality = quality if format in LOSSY else None
-    wanted: dict[str, object] = {"format": format, "quality": kept_quality, "extractor": extractor, "size": size}
+    coding: dict[str, int | None] = {"gop": gop, "crf": crf} if format == TRANSCODED else {"gop": None, "crf": None}
+    wanted: dict[str, object] = {
+        "format": format,
+        "quality": kept_quality,
+        "extractor": extractor,
+        "size": size,
+        **coding,
+    }
 
     store.parent.mkdir(parents=True, exist_ok=True)
     # One extraction per store at a time, across processes and machines sharing the directory: a
@@ -155,7 +185,7 @@ def extract(
         # Holding the lock, no live process is writing beside the store: what is there was left by a
         # process that died (its lock went with it).
         _remove_leftovers(store)
-        return _extract_locked(video, store, stat, extractor, format, quality, size, threads)
+        return _extract_locked(video, store, stat, extractor, format, quality, size, threads, coding)
 
 
 def lock_path(store: str | os.PathLike[str]) -> Path:
@@ -173,6 +203,7 @@ def _extract_locked(
     quality: int,
     size: int | None,
     threads: int,
+    coding: dict[str, int | None],
 ) -> Extraction:
     # The packet-level probe every decode loader uses: it refuses truncated files and knows the
     # frame count, so an extractor that stops early or drops frames cannot go unnoticed.
@@ -185,9 +216,9 @@ def _extract_locked(
     tmp = Path(tempfile.mkdtemp(prefix=f".{store.name}.partial-", dir=store.parent))
     writer: _Writer | None = None
     try:
-        _check_space(run, video, tmp, store, format, quality, threads, (width, height, resized), expected)
+        _check_space(run, video, tmp, store, format, quality, threads, (width, height, resized), expected, coding)
         start = time.perf_counter()
-        writer = _Writer(tmp, format, width, height, resized)
+        writer = _Writer(tmp, format, width, height, resized, **coding)
         run(video, writer, quality, threads, None)
         writer.close()
         seconds = time.perf_counter() - start
@@ -212,6 +243,8 @@ def _extract_locked(
             seconds=seconds,
             bytes=nbytes,
             size=size,
+            gop=coding["gop"],
+            crf=coding["crf"],
         ).write(tmp)
         _swap_in(tmp, store)
     except OSError as exc:
@@ -341,6 +374,7 @@ def _check_space(
     threads: int,
     frame: tuple[int, int, bool],
     estimate: int,
+    coding: dict[str, int | None],
 ) -> None:
     """Refuse before writing when the estimated store would not fit in the free space.
 
@@ -351,7 +385,7 @@ def _check_space(
         need = _NPY_HEADER + estimate * width * height * 3
     else:
         (tmp / "sample").mkdir()
-        sample = _Writer(tmp / "sample", format, width, height, resized)
+        sample = _Writer(tmp / "sample", format, width, height, resized, **coding)
         run(video, sample, quality, threads, SAMPLE_FRAMES)
         sample.close()
         need = int(_size(sample.folder) / max(1, sample.count) * estimate * SPACE_MARGIN)
@@ -380,9 +414,19 @@ def _npy_header(frames: int, height: int, width: int) -> bytes:
 class _Writer:
     """Takes frames in decode order and lays them out as the store format wants."""
 
-    def __init__(self, folder: Path, format: str, width: int, height: int, resized: bool) -> None:  # noqa: A002
+    def __init__(
+        self,
+        folder: Path,
+        format: str,  # noqa: A002
+        width: int,
+        height: int,
+        resized: bool,
+        gop: int | None = None,
+        crf: int | None = None,
+    ) -> None:
         self.folder, self.format, self.width, self.height = folder, format, width, height
         self.resized = resized  # frames come decoded at another size; the extractor resizes them
+        self.gop, self.crf = gop, crf  # a transcoded store's H.264 settings
         self.count = 0
         self._npy = open(folder / NPY_FILE, "wb") if format == "npy" else None  # noqa: SIM115
         if self._npy is not None:
@@ -409,6 +453,10 @@ class _Writer:
             raise CorruptVideo(self.folder, f"frame {self.count} has {data.nbytes} bytes, expected {size}")
         self._npy.write(data)
         self.count += 1
+
+    def adopt_video(self) -> None:
+        """Count the frames of the video ffmpeg transcoded (a packet-level probe: no decoding)."""
+        self.count = probe(self.folder / VIDEO_FILE).num_frames
 
     def adopt_files(self) -> None:
         """Count the frame files ffmpeg wrote itself; they must be numbered 0..N-1 without a gap."""
@@ -516,11 +564,37 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
     # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.
     cmd += ["-sws_flags", "bilinear", "-threads", str(threads)]
     if writer.resized:
-        # The RGB frame, then area averaging in RGB: what pyav's extractor and loaders.resize do.
-        cmd += ["-vf", f"format=rgb24,scale={writer.width}:{writer.height}:flags=area"]
+        # The RGB frame, then area averaging in RGB: what pyav's extractor and loaders.resize do; a
+        # transcoded store goes back to the 4:2:0 every H.264 decoder reads.
+        back = ",format=yuv420p" if writer.format == TRANSCODED else ""
+        cmd += ["-vf", f"format=rgb24,scale={writer.width}:{writer.height}:flags=area{back}"]
     if limit is not None:
         cmd += ["-frames:v", str(limit)]
     fmt = writer.format
+    if fmt == TRANSCODED:
+        # A keyframe every gop frames and nowhere else (no scene-cut ones), so seeking costs at most gop-1
+        # decoded frames; 8-bit 4:2:0 whatever the source; the index up front for a quick open.
+        codec = [
+            "-c:v",
+            "libx264",
+            "-preset",
+            X264_PRESET,
+            "-crf",
+            str(writer.crf),
+            "-g",
+            str(writer.gop),
+            "-keyint_min",
+            str(writer.gop),
+            "-sc_threshold",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+        ]
+        _run_ffmpeg([*cmd, *codec, "-f", "mp4", str(writer.folder / VIDEO_FILE)], video)
+        writer.adopt_video()
+        return
     if fmt == "npy":
         frame_bytes = writer.width * writer.height * 3
 

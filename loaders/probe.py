@@ -4,7 +4,9 @@ Frame ``i`` is the packet with the ``i``-th smallest pts that is not flagged dis
 B-frames, a first pts that is not 0, a variable frame rate and an MP4 edit list (a ``-c copy``
 cut keeps the packets from the keyframe before the cut and flags those before it discard; a
 decoder decodes them and presents none). A container whose header promises more frames than its
-packets hold is truncated. The first decoded frame tells the display rotation (FFmpeg attaches
+packets hold is truncated. A video whose frames, in decoding order, go back in time at a
+keyframe, or share a timestamp, has no one frame ``i``: it is valid, and refused as
+:class:`UnsupportedVideo`. The first decoded frame tells the display rotation (FFmpeg attaches
 the display matrix to frames). PyAV is vidbench's reference decoder, so every stack has it.
 """
 
@@ -18,7 +20,7 @@ import av
 import numpy as np
 
 from loaders import orientation
-from loaders.errors import CorruptVideo, VideoNotFound, cause_of
+from loaders.errors import CorruptVideo, UnsupportedVideo, VideoNotFound, cause_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,10 +116,10 @@ def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
             if packet.is_discard:
                 discarded += 1
                 continue
+            if packet.is_keyframe:
+                keys.append(len(pts))
             pts.append(packet.pts)
             end = max(end, packet.pts + (packet.duration or 0))
-            if packet.is_keyframe:
-                keys.append(packet.pts)
         rotation = first_frame.rotation(path)
     except av.FFmpegError as exc:
         raise CorruptVideo(path, f"reading packets failed: {cause_of(exc)}") from exc
@@ -128,11 +130,11 @@ def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
     if stream.frames and len(pts) + discarded < stream.frames:
         held = len(pts) + discarded
         raise CorruptVideo(path, f"truncated: the header promises {stream.frames} frames, the file holds {held}")
-    sorted_pts = np.sort(np.asarray(pts, dtype=np.int64))
-    if np.any(np.diff(sorted_pts) == 0):
-        raise CorruptVideo(path, "two frames share a timestamp")
+    shown = np.asarray(pts, dtype=np.int64)  # in decode order
+    _check_time_runs_forward(shown, np.asarray(keys, dtype=np.int64), float(stream.time_base), path)
+    sorted_pts = np.sort(shown)
     _check_duration(container, stream, sorted_pts, end, path)
-    key_pos = np.searchsorted(sorted_pts, np.sort(np.asarray(keys, dtype=np.int64)))
+    key_pos = np.searchsorted(sorted_pts, np.sort(shown[keys]))
     if key_pos.size == 0 or key_pos[0] != 0:
         # Frames before the first keyframe cannot be decoded on their own; seeking to frame 0
         # still starts from the stream's start, so treat it as a seek point.
@@ -175,6 +177,34 @@ def _has_leading_frames(decode_order: list[int], key_order: list[int]) -> bool:
     later_min = np.append(np.minimum.accumulate(order[::-1])[::-1][1:], np.iinfo(np.int64).max)
     keys = np.asarray(key_order[1:], dtype=np.int64)
     return bool(np.any(later_min[keys] < order[keys]))
+
+
+def _check_time_runs_forward(shown: np.ndarray, keys: np.ndarray, time_base: float, path: str) -> None:
+    """Refuse a video whose frame ``i`` differs by time and by decoding: UnsupportedVideo, as the file is valid.
+
+    A decoder presents the frames decoded before a keyframe before it, and in any one encode
+    they are shown before it too. A ``-c copy`` concat of clips with B-frames breaks that: with
+    an ``outpoint`` (or an overlap of the clips' timestamps) the first clip keeps frames shown
+    after the next clip's first keyframe, so presented frames go back in time and two of them
+    may share a timestamp. Numbering frames by time (every seeking loader) and by decode (the
+    reference, decord) then disagree, and either way some frame is shown out of its time.
+    """
+    earlier_max = np.maximum.accumulate(shown)
+    later_keys = keys[keys > 0]
+    overlap = later_keys[earlier_max[later_keys - 1] > shown[later_keys]]
+    if overlap.size:
+        at = float(shown[overlap[0]]) * time_base
+        raise UnsupportedVideo(
+            path,
+            f"timestamps go back at the keyframe at {at:.3f} s: frames decoded before it are shown after it "
+            "(a stream-copy concat whose clips overlap in time, e.g. cut at an outpoint), so frame numbers by "
+            "time and by decoding order disagree",
+        )
+    ordered = np.sort(shown)
+    same = np.flatnonzero(np.diff(ordered) == 0)
+    if same.size:
+        at = float(ordered[same[0]]) * time_base
+        raise UnsupportedVideo(path, f"two frames share the timestamp {at:.3f} s: a frame number by time is ambiguous")
 
 
 def _check_duration(container: Any, stream: Any, sorted_pts: np.ndarray, end: int, path: str) -> None:

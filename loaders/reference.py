@@ -2,8 +2,10 @@
 
 Decoding from the first packet to the last in one pass leaves no room for seek errors; frame
 ``i`` is the ``i``-th frame the decoder outputs, which is presentation order (frames an MP4 edit
-list discards are not output). Frames are upright, turned by the display matrix
-(:mod:`loaders.orientation`), as a player shows them.
+list discards are not output). A video whose presented timestamps go back or repeat (a
+stream-copy concat whose clips overlap) has no one frame ``i``, by time and by decoding differ:
+every loader refuses it (:mod:`loaders.probe`), and so does the reference. Frames are upright,
+turned by the display matrix (:mod:`loaders.orientation`), as a player shows them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from loaders import orientation
-from loaders.errors import CorruptVideo, FrameIndexError, VideoNotFound, cause_of
+from loaders.errors import CorruptVideo, FrameIndexError, UnsupportedVideo, VideoNotFound, cause_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +44,7 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
     kept: dict[int, np.ndarray] = {}
     count = 0
     rotation = 0
+    last_pts: int | None = None
     try:
         with av.open(path) as container:
             stream = container.streams.video[0]
@@ -51,6 +54,11 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
             for frame in container.decode(stream):
                 if frame.is_corrupt:
                     raise CorruptVideo(path, f"frame {count} is corrupt")
+                if frame.pts is not None and last_pts is not None and frame.pts <= last_pts:
+                    at = float(frame.pts * frame.time_base)
+                    after = f"not after frame {count - 1}: timestamps do not run forward"
+                    raise UnsupportedVideo(path, f"frame {count} is shown at {at:.3f} s, {after}")
+                last_pts = frame.pts if frame.pts is not None else last_pts
                 if count == 0:
                     rotation = 90 * orientation.quarter_turns(frame.rotation, path)
                     width, height = orientation.displayed_size(frame.width, frame.height, rotation)

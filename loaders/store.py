@@ -6,6 +6,8 @@ A store is a directory per video:
   the ``i``-th decoded frame in presentation order);
 * ``npy``: ``frames.npy``, one ``(N, H, W, 3)`` uint8 array, memory-mapped when read;
 * ``tar``: ``frames.tar``, an uncompressed tar of JPEG members named as above;
+* ``mp4`` (a transcoded store): ``video.mp4``, the video re-encoded with H.264 (every frame kept, a
+  keyframe every ``gop`` frames), read by the decode loaders: they open :func:`transcoded_video`;
 
 and ``manifest.json``, written last, which marks the store complete and carries the metadata
 readers report (frames, fps, width, height) and what the extraction cost (seconds, bytes).
@@ -24,11 +26,14 @@ import numpy as np
 
 from loaders.base import Source, read_sorted_unique
 from loaders.errors import CorruptVideo, LoaderError
-from loaders.vocabulary import FORMATS  # noqa: F401 - re-exported: defined once for every layer
+from loaders.vocabulary import FORMATS, TRANSCODED
 
 MANIFEST = "manifest.json"
 NPY_FILE = "frames.npy"
 TAR_FILE = "frames.tar"
+VIDEO_FILE = "video.mp4"
+# What loaders.extract writes: the frame formats and the transcoded store.
+STORE_FORMATS: tuple[str, ...] = (*FORMATS, TRANSCODED)
 _EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "tar": ".jpg"}
 # Bump when the layout changes: stores of another version are extracted again.
 # 2: the manifest records the store size (short side) the frames were resized to.
@@ -43,7 +48,7 @@ def frame_name(index: int, format: str) -> str:  # noqa: A002 - "format" is the 
 def is_store_entry(name: str) -> bool:
     """Whether ``name`` is a file an extraction writes (so a partial store may be removed)."""
     stem, ext = os.path.splitext(name)
-    return name in (MANIFEST, NPY_FILE, TAR_FILE) or (stem.isdigit() and ext in (".jpg", ".png"))
+    return name in (MANIFEST, NPY_FILE, TAR_FILE, VIDEO_FILE) or (stem.isdigit() and ext in (".jpg", ".png"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +67,8 @@ class Manifest:
     seconds: float  # wall time of the extraction (decode, encode, write)
     bytes: int  # bytes on disk of the frames, manifest excluded
     size: int | None = None  # short side the frames were resized to (loaders.resize); None: as decoded
+    gop: int | None = None  # keyframe interval of a transcoded (mp4) store
+    crf: int | None = None  # H.264 constant rate factor of a transcoded store
     version: int = STORE_VERSION
 
     def write(self, store: str | os.PathLike[str]) -> None:
@@ -80,6 +87,16 @@ def check_frames(folder: str | os.PathLike[str], format: str, frames: int, width
     complete over frames that are missing, misnamed or short.
     """
     folder = Path(folder)
+    if format == TRANSCODED:
+        from loaders.probe import probe
+
+        info = probe(folder / VIDEO_FILE)
+        if (info.num_frames, info.width, info.height) != (frames, width, height):
+            raise CorruptVideo(
+                folder / VIDEO_FILE,
+                f"holds {info.num_frames} frames of {info.width}x{info.height}, expected {frames} of {width}x{height}",
+            )
+        return
     if format == "npy":
         try:
             array = np.load(folder / NPY_FILE, mmap_mode="r")
@@ -103,6 +120,14 @@ def check_frames(folder: str | os.PathLike[str], format: str, frames: int, width
             f"{len(names)} frame files on disk, expected {frames} named {want[0] if want else '-'}.."
             f"{want[-1] if want else '-'}" + (f" ({missing[0]} missing)" if missing else ""),
         )
+
+
+def transcoded_video(store: str | os.PathLike[str]) -> Path:
+    """The video a decode loader opens for a transcoded store; LoaderError if ``store`` is not one."""
+    m = read_manifest(store)
+    if m.format != TRANSCODED:
+        raise LoaderError(store, f"a {m.format} frame store, not a transcoded ({TRANSCODED}) store")
+    return Path(store) / VIDEO_FILE
 
 
 def read_manifest(store: str | os.PathLike[str]) -> Manifest:

@@ -17,10 +17,19 @@ BASELINE = "noop"
 # Store formats, and those written with loss (they carry a JPEG quality; the others carry none).
 FORMATS: tuple[str, ...] = ("jpeg", "png", "npy", "tar")
 LOSSY: tuple[str, ...] = ("jpeg", "tar")
+# A transcoded store: the video re-encoded once (H.264, short keyframe interval), read by decode loaders.
+TRANSCODED = "mp4"
 
 
-def store_label(extractor: str, format: str, quality: int | None, size: int | None = None) -> str:  # noqa: A002
-    """``ffmpeg-jpeg-q90``, ``ffmpeg-npy``, ``pyav-npy-s256``: how runs, cells, reports and store
-    folders name a store (``size``: the short side of a store at training size)."""
+def store_label(
+    extractor: str,
+    format: str,  # noqa: A002
+    quality: int | None,
+    size: int | None = None,
+    gop: int | None = None,
+) -> str:
+    """``ffmpeg-jpeg-q90``, ``ffmpeg-npy``, ``pyav-npy-s256``, ``ffmpeg-mp4-s256-g8``: how runs, cells,
+    reports and store folders name a store (``size``: the short side of a store at training size;
+    ``gop``: the keyframe interval of a transcoded store)."""
     lossy = f"-q{quality}" if format in LOSSY and quality is not None else ""
-    return f"{extractor}-{format}{lossy}" + (f"-s{size}" if size else "")
+    return f"{extractor}-{format}{lossy}" + (f"-s{size}" if size else "") + (f"-g{gop}" if gop else "")

@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 from reports import advice as advice_
-from reports import charts, csvsafe, html, tables
+from reports import charts, csvsafe, html, results, tables
 
-CSV_FILES = ("summary", "extraction", "crossover", "overhead", "environment")
+PLAN_LINES = 4  # strategies drawn in the plan's cumulative chart: the best few within the disk budget
+CSV_FILES = ("summary", "extraction", "crossover", "overhead", "environment", "plan")
 
 
 def build(run_dir: str | Path, compare: str | Path | None = None) -> dict[str, Path]:
@@ -20,12 +21,13 @@ def build(run_dir: str | Path, compare: str | Path | None = None) -> dict[str, P
     tables.NothingToReport when none of them is a measurement.
     """
     run_dir = Path(run_dir)
-    run_tables = tables.build(tables.load(run_dir))
     out = run_dir if run_dir.is_dir() else run_dir.parent
+    run_tables = tables.build(tables.load(run_dir), results.load_dataset(out))
     written = {}
     for name in CSV_FILES:
         written[name] = out / f"{name}.csv"
-        csvsafe.write(run_tables[name], written[name])
+        table = run_tables[name]
+        csvsafe.write(table[results.PLAN_COLUMNS] if name == "plan" else table, written[name])
     changes = None
     if compare is not None:
         changes = tables.compare(run_tables, tables.build(tables.load(compare)))
@@ -56,4 +58,9 @@ def _html(run_tables: dict[str, pd.DataFrame], changes: pd.DataFrame | None, oth
     if (rss["measure"] == "epoch").any():
         rss = rss[rss["measure"] == "epoch"]
     memory = charts.memory("memory", rss) if not rss.empty else None
-    return html.render(run_tables, advice, throughput, cumulative, memory, changes, other)
+    plan = run_tables["plan"]
+    best = {str(p): [r for r in g.to_dict("records") if r["fits_disk"]][:PLAN_LINES]
+            for p, g in plan.groupby("pattern", sort=True)}
+    plan_charts = {p: charts.plan_hours(f"plan-{i}", p, rows, int(plan.attrs["epochs"]))
+                   for i, (p, rows) in enumerate(best.items()) if rows}
+    return html.render(run_tables, advice, throughput, cumulative, memory, changes, other, plan_charts)

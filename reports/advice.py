@@ -1,5 +1,10 @@
-"""A plain-language recommendation per access pattern: which loader, extract or not, after how
-many epochs extraction pays, and what it costs on disk."""
+"""A plain-language recommendation per access pattern: the strategy with the least total time for
+the dataset and its epochs among those whose store fits the disk budget (from the plan), then
+which loader is fastest, after how many epochs extraction pays, and what it costs on disk.
+
+Every sentence says where its number comes from: the per-frame benchmark, the run's epoch
+timings (warm, cold, or with the page cache not controlled), or the plan's projection of them
+to the whole dataset."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from reports.fmt import bytes_, number, seconds
-from reports.results import BASELINE, FRAMES
+from reports.results import BASELINE, FRAMES, TRANSCODED
 
 
 @dataclasses.dataclass
@@ -22,6 +27,7 @@ class Advice:
     crossover_epochs: float | None
     sentences: list[str]
     chart_row: dict[str, Any] | None  # the crossover row the cumulative chart of this pattern draws
+    winner: dict[str, Any] | None = None  # the plan's row of the strategy to use, within the disk budget
 
 
 def loader_label(row: dict[str, Any] | pd.Series) -> str:
@@ -30,9 +36,13 @@ def loader_label(row: dict[str, Any] | pd.Series) -> str:
     if name == BASELINE:
         return f"{name} (harness overhead)"
     fmt = row.get("format")
-    if row.get("kind", FRAMES) == FRAMES and isinstance(fmt, str) and fmt != name:
-        quality = row.get("quality")
-        name += f" ({fmt}" + (f" q{quality}" if quality is not None and not pd.isna(quality) else "") + ")"
+    if row.get("kind", FRAMES) == FRAMES and isinstance(fmt, str) and fmt != name or fmt == TRANSCODED:
+        # The store read (a transcoded one for a decode loader): format, quality, size, keyframe interval.
+        extras = [f"{prefix}{row.get(field)}" for field, prefix in (("quality", "q"), ("store_size", "s"), ("gop", "g"))
+                  if row.get(field) is not None and not pd.isna(row.get(field))]
+        name += f" ({' '.join([fmt, *extras])})"
+    if row.get("cache") == "cold":
+        name += ", cold"
     stack = row.get("stack")
     if isinstance(stack, str) and stack != "main":
         name += f" [{stack}]"
@@ -67,6 +77,13 @@ def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], mea
     return text + "."
 
 
+def _classic(cross: pd.DataFrame) -> pd.Series:
+    """Pairs of decoding the originals against reading a frame store, with warm (or uncontrolled)
+    page caches: what this advice weighs; transcoded stores and cold reads are in the tables."""
+    warm = cross["cache"].isna() | (cross["cache"] == "warm")
+    return cross["decode_format"].isna() & (cross["format"] != TRANSCODED) & warm
+
+
 def _pick_crossover(rows: pd.DataFrame) -> dict[str, Any] | None:
     """At the workers setting with the fastest epoch, the fastest decoder against the fastest
     frame reader: the choice a user who tunes their DataLoader faces."""
@@ -83,6 +100,8 @@ def _pick_crossover(rows: pd.DataFrame) -> dict[str, Any] | None:
 def _extraction_cost(row: dict[str, Any], extraction: pd.DataFrame) -> str:
     same = extraction[(extraction["extractor"] == row["extractor"])
                       & (extraction["format"] == row["format"])
+                      & (extraction["store_size"].astype("object").fillna(-1)
+                         == (-1 if pd.isna(row.get("store_size")) else row["store_size"]))
                       & (extraction["quality"].astype("object").fillna(-1)
                          == (-1 if pd.isna(row["quality"]) else row["quality"]))]
     if same.empty or pd.isna(same.iloc[0]["bytes"]):
@@ -104,18 +123,19 @@ def _crossover_sentences(row: dict[str, Any], extraction: pd.DataFrame) -> tuple
     workers = row["workers"]
     setup = f"with {workers} DataLoader worker{'s' if workers != 1 else ''}" if not pd.isna(workers) else ""
     t_d, t_f, k = row["epoch_seconds_decode"], row["epoch_seconds_frames"], row["crossover_epochs"]
-    epoch = (f"An epoch {setup} takes {seconds(t_d)} decoding with {decode}, and {seconds(t_f)} "
-             f"reading frames extracted to {_store(row)} with {frames}.")
+    epoch = (f"In the run's epoch timings, an epoch {setup} over the measured videos takes {seconds(t_d)} decoding "
+             f"with {decode}, and {seconds(t_f)} reading frames extracted to {_store(row)} with {frames}.")
     if pd.isna(row["extraction_seconds"]):
         return "unknown", [epoch, "The run has no extraction measurement for that store, so when "
                                   "extraction pays is unknown."]
-    cost = f"Extracting once takes {seconds(row['extraction_seconds'])}{_extraction_cost(row, extraction)}."
+    cost = (f"Extracting the measured videos once took {seconds(row['extraction_seconds'])}"
+            f"{_extraction_cost(row, extraction)}.")
     if k is None or pd.isna(k):
-        return "no", [epoch, cost, f"Extraction never pays for itself here: decode with {decode}."]
+        return "no", [epoch, cost, f"From those timings, extraction never pays for itself here: decode with {decode}."]
     whole = max(1, math.ceil(k))
-    return "yes", [epoch, cost, f"Extraction pays for itself after {k:.1f} epochs{epoch_range(row)}: extract "
-                                f"if you train for more than {whole} epoch{'s' if whole != 1 else ''}, "
-                                f"otherwise decode with {decode}."]
+    return "yes", [epoch, cost, f"From those timings, extraction pays for itself after {k:.1f} epochs"
+                                f"{epoch_range(row)}: extract if you train for more than {whole} "
+                                f"epoch{'s' if whole != 1 else ''}, otherwise decode with {decode}."]
 
 
 def epoch_range(row: dict[str, Any]) -> str:
@@ -126,9 +146,51 @@ def epoch_range(row: dict[str, Any]) -> str:
     return f" ({low:.1f}-" + ("never" if high is None or pd.isna(high) else f"{high:.1f}") + ")"
 
 
+def _hours(value: float) -> str:
+    return f"{value / 3600:.1f} h" if value >= 3600 else seconds(value)
+
+
+def plan_sentences(plan: pd.DataFrame, pattern: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """The plan's winner for ``pattern`` (least total time within the disk budget) and what to say
+    of it: its total and disk, where the figures come from, and what it beat or left out."""
+    rows = plan[plan["pattern"] == pattern].to_dict("records")
+    if not rows:
+        return None, []
+    epochs = plan.attrs.get("epochs")
+    budget = plan.attrs.get("disk_budget")
+    dataset = plan.attrs.get("dataset")
+    fitting = [r for r in rows if r["fits_disk"]]
+    whole = f"{dataset}" if dataset else "the measured videos (this run has no dataset summary)"
+    if not fitting:
+        return None, [f"No strategy measured for {pattern} fits the disk budget of {bytes_(budget)}: "
+                      "decode the videos on the fly, or allow more disk."]
+    best = fitting[0]  # rows are ranked: within the budget first, then by total time
+    disk = f", {bytes_(best['disk_bytes'])} on disk" if best["disk_bytes"] else ", no disk beyond the videos"
+    out = [f"For {epochs} epochs over {whole}: {best['name']} takes {_hours(best['total_seconds'])} in all "
+           f"(epochs {_hours(epochs * best['epoch_seconds_low'])}-{_hours(epochs * best['epoch_seconds_high'])} "
+           f"of it){disk}; projected from the {best['epoch_from']}"
+           + ("" if best["kind"] == "decode" else ", and the sample's extraction scaled by pixels") + "."]
+    if len(fitting) > 1:
+        second = fitting[1]
+        out.append(f"Next in the plan: {second['name']}, {_hours(second['total_seconds'])} in all "
+                   f"(projected likewise, from the {second['epoch_from']}).")
+    faster = [r for r in rows if not r["fits_disk"] and r["total_seconds"] < best["total_seconds"]]
+    if faster:
+        given = "the disk budget" if plan.attrs.get("budget_given") else "the free disk"
+        out.append(f"{faster[0]['name']} would take {_hours(faster[0]['total_seconds'])}, but its store "
+                   f"({bytes_(faster[0]['disk_bytes'])}, projected from the sample's store) does not fit {given} "
+                   f"({bytes_(budget)}).")
+    if "no cold timing" in str(best["cache"]):
+        out.append(f"What an epoch of it reads ({bytes_(best['read_bytes'])}) exceeds the memory available for "
+                   f"the page cache ({bytes_(plan.attrs.get('ram'))}), but the run has no cold epoch timing: "
+                   "its epoch figure is a warm one, and optimistic.")
+    return best, out
+
+
 def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
     """One piece of advice per access pattern found in the run."""
     summary, cross, extraction = tables["summary"], tables["crossover"], tables["extraction"]
+    plan = tables.get("plan")
     # "ok" means right frames (pixel-identical or within tolerance); "wrong" ones were never timed.
     good = summary[(summary["status"] == "ok") & summary["fps_median"].notna()
                    & (summary["loader"] != BASELINE)]
@@ -148,7 +210,8 @@ def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
             if ranked:
                 best[kind] = ranked[0][0]
                 sentences.append(_speed_sentence(kind, ranked, measure))
-        pick = _pick_crossover(cross[cross["pattern"] == pattern])
+        winner, planned = (None, []) if plan is None else plan_sentences(plan, pattern)
+        pick = _pick_crossover(cross[(cross["pattern"] == pattern) & _classic(cross)])
         if pick is not None:
             extract, more = _crossover_sentences(pick, extraction)
             sentences += more
@@ -159,12 +222,26 @@ def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
             decode, frames = best.get("decode"), best.get("frames")
             sentences.append("The run has no per-epoch measurement of both a decoder and a frame "
                              "reader for this pattern, so when extraction pays is unknown.")
-        advice.append(Advice(pattern, decode, frames, extract, k, sentences, pick))
+        a = Advice(pattern, decode, frames, extract, k, planned + sentences, pick, winner)
+        if winner is not None and pick is not None:
+            a.sentences.append(f"The fastest decoder against the fastest frame reader, in the run's epoch "
+                               f"timings: {crossover_headline(a)}")
+        advice.append(a)
     return advice
 
 
 def headline(a: Advice) -> str:
-    """The one-line answer for a pattern."""
+    """The one-line answer for a pattern: the plan's winner when there is a plan, else the fastest
+    decoder against the fastest reader."""
+    if a.winner is not None:
+        w = a.winner
+        disk = f", {bytes_(w['disk_bytes'])} on disk" if w["disk_bytes"] else ""
+        return f"{w['name'][0].upper()}{w['name'][1:]}: {_hours(w['total_seconds'])} in all{disk}."
+    return crossover_headline(a)
+
+
+def crossover_headline(a: Advice) -> str:
+    """The fastest decoder against the fastest frame reader, in one line."""
     if a.extract == "yes" and a.crossover_epochs is not None:
         return (f"Decode with {a.decode} for short training; extract and read with {a.frames} "
                 f"beyond {a.crossover_epochs:.1f} epochs.")

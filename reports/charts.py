@@ -187,3 +187,27 @@ def memory(chart_id: str, rows: pd.DataFrame) -> Chart:
         ax.margins(x=0.18)
         _legend(fig, rows)
         return Chart(chart_id, "Peak memory", _svg(fig, chart_id), len(bars))
+
+
+def plan_hours(chart_id: str, pattern: str, rows: list[dict[str, Any]], epochs: int) -> Chart:
+    """Cumulative hours after 0..E epochs for the best few strategies of the plan: each starts at
+    its extraction (0 for decoding the videos) and climbs by its projected epoch."""
+    hours = max(r["total_seconds"] for r in rows) >= 3600
+    unit, div = ("hours", 3600.0) if hours else ("minutes", 60.0)
+    x = list(range(epochs + 1))
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(6.4, 3.4)
+        ax = fig.subplots()
+        for i, r in enumerate(rows):
+            y = [(r["extraction_seconds"] + k * r["epoch_seconds"]) / div for k in x]
+            color = COLORS["decode"] if r["kind"] == "decode" else COLORS["frames"] if r["kind"] == "extract" \
+                else "#6c3483"
+            (line,) = ax.plot(x, y, lw=2, color=color, ls=("-", "--", ":", "-.")[i % 4], label=r["name"])
+            line.set_gid(f"{chart_id}-mark-{i}")
+        ax.set_title(pattern, loc="left")
+        ax.set_xlabel("epochs")
+        ax.set_ylabel(f"total {unit}, whole dataset")
+        ax.set_xlim(0, epochs)
+        ax.set_ylim(bottom=0)
+        ax.legend(frameon=False, loc="upper left", fontsize=8)
+        return Chart(chart_id, f"Your dataset, cumulative time: {pattern}", _svg(fig, chart_id), len(rows))

@@ -111,6 +111,49 @@ def _advice(items: list[Advice]) -> str:
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
+def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart]) -> str:
+    """The plan for the user's dataset: the dataset in one line, the winner per pattern, every
+    strategy ranked by total time (those over the disk budget marked), the best few's hours."""
+    if plan.empty:
+        return ('<p class="muted">No plan: the run has no epoch timing of a strategy (and, for a store, of its '
+                "extraction) to project.</p>")
+    epochs, budget = plan.attrs.get("epochs"), plan.attrs.get("disk_budget")
+    line = plan.attrs.get("dataset")
+    what = (f'<p class="dataset-line"><b>{escape(line)}</b></p>' if line else
+            '<p class="dataset-line muted">This run has no dataset summary (it was made before plans): the plan '
+            "covers the measured videos, and disk fits are not checked.</p>")
+    given = "your disk budget" if plan.attrs.get("budget_given") else "the free disk where the stores go"
+    intro = (f"<p>Every strategy measured, projected to the whole dataset for {escape(str(epochs))} epochs: "
+             f"total = extraction + {escape(str(epochs))} x epoch. Stores that do not fit {given}"
+             + (f" ({escape(bytes_(budget))})" if budget is not None else "") + " are marked and never "
+             "recommended. Epochs are cold (the page cache emptied first) where what an epoch reads exceeds "
+             "the memory available, warm otherwise.</p>")
+    winners = {a.pattern: a for a in advice}
+    parts = [what, intro]
+    for pattern, group in plan.groupby("pattern", sort=True):
+        rows = [{**r, "rank": i} for i, r in enumerate(group.to_dict("records"), start=1)]
+        a = winners.get(str(pattern))
+        verdict = escape(a.sentences[0]) if a is not None and a.sentences else ""
+        table = _table(rows, [
+            ("#", _field("rank"), True),
+            ("strategy", lambda r: escape(str(r["name"])) + ("" if r["fits_disk"] else
+                                                            ' <span class="bad">over budget</span>'), False),
+            ("workers", _field("workers"), True),
+            ("extraction", lambda r: "none" if r["kind"] == "decode" else escape(seconds(r["extraction_seconds"])),
+             True),
+            ("epoch (low-high)", lambda r: escape(f"{seconds(r['epoch_seconds'])} ({seconds(r['epoch_seconds_low'])}"
+                                                  f"-{seconds(r['epoch_seconds_high'])})"), True),
+            (f"total, {epochs} epochs", _field("total_seconds", seconds), True),
+            ("disk", _field("disk_bytes", bytes_), True),
+            ("fits disk", lambda r: "yes" if r["fits_disk"] else '<span class="bad">no</span>', False),
+            ("fits RAM", lambda r: "yes" if r["fits_ram"] else "no", False),
+            ("epochs timed", _field("cache"), False)], css="plan")
+        chart = charts.get(str(pattern))
+        parts.append(f'<h3>{escape(str(pattern))}</h3><p class="winner">{verdict}</p>{table}'
+                     + (_chart(chart) if chart else ""))
+    return "".join(parts)
+
+
 def _exactness(summary: pd.DataFrame) -> str:
     checked = summary[summary["status"].isin(["ok", "wrong"])]
     checked = checked.assign(label=[loader_label(r) for r in checked.to_dict("records")])
@@ -125,7 +168,10 @@ def _exactness(summary: pd.DataFrame) -> str:
             verdict, reason = '<span class="good">pixel-exact</span>', ""
         elif (exact == False).any():  # noqa: E712
             verdict = "right frames, not pixel-identical"
-            reason = "within the tolerance of the reference (a lossy store or another colour conversion)"
+            # The per-frame verdicts say how far off and why (lossy store, or another colour conversion).
+            labels = group.loc[exact == False, "reason"].dropna()  # noqa: E712
+            reason = "; ".join(dict.fromkeys(str(x) for x in labels)) or \
+                "within the tolerance of the reference (a lossy store or another colour conversion)"
         else:
             verdict, reason = '<span class="muted">not checked</span>', ""
         rows.append({"stack": stack, "loader": label, "kind": group["kind"].iloc[0],
@@ -171,7 +217,12 @@ def _crossover(table: pd.DataFrame, charts: list[Chart]) -> str:
         ("pattern", _field("pattern"), False), ("profile", _field("profile"), False),
         ("workers", _field("workers"), True), ("decode", _field("decode_loader"), False),
         ("frames", _field("frame_loader"), False), ("store", lambda r: escape(
-            f"{_text(r.get('format'))} " + ("" if pd.isna(r.get("quality")) else f"q{r['quality']}")), False),
+            f"{_text(r.get('format'))} " + ("" if pd.isna(r.get("quality")) else f"q{r['quality']}")
+            + ("" if pd.isna(r.get("store_size")) else f" s{r['store_size']}")
+            + ("" if pd.isna(r.get("gop")) else f" g{r['gop']}")), False),
+        ("decoding", lambda r: escape("originals" if pd.isna(r.get("decode_format")) else
+                                      f"{r['decode_format']} s{r['decode_store_size']} g{r['decode_gop']}"), False),
+        ("cache", _field("cache"), False),
         ("extraction", _field("extraction_seconds", seconds), True),
         ("epoch, decode", _field("epoch_seconds_decode", seconds), True),
         ("epoch, frames", _field("epoch_seconds_frames", seconds), True),
@@ -294,7 +345,7 @@ def _summary(table: pd.DataFrame) -> str:
 
 def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: list[Chart],
            cumulative: list[Chart], memory: Chart | None, compare: pd.DataFrame | None = None,
-           compare_with: str = "") -> str:
+           compare_with: str = "", plan_charts: dict[str, Chart] | None = None) -> str:
     """The whole report as one HTML string."""
     env = tables["environment"]
     runs = ", ".join(sorted({str(r) for r in env["run_id"] if r})) if not env.empty else ""
@@ -314,6 +365,9 @@ def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: li
     left_out = tables.get("unreadable_videos")
     if left_out is not None and not left_out.empty:  # first: every figure below lacks these videos
         sections.insert(0, ("warnings", "Videos left out", _left_out(left_out)))
+    plan = tables.get("plan")
+    if plan is not None:  # the answer at the user's scale opens the report
+        sections.insert(0, ("dataset", "Your dataset", _dataset(plan, advice, plan_charts or {})))
     if compare is not None:
         sections.insert(-1, ("compare", "Change against another run", _compare(compare, compare_with)))
     sections.append(("all", "All measurements", _summary(tables["summary"])))

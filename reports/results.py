@@ -9,17 +9,23 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.crossover import Pair, cumulative, pairs, span
+from benchmarks.crossover import Pair, cumulative, gop_of, pairs, span, store_of
+from benchmarks.dataset import Dataset
+from benchmarks.dataset import load as load_dataset
 from benchmarks.patterns import DESCRIPTIONS as PATTERN_DESCRIPTIONS
+from benchmarks.plan import COLUMNS as PLAN_COLUMNS
+from benchmarks.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, winners
 from benchmarks.records import Record, fps_stats, measured, valid_seconds
 from benchmarks.records import read as _read
 from benchmarks.videos import unreadable
 from loaders.registry import REGISTRY, STACKS
-from loaders.vocabulary import BASELINE, DECODE, FRAMES, store_label
+from loaders.vocabulary import BASELINE, DECODE, FRAMES, TRANSCODED, store_label
 
 __all__ = [
-    "BASELINE", "DECODE", "FRAMES", "STACKS", "Pair", "Record", "cumulative", "describe_pattern", "fps_stats",
-    "loader_note", "measured", "pairs", "read", "span", "store_label", "unreadable", "valid_seconds",
+    "BASELINE", "DECODE", "DEFAULT_EPOCHS", "FRAMES", "PLAN_COLUMNS", "STACKS", "TRANSCODED", "Dataset", "Pair",
+    "Record", "Strategy", "best_pair", "cumulative", "describe_pattern", "fps_stats", "gop_of", "load_dataset",
+    "loader_note", "measured", "pairs", "project", "read", "span", "store_label", "store_of", "unreadable",
+    "valid_seconds", "winners",
 ]
 
 # Records written before the baseline was renamed: read under today's name.

@@ -18,21 +18,38 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from reports import results
-from reports.results import BASELINE, DECODE, Record, fps_stats, measured, pairs, unreadable, valid_seconds
+from reports.results import (
+    BASELINE,
+    DECODE,
+    DEFAULT_EPOCHS,
+    PLAN_COLUMNS,
+    Dataset,
+    Record,
+    fps_stats,
+    gop_of,
+    measured,
+    pairs,
+    project,
+    store_of,
+    unreadable,
+    valid_seconds,
+)
 
 SUMMARY_COLUMNS = [
     "stack", "loader", "kind", "measure", "pattern", "profile", "workers", "batch_size",
-    "extractor", "format", "quality", "status", "reason", "exact",
+    "extractor", "format", "quality", "store_size", "gop", "cache", "status", "reason", "exact",
     "fps_median", "fps_p25", "fps_p75", "frames", "rounds", "seconds_per_frame", "first_epoch_seconds",
     "open_seconds", "peak_rss_bytes", "library", "threads",
 ]
 EXTRACTION_COLUMNS = [
-    "stack", "extractor", "format", "quality", "profile", "status", "reason", "seconds", "frames",
+    "stack", "extractor", "format", "quality", "store_size", "gop", "profile", "status", "reason", "seconds",
+    "frames",
     "fps", "bytes", "bytes_per_frame", "source_bytes", "size_vs_source",
 ]
 CROSSOVER_COLUMNS = [
     "profile", "pattern", "workers", "batch_size", "decode_loader", "decode_stack", "frame_loader",
-    "frame_stack", "extractor", "format", "quality", "extraction_seconds", "epoch_seconds_decode",
+    "frame_stack", "extractor", "format", "quality", "store_size", "gop", "cache", "decode_format",
+    "decode_store_size", "decode_gop", "decode_extraction_seconds", "extraction_seconds", "epoch_seconds_decode",
     "epoch_seconds_frames", "crossover_epochs", "crossover_epochs_low", "crossover_epochs_high",
 ]
 OVERHEAD_COLUMNS = [
@@ -116,7 +133,7 @@ def _open_rounds(records: list[Record]) -> dict[tuple[Any, ...], list[float]]:
     for r in records:
         seconds = valid_seconds(r)
         if r.measure == "open" and r.status == "ok" and seconds:
-            costs[(r.stack, r.loader, r.profile, r.extractor, r.format, r.quality)] = seconds
+            costs[(r.stack, r.loader, r.profile, *store_of(r))] = seconds
             costs.setdefault((r.stack, r.loader, r.profile), seconds)
     return costs
 
@@ -136,7 +153,7 @@ def _summary_and_rounds(records: list[Record]) -> tuple[pd.DataFrame, pd.DataFra
         if r.measure not in ("per_frame", "epoch"):
             continue
         fps_median, fps_p25, fps_p75 = _fps(r)
-        open_rounds = opens.get((r.stack, r.loader, r.profile, r.extractor, r.format, r.quality),
+        open_rounds = opens.get((r.stack, r.loader, r.profile, *store_of(r)),
                                 opens.get((r.stack, r.loader, r.profile), []))
         open_seconds = statistics.median(open_rounds) if open_rounds else None
         seconds = valid_seconds(r)
@@ -144,7 +161,8 @@ def _summary_and_rounds(records: list[Record]) -> tuple[pd.DataFrame, pd.DataFra
             "stack": r.stack, "loader": r.loader, "kind": r.kind, "measure": r.measure,
             "pattern": r.pattern, "profile": r.profile, "workers": r.workers,
             "batch_size": r.batch_size, "extractor": r.extractor, "format": r.format,
-            "quality": r.quality, "status": r.status, "reason": r.reason, "exact": r.exact,
+            "quality": r.quality, "store_size": r.store_size, "gop": gop_of(r), "cache": r.cache,
+            "status": r.status, "reason": r.reason, "exact": r.exact,
             "fps_median": fps_median, "fps_p25": fps_p25, "fps_p75": fps_p75,
             "frames": r.frames or None, "rounds": len(valid_seconds(r)) or None,
             "seconds_per_frame": 1 / fps_median if fps_median else None,
@@ -158,7 +176,7 @@ def _summary_and_rounds(records: list[Record]) -> tuple[pd.DataFrame, pd.DataFra
                        "open_seconds": open_rounds})
     table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     table["_rounds"] = rounds
-    for column in ("workers", "batch_size", "quality", "frames", "rounds", "peak_rss_bytes"):
+    for column in ("workers", "batch_size", "quality", "store_size", "gop", "frames", "rounds", "peak_rss_bytes"):
         table[column] = table[column].astype("Int64")
     table["exact"] = table["exact"].astype("boolean")
     table = table.sort_values(["pattern", "profile", "measure", "workers", "kind", "fps_median"],
@@ -177,7 +195,8 @@ def extraction(records: list[Record]) -> pd.DataFrame:
         frames = r.frames or None
         rows.append({
             "stack": r.stack, "extractor": r.extractor, "format": r.format, "quality": r.quality,
-            "profile": r.profile, "status": r.status, "reason": r.reason, "seconds": seconds,
+            "store_size": r.store_size, "gop": gop_of(r), "profile": r.profile,
+            "status": r.status, "reason": r.reason, "seconds": seconds,
             "frames": frames, "fps": frames / seconds if frames and seconds else None,
             "bytes": r.bytes, "bytes_per_frame": r.bytes / frames if r.bytes is not None and frames
             else None,
@@ -186,9 +205,9 @@ def extraction(records: list[Record]) -> pd.DataFrame:
             else None,
         })
     table = pd.DataFrame(rows, columns=EXTRACTION_COLUMNS)
-    for column in ("quality", "frames", "bytes", "source_bytes"):
+    for column in ("quality", "store_size", "gop", "frames", "bytes", "source_bytes"):
         table[column] = table[column].astype("Int64")
-    return table.sort_values(["extractor", "format", "quality", "profile"], na_position="last",
+    return table.sort_values(["extractor", "format", "quality", "store_size", "gop", "profile"], na_position="last",
                              kind="stable").reset_index(drop=True)
 
 
@@ -200,12 +219,15 @@ def crossover(records: list[Record]) -> pd.DataFrame:
         "profile": p.profile, "pattern": p.pattern, "workers": p.workers, "batch_size": p.batch_size,
         "decode_loader": p.decode, "decode_stack": p.decode_stack, "frame_loader": p.frames,
         "frame_stack": p.frames_stack, "extractor": p.extractor or None, "format": p.format or None,
-        "quality": p.quality, "extraction_seconds": p.extract_seconds, "epoch_seconds_decode": p.epoch_decode,
+        "quality": p.quality, "store_size": p.store_size, "gop": p.gop, "cache": p.cache,
+        "decode_format": p.decode_format, "decode_store_size": p.decode_store_size, "decode_gop": p.decode_gop,
+        "decode_extraction_seconds": p.decode_extract_seconds, "extraction_seconds": p.extract_seconds,
+        "epoch_seconds_decode": p.epoch_decode,
         "epoch_seconds_frames": p.epoch_frames, "crossover_epochs": p.epochs,
         "crossover_epochs_low": p.epochs_low, "crossover_epochs_high": p.epochs_high,
     } for p in pairs(latest(records), unextracted=True)]
     table = pd.DataFrame(rows, columns=CROSSOVER_COLUMNS)
-    for column in ("workers", "batch_size", "quality"):
+    for column in ("workers", "batch_size", "quality", "store_size", "gop", "decode_store_size", "decode_gop"):
         table[column] = table[column].astype("Int64")
     for column in ("crossover_epochs", "crossover_epochs_low", "crossover_epochs_high"):
         table[column] = table[column].astype("Float64")
@@ -296,9 +318,9 @@ def label(row: dict[str, Any] | pd.Series, *fields: str) -> str:
     return " | ".join(parts)
 
 
-SUMMARY_KEY = ("stack", "loader", "extractor", "format", "quality", "measure", "pattern", "profile",
-               "workers")
-EXTRACTION_KEY = ("stack", "extractor", "format", "quality", "profile")
+SUMMARY_KEY = ("stack", "loader", "extractor", "format", "quality", "store_size", "gop", "cache", "measure",
+               "pattern", "profile", "workers")
+EXTRACTION_KEY = ("stack", "extractor", "format", "quality", "store_size", "gop", "profile")
 
 
 def _indexed(table: pd.DataFrame, key: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -379,11 +401,38 @@ def overhead(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=OVERHEAD_COLUMNS)
 
 
-def build(records: list[Record]) -> dict[str, pd.DataFrame]:
+# Beside plan.csv's columns, what the report needs of each strategy (written to no CSV).
+PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes"]
+
+
+def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
+    """One row per strategy and pattern, projected to the run's dataset for its epochs and ranked
+    (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
+    what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
+    None: a run made before plans, projected to its measured videos) and ``ram`` (bytes or None)."""
+    epochs = dataset.epochs if dataset else DEFAULT_EPOCHS
+    budget = dataset.disk_budget_bytes if dataset else None
+    strategies = project(latest(records), dataset, epochs, budget)
+    rows = [{**s.row(), "pattern": s.pattern, "name": s.name, "kind": s.kind, "workers": s.workers,
+             "epoch_from": s.epoch_from, "read_bytes": s.read_bytes} for s in strategies]
+    table = pd.DataFrame(rows, columns=PLAN_COLUMNS + PLAN_EXTRA)
+    for column in ("store_size", "quality", "dataset_videos", "dataset_frames", "disk_bytes", "workers",
+                   "read_bytes"):
+        table[column] = table[column].astype("Int64")
+    for column in ("fits_disk", "fits_ram"):
+        table[column] = table[column].astype("boolean")
+    table.attrs.update(epochs=epochs, disk_budget=budget if budget is not None else
+                       (dataset.disk_free_bytes if dataset else None),
+                       budget_given=budget is not None, dataset=dataset.line() if dataset else None,
+                       ram=dataset.ram_available_bytes if dataset else None)
+    return table
+
+
+def build(records: list[Record], dataset: Dataset | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a report, by CSV name (without ``.csv``); ``summary_rounds`` holds the rounds
     behind the summary's figures for :func:`compare` and is written nowhere."""
     summary_table, rounds = _summary_and_rounds(records)
     return {"summary": summary_table, "summary_rounds": rounds, "extraction": extraction(records),
             "crossover": crossover(records), "overhead": overhead(summary_table),
             "environment": environment(records), "unavailable": unavailable(records),
-            "unreadable_videos": unreadable_videos(records)}
+            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset)}

@@ -29,9 +29,15 @@ def skip_or_fail(reason: str) -> None:
 
 
 def require_loader(name: str) -> None:
+    """Skip unless ``name`` can run here; fail instead (VIDBENCH_REQUIRE_ALL=1) when this stack should
+    have it. A loader another stack holds by design (decord in the torchvision stack) only skips."""
     reason = loaders.available().get(name, "not registered")
-    if reason is not None:
-        skip_or_fail(f"loader {name!r} unavailable: {reason}")
+    if reason is None:
+        return
+    stack = loaders.current_stack()
+    if name not in loaders.STACKS.get(stack, loaders.REGISTRY):
+        pytest.skip(f"loader {name!r} is not part of the {stack} stack: {reason}")
+    skip_or_fail(f"loader {name!r} unavailable: {reason}")
 
 
 @pytest.fixture(scope="session")

@@ -13,12 +13,16 @@ from pathlib import Path
 import pytest
 
 import loaders
-from benchmarks import cli, patterns, perframe, records
+from benchmarks import cli, dataset, patterns, perframe, records
 from benchmarks.records import Record
 from loaders.vocabulary import BASELINE
 
 ARGS = ["--quick", "--min-time", "0", "--min-rounds", "1", "--warmup", "0", "--epochs", "2", "--frames", "4",
-        "--workers", "0,2", "--size", "32", "--batch-size", "4", "--formats", "jpeg,npy,tar", "--jobs", "2"]
+        "--workers", "0,2", "--size", "32", "--batch-size", "4", "--formats", "jpeg,npy,tar", "--jobs", "2",
+        "--strides", "1,2",
+        # Full-size frame stores, one transcode at 32 px read by pyav, cold epochs for it and the originals.
+        "--store-sizes", "full", "--gops", "2", "--transcode-sizes", "32", "--transcode-loaders", "pyav",
+        "--cold-sizes", "32"]
 PATTERNS = [p.name for p in patterns.default()]
 
 
@@ -41,6 +45,7 @@ def run(tiny_videos: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
         real(src, samples)
 
     mp.setattr(perframe, "read_samples", failing)
+    mp.setenv("VIDBENCH_CACHE_DIR", str(base / "cache"))  # probes cached here, not in the home folder
     try:
         assert cli.main([*ARGS, "--videos", str(videos), "--out", str(base / "results"), "--run-id", "r1",
                          "--stores", str(base / "stores"), "--annotations", str(boxes)]) == 0
@@ -69,11 +74,24 @@ def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
             if name != BASELINE:  # the baseline's reads fail on purpose (see the fixture)
                 assert (name, pattern) in per_frame
             assert {(name, pattern, 0), (name, pattern, 2)} <= epoch
-    assert {r.format for r in recs if r.measure == "extraction" and r.status == "ok"} == {"jpeg", "npy", "tar"}
+    made = {r.format: r for r in recs if r.measure == "extraction" and r.status == "ok"}
+    assert set(made) == {"jpeg", "npy", "tar", "mp4"}
+    assert (made["mp4"].store_size, made["mp4"].options["gop"], made["npy"].store_size) == (32, 2, None)
+    caches = collections.defaultdict(set)
+    for r in recs:
+        if r.measure == "epoch" and r.status == "ok":
+            caches[r.loader, r.format].add(r.cache)
+    # Cold and warm for the originals and the 32 px transcode, warm only for the full-size stores.
+    assert caches["pyav", None] == caches["pyav", "mp4"] == {"cold", "warm"}
+    assert caches["npy", "npy"] == {"warm"} and caches[BASELINE, None] == {"warm"}
     for r in recs:
         if r.measure == "per_frame" and r.status == "ok":
             assert r.seconds and r.fps_median and r.frames > 0 and r.env["stack"] == loaders.current_stack()
             assert (r.exact is None) == (r.loader == BASELINE)
+            # A right frame that is not pixel-exact says why: a JPEG store's loss, with its size.
+            assert (r.reason is not None) == (r.exact is False)
+            if r.format in ("jpeg", "tar"):
+                assert r.exact is False and r.reason.startswith("right frame, lossy store (max difference ")
         if r.measure == "epoch" and r.status == "ok":
             assert len(r.seconds) == 2 and r.options["interleaved"]  # --epochs 2, every one kept
             assert r.peak_rss_bytes and r.threads["ffmpeg"] >= 1 and r.batch_size == 4 and r.options["annotations"]
@@ -110,3 +128,40 @@ def test_resume_does_only_the_missing_cells(run: Path) -> None:
 def _write(path: Path, lines: list[str]) -> Path:
     path.write_text("".join(lines))
     return path
+
+
+def test_the_run_keeps_the_dataset_its_plan_is_for(run: Path) -> None:
+    kept = dataset.load(run / "results" / "r1")
+    assert kept is not None and list(kept.measured) == ["good"]  # broken.mp4 was never measured
+    with loaders.open("pyav", str(run / "videos" / "good.mp4")) as src:
+        assert kept.frames == kept.measured["good"].frames == src.num_frames
+    assert kept.epochs == 10 and kept.disk_budget_bytes is None  # the defaults: the plan shows in every run
+
+
+def test_sample_measures_a_stratified_subset(tiny_videos: dict[str, Path], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "videos"
+    for name, where in (("tiny-h264-odd", "a/clip.mp4"), ("tiny-h264-bframes", "b/clip.mp4"),
+                        ("tiny-hevc", "hevc.mp4"), ("tiny-vp9", "deep/er/vp9.webm")):
+        (folder / where).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tiny_videos[name], folder / where)
+    (folder / "notes.mp4").write_bytes(b"not a video")
+    (folder / ".cache").mkdir()  # hidden folders are not the dataset
+    shutil.copy(tiny_videos["tiny-av1"], folder / ".cache" / "copy.mkv")
+    args = ["--videos", str(folder), "--sample", "3", "--train-epochs", "4", "--disk-budget", "1G",
+            "--measures", "extraction", "--loaders", "npy", "--formats", "npy", "--out", str(tmp_path / "out"),
+            "--run-id", "s", "--stores", str(tmp_path / "stores"), "--jobs", "2", "--quick"]
+    assert cli.main(args) == 0
+    kept = dataset.load(tmp_path / "out" / "s")
+    assert kept is not None
+    assert (kept.videos, kept.unreadable, kept.epochs, kept.disk_budget_bytes) == (4, 1, 4, 2**30)
+    # Three of four videos, one per class first: hevc, vp9 and one of the two h264 ones.
+    assert len(kept.measured) == 3
+    assert {v.video_class for v in kept.measured.values()} == {"360p h264", "360p hevc", "360p vp9"}
+    assert "sample: 3 of 5 videos" in capsys.readouterr().err
+    made = [r for r in records.read(tmp_path / "out" / "s" / "records.jsonl") if r.measure == "extraction"]
+    assert made and made[0].options["videos"] == 3
+    with pytest.raises(SystemExit, match="--sample needs --videos"):
+        cli.main(["--sample", "2", "--out", str(tmp_path / "out")])

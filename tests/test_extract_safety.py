@@ -187,9 +187,9 @@ SLOW_FFMPEG = """
     import loaders
     from loaders import extraction
     real = extraction._run_ffmpeg
-    def slow(cmd, *args):
+    def slow(cmd, *args):  # read at the video's own rate, looping: it never ends by itself, however busy the machine
         i = cmd.index("-i")
-        return real([*cmd[:i], "-re", *cmd[i:]], *args)
+        return real([*cmd[:i], "-re", "-stream_loop", "-1", *cmd[i:]], *args)
     extraction._run_ffmpeg = slow
     loaders.extract(sys.argv[1], sys.argv[2], "ffmpeg", "png")
 """

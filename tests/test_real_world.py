@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import tracemalloc
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -265,10 +266,102 @@ def test_vfr_concat_mkv(loader: str, vfr_concat: Path) -> None:
         assert read is not None
 
 
+@pytest.fixture(scope="module")
+def vfr_concat_cut(vfr_concat: Path, folder: Path) -> Path:
+    """The concat above cut in its 10 fps part and remuxed to MP4 with ``-c copy``: an edit list
+    hides the packets before the cut, in a stream whose frame rate changes after it."""
+    path = folder / "vfr-concat-cut.mp4"
+    ffmpeg("-ss", "0.35", "-i", str(vfr_concat), "-c", "copy", str(path))
+    return path
+
+
+def test_vfr_concat_with_an_edit_list(loader: str, vfr_concat_cut: Path) -> None:
+    with av.open(str(vfr_concat_cut)) as container:
+        in_header = container.streams.video[0].frames
+        discarded = sum(p.is_discard for p in container.demux(video=0) if p.size)
+    shown = reference.decode(vfr_concat_cut, []).num_frames
+    assert discarded > 0 and shown == in_header - discarded  # what the truncation check must allow
+    assert probe.probe(vfr_concat_cut).num_frames == shown
+    read = assert_exact_or_unsupported(loader, vfr_concat_cut)
+    if loader in ("pyav", "torchcodec", "cv2-grab"):
+        assert read is not None
+
+
 def test_cv2_seek_refuses_a_frame_its_seek_misses(vfr_concat: Path) -> None:
     require_loader("cv2-seek")
     with loaders.open("cv2-seek", vfr_concat) as src, pytest.raises(loaders.UnsupportedVideo, match="average rate"):
         src.get_frames([src.num_frames - 1])
+
+
+@pytest.fixture(scope="module")
+def bframe_clips(folder: Path) -> list[Path]:
+    """Two 2-second clips with B-frames and a keyframe a second, of different content."""
+    return [
+        encode(folder / f"clip-{content}.mp4", 50, "-c:v libx264 -g 25 -bf 2 -pix_fmt yuv420p",
+               f"{content}=size=128x64:rate=25,format=yuv420p")
+        for content in ("testsrc2", "mandelbrot")
+    ]
+
+
+@pytest.fixture(scope="module", params=[("0.5", "mp4"), ("0.5", "mkv"), ("0.52", "mp4"), ("0.52", "mkv")],
+                ids=lambda p: f"outpoint-{p[0]}-{p[1]}")
+def overlapping_concat(request: pytest.FixtureRequest, bframe_clips: list[Path], folder: Path) -> Path:
+    """A stream-copy concat whose first clip ends at an ``outpoint``: the demuxer keeps the frames
+    decoded before the outpoint, some shown after it, so they overlap the second clip in time.
+    At 0.52 s (a frame's time) two frames share a timestamp as well."""
+    outpoint, ext = request.param
+    listing = folder / f"overlap-{outpoint}.txt"
+    listing.write_text(f"file '{bframe_clips[0]}'\noutpoint {outpoint}\nfile '{bframe_clips[1]}'\n")
+    path = folder / f"overlap-{outpoint}.{ext}"
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(path))
+    return path
+
+
+def test_an_overlapping_concat_has_no_one_frame_order(overlapping_concat: Path) -> None:
+    """Decoded in order, the frames go back in time at the join: frame i by time is not frame i decoded."""
+    with av.open(str(overlapping_concat)) as container:
+        shown = np.array([frame.pts for frame in container.decode(video=0)])
+    with av.open(str(overlapping_concat)) as container:
+        packets = np.sort([p.pts for p in container.demux(video=0) if p.size])
+    assert np.any(np.diff(shown) < 0)
+    if "0.52" in overlapping_concat.name:
+        assert np.any(np.diff(packets) == 0)  # what loaders once refused as CorruptVideo
+    with pytest.raises(loaders.UnsupportedVideo, match="timestamps do not run forward"):
+        reference.decode(overlapping_concat)
+    with pytest.raises(loaders.UnsupportedVideo, match=r"timestamps go back at the keyframe at 0\.5[02]0 s"):
+        probe.probe(overlapping_concat)
+
+
+def test_overlapping_concat(loader: str, overlapping_concat: Path) -> None:
+    # decord numbered its frames in decoding order without a word; pyav and cv2-seek by time.
+    refused = pytest.raises(loaders.UnsupportedVideo, match="frame numbers by time and by decoding order disagree")
+    with refused, loaders.open(loader, overlapping_concat) as src:
+        src.get_frames(range(src.num_frames))
+
+
+@MAIN_STACK
+def test_overlapping_concat_extraction(overlapping_concat: Path, tmp_path: Path) -> None:
+    with pytest.raises(loaders.UnsupportedVideo, match="timestamps go back"):
+        loaders.extract(overlapping_concat, tmp_path / "store", format="npy")
+    assert not (tmp_path / "store").exists() or not any((tmp_path / "store").iterdir())
+
+
+def test_frames_sharing_a_timestamp(loader: str, folder: Path) -> None:
+    """Intra-only frames, two muxed at one time: no overlap, yet no one frame at that time."""
+    path = folder / "shared-time.mkv"
+    times = [0, 40, 80, 80, 120]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mjpeg", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuvj420p"
+        for i in range(len(times)):
+            frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 20 + 30 * i, dtype=np.uint8), format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                packet.pts = packet.dts = times[packet.pts]
+                packet.time_base = Fraction(1, 1000)
+                container.mux(packet)
+    with pytest.raises(loaders.UnsupportedVideo, match=r"two frames share the timestamp 0\.080 s"):
+        loaders.open(loader, path)
 
 
 # 5. Colour conversion ---------------------------------------------------------------------------

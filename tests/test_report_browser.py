@@ -77,8 +77,8 @@ def test_full_report_renders_every_chart(browser: Any, tmp_path: Path) -> None:
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     assert problems == []
     assert requests == []  # offline: nothing fetched
-    assert [c["id"] for c in charts] == ["throughput-0", "throughput-1", "cumulative-0", "cumulative-1",
-                                         "memory"]
+    assert [c["id"] for c in charts] == ["plan-0", "plan-1", "throughput-0", "throughput-1", "cumulative-0",
+                                         "cumulative-1", "memory"]
     for chart in charts:
         assert chart["svgs"] == 1, chart
         assert chart["expected"] > 0 and chart["drawn"] == chart["expected"], chart
@@ -103,4 +103,25 @@ def test_run_missing_a_stack_shows_unavailable_reasons(browser: Any, tmp_path: P
     assert "no records from the pillow-simd stack in this run" in unavailable
     charts = page.evaluate(MARKS_JS)
     assert charts and all(c["drawn"] == c["expected"] > 0 for c in charts), charts
+    page.close()
+
+
+def test_your_dataset_section_opens_the_report(browser: Any, tmp_path: Path) -> None:
+    run_dir = fx.make_run(tmp_path / "planned")
+    data = fx.write_dataset(run_dir)
+    page, problems, requests = _open(browser, reports.build(run_dir)["report"])
+    page.screenshot(path=str(ARTIFACTS / "report-dataset.png"), full_page=True)
+    assert problems == []
+    assert requests == []
+    assert page.evaluate("() => document.querySelector('main section').id") == "dataset"
+    section = page.inner_text("#dataset")
+    assert data.line() in section  # 20 videos, 60,000 frames, 33.3 minutes (...)
+    assert "for 6 epochs" in section
+    # The whole dataset's npy store (39 GiB) and jpeg store (2.9 GiB) are over the 2 GiB budget:
+    # marked in the ranking, and never the recommendation.
+    assert "extract to ffmpeg-npy, read with npy" in section and "over budget" in section
+    assert "npy" not in page.inner_text("#dataset p.winner")
+    charts = [c for c in page.evaluate(MARKS_JS) if c["id"].startswith("plan-")]
+    assert [c["id"] for c in charts] == ["plan-0", "plan-1"]
+    assert all(c["svgs"] == 1 and c["drawn"] == c["expected"] > 0 for c in charts), charts
     page.close()

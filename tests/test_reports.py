@@ -163,11 +163,13 @@ def test_report_is_self_contained_and_escapes_record_text(run: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<link" not in page and "@import" not in page
-    assert page.count('class="chart"') == 5  # 2 throughput, 2 cumulative, 1 memory
+    assert page.count('class="chart"') == 7  # 2 plan, 2 throughput, 2 cumulative, 1 memory
     assert "video broken-clip" in page and fx.PROBE_REASON in page
     # Right but not pixel-identical (a JPEG store) is no wrong frame; wrong frames are named.
     exact = page.split('id="exact"')[1].split("</section>")[0]
     assert re.search(r"simplejpeg \(jpeg q90\)</td>.*?right frames, not pixel-identical", exact)
+    # ... and says by how much and why, from the per-frame verdicts.
+    assert re.search(r"simplejpeg \(jpeg q90\)</td>.*?" + re.escape(fx.LOSSY_REASON), exact)
     assert re.search(r"cv2-seek</td>.*?wrong frames", exact)
     assert re.search(r"torchcodec</td>.*?pixel-exact", exact)
     # Readers 50x faster than decoders: a log axis, labelled in plain numbers (no mathtext).
@@ -204,7 +206,7 @@ def test_partial_runs_still_render(tmp_path: Path, variant: str) -> None:
         append(tmp_path / "records.jsonl", record)
     written = reports.build(tmp_path)
     page = written["report"].read_text()
-    assert set(written) == {"summary", "extraction", "crossover", "overhead", "environment", "report"}
+    assert set(written) == {"summary", "extraction", "crossover", "overhead", "environment", "plan", "report"}
     assert [r["stack"] for r in _csv(tmp_path / "environment.csv")] == ["main"]
     # The stacks that sent nothing are named, with why, not silently left out.
     for stack in ("pillow-simd", "torchvision"):
@@ -212,7 +214,7 @@ def test_partial_runs_still_render(tmp_path: Path, variant: str) -> None:
     if variant == "one stack":
         assert "No module named &#x27;decord&#x27;" in page
     if variant == "epochs only":
-        assert page.count('class="chart"') == 5  # epoch throughput, cumulative, memory
+        assert page.count('class="chart"') == 7  # plan, epoch throughput, cumulative, memory
         assert "20.0 epochs" in page
 
 

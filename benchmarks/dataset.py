@@ -1,0 +1,323 @@
+"""The user's whole dataset: every video under a folder probed once, a seeded stratified sample to
+measure, and the summary a plan projects to (:mod:`benchmarks.plan`).
+
+Probing reads packets (:func:`loaders.probe.probe`), in parallel processes, and is cached in
+SQLite keyed by path, size and mtime, so a folder of 100,000 videos is probed once and a later
+run probes only what changed. The summary a run keeps (``dataset.json`` in the run directory)
+holds what a projection needs without probing again: per video class (resolution and codec)
+its videos, frames and pixels, and the same for the measured sample.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import IO, Any
+
+from loaders.batch import VIDEO_SUFFIXES
+from loaders.resize import scaled_size
+
+FILE = "dataset.json"
+# Short-side upper bounds of the resolution classes: a 1080x1920 portrait video is "1080p".
+CLASSES = ((360, "360p"), (480, "480p"), (720, "720p"), (1080, "1080p"), (1440, "1440p"))
+
+
+def cache_dir() -> Path:
+    """Where probes are cached: ``$VIDBENCH_CACHE_DIR``, else ``~/.cache/vidbench``."""
+    return Path(os.environ.get("VIDBENCH_CACHE_DIR") or Path.home() / ".cache" / "vidbench")
+
+
+@dataclasses.dataclass(frozen=True)
+class Video:
+    """One probed video; ``error`` says why it could not be read (then frames is 0)."""
+
+    path: str
+    bytes: int
+    frames: int = 0
+    fps: float = 0.0
+    width: int = 0
+    height: int = 0
+    codec: str = ""
+    error: str | None = None
+
+    @property
+    def resolution(self) -> str:
+        short = min(self.width, self.height)
+        return next((name for bound, name in CLASSES if short <= bound), "2160p")
+
+    @property
+    def video_class(self) -> str:
+        """What the sample is stratified by and epochs are projected per: ``720p h264``."""
+        return f"{self.resolution} {self.codec}"
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.fps if self.fps > 0 else 0.0
+
+
+def find(folder: str | os.PathLike[str]) -> list[Path]:
+    """Every video under ``folder``, recursively, sorted (by suffix, as ``--videos`` finds them);
+    hidden folders (``.cache``, ``.git``) are not the dataset and are left out."""
+    root = Path(folder)
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def names(paths: Sequence[Path], root: Path) -> dict[str, str]:
+    """Profile names for videos under ``root``: the stem, or the path below ``root`` where two
+    videos share a stem (``a/clip.mp4``, ``b/clip.mp4``)."""
+    stems = [p.stem for p in paths]
+    return {p.stem if stems.count(p.stem) == 1 else p.relative_to(root).as_posix(): str(p) for p in paths}
+
+
+def probe_one(path: str) -> Video:
+    """One video's packet-level probe; a video that cannot be read is returned with its error."""
+    from loaders.errors import LoaderError
+    from loaders.probe import probe
+
+    size = os.path.getsize(path)
+    try:
+        p = probe(path)
+    except LoaderError as exc:
+        return Video(path, size, error=exc.cause)
+    return Video(path, size, p.num_frames, p.fps, p.width, p.height, p.codec)
+
+
+class ProbeCache:
+    """Probes by (path, size, mtime) in SQLite: a video changed since is probed again."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS probes (path TEXT PRIMARY KEY, size INTEGER, "
+                        "mtime_ns INTEGER, video TEXT)")
+
+    def get(self, path: str, st: os.stat_result) -> Video | None:
+        row = self.db.execute("SELECT size, mtime_ns, video FROM probes WHERE path = ?", (path,)).fetchone()
+        if row is None or (row[0], row[1]) != (st.st_size, st.st_mtime_ns):
+            return None
+        return Video(**json.loads(row[2]))
+
+    def put(self, videos: Iterable[tuple[Video, os.stat_result]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO probes VALUES (?, ?, ?, ?)",
+                                [(v.path, st.st_size, st.st_mtime_ns, json.dumps(dataclasses.asdict(v)))
+                                 for v, st in videos])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class Progress:
+    """A tqdm bar on a terminal; elsewhere a log line every ``every`` seconds and at the end."""
+
+    def __init__(self, total: int, desc: str, stream: IO[str] | None = None, every: float = 5.0) -> None:
+        from tqdm import tqdm
+
+        self.stream = stream if stream is not None else sys.stderr
+        self.total, self.desc, self.every, self.done = total, desc, every, 0
+        self.start = self.last = time.perf_counter()
+        self.bar = tqdm(total=total, desc=desc, unit="video", file=self.stream, disable=None, dynamic_ncols=True)
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        if not self.bar.disable:
+            self.bar.update(n)
+            return
+        now = time.perf_counter()
+        if now - self.last >= self.every or self.done == self.total:
+            self.last = now
+            rate = self.done / max(now - self.start, 1e-9)
+            print(f"{self.desc}: {self.done}/{self.total} videos, {rate:.0f}/s, "
+                  f"ETA {(self.total - self.done) / rate:.0f} s", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def probe_all(paths: Sequence[str | os.PathLike[str]], cache: Path | None = None, jobs: int | None = None,
+              stream: IO[str] | None = None) -> list[Video]:
+    """Every video probed, in the order given: cached ones read back, the others probed ``jobs``
+    processes at a time and cached as they come."""
+    store = ProbeCache(cache or cache_dir() / "probes.sqlite")
+    try:
+        stats = {os.fspath(p): os.stat(p) for p in paths}
+        found = {path: store.get(path, st) for path, st in stats.items()}
+        todo = [path for path, video in found.items() if video is None]
+        progress = Progress(len(todo), "probe", stream)
+        try:
+            if todo:
+                with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+                    fresh: list[tuple[Video, os.stat_result]] = []
+                    for video in pool.map(probe_one, todo, chunksize=max(1, min(64, len(todo) // 64))):
+                        found[video.path] = video
+                        fresh.append((video, stats[video.path]))
+                        progress.update()
+                        if len(fresh) >= 256:  # cached as it goes: an interrupted probe keeps its work
+                            store.put(fresh)
+                            fresh = []
+                    store.put(fresh)
+        finally:
+            progress.close()
+    finally:
+        store.close()
+    return [v for v in found.values() if v is not None]
+
+
+def sample(videos: Sequence[Video], n: int, seed: int = 0) -> list[Video]:
+    """``n`` readable videos, seeded, stratified by class: each class gets its share of ``n`` by
+    its frames (largest remainders), and at least one while ``n`` allows, so no class goes
+    unmeasured when it can be measured."""
+    readable = [v for v in videos if v.error is None]
+    if n >= len(readable):
+        return sorted(readable, key=lambda v: v.path)
+    classes: dict[str, list[Video]] = {}
+    for v in sorted(readable, key=lambda v: v.path):
+        classes.setdefault(v.video_class, []).append(v)
+    frames = {c: sum(v.frames for v in vs) for c, vs in classes.items()}
+    total = sum(frames.values()) or 1
+    # Every class one video first (the biggest classes while n is short), then shares by frames.
+    order = sorted(classes, key=lambda c: (-frames[c], c))
+    share = {c: 1 if i < n else 0 for i, c in enumerate(order)}
+    left = n - sum(share.values())
+    want = {c: max(0.0, left * frames[c] / total) for c in order}
+    for c in order:
+        share[c] += min(int(want[c]), len(classes[c]) - share[c])
+    for c in sorted(order, key=lambda c: (-(want[c] - int(want[c])), c)):
+        if sum(share.values()) >= n:
+            break
+        if share[c] < len(classes[c]):
+            share[c] += 1
+    while sum(share.values()) < n:  # small classes full: the rest from those with videos left
+        c = next(c for c in order if share[c] < len(classes[c]))
+        share[c] += 1
+    rng = random.Random(seed)
+    picked = [v for c in order for v in rng.sample(classes[c], share[c])]
+    return sorted(picked, key=lambda v: v.path)
+
+
+@dataclasses.dataclass
+class ClassSummary:
+    videos: int = 0
+    frames: int = 0
+    seconds: float = 0.0
+    bytes: int = 0
+    dims: dict[str, int] = dataclasses.field(default_factory=dict)  # "WxH" as displayed -> frames
+
+    def add(self, v: Video) -> None:
+        self.videos += 1
+        self.frames += v.frames
+        self.seconds += v.seconds
+        self.bytes += v.bytes
+        key = f"{v.width}x{v.height}"
+        self.dims[key] = self.dims.get(key, 0) + v.frames
+
+    def pixels(self, size: int | None = None) -> int:
+        """Pixels of every frame of the class, stored at short side ``size`` (None: as decoded)."""
+        total = 0
+        for key, frames in self.dims.items():
+            width, height = key.split("x")
+            w, h = scaled_size(int(width), int(height), size)
+            total += frames * w * h
+        return total
+
+
+@dataclasses.dataclass
+class Dataset:
+    """What a plan projects to: the whole dataset, and the sample the run measured, by class.
+
+    ``measured`` maps the run's profile names (the records' ``profile``) to their video, so the
+    per-frame records of a sampled video can be read per class.
+    """
+
+    root: str
+    classes: dict[str, ClassSummary]
+    unreadable: int
+    measured: dict[str, Video]  # profile -> video
+    ram_total_bytes: int
+    ram_available_bytes: int
+    disk_free_bytes: int  # where the stores go
+    epochs: int = 10  # E: the epochs the plan is for (--train-epochs)
+    disk_budget_bytes: int | None = None  # --disk-budget; None: the free disk
+
+    @property
+    def videos(self) -> int:
+        return sum(c.videos for c in self.classes.values())
+
+    @property
+    def frames(self) -> int:
+        return sum(c.frames for c in self.classes.values())
+
+    @property
+    def hours(self) -> float:
+        return sum(c.seconds for c in self.classes.values()) / 3600
+
+    @property
+    def bytes(self) -> int:
+        return sum(c.bytes for c in self.classes.values())
+
+    def measured_classes(self) -> dict[str, ClassSummary]:
+        return summarize(self.measured.values())
+
+    def line(self) -> str:
+        """The dataset in one line: videos, frames, hours, resolutions and codecs."""
+        kinds = ", ".join(f"{c.videos} x {name}" for name, c in sorted(self.classes.items(),
+                                                                       key=lambda kv: -kv[1].frames))
+        return (f"{self.videos:,} videos, {self.frames:,} frames, "
+                + (f"{self.hours:,.1f} hours" if self.hours >= 1 else f"{self.hours * 60:.1f} minutes")
+                + (f" ({kinds})" if kinds else ""))
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Dataset:
+        return cls(**{**data, "classes": {k: ClassSummary(**v) for k, v in data["classes"].items()},
+                      "measured": {k: Video(**v) for k, v in data["measured"].items()}})
+
+    def save(self, run_dir: Path) -> Path:
+        path = run_dir / FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+
+def summarize(videos: Iterable[Video]) -> dict[str, ClassSummary]:
+    """Per class: videos, frames, seconds, bytes and pixels of the readable ``videos``."""
+    out: dict[str, ClassSummary] = {}
+    for v in videos:
+        if v.error is None:
+            out.setdefault(v.video_class, ClassSummary()).add(v)
+    return out
+
+
+def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], disk: str | os.PathLike[str] = ".",
+             epochs: int = 10, disk_budget: int | None = None) -> Dataset:
+    """The dataset summary of ``videos``, with this machine's memory and the free disk at ``disk``."""
+    import shutil
+
+    import psutil
+
+    memory = psutil.virtual_memory()
+    where = Path(disk)
+    while not where.exists():
+        where = where.parent
+    return Dataset(root, summarize(videos), sum(v.error is not None for v in videos), measured,
+                   memory.total, memory.available, shutil.disk_usage(where).free, epochs, disk_budget)
+
+
+def load(run_dir: str | os.PathLike[str]) -> Dataset | None:
+    """The run's dataset summary, or None for a run that has none (made before plans existed)."""
+    path = Path(run_dir) / FILE
+    if not path.is_file():
+        return None
+    return Dataset.from_json(json.loads(path.read_text(encoding="utf-8")))
