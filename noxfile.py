@@ -139,6 +139,9 @@ def run_bench(session: nox.Session, stack: str, args: list[str]) -> None:
 def bench(session: nox.Session) -> None:
     """Every loader of every stack on the built-in corpus (or `-- --videos DIR`) into one run, then the report."""
     args, run_dir = _bench_run(session.posargs)
+    # Said first: stores of a user's videos can take gigabytes (the run prints the exact paths too).
+    session.log(f"the run goes to {run_dir}; stores to .corpus/stores (built-in corpus) or "
+                "$VIDBENCH_CACHE_DIR/stores, default ~/.cache/vidbench/stores (--videos)")
     run_bench(session, "main", args)
     sessions = nox.registry.get()
     for stack, name in BENCH_STACKS.items():

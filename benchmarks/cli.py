@@ -5,6 +5,10 @@ measurement appends one record as soon as it is taken, with a ``cell`` naming it
 stops half-way keeps what it measured and ``--resume`` does only the cells it lacks. Each
 dependency stack runs this in its own environment with the same ``--run-id``.
 
+Before measuring, the run prints what it will do and roughly how long it will take
+(:mod:`benchmarks.budget`); ``--budget`` and ``--quick`` cut it down to fit, saying what they drop.
+Progress is a bar on a terminal and a log line every few seconds elsewhere.
+
 Order of work: unavailable loaders are recorded; stores are extracted for the frame loaders
 (timed: the "extraction" records); then the cases of :mod:`benchmarks.core`, per video, per
 pattern, every loader verified and timed on a fixed set of samples in calibrated rounds ("open"
@@ -24,12 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import loaders
-from benchmarks import core, corpus, dataset, env, patterns, perframe, plan, records, runner, stores, videos
+from benchmarks import budget, core, corpus, dataset, env, patterns, perframe, plan, records, runner, stores, videos
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
 from loaders.batch import human_bytes
+from loaders.progress import Progress, duration
 from loaders.vocabulary import BASELINE
 
 
@@ -39,6 +44,13 @@ def _ints(text: str) -> list[int]:
 
 def _names(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _duration(text: str) -> float:
+    try:
+        return budget.parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _size(text: str) -> int:
@@ -76,7 +88,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id", help="name of the run (default: the UTC time; with --resume: latest)")
     p.add_argument("--resume", action="store_true", help="finish a run, skipping the cells it has")
     p.add_argument("--quick", action="store_true",
-                   help=f"one small profile ({core.QUICK_PROFILES[0]}), 0.2 s per per-frame case: minutes, not tens")
+                   help=f"a few minutes on any input: one small profile ({core.QUICK_PROFILES[0]}) or your videos, "
+                        f"0.2 s per per-frame case, jpeg stores, epochs over the first "
+                        f"{budget.QUICK_FRAMES_PER_VIDEO} frames of each video, fitted to "
+                        f"{budget.QUICK_BUDGET:.0f} s as --budget does")
+    p.add_argument("--budget", type=_duration,
+                   help="bound the run's time (90s, 10m, 1h): fewer epochs, frames per video and videos, as said")
     p.add_argument("--loaders", type=_names, help="loaders to run (default: every loader of this stack)")
     p.add_argument("--patterns", type=_names, default=list(patterns.BASES),
                    help="access patterns; random-clip runs once per stride (see benchmarks/patterns.py)")
@@ -99,7 +116,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, help=f"untimed rounds first (default: {default.calibration.warmup})")
     p.add_argument("--frames", type=int, help=f"frames per per-frame case (default: {default.frames})")
     p.add_argument("--extractors", type=_names, default=["ffmpeg"])
-    p.add_argument("--formats", type=_names, default=list(core.DEFAULT_FORMATS))
+    p.add_argument("--formats", type=_names, help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
+                                                  f"--quick: {','.join(core.QUICK_FORMATS)})")
     p.add_argument("--quality", type=int, default=90, help="JPEG quality of the stores")
     p.add_argument("--store-sizes", type=_sizes, default=list(stores.SIZES), metavar="SIZES",
                    help="frame stores at these short sides in pixels ('full': as decoded), e.g. full,256")
@@ -115,7 +133,9 @@ def parser() -> argparse.ArgumentParser:
                    help="epochs with the files evicted from the page cache first (cold), read into it first (warm)")
     p.add_argument("--cold-sizes", type=_sizes, default=[256], metavar="SIZES",
                    help="cold epochs for the original videos and the stores of these sizes only")
-    p.add_argument("--stores", type=Path, help="where stores are extracted (default: <corpus cache>/stores)")
+    p.add_argument("--stores", type=Path, help="where stores are extracted (default: .corpus/stores for the built-in "
+                                                "corpus; $VIDBENCH_CACHE_DIR/stores, ~/.cache/vidbench/stores "
+                                                "unless set, for --videos)")
     p.add_argument("--measures", type=_names, default=["extraction", "per_frame", "epoch"],
                    help="what to measure (per_frame includes the open cost)")
     p.add_argument("--annotations", type=Path,
@@ -190,7 +210,8 @@ class Bench:
             warmup=base.calibration.warmup if args.warmup is None else args.warmup)
         self.settings = dataclasses.replace(base, frames=args.frames or base.frames, calibration=calibration,
                                             epochs=args.epochs or base.epochs, batch_size=args.batch_size,
-                                            size=args.size)
+                                            size=args.size,
+                                            frames_per_video=budget.QUICK_FRAMES_PER_VIDEO if args.quick else None)
         self.workers = args.workers if args.workers is not None else core.default_workers()
         self.stack = loaders.current_stack()
         # Checked before the run exists: bad input must stop the run before anything is written.
@@ -202,11 +223,13 @@ class Bench:
         self.run = Run(args.out, args.run_id, args.resume)
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed,
                                        args.batch_size)
-        self.specs = stores.specs(args.extractors, args.formats, args.quality, args.store_sizes) + \
+        formats = args.formats or list(core.QUICK_FORMATS if args.quick else core.DEFAULT_FORMATS)
+        self.specs = stores.specs(args.extractors, formats, args.quality, args.store_sizes) + \
             stores.transcodes(args.gops, args.crf, args.transcode_sizes)
         self.annotations: runner.Annotations | None = None
         self.unreadable: dict[str, str] = {}  # video path -> why it is skipped
-        self.progress: Any = None
+        self.progress: Progress | None = None
+        self.shapes: dict[str, budget.Video] = {}  # profile -> what the estimate needs of its video
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
@@ -251,10 +274,8 @@ class Bench:
 
     # -- the run ------------------------------------------------------------------------------------
     def main(self) -> int:
-        from tqdm import tqdm
-
         self.corpus_name, all_videos = self.corpus_videos()
-        self.work = core.Workspace(self.settings, self.args.stores or corpus.DEFAULT_CACHE / "stores",
+        self.work = core.Workspace(self.settings, self.args.stores or stores.default_root(self.args.videos is not None),
                                    dict(all_videos))
         self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs,
                                         self.args.transcode_loaders)
@@ -274,24 +295,70 @@ class Bench:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
+        self.plan = self.announce(self.make_plan(measures))
         self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames)
-        total = (len(self.needed) + len(self.cases) * ("per_frame" in measures)
-                 + sum(len(self.caches(t)) for t in self.live) * len(self.patterns) * len(self.workers)
-                 * ("epoch" in measures))
-        with tqdm(total=total, desc="bench", unit="cell", disable=None, dynamic_ncols=True) as self.progress:
+        estimate = budget.estimate(self.plan)
+        print(f"estimate: {estimate.line()}", flush=True)
+        n_epoch = sum(len(self.caches(t)) for t in self.live) * len(self.patterns) * len(self.workers) \
+            * ("epoch" in measures)
+        n_frame = len(self.cases) * ("per_frame" in measures)
+        self.cost = {"extraction": estimate.extraction / max(1, len(self.needed)),
+                     "per_frame": estimate.per_frame / max(1, n_frame), "epoch": estimate.epochs / max(1, n_epoch)}
+        self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell", work=estimate.total)
+        try:
             self.extraction(measure="extraction" in measures)
             if "per_frame" in measures:
                 for case in self.cases:
-                    self.step(case.id)
+                    self.step(f"{case.measure} {case.id}")
                     self.once(case.cell, lambda case=case: self.work.measure(case), self.work.identity(case))
-                    self.progress.update()
+                    self.progress.update(1, work=self.cost["per_frame"])
             if "epoch" in measures:
+                self.refine(n_epoch)
                 for pattern in self.patterns:
                     for workers in self.workers:
                         self.epoch(pattern, workers)
+        finally:
+            self.progress.close()
         print(f"run {self.run.id}: {self.run.path}")
         summary(self.run.path, planned)
         return 0
+
+    def make_plan(self, measures: set[str]) -> budget.Plan:
+        return budget.Plan(
+            videos={p: self.shapes[p] for p in self.videos}, patterns=self.patterns,
+            decoders=[t.key for t in self.live if t.spec is None],
+            readers=[t.key for t in self.live if t.spec is not None],
+            stores=[s.format for s in self.needed], frames=self.settings.frames, calibration=self.settings.calibration,
+            epochs=self.settings.epochs, workers=self.workers, cores=env.cores(), measures=frozenset(measures),
+            frames_per_video=self.settings.frames_per_video)
+
+    def announce(self, plan: budget.Plan) -> budget.Plan:
+        """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""
+        seconds = self.args.budget or (budget.QUICK_BUDGET if self.args.quick else None)
+        if seconds is not None:
+            asked = {"epochs": self.args.epochs, "workers": self.args.workers, "frames": self.args.frames,
+                     "min_rounds": self.args.min_rounds}  # set on the command line: kept as asked
+            plan, dropped = budget.fit(plan, seconds, seed=self.args.seed,
+                                       keep=[k for k, v in asked.items() if v is not None])
+            print(f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits"), flush=True)
+            self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
+            self.workers = list(plan.workers)
+            self.settings = dataclasses.replace(self.settings, epochs=plan.epochs, frames=plan.frames,
+                                                calibration=plan.calibration, frames_per_video=plan.frames_per_video)
+            self.work.settings = self.settings
+        print(f"run {self.run.id}: records to {self.run.path}, stores in {self.work.store_root}", flush=True)
+        for line in plan.lines():
+            print(f"  {line}", flush=True)
+        return plan
+
+    def refine(self, cells: int) -> None:
+        """The ETA of the epochs again, from the seconds per frame the per-frame phase measured."""
+        measured = budget.measured_seconds_per_frame(records.read(self.run.path))
+        epochs = budget.estimate(self.plan, measured=measured, done={"extraction", "per_frame"}).epochs
+        assert self.progress is not None
+        self.progress.work = self.progress.work_done + epochs
+        self.cost["epoch"] = epochs / max(1, cells)
+        self.progress.message(f"epochs: about {duration(epochs)} more, from the per-frame timings")
 
     def caches(self, target: perframe.Target) -> list[str]:
         """The page-cache states ``target``'s epochs are measured in (the baseline reads nothing: warm)."""
@@ -302,7 +369,8 @@ class Bench:
         return [c for c in self.args.cache if c == "warm" or cold] or ["warm"]
 
     def step(self, what: str) -> None:
-        self.progress.set_postfix_str(what[:60], refresh=False)
+        assert self.progress is not None
+        self.progress.update(0, what[:80])
 
     def once(self, cell: str, measure: Any, identity: Record) -> None:
         """Run ``measure() -> Record`` unless ``cell`` is done; a failure records ``identity`` as an error."""
@@ -318,7 +386,8 @@ class Bench:
 
     def probe(self, profile: str, video: str) -> None:
         try:
-            self.work.num_frames(video)
+            self.shapes[profile] = shape(video)
+            self.work.frames_of[video] = self.shapes[profile].frames
             self.videos[profile] = video
         except Exception as exc:  # noqa: BLE001 - a video that cannot be read fails alone
             self.unreadable[video] = videos.cause(exc)
@@ -340,7 +409,8 @@ class Bench:
                 self.once(cell, lambda spec=spec: self._measure_extraction(spec, videos), identity)
             for v in videos:
                 self.work.ensure_store(v, spec)
-            self.progress.update()
+            assert self.progress is not None
+            self.progress.update(1, work=self.cost["extraction"])
 
     def _measure_extraction(self, spec: stores.StoreSpec, videos: list[str]) -> Record:
         cost = stores.measure(self.work.store_root, videos, spec, self.args.jobs)
@@ -359,21 +429,30 @@ class Bench:
         group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.size,
                                 cache) for t in self.live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
-        self.progress.update(len(group) - len(todo))
+        assert self.progress is not None
+        self.progress.update(len(group) - len(todo), work=self.cost["epoch"] * (len(group) - len(todo)))
         if not todo:
             return
         self.step(f"epochs {pattern.name} w{workers}: {len(todo)} loaders interleaved")
         for case, record in self.work.epochs(todo, list(self.videos.values()), self.annotations):
             self.run.add(case.cell, record)
-            self.progress.update()
+            self.progress.update(1, work=self.cost["epoch"])
+
+
+def shape(video: str) -> budget.Video:
+    """Frames, size and keyframe interval of ``video`` from its probe (a LoaderError if unreadable)."""
+    from loaders.probe import probe
+
+    p = probe(video)
+    return budget.Video(p.num_frames, p.width, p.height, p.num_frames / max(1, len(p.keyframes)))
 
 
 def summary(path: Path, planned: dataset.Dataset | None) -> None:
     """Print what the report's headline says: per pattern, the winning strategy for the dataset
     and its epochs, and when extracting pays for the fastest decoder against the fastest reader."""
     epochs = planned.epochs if planned else plan.DEFAULT_EPOCHS
-    budget = planned.disk_budget_bytes if planned else None
-    strategies = plan.project(records.read(path), planned, epochs, budget)
+    disk_budget = planned.disk_budget_bytes if planned else None
+    strategies = plan.project(records.read(path), planned, epochs, disk_budget)
     if not strategies:
         return
     if planned:

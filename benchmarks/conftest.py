@@ -36,7 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--vidbench-min-rounds", type=int, help="timed rounds per case, at least")
     group.addoption("--vidbench-warmup", type=int, help="untimed rounds first")
     group.addoption("--vidbench-batch-size", type=int, help="frames per call of random-batch")
-    group.addoption("--vidbench-formats", default=",".join(core.DEFAULT_FORMATS), help="store formats")
+    group.addoption("--vidbench-formats", help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
+                                               f"--vidbench-quick: {','.join(core.QUICK_FORMATS)})")
     group.addoption("--vidbench-quality", type=int, default=90, help="JPEG quality of the stores")
     group.addoption("--vidbench-store-sizes", default=",".join("full" if s is None else str(s) for s in stores.SIZES),
                     help="frame stores at these short sides ('full': as decoded)")
@@ -84,7 +85,9 @@ def videos(config: pytest.Config) -> dict[str, str | None]:
 
 
 def all_cases(config: pytest.Config) -> list[Case]:
-    specs = stores.specs(["ffmpeg"], _list(config, "--vidbench-formats") or [], config.getoption("--vidbench-quality"),
+    formats = _list(config, "--vidbench-formats") or (
+        core.QUICK_FORMATS if config.getoption("--vidbench-quick") else core.DEFAULT_FORMATS)
+    specs = stores.specs(["ffmpeg"], formats, config.getoption("--vidbench-quality"),
                          stores.parse_sizes(config.getoption("--vidbench-store-sizes")))
     specs += stores.transcodes([int(g) for g in _list(config, "--vidbench-gops") or []],
                                config.getoption("--vidbench-crf"),
@@ -109,8 +112,9 @@ class Bench:
 
     def __init__(self, config: pytest.Config) -> None:
         self.settings = settings(config)
+        user = config.getoption("--vidbench-videos") is not None
         self.work = core.Workspace(self.settings, config.getoption("--vidbench-stores")
-                                   or corpus.DEFAULT_CACHE / "stores", videos(config))
+                                   or stores.default_root(user), videos(config))
         run = config.getoption("--vidbench-run")
         self.records = None if run is None else Path(run) / "records.jsonl"
 

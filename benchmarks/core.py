@@ -36,6 +36,7 @@ QUICK_PROFILES = ["h264-360p-gop1s-bf"]
 # run had (``--strides 1,2`` adds stride 2 back).
 DEFAULT_STRIDES = (1,)
 DEFAULT_FORMATS = FORMATS
+QUICK_FORMATS = ("jpeg",)  # one store format: npy of two 8 s 1080p clips is 3 GB, their png took over 10 minutes here
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Settings:
     epochs: int = 3  # timed epochs per epoch cell; the first is kept and also reported alone
     batch_size: int = 8
     size: int = 224  # frames are resized to size x size in an epoch, so batches stack
+    # Epochs read the first this many frames of each video (None: all): how --quick and --budget
+    # bound the epochs on long or large videos. Records carry it in options["frames_per_video"].
+    frames_per_video: int | None = None
 
 
 SETTINGS = {"default": Settings(), "quick": Settings(calibration=Calibration(min_time=0.2))}
@@ -320,6 +324,11 @@ class Workspace:
                 if epoch == self.settings.epochs - 1:
                     yield case, self._epoch_record(case, state, bool(annotations))
 
+    def epoch_lengths(self, videos: Iterable[str]) -> dict[str, int]:
+        """Frames of each video an epoch covers: all, or the first ``settings.frames_per_video``."""
+        cap = self.settings.frames_per_video
+        return {v: self.num_frames(v) if cap is None else min(cap, self.num_frames(v)) for v in videos}
+
     @staticmethod
     def _set_cache(case: EpochCase, state: _Epochs) -> None:
         """Before an epoch (untimed): its files evicted from the page cache (cold) or read into it (warm)."""
@@ -341,7 +350,7 @@ class Workspace:
     def _prepare_epochs(self, case: EpochCase, videos: Sequence[str],
                         annotations: runner.Annotations | None) -> _Epochs:
         target, pattern = case.target, case.pattern
-        samples = pattern.samples({v: self.num_frames(v) for v in videos})
+        samples = pattern.samples(self.epoch_lengths(videos))
         state = _Epochs(samples=samples, exact=True)
         for video in videos:
             verdict = self.verdict(target, video, pattern)
@@ -365,7 +374,9 @@ class Workspace:
 
     def _epoch_record(self, case: EpochCase, state: _Epochs, annotated: bool) -> Record:
         options = {"pattern": case.pattern.params(), "size": case.size, "samples": len(state.samples),
-                   "epochs": len(state.seconds), "interleaved": True, "annotations": annotated}
+                   "epochs": len(state.seconds), "interleaved": True, "annotations": annotated,
+                   "frames_per_video": self.settings.frames_per_video,
+                   "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values())}
         if case.cache is not None:
             # What the page cache held of the epoch's files before each epoch: for a cold epoch the
             # most that stayed resident despite the eviction, for a warm one the least that was loaded.

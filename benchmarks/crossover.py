@@ -121,6 +121,16 @@ def extraction_for(frame: Record, extractions: Sequence[Record]) -> Record | Non
     return same[-1] if len({e.profile for e in same}) == 1 else None
 
 
+def covered(epoch: Record, made: Record) -> float:
+    """The share of the extracted frames an epoch covers: 1, or less where the epochs read only the
+    first frames of each video (``--quick``, ``--budget``); the extraction is then counted for that
+    share, as if the videos were that long, so both sides of the crossover cover the same frames."""
+    video_frames = epoch.options.get("video_frames")
+    if epoch.options.get("frames_per_video") is None or not video_frames or not made.frames:
+        return 1.0
+    return min(1.0, video_frames / made.frames)
+
+
 def _transcoded(record: Record) -> bool:
     return record.kind == DECODE and record.format == TRANSCODED
 
@@ -159,8 +169,8 @@ def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -
         known = made is not None and (transcode is not None or not _transcoded(d))
         if not known and not unextracted:
             continue
-        x_d = statistics.median(valid_seconds(transcode)) if transcode else None
-        x_f = statistics.median(valid_seconds(made)) if known and made else None
+        x_d = statistics.median(valid_seconds(transcode)) * covered(d, transcode) if transcode else None
+        x_f = statistics.median(valid_seconds(made)) * covered(f, made) if known and made else None
         # What the store costs beyond the decode side's transcode; a cheaper one pays at once.
         x = None if x_f is None else max(0.0, x_f - (x_d or 0.0))
         t_d, t_f = statistics.median(valid_seconds(d)), statistics.median(valid_seconds(f))

@@ -2,10 +2,12 @@
 
 Frame stores are read by the frame loaders; transcoded stores (format ``mp4``: the video
 re-encoded at training size with a short keyframe interval) by the decode loaders, which open the
-store's ``video.mp4`` (:func:`loaders.store.transcoded_video`). Stores live beside the corpus
-(``<corpus cache>/stores/<label>/<video>``) so every dependency stack of a run, and later runs,
-read the same files. Measuring extraction removes the stores first, so its seconds are those of a
-fresh extraction of the whole corpus, one video per core at a time.
+store's ``video.mp4`` (:func:`loaders.store.transcoded_video`). Stores of the built-in corpus live
+beside it (``<corpus cache>/stores/<label>/<video>``); stores of your videos (``--videos``) in
+:func:`user_cache` (``$VIDBENCH_CACHE_DIR``, default ``~/.cache/vidbench``), never inside the
+repository: they can take many times the videos' size. Either way every dependency stack of a run,
+and later runs, read the same files. Measuring extraction removes the stores first, so its seconds
+are those of a fresh extraction of the whole corpus, one video per core at a time.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import loaders
+from benchmarks import corpus
 from loaders.resize import check_size
 from loaders.store import transcoded_video
 from loaders.vocabulary import LOSSY, TRANSCODED, store_label
@@ -28,6 +31,16 @@ from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 # and differences), keyframes every frame (GOP 1: any frame is one decode away) or every 8.
 CRF = 18
 GOPS = (1, 8)
+
+
+def user_cache() -> Path:
+    """Where stores of your videos go: ``$VIDBENCH_CACHE_DIR``, else ``~/.cache/vidbench``."""
+    return Path(os.environ.get("VIDBENCH_CACHE_DIR") or Path.home() / ".cache" / "vidbench")
+
+
+def default_root(user_videos: bool) -> Path:
+    """The stores of a run: the corpus cache's for the built-in corpus, the user cache's for ``--videos``."""
+    return user_cache() / "stores" if user_videos else corpus.DEFAULT_CACHE / "stores"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,12 +21,11 @@ import dataclasses
 import itertools
 import logging
 import os
-import sys
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from loaders import progress
 from loaders.errors import BackendUnavailable, LoaderError
 from loaders.extraction import CRF, GOP, Extraction, extract
 from loaders.vocabulary import TRANSCODED, store_label
@@ -277,44 +276,22 @@ def failure_line(video: str, why: str) -> str:
 
 
 class Progress:
-    """Videos, frames and bytes done, with an ETA: a tqdm bar on a terminal, log lines elsewhere.
-
-    Log lines come at most every ``every`` seconds, and at once for a failure and at the end.
-    """
+    """Videos, frames and bytes done, with an ETA (:class:`loaders.progress.Progress`: a bar on a
+    terminal, a log line every ``every`` seconds elsewhere, and one at once for a failure)."""
 
     def __init__(self, total: int, desc: str, stream: IO[str] | None = None, every: float = 5.0) -> None:
-        from tqdm import tqdm
-
-        self.stream = stream if stream is not None else sys.stderr
-        self.total, self.desc, self.every = total, desc, every
         self.summary = Summary()
-        self.start = self.last = time.perf_counter()
-        self.bar = tqdm(total=total, desc=desc, unit="video", file=self.stream, disable=None, dynamic_ncols=True)
+        self.shown = progress.Progress(total, desc, unit="video", stream=stream, every=every)
 
     def add(self, outcome: Outcome) -> None:
-        self.summary.add(outcome)
         s = self.summary
-        self.summary.seconds = time.perf_counter() - self.start
-        if not self.bar.disable:
-            self.bar.set_postfix_str(f"{s.frames} frames, {human_bytes(s.bytes)}", refresh=False)
-            self.bar.update(1)
-            if outcome.error is not None:
-                self.bar.write(failure_line(outcome.video, outcome.error), file=self.stream)
-            return
-        now = time.perf_counter()
+        s.add(outcome)
+        s.seconds = self.shown.elapsed
         if outcome.error is not None:
-            print(f"{self.desc}: {failure_line(outcome.video, outcome.error)}", file=self.stream, flush=True)
-        if now - self.last >= self.every or s.videos == self.total:
-            self.last = now
-            eta = s.seconds / s.videos * (self.total - s.videos)
-            print(
-                f"{self.desc}: {s.videos}/{self.total} videos, {s.frames} frames, {human_bytes(s.bytes)}, "
-                f"{s.seconds:.0f} s elapsed, ETA {eta:.0f} s",
-                file=self.stream,
-                flush=True,
-            )
+            self.shown.message(failure_line(outcome.video, outcome.error))
+        self.shown.update(1, f"{s.frames} frames, {human_bytes(s.bytes)}")
 
     def close(self) -> Summary:
-        self.bar.close()
-        self.summary.seconds = time.perf_counter() - self.start
+        self.shown.close()
+        self.summary.seconds = self.shown.elapsed
         return self.summary

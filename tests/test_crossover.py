@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -56,6 +57,23 @@ def test_pairs_from_records() -> None:
     assert (pair.extract_seconds, pair.epoch_decode, pair.epoch_frames) == (12.0, 6.0, 2.0)
     assert pair.epochs == pytest.approx(3.0)
     assert pair.decode_total == [6, 12, 18, 24] and pair.frames_total == [14, 16, 18, 20]
+
+
+def test_epochs_over_the_first_frames_count_that_share_of_the_extraction() -> None:
+    """--quick and --budget time epochs over the first N frames of each video: the extraction of the
+    whole videos is counted for the same share, as if the videos were that long."""
+    capped = {"frames_per_video": 60, "video_frames": 120}  # two videos of 300 frames, 60 of each read
+    recs = [
+        Record(measure="extraction", loader=None, kind=None, stack="main", profile="builtin", seconds=[12.0],
+               frames=600, extractor="ffmpeg", format="jpeg", quality=90),
+        _epoch("pyav", "decode", [6.0], options=capped),
+        _epoch("pil", "frames", [2.0], extractor="ffmpeg", format="jpeg", quality=90, options=capped),
+    ]
+    [pair] = crossover.pairs(recs)
+    assert pair.extract_seconds == pytest.approx(12.0 * 120 / 600)
+    assert pair.epochs == pytest.approx(2.4 / 4)
+    whole = [r if r.measure == "extraction" else dataclasses.replace(r, options={}) for r in recs]
+    assert crossover.pairs(whole)[0].extract_seconds == 12.0  # every frame read: the whole extraction
 
 
 def test_pairs_never() -> None:

@@ -1,0 +1,125 @@
+"""The run's estimate and its budget: parsing, the arithmetic on known cases, what a budget drops."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from benchmarks import budget, patterns
+from benchmarks.perframe import Calibration
+from benchmarks.records import Record
+
+CAL = Calibration(min_time=1.0, min_rounds=5, warmup=1)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("1h", 3600), ("1h30m", 5400),
+                                                ("45", 45), (" 2M ", 120), ("1.5h", 5400)])
+def test_durations_parse(text: str, seconds: float) -> None:
+    assert budget.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "ten minutes", "10x", "m", "0s", "-5m", "10m junk"])
+def test_bad_durations_say_what_to_write(text: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        budget.parse_duration(text)
+
+
+def test_a_calibrated_case_costs_warmup_plus_the_larger_of_min_time_and_min_rounds() -> None:
+    assert budget.case_seconds(0.5, CAL) == pytest.approx((1 + 5) * 0.5)  # 5 rounds pass 1 s: 2.5 s
+    assert budget.case_seconds(0.01, CAL) == pytest.approx((1 + 100) * 0.01)  # 100 rounds reach 1 s
+    capped = Calibration(min_time=10.0, min_rounds=1, warmup=0, max_rounds=20)
+    assert budget.case_seconds(0.001, capped) == pytest.approx(20 * 0.001)  # max_rounds stops it
+
+
+def _plan(**changes: object) -> budget.Plan:
+    video = budget.Video(frames=100, width=1000, height=1000, gop=10.0)  # 1 megapixel
+    plan = budget.Plan(videos={"a": video}, patterns=patterns.parse(["sequential"], clip_len=10),
+                       decoders=["pyav"], readers=[], stores=[], frames=10, calibration=CAL, epochs=1,
+                       workers=[1], cores=1, measures=frozenset({"epoch"}))
+    return dataclasses.replace(plan, **changes)  # type: ignore[arg-type]
+
+
+def test_epoch_estimate_is_frames_times_seconds_per_frame() -> None:
+    guess = budget.Guess(decode=0.01, read=0.002, epoch_start=0)
+    # sequential: 10 clips of 10 frames, decoded forward: 100 frames x 1 MP x 0.01 s
+    assert budget.estimate(_plan(), guess).epochs == pytest.approx(1.0)
+    # 3 epochs, at workers 1 and 2 on 2 cores: 3 x (1 + 1/2)
+    assert budget.estimate(_plan(epochs=3, workers=[1, 2], cores=2), guess).epochs == pytest.approx(4.5)
+    # a reader reads each frame once, no seeking
+    assert budget.estimate(_plan(decoders=[], readers=["pil@x"]), guess).epochs == pytest.approx(0.2)
+    # random access: each frame after half a GOP of decoding on average: 100 x (1 + 5) x 0.01
+    random = patterns.parse(["random-frame"])
+    assert budget.estimate(_plan(patterns=random), guess).epochs == pytest.approx(6.0)
+    # epochs over the first 40 frames of each video
+    assert budget.estimate(_plan(frames_per_video=40), guess).epochs == pytest.approx(0.4)
+    # a decoder that seeks before every frame pays half a GOP for each, even walking forward
+    assert budget.estimate(_plan(decoders=["cv2-seek"]), guess).epochs == pytest.approx(6.0)
+    # starting an epoch costs the same whatever its frames: 3 epochs at 2 workers settings
+    start = budget.Guess(decode=0, epoch_start=1.0)
+    assert budget.estimate(_plan(epochs=3, workers=[0, 2]), start).epochs == pytest.approx(6.0)
+
+
+def test_measured_seconds_per_frame_replace_the_guess() -> None:
+    rec = Record(measure="per_frame", loader="pyav", kind="decode", stack="main", profile="a", pattern="sequential",
+                 frames=10, seconds=[0.2, 0.3, 0.1])
+    measured = budget.measured_seconds_per_frame([rec, Record(measure="per_frame", loader="pil", kind="frames",
+                                                              stack="main", profile="a", status="error")])
+    assert measured == {("pyav", "sequential", "a"): pytest.approx(0.02)}
+    assert budget.estimate(_plan(), budget.Guess(epoch_start=0), measured).epochs == pytest.approx(100 * 0.02)
+
+
+def test_extraction_and_per_frame_estimates() -> None:
+    guess = budget.Guess(extract={"jpeg": 0.01, "png": 0.1}, decode=0.01, open=0.1, case=0.5)
+    plan = _plan(stores=["jpeg", "png"], measures=frozenset({"extraction", "per_frame"}))
+    est = budget.estimate(plan, guess)
+    assert est.epochs == 0
+    assert est.extraction == pytest.approx(100 * (0.01 + 0.1))
+    # one open case and one per-frame case: a sequential round of 10 frames is 0.1 s -> 1 + 10 rounds
+    assert est.per_frame == pytest.approx(budget.case_seconds(0.1, CAL) * 2 + 2 * 0.5)
+    assert budget.estimate(plan, guess, done={"extraction"}).extraction == 0
+
+
+def test_a_budget_drops_epochs_then_frames_then_videos_and_says_so() -> None:
+    videos = {n: budget.Video(1000, 1000, 1000, 10.0) for n in "abcd"}
+    plan = _plan(videos=videos, epochs=3, workers=[0, 2], cores=2)
+    guess = budget.Guess(decode=0.01, epoch_start=0)
+    full = budget.estimate(plan, guess).total
+    same, dropped = budget.fit(plan, full + 1, guess)
+    assert same == plan and dropped == []
+    cut, dropped = budget.fit(plan, 20.0, guess)
+    assert budget.estimate(cut, guess).total <= 20.0
+    assert cut.epochs == 1 and cut.workers == [2]
+    assert cut.frames_per_video is not None and cut.frames_per_video < 1000
+    assert any("epochs per cell 3 -> 1" in d for d in dropped)
+    assert any(f"first {cut.frames_per_video} frames" in d for d in dropped)
+    tiny, dropped = budget.fit(plan, 0.1, guess)  # less than the least it can do: 32 frames x 0.01 s / 2
+    assert len(tiny.videos) == 1 and tiny.frames_per_video == budget.MIN_FRAMES_PER_VIDEO
+    assert any("videos 4 -> 1" in d for d in dropped) and "still about" in dropped[-1]
+    assert not any("per-frame case" in d for d in dropped)  # no per-frame cases in this plan: nothing to drop
+    again, _ = budget.fit(plan, 0.1, guess)
+    assert again.videos == tiny.videos  # seeded: the same sample every time
+
+
+def test_a_budget_keeps_what_the_user_set() -> None:
+    videos = {n: budget.Video(1000, 1000, 1000, 10.0) for n in "ab"}
+    plan = _plan(videos=videos, epochs=3, workers=[0, 2], cores=2)
+    cut, dropped = budget.fit(plan, 1.0, budget.Guess(decode=0.01), keep=["epochs", "workers"])
+    assert cut.epochs == 3 and cut.workers == [0, 2]
+    assert not any("epochs per cell" in d or "workers" in d for d in dropped)
+
+
+def test_a_budget_cuts_per_frame_cases_before_videos() -> None:
+    videos = {n: budget.Video(100, 1000, 1000, 10.0) for n in "ab"}
+    plan = _plan(videos=videos, measures=frozenset({"per_frame"}), frames=16)
+    guess = budget.Guess(decode=1.0, case=0, open=0)  # slow rounds: min_rounds, not min_time, sets the cost
+    full = budget.estimate(plan, guess).total
+    cut, dropped = budget.fit(plan, full / 3, guess)
+    assert cut.frames == 4 and len(cut.videos) == 2  # a quarter of the frames, a quarter of the time
+    assert any(f"frames per per-frame case 16 -> {cut.frames}" in d for d in dropped)
+
+
+def test_the_plan_says_what_the_run_will_do() -> None:
+    text = "\n".join(_plan(measures=frozenset({"extraction", "per_frame", "epoch"}), stores=["jpeg"] * 3).lines())
+    assert "videos: 1 (100 frames; 1000x1000)" in text and "3 stores (jpeg, jpeg, jpeg) x 1 videos" in text
+    assert "2 calibrated cases" in text and "1 cells x 1 epochs" in text
