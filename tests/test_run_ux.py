@@ -30,7 +30,7 @@ def test_a_piped_run_prints_its_plan_progress_and_where_it_writes(tiny_videos: d
         [sys.executable, "-m", "benchmarks", "--videos", str(videos), "--out", str(tmp_path / "results"),
          "--run-id", "r", "--loaders", "pyav,npy", "--formats", "npy", "--patterns", "uniform-k", "--min-time", "0",
          "--min-rounds", "1", "--warmup", "0", "--epochs", "1", "--workers", "0", "--frames", "2", "--size", "32",
-         "--budget", "1h"],
+         "--budget", "1h", "--store-sizes", "full", "--gops", "", "--cache", "warm"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stderr
     out = run.stdout
