@@ -15,24 +15,19 @@ import json
 import os
 import random
 import sqlite3
-import sys
-import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
+from benchmarks.stores import user_cache
 from loaders.batch import VIDEO_SUFFIXES
+from loaders.progress import Progress
 from loaders.resize import scaled_size
 
 FILE = "dataset.json"
 # Short-side upper bounds of the resolution classes: a 1080x1920 portrait video is "1080p".
 CLASSES = ((360, "360p"), (480, "480p"), (720, "720p"), (1080, "1080p"), (1440, "1440p"))
-
-
-def cache_dir() -> Path:
-    """Where probes are cached: ``$VIDBENCH_CACHE_DIR``, else ``~/.cache/vidbench``."""
-    return Path(os.environ.get("VIDBENCH_CACHE_DIR") or Path.home() / ".cache" / "vidbench")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,43 +111,16 @@ class ProbeCache:
         self.db.close()
 
 
-class Progress:
-    """A tqdm bar on a terminal; elsewhere a log line every ``every`` seconds and at the end."""
-
-    def __init__(self, total: int, desc: str, stream: IO[str] | None = None, every: float = 5.0) -> None:
-        from tqdm import tqdm
-
-        self.stream = stream if stream is not None else sys.stderr
-        self.total, self.desc, self.every, self.done = total, desc, every, 0
-        self.start = self.last = time.perf_counter()
-        self.bar = tqdm(total=total, desc=desc, unit="video", file=self.stream, disable=None, dynamic_ncols=True)
-
-    def update(self, n: int = 1) -> None:
-        self.done += n
-        if not self.bar.disable:
-            self.bar.update(n)
-            return
-        now = time.perf_counter()
-        if now - self.last >= self.every or self.done == self.total:
-            self.last = now
-            rate = self.done / max(now - self.start, 1e-9)
-            print(f"{self.desc}: {self.done}/{self.total} videos, {rate:.0f}/s, "
-                  f"ETA {(self.total - self.done) / rate:.0f} s", file=self.stream, flush=True)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
 def probe_all(paths: Sequence[str | os.PathLike[str]], cache: Path | None = None, jobs: int | None = None,
               stream: IO[str] | None = None) -> list[Video]:
     """Every video probed, in the order given: cached ones read back, the others probed ``jobs``
     processes at a time and cached as they come."""
-    store = ProbeCache(cache or cache_dir() / "probes.sqlite")
+    store = ProbeCache(cache or user_cache() / "probes.sqlite")
     try:
         stats = {os.fspath(p): os.stat(p) for p in paths}
         found = {path: store.get(path, st) for path, st in stats.items()}
         todo = [path for path, video in found.items() if video is None]
-        progress = Progress(len(todo), "probe", stream)
+        progress = Progress(len(todo), "probe", unit="video", stream=stream)
         try:
             if todo:
                 with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
