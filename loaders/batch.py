@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from loaders import progress
-from loaders.errors import BackendUnavailable, LoaderError
+from loaders.errors import BackendUnavailable, LoaderError, cause_of
 from loaders.extraction import CRF, GOP, Extraction, extract
 from loaders.vocabulary import TRANSCODED, store_label
 
@@ -89,7 +89,7 @@ def extract_one(job: Job, settings: Settings, keep_exception: bool = False) -> O
             crf=settings.crf,
         )
     except Exception as exc:  # noqa: BLE001 - one bad video never stops the rest
-        why = str(exc) if isinstance(exc, LoaderError) else f"{job.video}: {type(exc).__name__}: {exc}"
+        why = str(exc) if isinstance(exc, LoaderError) else f"{job.video}: {type(exc).__name__}: {cause_of(exc)}"
         return Outcome(job.video, job.store, error=why, exception=exc if keep_exception else None)
     return Outcome(job.video, job.store, result)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from loaders.errors import CorruptVideo
+from loaders.errors import CorruptVideo, cause_of
 from loaders.store import NPY_FILE, StoreSource
 
 
@@ -22,7 +22,7 @@ class NpySource(StoreSource):
             # mmap: opening costs nothing and a request pages in only the frames it touches.
             self.array = np.load(self.file, mmap_mode="r")
         except (OSError, ValueError) as exc:
-            raise CorruptVideo(self.file, f"cannot map frame array: {exc}") from exc
+            raise CorruptVideo(self.file, f"cannot map frame array: {cause_of(exc)}") from exc
         want = (self.num_frames, self.height, self.width, 3)
         if self.array.shape != want or self.array.dtype != np.uint8:
             raise CorruptVideo(

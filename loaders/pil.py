@@ -8,7 +8,7 @@ import numpy as np
 import PIL
 from PIL import Image
 
-from loaders.errors import CorruptVideo
+from loaders.errors import CorruptVideo, cause_of
 from loaders.store import StoreSource
 
 # Pillow-SIMD releases carry a ".postN" suffix on the Pillow version they track.
@@ -26,7 +26,7 @@ def decode(file: str | BinaryIO, where: str | None = None) -> np.ndarray:
             rgb = image if image.mode == "RGB" else image.convert("RGB")
             return np.asarray(rgb)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise CorruptVideo(where or str(file), f"PIL cannot read frame: {exc}") from exc
+        raise CorruptVideo(where or str(file), f"PIL cannot read frame: {cause_of(exc)}") from exc
 
 
 class PilSource(StoreSource):

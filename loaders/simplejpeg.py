@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import simplejpeg
 
-from loaders.errors import CorruptVideo
+from loaders.errors import CorruptVideo, cause_of
 from loaders.store import StoreSource, read_file
 
 
@@ -19,7 +19,7 @@ class SimpleJpegSource(StoreSource):
             # TurboJPEG turns libjpeg's "premature end of data" warning into an error here.
             frame: np.ndarray = simplejpeg.decode_jpeg(data, colorspace="RGB")
         except ValueError as exc:
-            raise CorruptVideo(path, f"simplejpeg cannot decode frame file: {exc}") from exc
+            raise CorruptVideo(path, f"simplejpeg cannot decode frame file: {cause_of(exc)}") from exc
         return frame
 
     def _read(self, indices: np.ndarray) -> np.ndarray:

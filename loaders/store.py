@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from loaders.base import Source, read_sorted_unique
-from loaders.errors import CorruptVideo, LoaderError
+from loaders.errors import CorruptVideo, LoaderError, cause_of
 from loaders.vocabulary import FORMATS, TRANSCODED
 
 MANIFEST = "manifest.json"
@@ -101,7 +101,7 @@ def check_frames(folder: str | os.PathLike[str], format: str, frames: int, width
         try:
             array = np.load(folder / NPY_FILE, mmap_mode="r")
         except (OSError, ValueError) as exc:
-            raise CorruptVideo(folder / NPY_FILE, f"unreadable frame array: {exc}") from exc
+            raise CorruptVideo(folder / NPY_FILE, f"unreadable frame array: {cause_of(exc)}") from exc
         if array.shape != (frames, height, width, 3):
             raise CorruptVideo(folder / NPY_FILE, f"holds {array.shape}, expected {(frames, height, width, 3)}")
         return
@@ -140,7 +140,7 @@ def read_manifest(store: str | os.PathLike[str]) -> Manifest:
     except FileNotFoundError:
         raise CorruptVideo(path, "no manifest: not a complete frame store (extraction unfinished?)") from None
     except (OSError, ValueError, TypeError) as exc:
-        raise CorruptVideo(path, f"unreadable manifest: {exc}") from exc
+        raise CorruptVideo(path, f"unreadable manifest: {cause_of(exc)}") from exc
 
 
 class StoreSource(Source):

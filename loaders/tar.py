@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from loaders.errors import CorruptVideo
+from loaders.errors import CorruptVideo, cause_of
 from loaders.pil import LIBRARY, decode
 from loaders.store import TAR_FILE, StoreSource, check_jpeg_complete, frame_name
 
@@ -37,7 +37,7 @@ class TarSource(StoreSource):
                 for info in tar:
                     members[info.name] = (info.offset_data, info.size)
         except (OSError, tarfile.TarError) as exc:
-            raise CorruptVideo(self.file, f"unreadable tar: {exc}") from exc
+            raise CorruptVideo(self.file, f"unreadable tar: {cause_of(exc)}") from exc
         offsets = np.empty(self.num_frames, dtype=np.int64)
         sizes = np.empty(self.num_frames, dtype=np.int64)
         for i in range(self.num_frames):

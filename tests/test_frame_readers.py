@@ -163,6 +163,17 @@ def test_truncated_npy_raises_naming_it(copy_of):
         loaders.open("npy", store)
 
 
+def test_an_unreadable_frame_array_says_why_without_an_errno(copy_of):
+    """The cause in words, as the OS says it, not "[Errno 21] Is a directory: '...frames.npy'"."""
+    require_loader("npy")
+    store = copy_of("tiny-h264-odd", "npy")
+    (store / NPY_FILE).unlink()
+    (store / NPY_FILE).mkdir()
+    with pytest.raises(loaders.CorruptVideo, match="Is a directory") as info:
+        loaders.open("npy", store)
+    assert "[Errno" not in str(info.value) and NPY_FILE in str(info.value)
+
+
 @pytest.mark.parametrize(("reader", "fmt"), [(r, f) for r in READERS for f in FORMATS if f not in READS[r]])
 def test_reader_refuses_a_format_it_cannot_read(reader, fmt, stores):
     require_loader(reader)
