@@ -9,7 +9,8 @@ times the seconds per frame. Once the per-frame phase has timed every loader on 
 ``measured``), and the run prints the refined ETA before them.
 
 A budget (``--budget 10m``) is met by dropping, in this order, until the estimate fits: extra
-epochs (to 1), extra workers settings (to one), frames per video in the epochs (halving, to
+epochs (to 1), extra workers settings (to one), the second page-cache state (cold and warm
+epochs to the one the plan uses), frames per video in the epochs (halving, to
 :data:`MIN_FRAMES_PER_VIDEO`), frames per per-frame case (halving, to :data:`MIN_CASE_FRAMES`),
 rounds per per-frame case (to :data:`MIN_ROUNDS`), videos (a seeded sample, to 1). Each step is
 said.
@@ -28,6 +29,7 @@ from benchmarks.patterns import Pattern, Sample, head
 from benchmarks.perframe import Calibration, frames_in
 from benchmarks.records import Record, valid_seconds
 from loaders.progress import duration
+from loaders.resize import scaled_size
 
 MIN_FRAMES_PER_VIDEO = 32  # below this an epoch says little about a real one
 MIN_CASE_FRAMES = 4  # frames per per-frame case a budget keeps at least
@@ -66,6 +68,24 @@ class Video:
     def megapixels(self) -> float:
         return self.width * self.height / 1e6
 
+    def megapixels_at(self, size: int | None) -> float:
+        """Megapixels of a frame stored at short side ``size`` (None: as decoded)."""
+        if size is None:
+            return self.megapixels
+        width, height = scaled_size(self.width, self.height, size)
+        return width * height / 1e6
+
+
+@dataclasses.dataclass(frozen=True)
+class Store:
+    """What the estimate needs of a store extracted over every video: its format and short side."""
+
+    format: str  # noqa: A003 - the records' word
+    size: int | None = None
+
+    def __str__(self) -> str:
+        return self.format if self.size is None else f"{self.format} at {self.size}"
+
 
 @dataclasses.dataclass(frozen=True)
 class Guess:
@@ -74,9 +94,10 @@ class Guess:
 
     decode: float = 0.006
     read: float = 0.004
-    # Extracting one frame, by format: a PNG store of 1080p clips took ten times a JPEG one here.
+    # Writing one frame, by format, per megapixel written (decoding the source is ``decode``): a PNG
+    # store of 1080p clips took ten times a JPEG one here; mp4 is the H.264 transcode.
     extract: Mapping[str, float] = dataclasses.field(
-        default_factory=lambda: {"jpeg": 0.04, "png": 0.4, "npy": 0.03, "tar": 0.04})
+        default_factory=lambda: {"jpeg": 0.035, "png": 0.4, "npy": 0.025, "tar": 0.035, "mp4": 0.03})
     open: float = 0.05  # seconds to open a source (the probe demuxes the whole file)
     # Seconds every per-frame case costs beside its rounds (opening, verifying against the
     # reference decode), and every epoch beside its frames (starting DataLoader workers):
@@ -90,13 +111,18 @@ class Guess:
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """What a run will measure: targets by key (``loader`` or ``loader@store``), their kind."""
+    """What a run will measure: targets by key (``loader`` or ``loader@store``), their kind.
+
+    A decoder on a transcoded store, and a reader, read frames at the store's short side
+    (``sizes``); a transcoded store has its own keyframe interval (``gops``); a target's epochs run
+    once per page-cache state (``caches``: cold and warm, 2). A target missing from these
+    mappings reads the videos as they are, once."""
 
     videos: Mapping[str, Video]  # name in the run -> video
     patterns: Sequence[Pattern]
     decoders: Sequence[str]
     readers: Sequence[str]
-    stores: Sequence[str]  # the format of every store spec extracted, each over every video
+    stores: Sequence[Store]  # every store extracted, each over every video
     frames: int  # frames per per-frame case
     calibration: Calibration
     epochs: int
@@ -104,6 +130,9 @@ class Plan:
     cores: int
     measures: frozenset[str] = frozenset({"extraction", "per_frame", "epoch"})
     frames_per_video: int | None = None  # epochs read the first this many frames of a video; None: all
+    sizes: Mapping[str, int | None] = dataclasses.field(default_factory=dict)  # target -> store short side
+    gops: Mapping[str, int] = dataclasses.field(default_factory=dict)  # transcoded target -> keyframe interval
+    caches: Mapping[str, int] = dataclasses.field(default_factory=dict)  # target -> page-cache states timed
 
     def epoch_videos(self) -> dict[str, int]:
         cap = self.frames_per_video
@@ -118,15 +147,19 @@ class Plan:
                f"loaders: {len(self.decoders)} decoders, {len(self.readers)} frame readers (loader x store)",
                f"patterns: {', '.join(p.name for p in self.patterns)}"]
         if "extraction" in self.measures:
-            out.append(f"extraction: {len(self.stores)} stores ({', '.join(self.stores)}) x {len(self.videos)} videos")
+            out.append(f"extraction: {len(self.stores)} stores ({', '.join(map(str, self.stores))}) "
+                       f"x {len(self.videos)} videos")
         if "per_frame" in self.measures:
             cases = len(self.videos) * (1 + len(self.patterns)) * (len(self.decoders) + len(self.readers))
             c = self.calibration
             out.append(f"per-frame: {cases} calibrated cases ({self.frames} frames, {c.warmup} warm-up + "
                        f"at least {c.min_time:g} s and {c.min_rounds} rounds each)")
         if "epoch" in self.measures:
-            cells = len(self.patterns) * len(self.workers) * (len(self.decoders) + len(self.readers))
-            out.append(f"epochs: {cells} cells x {self.epochs} epochs (workers {','.join(map(str, self.workers))})")
+            per_pattern = sum(self.caches.get(t, 1) for t in [*self.decoders, *self.readers])
+            cells = len(self.patterns) * len(self.workers) * per_pattern
+            cold = sum(self.caches.get(t, 1) > 1 for t in [*self.decoders, *self.readers])
+            also = f"; {cold} targets cold and warm" if cold else ""
+            out.append(f"epochs: {cells} cells x {self.epochs} epochs (workers {','.join(map(str, self.workers))}{also})")
         return out
 
 
@@ -164,13 +197,15 @@ def decoded_frames(pattern: Pattern, sample: Sample, gop: float, seeks_every_fra
     return span if pattern.base == "sequential" else span + gop / 2
 
 
-def _round_seconds(plan: Plan, name: str, pattern: Pattern, guess: Guess, decoder: str | None) -> float:
+def _round_seconds(plan: Plan, name: str, pattern: Pattern, guess: Guess, target: str, decodes: bool) -> float:
     video = plan.videos[name]
     samples = head(pattern.samples({name: video.frames}), plan.frames)
-    if decoder is not None:
-        seeks = _loader(decoder) in guess.seek_every_frame
-        return sum(decoded_frames(pattern, s, video.gop, seeks) for s in samples) * video.megapixels * guess.decode
-    return frames_in(samples) * video.megapixels * guess.read
+    megapixels = video.megapixels_at(plan.sizes.get(target))
+    if decodes:
+        seeks = _loader(target) in guess.seek_every_frame
+        gop = plan.gops.get(target, video.gop)
+        return sum(decoded_frames(pattern, s, gop, seeks) for s in samples) * megapixels * guess.decode
+    return frames_in(samples) * megapixels * guess.read
 
 
 def _loader(target: str) -> str:
@@ -189,26 +224,29 @@ def estimate(plan: Plan, guess: Guess = Guess(), measured: Mapping[tuple[str, st
     finished = set(done)
     extraction = per_frame = epochs = 0.0
     if "extraction" in plan.measures and "extraction" not in finished:
-        frames_mp = sum(v.frames * v.megapixels for v in plan.videos.values())
-        per_frame_mp = sum(guess.extract.get(f, max(guess.extract.values())) for f in plan.stores)
-        extraction = per_frame_mp * frames_mp / max(1, min(plan.cores, len(plan.videos)))
+        for store in plan.stores:  # decode every frame, then write it at the store's size
+            write = guess.extract.get(store.format, max(guess.extract.values()))
+            extraction += sum(v.frames * (v.megapixels * guess.decode + v.megapixels_at(store.size) * write)
+                              for v in plan.videos.values())
+        extraction /= max(1, min(plan.cores, len(plan.videos)))
     if "per_frame" in plan.measures and "per_frame" not in finished:
         targets = len(plan.decoders) + len(plan.readers)
         cases = len(plan.videos) * targets * (1 + len(plan.patterns))
         per_frame = cases * guess.case + len(plan.videos) * targets * case_seconds(guess.open, plan.calibration)
         for name in plan.videos:
             for pattern in plan.patterns:
-                for decoder in plan.decoders:
-                    per_frame += case_seconds(_round_seconds(plan, name, pattern, guess, decoder), plan.calibration)
-                per_frame += len(plan.readers) * case_seconds(
-                    _round_seconds(plan, name, pattern, guess, None), plan.calibration)
+                for target in [*plan.decoders, *plan.readers]:
+                    seconds = _round_seconds(plan, name, pattern, guess, target, target in plan.decoders)
+                    per_frame += case_seconds(seconds, plan.calibration)
     if "epoch" in plan.measures:
         lengths = plan.epoch_videos()
         for pattern in plan.patterns:
             samples = pattern.samples(lengths)
             for target in [*plan.decoders, *plan.readers]:
                 one = sum(_sample_seconds(plan, pattern, s, target, guess, measured) for s in samples)
-                epochs += sum((one / _parallel(w, plan.cores) + guess.epoch_start) * plan.epochs for w in plan.workers)
+                cells = plan.caches.get(target, 1)
+                epochs += cells * sum((one / _parallel(w, plan.cores) + guess.epoch_start) * plan.epochs
+                                      for w in plan.workers)
     return Estimate(extraction, per_frame, epochs)
 
 
@@ -218,15 +256,17 @@ def _sample_seconds(plan: Plan, pattern: Pattern, sample: Sample, target: str, g
     if spf is not None:
         return spf * len(sample)
     video = plan.videos[sample.video]
+    megapixels = video.megapixels_at(plan.sizes.get(target))
     if target in plan.decoders:
         seeks = _loader(target) in guess.seek_every_frame
-        return decoded_frames(pattern, sample, video.gop, seeks) * video.megapixels * guess.decode
-    return len(sample) * video.megapixels * guess.read
+        return decoded_frames(pattern, sample, plan.gops.get(target, video.gop), seeks) * megapixels * guess.decode
+    return len(sample) * megapixels * guess.read
 
 
 def measured_seconds_per_frame(recs: Iterable[Record]) -> dict[tuple[str, str, str], float]:
     """Median seconds per frame of every per-frame record that measured: (target key, pattern,
-    video name) -> seconds. The target key is ``loader`` or ``loader@store label``."""
+    video name) -> seconds. The target key is ``loader`` or ``loader@store label``, the store's
+    size and keyframe interval included, as :attr:`benchmarks.perframe.Target.key` names it."""
     from loaders.vocabulary import store_label
 
     out: dict[tuple[str, str, str], float] = {}
@@ -234,17 +274,22 @@ def measured_seconds_per_frame(recs: Iterable[Record]) -> dict[tuple[str, str, s
         seconds = valid_seconds(r) if r.measure == "per_frame" and r.status == "ok" else []
         if not seconds or not r.frames or r.loader is None or r.pattern is None:
             continue
-        key = r.loader if r.format is None else f"{r.loader}@{store_label(r.extractor or '', r.format, r.quality)}"
+        gop = r.options.get("gop") if isinstance(r.options, dict) else None
+        label = store_label(r.extractor or "", r.format or "", r.quality, r.store_size,
+                            gop if isinstance(gop, int) else None)
+        key = r.loader if r.format is None else f"{r.loader}@{label}"
         out[key, r.pattern, r.profile] = statistics.median(seconds) / r.frames
     return out
 
 
 def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
-        keep: Iterable[str] = ()) -> tuple[Plan, list[str]]:
+        keep: Iterable[str] = (), cache: str = "warm") -> tuple[Plan, list[str]]:
     """The plan cut down until its estimate fits ``budget`` seconds, and what was dropped, in words.
 
-    ``keep``: what the user set and the budget must not change: "epochs", "workers", "frames",
-    "min_rounds" (videos and the frames per video of the epochs may always go)."""
+    ``keep``: what the user set and the budget must not change: "epochs", "workers", "cache",
+    "frames", "min_rounds" (videos and the frames per video of the epochs may always go).
+    ``cache``: the page-cache state kept when epochs timed cold and warm must go to one (the one
+    the dataset's plan uses: cold when it is larger than the memory)."""
     dropped: list[str] = []
     fixed = set(keep)
 
@@ -257,6 +302,10 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
     if over(plan) and len(plan.workers) > 1 and "epoch" in plan.measures and "workers" not in fixed:
         dropped.append(f"workers settings {','.join(map(str, plan.workers))} -> {plan.workers[-1]}")
         plan = dataclasses.replace(plan, workers=[plan.workers[-1]])
+    twice = [t for t, n in plan.caches.items() if n > 1]
+    if over(plan) and twice and "epoch" in plan.measures and "cache" not in fixed:
+        dropped.append(f"epochs in one page-cache state, {cache} (cold and warm for {len(twice)} targets)")
+        plan = dataclasses.replace(plan, caches={t: 1 for t in plan.caches})
     longest = max((v.frames for v in plan.videos.values()), default=0)
     cap = min(plan.frames_per_video or longest, longest)
     start = cap

@@ -35,7 +35,7 @@ from benchmarks.patterns import Pattern
 from benchmarks.records import Record
 from loaders.batch import human_bytes
 from loaders.progress import Progress, duration
-from loaders.vocabulary import BASELINE
+from loaders.vocabulary import BASELINE, FRAMES
 
 
 def _ints(text: str) -> list[int]:
@@ -129,8 +129,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--crf", type=int, default=stores.CRF, help="H.264 constant rate factor of transcoded stores")
     p.add_argument("--transcode-sizes", type=_sizes, default=list(stores.TRANSCODE_SIZES), metavar="SIZES",
                    help="short sides the transcoded stores are made at ('full': as decoded)")
-    p.add_argument("--cache", type=_caches, default=list(CACHES),
-                   help="epochs with the files evicted from the page cache first (cold), read into it first (warm)")
+    p.add_argument("--cache", type=_caches, default=None,
+                   help="epochs with the files evicted from the page cache first (cold), read into it first (warm) "
+                        "(default: cold,warm)")
     p.add_argument("--cold-sizes", type=_sizes, default=[256], metavar="SIZES",
                    help="cold epochs for the original videos and the stores of these sizes only")
     p.add_argument("--stores", type=Path, help="where stores are extracted (default: .corpus/stores for the built-in "
@@ -213,6 +214,8 @@ class Bench:
                                             size=args.size,
                                             frames_per_video=budget.QUICK_FRAMES_PER_VIDEO if args.quick else None)
         self.workers = args.workers if args.workers is not None else core.default_workers()
+        self.cache_states: list[str] = args.cache or list(CACHES)
+        self.planned_cache = "warm"  # the page-cache state the plan uses, once the dataset is known
         self.stack = loaders.current_stack()
         # Checked before the run exists: bad input must stop the run before anything is written.
         self.whole: list[dataset.Video] | None = None  # every video under --videos, probed, with --sample
@@ -291,6 +294,7 @@ class Bench:
         if not self.videos:
             raise videos.none_readable(str(self.args.videos or "the built-in corpus"), self.unreadable)
         planned = self.describe()
+        self.planned_cache = "cold" if planned.bytes > planned.ram_available_bytes else "warm"
         if self.boxes is not None:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
         measures = set(self.args.measures)
@@ -326,20 +330,25 @@ class Bench:
     def make_plan(self, measures: set[str]) -> budget.Plan:
         return budget.Plan(
             videos={p: self.shapes[p] for p in self.videos}, patterns=self.patterns,
-            decoders=[t.key for t in self.live if t.spec is None],
-            readers=[t.key for t in self.live if t.spec is not None],
-            stores=[s.format for s in self.needed], frames=self.settings.frames, calibration=self.settings.calibration,
-            epochs=self.settings.epochs, workers=self.workers, cores=env.cores(), measures=frozenset(measures),
-            frames_per_video=self.settings.frames_per_video)
+            decoders=[t.key for t in self.live if t.kind != FRAMES],
+            readers=[t.key for t in self.live if t.kind == FRAMES],
+            stores=[budget.Store(s.format, s.size) for s in self.needed], frames=self.settings.frames,
+            calibration=self.settings.calibration, epochs=self.settings.epochs, workers=self.workers,
+            cores=env.cores(), measures=frozenset(measures), frames_per_video=self.settings.frames_per_video,
+            sizes={t.key: t.spec.size for t in self.live if t.spec is not None},
+            gops={t.key: t.spec.gop for t in self.live if t.spec is not None and t.spec.gop is not None},
+            caches={t.key: len(self.caches(t)) for t in self.live})
 
     def announce(self, plan: budget.Plan) -> budget.Plan:
         """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""
         seconds = self.args.budget or (budget.QUICK_BUDGET if self.args.quick else None)
         if seconds is not None:
             asked = {"epochs": self.args.epochs, "workers": self.args.workers, "frames": self.args.frames,
-                     "min_rounds": self.args.min_rounds}  # set on the command line: kept as asked
-            plan, dropped = budget.fit(plan, seconds, seed=self.args.seed,
+                     "min_rounds": self.args.min_rounds, "cache": self.args.cache}  # kept as asked
+            plan, dropped = budget.fit(plan, seconds, seed=self.args.seed, cache=self.planned_cache,
                                        keep=[k for k, v in asked.items() if v is not None])
+            if all(n == 1 for n in plan.caches.values()) and any(len(self.caches(t)) > 1 for t in self.live):
+                self.cache_states = [self.planned_cache]
             print(f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits"), flush=True)
             self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
             self.workers = list(plan.workers)
@@ -366,7 +375,7 @@ class Bench:
             return ["warm"]
         size = target.spec.size if target.spec else None
         cold = target.spec is None or size in self.args.cold_sizes
-        return [c for c in self.args.cache if c == "warm" or cold] or ["warm"]
+        return [c for c in self.cache_states if c == "warm" or cold] or ["warm"]
 
     def step(self, what: str) -> None:
         assert self.progress is not None

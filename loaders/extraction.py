@@ -110,9 +110,11 @@ def store_path(
     format: str,  # noqa: A002
     quality: int,
     size: int | None = None,
+    gop: int | None = None,
 ) -> Path:
-    """Where :func:`extract_all` puts the store of ``video``: one per extractor, format, quality and size."""
-    return Path(root) / f"{Path(video).stem}.{store_label(extractor, format, quality, size)}"
+    """Where :func:`extract_all` puts the store of ``video``: one per extractor, format, quality and
+    size (and keyframe interval, for a transcoded store)."""
+    return Path(root) / f"{Path(video).stem}.{store_label(extractor, format, quality, size, gop)}"
 
 
 def extract(
@@ -284,10 +286,14 @@ def extract_all(
     threads: int = 1,
     *,
     size: int | None = None,
+    gop: int = GOP,
+    crf: int = CRF,
     engine: str = "local",
     address: str | None = None,
 ) -> dict[str, Extraction]:
     """Extract several videos into stores under ``root``, ``jobs`` at a time, with a progress bar.
+
+    The options are :func:`extract`'s (``gop`` and ``crf`` for ``format="mp4"``).
 
     ``engine="ray"`` runs one Ray task per video on the cluster at ``address`` (a local one when
     None; see :mod:`loaders.batch`); Ray is imported only then. Every video is attempted; if any
@@ -299,10 +305,11 @@ def extract_all(
     wanted = list(dict.fromkeys(Path(v) for v in videos))  # a video named twice is extracted once
     targets: dict[Path, Path] = {}
     for v in wanted:
-        other = targets.setdefault(store_path(root, v, extractor, format, quality, size), v)
+        path = store_path(root, v, extractor, format, quality, size, gop if format == TRANSCODED else None)
+        other = targets.setdefault(path, v)
         if other != v:
             raise LoaderError(v, f"same file name as {other}: both would extract into one store")
-    settings = batch.Settings(extractor, format, quality, size, threads)
+    settings = batch.Settings(extractor, format, quality, size, threads, gop, crf)
     work = [batch.Job(str(v), str(store)) for store, v in targets.items()]
     progress = batch.Progress(len(work), f"extract {settings.label()}")
     outcomes: dict[str, batch.Outcome] = {}

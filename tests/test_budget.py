@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from benchmarks import budget, patterns
-from benchmarks.perframe import Calibration
+from benchmarks import budget, patterns, stores
+from benchmarks.perframe import Calibration, Target
 from benchmarks.records import Record
 
 CAL = Calibration(min_time=1.0, min_rounds=5, warmup=1)
@@ -71,10 +71,14 @@ def test_measured_seconds_per_frame_replace_the_guess() -> None:
 
 def test_extraction_and_per_frame_estimates() -> None:
     guess = budget.Guess(extract={"jpeg": 0.01, "png": 0.1}, decode=0.01, open=0.1, case=0.5)
-    plan = _plan(stores=["jpeg", "png"], measures=frozenset({"extraction", "per_frame"}))
+    plan = _plan(stores=[budget.Store("jpeg"), budget.Store("png")], measures=frozenset({"extraction", "per_frame"}))
     est = budget.estimate(plan, guess)
     assert est.epochs == 0
-    assert est.extraction == pytest.approx(100 * (0.01 + 0.1))
+    # every frame decoded (0.01 s a megapixel) and written (jpeg 0.01, png 0.1), once per store
+    assert est.extraction == pytest.approx(100 * ((0.01 + 0.01) + (0.01 + 0.1)))
+    small = _plan(stores=[budget.Store("png", 200)], measures=frozenset({"extraction"}))
+    # a store at short side 200 writes 200 x 200 of the 1000 x 1000 pixels
+    assert budget.estimate(small, guess).extraction == pytest.approx(100 * (0.01 + 0.04 * 0.1))
     # one open case and one per-frame case: a sequential round of 10 frames is 0.1 s -> 1 + 10 rounds
     assert est.per_frame == pytest.approx(budget.case_seconds(0.1, CAL) * 2 + 2 * 0.5)
     assert budget.estimate(plan, guess, done={"extraction"}).extraction == 0
@@ -120,6 +124,47 @@ def test_a_budget_cuts_per_frame_cases_before_videos() -> None:
 
 
 def test_the_plan_says_what_the_run_will_do() -> None:
-    text = "\n".join(_plan(measures=frozenset({"extraction", "per_frame", "epoch"}), stores=["jpeg"] * 3).lines())
-    assert "videos: 1 (100 frames; 1000x1000)" in text and "3 stores (jpeg, jpeg, jpeg) x 1 videos" in text
+    stores = [budget.Store("jpeg"), budget.Store("jpeg", 256), budget.Store("mp4", 256)]
+    text = "\n".join(_plan(measures=frozenset({"extraction", "per_frame", "epoch"}), stores=stores).lines())
+    assert "videos: 1 (100 frames; 1000x1000)" in text and "3 stores (jpeg, jpeg at 256, mp4 at 256) x 1 videos" in text
     assert "2 calibrated cases" in text and "1 cells x 1 epochs" in text
+    twice = "\n".join(_plan(readers=["pil@x"], caches={"pyav": 2, "pil@x": 2}).lines())
+    assert "4 cells x 1 epochs (workers 1; 2 targets cold and warm)" in twice
+
+
+def test_stores_at_training_size_transcodes_and_cache_states_change_the_estimate() -> None:
+    guess = budget.Guess(decode=0.01, read=0.002, epoch_start=0)
+    # a reader of a store at short side 200 reads 0.04 of the pixels
+    at_size = _plan(decoders=[], readers=["pil@s"], sizes={"pil@s": 200})
+    assert budget.estimate(at_size, guess).epochs == pytest.approx(100 * 0.04 * 0.002)
+    # a decoder on a transcoded store: its size, and its own keyframe interval for random access
+    random = patterns.parse(["random-frame"])
+    mp4 = _plan(patterns=random, decoders=["pyav@t"], sizes={"pyav@t": 200}, gops={"pyav@t": 1})
+    assert budget.estimate(mp4, guess).epochs == pytest.approx(100 * (1 + 0.5) * 0.04 * 0.01)
+    # cold and warm epochs: twice the cells
+    assert budget.estimate(_plan(caches={"pyav": 2}), guess).epochs == pytest.approx(2.0)
+
+
+def test_measured_seconds_per_frame_name_the_store_as_the_targets_do() -> None:
+    def rec(size: int | None, gop: int | None, seconds: float) -> Record:
+        return Record(measure="per_frame", loader="pyav", kind="decode", stack="main", profile="a",
+                      pattern="sequential", frames=10, seconds=[seconds], extractor="ffmpeg", format="mp4",
+                      store_size=size, options={} if gop is None else {"gop": gop, "crf": 18})
+
+    measured = budget.measured_seconds_per_frame([rec(256, 1, 0.1), rec(256, 8, 0.2), rec(None, 8, 0.3)])
+    specs = [stores.StoreSpec("ffmpeg", "mp4", None, 256, 1, 18), stores.StoreSpec("ffmpeg", "mp4", None, 256, 8, 18),
+             stores.StoreSpec("ffmpeg", "mp4", None, None, 8, 18)]
+    keys = [Target("pyav", "decode", spec).key for spec in specs]
+    assert [measured[k, "sequential", "a"] for k in keys] == pytest.approx([0.01, 0.02, 0.03])
+
+
+def test_a_budget_keeps_one_page_cache_state_the_one_the_plan_uses() -> None:
+    videos = {n: budget.Video(1000, 1000, 1000, 10.0) for n in "ab"}
+    plan = _plan(videos=videos, readers=["pil@x"], caches={"pyav": 2, "pil@x": 2})
+    guess = budget.Guess(decode=0.01, read=0.01, epoch_start=0)
+    full = budget.estimate(plan, guess).total
+    cut, dropped = budget.fit(plan, full * 0.6, guess, cache="cold")
+    assert set(cut.caches.values()) == {1} and cut.frames_per_video is None  # halving the cells was enough
+    assert any("page-cache state, cold" in d for d in dropped)
+    kept, dropped = budget.fit(plan, full * 0.6, guess, keep=["cache"])
+    assert kept.caches == plan.caches and not any("page-cache" in d for d in dropped)

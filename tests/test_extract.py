@@ -275,6 +275,18 @@ def test_extract_all_runs_videos_in_parallel_and_resumes(tiny_videos, references
         loaders.extract_all([videos[0], twin], tmp_path, format="npy")
 
 
+def test_extract_all_transcodes_with_the_keyframe_interval_and_crf_asked(tiny_videos, tmp_path):
+    need("ffmpeg")
+    video = tiny_videos[PROFILES[0]]
+    done = loaders.extract_all([video], tmp_path, format="mp4", size=64, gop=4, crf=30)
+    store = done[str(video)].store
+    assert store.name.endswith("-s64-g4")
+    manifest = loaders.store.read_manifest(store)
+    assert (manifest.gop, manifest.crf, manifest.size) == (4, 30, 64)
+    other = loaders.extract_all([video], tmp_path, format="mp4", size=64, gop=8, crf=30)[str(video)]
+    assert other.store != store and not other.reused  # another interval is another store
+
+
 def test_bad_input_raises_loader_errors(video, tmp_path):
     need("ffmpeg")
     with pytest.raises(loaders.VideoNotFound):
