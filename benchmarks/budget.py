@@ -132,11 +132,17 @@ class Plan:
     frames_per_video: int | None = None  # epochs read the first this many frames of a video; None: all
     sizes: Mapping[str, int | None] = dataclasses.field(default_factory=dict)  # target -> store short side
     gops: Mapping[str, int] = dataclasses.field(default_factory=dict)  # transcoded target -> keyframe interval
-    caches: Mapping[str, int] = dataclasses.field(default_factory=dict)  # target -> page-cache states timed
+    caches: Mapping[str, int] = dataclasses.field(default_factory=dict)  # target -> page-cache states (0: no epochs)
+    first_video_only: frozenset[str] = frozenset()  # targets whose per-frame cases run on the first video only
 
     def epoch_videos(self) -> dict[str, int]:
         cap = self.frames_per_video
         return {n: v.frames if cap is None else min(v.frames, cap) for n, v in self.videos.items()}
+
+    def case_videos(self, target: str) -> list[str]:
+        """The videos ``target``'s per-frame cases run on."""
+        names = list(self.videos)
+        return names[:1] if target in self.first_video_only else names
 
     def lines(self) -> list[str]:
         """What the run will do, for a person, before it starts."""
@@ -150,7 +156,7 @@ class Plan:
             out.append(f"extraction: {len(self.stores)} stores ({', '.join(map(str, self.stores))}) "
                        f"x {len(self.videos)} videos")
         if "per_frame" in self.measures:
-            cases = len(self.videos) * (1 + len(self.patterns)) * (len(self.decoders) + len(self.readers))
+            cases = (1 + len(self.patterns)) * sum(len(self.case_videos(t)) for t in [*self.decoders, *self.readers])
             c = self.calibration
             out.append(f"per-frame: {cases} calibrated cases ({self.frames} frames, {c.warmup} warm-up + "
                        f"at least {c.min_time:g} s and {c.min_rounds} rounds each)")
@@ -159,7 +165,8 @@ class Plan:
             cells = len(self.patterns) * len(self.workers) * per_pattern
             cold = sum(self.caches.get(t, 1) > 1 for t in [*self.decoders, *self.readers])
             also = f"; {cold} targets cold and warm" if cold else ""
-            out.append(f"epochs: {cells} cells x {self.epochs} epochs (workers {','.join(map(str, self.workers))}{also})")
+            workers = ",".join(map(str, self.workers))
+            out.append(f"epochs: {cells} cells x {self.epochs} epochs (workers {workers}{also})")
         return out
 
 
@@ -230,12 +237,10 @@ def estimate(plan: Plan, guess: Guess = Guess(), measured: Mapping[tuple[str, st
                               for v in plan.videos.values())
         extraction /= max(1, min(plan.cores, len(plan.videos)))
     if "per_frame" in plan.measures and "per_frame" not in finished:
-        targets = len(plan.decoders) + len(plan.readers)
-        cases = len(plan.videos) * targets * (1 + len(plan.patterns))
-        per_frame = cases * guess.case + len(plan.videos) * targets * case_seconds(guess.open, plan.calibration)
-        for name in plan.videos:
-            for pattern in plan.patterns:
-                for target in [*plan.decoders, *plan.readers]:
+        for target in [*plan.decoders, *plan.readers]:
+            for name in plan.case_videos(target):
+                per_frame += (1 + len(plan.patterns)) * guess.case + case_seconds(guess.open, plan.calibration)
+                for pattern in plan.patterns:
                     seconds = _round_seconds(plan, name, pattern, guess, target, target in plan.decoders)
                     per_frame += case_seconds(seconds, plan.calibration)
     if "epoch" in plan.measures:
@@ -305,7 +310,7 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
     twice = [t for t, n in plan.caches.items() if n > 1]
     if over(plan) and twice and "epoch" in plan.measures and "cache" not in fixed:
         dropped.append(f"epochs in one page-cache state, {cache} (cold and warm for {len(twice)} targets)")
-        plan = dataclasses.replace(plan, caches={t: 1 for t in plan.caches})
+        plan = dataclasses.replace(plan, caches={t: min(n, 1) for t, n in plan.caches.items()})
     longest = max((v.frames for v in plan.videos.values()), default=0)
     cap = min(plan.frames_per_video or longest, longest)
     start = cap

@@ -75,6 +75,14 @@ def _caches(text: str) -> list[str]:
 
 
 CACHES = ("cold", "warm")
+VIDEOS = "videos"  # --cold-sizes' word for the original videos
+PER_FRAME_ONLY = ("cv2-seek",)
+
+
+def _cold(text: str) -> list[int | str | None]:
+    words = _names(text)
+    rest = _sizes(",".join(w for w in words if w != VIDEOS))
+    return [*rest, *([VIDEOS] if VIDEOS in words else [])]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -121,6 +129,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", type=int, default=90, help="JPEG quality of the stores")
     p.add_argument("--store-sizes", type=_sizes, default=list(stores.SIZES), metavar="SIZES",
                    help="frame stores at these short sides in pixels ('full': as decoded), e.g. full,256")
+    p.add_argument("--full-size", type=_names, default=list(stores.FULL_SIZE_FORMATS), metavar="FORMATS",
+                   help="formats also stored at full size, as decoded ('' for none)")
+    p.add_argument("--store-videos", choices=core.STORE_VIDEOS, default="one",
+                   help="per-frame cases of stores at a fixed short side on the first video only (their frames "
+                        "are the same size whatever the source) or on every video; epochs read every video")
     p.add_argument("--gops", type=_ints, default=list(stores.GOPS),
                    help="transcoded stores (H.264 via ffmpeg, read by the decode loaders): keyframe intervals; "
                         "'' for none")
@@ -132,8 +145,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", type=_caches, default=None,
                    help="epochs with the files evicted from the page cache first (cold), read into it first (warm) "
                         "(default: cold,warm)")
-    p.add_argument("--cold-sizes", type=_sizes, default=[256], metavar="SIZES",
-                   help="cold epochs for the original videos and the stores of these sizes only")
+    p.add_argument("--cold-sizes", type=_cold, default=[256], metavar="SIZES",
+                   help="cold epochs for the stores of these sizes only, and for the original videos with "
+                        "'videos' (decoding them is bound by the CPU, not the disk), e.g. 256,videos")
+    p.add_argument("--per-frame-only", type=_names, default=list(PER_FRAME_ONLY), metavar="LOADERS",
+                   help="loaders timed per frame but not in epochs ('' for none): cv2-seek, the per-frame-seek "
+                        "worst case, takes longer than all the others' epochs together")
     p.add_argument("--stores", type=Path, help="where stores are extracted (default: .corpus/stores for the built-in "
                                                 "corpus; $VIDBENCH_CACHE_DIR/stores, ~/.cache/vidbench/stores "
                                                 "unless set, for --videos)")
@@ -227,7 +244,7 @@ class Bench:
         self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed,
                                        args.batch_size)
         formats = args.formats or list(core.QUICK_FORMATS if args.quick else core.DEFAULT_FORMATS)
-        self.specs = stores.specs(args.extractors, formats, args.quality, args.store_sizes) + \
+        self.specs = stores.specs(args.extractors, formats, args.quality, args.store_sizes, args.full_size) + \
             stores.transcodes(args.gops, args.crf, args.transcode_sizes)
         self.annotations: runner.Annotations | None = None
         self.unreadable: dict[str, str] = {}  # video path -> why it is skipped
@@ -284,6 +301,7 @@ class Bench:
                                         self.args.transcode_loaders)
         available = loaders.available()
         self.live = [t for t in self.targets if available[t.loader] is None]
+        self.epoch_live = [t for t in self.live if t.loader not in self.args.per_frame_only]
         for t in self.targets:
             if available[t.loader] is not None:
                 record = t.record("per_frame", self.corpus_name, status="unavailable", reason=available[t.loader])
@@ -300,10 +318,10 @@ class Bench:
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
         self.plan = self.announce(self.make_plan(measures))
-        self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames)
+        self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames, self.args.store_videos)
         estimate = budget.estimate(self.plan)
         print(f"estimate: {estimate.line()}", flush=True)
-        n_epoch = sum(len(self.caches(t)) for t in self.live) * len(self.patterns) * len(self.workers) \
+        n_epoch = sum(len(self.caches(t)) for t in self.epoch_live) * len(self.patterns) * len(self.workers) \
             * ("epoch" in measures)
         n_frame = len(self.cases) * ("per_frame" in measures)
         self.cost = {"extraction": estimate.extraction / max(1, len(self.needed)),
@@ -337,7 +355,9 @@ class Bench:
             cores=env.cores(), measures=frozenset(measures), frames_per_video=self.settings.frames_per_video,
             sizes={t.key: t.spec.size for t in self.live if t.spec is not None},
             gops={t.key: t.spec.gop for t in self.live if t.spec is not None and t.spec.gop is not None},
-            caches={t.key: len(self.caches(t)) for t in self.live})
+            caches={t.key: len(self.caches(t)) if t in self.epoch_live else 0 for t in self.live},
+            first_video_only=frozenset(t.key for t in self.live if self.args.store_videos == "one"
+                                       and t.spec is not None and t.spec.size is not None))
 
     def announce(self, plan: budget.Plan) -> budget.Plan:
         """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""
@@ -347,7 +367,7 @@ class Bench:
                      "min_rounds": self.args.min_rounds, "cache": self.args.cache}  # kept as asked
             plan, dropped = budget.fit(plan, seconds, seed=self.args.seed, cache=self.planned_cache,
                                        keep=[k for k, v in asked.items() if v is not None])
-            if all(n == 1 for n in plan.caches.values()) and any(len(self.caches(t)) > 1 for t in self.live):
+            if all(n <= 1 for n in plan.caches.values()) and any(len(self.caches(t)) > 1 for t in self.epoch_live):
                 self.cache_states = [self.planned_cache]
             print(f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits"), flush=True)
             self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
@@ -373,8 +393,7 @@ class Bench:
         """The page-cache states ``target``'s epochs are measured in (the baseline reads nothing: warm)."""
         if target.loader == BASELINE:
             return ["warm"]
-        size = target.spec.size if target.spec else None
-        cold = target.spec is None or size in self.args.cold_sizes
+        cold = VIDEOS in self.args.cold_sizes if target.spec is None else target.spec.size in self.args.cold_sizes
         return [c for c in self.cache_states if c == "warm" or cold] or ["warm"]
 
     def step(self, what: str) -> None:
@@ -436,7 +455,7 @@ class Bench:
     def epoch(self, pattern: Pattern, workers: int) -> None:
         """Every loader's epochs of one pattern and workers setting, interleaved epoch by epoch."""
         group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.size,
-                                cache) for t in self.live for cache in self.caches(t)]
+                                cache) for t in self.epoch_live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
         assert self.progress is not None
         self.progress.update(len(group) - len(todo), work=self.cost["epoch"] * (len(group) - len(todo)))

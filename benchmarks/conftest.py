@@ -41,6 +41,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--vidbench-quality", type=int, default=90, help="JPEG quality of the stores")
     group.addoption("--vidbench-store-sizes", default=",".join("full" if s is None else str(s) for s in stores.SIZES),
                     help="frame stores at these short sides ('full': as decoded)")
+    group.addoption("--vidbench-full-size", default=",".join(stores.FULL_SIZE_FORMATS),
+                    help="formats also stored at full size ('' for none)")
+    group.addoption("--vidbench-store-videos", default="one", choices=core.STORE_VIDEOS,
+                    help="cases of stores at a fixed size on the first video only (one) or on every video (all)")
     group.addoption("--vidbench-gops", default=",".join(map(str, stores.GOPS)),
                     help="keyframe intervals of the transcoded stores ('' for none)")
     group.addoption("--vidbench-crf", type=int, default=stores.CRF, help="H.264 crf of the transcoded stores")
@@ -88,7 +92,8 @@ def all_cases(config: pytest.Config) -> list[Case]:
     formats = _list(config, "--vidbench-formats") or (
         core.QUICK_FORMATS if config.getoption("--vidbench-quick") else core.DEFAULT_FORMATS)
     specs = stores.specs(["ffmpeg"], formats, config.getoption("--vidbench-quality"),
-                         stores.parse_sizes(config.getoption("--vidbench-store-sizes")))
+                         stores.parse_sizes(config.getoption("--vidbench-store-sizes")),
+                         _list(config, "--vidbench-full-size") or [])
     specs += stores.transcodes([int(g) for g in _list(config, "--vidbench-gops") or []],
                                config.getoption("--vidbench-crf"),
                                stores.parse_sizes(config.getoption("--vidbench-transcode-sizes")))
@@ -97,7 +102,8 @@ def all_cases(config: pytest.Config) -> list[Case]:
     found = settings(config)
     pattern_list = patterns.parse(_list(config, "--vidbench-patterns") or [], strides=core.DEFAULT_STRIDES,
                                   batch=found.batch_size)
-    return core.cases(targets, videos(config), pattern_list, found.frames)
+    return core.cases(targets, videos(config), pattern_list, found.frames,
+                      config.getoption("--vidbench-store-videos"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

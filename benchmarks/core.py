@@ -126,14 +126,24 @@ class Case:
         return "-".join(x for x in (self.target.key, self.profile, self.pattern.name if self.pattern else "") if x)
 
 
+STORE_VIDEOS = ("one", "all")
+
+
 def cases(targets: Sequence[Target], profiles: Iterable[str], pattern_list: Sequence[Pattern],
-          frames: int) -> list[Case]:
+          frames: int, store_videos: str = "one") -> list[Case]:
     """Per video: every target's open, then per pattern every target (a pattern's reference frames
-    are decoded once for all of them)."""
+    are decoded once for all of them).
+
+    A store at a fixed short side (a frame store or a transcode at 256) holds frames of the same
+    size whatever the video's resolution and keyframe interval, so with ``store_videos="one"`` its
+    cases run on the first video only ("all": on every video). Its epochs still read every video."""
+    if store_videos not in STORE_VIDEOS:
+        raise ValueError(f"store_videos must be one of {', '.join(STORE_VIDEOS)}, got {store_videos!r}")
     out: list[Case] = []
-    for profile in profiles:
-        out += [Case("open", t, profile) for t in targets]
-        out += [Case("per_frame", t, profile, p, frames) for p in pattern_list for t in targets]
+    for n, profile in enumerate(profiles):
+        mine = [t for t in targets if n == 0 or store_videos == "all" or t.spec is None or t.spec.size is None]
+        out += [Case("open", t, profile) for t in mine]
+        out += [Case("per_frame", t, profile, p, frames) for p in pattern_list for t in mine]
     return out
 
 

@@ -77,9 +77,12 @@ class StoreSpec:
         return {"gop": self.gop, "crf": self.crf} if self.gop is not None and self.crf is not None else {}
 
 
-# Defaults of both front doors: frame stores at full size and at 256, transcodes at 256 decoded by
-# the two decoders most used in training pipelines (see the README on what these defaults trade).
-SIZES: tuple[int | None, ...] = (None, 256)
+# Defaults of both front doors: every frame store at 256 (training size) and JPEG also at full size
+# (what extracting frames naively gives), transcodes at 256 decoded by the two decoders most used
+# in training pipelines. ``--store-sizes full,256`` stores every format at both sizes; the README
+# says what these defaults trade for a run of 20 minutes.
+SIZES: tuple[int | None, ...] = (256,)
+FULL_SIZE_FORMATS: tuple[str, ...] = ("jpeg",)
 TRANSCODE_SIZES: tuple[int | None, ...] = (256,)
 TRANSCODE_LOADERS = ("pyav", "torchcodec")
 
@@ -100,9 +103,12 @@ def parse_sizes(text: str) -> list[int | None]:
 
 
 def specs(extractors: Sequence[str], formats: Sequence[str], quality: int,
-          sizes: Sequence[int | None] = (None,)) -> list[StoreSpec]:
-    """Frame stores: every extractor x format x size."""
-    return list(dict.fromkeys(StoreSpec(e, f, quality, s) for s in sizes for e in extractors for f in formats))
+          sizes: Sequence[int | None] = (None,), full: Sequence[str] = ()) -> list[StoreSpec]:
+    """Frame stores: every extractor x format x size, and the formats of ``full`` (those of
+    ``formats``) at full size too."""
+    at_full = [StoreSpec(e, f, quality, None) for e in extractors for f in formats if f in full]
+    return list(dict.fromkeys(at_full + [StoreSpec(e, f, quality, s) for s in sizes for e in extractors
+                                         for f in formats]))
 
 
 def transcodes(gops: Sequence[int], crf: int, sizes: Sequence[int | None]) -> list[StoreSpec]:

@@ -167,14 +167,19 @@ def test_store_sizes_and_caches_on_the_command_line() -> None:
     args = cli.parser().parse_args(["--store-sizes", "full,256,256", "--gops", "1", "--cache", "cold"])
     assert args.store_sizes == [None, 256] and args.gops == [1] and args.cache == ["cold"]
     defaults = cli.parser().parse_args([])
-    assert defaults.store_sizes == [None, 256] and defaults.gops == [1, 8] and defaults.cache == ["cold", "warm"]
-    for bad in (["--store-sizes", "255"], ["--store-sizes", "big"], ["--cache", "lukewarm"]):
+    # every format at 256, jpeg also at full size; cold epochs for the stores at 256, not the videos
+    assert defaults.store_sizes == [256] and defaults.full_size == ["jpeg"] and defaults.gops == [1, 8]
+    assert defaults.cache is None and defaults.cold_sizes == [256]  # cache None: cold,warm
+    assert cli.parser().parse_args(["--cold-sizes", "videos,full"]).cold_sizes == [None, "videos"]
+    for bad in (["--store-sizes", "255"], ["--store-sizes", "big"], ["--cache", "lukewarm"], ["--cold-sizes", "x"]):
         with pytest.raises(SystemExit):
             cli.parser().parse_args(bad)
     specs = stores.specs(["ffmpeg"], ["jpeg", "npy"], 90, [None, 256]) + stores.transcodes([1, 8], 18, [256])
     assert [s.label for s in specs] == ["ffmpeg-jpeg-q90", "ffmpeg-npy", "ffmpeg-jpeg-q90-s256", "ffmpeg-npy-s256",
                                         "ffmpeg-mp4-s256-g1", "ffmpeg-mp4-s256-g8"]
     assert specs[-1].options() == {"gop": 8, "crf": 18} and specs[0].options() == {}
+    default = stores.specs(["ffmpeg"], ["jpeg", "npy"], 90, [256], full=["jpeg", "png"])
+    assert [s.label for s in default] == ["ffmpeg-jpeg-q90", "ffmpeg-jpeg-q90-s256", "ffmpeg-npy-s256"]
 
 
 def test_records_carry_store_size_and_cache() -> None:
