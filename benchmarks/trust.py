@@ -50,11 +50,17 @@ def _quick_run(out: Path, run_id: str, extra: Sequence[str]) -> Path:
 
 
 def _per_frame(run: Path) -> dict[tuple[str, str, str], float]:
-    """(loader label, pattern, profile) -> fps median of every timed per-frame case."""
+    """(target label, pattern, profile) -> fps median of every timed per-frame case."""
     summary = tables.build(tables.load(run))["summary"]
     ok = summary[(summary["measure"] == "per_frame") & (summary["status"] == "ok") & summary["fps_median"].notna()]
-    return {(tables.label(r, "loader", "format", "quality"), r["pattern"], r["profile"]): float(r["fps_median"])
-            for r in ok.to_dict("records")}
+    out: dict[tuple[str, str, str], float] = {}
+    for r in ok.to_dict("records"):
+        # Every field that tells two targets apart: a store at full size and at 256 are two targets.
+        key = (tables.label(r, "stack", "loader", "format", "quality", "store_size", "gop"), r["pattern"], r["profile"])
+        if key in out:
+            raise ValueError(f"two per-frame rows for {key}: the key misses a field that tells them apart")
+        out[key] = float(r["fps_median"])
+    return out
 
 
 def repeatability(a: Path, b: Path) -> dict[str, Any]:
