@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import dataclasses
+import functools
 import mmap
 import os
 from collections.abc import Iterable, Iterator
@@ -56,7 +57,10 @@ def files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
             yield path
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL:
+    """libc with mmap, munmap and mincore typed; found once (``find_library`` runs ``ldconfig``,
+    milliseconds a call: once per file it took a second per epoch over a store of 345 frames)."""
     libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,

@@ -75,14 +75,16 @@ def _caches(text: str) -> list[str]:
 
 
 CACHES = ("cold", "warm")
-VIDEOS = "videos"  # --cold-sizes' word for the original videos
+# --cold-sizes' words for what decoders read: the original videos and the transcoded stores
+# (decoding them is bound by the CPU, not the disk: cold epochs only on request).
+VIDEOS, TRANSCODES = "videos", "transcodes"
 PER_FRAME_ONLY = ("cv2-seek",)
 
 
 def _cold(text: str) -> list[int | str | None]:
     words = _names(text)
-    rest = _sizes(",".join(w for w in words if w != VIDEOS))
-    return [*rest, *([VIDEOS] if VIDEOS in words else [])]
+    rest = _sizes(",".join(w for w in words if w not in (VIDEOS, TRANSCODES)))
+    return [*rest, *[w for w in (VIDEOS, TRANSCODES) if w in words]]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -146,8 +148,9 @@ def parser() -> argparse.ArgumentParser:
                    help="epochs with the files evicted from the page cache first (cold), read into it first (warm) "
                         "(default: cold,warm)")
     p.add_argument("--cold-sizes", type=_cold, default=[256], metavar="SIZES",
-                   help="cold epochs for the stores of these sizes only, and for the original videos with "
-                        "'videos' (decoding them is bound by the CPU, not the disk), e.g. 256,videos")
+                   help="cold epochs for the frame stores of these sizes only; add 'videos' for the original "
+                        "videos and 'transcodes' for the transcoded stores of these sizes (decoding them is bound "
+                        "by the CPU, not the disk), e.g. 256,videos,transcodes")
     p.add_argument("--per-frame-only", type=_names, default=list(PER_FRAME_ONLY), metavar="LOADERS",
                    help="loaders timed per frame but not in epochs ('' for none): cv2-seek, the per-frame-seek "
                         "worst case, takes longer than all the others' epochs together")
@@ -393,7 +396,11 @@ class Bench:
         """The page-cache states ``target``'s epochs are measured in (the baseline reads nothing: warm)."""
         if target.loader == BASELINE:
             return ["warm"]
-        cold = VIDEOS in self.args.cold_sizes if target.spec is None else target.spec.size in self.args.cold_sizes
+        spec, wanted = target.spec, self.args.cold_sizes
+        if spec is None:
+            cold = VIDEOS in wanted
+        else:
+            cold = (TRANSCODES in wanted and spec.size in wanted) if spec.transcoded else spec.size in wanted
         return [c for c in self.cache_states if c == "warm" or cold] or ["warm"]
 
     def step(self, what: str) -> None:

@@ -22,7 +22,7 @@ ARGS = ["--quick", "--min-time", "0", "--min-rounds", "1", "--warmup", "0", "--e
         "--strides", "1,2",
         # Full-size frame stores, one transcode at 32 px read by pyav, cold epochs for it and the originals.
         "--store-sizes", "full", "--gops", "2", "--transcode-sizes", "32", "--transcode-loaders", "pyav",
-        "--cold-sizes", "32,videos", "--cache", "cold,warm"]  # set: a --quick budget keeps both
+        "--cold-sizes", "32,videos,transcodes", "--cache", "cold,warm"]  # set: a --quick budget keeps both
 PATTERNS = [p.name for p in patterns.default()]
 
 

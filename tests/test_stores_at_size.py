@@ -170,7 +170,8 @@ def test_store_sizes_and_caches_on_the_command_line() -> None:
     # every format at 256, jpeg also at full size; cold epochs for the stores at 256, not the videos
     assert defaults.store_sizes == [256] and defaults.full_size == ["jpeg"] and defaults.gops == [1, 8]
     assert defaults.cache is None and defaults.cold_sizes == [256]  # cache None: cold,warm
-    assert cli.parser().parse_args(["--cold-sizes", "videos,full"]).cold_sizes == [None, "videos"]
+    assert cli.parser().parse_args(["--cold-sizes", "transcodes,videos,full"]).cold_sizes == [None, "videos",
+                                                                                               "transcodes"]
     for bad in (["--store-sizes", "255"], ["--store-sizes", "big"], ["--cache", "lukewarm"], ["--cold-sizes", "x"]):
         with pytest.raises(SystemExit):
             cli.parser().parse_args(bad)
