@@ -78,7 +78,9 @@ CACHES = ("cold", "warm")
 # --cold-sizes' words for what decoders read: the original videos and the transcoded stores
 # (decoding them is bound by the CPU, not the disk: cold epochs only on request).
 VIDEOS, TRANSCODES = "videos", "transcodes"
-PER_FRAME_ONLY = ("cv2-seek",)
+# Timed per frame but not in epochs by default: the two that pay a seek or an open per call, the
+# worst cases, whose epochs took longer than those of all the other decoders of their stacks.
+PER_FRAME_ONLY = ("cv2-seek", "torchvision-read_video")
 
 
 def _cold(text: str) -> list[int | str | None]:
@@ -152,8 +154,8 @@ def parser() -> argparse.ArgumentParser:
                         "videos and 'transcodes' for the transcoded stores of these sizes (decoding them is bound "
                         "by the CPU, not the disk), e.g. 256,videos,transcodes")
     p.add_argument("--per-frame-only", type=_names, default=list(PER_FRAME_ONLY), metavar="LOADERS",
-                   help="loaders timed per frame but not in epochs ('' for none): cv2-seek, the per-frame-seek "
-                        "worst case, takes longer than all the others' epochs together")
+                   help="loaders timed per frame but not in epochs ('' for none): cv2-seek and "
+                        "torchvision-read_video, which seek or open per call, the worst cases")
     p.add_argument("--stores", type=Path, help="where stores are extracted (default: .corpus/stores for the built-in "
                                                 "corpus; $VIDBENCH_CACHE_DIR/stores, ~/.cache/vidbench/stores "
                                                 "unless set, for --videos)")
