@@ -335,10 +335,8 @@ class Bench:
         try:
             self.extraction(measure="extraction" in measures)
             if "per_frame" in measures:
-                for case in self.cases:
-                    self.step(f"{case.measure} {case.id}")
-                    self.once(case.cell, lambda case=case: self.work.measure(case), self.work.identity(case))
-                    self.progress.update(1, work=self.cost["per_frame"])
+                for group in core.groups(self.cases):
+                    self.per_frame(group)
             if "epoch" in measures:
                 self.refine(n_epoch)
                 for pattern in self.patterns:
@@ -349,6 +347,25 @@ class Bench:
         print(f"run {self.run.id}: {self.run.path}")
         summary(self.run.path, planned)
         return 0
+
+    def per_frame(self, group: list[core.Case]) -> None:
+        """One open case, or the per-frame cases of one video and pattern with their rounds in turns."""
+        assert self.progress is not None
+        todo = [c for c in group if c.cell not in self.run.done]
+        self.progress.update(len(group) - len(todo), work=self.cost["per_frame"] * (len(group) - len(todo)))
+        if not todo:
+            return
+        first = todo[0]
+        if first.measure == "open":
+            self.step(f"open {first.id}")
+            self.once(first.cell, lambda: self.work.measure(first), self.work.identity(first))
+            self.progress.update(1, work=self.cost["per_frame"])
+            return
+        assert first.pattern is not None
+        self.step(f"per_frame {first.profile} {first.pattern.name}: {len(todo)} loaders in turns")
+        for case, record in self.work.measure_interleaved(todo):
+            self.run.add(case.cell, record)
+            self.progress.update(1, work=self.cost["per_frame"])
 
     def make_plan(self, measures: set[str]) -> budget.Plan:
         return budget.Plan(

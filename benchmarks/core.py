@@ -5,7 +5,9 @@ Both front doors stand on it: ``python -m benchmarks`` (:mod:`benchmarks.cli`) a
 share the defaults (:data:`SETTINGS`), the loaders a stack runs (:func:`loader_names`), video
 discovery (:func:`find_videos`), the cases (:func:`cases`), their cell keys (:attr:`Case.cell`)
 and the records (:meth:`Workspace.measure`); only the timer differs (pytest-benchmark's
-``pedantic`` over the rounds :meth:`Calibration.plan` gives, or :meth:`Calibration.time`).
+``pedantic`` over the rounds :meth:`Calibration.plan` gives, one benchmark at a time; the command
+line takes the rounds of every loader on one video and pattern in turns,
+:meth:`Workspace.measure_interleaved`, with the same calibration rule per case).
 
 Epochs of every loader of one pattern and workers setting are interleaved epoch by epoch
 (:meth:`Workspace.epochs`), so load drift on a shared machine hits both sides of a crossover
@@ -15,6 +17,7 @@ evicted from it first, :mod:`benchmarks.cache`); both kinds of one group are int
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -148,6 +151,20 @@ def cases(targets: Sequence[Target], profiles: Iterable[str], pattern_list: Sequ
     return out
 
 
+def groups(case_list: Sequence[Case]) -> list[list[Case]]:
+    """``case_list`` in order, cut into the groups a run times together: each open case alone, and
+    the consecutive per-frame cases of one video and pattern (see :meth:`Workspace.measure_interleaved`)."""
+    out: list[list[Case]] = []
+    for case in case_list:
+        last = out[-1][-1] if out else None
+        if (case.measure == "per_frame" and last is not None and last.measure == "per_frame"
+                and (last.profile, last.pattern) == (case.profile, case.pattern)):
+            out[-1].append(case)
+        else:
+            out.append([case])
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class EpochCase:
     """Whole epochs of one pattern over the video set through a DataLoader."""
@@ -268,27 +285,76 @@ class Workspace:
             seconds = timer(lambda: perframe.open_close(target, path), None)
             return target.record("open", case.profile, seconds=seconds,
                                  options={**calibration.options(), "rounds": len(seconds)})
-        pattern = case.pattern
+        with loaders.open(target.loader, path) as src:
+            read = self._reading(case, src)
+            if isinstance(read, Record):
+                return read
+            seconds = timer(read.round, read.setup)
+        return read.record(seconds, calibration, interleaved=False)
+
+    def measure_interleaved(self, group: Sequence[Case]) -> Iterator[tuple[Case, Record]]:
+        """Verify and time the per-frame cases of ``group`` (one video and pattern) with their rounds
+        taken in turns: a warm-up round of each, then one round of each case not yet done, until
+        every case has its minimum time and count. A case's rounds are then spread over the whole
+        group's time, not bunched into its own fraction of a second, so a moment of load on a
+        shared machine hits every loader alike and no case's median rests on one such moment.
+        Yields each case with its record; a case that cannot open or reads a wrong frame fails alone.
+        """
+        calibration = self.settings.calibration
+        live: dict[Case, _Reading] = {}
+        with contextlib.ExitStack() as stack:
+            for case in group:
+                if case.pattern is None:
+                    raise ValueError(f"{case.id}: only per-frame cases are interleaved, not opens")
+                try:
+                    src = stack.enter_context(loaders.open(case.target.loader,
+                                                           self.path_for(case.target, self.video(case.profile))))
+                    read = self._reading(case, src)
+                except Exception as exc:  # noqa: BLE001 - one failing case must not lose the group
+                    yield case, dataclasses.replace(self.identity(case), status="error", reason=reason(exc))
+                    continue
+                if isinstance(read, Record):
+                    yield case, read
+                else:
+                    live[case] = read
+            seconds: dict[Case, list[float]] = {case: [] for case in live}
+            failed: dict[Case, Record] = {}
+            for _ in range(calibration.warmup):
+                for case, read in live.items():
+                    self._round(case, read, None, failed)
+            while any(c not in failed and not calibration.done(seconds[c]) for c in live):
+                for case, read in live.items():
+                    if case not in failed and not calibration.done(seconds[case]):
+                        self._round(case, read, seconds[case], failed)
+        for case, read in live.items():
+            yield case, failed.get(case) or read.record(seconds[case], calibration, interleaved=True)
+
+    def _round(self, case: Case, read: _Reading, into: list[float] | None, failed: dict[Case, Record]) -> None:
+        """One round of ``case`` (timed into ``into``, or a warm-up when None); an error fails the case."""
+        if case in failed:
+            return
+        try:
+            took = perframe.time_round(read.round, read.setup)
+        except Exception as exc:  # noqa: BLE001 - one failing case must not lose the group
+            failed[case] = dataclasses.replace(self.identity(case), status="error", reason=reason(exc))
+            return
+        if into is not None:
+            into.append(took)
+
+    def _reading(self, case: Case, src: loaders.Source) -> _Reading | Record:
+        """What a per-frame case reads from the open ``src``, once verified; a "wrong" record if not right."""
+        target, video, pattern = case.target, self.video(case.profile), case.pattern
+        assert pattern is not None
         samples = self.samples(video, pattern)
         calls = patterns.calls(pattern, samples)
         fields: dict[str, Any] = {
             "pattern": pattern.name, "frames": perframe.frames_in(samples),
             "options": {"pattern": pattern.params(), "samples": len(samples), "calls": len(calls)}}
-        with loaders.open(target.loader, path) as src:
-            verdict = self.verdict(target, video, pattern, src)
-            if verdict.wrong is not None:
-                return target.record("per_frame", case.profile, status="wrong", exact=False, reason=verdict.wrong,
-                                     **fields)
-            seconds = timer(lambda: perframe.read_samples(src, calls), lambda: perframe.rewind(src))
-        fields["options"].update(calibration.options(), rounds=len(seconds))
-        exact = None if target.loader == BASELINE else verdict.exact
-        # A right frame that is not pixel-exact says by how much, and why: a lossy store or another
-        # library's colour conversion (the report shows it per loader).
-        spec = target.spec
-        lossy = spec is not None and (spec.format in LOSSY or spec.format == TRANSCODED)
-        reason = verdict.label(lossy=lossy, size=spec.size if spec else None) if exact is False else None
-        return target.record("per_frame", case.profile, seconds=seconds, exact=exact, reason=reason,
-                             **fields).with_fps()
+        verdict = self.verdict(target, video, pattern, src)
+        if verdict.wrong is not None:
+            return target.record("per_frame", case.profile, status="wrong", exact=False, reason=verdict.wrong,
+                                 **fields)
+        return _Reading(case, src, calls, fields, verdict)
 
     # -- epochs -------------------------------------------------------------------------------------
     def epochs(self, group: Sequence[EpochCase], videos: Sequence[str],
@@ -396,6 +462,37 @@ class Workspace:
             "epoch", case.corpus, seconds=state.seconds, threads=state.threads_used, peak_rss_bytes=state.peak,
             exact=None if case.target.loader == BASELINE else state.exact, cache=case.cache, options=options,
             **self._epoch_fields(case, state.samples)).with_fps()
+
+
+@dataclasses.dataclass
+class _Reading:
+    """One verified per-frame case on its open source: what a round reads, and its record."""
+
+    case: Case
+    src: loaders.Source
+    calls: list[Sample]
+    fields: dict[str, Any]
+    verdict: verify.Verdict
+
+    def round(self) -> None:  # noqa: A003
+        perframe.read_samples(self.src, self.calls)
+
+    def setup(self) -> None:
+        perframe.rewind(self.src)
+
+    def record(self, seconds: list[float], calibration: Calibration, interleaved: bool) -> Record:
+        target = self.case.target
+        options = {**self.fields["options"], **calibration.options(), "rounds": len(seconds)}
+        if interleaved:
+            options["interleaved"] = True
+        exact = None if target.loader == BASELINE else self.verdict.exact
+        # A right frame that is not pixel-exact says by how much, and why: a lossy store or another
+        # library's colour conversion (the report shows it per loader).
+        spec = target.spec
+        lossy = spec is not None and (spec.format in LOSSY or spec.format == TRANSCODED)
+        why = self.verdict.label(lossy=lossy, size=spec.size if spec else None) if exact is False else None
+        return target.record("per_frame", self.case.profile, seconds=seconds, exact=exact, reason=why,
+                             **{**self.fields, "options": options}).with_fps()
 
 
 @dataclasses.dataclass

@@ -73,3 +73,37 @@ def test_epochs_are_interleaved_and_a_failure_ends_only_its_case(tiny_videos: di
     assert got["pyav"].peak_rss_bytes == 700  # the highest of its epochs
     assert got["decord"].status == "error" and "simulated failure" in got["decord"].reason
     assert len({c.cell for c in group}) == 3 and all(c.cell.startswith("epoch|") for c in group)
+
+
+def test_per_frame_rounds_are_taken_in_turns_and_a_failure_ends_only_its_case(
+        tiny_videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("pyav", "cv2-grab", BASELINE):
+        require_loader(name)
+    video = str(tiny_videos["tiny-h264-bframes"])
+    calibration = core.Calibration(min_time=0.0, min_rounds=4, warmup=1)
+    work = core.Workspace(core.Settings(frames=4, calibration=calibration), tmp_path, {"v": video})
+    pattern = patterns.Pattern("random-frame")
+    targets = [Target(n, DECODE) for n in ("pyav", "cv2-grab", BASELINE)]
+    case_list = core.cases(targets, ["v"], [pattern], 4)
+    groups = core.groups(case_list)
+    # each open alone, then the three per-frame cases of the video and pattern together
+    assert [len(g) for g in groups] == [1, 1, 1, 3] and all(c.measure == "per_frame" for c in groups[-1])
+    order: list[str] = []
+    real = core.perframe.read_samples
+
+    def spy(src: loaders.Source, calls: list) -> None:
+        name = type(src).__name__
+        order.append(name)
+        if name.startswith("Cv2") and order.count(name) == 3:  # its warm-up and first round pass
+            raise loaders.CorruptVideo(video, "simulated failure")
+        real(src, calls)
+
+    monkeypatch.setattr(core.perframe, "read_samples", spy)
+    got = {case.target.loader: record for case, record in work.measure_interleaved(groups[-1])}
+    names = list(dict.fromkeys(order))
+    # a warm-up round of each, then one round of each case in turn; cv2-grab leaves at its failure
+    assert order[:6] == names * 2 and order.count(names[1]) == 3
+    assert order.count(names[0]) == order.count(names[2]) == 1 + 4
+    assert got["pyav"].status == "ok" and len(got["pyav"].seconds) == 4 and got["pyav"].options["interleaved"]
+    assert got["pyav"].exact and got["pyav"].frames == 4 and got[BASELINE].status == "ok"
+    assert got["cv2-grab"].status == "error" and "simulated failure" in got["cv2-grab"].reason
