@@ -2,7 +2,7 @@
 
 Pure functions over a :class:`Plan` (no measuring here), so the arithmetic is tested on known
 cases. Before anything is measured the cost of a frame is a guess from its pixels
-(:class:`Guess`, taken from runs on a busy 2-core machine); a calibrated case then costs its
+(:class:`Guess`, fitted to a default run on a quiet 2-core machine); a calibrated case then costs its
 warm-up round plus the larger of ``min_time`` and ``min_rounds`` rounds, and an epoch its frames
 times the seconds per frame. Once the per-frame phase has timed every loader on every pattern,
 :func:`measured_seconds_per_frame` replaces the guess for the epochs (:func:`estimate`'s
@@ -92,7 +92,7 @@ class Guess:
     """Seconds per frame before anything is measured, per megapixel of the frame: a decoder
     decoding forward, a reader reading an extracted frame, extracting one frame to one format."""
 
-    decode: float = 0.006
+    decode: float = 0.003  # a default run's per-frame and epoch phases took half the guess at 0.006
     read: float = 0.004
     # Writing one frame, by format, per megapixel written (decoding the source is ``decode``): a PNG
     # store of 1080p clips took ten times a JPEG one here; mp4 is the H.264 transcode.
@@ -103,7 +103,7 @@ class Guess:
     # reference decode), and every epoch beside its frames (starting DataLoader workers):
     # about what runs on tiny clips took here.
     case: float = 0.3
-    epoch_start: float = 1.0
+    epoch_start: float = 0.4
     # Decoders that seek before every frame (the per-frame-seek worst case): half a GOP per frame,
     # even in a clip. On two 1080p clips cv2-seek took half of a --quick run's per-frame phase.
     seek_every_frame: frozenset[str] = frozenset({"cv2-seek"})

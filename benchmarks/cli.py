@@ -349,7 +349,7 @@ class Bench:
         return 0
 
     def per_frame(self, group: list[core.Case]) -> None:
-        """One open case, or the per-frame cases of one video and pattern with their rounds in turns."""
+        """One open case, or the per-frame cases of one video with their rounds in turns."""
         assert self.progress is not None
         todo = [c for c in group if c.cell not in self.run.done]
         self.progress.update(len(group) - len(todo), work=self.cost["per_frame"] * (len(group) - len(todo)))
@@ -362,7 +362,7 @@ class Bench:
             self.progress.update(1, work=self.cost["per_frame"])
             return
         assert first.pattern is not None
-        self.step(f"per_frame {first.profile} {first.pattern.name}: {len(todo)} loaders in turns")
+        self.step(f"per_frame {first.profile}: {len(todo)} cases in turns")
         for case, record in self.work.measure_interleaved(todo):
             self.run.add(case.cell, record)
             self.progress.update(1, work=self.cost["per_frame"])

@@ -6,7 +6,7 @@ share the defaults (:data:`SETTINGS`), the loaders a stack runs (:func:`loader_n
 discovery (:func:`find_videos`), the cases (:func:`cases`), their cell keys (:attr:`Case.cell`)
 and the records (:meth:`Workspace.measure`); only the timer differs (pytest-benchmark's
 ``pedantic`` over the rounds :meth:`Calibration.plan` gives, one benchmark at a time; the command
-line takes the rounds of every loader on one video and pattern in turns,
+line takes the rounds of every loader and pattern on one video in turns,
 :meth:`Workspace.measure_interleaved`, with the same calibration rule per case).
 
 Epochs of every loader of one pattern and workers setting are interleaved epoch by epoch
@@ -153,12 +153,12 @@ def cases(targets: Sequence[Target], profiles: Iterable[str], pattern_list: Sequ
 
 def groups(case_list: Sequence[Case]) -> list[list[Case]]:
     """``case_list`` in order, cut into the groups a run times together: each open case alone, and
-    the consecutive per-frame cases of one video and pattern (see :meth:`Workspace.measure_interleaved`)."""
+    the consecutive per-frame cases of one video (see :meth:`Workspace.measure_interleaved`)."""
     out: list[list[Case]] = []
     for case in case_list:
         last = out[-1][-1] if out else None
         if (case.measure == "per_frame" and last is not None and last.measure == "per_frame"
-                and (last.profile, last.pattern) == (case.profile, case.pattern)):
+                and last.profile == case.profile):
             out[-1].append(case)
         else:
             out.append([case])
@@ -293,23 +293,27 @@ class Workspace:
         return read.record(seconds, calibration, interleaved=False)
 
     def measure_interleaved(self, group: Sequence[Case]) -> Iterator[tuple[Case, Record]]:
-        """Verify and time the per-frame cases of ``group`` (one video and pattern) with their rounds
-        taken in turns: a warm-up round of each, then one round of each case not yet done, until
-        every case has its minimum time and count. A case's rounds are then spread over the whole
-        group's time, not bunched into its own fraction of a second, so a moment of load on a
-        shared machine hits every loader alike and no case's median rests on one such moment.
+        """Verify and time the per-frame cases of ``group`` (those of one video, every pattern) with
+        their rounds taken in turns: a warm-up round of each, then one round of each case not yet
+        done, until every case has its minimum time and count. A case's rounds are then spread over
+        the whole group's seconds, not bunched into its own fraction of one, so a moment of load on
+        a shared machine hits every loader alike and no case's median rests on one such moment.
+        A target opens one source for all its patterns (each round starts from frame 0 anyway).
         Yields each case with its record; a case that cannot open or reads a wrong frame fails alone.
         """
         calibration = self.settings.calibration
         live: dict[Case, _Reading] = {}
         with contextlib.ExitStack() as stack:
+            opened: dict[tuple[Target, str], loaders.Source] = {}  # one source per target and video
             for case in group:
                 if case.pattern is None:
                     raise ValueError(f"{case.id}: only per-frame cases are interleaved, not opens")
                 try:
-                    src = stack.enter_context(loaders.open(case.target.loader,
-                                                           self.path_for(case.target, self.video(case.profile))))
-                    read = self._reading(case, src)
+                    key = (case.target, case.profile)
+                    if key not in opened:
+                        opened[key] = stack.enter_context(
+                            loaders.open(case.target.loader, self.path_for(case.target, self.video(case.profile))))
+                    read = self._reading(case, opened[key])
                 except Exception as exc:  # noqa: BLE001 - one failing case must not lose the group
                     yield case, dataclasses.replace(self.identity(case), status="error", reason=reason(exc))
                     continue

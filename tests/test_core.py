@@ -86,8 +86,10 @@ def test_per_frame_rounds_are_taken_in_turns_and_a_failure_ends_only_its_case(
     targets = [Target(n, DECODE) for n in ("pyav", "cv2-grab", BASELINE)]
     case_list = core.cases(targets, ["v"], [pattern], 4)
     groups = core.groups(case_list)
-    # each open alone, then the three per-frame cases of the video and pattern together
+    # each open alone, then the per-frame cases of the video together (of every pattern: see below)
     assert [len(g) for g in groups] == [1, 1, 1, 3] and all(c.measure == "per_frame" for c in groups[-1])
+    two = core.groups(core.cases(targets, ["v", "w"], [pattern, patterns.Pattern("sequential")], 4))
+    assert [len(g) for g in two] == [1, 1, 1, 6, 1, 1, 1, 6] and {c.profile for c in two[3]} == {"v"}
     order: list[str] = []
     real = core.perframe.read_samples
 
