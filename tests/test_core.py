@@ -101,11 +101,17 @@ def test_per_frame_rounds_are_taken_in_turns_and_a_failure_ends_only_its_case(
         real(src, calls)
 
     monkeypatch.setattr(core.perframe, "read_samples", spy)
-    got = {case.target.loader: record for case, record in work.measure_interleaved(groups[-1])}
+    got = {case.target.loader: record for case, record in work.measure_interleaved(groups[-1], turn=0.0)}
     names = list(dict.fromkeys(order))
-    # a warm-up round of each, then one round of each case in turn; cv2-grab leaves at its failure
-    assert order[:6] == names * 2 and order.count(names[1]) == 3
-    assert order.count(names[0]) == order.count(names[2]) == 1 + 4
+    # Turns of one timed round each (turn=0): the first after the warm-up round, each later one after
+    # an untimed round (the rounds are short); cv2-grab leaves at its failure, in its second turn.
+    assert order[:6] == [n for n in names for _ in range(2)] and order.count(names[1]) == 3
+    assert order.count(names[0]) == order.count(names[2]) == 2 * 4
+    long_turns: list[str] = []
+    order.clear()
+    for _case, record in work.measure_interleaved(groups[-1][:1]):  # the default turn: 50 ms
+        long_turns.append(record.status)
+    assert long_turns == ["ok"] and order.count(names[0]) == 1 + 4  # all four rounds in its first turn
     assert got["pyav"].status == "ok" and len(got["pyav"].seconds) == 4 and got["pyav"].options["interleaved"]
     assert got["pyav"].exact and got["pyav"].frames == 4 and got[BASELINE].status == "ok"
     assert got["cv2-grab"].status == "error" and "simulated failure" in got["cv2-grab"].reason
