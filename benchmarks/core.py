@@ -330,10 +330,11 @@ class Workspace:
             seconds: dict[Case, list[float]] = {case: [] for case in live}
             failed: dict[Case, Record] = {}
             started: set[Case] = set()
-            while any(c not in failed and not calibration.done(seconds[c]) for c in live):
+            reported: set[Case] = set()
+            while len(reported) < len(live):
                 for case, read in live.items():
                     mine = seconds[case]
-                    if case in failed or calibration.done(mine):
+                    if case in reported:
                         continue
                     # Untimed first: the warm-up rounds on the first turn, later one round when
                     # rounds are short, so a round does not pay for the CPU caches the other
@@ -347,8 +348,9 @@ class Workspace:
                         count = len(mine)
                         self._round(case, read, mine, failed)
                         spent += mine[-1] if len(mine) > count else 0.0
-        for case, read in live.items():
-            yield case, failed.get(case) or read.record(seconds[case], calibration, interleaved=True)
+                    if case in failed or calibration.done(mine):  # said as soon as it is over
+                        reported.add(case)
+                        yield case, failed.get(case) or read.record(mine, calibration, interleaved=True)
 
     def _round(self, case: Case, read: _Reading, into: list[float] | None, failed: dict[Case, Record]) -> None:
         """One round of ``case`` (timed into ``into``, or a warm-up when None); an error fails the case."""
