@@ -297,7 +297,8 @@ class Workspace:
             seconds = timer(read.round, read.setup)
         return read.record(seconds, calibration, interleaved=False)
 
-    def measure_interleaved(self, group: Sequence[Case], turn: float = TURN) -> Iterator[tuple[Case, Record]]:
+    def measure_interleaved(self, group: Sequence[Case], turn: float = TURN,
+                            rewarm: float = REWARM) -> Iterator[tuple[Case, Record]]:
         """Verify and time the per-frame cases of ``group`` (those of one video, every pattern) with
         their rounds taken in turns: each case not yet done gets ``turn`` seconds of rounds (at
         least one; its warm-up rounds first on its first turn), in order, again and again, until
@@ -339,7 +340,7 @@ class Workspace:
                     # Untimed first: the warm-up rounds on the first turn, later one round when
                     # rounds are short, so a round does not pay for the CPU caches the other
                     # loaders' rounds took (a training worker runs its own loader alone).
-                    warm = calibration.warmup if case not in started else int(bool(mine) and mine[-1] < REWARM)
+                    warm = calibration.warmup if case not in started else int(bool(mine) and mine[-1] < rewarm)
                     started.add(case)
                     for _ in range(warm):
                         self._round(case, read, None, failed)
