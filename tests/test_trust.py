@@ -32,9 +32,13 @@ def test_repeatability_keeps_stores_of_two_sizes_and_two_keyframe_intervals_apar
                               ("torchcodec", 256, 1): 300.0, ("torchcodec", 256, 8): 150.0, ("pyav", None, None): 50.0})
     found = trust.repeatability(a, b)
     assert found["cases"] == 10  # five targets x two patterns, none merged with another
-    deviation = found["median_deviation_per_loader"]
+    deviation = found["median_deviation_per_target"]
     assert len(deviation) == 5
     assert deviation[next(k for k in deviation if "pil" in k and "1080" in k)] == pytest.approx(0.10)
     assert deviation[next(k for k in deviation if "torchcodec" in k and k.endswith("8"))] == pytest.approx(0.25)
-    assert found["worst_deviation"] == pytest.approx(0.25)
+    assert found["worst_target_deviation"] == pytest.approx(0.25)
+    # per loader, the cases of every store it reads: pil 0.10, 0.10, 0, 0 -> 0.05; torchcodec 0.125
+    per_loader = found["median_deviation_per_loader"]
+    assert per_loader == pytest.approx({"pil": 0.05, "torchcodec": 0.125, "pyav": 0.0})
+    assert found["worst_loader"] == "torchcodec"
     assert all(rho == pytest.approx(1.0) for rho in found["spearman_per_pattern"].values())
