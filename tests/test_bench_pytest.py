@@ -62,7 +62,9 @@ def test_pytest_benchmark_and_the_cli_measure_the_same_cells(videos: Path, tmp_p
             "ok", twin.loader, twin.kind, twin.frames, twin.exact, loaders.current_stack())
         # Calibrated rounds, by the same rule: every round kept, and at least the minimum count.
         assert len(r.seconds) >= 2 and r.options["rounds"] == len(r.seconds) and r.options["warmup_rounds"] == 1
+        # The same options but the timer's: the command line takes a video's per-frame rounds in turns.
         assert {k: v for k, v in r.options.items() if k != "rounds"} == {
-            k: v for k, v in twin.options.items() if k != "rounds"}
+            k: v for k, v in twin.options.items() if k not in ("rounds", "interleaved")}
+        assert "interleaved" not in r.options and bool(twin.options.get("interleaved")) == (r.measure == "per_frame")
         if r.measure == "per_frame":
             assert r.fps_median and r.options["calls"] <= r.options["samples"]
