@@ -241,6 +241,9 @@ class Bench:
         self.stack = loaders.current_stack()
         # Checked before the run exists: bad input must stop the run before anything is written.
         self.whole: list[dataset.Video] | None = None  # every video under --videos, probed, with --sample
+        unknown = sorted(set(args.per_frame_only) - set(loaders.REGISTRY))
+        if unknown:
+            raise SystemExit(f"--per-frame-only: unknown loader(s) {unknown}; known: {', '.join(loaders.REGISTRY)}")
         if args.sample is not None and args.videos is None:
             raise SystemExit("--sample needs --videos: the folder of videos to sample from")
         self.found = None if args.videos is None else self.sampled(args.videos, args.sample)
@@ -379,7 +382,7 @@ class Bench:
             gops={t.key: t.spec.gop for t in self.live if t.spec is not None and t.spec.gop is not None},
             caches={t.key: len(self.caches(t)) if t in self.epoch_live else 0 for t in self.live},
             first_video_only=frozenset(t.key for t in self.live if self.args.store_videos == "one"
-                                       and t.spec is not None and t.spec.size is not None))
+                                       and core.fixed_size(t)))
 
     def announce(self, plan: budget.Plan) -> budget.Plan:
         """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""

@@ -150,10 +150,15 @@ def cases(targets: Sequence[Target], profiles: Iterable[str], pattern_list: Sequ
         raise ValueError(f"store_videos must be one of {', '.join(STORE_VIDEOS)}, got {store_videos!r}")
     out: list[Case] = []
     for n, profile in enumerate(profiles):
-        mine = [t for t in targets if n == 0 or store_videos == "all" or t.spec is None or t.spec.size is None]
+        mine = [t for t in targets if n == 0 or store_videos == "all" or not fixed_size(t)]
         out += [Case("open", t, profile) for t in mine]
         out += [Case("per_frame", t, profile, p, frames) for p in pattern_list for t in mine]
     return out
+
+
+def fixed_size(target: Target) -> bool:
+    """Whether ``target`` reads a store at a fixed short side (its frames the same size whatever the video)."""
+    return target.spec is not None and target.spec.size is not None
 
 
 def groups(case_list: Sequence[Case]) -> list[list[Case]]:
@@ -330,40 +335,33 @@ class Workspace:
                     live[case] = read
             seconds: dict[Case, list[float]] = {case: [] for case in live}
             failed: dict[Case, Record] = {}
-            started: set[Case] = set()
-            reported: set[Case] = set()
-            while len(reported) < len(live):
-                for case, read in live.items():
+            while live:
+                for case, read in list(live.items()):
                     mine = seconds[case]
-                    if case in reported:
-                        continue
                     # Untimed first: the warm-up rounds on the first turn, later one round when
                     # rounds are short, so a round does not pay for the CPU caches the other
                     # loaders' rounds took (a training worker runs its own loader alone).
-                    warm = calibration.warmup if case not in started else int(bool(mine) and mine[-1] < rewarm)
-                    started.add(case)
-                    for _ in range(warm):
-                        self._round(case, read, None, failed)
+                    for _ in range(calibration.warmup if not mine else int(mine[-1] < rewarm)):
+                        self._round(case, read, failed)
                     spent = 0.0
                     while case not in failed and not calibration.done(mine) and (spent < turn or not spent):
-                        count = len(mine)
-                        self._round(case, read, mine, failed)
-                        spent += mine[-1] if len(mine) > count else 0.0
+                        took = self._round(case, read, failed)
+                        if took is not None:
+                            mine.append(took)
+                            spent += took
                     if case in failed or calibration.done(mine):  # said as soon as it is over
-                        reported.add(case)
+                        del live[case]
                         yield case, failed.get(case) or read.record(mine, calibration, interleaved=True)
 
-    def _round(self, case: Case, read: _Reading, into: list[float] | None, failed: dict[Case, Record]) -> None:
-        """One round of ``case`` (timed into ``into``, or a warm-up when None); an error fails the case."""
+    def _round(self, case: Case, read: _Reading, failed: dict[Case, Record]) -> float | None:
+        """Seconds of one round of ``case``; None when it failed (the case is then in ``failed``)."""
         if case in failed:
-            return
+            return None
         try:
-            took = perframe.time_round(read.round, read.setup)
+            return perframe.time_round(read.round, read.setup)
         except Exception as exc:  # noqa: BLE001 - one failing case must not lose the group
             failed[case] = dataclasses.replace(self.identity(case), status="error", reason=reason(exc))
-            return
-        if into is not None:
-            into.append(took)
+            return None
 
     def _reading(self, case: Case, src: loaders.Source) -> _Reading | Record:
         """What a per-frame case reads from the open ``src``, once verified; a "wrong" record if not right."""

@@ -10,7 +10,9 @@
   the suite's measurement of a case against a plain loop making the same calls on an open
   source (back to frame 0, then the case's ``get_frames`` calls under one timer: nothing of the
   harness, no calibration, no verification, no records), the two taken in turns (goal:
-  0.85-1.15x). It checks the harness's timing, not a loader against its library used by hand.
+  0.85-1.15x). The suite's side is timed as ``python -m benchmarks`` times it
+  (:meth:`benchmarks.core.Workspace.measure_interleaved`). It checks the harness's timing, not a
+  loader against its library used by hand.
 * **Duration** (``--duration``, tens of minutes): the wall time of a default main-stack run,
   per measure, from the records' time stamps.
 
@@ -140,7 +142,7 @@ def fidelity(video: str, turns: int, store_root: Path) -> dict[str, Any]:
             frames = perframe.frames_in(samples)
             suite, plain = [], []
             for _ in range(turns):  # in turns, so load drift hits both alike
-                record = work.measure(case)
+                [(_, record)] = list(work.measure_interleaved([case]))  # the command line's timer
                 if record.status != "ok" or record.fps_median is None:
                     raise SystemExit(f"{name} {pattern.name}: {record.status} {record.reason}")
                 suite.append(record.fps_median)

@@ -281,3 +281,9 @@ def test_cold_and_warm_epochs_are_interleaved_with_the_cache_they_name(tiny_vide
         else:
             assert record.options["resident_bytes"] >= record.options["files_bytes"]
     assert got[mp4.key, "warm"].options["gop"] == 8 and got[mp4.key, "warm"].exact is False  # lossy, right
+
+
+def test_an_unknown_per_frame_only_loader_stops_the_run_before_it_writes(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="unknown loader.*cv2-seeek"):
+        cli.main(["--per-frame-only", "cv2-seeek", "--out", str(tmp_path / "results")])
+    assert not (tmp_path / "results").exists()
