@@ -25,11 +25,13 @@ import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 
+from benchmarks import patterns
 from benchmarks.patterns import Pattern, Sample, head
-from benchmarks.perframe import Calibration, frames_in
+from benchmarks.perframe import Calibration
 from benchmarks.records import Record, valid_seconds
 from loaders.progress import duration
 from loaders.resize import scaled_size
+from loaders.vocabulary import BASELINE
 
 MIN_FRAMES_PER_VIDEO = 32  # below this an epoch says little about a real one
 MIN_CASE_FRAMES = 4  # frames per per-frame case a budget keeps at least
@@ -89,24 +91,44 @@ class Store:
 
 @dataclasses.dataclass(frozen=True)
 class Guess:
-    """Seconds per frame before anything is measured, per megapixel of the frame: a decoder
-    decoding forward, a reader reading an extracted frame, extracting one frame to one format."""
+    """Seconds before anything is measured. Per megapixel of a frame: a decoder decoding one frame
+    (every frame from the keyframe up to the one asked is decoded, see :func:`decoded_frames`) and
+    returning one (colour conversion and copy), a reader reading one stored frame, by format, an
+    epoch resizing one, extracting one frame to one format. Per call and per frame whatever its
+    size. Fitted to the per-frame and epoch records of default runs and of a ``--quick`` run on a
+    1080p clip with one keyframe, on a quiet 2-core machine (``benchmarks/estimate_fit.py``)."""
 
-    decode: float = 0.003  # a default run's per-frame and epoch phases took half the guess at 0.006
-    read: float = 0.004
-    # Writing one frame, by format, per megapixel written (decoding the source is ``decode``): a PNG
-    # store of 1080p clips took ten times a JPEG one here; mp4 is the H.264 transcode.
+    decode: float = 0.0018
+    output: float = 0.0011
+    read: Mapping[str, float] = dataclasses.field(
+        default_factory=lambda: {"jpeg": 0.0031, "png": 0.028, "npy": 0.0001, "tar": 0.0042})
+    resize: float = 0.0039  # an epoch's frames are resized to its --size
+    call: float = 0.00001  # a get_frames call
+    frame: float = 0.00001  # a frame returned, converted and copied whatever its size
+    decode_frame: float = 0.00026  # a frame decoded whatever its size
+    seek: float = 0.0012  # a seek: flushing the decoder, finding the keyframe
+    # Each decoder's own factor on the decode and output costs (1 if unknown); and one more on a
+    # decoder's work in an epoch, where each DataLoader worker decodes on one thread.
+    slower: Mapping[str, float] = dataclasses.field(default_factory=lambda: {
+        "pyav": 1.0, "cv2-grab": 0.9, "cv2-seek": 0.84, "decord": 1.44, "torchcodec": 0.91,
+        "torchvision-read_video": 2.57, "torchvision-videoreader": 2.01})
+    epoch_decode: float = 1.72
+    # Writing one frame, by format, per megapixel written (decoding the source is ``decode`` and
+    # ``output``): a PNG store of 1080p clips took ten times a JPEG one here; mp4 is the H.264 transcode.
     extract: Mapping[str, float] = dataclasses.field(
         default_factory=lambda: {"jpeg": 0.035, "png": 0.4, "npy": 0.025, "tar": 0.035, "mp4": 0.03})
-    open: float = 0.05  # seconds to open a source (the probe demuxes the whole file)
+    open: float = 0.011  # seconds to open a source in an epoch
+    case_open: float = 0.05  # seconds to open a source in an open case (the probe demuxes the whole file)
     # Seconds every per-frame case costs beside its rounds (opening, verifying against the
-    # reference decode), and every epoch beside its frames (starting DataLoader workers):
-    # about what runs on tiny clips took here.
+    # reference decode), and every epoch beside its frames (starting DataLoader workers).
     case: float = 0.3
-    epoch_start: float = 0.4
-    # Decoders that seek before every frame (the per-frame-seek worst case): half a GOP per frame,
-    # even in a clip. On two 1080p clips cv2-seek took half of a --quick run's per-frame phase.
+    epoch_start: float = 0.12
+    # Decoders that seek before every frame (the per-frame-seek worst case), and how many frames
+    # before the target their seek aims (OpenCV's CAP_PROP_POS_FRAMES: 16), to decode forward from
+    # the keyframe at or before that.
     seek_every_frame: frozenset[str] = frozenset({"cv2-seek"})
+    seek_back: int = 16
+    free: frozenset[str] = frozenset({BASELINE})  # loaders that read nothing (the overhead baseline)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +154,7 @@ class Plan:
     frames_per_video: int | None = None  # epochs read the first this many frames of a video; None: all
     sizes: Mapping[str, int | None] = dataclasses.field(default_factory=dict)  # target -> store short side
     gops: Mapping[str, int] = dataclasses.field(default_factory=dict)  # transcoded target -> keyframe interval
+    formats: Mapping[str, str] = dataclasses.field(default_factory=dict)  # reader -> the format of its store
     caches: Mapping[str, int] = dataclasses.field(default_factory=dict)  # target -> page-cache states (0: no epochs)
     first_video_only: frozenset[str] = frozenset()  # targets whose per-frame cases run on the first video only
 
@@ -194,25 +217,74 @@ def case_seconds(round_seconds: float, calibration: Calibration) -> float:
     return (calibration.warmup + rounds) * round_seconds
 
 
-def decoded_frames(pattern: Pattern, sample: Sample, gop: float, seeks_every_frame: bool = False) -> float:
-    """Frames a decoder decodes for ``sample``: its span, after half a GOP on average to reach it by a
-    seek (a sequential pattern walks forward and never seeks); or, seeking before every frame, half a
-    GOP and the frame for each."""
-    if seeks_every_frame:
-        return len(sample) * (1 + gop / 2)
-    span = max(sample.indices) - min(sample.indices) + 1
-    return span if pattern.base == "sequential" else span + gop / 2
+@dataclasses.dataclass(frozen=True)
+class Decoded:
+    """What a decoder does for some calls: frames decoded (those asked, and those on the way to
+    them) and seeks (to a keyframe, starting the decode again)."""
+
+    frames: int = 0
+    seeks: int = 0
 
 
-def _round_seconds(plan: Plan, name: str, pattern: Pattern, guess: Guess, target: str, decodes: bool) -> float:
-    video = plan.videos[name]
-    samples = head(pattern.samples({name: video.frames}), plan.frames)
-    megapixels = video.megapixels_at(plan.sizes.get(target))
-    if decodes:
-        seeks = _loader(target) in guess.seek_every_frame
-        gop = plan.gops.get(target, video.gop)
-        return sum(decoded_frames(pattern, s, gop, seeks) for s in samples) * megapixels * guess.decode
-    return frames_in(samples) * megapixels * guess.read
+def decoded_frames(calls: Iterable[Sample], gops: Mapping[str, float], seeks_every_frame: bool = False,
+                   at: dict[str, int] | None = None, seek_back: int = 16) -> Decoded:
+    """What a decoder decodes to return ``calls`` in turn from one open source per video: each
+    call's frames in index order, each reached by decoding forward from the last frame decoded when
+    no keyframe lies between them, else by a seek to the keyframe at or before it (keyframes every
+    ``gops[video]`` frames, the video's mean interval). A decoder that seeks before every frame
+    seeks to the keyframe at or before ``seek_back`` frames ahead of it each time, even walking
+    forward. ``at``: where each source stands (video -> last frame decoded), updated."""
+    at = {} if at is None else at
+    frames = seeks = 0
+    for call in calls:
+        gop = max(1, round(gops[call.video]))
+        pos = at.get(call.video)
+        for i in sorted(set(call.indices)):
+            key = i // gop * gop
+            if seeks_every_frame:
+                frames += i - max(0, i - seek_back) // gop * gop + 1
+                seeks += 1
+            elif pos is not None and key <= pos < i:
+                frames += i - pos
+            else:
+                frames += i - key + 1
+                seeks += 1
+            pos = i
+        if pos is not None:
+            at[call.video] = pos
+    return Decoded(frames, seeks)
+
+
+def _call_seconds(plan: Plan, target: str, call: Sample, guess: Guess, decoded: Decoded,
+                  epoch: bool = False) -> float:
+    """Seconds of one call by ``target`` that did ``decoded`` (a reader: nothing); in an epoch each
+    frame is also resized."""
+    loader = _loader(target)
+    if loader in guess.free:
+        return 0.0
+    megapixels = plan.videos[call.video].megapixels_at(plan.sizes.get(target))
+    per_frame = guess.frame + megapixels * guess.resize * epoch
+    if target in plan.decoders:
+        work = (len(call) * guess.output + decoded.frames * guess.decode) * megapixels \
+            + decoded.frames * guess.decode_frame + decoded.seeks * guess.seek
+        factor = guess.slower.get(loader, 1.0) * (guess.epoch_decode if epoch else 1.0)
+        return guess.call + len(call) * per_frame + work * factor
+    read = guess.read.get(plan.formats.get(target, "jpeg"), max(guess.read.values()))
+    return guess.call + len(call) * (per_frame + megapixels * read)
+
+
+def _gops(plan: Plan, target: str) -> dict[str, float]:
+    return {n: plan.gops.get(target, v.gop) for n, v in plan.videos.items()}
+
+
+def _round_seconds(plan: Plan, name: str, pattern: Pattern, guess: Guess, target: str) -> float:
+    """One timed round of ``target``'s per-frame case on video ``name``: its calls made once to
+    place the sources (the warm-up round), then again."""
+    calls = patterns.calls(pattern, head(pattern.samples({name: plan.videos[name].frames}), plan.frames))
+    seeks, gops, at = _loader(target) in guess.seek_every_frame, _gops(plan, target), dict[str, int]()
+    decoded_frames(calls, gops, seeks, at, guess.seek_back)
+    return sum(_call_seconds(plan, target, c, guess, decoded_frames([c], gops, seeks, at, guess.seek_back))
+               for c in calls)
 
 
 def _loader(target: str) -> str:
@@ -233,39 +305,45 @@ def estimate(plan: Plan, guess: Guess = Guess(), measured: Mapping[tuple[str, st
     if "extraction" in plan.measures and "extraction" not in finished:
         for store in plan.stores:  # decode every frame, then write it at the store's size
             write = guess.extract.get(store.format, max(guess.extract.values()))
-            extraction += sum(v.frames * (v.megapixels * guess.decode + v.megapixels_at(store.size) * write)
-                              for v in plan.videos.values())
+            extraction += sum(v.frames * v.megapixels * (guess.decode + guess.output)
+                              + v.frames * v.megapixels_at(store.size) * write for v in plan.videos.values())
         extraction /= max(1, min(plan.cores, len(plan.videos)))
     if "per_frame" in plan.measures and "per_frame" not in finished:
         for target in [*plan.decoders, *plan.readers]:
             for name in plan.case_videos(target):
-                per_frame += (1 + len(plan.patterns)) * guess.case + case_seconds(guess.open, plan.calibration)
+                per_frame += (1 + len(plan.patterns)) * guess.case + case_seconds(guess.case_open, plan.calibration)
                 for pattern in plan.patterns:
-                    seconds = _round_seconds(plan, name, pattern, guess, target, target in plan.decoders)
-                    per_frame += case_seconds(seconds, plan.calibration)
+                    per_frame += case_seconds(_round_seconds(plan, name, pattern, guess, target), plan.calibration)
     if "epoch" in plan.measures:
         lengths = plan.epoch_videos()
         for pattern in plan.patterns:
             samples = pattern.samples(lengths)
             for target in [*plan.decoders, *plan.readers]:
-                one = sum(_sample_seconds(plan, pattern, s, target, guess, measured) for s in samples)
                 cells = plan.caches.get(target, 1)
-                epochs += cells * sum((one / _parallel(w, plan.cores) + guess.epoch_start) * plan.epochs
-                                      for w in plan.workers)
+                epochs += cells * plan.epochs * sum(_epoch_seconds(plan, pattern, samples, target, w, guess, measured)
+                                                    for w in plan.workers)
     return Estimate(extraction, per_frame, epochs)
 
 
-def _sample_seconds(plan: Plan, pattern: Pattern, sample: Sample, target: str, guess: Guess,
-                    measured: Mapping[tuple[str, str, str], float] | None) -> float:
-    spf = (measured or {}).get((target, pattern.name, sample.video))
-    if spf is not None:
-        return spf * len(sample)
-    video = plan.videos[sample.video]
-    megapixels = video.megapixels_at(plan.sizes.get(target))
-    if target in plan.decoders:
-        seeks = _loader(target) in guess.seek_every_frame
-        return decoded_frames(pattern, sample, plan.gops.get(target, video.gop), seeks) * megapixels * guess.decode
-    return len(sample) * megapixels * guess.read
+def _epoch_seconds(plan: Plan, pattern: Pattern, samples: Sequence[Sample], target: str, workers: int,
+                   guess: Guess, measured: Mapping[tuple[str, str, str], float] | None) -> float:
+    """One epoch of ``target``: the DataLoader's batches dealt to its workers in turn (the main
+    process at 0 workers), each worker with a source of its own per video; their seconds (measured
+    per frame where known) spread over the cores, the sources' opening, and the epoch's start."""
+    lanes = max(1, workers)
+    batches = [samples[i:i + pattern.batch] for i in range(0, len(samples), pattern.batch)]
+    seeks, gops = _loader(target) in guess.seek_every_frame, _gops(plan, target)
+    busy = 0.0
+    for lane in range(lanes):
+        at: dict[str, int] = {}
+        for batch in batches[lane::lanes]:
+            for call in patterns.calls(pattern, batch):
+                decoded = decoded_frames([call], gops, seeks, at, guess.seek_back)
+                spf = (measured or {}).get((target, pattern.name, call.video))
+                busy += spf * len(call) if spf is not None else _call_seconds(plan, target, call, guess, decoded,
+                                                                              epoch=True)
+        busy += len(at) * guess.open
+    return busy / _parallel(workers, plan.cores) + guess.epoch_start
 
 
 def measured_seconds_per_frame(recs: Iterable[Record]) -> dict[tuple[str, str, str], float]:

@@ -380,6 +380,7 @@ class Bench:
             cores=env.cores(), measures=frozenset(measures), frames_per_video=self.settings.frames_per_video,
             sizes={t.key: t.spec.size for t in self.live if t.spec is not None},
             gops={t.key: t.spec.gop for t in self.live if t.spec is not None and t.spec.gop is not None},
+            formats={t.key: t.spec.format for t in self.live if t.spec is not None},
             caches={t.key: len(self.caches(t)) if t in self.epoch_live else 0 for t in self.live},
             first_video_only=frozenset(t.key for t in self.live if self.args.store_videos == "one"
                                        and core.fixed_size(t)))

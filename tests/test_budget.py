@@ -32,6 +32,14 @@ def test_a_calibrated_case_costs_warmup_plus_the_larger_of_min_time_and_min_roun
     assert budget.case_seconds(0.001, capped) == pytest.approx(20 * 0.001)  # max_rounds stops it
 
 
+def _guess(read: float = 0.0, **values: object) -> budget.Guess:
+    """A guess with every cost at 0 but those given (``read``: every format's)."""
+    zero: dict[str, object] = dict(decode=0.0, output=0.0, resize=0.0, call=0.0, frame=0.0, decode_frame=0.0,
+                                   seek=0.0, open=0.0, case_open=0.0, case=0.0, epoch_start=0.0, slower={},
+                                   epoch_decode=1.0)
+    return budget.Guess(read=dict.fromkeys(("jpeg", "png", "npy", "tar"), read), **{**zero, **values})  # type: ignore[arg-type]
+
+
 def _plan(**changes: object) -> budget.Plan:
     video = budget.Video(frames=100, width=1000, height=1000, gop=10.0)  # 1 megapixel
     plan = budget.Plan(videos={"a": video}, patterns=patterns.parse(["sequential"], clip_len=10),
@@ -41,23 +49,47 @@ def _plan(**changes: object) -> budget.Plan:
 
 
 def test_epoch_estimate_is_frames_times_seconds_per_frame() -> None:
-    guess = budget.Guess(decode=0.01, read=0.002, epoch_start=0)
+    guess = _guess(decode=0.01, read=0.002)
     # sequential: 10 clips of 10 frames, decoded forward: 100 frames x 1 MP x 0.01 s
     assert budget.estimate(_plan(), guess).epochs == pytest.approx(1.0)
     # 3 epochs, at workers 1 and 2 on 2 cores: 3 x (1 + 1/2)
     assert budget.estimate(_plan(epochs=3, workers=[1, 2], cores=2), guess).epochs == pytest.approx(4.5)
     # a reader reads each frame once, no seeking
     assert budget.estimate(_plan(decoders=[], readers=["pil@x"]), guess).epochs == pytest.approx(0.2)
-    # random access: each frame after half a GOP of decoding on average: 100 x (1 + 5) x 0.01
+    # random access, one worker: the frames decoded on the way to each one asked (the simulation's own count)
     random = patterns.parse(["random-frame"])
-    assert budget.estimate(_plan(patterns=random), guess).epochs == pytest.approx(6.0)
+    calls = random[0].samples({"a": 100})
+    decoded = budget.decoded_frames(calls, {"a": 10.0}).frames
+    assert 100 < decoded < 100 * (1 + 9)
+    assert budget.estimate(_plan(patterns=random), guess).epochs == pytest.approx(decoded * 0.01)
     # epochs over the first 40 frames of each video
     assert budget.estimate(_plan(frames_per_video=40), guess).epochs == pytest.approx(0.4)
-    # a decoder that seeks before every frame pays half a GOP for each, even walking forward
-    assert budget.estimate(_plan(decoders=["cv2-seek"]), guess).epochs == pytest.approx(6.0)
+    # the overhead baseline reads nothing
+    assert budget.estimate(_plan(decoders=["noop"]), guess).epochs == 0
+    # a decoder's own factor, and the epochs' factor on every decoder's work
+    assert budget.estimate(_plan(), dataclasses.replace(guess, slower={"pyav": 2.0}, epoch_decode=1.5)).epochs \
+        == pytest.approx(3.0)
     # starting an epoch costs the same whatever its frames: 3 epochs at 2 workers settings
-    start = budget.Guess(decode=0, epoch_start=1.0)
+    start = _guess(epoch_start=1.0)
     assert budget.estimate(_plan(epochs=3, workers=[0, 2]), start).epochs == pytest.approx(6.0)
+
+
+def test_decoders_decode_forward_from_where_they_stand_or_from_the_keyframe() -> None:
+    def count(indices: list[tuple[int, ...]], gop: float = 10.0, **kw: bool) -> tuple[int, int]:
+        d = budget.decoded_frames([patterns.Sample("a", i) for i in indices], {"a": gop}, **kw)
+        return d.frames, d.seeks
+
+    assert count([(5,)]) == (6, 1)  # from the keyframe at 0
+    assert count([(5,), (8,)]) == (9, 1)  # on from 5 to 8 without a seek
+    assert count([(5,), (12,)]) == (6 + 3, 2)  # a keyframe at 10 between: seek to it
+    assert count([(8,), (3,)]) == (9 + 4, 2)  # backwards: seek
+    assert count([(3, 1, 2)]) == (4, 1)  # one call's frames in index order
+    assert count([(5,), (8,)], seeks_every_frame=True) == (6 + 9, 2)  # seeks every time, even forward
+    assert count([(30,)], seeks_every_frame=True) == (1 + 30 - 10, 1)  # OpenCV aims 16 frames early: keyframe 10
+    assert count([(7,)], gop=1.0) == (1, 1)  # every frame a keyframe
+    at: dict[str, int] = {}
+    budget.decoded_frames([patterns.Sample("a", (4,))], {"a": 10.0}, at=at)
+    assert at == {"a": 4}  # where the source stands, for the next call
 
 
 def test_measured_seconds_per_frame_replace_the_guess() -> None:
@@ -66,11 +98,11 @@ def test_measured_seconds_per_frame_replace_the_guess() -> None:
     measured = budget.measured_seconds_per_frame([rec, Record(measure="per_frame", loader="pil", kind="frames",
                                                               stack="main", profile="a", status="error")])
     assert measured == {("pyav", "sequential", "a"): pytest.approx(0.02)}
-    assert budget.estimate(_plan(), budget.Guess(epoch_start=0), measured).epochs == pytest.approx(100 * 0.02)
+    assert budget.estimate(_plan(), _guess(decode=1.0), measured).epochs == pytest.approx(100 * 0.02)
 
 
 def test_extraction_and_per_frame_estimates() -> None:
-    guess = budget.Guess(extract={"jpeg": 0.01, "png": 0.1}, decode=0.01, open=0.1, case=0.5)
+    guess = _guess(extract={"jpeg": 0.01, "png": 0.1}, decode=0.01, case_open=0.1, case=0.5)
     plan = _plan(stores=[budget.Store("jpeg"), budget.Store("png")], measures=frozenset({"extraction", "per_frame"}))
     est = budget.estimate(plan, guess)
     assert est.epochs == 0
@@ -87,7 +119,7 @@ def test_extraction_and_per_frame_estimates() -> None:
 def test_a_budget_drops_epochs_then_frames_then_videos_and_says_so() -> None:
     videos = {n: budget.Video(1000, 1000, 1000, 10.0) for n in "abcd"}
     plan = _plan(videos=videos, epochs=3, workers=[0, 2], cores=2)
-    guess = budget.Guess(decode=0.01, epoch_start=0)
+    guess = _guess(decode=0.01)
     full = budget.estimate(plan, guess).total
     same, dropped = budget.fit(plan, full + 1, guess)
     assert same == plan and dropped == []
@@ -108,7 +140,7 @@ def test_a_budget_drops_epochs_then_frames_then_videos_and_says_so() -> None:
 def test_a_budget_keeps_what_the_user_set() -> None:
     videos = {n: budget.Video(1000, 1000, 1000, 10.0) for n in "ab"}
     plan = _plan(videos=videos, epochs=3, workers=[0, 2], cores=2)
-    cut, dropped = budget.fit(plan, 1.0, budget.Guess(decode=0.01), keep=["epochs", "workers"])
+    cut, dropped = budget.fit(plan, 1.0, _guess(decode=0.01), keep=["epochs", "workers"])
     assert cut.epochs == 3 and cut.workers == [0, 2]
     assert not any("epochs per cell" in d or "workers" in d for d in dropped)
 
@@ -116,7 +148,7 @@ def test_a_budget_keeps_what_the_user_set() -> None:
 def test_a_budget_cuts_per_frame_cases_before_videos() -> None:
     videos = {n: budget.Video(100, 1000, 1000, 10.0) for n in "ab"}
     plan = _plan(videos=videos, measures=frozenset({"per_frame"}), frames=16)
-    guess = budget.Guess(decode=1.0, case=0, open=0)  # slow rounds: min_rounds, not min_time, sets the cost
+    guess = _guess(decode=1.0)  # slow rounds: min_rounds, not min_time, sets the cost
     full = budget.estimate(plan, guess).total
     cut, dropped = budget.fit(plan, full / 3, guess)
     assert cut.frames == 4 and len(cut.videos) == 2  # a quarter of the frames, a quarter of the time
@@ -133,14 +165,17 @@ def test_the_plan_says_what_the_run_will_do() -> None:
 
 
 def test_stores_at_training_size_transcodes_and_cache_states_change_the_estimate() -> None:
-    guess = budget.Guess(decode=0.01, read=0.002, epoch_start=0)
+    guess = _guess(decode=0.01, read=0.002)
     # a reader of a store at short side 200 reads 0.04 of the pixels
     at_size = _plan(decoders=[], readers=["pil@s"], sizes={"pil@s": 200})
     assert budget.estimate(at_size, guess).epochs == pytest.approx(100 * 0.04 * 0.002)
-    # a decoder on a transcoded store: its size, and its own keyframe interval for random access
+    # and its format's cost
+    png = _plan(decoders=[], readers=["pil@p"], formats={"pil@p": "png"})
+    assert budget.estimate(png, dataclasses.replace(guess, read={"png": 0.1})).epochs == pytest.approx(100 * 0.1)
+    # a decoder on a transcoded store: its size, and its own keyframe interval (1: no frame decoded on the way)
     random = patterns.parse(["random-frame"])
     mp4 = _plan(patterns=random, decoders=["pyav@t"], sizes={"pyav@t": 200}, gops={"pyav@t": 1})
-    assert budget.estimate(mp4, guess).epochs == pytest.approx(100 * (1 + 0.5) * 0.04 * 0.01)
+    assert budget.estimate(mp4, guess).epochs == pytest.approx(100 * 0.04 * 0.01)
     # cold and warm epochs: twice the cells
     assert budget.estimate(_plan(caches={"pyav": 2}), guess).epochs == pytest.approx(2.0)
 
@@ -161,7 +196,7 @@ def test_measured_seconds_per_frame_name_the_store_as_the_targets_do() -> None:
 def test_a_budget_keeps_one_page_cache_state_the_one_the_plan_uses() -> None:
     videos = {n: budget.Video(1000, 1000, 1000, 10.0) for n in "ab"}
     plan = _plan(videos=videos, readers=["pil@x"], caches={"pyav": 2, "pil@x": 2})
-    guess = budget.Guess(decode=0.01, read=0.01, epoch_start=0)
+    guess = _guess(decode=0.01, read=0.01)
     full = budget.estimate(plan, guess).total
     cut, dropped = budget.fit(plan, full * 0.6, guess, cache="cold")
     assert set(cut.caches.values()) == {1} and cut.frames_per_video is None  # halving the cells was enough
