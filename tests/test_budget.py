@@ -75,8 +75,8 @@ def test_epoch_estimate_is_frames_times_seconds_per_frame() -> None:
 
 
 def test_decoders_decode_forward_from_where_they_stand_or_from_the_keyframe() -> None:
-    def count(indices: list[tuple[int, ...]], gop: float = 10.0, **kw: bool) -> tuple[int, int]:
-        d = budget.decoded_frames([patterns.Sample("a", i) for i in indices], {"a": gop}, **kw)
+    def count(indices: list[tuple[int, ...]], gop: float = 10.0, seeks_every_frame: bool = False) -> tuple[int, int]:
+        d = budget.decoded_frames([patterns.Sample("a", i) for i in indices], {"a": gop}, seeks_every_frame)
         return d.frames, d.seeks
 
     assert count([(5,)]) == (6, 1)  # from the keyframe at 0
