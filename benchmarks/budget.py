@@ -1,16 +1,19 @@
 """What a run will do and roughly how long it takes, and what a time budget drops.
 
 Pure functions over a :class:`Plan` (no measuring here), so the arithmetic is tested on known
-cases. Before anything is measured the cost of a frame is a guess from its pixels
-(:class:`Guess`, fitted to a default run on a quiet 2-core machine); a calibrated case then costs its
-warm-up round plus the larger of ``min_time`` and ``min_rounds`` rounds, and an epoch its frames
-times the seconds per frame. Once the per-frame phase has timed every loader on every pattern,
-:func:`measured_seconds_per_frame` replaces the guess for the epochs (:func:`estimate`'s
-``measured``), and the run prints the refined ETA before them.
+cases. Before anything is measured the cost of a frame is a guess (:class:`Guess`, fitted to the
+records of past runs on a quiet 2-core machine by :mod:`benchmarks.estimate_fit`): a decoder pays
+for every frame it decodes on the way to those asked, counted from where each of its sources
+stands (:func:`decoded_frames`), a reader for each frame it reads, by format and pixels. A
+calibrated case then costs its warm-up round plus the larger of ``min_time`` and ``min_rounds``
+rounds, and an epoch its calls, dealt to its workers, spread over the cores. Once the per-frame
+phase has timed every loader on every pattern, :func:`measured_seconds_per_frame` replaces the
+guess for the epochs (:func:`estimate`'s ``measured``), and the run prints the refined ETA before them.
 
 A budget (``--budget 10m``) is met by dropping, in this order, until the estimate fits: extra
 epochs (to 1), extra workers settings (to one), the second page-cache state (cold and warm
-epochs to the one the plan uses), frames per video in the epochs (halving, to
+epochs to the one the plan uses), long videos (cut to their first frames, two keyframe intervals
+and :data:`MIN_CLIP_FRAMES` at least), frames per video in the epochs (halving, to
 :data:`MIN_FRAMES_PER_VIDEO`), frames per per-frame case (halving, to :data:`MIN_CASE_FRAMES`),
 rounds per per-frame case (to :data:`MIN_ROUNDS`), videos (a seeded sample, to 1). Each step is
 said.
@@ -34,6 +37,9 @@ from loaders.resize import scaled_size
 from loaders.vocabulary import BASELINE
 
 MIN_FRAMES_PER_VIDEO = 32  # below this an epoch says little about a real one
+# A budget cuts a long video to its first this many frames at least, and two keyframe intervals
+# (:mod:`benchmarks.clips`): 10 s at 30 fps, over which a random access costs what it does in the whole.
+MIN_CLIP_FRAMES = 300
 MIN_CASE_FRAMES = 4  # frames per per-frame case a budget keeps at least
 MIN_ROUNDS = 3  # timed rounds per per-frame case a budget keeps at least: a median and a spread
 QUICK_BUDGET = 180.0  # seconds: what --quick aims at, whatever the input
@@ -157,6 +163,7 @@ class Plan:
     formats: Mapping[str, str] = dataclasses.field(default_factory=dict)  # reader -> the format of its store
     caches: Mapping[str, int] = dataclasses.field(default_factory=dict)  # target -> page-cache states (0: no epochs)
     first_video_only: frozenset[str] = frozenset()  # targets whose per-frame cases run on the first video only
+    clips: Mapping[str, int] = dataclasses.field(default_factory=dict)  # video -> its first frames measured
 
     def epoch_videos(self) -> dict[str, int]:
         cap = self.frames_per_video
@@ -172,7 +179,8 @@ class Plan:
         frames = sum(v.frames for v in self.videos.values())
         sizes = sorted({f"{v.width}x{v.height}" for v in self.videos.values()})
         cap = "" if self.frames_per_video is None else f", epochs read the first {self.frames_per_video} of each"
-        out = [f"videos: {len(self.videos)} ({frames} frames; {', '.join(sizes)}){cap}",
+        cut = f", {len(self.clips)} cut to their first frames" if self.clips else ""
+        out = [f"videos: {len(self.videos)} ({frames} frames{cut}; {', '.join(sizes)}){cap}",
                f"loaders: {len(self.decoders)} decoders, {len(self.readers)} frame readers (loader x store)",
                f"patterns: {', '.join(p.name for p in self.patterns)}"]
         if "extraction" in self.measures:
@@ -390,13 +398,26 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
         dropped.append(f"epochs in one page-cache state, {cache} (cold and warm for {len(twice)} targets)")
         plan = dataclasses.replace(plan, caches={t: min(n, 1) for t, n in plan.caches.items()})
     longest = max((v.frames for v in plan.videos.values()), default=0)
+    clips = {n: max(MIN_CLIP_FRAMES, math.ceil(2 * v.gop)) for n, v in plan.videos.items()}
+    clips = {n: c for n, c in clips.items() if c < plan.videos[n].frames}
+    if over(plan) and clips:
+        videos = {n: dataclasses.replace(v, frames=clips.get(n, v.frames)) for n, v in plan.videos.items()}
+        plan = dataclasses.replace(plan, videos=videos, clips=clips)
+        low, high = min(clips.values()), max(clips.values())
+        dropped.append(f"{len(clips)} of {len(videos)} videos cut to their first {low}"
+                       f"{'' if low == high else f'-{high}'} frames (of up to {longest}; a stream copy over two "
+                       "keyframe intervals at least, where a random access costs what it does in the whole video)")
+        longest = max(v.frames for v in videos.values())
     cap = min(plan.frames_per_video or longest, longest)
     start = cap
     while over(plan) and cap > MIN_FRAMES_PER_VIDEO and "epoch" in plan.measures:
         cap = max(MIN_FRAMES_PER_VIDEO, cap // 2)
         plan = dataclasses.replace(plan, frames_per_video=cap)
     if cap < start:
-        dropped.append(f"epochs read the first {cap} frames of each video (of up to {longest})")
+        gop = max((v.gop for v in plan.videos.values() if v.frames > cap), default=0)
+        short = (f": fewer than a keyframe interval ({gop:.0f} frames), so random access in them costs less than "
+                 "in the whole videos") if gop > cap else ""
+        dropped.append(f"epochs read the first {cap} frames of each video (of up to {longest}){short}")
     frames = plan.frames
     while over(plan) and plan.frames > MIN_CASE_FRAMES and "per_frame" in plan.measures and "frames" not in fixed:
         plan = dataclasses.replace(plan, frames=max(MIN_CASE_FRAMES, plan.frames // 2))
@@ -411,7 +432,8 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
     while over(plan) and count > 1:
         count = max(1, count // 2)
         chosen = sorted(random.Random(seed).sample(names, count))
-        plan = dataclasses.replace(plan, videos={n: plan.videos[n] for n in chosen})
+        plan = dataclasses.replace(plan, videos={n: plan.videos[n] for n in chosen},
+                                   clips={n: c for n, c in plan.clips.items() if n in chosen})
     if count < len(names):
         dropped.append(f"videos {len(names)} -> {count} (a seeded sample: {', '.join(sorted(plan.videos))})")
     if over(plan):

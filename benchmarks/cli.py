@@ -28,7 +28,21 @@ from pathlib import Path
 from typing import Any
 
 import loaders
-from benchmarks import budget, core, corpus, dataset, env, patterns, perframe, plan, records, runner, stores, videos
+from benchmarks import (
+    budget,
+    clips,
+    core,
+    corpus,
+    dataset,
+    env,
+    patterns,
+    perframe,
+    plan,
+    records,
+    runner,
+    stores,
+    videos,
+)
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
@@ -326,6 +340,12 @@ class Bench:
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
         self.plan = self.announce(self.make_plan(measures))
+        # The plan projects from what is measured: the videos a budget kept, cut ones as their clips.
+        kept = {p: planned.measured[p] if v == all_videos.get(p) else dataset.probe_one(v)
+                for p, v in self.videos.items() if p in planned.measured}
+        if kept != planned.measured:
+            planned.measured = kept
+            planned.save(self.run.dir)
         self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames, self.args.store_videos)
         estimate = budget.estimate(self.plan)
         print(f"estimate: {estimate.line()}", flush=True)
@@ -397,6 +417,8 @@ class Bench:
                 self.cache_states = [self.planned_cache]
             print(f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits"), flush=True)
             self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
+            for profile, frames in plan.clips.items():
+                self.cut(profile, frames)
             self.workers = list(plan.workers)
             self.settings = dataclasses.replace(self.settings, epochs=plan.epochs, frames=plan.frames,
                                                 calibration=plan.calibration, frames_per_video=plan.frames_per_video)
@@ -405,6 +427,21 @@ class Bench:
         for line in plan.lines():
             print(f"  {line}", flush=True)
         return plan
+
+    def cut(self, profile: str, frames: int) -> None:
+        """Measure the first ``frames`` frames of a long video, a stream copy of them, in its place."""
+        video = self.videos[profile]
+        try:
+            clip, kept = clips.first_frames(video, frames, self.work.store_root / "clips")
+        except loaders.LoaderError as exc:
+            print(f"measuring {video} whole, not cut: {exc}", file=sys.stderr, flush=True)
+            return
+        self.videos[profile] = self.work.listed[profile] = clip
+        self.work.frames_of[clip] = kept
+        self.shapes[profile] = dataclasses.replace(self.shapes[profile], frames=kept)
+        if self.annotations is not None and video in self.annotations:
+            boxes = {i: b for i, b in self.annotations[video].items() if i < kept}
+            self.annotations = {**{v: a for v, a in self.annotations.items() if v != video}, clip: boxes}
 
     def refine(self, cells: int) -> None:
         """The ETA of the epochs again, from the seconds per frame the per-frame phase measured."""

@@ -8,7 +8,8 @@ size), then read it with a frame reader; transcode to a short-GOP H.264 copy, th
 For each, per access pattern, at its fastest DataLoader workers setting:
 
 - epoch seconds: the measured epoch's seconds times the dataset's share of work against the
-  sample's, where work is, per video class (resolution and codec), the class's frames (videos,
+  sample's (and the sample's frames over those the epoch read, where it read only the first frames
+  of each video), where work is, per video class (resolution and codec), the class's frames (videos,
   for uniform-k, which reads k frames of each) times the loader's seconds per frame on that class
   in the per-frame benchmark. A class with no per-frame figure (or a loader with none) counts its
   pixels at the loader's seconds per pixel instead. The low-high range is the epoch's quartiles
@@ -245,7 +246,7 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
         chosen, cache = _cache_choice(group, needed)
         best = min(chosen, key=lambda r: statistics.median(valid_seconds(r)))
         seconds = valid_seconds(best)
-        factor = scale.ratio(per_frame.get((loader, store, pattern), {}), pattern, size)
+        factor = scale.ratio(per_frame.get((loader, store, pattern), {}), pattern, size) * _covered(best, dataset)
         low, high = quartiles(seconds)
         sources = ("per-frame benchmark by video class" if per_frame.get((loader, store, pattern))
                    else "pixels of each video class")
@@ -261,6 +262,16 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
             epoch_from=(f"epoch timings of the sample ({CACHE_WORDS.get(cache, cache)})"
                         + ("" if factor == 1.0 else f", scaled to the dataset by the {sources}"))))
     return rank(out)
+
+
+def _covered(epoch: Record, dataset: Dataset | None) -> float:
+    """The sample's frames over those the epoch read: more than 1 where it read only the first
+    frames of each video (``--quick``, ``--budget``), 1 for uniform-k (the same frames per video)."""
+    options = epoch.options if isinstance(epoch.options, dict) else {}
+    read = options.get("video_frames")
+    if dataset is None or options.get("frames_per_video") is None or not read or _uses_videos(epoch.pattern or ""):
+        return 1.0
+    return max(1.0, sum(v.frames for v in dataset.measured.values()) / read)
 
 
 def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tuple[float, int]:

@@ -18,8 +18,10 @@ from benchmarks import corpus, dataset, plan, records
 
 # (name, size, seconds, codec, count): three classes of unequal weight.
 CLIPS = (("sd", "480x270", 4, "libx264", 6), ("hd", "1280x720", 2, "libx264", 3), ("mp4v", "640x480", 3, "mpeg4", 3))
-RUN = ["--loaders", "pyav,torchcodec,npy,simplejpeg", "--formats", "jpeg,npy", "--patterns", "sequential",
-       "--workers", "0", "--epochs", "3", "--measures", "per_frame,extraction,epoch", "--quick", "--frames", "8"]
+# No --quick or --budget: a budget would cut the full run to a sample of its own.
+RUN = ["--loaders", "pyav,torchcodec,npy,simplejpeg", "--formats", "jpeg,npy", "--full-size", "", "--gops", "",
+       "--patterns", "sequential", "--workers", "0", "--epochs", "3", "--cache", "warm",
+       "--measures", "per_frame,extraction,epoch", "--min-time", "0.2", "--frames", "8"]
 
 
 def generate(folder: Path) -> None:

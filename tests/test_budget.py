@@ -117,7 +117,7 @@ def test_extraction_and_per_frame_estimates() -> None:
 
 
 def test_a_budget_drops_epochs_then_frames_then_videos_and_says_so() -> None:
-    videos = {n: budget.Video(1000, 1000, 1000, 10.0) for n in "abcd"}
+    videos = {n: budget.Video(1000, 1000, 1000, 1000.0) for n in "abcd"}  # one keyframe each: no cut (test_clips)
     plan = _plan(videos=videos, epochs=3, workers=[0, 2], cores=2)
     guess = _guess(decode=0.01)
     full = budget.estimate(plan, guess).total

@@ -7,6 +7,7 @@ real extraction of a small generated dataset.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 from pathlib import Path
@@ -223,3 +224,20 @@ def test_closing_summary_says_what_the_report_headline_says(tmp_path: Path,
     assert printed.count("simplejpeg on ffmpeg-jpeg-q90 against torchcodec: extraction") == 2
     assert "ffmpeg-npy against" not in printed
     assert "left out: 2 strategies whose store does not fit the disk budget" in printed
+
+
+def test_epochs_over_the_first_frames_of_each_video_are_scaled_to_the_whole_sample() -> None:
+    # The sample's videos hold 200 frames; the epochs read the first 50 of each (100 in all): a
+    # sequential epoch covers half the sample, uniform-k the same frames whatever the cap.
+    def capped(pattern: str) -> Record:
+        return Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="sample", pattern=pattern,
+                      frames=100, seconds=[4.0], workers=2, cache="warm",
+                      options={"frames_per_video": 50, "video_frames": 100})
+
+    whole = _by_name(plan.project([_epoch("pyav", "decode", [4.0], "warm")], _dataset()))
+    first = _by_name(plan.project([capped("sequential")], _dataset()))
+    name = "decode the videos with pyav"
+    assert first[name].epoch_seconds == pytest.approx(2 * whole[name].epoch_seconds)
+    uncapped = dataclasses.replace(capped("uniform-8"), options={})
+    uniform = plan.project([capped("uniform-8")], _dataset())
+    assert uniform[0].epoch_seconds == pytest.approx(plan.project([uncapped], _dataset())[0].epoch_seconds)

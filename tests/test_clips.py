@@ -1,0 +1,90 @@
+"""A long video's first frames as a clip: a stream copy whose frames are the video's own, and a
+budget that cuts only where a random access still costs what it does in the whole video."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks import budget, clips, patterns
+from benchmarks.perframe import Calibration
+from loaders import LoaderError, reference
+from loaders.probe import probe
+
+
+def test_the_cut_falls_where_every_frame_kept_has_its_references() -> None:
+    # decode order I P B B P B B (pts): B-frames follow the P-frame shown after them
+    order = [0, 3, 1, 2, 6, 4, 5]
+    assert [clips.cut_point(order, most) for most in range(1, 8)] == [1, 1, 1, 4, 4, 4, 7]
+    assert clips.cut_point([1, 0], 1) == 0  # the first packet is not the first frame shown
+    assert clips.cut_point(list(range(10)), 20) == 10
+
+
+@pytest.mark.parametrize("profile", ["tiny-h264-bframes", "tiny-hevc", "tiny-vp9"])
+def test_a_clip_holds_the_videos_first_frames_exactly(tiny_videos: dict[str, Path], tmp_path: Path,
+                                                       profile: str) -> None:
+    video = str(tiny_videos[profile])
+    whole = probe(video)
+    clip, kept = clips.first_frames(video, 40, tmp_path)
+    assert clip != video and Path(clip).parent == tmp_path and 30 <= kept <= 40
+    cut = probe(clip)
+    assert cut.num_frames == kept and list(cut.keyframes) == [k for k in whole.keyframes if k < kept]
+    ours, theirs = reference.decode(clip), reference.decode(video, range(kept))
+    for i in range(kept):
+        np.testing.assert_array_equal(ours.frames[i], theirs.frames[i], err_msg=f"{profile} frame {i}")
+    again = clips.first_frames(video, 40, tmp_path)
+    assert again == (clip, kept) and len(list(tmp_path.iterdir())) == 1  # made once
+
+
+def test_a_short_video_is_its_own_clip_and_a_bad_one_is_named(tiny_videos: dict[str, Path], tmp_path: Path) -> None:
+    video = str(tiny_videos["tiny-h264-bframes"])
+    assert clips.first_frames(video, 10_000, tmp_path) == (video, probe(video).num_frames)
+    bad = tmp_path / "not-a-video.mp4"
+    bad.write_bytes(b"\0" * 4096)
+    with pytest.raises(LoaderError, match="not-a-video.mp4"):
+        clips.first_frames(str(bad), 10, tmp_path)
+
+
+def test_a_budget_cuts_long_videos_to_two_keyframe_intervals_at_least() -> None:
+    videos = {"long": budget.Video(9000, 1280, 720, 60.0), "gop": budget.Video(9000, 1280, 720, 600.0),
+              "one": budget.Video(900, 1280, 720, 900.0)}  # one keyframe: no cut keeps random access as it is
+    plan = budget.Plan(videos=videos, patterns=patterns.parse(["random-frame"]), decoders=["pyav"], readers=[],
+                       stores=[budget.Store("jpeg", 256)], frames=8, calibration=Calibration(), epochs=1,
+                       workers=[2], cores=2)
+    cut, dropped = budget.fit(plan, budget.estimate(plan).total * 0.5)
+    assert cut.clips == {"long": budget.MIN_CLIP_FRAMES, "gop": 1200}
+    assert cut.videos["long"].frames == budget.MIN_CLIP_FRAMES and cut.videos["one"].frames == 900
+    assert any("2 of 3 videos cut to their first 300-1200 frames" in d for d in dropped)
+    assert "2 cut to their first frames" in cut.lines()[0]
+    whole, _ = budget.fit(plan, budget.estimate(plan).total * 2)
+    assert whole.clips == {}  # within the budget nothing is cut
+
+
+def test_a_budget_run_measures_the_clip_and_plans_for_the_whole_video(tiny_videos: dict[str, Path], tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import cli, dataset, records
+
+    monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(budget, "MIN_CLIP_FRAMES", 20)  # the tiny video's 75 frames count as long
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    shutil.copy(tiny_videos["tiny-h264-bframes"], folder / "long.mp4")
+    args = ["--videos", str(folder), "--budget", "1s", "--loaders", "pyav,npy", "--formats", "npy", "--gops", "",
+            "--full-size", "", "--patterns", "sequential,random-frame", "--workers", "0", "--min-time", "0",
+            "--min-rounds", "1", "--warmup", "0", "--frames", "4", "--size", "32", "--out", str(tmp_path / "out"),
+            "--run-id", "r", "--stores", str(tmp_path / "stores"), "--jobs", "1"]
+    assert cli.main(args) == 0
+    assert "1 of 1 videos cut to their first" in capsys.readouterr().out
+    kept = dataset.load(tmp_path / "out" / "r")
+    assert kept is not None and kept.frames == 75  # the plan is for the whole video
+    clip = kept.measured["long"]  # and projects from the clip that was measured
+    assert Path(clip.path).parent == tmp_path / "stores" / "clips" and 20 <= clip.frames < 75
+    recs = list(records.read(tmp_path / "out" / "r" / "records.jsonl"))
+    made = [r for r in recs if r.measure == "extraction"]
+    assert [r.frames for r in made] == [clip.frames] and made[0].status == "ok"
+    timed = [r for r in recs if r.measure in ("per_frame", "epoch") and r.loader in ("pyav", "npy")]
+    assert timed and all(r.status == "ok" for r in timed), [r.reason for r in timed if r.status != "ok"]
