@@ -10,6 +10,7 @@ A benchmark, not a test: its figures depend on the machine and its load.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,8 @@ def generate(folder: Path) -> None:
 
 
 def bench(out: Path, videos: Path, run_id: str, extra: list[str]) -> Path:
+    for old in (out / run_id, out / f"stores-{run_id}"):  # measure afresh: a run left there would be resumed
+        shutil.rmtree(old, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "benchmarks", "--videos", str(videos), "--out", str(out), "--run-id",
                     run_id, "--stores", str(out / f"stores-{run_id}"), *RUN, *extra], check=True)
     return out / run_id
