@@ -99,3 +99,35 @@ def test_batched_dataset_asks_for_a_batch_in_one_call_and_serves_the_same_items(
     assert plain_calls == [(s.video, list(s.indices)) for s in samples]  # one call per sample
     assert torch.equal(got[0][0]["frames"], got[1][0]["frames"])
     assert torch.equal(got[0][0]["indices"], got[1][0]["indices"]) and got[0][0]["video"] == got[1][0]["video"]
+
+
+def test_peak_memory_counts_the_children_and_scans_for_them_seldom(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from benchmarks.runner import PeakMemory
+
+    scans = 0
+    real = psutil.Process.children
+
+    def counted(self: psutil.Process, recursive: bool = False) -> list[psutil.Process]:
+        nonlocal scans
+        scans += 1
+        return real(self, recursive=recursive)
+
+    monkeypatch.setattr(psutil.Process, "children", counted)
+    alone = psutil.Process().memory_info().rss
+    child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(300 * 2**20); time.sleep(30)"])
+    try:
+        while psutil.Process(child.pid).memory_info().rss < 250 * 2**20:
+            time.sleep(0.02)
+        with PeakMemory(interval=0.01, rescan=0.25) as memory:
+            time.sleep(0.6)
+        assert memory.peak >= alone + 250 * 2**20  # the child's 300 MB are counted
+        assert 2 <= scans <= 6  # one scan per 0.25 s and the last sample's, not one per 0.01 s sample
+    finally:
+        child.kill()
+        child.wait()
