@@ -15,8 +15,8 @@ epochs (to 1), extra workers settings (to one), the second page-cache state (col
 epochs to the one the plan uses), long videos (cut to their first frames, two keyframe intervals
 and :data:`MIN_CLIP_FRAMES` at least), frames per video in the epochs (halving, to
 :data:`MIN_FRAMES_PER_VIDEO`), frames per per-frame case (halving, to :data:`MIN_CASE_FRAMES`),
-rounds per per-frame case (to :data:`MIN_ROUNDS`), videos (a seeded sample, to 1). Each step is
-said.
+rounds per per-frame case (to :data:`MIN_ROUNDS`), videos (the most that fit, of a seeded sample
+that keeps every kind of video while it can: :func:`keep_order`). Each step is said.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class Video:
     width: int
     height: int
     gop: float  # mean frames between keyframes: what a random seek decodes, half of it on average
+    codec: str = ""  # with the size, the kind of video a budget keeps one of while it can
 
     @property
     def megapixels(self) -> float:
@@ -373,6 +374,19 @@ def measured_seconds_per_frame(recs: Iterable[Record]) -> dict[tuple[str, str, s
     return out
 
 
+def keep_order(videos: Mapping[str, Video], seed: int = 0) -> list[str]:
+    """The videos in the order a budget keeps them: a seeded shuffle dealt in turn over the kinds
+    of video (frame size and codec), so the first ``n`` cover as many kinds as ``n`` allows."""
+    names = sorted(videos)
+    random.Random(seed).shuffle(names)
+    kinds: dict[tuple[int, int, str], list[str]] = {}
+    for name in names:
+        v = videos[name]
+        kinds.setdefault((v.width, v.height, v.codec), []).append(name)
+    deepest = max((len(k) for k in kinds.values()), default=0)
+    return [k[i] for i in range(deepest) for k in kinds.values() if i < len(k)]
+
+
 def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
         keep: Iterable[str] = (), cache: str = "warm") -> tuple[Plan, list[str]]:
     """The plan cut down until its estimate fits ``budget`` seconds, and what was dropped, in words.
@@ -427,15 +441,20 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
     if over(plan) and rounds > MIN_ROUNDS and "per_frame" in plan.measures and "min_rounds" not in fixed:
         plan = dataclasses.replace(plan, calibration=dataclasses.replace(plan.calibration, min_rounds=MIN_ROUNDS))
         dropped.append(f"rounds per per-frame case at least {rounds} -> {MIN_ROUNDS}")
-    names = sorted(plan.videos)
-    count = len(names)
-    while over(plan) and count > 1:
-        count = max(1, count // 2)
-        chosen = sorted(random.Random(seed).sample(names, count))
-        plan = dataclasses.replace(plan, videos={n: plan.videos[n] for n in chosen},
-                                   clips={n: c for n, c in plan.clips.items() if n in chosen})
-    if count < len(names):
-        dropped.append(f"videos {len(names)} -> {count} (a seeded sample: {', '.join(sorted(plan.videos))})")
+    names = keep_order(plan.videos, seed)
+    if over(plan) and len(names) > 1:
+        def first(n: int) -> Plan:
+            chosen = set(names[:n])
+            return dataclasses.replace(plan, videos={k: v for k, v in plan.videos.items() if k in chosen},
+                                       clips={k: c for k, c in plan.clips.items() if k in chosen})
+
+        low, high = 1, len(names) - 1  # the most videos that fit, if any do
+        while low < high:
+            mid = (low + high + 1) // 2
+            low, high = (mid, high) if not over(first(mid)) else (low, mid - 1)
+        plan = first(low)
+        dropped.append(f"videos {len(names)} -> {low} (a seeded sample, every kind of video kept while it can: "
+                       f"{', '.join(sorted(plan.videos))})")
     if over(plan):
         dropped.append(f"still about {duration(estimate(plan, guess).total)}: the least this run can measure "
                        f"(fewer loaders, patterns or formats would cut it further)")

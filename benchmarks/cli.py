@@ -539,7 +539,7 @@ def shape(video: str) -> budget.Video:
     from loaders.probe import probe
 
     p = probe(video)
-    return budget.Video(p.num_frames, p.width, p.height, p.num_frames / max(1, len(p.keyframes)))
+    return budget.Video(p.num_frames, p.width, p.height, p.num_frames / max(1, len(p.keyframes)), p.codec)
 
 
 def summary(path: Path, planned: dataset.Dataset | None) -> None:

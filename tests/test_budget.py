@@ -203,3 +203,19 @@ def test_a_budget_keeps_one_page_cache_state_the_one_the_plan_uses() -> None:
     assert any("page-cache state, cold" in d for d in dropped)
     kept, dropped = budget.fit(plan, full * 0.6, guess, keep=["cache"])
     assert kept.caches == plan.caches and not any("page-cache" in d for d in dropped)
+
+
+def test_a_budget_keeps_the_most_videos_that_fit_and_every_kind_while_it_can() -> None:
+    kinds = {"hd": (1280, 720, "h264"), "sd": (640, 360, "h264"), "old": (640, 360, "mpeg4")}
+    videos = {f"{k}{i}": budget.Video(100, *kinds[k][:2], 1000.0, kinds[k][2]) for k in kinds for i in range(3)}
+    order = budget.keep_order(videos, seed=1)
+    assert sorted(order) == sorted(videos) and order == budget.keep_order(videos, seed=1)
+    assert {n.rstrip("0123456789") for n in order[:3]} == set(kinds)  # one of each kind first
+    same = {n: dataclasses.replace(v, width=1000, height=1000) for n, v in videos.items()}  # equal cost each
+    plan = _plan(videos=same)
+    guess = _guess(decode=0.01)
+    # each video costs `one` once its epochs read their first 32 frames, the least they read
+    one = budget.estimate(_plan(videos=dict(list(same.items())[:1]), frames_per_video=32), guess).total
+    cut, dropped = budget.fit(plan, 5.5 * one, guess)
+    assert len(cut.videos) == 5  # the most that fit (halving 9 would have kept 4)
+    assert any("videos 9 -> 5" in d for d in dropped)
