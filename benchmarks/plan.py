@@ -13,7 +13,8 @@ For each, per access pattern, at its fastest DataLoader workers setting:
   for uniform-k, which reads k frames of each) times the loader's seconds per frame on that class
   in the per-frame benchmark. A class with no per-frame figure (or a loader with none) counts its
   pixels at the loader's seconds per pixel instead. The low-high range is the epoch's quartiles
-  over its timed epochs, scaled alike.
+  over its timed epochs, scaled with the dataset's classes at the seconds per frame of their
+  fastest and slowest sampled video.
 - extraction seconds: the sample's extraction, scaled by source pixels; disk bytes: the store's
   bytes scaled by the pixels it holds (at its store size).
 - cache: cold epochs where the data read each epoch (the store, or the source videos) is larger
@@ -145,8 +146,10 @@ class _Scale:
         self.whole = dataset.classes if dataset else {}
         self.sample = dataset.measured_classes() if dataset else {}
 
-    def ratio(self, per_class: dict[str, float], pattern: str, size: int | None) -> float:
-        """sum over the dataset's classes of weight x seconds per frame, over the same for the sample."""
+    def ratio(self, per_class: dict[str, float], pattern: str, size: int | None,
+              whole: dict[str, float] | None = None) -> float:
+        """sum over the dataset's classes of weight x seconds per frame, over the same for the
+        sample; ``whole``: other seconds per frame for the dataset's classes (an end of their range)."""
         if not self.whole or not self.sample:
             return 1.0
         by_videos = _uses_videos(pattern)
@@ -163,17 +166,18 @@ class _Scale:
         else:
             per_pixel = 1.0
 
-        def work(classes: dict[str, ClassSummary]) -> float:
+        def work(classes: dict[str, ClassSummary], figures: dict[str, float]) -> float:
             total = 0.0
             for name, c in classes.items():
                 if not c.frames:
                     continue
-                s = known.get(name, per_pixel * c.pixels(size) / c.frames)
+                s = figures.get(name, per_pixel * c.pixels(size) / c.frames)
                 total += weight(c) * s
             return total
 
-        sample_work = work(self.sample)
-        return work(self.whole) / sample_work if sample_work > 0 else 1.0
+        sample_work = work(self.sample, known)
+        ends = known if whole is None else {c: s for c, s in whole.items() if c in known}
+        return work(self.whole, ends) / sample_work if sample_work > 0 else 1.0
 
     def pixels(self, size: int | None) -> float:
         """The dataset's pixels (at store size) over the sample's."""
@@ -183,8 +187,10 @@ class _Scale:
         return sum(c.pixels(size) for c in self.whole.values()) / sample if sample else 1.0
 
 
-def _per_frame_by_class(records: Sequence[Record], dataset: Dataset | None) -> dict[tuple[Any, ...], dict[str, float]]:
-    """(loader, store, pattern) -> video class -> median seconds per frame over the class's videos."""
+def _per_frame_by_class(records: Sequence[Record], dataset: Dataset | None,
+                        over: Any = statistics.median) -> dict[tuple[Any, ...], dict[str, float]]:
+    """(loader, store, pattern) -> video class -> seconds per frame over the class's videos: their
+    median (``over``: or their least or most, the ends of the range)."""
     if dataset is None:
         return {}
     values: dict[tuple[Any, ...], dict[str, list[float]]] = {}
@@ -194,7 +200,7 @@ def _per_frame_by_class(records: Sequence[Record], dataset: Dataset | None) -> d
             continue
         key = (r.loader, store_of(r), r.pattern)
         values.setdefault(key, {}).setdefault(video.video_class, []).append(1 / r.fps_median)
-    return {k: {c: statistics.median(v) for c, v in by_class.items()} for k, by_class in values.items()}
+    return {k: {c: over(v) for c, v in by_class.items()} for k, by_class in values.items()}
 
 
 def _extraction(store: Store, extractions: Sequence[Record]) -> Record | None:
@@ -227,6 +233,7 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
     extractions = [r for r in ok if r.measure == "extraction"]
     epoch = [r for r in ok if r.measure == "epoch" and r.kind in (DECODE, FRAMES)]
     per_frame = _per_frame_by_class(ok, dataset)
+    fastest, slowest = _per_frame_by_class(ok, dataset, min), _per_frame_by_class(ok, dataset, max)
     scale = _Scale(dataset)
     budget = disk_budget if disk_budget is not None else (dataset.disk_free_bytes if dataset else None)
     ram = dataset.ram_available_bytes if dataset else None
@@ -246,8 +253,13 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
         chosen, cache = _cache_choice(group, needed)
         best = min(chosen, key=lambda r: statistics.median(valid_seconds(r)))
         seconds = valid_seconds(best)
-        factor = scale.ratio(per_frame.get((loader, store, pattern), {}), pattern, size) * _covered(best, dataset)
+        key, covered = (loader, store, pattern), _covered(best, dataset)
+        factor = scale.ratio(per_frame.get(key, {}), pattern, size) * covered
+        # The range: the epoch's quartiles, with the dataset's classes at their fastest and slowest
+        # sampled video's seconds per frame.
         low, high = quartiles(seconds)
+        low *= scale.ratio(per_frame.get(key, {}), pattern, size, fastest.get(key)) * covered
+        high *= scale.ratio(per_frame.get(key, {}), pattern, size, slowest.get(key)) * covered
         sources = ("per-frame benchmark by video class" if per_frame.get((loader, store, pattern))
                    else "pixels of each video class")
         out.append(Strategy(
@@ -256,7 +268,7 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
             dataset_videos=dataset.videos if dataset else None,
             dataset_frames=dataset.frames if dataset else (made.frames if made else None),
             extraction_seconds=extract, epoch_seconds=statistics.median(seconds) * factor,
-            epoch_seconds_low=low * factor, epoch_seconds_high=high * factor, epochs=epochs,
+            epoch_seconds_low=low, epoch_seconds_high=high, epochs=epochs,
             disk_bytes=disk, read_bytes=read, fits_disk=budget is None or disk <= budget,
             fits_ram=ram is None or read <= ram, cache=cache,
             epoch_from=(f"epoch timings of the sample ({CACHE_WORDS.get(cache, cache)})"

@@ -241,3 +241,17 @@ def test_epochs_over_the_first_frames_of_each_video_are_scaled_to_the_whole_samp
     uncapped = dataclasses.replace(capped("uniform-8"), options={})
     uniform = plan.project([capped("uniform-8")], _dataset())
     assert uniform[0].epoch_seconds == pytest.approx(plan.project([uncapped], _dataset())[0].epoch_seconds)
+
+
+def test_the_range_spans_the_sampled_videos_of_each_class() -> None:
+    # Two sampled 720p videos, one three times as slow to decode as the other: the dataset's 1,000
+    # frames of their class cost 1000 x 0.02 s (the median) against the sample's 200 x 0.02, and
+    # its range runs from 1000 x 0.01 to 1000 x 0.03 against the same sample.
+    classes = {HD: ClassSummary(10, 1000, 40.0, 500_000, {"1280x720": 1000})}
+    measured = {"a": Video("/v/a.mp4", 50_000, 100, 4.0, 1280, 720, "h264"),
+                "c": Video("/v/c.mp4", 50_000, 100, 4.0, 1280, 720, "h264")}
+    data = Dataset("/v", classes, 0, measured, 10**12, 10**12, 10**15)
+    recs = [_per_frame("pyav", "a", 100), _per_frame("pyav", "c", 100 / 3), _epoch("pyav", "decode", [4.0], "warm")]
+    (pyav,) = plan.project(recs, data)
+    assert pyav.epoch_seconds == pytest.approx(20.0)
+    assert (pyav.epoch_seconds_low, pyav.epoch_seconds_high) == (pytest.approx(10.0), pytest.approx(30.0))
