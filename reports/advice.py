@@ -150,6 +150,13 @@ def _hours(value: float) -> str:
     return f"{value / 3600:.1f} h" if value >= 3600 else seconds(value)
 
 
+def spread(low: float, high: float, fmt: Any = _hours) -> str:
+    """``low-high`` in ``fmt``, or one figure where both read the same (one epoch timed, one video
+    per class)."""
+    a, b = fmt(low), fmt(high)
+    return a if a == b else f"{a}-{b}"
+
+
 def plan_sentences(plan: pd.DataFrame, pattern: str) -> tuple[dict[str, Any] | None, list[str]]:
     """The plan's winner for ``pattern`` (least total time within the disk budget) and what to say
     of it: its total and disk, where the figures come from, and what it beat or left out."""
@@ -167,7 +174,7 @@ def plan_sentences(plan: pd.DataFrame, pattern: str) -> tuple[dict[str, Any] | N
     best = fitting[0]  # rows are ranked: within the budget first, then by total time
     disk = f", {bytes_(best['disk_bytes'])} on disk" if best["disk_bytes"] else ", no disk beyond the videos"
     out = [f"For {epochs} epochs over {whole}: {best['name']} takes {_hours(best['total_seconds'])} in all "
-           f"(epochs {_hours(epochs * best['epoch_seconds_low'])}-{_hours(epochs * best['epoch_seconds_high'])} "
+           f"(epochs {spread(epochs * best['epoch_seconds_low'], epochs * best['epoch_seconds_high'])} "
            f"of it){disk}; projected from the {best['epoch_from']}"
            + ("" if best["kind"] == "decode" else ", and the sample's extraction scaled by pixels") + "."]
     if len(fitting) > 1:

@@ -287,3 +287,12 @@ def test_cli(tmp_path: Path) -> None:
                           check=False)
     assert done.returncode == 2
     assert str(missing) in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_range_that_reads_as_one_figure_is_written_once() -> None:
+    from reports import advice, html
+
+    row = {"epoch_seconds": 9.61, "epoch_seconds_low": 9.61, "epoch_seconds_high": 9.612}
+    assert html._with_spread(row) == "9.61 s"  # one epoch timed: no range to show
+    assert html._with_spread({**row, "epoch_seconds_low": 9.1, "epoch_seconds_high": 10.2}) == "9.61 s (9.1 s-10.2 s)"
+    assert advice.spread(192.0, 192.0) == "3.2 min" and advice.spread(150.0, 300.0) == "2.5 min-5.0 min"
