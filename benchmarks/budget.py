@@ -392,7 +392,8 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
     """The plan cut down until its estimate fits ``budget`` seconds, and what was dropped, in words.
 
     ``keep``: what the user set and the budget must not change: "epochs", "workers", "cache",
-    "frames", "min_rounds" (videos and the frames per video of the epochs may always go).
+    "frames", "min_rounds", "videos" (which videos, and their length: another stack of the run
+    chose them); the frames per video of the epochs may always go.
     ``cache``: the page-cache state kept when epochs timed cold and warm must go to one (the one
     the dataset's plan uses: cold when it is larger than the memory)."""
     dropped: list[str] = []
@@ -414,7 +415,7 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
     longest = max((v.frames for v in plan.videos.values()), default=0)
     clips = {n: max(MIN_CLIP_FRAMES, math.ceil(2 * v.gop)) for n, v in plan.videos.items()}
     clips = {n: c for n, c in clips.items() if c < plan.videos[n].frames}
-    if over(plan) and clips:
+    if over(plan) and clips and "videos" not in fixed:
         videos = {n: dataclasses.replace(v, frames=clips.get(n, v.frames)) for n, v in plan.videos.items()}
         plan = dataclasses.replace(plan, videos=videos, clips=clips)
         low, high = min(clips.values()), max(clips.values())
@@ -442,7 +443,7 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
         plan = dataclasses.replace(plan, calibration=dataclasses.replace(plan.calibration, min_rounds=MIN_ROUNDS))
         dropped.append(f"rounds per per-frame case at least {rounds} -> {MIN_ROUNDS}")
     names = keep_order(plan.videos, seed)
-    if over(plan) and len(names) > 1:
+    if over(plan) and len(names) > 1 and "videos" not in fixed:
         def first(n: int) -> Plan:
             chosen = set(names[:n])
             return dataclasses.replace(plan, videos={k: v for k, v in plan.videos.items() if k in chosen},

@@ -272,6 +272,7 @@ class Bench:
         self.unreadable: dict[str, str] = {}  # video path -> why it is skipped
         self.progress: Progress | None = None
         self.shapes: dict[str, budget.Video] = {}  # profile -> what the estimate needs of its video
+        self.following = False  # measuring the videos an earlier stack of the run chose (see follow)
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
@@ -333,10 +334,13 @@ class Bench:
             self.probe(profile, video)
         if not self.videos:
             raise videos.none_readable(str(self.args.videos or "the built-in corpus"), self.unreadable)
+        previous = dataset.load(self.run.dir)  # what another stack of this run (or this run, resumed) measured
         planned = self.describe()
         self.planned_cache = "cold" if planned.bytes > planned.ram_available_bytes else "warm"
         if self.boxes is not None:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
+        if previous is not None:
+            self.follow(previous, all_videos)
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
         self.plan = self.announce(self.make_plan(measures))
@@ -410,7 +414,8 @@ class Bench:
         seconds = self.args.budget or (budget.QUICK_BUDGET if self.args.quick else None)
         if seconds is not None:
             asked = {"epochs": self.args.epochs, "workers": self.args.workers, "frames": self.args.frames,
-                     "min_rounds": self.args.min_rounds, "cache": self.args.cache}  # kept as asked
+                     "min_rounds": self.args.min_rounds, "cache": self.args.cache,
+                     "videos": True if self.following else None}  # kept as asked
             plan, dropped = budget.fit(plan, seconds, seed=self.args.seed, cache=self.planned_cache,
                                        keep=[k for k, v in asked.items() if v is not None])
             if all(n <= 1 for n in plan.caches.values()) and any(len(self.caches(t)) > 1 for t in self.epoch_live):
@@ -428,6 +433,20 @@ class Bench:
             print(f"  {line}", flush=True)
         return plan
 
+    def follow(self, previous: dataset.Dataset, given: dict[str, str]) -> None:
+        """Measure the videos this run measured before (its first stack's choice, or this stack's in
+        a run resumed), as they were measured (whole or cut), whatever this stack's budget would
+        pick: one run, one sample."""
+        chosen = [p for p in previous.measured if p in self.videos]
+        if not chosen:
+            return
+        self.videos = {p: self.videos[p] for p in chosen}
+        for p in chosen:
+            path = previous.measured[p].path
+            if path != given[p] and os.path.isfile(path):
+                self.use(p, path, previous.measured[p].frames)
+        self.following = True
+
     def cut(self, profile: str, frames: int) -> None:
         """Measure the first ``frames`` frames of a long video, a stream copy of them, in its place."""
         video = self.videos[profile]
@@ -436,6 +455,11 @@ class Bench:
         except loaders.LoaderError as exc:
             print(f"measuring {video} whole, not cut: {exc}", file=sys.stderr, flush=True)
             return
+        self.use(profile, clip, kept)
+
+    def use(self, profile: str, clip: str, kept: int) -> None:
+        """Measure ``clip``, the first ``kept`` frames of the profile's video, in its place."""
+        video = self.videos[profile]
         self.videos[profile] = self.work.listed[profile] = clip
         self.work.frames_of[clip] = kept
         self.shapes[profile] = dataclasses.replace(self.shapes[profile], frames=kept)

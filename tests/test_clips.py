@@ -88,3 +88,12 @@ def test_a_budget_run_measures_the_clip_and_plans_for_the_whole_video(tiny_video
     assert [r.frames for r in made] == [clip.frames] and made[0].status == "ok"
     timed = [r for r in recs if r.measure in ("per_frame", "epoch") and r.loader in ("pyav", "npy")]
     assert timed and all(r.status == "ok" for r in timed), [r.reason for r in timed if r.status != "ok"]
+    # Another stack of the same run measures what the first one did, whatever its own budget
+    # would pick (an hour keeps the whole video): one run, one sample.
+    assert cli.main([*args[:args.index("--budget")], "--budget", "1h", *args[args.index("--budget") + 2:],
+                     "--loaders", "torchcodec"]) == 0
+    again = dataset.load(tmp_path / "out" / "r")
+    assert again is not None and again.measured["long"].path == clip.path
+    later = [r for r in records.read(tmp_path / "out" / "r" / "records.jsonl") if r.loader == "torchcodec"]
+    epochs = [r for r in later if r.measure == "epoch"]
+    assert epochs and all(r.options["video_frames"] <= clip.frames for r in epochs)
