@@ -73,6 +73,9 @@ def observations(run: Path) -> list[Observed]:
     """Every per-frame and epoch record of ``run`` that measured, with the plan that predicts it."""
     from benchmarks.cli import shape
 
+    for name in ("records.jsonl", "dataset.json"):
+        if not (run / name).is_file():
+            raise SystemExit(f"{run}: no {name} (a run of python -m benchmarks has both)")
     measured = json.loads((run / "dataset.json").read_text())["measured"]
     shapes = {name: shape(v["path"]) for name, v in measured.items() if not v.get("error")}
     out = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,10 @@ def test_the_fit_finds_the_guesses_that_made_the_records() -> None:
     assert fitted.read["jpeg"] == pytest.approx(0.003, rel=0.1)
     lines = estimate_fit.summary(observed, fitted)
     assert len(lines) == 1 and "median 1.00" in lines[0]
+
+
+def test_a_folder_that_is_not_a_run_is_named(tmp_path: Path) -> None:
+    folder = tmp_path
+    (folder / "records.jsonl").write_text("")
+    with pytest.raises(SystemExit, match=f"{folder}: no dataset.json"):
+        estimate_fit.main([str(folder)])
