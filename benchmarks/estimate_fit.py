@@ -98,14 +98,14 @@ def _observed(r: Record, shapes: dict[str, budget.Video], seconds: float) -> Obs
                              seed=asked.get("seed", 0), batch=asked.get("batch", 8))[0]
     epoch = r.measure == "epoch"
     videos = shapes if epoch else {r.profile: shapes[r.profile]}
-    frames_of_store = {} if r.format is None else {target: r.format}
+    formats = {} if r.format is None else {target: r.format}
     plan = budget.Plan(videos=videos, patterns=[pattern], decoders=[] if r.kind == FRAMES else [target],
                        readers=[target] if r.kind == FRAMES else [], stores=[], frames=r.frames or 1,
                        calibration=Calibration(), epochs=1, workers=[r.workers or 0],
                        cores=int((r.env or {}).get("cores", 1)),
                        frames_per_video=options.get("frames_per_video"),
                        sizes={target: r.store_size} if r.format is not None else {},
-                       gops={target: options["gop"]} if options.get("gop") else {}, formats=frames_of_store)
+                       gops={target: options["gop"]} if options.get("gop") else {}, formats=formats)
     kind = ("epoch" if epoch else "per-frame") + (" reader" if r.kind == FRAMES else " decoder") + \
         (" cold" if r.cache == "cold" else "")
     return Observed(plan, target, pattern, epoch, r.workers or 0, seconds, kind)
