@@ -273,6 +273,7 @@ class Bench:
         self.progress: Progress | None = None
         self.shapes: dict[str, budget.Video] = {}  # profile -> what the estimate needs of its video
         self.following = False  # measuring the videos an earlier stack of the run chose (see follow)
+        self.budget_line: str | None = None  # what a time budget dropped, as said before measuring
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
@@ -340,6 +341,7 @@ class Bench:
         if self.boxes is not None:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
         if previous is not None:
+            planned.budgets = dict(previous.budgets)
             self.follow(previous, all_videos)
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
@@ -347,9 +349,10 @@ class Bench:
         # The plan projects from what is measured: the videos a budget kept, cut ones as their clips.
         kept = {p: planned.measured[p] if v == all_videos.get(p) else dataset.probe_one(v)
                 for p, v in self.videos.items() if p in planned.measured}
-        if kept != planned.measured:
-            planned.measured = kept
-            planned.save(self.run.dir)
+        if self.budget_line is not None:
+            planned.budgets[self.stack] = self.budget_line
+        planned.measured = kept
+        planned.save(self.run.dir)
         self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames, self.args.store_videos)
         estimate = budget.estimate(self.plan)
         print(f"estimate: {estimate.line()}", flush=True)
@@ -420,7 +423,10 @@ class Bench:
                                        keep=[k for k, v in asked.items() if v is not None])
             if all(n <= 1 for n in plan.caches.values()) and any(len(self.caches(t)) > 1 for t in self.epoch_live):
                 self.cache_states = [self.planned_cache]
-            print(f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits"), flush=True)
+            if self.following:
+                dropped.insert(0, "the videos this run measured before (whole or cut), kept")
+            self.budget_line = f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits")
+            print(self.budget_line, flush=True)
             self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
             for profile, frames in plan.clips.items():
                 self.cut(profile, frames)

@@ -215,6 +215,8 @@ class Dataset:
     disk_free_bytes: int  # where the stores go
     epochs: int = 10  # E: the epochs the plan is for (--train-epochs)
     disk_budget_bytes: int | None = None  # --disk-budget; None: the free disk
+    # Stack -> what a time budget (--budget, --quick) dropped from its measurements, as the run said.
+    budgets: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def videos(self) -> int:

@@ -128,6 +128,11 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart])
              + (f" ({escape(bytes_(budget))})" if budget is not None else "") + " are marked and never "
              "recommended. Epochs are cold (the page cache emptied first) where what an epoch reads exceeds "
              "the memory available, warm otherwise.</p>")
+    budgets = plan.attrs.get("budgets") or {}
+    if budgets:  # what was measured is less than a full run: say how, before any figure
+        said = "".join(f"<li>{escape(stack)} stack: {escape(line)}</li>" for stack, line in sorted(budgets.items()))
+        intro += (f'<div class="budget"><p>Measured under a time budget (<code>--budget</code> or '
+                  f"<code>--quick</code>), which dropped, as the run said before measuring:</p><ul>{said}</ul></div>")
     winners = {a.pattern: a for a in advice}
     parts = [what, intro]
     for pattern, group in plan.groupby("pattern", sort=True):

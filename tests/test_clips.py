@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import loaders
 from benchmarks import budget, clips, patterns
 from benchmarks.perframe import Calibration
 from loaders import LoaderError, reference
@@ -81,6 +82,7 @@ def test_a_budget_run_measures_the_clip_and_plans_for_the_whole_video(tiny_video
     assert "1 of 1 videos cut to their first" in capsys.readouterr().out
     kept = dataset.load(tmp_path / "out" / "r")
     assert kept is not None and kept.frames == 75  # the plan is for the whole video
+    assert "1 of 1 videos cut to their first" in kept.budgets[loaders.current_stack()]  # the report says so
     clip = kept.measured["long"]  # and projects from the clip that was measured
     assert Path(clip.path).parent == tmp_path / "stores" / "clips" and 20 <= clip.frames < 75
     recs = list(records.read(tmp_path / "out" / "r" / "records.jsonl"))
@@ -94,6 +96,7 @@ def test_a_budget_run_measures_the_clip_and_plans_for_the_whole_video(tiny_video
                      "--loaders", "torchcodec"]) == 0
     again = dataset.load(tmp_path / "out" / "r")
     assert again is not None and again.measured["long"].path == clip.path
+    assert "the videos this run measured before (whole or cut), kept" in again.budgets[loaders.current_stack()]
     later = [r for r in records.read(tmp_path / "out" / "r" / "records.jsonl") if r.loader == "torchcodec"]
     epochs = [r for r in later if r.measure == "epoch"]
     assert epochs and all(r.options["video_frames"] <= clip.frames for r in epochs)

@@ -296,3 +296,18 @@ def test_a_range_that_reads_as_one_figure_is_written_once() -> None:
     assert html._with_spread(row) == "9.61 s"  # one epoch timed: no range to show
     assert html._with_spread({**row, "epoch_seconds_low": 9.1, "epoch_seconds_high": 10.2}) == "9.61 s (9.1 s-10.2 s)"
     assert advice.spread(192.0, 192.0) == "3.2 min" and advice.spread(150.0, 300.0) == "2.5 min-5.0 min"
+
+
+def test_a_budgeted_run_says_what_its_budget_dropped(tmp_path: Path) -> None:
+    import html as html_lib
+
+    run_dir = fx.make_run(tmp_path / "budgeted")
+    data = fx.write_dataset(run_dir)
+    data.budgets = {"main": "budget 3 min: videos 4 -> 1 (a seeded sample: <b>)"}
+    data.save(run_dir)
+    page = reports.build(run_dir)["report"].read_text(encoding="utf-8")
+    said = page[page.index('id="dataset"'):]
+    assert "Measured under a time budget" in said and "main stack: budget 3 min: videos 4 -&gt; 1" in said
+    assert html_lib.escape("<b>") in said  # record text is escaped
+    fx.write_dataset(run_dir)  # no budget: nothing said
+    assert "Measured under a time budget" not in reports.build(run_dir)["report"].read_text(encoding="utf-8")
