@@ -22,6 +22,7 @@ that keeps every kind of video while it can: :func:`keep_order`). Each step is s
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import random
 import re
@@ -264,36 +265,80 @@ def decoded_frames(calls: Iterable[Sample], gops: Mapping[str, float], seeks_eve
     return Decoded(frames, seeks)
 
 
-def _call_seconds(plan: Plan, target: str, call: Sample, guess: Guess, decoded: Decoded,
-                  epoch: bool = False) -> float:
-    """Seconds of one call by ``target`` that did ``decoded`` (a reader: nothing); in an epoch each
-    frame is also resized."""
+@dataclasses.dataclass
+class Tally:
+    """What some calls on one video amount to: calls, frames returned, what was decoded on the
+    way (:class:`Decoded`), and sources opened."""
+
+    calls: int = 0
+    frames: int = 0
+    decoded: int = 0
+    seeks: int = 0
+    opened: int = 0
+
+
+def _seconds(plan: Plan, target: str, video: str, tally: Tally, guess: Guess, epoch: bool = False) -> float:
+    """Seconds of ``tally``'s calls by ``target`` on ``video`` (a reader decodes nothing); in an
+    epoch each frame is also resized."""
     loader = _loader(target)
     if loader in guess.free:
         return 0.0
-    megapixels = plan.videos[call.video].megapixels_at(plan.sizes.get(target))
-    per_frame = guess.frame + megapixels * guess.resize * epoch
+    megapixels = plan.videos[video].megapixels_at(plan.sizes.get(target))
+    fixed = tally.calls * guess.call + tally.frames * (guess.frame + megapixels * guess.resize * epoch)
     if target in plan.decoders:
-        work = (len(call) * guess.output + decoded.frames * guess.decode) * megapixels \
-            + decoded.frames * guess.decode_frame + decoded.seeks * guess.seek
-        factor = guess.slower.get(loader, 1.0) * (guess.epoch_decode if epoch else 1.0)
-        return guess.call + len(call) * per_frame + work * factor
+        work = (tally.frames * guess.output + tally.decoded * guess.decode) * megapixels \
+            + tally.decoded * guess.decode_frame + tally.seeks * guess.seek
+        return fixed + work * guess.slower.get(loader, 1.0) * (guess.epoch_decode if epoch else 1.0)
     read = guess.read.get(plan.formats.get(target, "jpeg"), max(guess.read.values()))
-    return guess.call + len(call) * (per_frame + megapixels * read)
+    return fixed + tally.frames * megapixels * read
 
 
-def _gops(plan: Plan, target: str) -> dict[str, float]:
-    return {n: plan.gops.get(target, v.gop) for n, v in plan.videos.items()}
+def _gops(plan: Plan, target: str) -> tuple[tuple[str, float], ...]:
+    return tuple((n, plan.gops.get(target, v.gop)) for n, v in plan.videos.items())
+
+
+@functools.lru_cache(maxsize=512)
+def _tallies(pattern: Pattern, lengths: tuple[tuple[str, int], ...], workers: int | None, frames: int,
+             seeks: bool, gops: tuple[tuple[str, float], ...], seek_back: int) -> dict[str, Tally]:
+    """Per video, the calls of an epoch over videos of ``lengths`` (``workers`` None: of a
+    per-frame round of ``frames`` frames, its calls made once before, as the warm-up round does).
+
+    An epoch's batches are dealt to its workers in turn (the main process at 0), each with a
+    source of its own per video. Cached: a budget estimates many plans that share them."""
+    by_video = dict(gops)
+    out: dict[str, Tally] = {}
+
+    def count(calls: Sequence[Sample], at: dict[str, int]) -> None:
+        for call in calls:
+            done = decoded_frames([call], by_video, seeks, at, seek_back)
+            t = out.setdefault(call.video, Tally())
+            t.calls, t.frames = t.calls + 1, t.frames + len(call)
+            t.decoded, t.seeks = t.decoded + done.frames, t.seeks + done.seeks
+
+    samples = pattern.samples(dict(lengths))
+    if workers is None:
+        calls = patterns.calls(pattern, head(samples, frames))
+        at: dict[str, int] = {}
+        decoded_frames(calls, by_video, seeks, at, seek_back)
+        count(calls, at)
+        return out
+    lanes = max(1, workers)
+    batches = [samples[i:i + pattern.batch] for i in range(0, len(samples), pattern.batch)]
+    for lane in range(lanes):
+        at = {}
+        count([call for batch in batches[lane::lanes] for call in patterns.calls(pattern, batch)], at)
+        for video in at:
+            out[video].opened += 1
+    return out
 
 
 def _round_seconds(plan: Plan, name: str, pattern: Pattern, guess: Guess, target: str) -> float:
     """One timed round of ``target``'s per-frame case on video ``name``: its calls made once to
     place the sources (the warm-up round), then again."""
-    calls = patterns.calls(pattern, head(pattern.samples({name: plan.videos[name].frames}), plan.frames))
-    seeks, gops, at = _loader(target) in guess.seek_every_frame, _gops(plan, target), dict[str, int]()
-    decoded_frames(calls, gops, seeks, at, guess.seek_back)
-    return sum(_call_seconds(plan, target, c, guess, decoded_frames([c], gops, seeks, at, guess.seek_back))
-               for c in calls)
+    video = plan.videos[name]
+    tallies = _tallies(pattern, ((name, video.frames),), None, plan.frames, _loader(target) in guess.seek_every_frame,
+                       ((name, plan.gops.get(target, video.gop)),), guess.seek_back)
+    return sum(_seconds(plan, target, n, t, guess) for n, t in tallies.items())
 
 
 def _loader(target: str) -> str:
@@ -324,34 +369,26 @@ def estimate(plan: Plan, guess: Guess = Guess(), measured: Mapping[tuple[str, st
                 for pattern in plan.patterns:
                     per_frame += case_seconds(_round_seconds(plan, name, pattern, guess, target), plan.calibration)
     if "epoch" in plan.measures:
-        lengths = plan.epoch_videos()
         for pattern in plan.patterns:
-            samples = pattern.samples(lengths)
             for target in [*plan.decoders, *plan.readers]:
                 cells = plan.caches.get(target, 1)
-                epochs += cells * plan.epochs * sum(_epoch_seconds(plan, pattern, samples, target, w, guess, measured)
+                epochs += cells * plan.epochs * sum(_epoch_seconds(plan, pattern, target, w, guess, measured)
                                                     for w in plan.workers)
     return Estimate(extraction, per_frame, epochs)
 
 
-def _epoch_seconds(plan: Plan, pattern: Pattern, samples: Sequence[Sample], target: str, workers: int,
-                   guess: Guess, measured: Mapping[tuple[str, str, str], float] | None) -> float:
-    """One epoch of ``target``: the DataLoader's batches dealt to its workers in turn (the main
-    process at 0 workers), each worker with a source of its own per video; their seconds (measured
-    per frame where known) spread over the cores, the sources' opening, and the epoch's start."""
-    lanes = max(1, workers)
-    batches = [samples[i:i + pattern.batch] for i in range(0, len(samples), pattern.batch)]
-    seeks, gops = _loader(target) in guess.seek_every_frame, _gops(plan, target)
+def _epoch_seconds(plan: Plan, pattern: Pattern, target: str, workers: int, guess: Guess,
+                   measured: Mapping[tuple[str, str, str], float] | None) -> float:
+    """One epoch of ``target`` over the plan's videos (:func:`_tallies`): its seconds (measured per
+    frame where known), spread over the cores, the sources' opening, and the epoch's start."""
+    lengths = tuple(plan.epoch_videos().items())
+    tallies = _tallies(pattern, lengths, workers, 0, _loader(target) in guess.seek_every_frame, _gops(plan, target),
+                       guess.seek_back)
     busy = 0.0
-    for lane in range(lanes):
-        at: dict[str, int] = {}
-        for batch in batches[lane::lanes]:
-            for call in patterns.calls(pattern, batch):
-                decoded = decoded_frames([call], gops, seeks, at, guess.seek_back)
-                spf = (measured or {}).get((target, pattern.name, call.video))
-                busy += spf * len(call) if spf is not None else _call_seconds(plan, target, call, guess, decoded,
-                                                                              epoch=True)
-        busy += len(at) * guess.open
+    for video, tally in tallies.items():
+        spf = (measured or {}).get((target, pattern.name, video))
+        busy += spf * tally.frames if spf is not None else _seconds(plan, target, video, tally, guess, epoch=True)
+        busy += tally.opened * guess.open
     return busy / _parallel(workers, plan.cores) + guess.epoch_start
 
 

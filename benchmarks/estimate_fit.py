@@ -51,8 +51,7 @@ class Observed:
     def predict(self, guess: budget.Guess) -> float:
         if not self.epoch:
             return budget._round_seconds(self.plan, next(iter(self.plan.videos)), self.pattern, guess, self.target)
-        samples = self.pattern.samples(self.plan.epoch_videos())
-        return budget._epoch_seconds(self.plan, self.pattern, samples, self.target, self.workers, guess, None)
+        return budget._epoch_seconds(self.plan, self.pattern, self.target, self.workers, guess, None)
 
 
 def _unit(name: str, base: budget.Guess) -> budget.Guess:
