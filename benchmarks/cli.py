@@ -448,9 +448,11 @@ class Bench:
             return
         self.videos = {p: self.videos[p] for p in chosen}
         for p in chosen:
-            path = previous.measured[p].path
+            path, frames = previous.measured[p].path, previous.measured[p].frames
             if path != given[p] and os.path.isfile(path):
-                self.use(p, path, previous.measured[p].frames)
+                self.use(p, path, frames)
+            elif path != given[p]:  # a clip that is gone: cut again, the same (the cut is deterministic)
+                self.cut(p, frames)
         self.following = True
 
     def cut(self, profile: str, frames: int) -> None:

@@ -91,11 +91,12 @@ def test_a_budget_run_measures_the_clip_and_plans_for_the_whole_video(tiny_video
     timed = [r for r in recs if r.measure in ("per_frame", "epoch") and r.loader in ("pyav", "npy")]
     assert timed and all(r.status == "ok" for r in timed), [r.reason for r in timed if r.status != "ok"]
     # Another stack of the same run measures what the first one did, whatever its own budget
-    # would pick (an hour keeps the whole video): one run, one sample.
+    # would pick (an hour keeps the whole video): one run, one sample; a clip removed since is cut again.
+    Path(clip.path).unlink()
     assert cli.main([*args[:args.index("--budget")], "--budget", "1h", *args[args.index("--budget") + 2:],
                      "--loaders", "torchcodec"]) == 0
     again = dataset.load(tmp_path / "out" / "r")
-    assert again is not None and again.measured["long"].path == clip.path
+    assert again is not None and again.measured["long"].path == clip.path and Path(clip.path).is_file()
     assert "the videos this run measured before (whole or cut), kept" in again.budgets[loaders.current_stack()]
     later = [r for r in records.read(tmp_path / "out" / "r" / "records.jsonl") if r.loader == "torchcodec"]
     epochs = [r for r in later if r.measure == "epoch"]
