@@ -10,6 +10,7 @@ Clips are made once, beside the stores, named by the video's key and the frames 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Sequence
@@ -54,19 +55,29 @@ def first_frames(video: str, frames: int, folder: Path) -> tuple[str, int]:
         raise LoaderError(video, f"no cut within its first {frames} frames leaves every frame its references")
     clip = folder / f"{video_key(video)}-first{keep}{Path(video).suffix.lower()}"
     if not (clip.exists() and _matches(clip, whole, keep)):
-        folder.mkdir(parents=True, exist_ok=True)
         partial = clip.with_name(f".partial-{os.getpid()}-{clip.name}")
-        from imageio_ffmpeg import get_ffmpeg_exe
-
-        cmd = [get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", video,
-               "-map", "0:v:0", "-c", "copy", "-frames:v", str(keep), "-an", "-sn", "-dn", str(partial)]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0 or not _matches(partial, whole, keep):
-            partial.unlink(missing_ok=True)
-            why = done.stderr.strip().splitlines()[-1:] or ["the copy differs from the video's first frames"]
-            raise LoaderError(video, f"cutting its first {keep} frames failed: {why[0]}")
-        os.replace(partial, clip)
+        try:
+            _copy(video, keep, whole, partial)
+            os.replace(partial, clip)
+        except OSError as exc:  # no room, no write access to the folder
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            raise LoaderError(video, f"cutting its first {keep} frames into {folder} failed: {exc}") from None
     return str(clip), keep
+
+
+def _copy(video: str, keep: int, whole: Probe, partial: Path) -> None:
+    """Stream-copy the first ``keep`` frames of ``video`` to ``partial``, checked."""
+    from imageio_ffmpeg import get_ffmpeg_exe
+
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", video,
+           "-map", "0:v:0", "-c", "copy", "-frames:v", str(keep), "-an", "-sn", "-dn", str(partial)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not _matches(partial, whole, keep):
+        partial.unlink(missing_ok=True)
+        why = done.stderr.strip().splitlines()[-1:] or ["the copy differs from the video's first frames"]
+        raise LoaderError(video, f"cutting its first {keep} frames failed: {why[0]}")
 
 
 def _matches(clip: Path, whole: Probe, keep: int) -> bool:

@@ -254,14 +254,14 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
         best = min(chosen, key=lambda r: statistics.median(valid_seconds(r)))
         seconds = valid_seconds(best)
         key, covered = (loader, store, pattern), _covered(best, dataset)
-        factor = scale.ratio(per_frame.get(key, {}), pattern, size) * covered
+        figures = per_frame.get(key, {})
+        factor = scale.ratio(figures, pattern, size) * covered
         # The range: the epoch's quartiles, with the dataset's classes at their fastest and slowest
         # sampled video's seconds per frame.
         low, high = quartiles(seconds)
-        low *= scale.ratio(per_frame.get(key, {}), pattern, size, fastest.get(key)) * covered
-        high *= scale.ratio(per_frame.get(key, {}), pattern, size, slowest.get(key)) * covered
-        sources = ("per-frame benchmark by video class" if per_frame.get((loader, store, pattern))
-                   else "pixels of each video class")
+        low *= scale.ratio(figures, pattern, size, fastest.get(key)) * covered
+        high *= scale.ratio(figures, pattern, size, slowest.get(key)) * covered
+        sources = "per-frame benchmark by video class" if figures else "pixels of each video class"
         out.append(Strategy(
             pattern=pattern, workers=best.workers, decode_loader=loader if kind == DECODE else None,
             frame_loader=loader if kind == FRAMES else None, store=store,

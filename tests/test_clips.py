@@ -43,6 +43,10 @@ def test_a_clip_holds_the_videos_first_frames_exactly(tiny_videos: dict[str, Pat
 def test_a_short_video_is_its_own_clip_and_a_bad_one_is_named(tiny_videos: dict[str, Path], tmp_path: Path) -> None:
     video = str(tiny_videos["tiny-h264-bframes"])
     assert clips.first_frames(video, 10_000, tmp_path) == (video, probe(video).num_frames)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")  # where the clips folder should be: no clip can be written
+    with pytest.raises(LoaderError, match="a-file"):
+        clips.first_frames(video, 20, blocked / "clips")
     bad = tmp_path / "not-a-video.mp4"
     bad.write_bytes(b"\0" * 4096)
     with pytest.raises(LoaderError, match="not-a-video.mp4"):
