@@ -37,12 +37,12 @@ from benchmarks import (
     env,
     patterns,
     perframe,
-    plan,
     records,
     runner,
     stores,
     videos,
 )
+from benchmarks.analysis import plan
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern

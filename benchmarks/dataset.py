@@ -1,5 +1,5 @@
 """The user's whole dataset: every video under a folder probed once, a seeded stratified sample to
-measure, and the summary a plan projects to (:mod:`benchmarks.plan`).
+measure, and the summary a plan projects to (:mod:`benchmarks.analysis.plan`).
 
 Probing reads packets (:func:`loaders.probe.probe`), in parallel processes, and is cached in
 SQLite keyed by path, size and mtime, so a folder of 100,000 videos is probed once and a later

@@ -15,7 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks import corpus, dataset, plan, records
+from benchmarks import corpus, dataset, records
+from benchmarks.analysis import plan
 
 # (name, size, seconds, codec, count): three classes of unequal weight.
 CLIPS = (("sd", "480x270", 4, "libx264", 6), ("hd", "1280x720", 2, "libx264", 3), ("mp4v", "640x480", 3, "mpeg4", 3))

@@ -6,6 +6,7 @@
 """
 
 from loaders.base import Source
+from loaders.batch import extract_all
 from loaders.errors import (
     BackendUnavailable,
     CorruptVideo,
@@ -16,7 +17,7 @@ from loaders.errors import (
     UnsupportedVideo,
     VideoNotFound,
 )
-from loaders.extraction import Extraction, extract, extract_all
+from loaders.extraction import Extraction, extract
 from loaders.registry import REGISTRY, STACKS, available, current_stack, names, open
 from loaders.resize import resize_frames
 

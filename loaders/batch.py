@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from loaders import progress
 from loaders.errors import BackendUnavailable, LoaderError, cause_of
-from loaders.extraction import CRF, GOP, Extraction, extract
+from loaders.extraction import CRF, GOP, Extraction, extract, store_path
 from loaders.vocabulary import TRANSCODED, store_label
 
 ENGINES: tuple[str, ...] = ("local", "ray")
@@ -295,3 +295,53 @@ class Progress:
         self.shown.close()
         self.summary.seconds = self.shown.elapsed
         return self.summary
+
+
+def extract_all(
+    videos: Iterable[str | os.PathLike[str]],
+    root: str | os.PathLike[str],
+    jobs: int | None = None,
+    extractor: str = "ffmpeg",
+    format: str = "jpeg",  # noqa: A002
+    quality: int = 90,
+    threads: int = 1,
+    *,
+    size: int | None = None,
+    gop: int = GOP,
+    crf: int = CRF,
+    engine: str = "local",
+    address: str | None = None,
+) -> dict[str, Extraction]:
+    """Extract several videos into stores under ``root``, ``jobs`` at a time, with a progress bar.
+
+    The options are :func:`extract`'s (``gop`` and ``crf`` for ``format="mp4"``).
+
+    ``engine="ray"`` runs one Ray task per video on the cluster at ``address`` (a local one when
+    None; see :mod:`loaders.batch`); Ray is imported only then. Every video is attempted; if any
+    failed, the first failure (in the order given) is raised once all are done. Returns video
+    path -> its Extraction, in the order given.
+    """
+    wanted = list(dict.fromkeys(Path(v) for v in videos))  # a video named twice is extracted once
+    targets: dict[Path, Path] = {}
+    for v in wanted:
+        path = store_path(root, v, extractor, format, quality, size, gop if format == TRANSCODED else None)
+        other = targets.setdefault(path, v)
+        if other != v:
+            raise LoaderError(v, f"same file name as {other}: both would extract into one store")
+    settings = Settings(extractor, format, quality, size, threads, gop, crf)
+    work = [Job(str(v), str(store)) for store, v in targets.items()]
+    progress = Progress(len(work), f"extract {settings.label()}")
+    outcomes: dict[str, Outcome] = {}
+    try:
+        for outcome in run(work, settings, engine, jobs, address):
+            outcomes[outcome.video] = outcome
+            progress.add(outcome)
+    finally:
+        progress.close()
+    done: dict[str, Extraction] = {}
+    for name in map(str, wanted):
+        outcome = outcomes[name]
+        if outcome.extraction is None:
+            raise outcome.exception or LoaderError(name, outcome.error or "failed")
+        done[name] = outcome.extraction
+    return done

@@ -49,7 +49,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +112,7 @@ def store_path(
     size: int | None = None,
     gop: int | None = None,
 ) -> Path:
-    """Where :func:`extract_all` puts the store of ``video``: one per extractor, format, quality and
+    """Where :func:`loaders.batch.extract_all` puts the store of ``video``: one per extractor, format, quality and
     size (and keyframe interval, for a transcoded store)."""
     return Path(root) / f"{Path(video).stem}.{store_label(extractor, format, quality, size, gop)}"
 
@@ -274,58 +274,6 @@ def _discard(tmp: Path, writer: _Writer | None) -> None:
     if writer is not None:
         writer.abandon()
     shutil.rmtree(tmp, ignore_errors=True)
-
-
-def extract_all(
-    videos: Iterable[str | os.PathLike[str]],
-    root: str | os.PathLike[str],
-    jobs: int | None = None,
-    extractor: str = "ffmpeg",
-    format: str = "jpeg",  # noqa: A002
-    quality: int = 90,
-    threads: int = 1,
-    *,
-    size: int | None = None,
-    gop: int = GOP,
-    crf: int = CRF,
-    engine: str = "local",
-    address: str | None = None,
-) -> dict[str, Extraction]:
-    """Extract several videos into stores under ``root``, ``jobs`` at a time, with a progress bar.
-
-    The options are :func:`extract`'s (``gop`` and ``crf`` for ``format="mp4"``).
-
-    ``engine="ray"`` runs one Ray task per video on the cluster at ``address`` (a local one when
-    None; see :mod:`loaders.batch`); Ray is imported only then. Every video is attempted; if any
-    failed, the first failure (in the order given) is raised once all are done. Returns video
-    path -> its Extraction, in the order given.
-    """
-    from loaders import batch
-
-    wanted = list(dict.fromkeys(Path(v) for v in videos))  # a video named twice is extracted once
-    targets: dict[Path, Path] = {}
-    for v in wanted:
-        path = store_path(root, v, extractor, format, quality, size, gop if format == TRANSCODED else None)
-        other = targets.setdefault(path, v)
-        if other != v:
-            raise LoaderError(v, f"same file name as {other}: both would extract into one store")
-    settings = batch.Settings(extractor, format, quality, size, threads, gop, crf)
-    work = [batch.Job(str(v), str(store)) for store, v in targets.items()]
-    progress = batch.Progress(len(work), f"extract {settings.label()}")
-    outcomes: dict[str, batch.Outcome] = {}
-    try:
-        for outcome in batch.run(work, settings, engine, jobs, address):
-            outcomes[outcome.video] = outcome
-            progress.add(outcome)
-    finally:
-        progress.close()
-    done: dict[str, Extraction] = {}
-    for name in map(str, wanted):
-        outcome = outcomes[name]
-        if outcome.extraction is None:
-            raise outcome.exception or LoaderError(name, outcome.error or "failed")
-        done[name] = outcome.extraction
-    return done
 
 
 # --- store bookkeeping -------------------------------------------------------------------

@@ -9,12 +9,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.crossover import Pair, cumulative, gop_of, pairs, span, store_of
+from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span, store_of
+from benchmarks.analysis.plan import COLUMNS as PLAN_COLUMNS
+from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, winners
 from benchmarks.dataset import Dataset
 from benchmarks.dataset import load as load_dataset
 from benchmarks.patterns import DESCRIPTIONS as PATTERN_DESCRIPTIONS
-from benchmarks.plan import COLUMNS as PLAN_COLUMNS
-from benchmarks.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, winners
 from benchmarks.records import Record, fps_stats, measured, valid_seconds
 from benchmarks.records import read as _read
 from benchmarks.videos import unreadable

@@ -18,7 +18,8 @@ import pytest
 import report_fixture as fx
 
 import reports
-from benchmarks import annotations, cli, crossover, records, videos
+from benchmarks import annotations, cli, records, videos
+from benchmarks.analysis import crossover
 from benchmarks.records import Record
 from loaders.probe import probe
 from loaders.vocabulary import BASELINE

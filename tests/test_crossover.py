@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from benchmarks import crossover
+from benchmarks.analysis import crossover
 from benchmarks.records import Record
 from loaders.vocabulary import BASELINE
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import loaders
-from benchmarks import corpus, dataset, plan
+from benchmarks import corpus, dataset
+from benchmarks.analysis import plan
 from benchmarks.dataset import ClassSummary, Dataset, Video
 from benchmarks.records import Record
 

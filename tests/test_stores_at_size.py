@@ -13,7 +13,8 @@ from conftest import require_loader
 from frame_checks import all_frames, nearest_reference
 
 import loaders
-from benchmarks import cache, cli, core, crossover, patterns, records, stores, verify
+from benchmarks import cache, cli, core, patterns, records, stores, verify
+from benchmarks.analysis import crossover
 from benchmarks.patterns import Sample
 from benchmarks.perframe import Target
 from benchmarks.records import Record

@@ -29,7 +29,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from benchmarks.crossover import crossover_epochs, quartiles
+from benchmarks.analysis.crossover import crossover_epochs, quartiles
 from benchmarks.dataset import ClassSummary, Dataset
 from benchmarks.records import Record, valid_seconds
 from loaders.vocabulary import BASELINE, DECODE, FRAMES, store_label
