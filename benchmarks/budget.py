@@ -33,6 +33,7 @@ from benchmarks import patterns
 from benchmarks.patterns import Pattern, Sample, head
 from benchmarks.perframe import Calibration
 from benchmarks.records import Record, valid_seconds
+from benchmarks.spec import Store, Target
 from loaders.progress import duration
 from loaders.resize import scaled_size
 from loaders.vocabulary import BASELINE
@@ -84,17 +85,6 @@ class Video:
             return self.megapixels
         width, height = scaled_size(self.width, self.height, size)
         return width * height / 1e6
-
-
-@dataclasses.dataclass(frozen=True)
-class Store:
-    """What the estimate needs of a store extracted over every video: its format and short side."""
-
-    format: str  # noqa: A003 - the records' word
-    size: int | None = None
-
-    def __str__(self) -> str:
-        return self.format if self.size is None else f"{self.format} at {self.size}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,7 +176,7 @@ class Plan:
                f"loaders: {len(self.decoders)} decoders, {len(self.readers)} frame readers (loader x store)",
                f"patterns: {', '.join(p.name for p in self.patterns)}"]
         if "extraction" in self.measures:
-            out.append(f"extraction: {len(self.stores)} stores ({', '.join(map(str, self.stores))}) "
+            out.append(f"extraction: {len(self.stores)} stores ({', '.join(s.brief for s in self.stores)}) "
                        f"x {len(self.videos)} videos")
         if "per_frame" in self.measures:
             cases = (1 + len(self.patterns)) * sum(len(self.case_videos(t)) for t in [*self.decoders, *self.readers])
@@ -360,7 +350,7 @@ def estimate(plan: Plan, guess: Guess = Guess(), measured: Mapping[tuple[str, st
         for store in plan.stores:  # decode every frame, then write it at the store's size
             write = guess.extract.get(store.format, max(guess.extract.values()))
             extraction += sum(v.frames * v.megapixels * (guess.decode + guess.output)
-                              + v.frames * v.megapixels_at(store.size) * write for v in plan.videos.values())
+                              + v.frames * v.megapixels_at(store.store_size) * write for v in plan.videos.values())
         extraction /= max(1, min(plan.cores, len(plan.videos)))
     if "per_frame" in plan.measures and "per_frame" not in finished:
         for target in [*plan.decoders, *plan.readers]:
@@ -395,18 +385,13 @@ def _epoch_seconds(plan: Plan, pattern: Pattern, target: str, workers: int, gues
 def measured_seconds_per_frame(recs: Iterable[Record]) -> dict[tuple[str, str, str], float]:
     """Median seconds per frame of every per-frame record that measured: (target key, pattern,
     video name) -> seconds. The target key is ``loader`` or ``loader@store label``, the store's
-    size and keyframe interval included, as :attr:`benchmarks.perframe.Target.key` names it."""
-    from loaders.vocabulary import store_label
-
+    size and keyframe interval included, as :attr:`benchmarks.spec.Target.key` names it."""
     out: dict[tuple[str, str, str], float] = {}
     for r in recs:
         seconds = valid_seconds(r) if r.measure == "per_frame" and r.status == "ok" else []
         if not seconds or not r.frames or r.loader is None or r.pattern is None:
             continue
-        gop = r.options.get("gop") if isinstance(r.options, dict) else None
-        label = store_label(r.extractor or "", r.format or "", r.quality, r.store_size,
-                            gop if isinstance(gop, int) else None)
-        key = r.loader if r.format is None else f"{r.loader}@{label}"
+        key = Target(r.loader, r.kind or "", r.store).key
         out[key, r.pattern, r.profile] = statistics.median(seconds) / r.frames
     return out
 

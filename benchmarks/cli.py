@@ -47,6 +47,7 @@ from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
+from benchmarks.spec import CRF, Store, Target
 from loaders.batch import human_bytes
 from loaders.progress import Progress, duration
 from loaders.vocabulary import BASELINE, FRAMES
@@ -157,7 +158,7 @@ def parser() -> argparse.ArgumentParser:
                         "'' for none")
     p.add_argument("--transcode-loaders", type=_names, default=list(stores.TRANSCODE_LOADERS),
                    help="decode loaders timed on the transcoded stores too")
-    p.add_argument("--crf", type=int, default=stores.CRF, help="H.264 constant rate factor of transcoded stores")
+    p.add_argument("--crf", type=int, default=CRF, help="H.264 constant rate factor of transcoded stores")
     p.add_argument("--transcode-sizes", type=_sizes, default=list(stores.TRANSCODE_SIZES), metavar="SIZES",
                    help="short sides the transcoded stores are made at ('full': as decoded)")
     p.add_argument("--cache", type=_caches, default=None,
@@ -328,7 +329,8 @@ class Bench:
         self.epoch_live = [t for t in self.live if t.loader not in self.args.per_frame_only]
         for t in self.targets:
             if available[t.loader] is not None:
-                record = t.record("per_frame", self.corpus_name, status="unavailable", reason=available[t.loader])
+                record = perframe.record(t, "per_frame", self.corpus_name, status="unavailable",
+                                         reason=available[t.loader])
                 self.once(core.cell("unavailable", self.stack, t.loader), lambda record=record: record, record)
         self.videos: dict[str, str] = {}  # profile -> video, for the videos that could be probed
         for profile, video in all_videos.items():
@@ -344,7 +346,7 @@ class Bench:
             planned.budgets = dict(previous.budgets)
             self.follow(previous, all_videos)
         measures = set(self.args.measures)
-        self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
+        self.needed = [s for s in self.specs if any(t.store == s for t in self.live)]
         self.plan = self.announce(self.make_plan(measures))
         # The plan projects from what is measured: the videos a budget kept, cut ones as their clips.
         kept = {p: planned.measured[p] if v == all_videos.get(p) else dataset.probe_one(v)
@@ -402,12 +404,12 @@ class Bench:
             videos={p: self.shapes[p] for p in self.videos}, patterns=self.patterns,
             decoders=[t.key for t in self.live if t.kind != FRAMES],
             readers=[t.key for t in self.live if t.kind == FRAMES],
-            stores=[budget.Store(s.format, s.size) for s in self.needed], frames=self.settings.frames,
+            stores=list(self.needed), frames=self.settings.frames,
             calibration=self.settings.calibration, epochs=self.settings.epochs, workers=self.workers,
             cores=env.cores(), measures=frozenset(measures), frames_per_video=self.settings.frames_per_video,
-            sizes={t.key: t.spec.size for t in self.live if t.spec is not None},
-            gops={t.key: t.spec.gop for t in self.live if t.spec is not None and t.spec.gop is not None},
-            formats={t.key: t.spec.format for t in self.live if t.spec is not None},
+            sizes={t.key: t.store.store_size for t in self.live if t.store is not None},
+            gops={t.key: t.store.gop for t in self.live if t.store is not None and t.store.gop is not None},
+            formats={t.key: t.store.format for t in self.live if t.store is not None},
             caches={t.key: len(self.caches(t)) if t in self.epoch_live else 0 for t in self.live},
             first_video_only=frozenset(t.key for t in self.live if self.args.store_videos == "one"
                                        and core.fixed_size(t)))
@@ -484,15 +486,16 @@ class Bench:
         self.cost["epoch"] = epochs / max(1, cells)
         self.progress.message(f"epochs: about {duration(epochs)} more, from the per-frame timings")
 
-    def caches(self, target: perframe.Target) -> list[str]:
+    def caches(self, target: Target) -> list[str]:
         """The page-cache states ``target``'s epochs are measured in (the baseline reads nothing: warm)."""
         if target.loader == BASELINE:
             return ["warm"]
-        spec, wanted = target.spec, self.args.cold_sizes
-        if spec is None:
+        store, wanted = target.store, self.args.cold_sizes
+        if store is None:
             cold = VIDEOS in wanted
         else:
-            cold = (TRANSCODES in wanted and spec.size in wanted) if spec.transcoded else spec.size in wanted
+            cold = (TRANSCODES in wanted and store.store_size in wanted) if store.transcoded \
+                else store.store_size in wanted
         return [c for c in self.cache_states if c == "warm" or cold] or ["warm"]
 
     def step(self, what: str) -> None:
@@ -532,23 +535,24 @@ class Bench:
             if measure and cell not in self.run.done:
                 identity = Record(measure="extraction", loader=None, kind=None, stack=self.stack,
                                   profile=self.corpus_name, extractor=spec.extractor, format=spec.format,
-                                  quality=spec.quality, store_size=spec.size, options=spec.options())
+                                  quality=spec.quality, store_size=spec.store_size, options=spec.coding())
                 self.once(cell, lambda spec=spec: self._measure_extraction(spec, videos), identity)
             for v in videos:
                 self.work.ensure_store(v, spec)
             assert self.progress is not None
             self.progress.update(1, work=self.cost["extraction"])
 
-    def _measure_extraction(self, spec: stores.StoreSpec, videos: list[str]) -> Record:
+    def _measure_extraction(self, spec: Store, videos: list[str]) -> Record:
         cost = stores.measure(self.work.store_root, videos, spec, self.args.jobs)
         for v, why in cost.failed.items():
             self.work.store_error[v, spec] = why
         return Record(measure="extraction", loader=None, kind=None, stack=self.stack, profile=self.corpus_name,
                       frames=cost.frames, seconds=[cost.seconds], extractor=spec.extractor, format=spec.format,
-                      quality=spec.quality, bytes=cost.bytes, source_bytes=cost.source_bytes, store_size=spec.size,
+                      quality=spec.quality, bytes=cost.bytes, source_bytes=cost.source_bytes,
+                      store_size=spec.store_size,
                       status="error" if cost.failed else "ok",
                       reason="; ".join(cost.failed.values()) or None,
-                      options={"jobs": self.args.jobs, "videos": len(videos), **spec.options()}).with_fps()
+                      options={"jobs": self.args.jobs, "videos": len(videos), **spec.coding()}).with_fps()
 
     # -- epochs -------------------------------------------------------------------------------------
     def epoch(self, pattern: Pattern, workers: int) -> None:
@@ -592,7 +596,7 @@ def summary(path: Path, planned: dataset.Dataset | None) -> None:
         if pair is not None:
             decode, frames, k = pair
             when = "never pays" if k is None else f"pays after {k:.1f} epochs"
-            print(f"    {frames.frame_loader} on {frames.store.label if frames.store else ''} against "
+            print(f"    {frames.frame_loader} on {frames.store.title if frames.store else ''} against "
                   f"{decode.decode_loader}: extraction {when}")
     over = sum(not s.fits_disk for s in strategies)
     if over:

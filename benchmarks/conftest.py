@@ -21,6 +21,7 @@ import loaders
 from benchmarks import core, corpus, env, patterns, perframe, records, stores
 from benchmarks.core import Case
 from benchmarks.records import Record
+from benchmarks.spec import CRF
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="cases of stores at a fixed size on the first video only (one) or on every video (all)")
     group.addoption("--vidbench-gops", default=",".join(map(str, stores.GOPS)),
                     help="keyframe intervals of the transcoded stores ('' for none)")
-    group.addoption("--vidbench-crf", type=int, default=stores.CRF, help="H.264 crf of the transcoded stores")
+    group.addoption("--vidbench-crf", type=int, default=CRF, help="H.264 crf of the transcoded stores")
     group.addoption("--vidbench-transcode-sizes", default=",".join(map(str, stores.TRANSCODE_SIZES)),
                     help="short sides of the transcoded stores")
     group.addoption("--vidbench-transcode-loaders", default=",".join(stores.TRANSCODE_LOADERS),

@@ -28,9 +28,10 @@ from typing import Any, Literal
 import loaders
 from benchmarks import cache, corpus, env, patterns, perframe, runner, stores, verify, videos
 from benchmarks.patterns import Pattern, Sample
-from benchmarks.perframe import Calibration, Target
+from benchmarks.perframe import Calibration
 from benchmarks.records import Record
-from loaders.vocabulary import BASELINE, FORMATS, LOSSY, TRANSCODED
+from benchmarks.spec import Store, Target
+from loaders.vocabulary import BASELINE, FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def cases(targets: Sequence[Target], profiles: Iterable[str], pattern_list: Sequ
 
 def fixed_size(target: Target) -> bool:
     """Whether ``target`` reads a store at a fixed short side (its frames the same size whatever the video)."""
-    return target.spec is not None and target.spec.size is not None
+    return target.store is not None and target.store.store_size is not None
 
 
 def groups(case_list: Sequence[Case]) -> list[list[Case]]:
@@ -194,7 +195,7 @@ class EpochCase:
                     *([self.cache] if self.cache else []))
 
     def identity(self) -> Record:
-        return self.target.record("epoch", self.corpus, pattern=self.pattern.name, workers=self.workers,
+        return perframe.record(self.target, "epoch", self.corpus, pattern=self.pattern.name, workers=self.workers,
                                   batch_size=self.batch_size, cache=self.cache)
 
 
@@ -216,8 +217,8 @@ class Workspace:
         self.store_root = store_root
         self.listed = dict(videos)  # profile -> path; None: a built-in profile, made when first used
         self.frames_of: dict[str, int] = {}  # video path -> frame count
-        self.store_of: dict[tuple[str, stores.StoreSpec], Path] = {}
-        self.store_error: dict[tuple[str, stores.StoreSpec], str] = {}
+        self.store_of: dict[tuple[str, Store], Path] = {}
+        self.store_error: dict[tuple[str, Store], str] = {}
         self.verdicts: dict[tuple[str, str, str], verify.Verdict] = {}
         # (video, pattern) -> store size -> reference frames
         self.refs: dict[tuple[str, str], dict[int | None, dict[int, Any]]] = {}
@@ -236,7 +237,7 @@ class Workspace:
             self.frames_of[video] = probe(video).num_frames
         return self.frames_of[video]
 
-    def ensure_store(self, video: str, spec: stores.StoreSpec) -> None:
+    def ensure_store(self, video: str, spec: Store) -> None:
         """Extract ``video`` for ``spec`` unless done; a failure is kept and fails its cells only."""
         if (video, spec) in self.store_of or (video, spec) in self.store_error:
             return
@@ -247,12 +248,12 @@ class Workspace:
 
     def path_for(self, target: Target, video: str) -> str:
         """What ``target`` opens for ``video``: the video, a frame store, or a transcoded store's video."""
-        if target.spec is None:
+        if target.store is None:
             return video
-        self.ensure_store(video, target.spec)
-        if (video, target.spec) in self.store_error:
-            raise loaders.LoaderError(video, f"no {target.spec.label} store: {self.store_error[video, target.spec]}")
-        return str(stores.opened_path(self.store_of[video, target.spec], target.spec))
+        self.ensure_store(video, target.store)
+        if (video, target.store) in self.store_error:
+            raise loaders.LoaderError(video, f"no {target.store.label} store: {self.store_error[video, target.store]}")
+        return str(stores.opened_path(self.store_of[video, target.store], target.store))
 
     def samples(self, video: str, pattern: Pattern) -> list[Sample]:
         """The samples a per-frame case reads: the pattern's first, ``frames`` frames at least."""
@@ -264,7 +265,7 @@ class Workspace:
         key = (target.key, video, pattern.name)
         if key not in self.verdicts:
             samples = self.samples(video, pattern)
-            size = target.spec.size if target.spec else None
+            size = target.store.store_size if target.store else None
             if (video, pattern.name) not in self.refs:
                 self.refs.clear()  # reference frames can be large: one video and pattern at a time
                 self.refs[video, pattern.name] = {}
@@ -283,7 +284,8 @@ class Workspace:
     # -- one case -----------------------------------------------------------------------------------
     def identity(self, case: Case) -> Record:
         """The record a case writes when it fails before measuring anything."""
-        return case.target.record(case.measure, case.profile, pattern=case.pattern.name if case.pattern else None)
+        return perframe.record(case.target, case.measure, case.profile,
+                               pattern=case.pattern.name if case.pattern else None)
 
     def measure(self, case: Case, timer: Timer | None = None) -> Record:
         """Verify and time one case; ``timer`` defaults to the calibrated rounds of the settings."""
@@ -293,7 +295,7 @@ class Workspace:
         path = self.path_for(target, video)
         if case.pattern is None:
             seconds = timer(lambda: perframe.open_close(target, path), None)
-            return target.record("open", case.profile, seconds=seconds,
+            return perframe.record(target, "open", case.profile, seconds=seconds,
                                  options={**calibration.options(), "rounds": len(seconds)})
         with loaders.open(target.loader, path) as src:
             read = self._reading(case, src)
@@ -374,7 +376,7 @@ class Workspace:
             "options": {"pattern": pattern.params(), "samples": len(samples), "calls": len(calls)}}
         verdict = self.verdict(target, video, pattern, src)
         if verdict.wrong is not None:
-            return target.record("per_frame", case.profile, status="wrong", exact=False, reason=verdict.wrong,
+            return perframe.record(target, "per_frame", case.profile, status="wrong", exact=False, reason=verdict.wrong,
                                  **fields)
         return _Reading(case, src, calls, fields, verdict)
 
@@ -454,8 +456,9 @@ class Workspace:
         for video in videos:
             verdict = self.verdict(target, video, pattern)
             if verdict.wrong is not None:
-                state.record = target.record("epoch", case.corpus, status="wrong", exact=False, cache=case.cache,
-                                             reason=f"{video}: {verdict.wrong}", **self._epoch_fields(case, samples))
+                state.record = perframe.record(target, "epoch", case.corpus, status="wrong", exact=False,
+                                               cache=case.cache, reason=f"{video}: {verdict.wrong}",
+                                               **self._epoch_fields(case, samples))
                 return state
             state.exact = state.exact and verdict.exact
         paths = {v: self.path_for(target, v) for v in videos}
@@ -480,8 +483,9 @@ class Workspace:
             # What the page cache held of the epoch's files before each epoch: for a cold epoch the
             # most that stayed resident despite the eviction, for a warm one the least that was loaded.
             options.update(files_bytes=state.files_bytes, resident_bytes=state.resident)
-        return case.target.record(
-            "epoch", case.corpus, seconds=state.seconds, threads=state.threads_used, peak_rss_bytes=state.peak,
+        return perframe.record(
+            case.target, "epoch", case.corpus, seconds=state.seconds, threads=state.threads_used,
+            peak_rss_bytes=state.peak,
             exact=None if case.target.loader == BASELINE else state.exact, cache=case.cache, options=options,
             **self._epoch_fields(case, state.samples)).with_fps()
 
@@ -510,10 +514,10 @@ class _Reading:
         exact = None if target.loader == BASELINE else self.verdict.exact
         # A right frame that is not pixel-exact says by how much, and why: a lossy store or another
         # library's colour conversion (the report shows it per loader).
-        spec = target.spec
-        lossy = spec is not None and (spec.format in LOSSY or spec.format == TRANSCODED)
-        why = self.verdict.label(lossy=lossy, size=spec.size if spec else None) if exact is False else None
-        return target.record("per_frame", self.case.profile, seconds=seconds, exact=exact, reason=why,
+        store = target.store
+        lossy = store is not None and store.lossy
+        why = self.verdict.label(lossy=lossy, size=store.store_size if store else None) if exact is False else None
+        return perframe.record(target, "per_frame", self.case.profile, seconds=seconds, exact=exact, reason=why,
                              **{**self.fields, "options": options}).with_fps()
 
 

@@ -29,6 +29,7 @@ from scipy.optimize import least_squares
 from benchmarks import budget, patterns
 from benchmarks.perframe import Calibration
 from benchmarks.records import Record, read, valid_seconds
+from benchmarks.spec import Target
 from loaders.vocabulary import BASELINE, FRAMES
 
 # Guesses fitted, by name: a field of Guess, or "read.<format>".
@@ -91,20 +92,21 @@ def observations(run: Path) -> list[Observed]:
 def _observed(r: Record, shapes: dict[str, budget.Video], seconds: float) -> Observed:
     options = r.options if isinstance(r.options, dict) else {}
     assert r.loader is not None and r.pattern is not None
-    target = r.loader if r.format is None else f"{r.loader}@{r.format}-{r.store_size}-{options.get('gop')}"
+    store = r.store
+    target = Target(r.loader, r.kind or "", store).key
     asked = options.get("pattern") or {}
     pattern = patterns.parse([r.pattern], clip_len=asked.get("clip_len", 16), k=asked.get("k", 8),
                              seed=asked.get("seed", 0), batch=asked.get("batch", 8))[0]
     epoch = r.measure == "epoch"
     videos = shapes if epoch else {r.profile: shapes[r.profile]}
-    formats = {} if r.format is None else {target: r.format}
+    formats = {} if store is None else {target: store.format}
     plan = budget.Plan(videos=videos, patterns=[pattern], decoders=[] if r.kind == FRAMES else [target],
                        readers=[target] if r.kind == FRAMES else [], stores=[], frames=r.frames or 1,
                        calibration=Calibration(), epochs=1, workers=[r.workers or 0],
                        cores=int((r.env or {}).get("cores", 1)),
                        frames_per_video=options.get("frames_per_video"),
-                       sizes={target: r.store_size} if r.format is not None else {},
-                       gops={target: options["gop"]} if options.get("gop") else {}, formats=formats)
+                       sizes={target: store.store_size} if store is not None else {},
+                       gops={target: store.gop} if store is not None and store.gop else {}, formats=formats)
     kind = ("epoch" if epoch else "per-frame") + (" reader" if r.kind == FRAMES else " decoder") + \
         (" cold" if r.cache == "cold" else "")
     return Observed(plan, target, pattern, epoch, r.workers or 0, seconds, kind)

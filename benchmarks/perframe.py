@@ -18,35 +18,22 @@ import loaders
 from benchmarks import env, verify
 from benchmarks.patterns import Sample
 from benchmarks.records import Measure, Record
-from benchmarks.stores import StoreSpec
+from benchmarks.spec import Store, Target
 from loaders.vocabulary import BASELINE, FRAMES
 
 
-@dataclasses.dataclass(frozen=True)
-class Target:
-    """One thing to time: a decode loader on the videos or on transcoded stores of one spec, or a
-    frame loader on stores of one spec."""
-
-    loader: str
-    kind: str
-    spec: StoreSpec | None = None
-
-    @property
-    def key(self) -> str:
-        return self.loader if self.spec is None else f"{self.loader}@{self.spec.label}"
-
-    def record(self, measure: Measure, profile: str, **fields: Any) -> Record:
-        """A record for this target with its identity filled in."""
-        spec = self.spec
-        if spec is not None and spec.options():  # a transcoded store's gop and crf
-            fields["options"] = {**fields.get("options", {}), **spec.options()}
-        return Record(measure=measure, loader=self.loader, kind=self.kind, stack=loaders.current_stack(),
-                      profile=profile, extractor=spec.extractor if spec else None,
-                      format=spec.format if spec else None, quality=spec.quality if spec else None,
-                      store_size=spec.size if spec else None, library=env.library(self.loader), **fields)
+def record(target: Target, measure: Measure, profile: str, **fields: Any) -> Record:
+    """A record for ``target`` with its identity filled in."""
+    store = target.store
+    if store is not None and store.coding():  # a transcoded store's gop and crf
+        fields["options"] = {**fields.get("options", {}), **store.coding()}
+    return Record(measure=measure, loader=target.loader, kind=target.kind, stack=loaders.current_stack(),
+                  profile=profile, extractor=store.extractor if store else None,
+                  format=store.format if store else None, quality=store.quality if store else None,
+                  store_size=store.store_size if store else None, library=env.library(target.loader), **fields)
 
 
-def targets(names: Sequence[str], specs: Sequence[StoreSpec],
+def targets(names: Sequence[str], specs: Sequence[Store],
             transcode_loaders: Sequence[str] | None = None) -> list[Target]:
     """Decode loaders on the videos and once per transcoded spec (those of ``transcode_loaders``
     only, when given); a frame loader once per spec whose format it reads.
@@ -144,7 +131,7 @@ def check(target: Target, src: loaders.Source, samples: Sequence[Sample],
     if target.loader == BASELINE:
         return verify.Verdict(False, None)
     verdict = verify.Verdict(True, None)
-    luma = target.spec is not None and target.spec.lossy and target.spec.size is not None
+    luma = target.store is not None and target.store.lossy and target.store.store_size is not None
     for s in samples:
         verdict = verdict.merge(verify.check(src.get_frames(s.indices), s.indices, ref, luma=luma))
         if verdict.wrong is not None:

@@ -19,6 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from benchmarks.spec import Store
+
 log = logging.getLogger(__name__)
 
 Measure = Literal["per_frame", "open", "epoch", "extraction"]
@@ -58,6 +60,16 @@ class Record:
     cell: str = ""  # identifies the measurement within the run, for --resume
     time: str = ""  # ISO 8601, UTC
     env: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def store(self) -> Store | None:
+        """The store the record read or made; None for a decode of the original videos."""
+        if self.format is None:
+            return None
+        options = self.options if isinstance(self.options, dict) else {}
+        gop, crf = options.get("gop"), options.get("crf")
+        return Store(self.extractor or "", self.format, self.quality, self.store_size,
+                     gop if isinstance(gop, int) else None, crf if isinstance(crf, int) else None)
 
     def with_fps(self) -> Record:
         """Fill fps_median / p25 / p75 from ``frames`` and ``seconds``."""

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import loaders
 from benchmarks import corpus
+from benchmarks.spec import Store
 from loaders.resize import check_size
 from loaders.store import transcoded_video
-from loaders.vocabulary import LOSSY, TRANSCODED, store_label
+from loaders.vocabulary import TRANSCODED
 
-# Transcoded stores by default: H.264 at CRF 18 (visually lossless; the README has the measured sizes
+# Transcoded stores by default: H.264 at spec.CRF (visually lossless; the README has the measured sizes
 # and differences), keyframes every frame (GOP 1: any frame is one decode away) or every 8.
-CRF = 18
 GOPS = (1, 8)
 
 
@@ -41,40 +41,6 @@ def user_cache() -> Path:
 def default_root(user_videos: bool) -> Path:
     """The stores of a run: the corpus cache's for the built-in corpus, the user cache's for ``--videos``."""
     return user_cache() / "stores" if user_videos else corpus.DEFAULT_CACHE / "stores"
-
-
-@dataclasses.dataclass(frozen=True)
-class StoreSpec:
-    extractor: str = "ffmpeg"
-    format: str = "jpeg"  # noqa: A003 - the store's word for it
-    quality: int | None = 90
-    size: int | None = None  # short side of the stored frames (loaders.resize); None: as decoded
-    gop: int | None = None  # keyframe interval of a transcoded store (mp4 only)
-    crf: int | None = None  # H.264 constant rate factor of a transcoded store (mp4 only)
-
-    def __post_init__(self) -> None:
-        if self.format not in LOSSY:  # written without loss, or a video: no JPEG quality
-            object.__setattr__(self, "quality", None)
-        if self.format != TRANSCODED:
-            object.__setattr__(self, "gop", None)
-            object.__setattr__(self, "crf", None)
-
-    @property
-    def label(self) -> str:
-        return store_label(self.extractor, self.format, self.quality, self.size, self.gop)
-
-    @property
-    def lossy(self) -> bool:
-        """Written with loss: a JPEG store or a transcoded video."""
-        return self.format in LOSSY or self.transcoded
-
-    @property
-    def transcoded(self) -> bool:
-        return self.format == TRANSCODED
-
-    def options(self) -> dict[str, int]:
-        """What a record of this store carries in its options (a transcoded store's gop and crf)."""
-        return {"gop": self.gop, "crf": self.crf} if self.gop is not None and self.crf is not None else {}
 
 
 # Defaults of both front doors: every frame store at 256 (training size) and JPEG also at full size
@@ -103,17 +69,17 @@ def parse_sizes(text: str) -> list[int | None]:
 
 
 def specs(extractors: Sequence[str], formats: Sequence[str], quality: int,
-          sizes: Sequence[int | None] = (None,), full: Sequence[str] = ()) -> list[StoreSpec]:
+          sizes: Sequence[int | None] = (None,), full: Sequence[str] = ()) -> list[Store]:
     """Frame stores: every extractor x format x size, and the formats of ``full`` (those of
     ``formats``) at full size too."""
-    at_full = [StoreSpec(e, f, quality, None) for e in extractors for f in formats if f in full]
-    return list(dict.fromkeys(at_full + [StoreSpec(e, f, quality, s) for s in sizes for e in extractors
+    at_full = [Store(e, f, quality, None) for e in extractors for f in formats if f in full]
+    return list(dict.fromkeys(at_full + [Store(e, f, quality, s) for s in sizes for e in extractors
                                          for f in formats]))
 
 
-def transcodes(gops: Sequence[int], crf: int, sizes: Sequence[int | None]) -> list[StoreSpec]:
+def transcodes(gops: Sequence[int], crf: int, sizes: Sequence[int | None]) -> list[Store]:
     """Transcoded stores (ffmpeg, H.264): every keyframe interval at every size."""
-    return list(dict.fromkeys(StoreSpec("ffmpeg", TRANSCODED, None, s, g, crf) for s in sizes for g in gops))
+    return list(dict.fromkeys(Store("ffmpeg", TRANSCODED, None, s, g, crf) for s in sizes for g in gops))
 
 
 def video_key(video: str | os.PathLike[str]) -> str:
@@ -124,26 +90,26 @@ def video_key(video: str | os.PathLike[str]) -> str:
     return f"{path.stem}-{digest}"
 
 
-def store_path(root: str | os.PathLike[str], video: str | os.PathLike[str], spec: StoreSpec) -> Path:
+def store_path(root: str | os.PathLike[str], video: str | os.PathLike[str], spec: Store) -> Path:
     return Path(root) / spec.label / video_key(video)
 
 
-def _extract(video: str, store: Path, spec: StoreSpec) -> loaders.Extraction:
+def _extract(video: str, store: Path, spec: Store) -> loaders.Extraction:
     # A lossless format ignores the quality, a frame store the gop and crf: pass extract's defaults.
     given: dict[str, int] = {} if spec.quality is None else {"quality": spec.quality}
     if spec.transcoded:
-        given.update(spec.options())
-    return loaders.extract(video, store, extractor=spec.extractor, format=spec.format, size=spec.size, **given)
+        given.update(spec.coding())
+    return loaders.extract(video, store, extractor=spec.extractor, format=spec.format, size=spec.store_size, **given)
 
 
-def ensure(root: str | os.PathLike[str], video: str, spec: StoreSpec) -> Path:
+def ensure(root: str | os.PathLike[str], video: str, spec: Store) -> Path:
     """The store of ``video`` for ``spec``, extracted now if missing (extraction resumes)."""
     store = store_path(root, video, spec)
     _extract(video, store, spec)
     return store
 
 
-def opened_path(store: Path, spec: StoreSpec) -> Path:
+def opened_path(store: Path, spec: Store) -> Path:
     """What a loader opens for a store: the folder, or a transcoded store's video."""
     return transcoded_video(store) if spec.transcoded else store
 
@@ -157,7 +123,7 @@ class Cost:
     failed: dict[str, str]  # video -> why its extraction failed
 
 
-def measure(root: str | os.PathLike[str], videos: Sequence[str], spec: StoreSpec, jobs: int) -> Cost:
+def measure(root: str | os.PathLike[str], videos: Sequence[str], spec: Store, jobs: int) -> Cost:
     """Extract every video afresh, ``jobs`` at a time, and time the whole."""
     stores = {v: store_path(root, v, spec) for v in videos}
     for store in stores.values():

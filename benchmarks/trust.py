@@ -36,7 +36,7 @@ from scipy.stats import spearmanr
 
 import loaders
 from benchmarks import cli, core, corpus, env, patterns, perframe, records
-from benchmarks.perframe import Target
+from benchmarks.spec import Target
 from loaders.vocabulary import DECODE
 from reports import tables
 

@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span, store_of
+from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span
 from benchmarks.analysis.plan import COLUMNS as PLAN_COLUMNS
 from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, winners
 from benchmarks.dataset import Dataset
@@ -24,7 +24,7 @@ from loaders.vocabulary import BASELINE, DECODE, FRAMES, TRANSCODED, store_label
 __all__ = [
     "BASELINE", "DECODE", "DEFAULT_EPOCHS", "FRAMES", "PLAN_COLUMNS", "STACKS", "TRANSCODED", "Dataset", "Pair",
     "Record", "Strategy", "best_pair", "cumulative", "describe_pattern", "fps_stats", "gop_of", "load_dataset",
-    "loader_note", "measured", "pairs", "project", "read", "span", "store_label", "store_of", "unreadable",
+    "loader_note", "measured", "pairs", "project", "read", "span", "store_label", "unreadable",
     "valid_seconds", "winners",
 ]
 

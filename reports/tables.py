@@ -30,7 +30,6 @@ from reports.results import (
     measured,
     pairs,
     project,
-    store_of,
     unreadable,
     valid_seconds,
 )
@@ -133,7 +132,7 @@ def _open_rounds(records: list[Record]) -> dict[tuple[Any, ...], list[float]]:
     for r in records:
         seconds = valid_seconds(r)
         if r.measure == "open" and r.status == "ok" and seconds:
-            costs[(r.stack, r.loader, r.profile, *store_of(r))] = seconds
+            costs[(r.stack, r.loader, r.profile, r.store)] = seconds
             costs.setdefault((r.stack, r.loader, r.profile), seconds)
     return costs
 
@@ -153,7 +152,7 @@ def _summary_and_rounds(records: list[Record]) -> tuple[pd.DataFrame, pd.DataFra
         if r.measure not in ("per_frame", "epoch"):
             continue
         fps_median, fps_p25, fps_p75 = _fps(r)
-        open_rounds = opens.get((r.stack, r.loader, r.profile, *store_of(r)),
+        open_rounds = opens.get((r.stack, r.loader, r.profile, r.store),
                                 opens.get((r.stack, r.loader, r.profile), []))
         open_seconds = statistics.median(open_rounds) if open_rounds else None
         seconds = valid_seconds(r)

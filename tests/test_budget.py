@@ -6,9 +6,10 @@ import dataclasses
 
 import pytest
 
-from benchmarks import budget, patterns, stores
-from benchmarks.perframe import Calibration, Target
+from benchmarks import budget, patterns
+from benchmarks.perframe import Calibration
 from benchmarks.records import Record
+from benchmarks.spec import Store, Target
 
 CAL = Calibration(min_time=1.0, min_rounds=5, warmup=1)
 
@@ -103,12 +104,12 @@ def test_measured_seconds_per_frame_replace_the_guess() -> None:
 
 def test_extraction_and_per_frame_estimates() -> None:
     guess = _guess(extract={"jpeg": 0.01, "png": 0.1}, decode=0.01, case_open=0.1, case=0.5)
-    plan = _plan(stores=[budget.Store("jpeg"), budget.Store("png")], measures=frozenset({"extraction", "per_frame"}))
+    plan = _plan(stores=[Store(format="jpeg"), Store(format="png")], measures=frozenset({"extraction", "per_frame"}))
     est = budget.estimate(plan, guess)
     assert est.epochs == 0
     # every frame decoded (0.01 s a megapixel) and written (jpeg 0.01, png 0.1), once per store
     assert est.extraction == pytest.approx(100 * ((0.01 + 0.01) + (0.01 + 0.1)))
-    small = _plan(stores=[budget.Store("png", 200)], measures=frozenset({"extraction"}))
+    small = _plan(stores=[Store(format="png", store_size=200)], measures=frozenset({"extraction"}))
     # a store at short side 200 writes 200 x 200 of the 1000 x 1000 pixels
     assert budget.estimate(small, guess).extraction == pytest.approx(100 * (0.01 + 0.04 * 0.1))
     # one open case and one per-frame case: a sequential round of 10 frames is 0.1 s -> 1 + 10 rounds
@@ -156,7 +157,7 @@ def test_a_budget_cuts_per_frame_cases_before_videos() -> None:
 
 
 def test_the_plan_says_what_the_run_will_do() -> None:
-    stores = [budget.Store("jpeg"), budget.Store("jpeg", 256), budget.Store("mp4", 256)]
+    stores = [Store(format="jpeg"), Store(format="jpeg", store_size=256), Store(format="mp4", store_size=256)]
     text = "\n".join(_plan(measures=frozenset({"extraction", "per_frame", "epoch"}), stores=stores).lines())
     assert "videos: 1 (100 frames; 1000x1000)" in text and "3 stores (jpeg, jpeg at 256, mp4 at 256) x 1 videos" in text
     assert "2 calibrated cases" in text and "1 cells x 1 epochs" in text
@@ -187,8 +188,8 @@ def test_measured_seconds_per_frame_name_the_store_as_the_targets_do() -> None:
                       store_size=size, options={} if gop is None else {"gop": gop, "crf": 18})
 
     measured = budget.measured_seconds_per_frame([rec(256, 1, 0.1), rec(256, 8, 0.2), rec(None, 8, 0.3)])
-    specs = [stores.StoreSpec("ffmpeg", "mp4", None, 256, 1, 18), stores.StoreSpec("ffmpeg", "mp4", None, 256, 8, 18),
-             stores.StoreSpec("ffmpeg", "mp4", None, None, 8, 18)]
+    specs = [Store("ffmpeg", "mp4", None, 256, 1, 18), Store("ffmpeg", "mp4", None, 256, 8, 18),
+             Store("ffmpeg", "mp4", None, None, 8, 18)]
     keys = [Target("pyav", "decode", spec).key for spec in specs]
     assert [measured[k, "sequential", "a"] for k in keys] == pytest.approx([0.01, 0.02, 0.03])
 

@@ -12,6 +12,7 @@ import pytest
 import loaders
 from benchmarks import budget, clips, patterns
 from benchmarks.perframe import Calibration
+from benchmarks.spec import Store
 from loaders import LoaderError, reference
 from loaders.probe import probe
 
@@ -57,7 +58,7 @@ def test_a_budget_cuts_long_videos_to_two_keyframe_intervals_at_least() -> None:
     videos = {"long": budget.Video(9000, 1280, 720, 60.0), "gop": budget.Video(9000, 1280, 720, 600.0),
               "one": budget.Video(900, 1280, 720, 900.0)}  # one keyframe: no cut keeps random access as it is
     plan = budget.Plan(videos=videos, patterns=patterns.parse(["random-frame"]), decoders=["pyav"], readers=[],
-                       stores=[budget.Store("jpeg", 256)], frames=8, calibration=Calibration(), epochs=1,
+                       stores=[Store(format="jpeg", store_size=256)], frames=8, calibration=Calibration(), epochs=1,
                        workers=[2], cores=2)
     cut, dropped = budget.fit(plan, budget.estimate(plan).total * 0.5)
     assert cut.clips == {"long": budget.MIN_CLIP_FRAMES, "gop": 1200}

@@ -11,7 +11,7 @@ from conftest import require_loader
 
 import loaders
 from benchmarks import core, patterns, runner
-from benchmarks.perframe import Target
+from benchmarks.spec import Target
 from loaders.vocabulary import BASELINE, DECODE
 
 

@@ -13,11 +13,11 @@ from conftest import require_loader
 from frame_checks import all_frames, nearest_reference
 
 import loaders
-from benchmarks import cache, cli, core, patterns, records, stores, verify
+from benchmarks import cache, cli, core, patterns, perframe, records, stores, verify
 from benchmarks.analysis import crossover
 from benchmarks.patterns import Sample
-from benchmarks.perframe import Target
 from benchmarks.records import Record
+from benchmarks.spec import Store, Target
 from loaders.probe import probe
 from loaders.store import VIDEO_FILE, read_manifest, transcoded_video
 from loaders.vocabulary import DECODE, FRAMES
@@ -65,7 +65,7 @@ def test_a_resized_store_is_exact_at_its_size_and_wrong_against_full_size(tiny_v
                                                                            tmp_path: Path) -> None:
     require_loader("npy")
     video = str(tiny_videos["tiny-h264-bframes"])
-    spec = stores.StoreSpec("ffmpeg", "npy", None, SIZE)
+    spec = Store("ffmpeg", "npy", None, SIZE)
     assert spec.label == "ffmpeg-npy-s64"
     store = stores.ensure(tmp_path, video, spec)
     n = read_manifest(store).frames
@@ -86,7 +86,7 @@ def test_a_resized_store_is_exact_at_its_size_and_wrong_against_full_size(tiny_v
 def test_a_resized_jpeg_store_is_right_within_tolerance(tiny_videos: dict[str, Path], tmp_path: Path) -> None:
     require_loader("pil")
     video = str(tiny_videos["tiny-h264-bframes"])
-    store = stores.ensure(tmp_path, video, stores.StoreSpec("ffmpeg", "jpeg", 90, SIZE))
+    store = stores.ensure(tmp_path, video, Store("ffmpeg", "jpeg", 90, SIZE))
     n = read_manifest(store).frames
     samples = _samples(video, n)
     indices = [s.indices[0] for s in samples]
@@ -179,14 +179,14 @@ def test_store_sizes_and_caches_on_the_command_line() -> None:
     specs = stores.specs(["ffmpeg"], ["jpeg", "npy"], 90, [None, 256]) + stores.transcodes([1, 8], 18, [256])
     assert [s.label for s in specs] == ["ffmpeg-jpeg-q90", "ffmpeg-npy", "ffmpeg-jpeg-q90-s256", "ffmpeg-npy-s256",
                                         "ffmpeg-mp4-s256-g1", "ffmpeg-mp4-s256-g8"]
-    assert specs[-1].options() == {"gop": 8, "crf": 18} and specs[0].options() == {}
+    assert specs[-1].coding() == {"gop": 8, "crf": 18} and specs[0].coding() == {}
     default = stores.specs(["ffmpeg"], ["jpeg", "npy"], 90, [256], full=["jpeg", "png"])
     assert [s.label for s in default] == ["ffmpeg-jpeg-q90", "ffmpeg-jpeg-q90-s256", "ffmpeg-npy-s256"]
 
 
 def test_records_carry_store_size_and_cache() -> None:
-    record = Target("pyav", DECODE, stores.StoreSpec("ffmpeg", "mp4", 90, 256, 8, 18)).record(
-        "epoch", "set", cache="cold", options={"epochs": 3})
+    record = perframe.record(Target("pyav", DECODE, Store("ffmpeg", "mp4", 90, 256, 8, 18)),
+                             "epoch", "set", cache="cold", options={"epochs": 3})
     assert (record.format, record.quality, record.store_size, record.cache) == ("mp4", None, 256, "cold")
     assert record.options == {"epochs": 3, "gop": 8, "crf": 18}
     import dataclasses
@@ -260,8 +260,8 @@ def test_cold_and_warm_epochs_are_interleaved_with_the_cache_they_name(tiny_vide
     video = str(tiny_videos["tiny-h264-bframes"])
     work = core.Workspace(core.Settings(epochs=2), tmp_path, {"v": video})
     pattern = patterns.Pattern("sequential")
-    npy = Target("npy", FRAMES, stores.StoreSpec("ffmpeg", "npy", None, SIZE))
-    mp4 = Target("pyav", DECODE, stores.StoreSpec("ffmpeg", "mp4", None, SIZE, 8, 18))
+    npy = Target("npy", FRAMES, Store("ffmpeg", "npy", None, SIZE))
+    mp4 = Target("pyav", DECODE, Store("ffmpeg", "mp4", None, SIZE, 8, 18))
     group = [core.EpochCase(t, pattern, 0, "set", 4, 32, c) for t in (npy, mp4) for c in ("cold", "warm")]
     assert len({c.cell for c in group}) == 4
     got = {(case.target.key, case.cache): record for case, record in work.epochs(group, [video])}
@@ -270,8 +270,8 @@ def test_cold_and_warm_epochs_are_interleaved_with_the_cache_they_name(tiny_vide
     assert [s[0] for s in seen] == ["npy", "npy", "pyav", "pyav", "npy", "pyav", "pyav", "npy"]
     page = os.sysconf("SC_PAGE_SIZE")
     for (_, suffix, held), state in zip(seen, caches, strict=True):
-        files = cache.residency([work.store_of[video, npy.spec] if suffix == "" else
-                                 work.store_of[video, mp4.spec] / VIDEO_FILE]).bytes
+        files = cache.residency([work.store_of[video, npy.store] if suffix == "" else
+                                 work.store_of[video, mp4.store] / VIDEO_FILE]).bytes
         # Cold: out of the page cache as the epoch starts (a page or two may stay); warm: all in it.
         assert held <= 2 * page if state == "cold" else held >= files
     for (_, state), record in got.items():

@@ -8,6 +8,7 @@ import numpy as np
 
 from benchmarks import perframe, verify
 from benchmarks.patterns import Sample
+from benchmarks.spec import Target
 from loaders import reference
 from loaders.vocabulary import BASELINE
 
@@ -43,6 +44,6 @@ def test_check_reads_every_sample_and_skips_the_baseline(tiny_videos: dict[str, 
     full = reference.decode(video)
     samples = [Sample(str(video), (0, 1)), Sample(str(video), (10,))]
     ref = verify.reference_frames(video, samples, full.num_frames)
-    assert perframe.check(perframe.Target("x", "decode"), Fake(), samples, ref).wrong  # type: ignore[arg-type]
-    null = perframe.check(perframe.Target(BASELINE, "decode"), Fake(), samples, ref)  # type: ignore[arg-type]
+    assert perframe.check(Target("x", "decode"), Fake(), samples, ref).wrong  # type: ignore[arg-type]
+    null = perframe.check(Target(BASELINE, "decode"), Fake(), samples, ref)  # type: ignore[arg-type]
     assert null == verify.Verdict(False, None)

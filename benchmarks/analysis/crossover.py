@@ -101,20 +101,13 @@ def span(pair: Pair) -> str:
 
 def gop_of(record: Record) -> int | None:
     """The keyframe interval of the transcoded store a record read or made (None for others)."""
-    gop = record.options.get("gop") if isinstance(record.options, dict) else None
-    return gop if isinstance(gop, int) else None
-
-
-def store_of(record: Record) -> tuple[object, ...]:
-    """What identifies the store a record read or made: extractor, format, quality, size, gop."""
-    return record.extractor, record.format, record.quality, record.store_size, gop_of(record)
+    return record.store.gop if record.store is not None else None
 
 
 def extraction_for(frame: Record, extractions: Sequence[Record]) -> Record | None:
-    """The extraction that made the store a loader read: the same store (:func:`store_of`), on
-    the same profile; a run that extracted one video set only uses that one."""
-    store = store_of(frame)
-    same = [e for e in extractions if store_of(e) == store]
+    """The extraction that made the store a loader read: the same store, on the same profile; a
+    run that extracted one video set only uses that one."""
+    same = [e for e in extractions if e.store == frame.store]
     on_profile = [e for e in same if e.profile == frame.profile]
     if on_profile:
         return on_profile[-1]

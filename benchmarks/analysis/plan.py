@@ -32,7 +32,8 @@ from typing import Any
 from benchmarks.analysis.crossover import crossover_epochs, quartiles
 from benchmarks.dataset import ClassSummary, Dataset
 from benchmarks.records import Record, valid_seconds
-from loaders.vocabulary import BASELINE, DECODE, FRAMES, store_label
+from benchmarks.spec import Store
+from loaders.vocabulary import BASELINE, DECODE, FRAMES
 
 DEFAULT_EPOCHS = 10
 CACHE_WORDS = {"not controlled": "page cache not controlled"}
@@ -41,33 +42,6 @@ COLUMNS = [
     "dataset_frames", "extraction_seconds", "epoch_seconds", "epoch_seconds_low", "epoch_seconds_high",
     "total_seconds", "disk_bytes", "fits_disk", "fits_ram", "cache",
 ]
-
-
-@dataclasses.dataclass(frozen=True)
-class Store:
-    """What a strategy writes once: None for decoding the originals."""
-
-    extractor: str
-    format: str  # noqa: A003 - the records' word
-    quality: int | None
-    size: int | None
-    gop: int | None = None  # transcoded stores only
-    crf: int | None = None
-
-    @property
-    def label(self) -> str:
-        extra = "".join(f" {k} {v}" for k, v in (("gop", self.gop), ("crf", self.crf)) if v is not None)
-        return store_label(self.extractor, self.format, self.quality, self.size) + (f" ({extra.strip()})"
-                                                                                   if extra else "")
-
-
-def store_of(record: Record) -> Store | None:
-    """The store a record read or wrote; None for a decode of the original videos."""
-    if record.format is None:
-        return None
-    options = record.options if isinstance(record.options, dict) else {}
-    return Store(record.extractor or "", record.format, record.quality, record.store_size,
-                 options.get("gop"), options.get("crf"))
 
 
 @dataclasses.dataclass
@@ -109,8 +83,8 @@ class Strategy:
         if self.store is None:
             return f"decode the videos with {self.decode_loader}"
         if self.decode_loader:
-            return f"transcode to {self.store.label}, decode with {self.decode_loader}"
-        return f"extract to {self.store.label}, read with {self.frame_loader}"
+            return f"transcode to {self.store.title}, decode with {self.decode_loader}"
+        return f"extract to {self.store.title}, read with {self.frame_loader}"
 
     def cumulative(self, epochs: int | None = None) -> list[float]:
         """Total seconds after 1..epochs epochs."""
@@ -122,7 +96,7 @@ class Strategy:
         return {
             "strategy": f"{self.pattern}: {self.name}" + ("" if self.workers is None else f", {self.workers} workers"),
             "decode_loader": self.decode_loader, "frame_loader": self.frame_loader,
-            "store_format": store.format if store else None, "store_size": store.size if store else None,
+            "store_format": store.format if store else None, "store_size": store.store_size if store else None,
             "quality": store.quality if store else None, "dataset_videos": self.dataset_videos,
             "dataset_frames": self.dataset_frames, "extraction_seconds": self.extraction_seconds,
             "epoch_seconds": self.epoch_seconds, "epoch_seconds_low": self.epoch_seconds_low,
@@ -198,17 +172,17 @@ def _per_frame_by_class(records: Sequence[Record], dataset: Dataset | None,
         video = dataset.measured.get(r.profile)
         if r.measure != "per_frame" or r.status != "ok" or video is None or not r.fps_median:
             continue
-        key = (r.loader, store_of(r), r.pattern)
+        key = (r.loader, r.store, r.pattern)
         values.setdefault(key, {}).setdefault(video.video_class, []).append(1 / r.fps_median)
     return {k: {c: over(v) for c, v in by_class.items()} for k, by_class in values.items()}
 
 
 def _extraction(store: Store, extractions: Sequence[Record]) -> Record | None:
-    same = [e for e in extractions if store_of(e) == store]
+    same = [e for e in extractions if e.store == store]
     if not same:  # an extraction record need not carry gop/crf in its options: match the store's name
-        same = [e for e in extractions if (s := store_of(e)) is not None
-                and (s.extractor, s.format, s.quality, s.size) == (store.extractor, store.format, store.quality,
-                                                                   store.size)]
+        same = [e for e in extractions if (s := e.store) is not None
+                and (s.extractor, s.format, s.quality, s.store_size) == (store.extractor, store.format, store.quality,
+                                                                         store.store_size)]
     return same[-1] if same else None
 
 
@@ -239,13 +213,13 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
     ram = dataset.ram_available_bytes if dataset else None
     groups: dict[tuple[Any, ...], list[Record]] = {}
     for r in epoch:
-        groups.setdefault((r.pattern or "", r.loader, r.kind, store_of(r)), []).append(r)
+        groups.setdefault((r.pattern or "", r.loader, r.kind, r.store), []).append(r)
     out = []
     for (pattern, loader, kind, store), group in groups.items():
         made = None if store is None else _extraction(store, extractions)
         if store is not None and made is None:
             continue  # a store whose making was not measured: its strategy has no cost to plan with
-        size = store.size if store else None
+        size = store.store_size if store else None
         extract, disk = project_store(made, dataset, size) if made is not None else (0.0, 0)
         source = dataset.bytes if dataset else sum(r.source_bytes or 0 for r in extractions[-1:])
         read = disk if store is not None else source

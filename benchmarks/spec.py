@@ -1,0 +1,98 @@
+"""The run model, in one place: what a store, a video, a target and a run are.
+
+Everything else (the command line, the pytest-benchmark front door, the budget, the records, the
+analysis and the reports) reads these; nothing re-derives a store's label or a target's key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from loaders.extraction import CRF
+from loaders.vocabulary import LOSSY, TRANSCODED, store_label
+
+__all__ = ["CRF", "Store", "Target"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Store:
+    """A store of a video: its frames extracted once (``jpeg``, ``png``, ``npy``, ``tar``) or the
+    video transcoded once (``mp4``: H.264 with a short keyframe interval, read by decode loaders).
+
+    A lossless format carries no JPEG quality, a frame store no gop or crf: they are dropped here,
+    so two spellings of one store are one ``Store``."""
+
+    extractor: str = "ffmpeg"
+    format: str = "jpeg"  # noqa: A003 - the store's word for it
+    quality: int | None = 90
+    store_size: int | None = None  # short side of the stored frames (loaders.resize); None: as decoded
+    gop: int | None = None  # keyframe interval of a transcoded store
+    crf: int | None = None  # H.264 constant rate factor of a transcoded store
+
+    def __post_init__(self) -> None:
+        if self.format not in LOSSY:  # written without loss, or a video: no JPEG quality
+            object.__setattr__(self, "quality", None)
+        if self.format != TRANSCODED:
+            object.__setattr__(self, "gop", None)
+            object.__setattr__(self, "crf", None)
+
+    @property
+    def label(self) -> str:
+        """``ffmpeg-jpeg-q90-s256``, ``ffmpeg-mp4-s256-g8``: how cells, targets, store folders and
+        reports name the store."""
+        return store_label(self.extractor, self.format, self.quality, self.store_size, self.gop)
+
+    @property
+    def key(self) -> str:
+        """What tells stores apart in a run (its folder's name): the label."""
+        return self.label
+
+    @property
+    def title(self) -> str:
+        """The plan's words for it: ``ffmpeg-mp4-s256 (gop 8 crf 18)``."""
+        extra = " ".join(f"{k} {v}" for k, v in (("gop", self.gop), ("crf", self.crf)) if v is not None)
+        plain = store_label(self.extractor, self.format, self.quality, self.store_size)
+        return f"{plain} ({extra})" if extra else plain
+
+    @property
+    def brief(self) -> str:
+        """Format and short side, as the run's announcement lists stores: ``jpeg at 256``."""
+        return self.format if self.store_size is None else f"{self.format} at {self.store_size}"
+
+    @property
+    def transcoded(self) -> bool:
+        return self.format == TRANSCODED
+
+    @property
+    def lossy(self) -> bool:
+        """Written with loss: a JPEG store or a transcoded video."""
+        return self.format in LOSSY or self.transcoded
+
+    def coding(self) -> dict[str, int]:
+        """A transcoded store's gop and crf, as :func:`loaders.extract` takes them; empty for others."""
+        return {"gop": self.gop, "crf": self.crf} if self.gop is not None and self.crf is not None else {}
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Store:
+        """A store from a record's ``store`` object; keys it does not know are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """One thing to time: a decode loader on the videos or on a transcoded store, or a frame
+    loader on a store (``kind``: :data:`loaders.vocabulary.DECODE` or ``FRAMES``)."""
+
+    loader: str
+    kind: str
+    store: Store | None = None
+
+    @property
+    def key(self) -> str:
+        """``pyav``, ``npy@ffmpeg-npy-s256``: how a run's plan and its estimate name the target."""
+        return self.loader if self.store is None else f"{self.loader}@{self.store.label}"
