@@ -33,9 +33,8 @@ from benchmarks import patterns
 from benchmarks.patterns import Pattern, Sample, head
 from benchmarks.perframe import Calibration
 from benchmarks.records import Record, valid_seconds
-from benchmarks.spec import Store, Target
+from benchmarks.spec import Store, Target, Video
 from loaders.progress import duration
-from loaders.resize import scaled_size
 from loaders.vocabulary import BASELINE
 
 MIN_FRAMES_PER_VIDEO = 32  # below this an epoch says little about a real one
@@ -63,28 +62,6 @@ def parse_duration(text: str) -> float:
     if seconds <= 0:
         raise ValueError(f"a duration must be more than 0 seconds: {text!r}")
     return seconds
-
-
-@dataclasses.dataclass(frozen=True)
-class Video:
-    """What the estimate needs of a video (from its probe)."""
-
-    frames: int
-    width: int
-    height: int
-    gop: float  # mean frames between keyframes: what a random seek decodes, half of it on average
-    codec: str = ""  # with the size, the kind of video a budget keeps one of while it can
-
-    @property
-    def megapixels(self) -> float:
-        return self.width * self.height / 1e6
-
-    def megapixels_at(self, size: int | None) -> float:
-        """Megapixels of a frame stored at short side ``size`` (None: as decoded)."""
-        if size is None:
-            return self.megapixels
-        width, height = scaled_size(self.width, self.height, size)
-        return width * height / 1e6
 
 
 @dataclasses.dataclass(frozen=True)

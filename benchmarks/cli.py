@@ -47,7 +47,7 @@ from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
-from benchmarks.spec import CRF, Store, Target
+from benchmarks.spec import CRF, Store, Target, Video
 from loaders.batch import human_bytes
 from loaders.progress import Progress, duration
 from loaders.vocabulary import BASELINE, FRAMES
@@ -255,7 +255,7 @@ class Bench:
         self.planned_cache = "warm"  # the page-cache state the plan uses, once the dataset is known
         self.stack = loaders.current_stack()
         # Checked before the run exists: bad input must stop the run before anything is written.
-        self.whole: list[dataset.Video] | None = None  # every video under --videos, probed, with --sample
+        self.whole: list[Video] | None = None  # every video under --videos, probed, with --sample
         unknown = sorted(set(args.per_frame_only) - set(loaders.REGISTRY))
         if unknown:
             raise SystemExit(f"--per-frame-only: unknown loader(s) {unknown}; known: {', '.join(loaders.REGISTRY)}")
@@ -272,7 +272,7 @@ class Bench:
         self.annotations: runner.Annotations | None = None
         self.unreadable: dict[str, str] = {}  # video path -> why it is skipped
         self.progress: Progress | None = None
-        self.shapes: dict[str, budget.Video] = {}  # profile -> what the estimate needs of its video
+        self.shapes: dict[str, Video] = {}  # profile -> its video, probed
         self.following = False  # measuring the videos an earlier stack of the run chose (see follow)
         self.budget_line: str | None = None  # what a time budget dropped, as said before measuring
 
@@ -516,7 +516,7 @@ class Bench:
 
     def probe(self, profile: str, video: str) -> None:
         try:
-            self.shapes[profile] = shape(video)
+            self.shapes[profile] = dataset.probe_video(video)
             self.work.frames_of[video] = self.shapes[profile].frames
             self.videos[profile] = video
         except Exception as exc:  # noqa: BLE001 - a video that cannot be read fails alone
@@ -568,14 +568,6 @@ class Bench:
         for case, record in self.work.epochs(todo, list(self.videos.values()), self.annotations):
             self.run.add(case.cell, record)
             self.progress.update(1, work=self.cost["epoch"])
-
-
-def shape(video: str) -> budget.Video:
-    """Frames, size and keyframe interval of ``video`` from its probe (a LoaderError if unreadable)."""
-    from loaders.probe import probe
-
-    p = probe(video)
-    return budget.Video(p.num_frames, p.width, p.height, p.num_frames / max(1, len(p.keyframes)), p.codec)
 
 
 def summary(path: Path, planned: dataset.Dataset | None) -> None:

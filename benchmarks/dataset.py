@@ -20,42 +20,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
+from benchmarks.spec import Video
 from benchmarks.stores import user_cache
 from loaders.batch import VIDEO_SUFFIXES
 from loaders.progress import Progress
 from loaders.resize import scaled_size
 
 FILE = "dataset.json"
-# Short-side upper bounds of the resolution classes: a 1080x1920 portrait video is "1080p".
-CLASSES = ((360, "360p"), (480, "480p"), (720, "720p"), (1080, "1080p"), (1440, "1440p"))
-
-
-@dataclasses.dataclass(frozen=True)
-class Video:
-    """One probed video; ``error`` says why it could not be read (then frames is 0)."""
-
-    path: str
-    bytes: int
-    frames: int = 0
-    fps: float = 0.0
-    width: int = 0
-    height: int = 0
-    codec: str = ""
-    error: str | None = None
-
-    @property
-    def resolution(self) -> str:
-        short = min(self.width, self.height)
-        return next((name for bound, name in CLASSES if short <= bound), "2160p")
-
-    @property
-    def video_class(self) -> str:
-        """What the sample is stratified by and epochs are projected per: ``720p h264``."""
-        return f"{self.resolution} {self.codec}"
-
-    @property
-    def seconds(self) -> float:
-        return self.frames / self.fps if self.fps > 0 else 0.0
 
 
 def find(folder: str | os.PathLike[str]) -> list[Path]:
@@ -73,17 +44,23 @@ def names(paths: Sequence[Path], root: Path) -> dict[str, str]:
     return {p.stem if stems.count(p.stem) == 1 else p.relative_to(root).as_posix(): str(p) for p in paths}
 
 
+def probe_video(path: str) -> Video:
+    """One video's packet-level probe; a LoaderError if it cannot be read."""
+    from loaders.probe import probe
+
+    p = probe(path)
+    return Video(path, os.path.getsize(path), p.num_frames, p.fps, p.width, p.height, p.codec,
+                 p.num_frames / max(1, len(p.keyframes)))
+
+
 def probe_one(path: str) -> Video:
     """One video's packet-level probe; a video that cannot be read is returned with its error."""
     from loaders.errors import LoaderError
-    from loaders.probe import probe
 
-    size = os.path.getsize(path)
     try:
-        p = probe(path)
+        return probe_video(path)
     except LoaderError as exc:
-        return Video(path, size, error=exc.cause)
-    return Video(path, size, p.num_frames, p.fps, p.width, p.height, p.codec)
+        return Video(path, os.path.getsize(path), error=exc.cause)
 
 
 class ProbeCache:
@@ -99,7 +76,10 @@ class ProbeCache:
         row = self.db.execute("SELECT size, mtime_ns, video FROM probes WHERE path = ?", (path,)).fetchone()
         if row is None or (row[0], row[1]) != (st.st_size, st.st_mtime_ns):
             return None
-        return Video(**json.loads(row[2]))
+        data = json.loads(row[2])
+        if "gop" not in data and data.get("error") is None:  # probed before keyframes were kept: probe again
+            return None
+        return Video(**data)
 
     def put(self, videos: Iterable[tuple[Video, os.stat_result]]) -> None:
         with self.db:

@@ -27,9 +27,10 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from benchmarks import budget, patterns
+from benchmarks.dataset import probe_video
 from benchmarks.perframe import Calibration
 from benchmarks.records import Record, read, valid_seconds
-from benchmarks.spec import Target
+from benchmarks.spec import Target, Video
 from loaders.vocabulary import BASELINE, FRAMES
 
 # Guesses fitted, by name: a field of Guess, or "read.<format>".
@@ -71,13 +72,11 @@ def guess_of(values: dict[str, float], base: budget.Guess | None = None, **chang
 
 def observations(run: Path) -> list[Observed]:
     """Every per-frame and epoch record of ``run`` that measured, with the plan that predicts it."""
-    from benchmarks.cli import shape
-
     for name in ("records.jsonl", "dataset.json"):
         if not (run / name).is_file():
             raise SystemExit(f"{run}: no {name} (a run of python -m benchmarks has both)")
     measured = json.loads((run / "dataset.json").read_text())["measured"]
-    shapes = {name: shape(v["path"]) for name, v in measured.items() if not v.get("error")}
+    shapes = {name: probe_video(v["path"]) for name, v in measured.items() if not v.get("error")}
     out = []
     for r in read(run / "records.jsonl"):
         seconds = valid_seconds(r)
@@ -89,7 +88,7 @@ def observations(run: Path) -> list[Observed]:
     return out
 
 
-def _observed(r: Record, shapes: dict[str, budget.Video], seconds: float) -> Observed:
+def _observed(r: Record, shapes: dict[str, Video], seconds: float) -> Observed:
     options = r.options if isinstance(r.options, dict) else {}
     assert r.loader is not None and r.pattern is not None
     store = r.store

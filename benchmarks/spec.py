@@ -10,9 +10,13 @@ import dataclasses
 from typing import Any
 
 from loaders.extraction import CRF
+from loaders.resize import scaled_size
 from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 
-__all__ = ["CRF", "Store", "Target"]
+__all__ = ["CLASSES", "CRF", "Store", "Target", "Video"]
+
+# Short-side upper bounds of the resolution classes: a 1080x1920 portrait video is "1080p".
+CLASSES = ((360, "360p"), (480, "480p"), (720, "720p"), (1080, "1080p"), (1440, "1440p"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +85,50 @@ class Store:
         """A store from a record's ``store`` object; keys it does not know are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclasses.dataclass(frozen=True)
+class Video:
+    """One video, as its probe found it (:func:`benchmarks.dataset.probe_one`); ``error`` says why
+    it could not be read (then frames is 0).
+
+    ``gop`` is its keyframes as their mean interval in frames (frames over keyframes): what a
+    random seek decodes, half of it on average. A clip of a video's first frames keeps it."""
+
+    path: str = ""
+    bytes: int = 0  # noqa: A003 - the file's size
+    frames: int = 0
+    fps: float = 0.0
+    width: int = 0
+    height: int = 0
+    codec: str = ""
+    gop: float = 0.0
+    error: str | None = None
+
+    @property
+    def resolution(self) -> str:
+        short = min(self.width, self.height)
+        return next((name for bound, name in CLASSES if short <= bound), "2160p")
+
+    @property
+    def video_class(self) -> str:
+        """What a sample is stratified by and epochs are projected per: ``720p h264``."""
+        return f"{self.resolution} {self.codec}"
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.fps if self.fps > 0 else 0.0
+
+    @property
+    def megapixels(self) -> float:
+        return self.width * self.height / 1e6
+
+    def megapixels_at(self, store_size: int | None) -> float:
+        """Megapixels of a frame stored at short side ``store_size`` (None: as decoded)."""
+        if store_size is None:
+            return self.megapixels
+        width, height = scaled_size(self.width, self.height, store_size)
+        return width * height / 1e6
 
 
 @dataclasses.dataclass(frozen=True)

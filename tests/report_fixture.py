@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.dataset import Dataset, Video, summarize
+from benchmarks.dataset import Dataset, summarize
 from benchmarks.records import Record, append
+from benchmarks.spec import Video
 from loaders.vocabulary import BASELINE
 
 RUN_ID = "fixture-run"

@@ -12,7 +12,7 @@ import pytest
 import loaders
 from benchmarks import budget, clips, patterns
 from benchmarks.perframe import Calibration
-from benchmarks.spec import Store
+from benchmarks.spec import Store, Video
 from loaders import LoaderError, reference
 from loaders.probe import probe
 
@@ -55,8 +55,10 @@ def test_a_short_video_is_its_own_clip_and_a_bad_one_is_named(tiny_videos: dict[
 
 
 def test_a_budget_cuts_long_videos_to_two_keyframe_intervals_at_least() -> None:
-    videos = {"long": budget.Video(9000, 1280, 720, 60.0), "gop": budget.Video(9000, 1280, 720, 600.0),
-              "one": budget.Video(900, 1280, 720, 900.0)}  # one keyframe: no cut keeps random access as it is
+    # "one": one keyframe: no cut keeps random access as it is.
+    videos = {"long": Video(frames=9000, width=1280, height=720, gop=60.0),
+              "gop": Video(frames=9000, width=1280, height=720, gop=600.0),
+              "one": Video(frames=900, width=1280, height=720, gop=900.0)}
     plan = budget.Plan(videos=videos, patterns=patterns.parse(["random-frame"]), decoders=["pyav"], readers=[],
                        stores=[Store(format="jpeg", store_size=256)], frames=8, calibration=Calibration(), epochs=1,
                        workers=[2], cores=2)

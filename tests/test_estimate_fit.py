@@ -9,11 +9,13 @@ import pytest
 
 from benchmarks import budget, estimate_fit, patterns
 from benchmarks.perframe import Calibration
+from benchmarks.spec import Video
 
 
 def _observed(truth: budget.Guess) -> list[estimate_fit.Observed]:
     out = []
-    videos = {"hd": budget.Video(120, 1920, 1080, 30.0), "sd": budget.Video(90, 640, 360, 90.0)}
+    videos = {"hd": Video(frames=120, width=1920, height=1080, gop=30.0),
+              "sd": Video(frames=90, width=640, height=360, gop=90.0)}
     for name, video in videos.items():
         for pattern in patterns.parse(["sequential", "random-frame", "random-batch", "uniform-8"]):
             for target, kind, size in (("pyav", "decode", None), ("decord", "decode", None),

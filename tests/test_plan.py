@@ -17,8 +17,9 @@ import pytest
 import loaders
 from benchmarks import corpus, dataset
 from benchmarks.analysis import plan
-from benchmarks.dataset import ClassSummary, Dataset, Video
+from benchmarks.dataset import ClassSummary, Dataset
 from benchmarks.records import Record
+from benchmarks.spec import Video
 
 HD, SD = "720p h264", "360p h264"
 
