@@ -534,8 +534,7 @@ class Bench:
             self.step(f"extract {spec.label}")
             if measure and cell not in self.run.done:
                 identity = Record(measure="extraction", loader=None, kind=None, stack=self.stack,
-                                  profile=self.corpus_name, extractor=spec.extractor, format=spec.format,
-                                  quality=spec.quality, store_size=spec.store_size, options=spec.coding())
+                                  profile=self.corpus_name, store=spec)
                 self.once(cell, lambda spec=spec: self._measure_extraction(spec, videos), identity)
             for v in videos:
                 self.work.ensure_store(v, spec)
@@ -547,12 +546,10 @@ class Bench:
         for v, why in cost.failed.items():
             self.work.store_error[v, spec] = why
         return Record(measure="extraction", loader=None, kind=None, stack=self.stack, profile=self.corpus_name,
-                      frames=cost.frames, seconds=[cost.seconds], extractor=spec.extractor, format=spec.format,
-                      quality=spec.quality, bytes=cost.bytes, source_bytes=cost.source_bytes,
-                      store_size=spec.store_size,
-                      status="error" if cost.failed else "ok",
+                      frames=cost.frames, seconds=[cost.seconds], store=spec, bytes=cost.bytes,
+                      source_bytes=cost.source_bytes, status="error" if cost.failed else "ok",
                       reason="; ".join(cost.failed.values()) or None,
-                      options={"jobs": self.args.jobs, "videos": len(videos), **spec.coding()}).with_fps()
+                      options={"jobs": self.args.jobs, "videos": len(videos)}).with_fps()
 
     # -- epochs -------------------------------------------------------------------------------------
     def epoch(self, pattern: Pattern, workers: int) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from benchmarks import corpus, env, records
 from benchmarks.records import Record
+from benchmarks.spec import Store
 from loaders import batch
 
 ENGINES = [("local", 1), ("local", 2), ("ray", 2)]  # (engine, jobs / cluster CPUs)
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             rec = Record(
                 measure="extraction", loader=None, kind=None, stack=environment["stack"],
                 profile="+".join(args.profiles), frames=frames, seconds=seconds[engine, jobs, step],
-                threads={"ffmpeg": 1}, extractor=args.extractor, format=args.format, quality=settings.quality,
+                threads={"ffmpeg": 1}, store=Store(args.extractor, args.format, settings.quality),
                 bytes=nbytes, source_bytes=source_bytes, run_id=run_id, cell=f"engines/{engine}/{jobs}/{step}",
                 time=dt.datetime.now(dt.UTC).isoformat(), env=environment,
                 options={"engine": engine, "jobs": jobs, "pass": step, "videos": videos,

@@ -24,13 +24,8 @@ from loaders.vocabulary import BASELINE, FRAMES
 
 def record(target: Target, measure: Measure, profile: str, **fields: Any) -> Record:
     """A record for ``target`` with its identity filled in."""
-    store = target.store
-    if store is not None and store.coding():  # a transcoded store's gop and crf
-        fields["options"] = {**fields.get("options", {}), **store.coding()}
     return Record(measure=measure, loader=target.loader, kind=target.kind, stack=loaders.current_stack(),
-                  profile=profile, extractor=store.extractor if store else None,
-                  format=store.format if store else None, quality=store.quality if store else None,
-                  store_size=store.store_size if store else None, library=env.library(target.loader), **fields)
+                  profile=profile, store=target.store, library=env.library(target.loader), **fields)
 
 
 def targets(names: Sequence[str], specs: Sequence[Store],

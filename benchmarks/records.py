@@ -1,7 +1,10 @@
 """Results are data: one JSON object per line in ``results/<run-id>/records.jsonl``.
 
 Every measurement appends one :class:`Record`; every dependency stack appends to the same file,
-and the reports read it back. Fields that do not apply to a measurement are ``None``.
+and the reports read it back. Fields that do not apply to a measurement are ``None``. The store a
+record read or made is one object, ``{"store": {"extractor": ..., "format": ..., "quality": ...,
+"store_size": ..., "gop": ..., "crf": ...}}`` (:class:`benchmarks.spec.Store`); records of older runs,
+which spelt it in flat fields with the gop and crf in ``options``, are read as well.
 """
 
 from __future__ import annotations
@@ -43,13 +46,10 @@ class Record:
     workers: int | None = None  # DataLoader workers ("epoch" only)
     batch_size: int | None = None
     threads: dict[str, int] = dataclasses.field(default_factory=dict)  # torch, opencv, ffmpeg
-    extractor: str | None = None  # for frame loaders and extraction records
-    format: str | None = None  # jpeg, png, npy, tar
-    quality: int | None = None
+    store: Store | None = None  # the store read or made; None for a decode of the original videos
     bytes: int | None = None  # bytes on disk of the extracted store(s)
     source_bytes: int | None = None  # bytes of the source videos the store came from
     peak_rss_bytes: int | None = None  # main process plus workers
-    store_size: int | None = None  # short side of the frames in the store, pixels; None: as decoded
     cache: str | None = None  # "cold" (files evicted from the page cache first) or "warm"; None: not controlled
     exact: bool | None = None  # loader returned exactly the reference frames
     status: Status = "ok"
@@ -61,15 +61,23 @@ class Record:
     time: str = ""  # ISO 8601, UTC
     env: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+    # The store's fields, read through: what the tables and the analysis group records by.
     @property
-    def store(self) -> Store | None:
-        """The store the record read or made; None for a decode of the original videos."""
-        if self.format is None:
-            return None
-        options = self.options if isinstance(self.options, dict) else {}
-        gop, crf = options.get("gop"), options.get("crf")
-        return Store(self.extractor or "", self.format, self.quality, self.store_size,
-                     gop if isinstance(gop, int) else None, crf if isinstance(crf, int) else None)
+    def extractor(self) -> str | None:
+        return self.store.extractor if self.store else None
+
+    @property
+    def format(self) -> str | None:  # noqa: A003 - the records' word
+        return self.store.format if self.store else None
+
+    @property
+    def quality(self) -> int | None:
+        return self.store.quality if self.store else None
+
+    @property
+    def store_size(self) -> int | None:
+        """Short side of the frames in the store, pixels; None: as decoded (or no store)."""
+        return self.store.store_size if self.store else None
 
     def with_fps(self) -> Record:
         """Fill fps_median / p25 / p75 from ``frames`` and ``seconds``."""
@@ -169,6 +177,7 @@ def parse(data: object) -> Record:
     so no report or crossover meets a string where it does arithmetic."""
     if not isinstance(data, dict):
         raise ValueError(f"a JSON {json_type(data)}, not an object")
+    data = _nested(data)
     hints = _field_types()
     missing = [name for name in _required() if name not in data]
     if missing:
@@ -177,7 +186,40 @@ def parse(data: object) -> Record:
         if name in hints and not _conforms(value, hints[name]):
             raise ValueError(f"field {name!r} is a JSON {json_type(value)} ({_short(value)}), "
                              f"expected {_hint_text(hints[name])}")
+    store = data.get("store")
+    if isinstance(store, dict):
+        for name, hint in _store_types().items():
+            if name in store and not _conforms(store[name], hint):
+                raise ValueError(f"field 'store.{name}' is a JSON {json_type(store[name])} ({_short(store[name])}), "
+                                 f"expected {_hint_text(hint)}")
+        if not isinstance(store.get("format"), str):
+            raise ValueError("field 'store' has no format")
+        data = {**data, "store": Store.from_json(store)}
     return Record(**{k: v for k, v in data.items() if k in hints})
+
+
+_FLAT = ("extractor", "format", "quality", "store_size")
+
+
+def _nested(data: dict[str, Any]) -> dict[str, Any]:
+    """A line of an older run, its store in flat fields and its gop and crf in ``options``, as a
+    line of this one; a line with ``store`` (or without any store) as it is."""
+    if "store" in data or not any(k in data for k in _FLAT):
+        return data
+    out = {k: v for k, v in data.items() if k not in _FLAT}
+    if data.get("format") is None:
+        return out
+    options = data.get("options")
+    coding = {k: options[k] for k in ("gop", "crf") if k in options} if isinstance(options, dict) else {}
+    if coding and isinstance(options, dict):
+        out["options"] = {k: v for k, v in options.items() if k not in coding}
+    out["store"] = {"extractor": data.get("extractor") or "", **{k: data.get(k) for k in _FLAT[1:]}, **coding}
+    return out
+
+
+@functools.cache
+def _store_types() -> dict[str, Any]:
+    return typing.get_type_hints(Store)
 
 
 @functools.cache

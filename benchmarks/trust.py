@@ -36,9 +36,9 @@ from scipy.stats import spearmanr
 
 import loaders
 from benchmarks import cli, core, corpus, env, patterns, perframe, records
+from benchmarks.analysis import summary
 from benchmarks.spec import Target
 from loaders.vocabulary import DECODE
-from reports import tables
 
 FIDELITY_LOADERS = ("pyav", "torchcodec", "decord", "cv2-grab")
 FIDELITY_PATTERNS = ("sequential", "random-frame")
@@ -54,16 +54,7 @@ def _quick_run(out: Path, run_id: str, extra: Sequence[str]) -> Path:
 
 def _per_frame(run: Path) -> dict[tuple[str, str, str], float]:
     """(target label, pattern, profile) -> fps median of every timed per-frame case."""
-    summary = tables.build(tables.load(run))["summary"]
-    ok = summary[(summary["measure"] == "per_frame") & (summary["status"] == "ok") & summary["fps_median"].notna()]
-    out: dict[tuple[str, str, str], float] = {}
-    for r in ok.to_dict("records"):
-        # Every field that tells two targets apart: a store at full size and at 256 are two targets.
-        key = (tables.label(r, "stack", "loader", "format", "quality", "store_size", "gop"), r["pattern"], r["profile"])
-        if key in out:
-            raise ValueError(f"two per-frame rows for {key}: the key misses a field that tells them apart")
-        out[key] = float(r["fps_median"])
-    return out
+    return summary.per_frame_fps(records.read(run / "records.jsonl"))
 
 
 def repeatability(a: Path, b: Path) -> dict[str, Any]:
@@ -96,8 +87,7 @@ def repeatability(a: Path, b: Path) -> dict[str, Any]:
 def overhead(runs: Sequence[Path]) -> dict[str, Any]:
     shares: dict[str, list[float]] = {}
     for run in runs:
-        table = tables.build(tables.load(run))["overhead"]
-        for row in table.to_dict("records"):
+        for row in summary.overhead(records.read(run / "records.jsonl")):
             if row["share_of_fastest_decode"] is not None:
                 shares.setdefault(str(row["pattern"]), []).append(float(row["share_of_fastest_decode"]))
     per_pattern = {p: max(v) for p, v in shares.items()}

@@ -49,7 +49,7 @@ def _html(run_tables: dict[str, pd.DataFrame], changes: pd.DataFrame | None, oth
         else:  # a run with per-epoch measurements only: one bar per loader and workers
             rows = rows.assign(profile=[f"{p}, {w} workers" for p, w in zip(rows["profile"], rows["workers"],
                                                                              strict=True)])
-        if not rows[rows["loader"] != tables.BASELINE].empty:
+        if not rows[rows["loader"] != results.BASELINE].empty:
             throughput.append(charts.throughput(f"throughput-{i}", str(pattern), rows))
     cumulative = [charts.cumulative(f"cumulative-{i}", a.pattern, a.chart_row)
                   for i, a in enumerate(advice)

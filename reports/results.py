@@ -12,6 +12,9 @@ from pathlib import Path
 from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span
 from benchmarks.analysis.plan import COLUMNS as PLAN_COLUMNS
 from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, winners
+from benchmarks.analysis.summary import fps as record_fps
+from benchmarks.analysis.summary import latest
+from benchmarks.analysis.summary import overhead as overhead_rows
 from benchmarks.dataset import Dataset
 from benchmarks.dataset import load as load_dataset
 from benchmarks.patterns import DESCRIPTIONS as PATTERN_DESCRIPTIONS
@@ -24,7 +27,8 @@ from loaders.vocabulary import BASELINE, DECODE, FRAMES, TRANSCODED, store_label
 __all__ = [
     "BASELINE", "DECODE", "DEFAULT_EPOCHS", "FRAMES", "PLAN_COLUMNS", "STACKS", "TRANSCODED", "Dataset", "Pair",
     "Record", "Strategy", "best_pair", "cumulative", "describe_pattern", "fps_stats", "gop_of", "load_dataset",
-    "loader_note", "measured", "pairs", "project", "read", "span", "store_label", "unreadable",
+    "latest", "loader_note", "measured", "overhead_rows", "pairs", "project", "read", "record_fps", "span",
+    "store_label", "unreadable",
     "valid_seconds", "winners",
 ]
 

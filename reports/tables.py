@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,17 @@ from scipy.stats import mannwhitneyu
 
 from reports import results
 from reports.results import (
-    BASELINE,
-    DECODE,
     DEFAULT_EPOCHS,
     PLAN_COLUMNS,
     Dataset,
     Record,
-    fps_stats,
     gop_of,
+    latest,
     measured,
+    overhead_rows,
     pairs,
     project,
+    record_fps,
     unreadable,
     valid_seconds,
 )
@@ -102,30 +101,6 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def _fps(record: Record) -> tuple[float | None, float | None, float | None]:
-    """The record's own fps when it has them, else computed from frames and rounds."""
-    if record.fps_median is not None:
-        return record.fps_median, record.fps_p25, record.fps_p75
-    if record.status != "ok" or not record.frames:
-        return None, None, None
-    return fps_stats(record.frames, valid_seconds(record))
-
-
-def _key(record: Record) -> tuple[Any, ...]:
-    return (record.measure, record.stack, record.loader, record.extractor, record.format,
-            record.quality, record.profile, record.pattern, record.workers, record.batch_size,
-            record.cell or "")
-
-
-def latest(records: Iterable[Record]) -> list[Record]:
-    """One record per measurement: a cell measured twice (a re-run) keeps its last record."""
-    by_key: dict[tuple[Any, ...], Record] = {}
-    for record in records:
-        by_key.pop(_key(record), None)  # re-insert, so the order is that of the last write
-        by_key[_key(record)] = record
-    return list(by_key.values())
-
-
 def _open_rounds(records: list[Record]) -> dict[tuple[Any, ...], list[float]]:
     """Every round's seconds of each open measurement, by loader and store (and by loader alone)."""
     costs: dict[tuple[Any, ...], list[float]] = {}
@@ -151,7 +126,7 @@ def _summary_and_rounds(records: list[Record]) -> tuple[pd.DataFrame, pd.DataFra
     for r in records:
         if r.measure not in ("per_frame", "epoch"):
             continue
-        fps_median, fps_p25, fps_p75 = _fps(r)
+        fps_median, fps_p25, fps_p75 = record_fps(r)
         open_rounds = opens.get((r.stack, r.loader, r.profile, r.store),
                                 opens.get((r.stack, r.loader, r.profile), []))
         open_seconds = statistics.median(open_rounds) if open_rounds else None
@@ -375,29 +350,10 @@ def _rounds(tables: dict[str, pd.DataFrame], table: str, key: tuple[str, ...]) -
     return {label(row, *key): row["_rounds"] for row in kept.to_dict("records")}
 
 
-def overhead(table: pd.DataFrame) -> pd.DataFrame:
+def overhead(records: list[Record]) -> pd.DataFrame:
     """The baseline's seconds per frame as a share of the fastest loader's, per pattern and
     profile (per-frame measurements): how much of a measured time is the harness's own."""
-    rows = []
-    ok = table[(table["measure"] == "per_frame") & (table["status"] == "ok") & table["seconds_per_frame"].notna()]
-    for (pattern, profile), group in ok.groupby(["pattern", "profile"], sort=True):
-        baseline = group[group["loader"] == BASELINE]
-        loaders_ = group[group["loader"] != BASELINE]
-        if baseline.empty or loaders_.empty:
-            continue
-        base = float(baseline["seconds_per_frame"].min())
-        fastest = loaders_.loc[loaders_["seconds_per_frame"].idxmin()]
-        decoders = loaders_[loaders_["kind"] == DECODE]
-        decode = decoders.loc[decoders["seconds_per_frame"].idxmin()] if not decoders.empty else None
-        rows.append({
-            "pattern": pattern, "profile": profile, "baseline_seconds_per_frame": base,
-            "fastest_loader": fastest["loader"], "fastest_seconds_per_frame": fastest["seconds_per_frame"],
-            "share_of_fastest": base / fastest["seconds_per_frame"],
-            "fastest_decode_loader": None if decode is None else decode["loader"],
-            "fastest_decode_seconds_per_frame": None if decode is None else decode["seconds_per_frame"],
-            "share_of_fastest_decode": None if decode is None else base / decode["seconds_per_frame"],
-        })
-    return pd.DataFrame(rows, columns=OVERHEAD_COLUMNS)
+    return pd.DataFrame(overhead_rows(records), columns=OVERHEAD_COLUMNS)
 
 
 # Beside plan.csv's columns, what the report needs of each strategy (written to no CSV).
@@ -434,6 +390,6 @@ def build(records: list[Record], dataset: Dataset | None = None) -> dict[str, pd
     behind the summary's figures for :func:`compare` and is written nowhere."""
     summary_table, rounds = _summary_and_rounds(records)
     return {"summary": summary_table, "summary_rounds": rounds, "extraction": extraction(records),
-            "crossover": crossover(records), "overhead": overhead(summary_table),
+            "crossover": crossover(records), "overhead": overhead(records),
             "environment": environment(records), "unavailable": unavailable(records),
             "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset)}

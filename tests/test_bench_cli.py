@@ -79,7 +79,8 @@ def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
                 assert {(name, pattern, 0), (name, pattern, 2)} <= epoch
     made = {r.format: r for r in recs if r.measure == "extraction" and r.status == "ok"}
     assert set(made) == {"jpeg", "npy", "tar", "mp4"}
-    assert (made["mp4"].store_size, made["mp4"].options["gop"], made["npy"].store_size) == (32, 2, None)
+    mp4 = made["mp4"].store
+    assert mp4 is not None and (made["mp4"].store_size, mp4.gop, made["npy"].store_size) == (32, 2, None)
     caches = collections.defaultdict(set)
     for r in recs:
         if r.measure == "epoch" and r.status == "ok":

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from benchmarks import budget, patterns
+from benchmarks import budget, patterns, records
 from benchmarks.perframe import Calibration
 from benchmarks.records import Record
 from benchmarks.spec import Store, Target, Video
@@ -184,9 +184,9 @@ def test_stores_at_training_size_transcodes_and_cache_states_change_the_estimate
 
 def test_measured_seconds_per_frame_name_the_store_as_the_targets_do() -> None:
     def rec(size: int | None, gop: int | None, seconds: float) -> Record:
-        return Record(measure="per_frame", loader="pyav", kind="decode", stack="main", profile="a",
-                      pattern="sequential", frames=10, seconds=[seconds], extractor="ffmpeg", format="mp4",
-                      store_size=size, options={} if gop is None else {"gop": gop, "crf": 18})
+        return records.parse(dict(measure="per_frame", loader="pyav", kind="decode", stack="main", profile="a",
+                                  pattern="sequential", frames=10, seconds=[seconds], extractor="ffmpeg", format="mp4",
+                                  store_size=size, options={} if gop is None else {"gop": gop, "crf": 18}))
 
     measured = budget.measured_seconds_per_frame([rec(256, 1, 0.1), rec(256, 8, 0.2), rec(None, 8, 0.3)])
     specs = [Store("ffmpeg", "mp4", None, 256, 1, 18), Store("ffmpeg", "mp4", None, 256, 8, 18),

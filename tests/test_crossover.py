@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from benchmarks import records
 from benchmarks.analysis import crossover
 from benchmarks.records import Record
 from loaders.vocabulary import BASELINE
@@ -37,14 +38,14 @@ def test_cumulative() -> None:
 
 
 def _epoch(loader: str, kind: str, seconds: list[float], workers: int = 0, **kw: object) -> Record:
-    return Record(measure="epoch", loader=loader, kind=kind, stack="main", profile="builtin", pattern="random-frame",
-                  frames=100, seconds=seconds, workers=workers, batch_size=8, **kw)  # type: ignore[arg-type]
+    return records.parse(dict(measure="epoch", loader=loader, kind=kind, stack="main", profile="builtin",
+                              pattern="random-frame", frames=100, seconds=seconds, workers=workers, batch_size=8, **kw))
 
 
 def test_pairs_from_records() -> None:
     recs = [
-        Record(measure="extraction", loader=None, kind=None, stack="main", profile="builtin", seconds=[12.0],
-               extractor="ffmpeg", format="jpeg", quality=90),
+        records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="builtin",
+                           seconds=[12.0], extractor="ffmpeg", format="jpeg", quality=90)),
         _epoch("pyav", "decode", [7.0, 5.0, 6.0]),  # median 6
         _epoch("pil", "frames", [2.0], extractor="ffmpeg", format="jpeg", quality=90),
         _epoch("npy", "frames", [1.0], extractor="ffmpeg", format="npy"),  # no extraction record: no pair
@@ -64,8 +65,8 @@ def test_epochs_over_the_first_frames_count_that_share_of_the_extraction() -> No
     whole videos is counted for the same share, as if the videos were that long."""
     capped = {"frames_per_video": 60, "video_frames": 120}  # two videos of 300 frames, 60 of each read
     recs = [
-        Record(measure="extraction", loader=None, kind=None, stack="main", profile="builtin", seconds=[12.0],
-               frames=600, extractor="ffmpeg", format="jpeg", quality=90),
+        records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="builtin",
+                           seconds=[12.0], frames=600, extractor="ffmpeg", format="jpeg", quality=90)),
         _epoch("pyav", "decode", [6.0], options=capped),
         _epoch("pil", "frames", [2.0], extractor="ffmpeg", format="jpeg", quality=90, options=capped),
     ]
@@ -78,8 +79,8 @@ def test_epochs_over_the_first_frames_count_that_share_of_the_extraction() -> No
 
 def test_pairs_never() -> None:
     recs = [
-        Record(measure="extraction", loader=None, kind=None, stack="main", profile="builtin", seconds=[12.0],
-               extractor="ffmpeg", format="png", quality=None),
+        records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="builtin",
+                           seconds=[12.0], extractor="ffmpeg", format="png", quality=None)),
         _epoch("decord", "decode", [2.0]),
         _epoch("pil", "frames", [3.0], extractor="ffmpeg", format="png"),
     ]

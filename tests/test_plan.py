@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import loaders
-from benchmarks import corpus, dataset
+from benchmarks import corpus, dataset, records
 from benchmarks.analysis import plan
 from benchmarks.dataset import ClassSummary, Dataset
 from benchmarks.records import Record
@@ -34,8 +34,8 @@ def _dataset(ram: int = 10**12, budget: int | None = None) -> Dataset:
 
 
 def _epoch(loader: str, kind: str, seconds: list[float], cache: str | None = None, **store: object) -> Record:
-    return Record(measure="epoch", loader=loader, kind=kind, stack="main", profile="sample", pattern="sequential",
-                  frames=200, seconds=seconds, workers=2, cache=cache, **store)  # type: ignore[arg-type]
+    return records.parse(dict(measure="epoch", loader=loader, kind=kind, stack="main", profile="sample",
+                              pattern="sequential", frames=200, seconds=seconds, workers=2, cache=cache, **store))
 
 
 def _per_frame(loader: str, profile: str, fps: float) -> Record:
@@ -44,9 +44,9 @@ def _per_frame(loader: str, profile: str, fps: float) -> Record:
 
 
 def _extraction(fmt: str, seconds: float, size: int | None = None, quality: int | None = None) -> Record:
-    return Record(measure="extraction", loader=None, kind=None, stack="main", profile="sample", frames=200,
-                  seconds=[seconds], extractor="ffmpeg", format=fmt, quality=quality, bytes=1_000_000,
-                  store_size=size)
+    return records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="sample", frames=200,
+                              seconds=[seconds], extractor="ffmpeg", format=fmt, quality=quality, bytes=1_000_000,
+                              store_size=size))
 
 
 def _records() -> list[Record]:
@@ -199,9 +199,9 @@ def test_projected_store_bytes_match_a_real_extraction(tmp_path: Path, fmt: str,
         return loaders.extract(video, tmp_path / f"{fmt}-{size}" / Path(video).stem, format=fmt, size=size)
 
     sample = [extract(small), extract(big)]
-    made = Record(measure="extraction", loader=None, kind=None, stack="main", profile="gen",
-                  frames=sum(e.frames for e in sample), seconds=[1.0], extractor="ffmpeg", format=fmt,
-                  bytes=sum(e.bytes for e in sample), store_size=size)
+    made = records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="gen",
+                              frames=sum(e.frames for e in sample), seconds=[1.0], extractor="ffmpeg", format=fmt,
+                              bytes=sum(e.bytes for e in sample), store_size=size))
     _, projected = plan.project_store(made, whole, size)
     actual = sum(e.bytes for e in sample) + extract(longer).bytes
     assert abs(projected - actual) / actual <= BAND[fmt], (projected, actual)

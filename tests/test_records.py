@@ -13,10 +13,14 @@ from benchmarks.records import Record
 SCHEMA = {"measure", "loader", "kind", "stack", "profile", "pattern", "frames", "seconds", "fps_median", "fps_p25",
           "fps_p75", "workers", "batch_size", "threads", "extractor", "format", "quality", "bytes", "source_bytes",
           "peak_rss_bytes", "exact", "status", "reason", "library", "options", "run_id", "cell", "time", "env"}
+# The store's fields, nested in one "store" object, and read through the record as before.
+STORE = {"extractor", "format", "quality", "store_size"}
 
 
 def test_schema() -> None:
-    assert {f.name for f in dataclasses.fields(Record)} >= SCHEMA
+    assert {f.name for f in dataclasses.fields(Record)} | STORE >= SCHEMA and "store" in {
+        f.name for f in dataclasses.fields(Record)}
+    assert all(isinstance(getattr(Record, name), property) for name in STORE)
 
 
 def test_append_and_read_round_trip_and_torn_line(tmp_path: Path) -> None:
@@ -62,3 +66,43 @@ def test_run_fills_identity_and_latest(tmp_path: Path) -> None:
     (tmp_path / "latest").unlink()
     cli.Run(tmp_path, "r1", resume=True)
     assert (tmp_path / "latest").resolve() == (tmp_path / "r1").resolve()
+
+
+OLD_LINE = (  # a record of an older run: the store in flat fields, its gop and crf in the options
+    '{"measure": "epoch", "loader": "pyav", "kind": "decode", "stack": "main", "profile": "set", '
+    '"pattern": "sequential", "frames": 100, "seconds": [1.0, 2.0], "extractor": "ffmpeg", "format": "mp4", '
+    '"quality": null, "store_size": 256, "cache": "warm", "options": {"epochs": 3, "gop": 8, "crf": 18}}\n'
+    '{"measure": "per_frame", "loader": "pyav", "kind": "decode", "stack": "main", "profile": "set", '
+    '"pattern": "sequential", "frames": 10, "seconds": [0.5], "extractor": null, "format": null, "quality": null}\n'
+)
+
+
+def test_old_records_are_read_with_their_store_nested(tmp_path: Path) -> None:
+    from benchmarks.spec import Store, Target
+
+    path = tmp_path / "records.jsonl"
+    path.write_text(OLD_LINE)
+    transcoded, plain = list(records.read(path))
+    assert transcoded.store == Store("ffmpeg", "mp4", None, 256, 8, 18)
+    assert transcoded.options == {"epochs": 3}  # the gop and crf moved into the store
+    assert (transcoded.format, transcoded.store_size, transcoded.quality) == ("mp4", 256, None)
+    assert Target("pyav", "decode", transcoded.store).key == "pyav@ffmpeg-mp4-s256-g8"
+    assert plain.store is None and plain.format is None
+    # Written again, the store is one object and the flat fields are gone.
+    records.append(tmp_path / "new.jsonl", transcoded)
+    line = json.loads((tmp_path / "new.jsonl").read_text())
+    assert line["store"] == {"extractor": "ffmpeg", "format": "mp4", "quality": None, "store_size": 256, "gop": 8,
+                             "crf": 18}
+    assert not {"extractor", "format", "quality", "store_size"} & set(line)
+    assert list(records.read(tmp_path / "new.jsonl")) == [transcoded]
+
+
+def test_a_store_that_is_not_one_is_named(tmp_path: Path) -> None:
+    import pytest
+
+    good = json.loads(OLD_LINE.splitlines()[0])
+    for store, why in (({"format": 5}, "store.format"), ({"extractor": "ffmpeg"}, "no format"),
+                       ({"format": "jpeg", "quality": "90"}, "store.quality")):
+        data = {k: v for k, v in good.items() if k not in ("extractor", "format", "quality", "store_size")}
+        with pytest.raises(ValueError, match=why):
+            records.parse({**data, "store": store})

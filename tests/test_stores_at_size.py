@@ -188,27 +188,34 @@ def test_records_carry_store_size_and_cache() -> None:
     record = perframe.record(Target("pyav", DECODE, Store("ffmpeg", "mp4", 90, 256, 8, 18)),
                              "epoch", "set", cache="cold", options={"epochs": 3})
     assert (record.format, record.quality, record.store_size, record.cache) == ("mp4", None, 256, "cold")
-    assert record.options == {"epochs": 3, "gop": 8, "crf": 18}
+    # The store is one object in the record (its gop and crf no longer ride in the options).
+    assert record.options == {"epochs": 3} and record.store is not None
+    assert record.store.coding() == {"gop": 8, "crf": 18}
     import dataclasses
 
     line = json.loads(json.dumps(dataclasses.asdict(record)))
+    assert line["store"] == {"extractor": "ffmpeg", "format": "mp4", "quality": None, "store_size": 256, "gop": 8,
+                             "crf": 18}
     assert records.parse(line) == record
     with pytest.raises(ValueError, match="store_size"):
-        records.parse({**line, "store_size": "256"})
-    old = {k: v for k, v in line.items() if k not in ("store_size", "cache")}
+        records.parse({**line, "store": {**line["store"], "store_size": "256"}})
+    old = {k: v for k, v in line.items() if k not in ("store", "cache")}
+    old.update(extractor="ffmpeg", format="mp4", quality=None)  # an older run's flat fields, no store_size
     assert records.parse(old).store_size is None and records.parse(old).cache is None  # older runs still read
 
 
 def _extraction(fmt: str, seconds: float, size: int | None = None, gop: int | None = None, **kw: Any) -> Record:
-    return Record(measure="extraction", loader=None, kind=None, stack="main", profile="set", seconds=[seconds],
-                  extractor="ffmpeg", format=fmt, store_size=size, options={"gop": gop} if gop else {}, **kw)
+    return records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="set",
+                              seconds=[seconds], extractor="ffmpeg", format=fmt, store_size=size,
+                              options={"gop": gop} if gop else {}, **kw))
 
 
 def _epoch(loader: str, kind: str, seconds: float, cache: str, fmt: str | None = None, size: int | None = None,
            gop: int | None = None, **kw: Any) -> Record:
-    return Record(measure="epoch", loader=loader, kind=kind, stack="main", profile="set", pattern="random-clip",
-                  frames=100, seconds=[seconds], workers=2, batch_size=8, extractor="ffmpeg" if fmt else None,
-                  format=fmt, store_size=size, cache=cache, options={"gop": gop} if gop else {}, **kw)
+    return records.parse(dict(measure="epoch", loader=loader, kind=kind, stack="main", profile="set",
+                              pattern="random-clip", frames=100, seconds=[seconds], workers=2, batch_size=8,
+                              extractor="ffmpeg" if fmt else None, format=fmt, store_size=size, cache=cache,
+                              options={"gop": gop} if gop else {}, **kw))
 
 
 def test_crossover_pairs_match_caches_and_include_transcoded_stores() -> None:
@@ -281,7 +288,8 @@ def test_cold_and_warm_epochs_are_interleaved_with_the_cache_they_name(tiny_vide
             assert record.options["resident_bytes"] <= 2 * page
         else:
             assert record.options["resident_bytes"] >= record.options["files_bytes"]
-    assert got[mp4.key, "warm"].options["gop"] == 8 and got[mp4.key, "warm"].exact is False  # lossy, right
+    mp4_store = got[mp4.key, "warm"].store
+    assert mp4_store is not None and mp4_store.gop == 8 and got[mp4.key, "warm"].exact is False  # lossy, right
 
 
 def test_an_unknown_per_frame_only_loader_stops_the_run_before_it_writes(tmp_path: Path) -> None:

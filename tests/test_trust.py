@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from benchmarks import records, trust
-from benchmarks.records import Record
 
 
 def _run(path: Path, fps: dict[tuple[str, int | None, int | None], float]) -> Path:
@@ -15,10 +14,12 @@ def _run(path: Path, fps: dict[tuple[str, int | None, int | None], float]) -> Pa
     for (loader, size, gop), rate in fps.items():
         fmt = None if size is None else ("mp4" if gop else "jpeg")
         for pattern in ("sequential", "random-frame"):
-            rec = Record(measure="per_frame", loader=loader, kind="decode" if gop or fmt is None else "frames",
-                         stack="main", profile="clip", pattern=pattern, frames=10, seconds=[10 / rate] * 5,
-                         extractor=None if fmt is None else "ffmpeg", format=fmt, store_size=size,
-                         quality=90 if fmt == "jpeg" else None, options={"gop": gop, "crf": 18} if gop else {})
+            rec = records.parse(dict(measure="per_frame", loader=loader,
+                                     kind="decode" if gop or fmt is None else "frames", stack="main", profile="clip",
+                                     pattern=pattern, frames=10, seconds=[10 / rate] * 5,
+                                     extractor=None if fmt is None else "ffmpeg", format=fmt, store_size=size,
+                                     quality=90 if fmt == "jpeg" else None,
+                                     options={"gop": gop, "crf": 18} if gop else {}))
             rec.cell = f"{loader}|{size}|{gop}|{pattern}"
             records.append(path / "records.jsonl", rec.with_fps())
     return path
