@@ -1,7 +1,7 @@
 """What a run will do and roughly how long it takes, and what a time budget drops.
 
-Pure functions over a :class:`Plan` (no measuring here), so the arithmetic is tested on known
-cases. Before anything is measured the cost of a frame is a guess (:class:`Guess`, fitted to the
+Pure functions over a :class:`benchmarks.spec.RunSpec` (no measuring here), so the arithmetic is
+tested on known cases. Before anything is measured the cost of a frame is a guess (:class:`Guess`, fitted to the
 records of past runs on a quiet 2-core machine by :mod:`benchmarks.estimate_fit`): a decoder pays
 for every frame it decodes on the way to those asked, counted from where each of its sources
 stands (:func:`decoded_frames`), a reader for each frame it reads, by format and pixels. A
@@ -12,8 +12,8 @@ guess for the epochs (:func:`estimate`'s ``measured``), and the run prints the r
 
 A budget (``--budget 10m``) is met by dropping, in this order, until the estimate fits: extra
 epochs (to 1), extra workers settings (to one), the second page-cache state (cold and warm
-epochs to the one the plan uses), long videos (cut to their first frames, two keyframe intervals
-and :data:`MIN_CLIP_FRAMES` at least), frames per video in the epochs (halving, to
+epochs to the one the dataset's plan uses), long videos (cut to their first frames, two keyframe
+intervals and :data:`MIN_CLIP_FRAMES` at least), frames per video in the epochs (halving, to
 :data:`MIN_FRAMES_PER_VIDEO`), frames per per-frame case (halving, to :data:`MIN_CASE_FRAMES`),
 rounds per per-frame case (to :data:`MIN_ROUNDS`), videos (the most that fit, of a seeded sample
 that keeps every kind of video while it can: :func:`keep_order`). Each step is said.
@@ -30,10 +30,10 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 
 from benchmarks import patterns
+from benchmarks.calibration import Calibration
 from benchmarks.patterns import Pattern, Sample, head
-from benchmarks.perframe import Calibration
 from benchmarks.records import Record, valid_seconds
-from benchmarks.spec import Store, Target, Video
+from benchmarks.spec import RunSpec, Target, Video
 from loaders.progress import duration
 from loaders.vocabulary import BASELINE
 
@@ -104,70 +104,6 @@ class Guess:
     seek_every_frame: frozenset[str] = frozenset({"cv2-seek"})
     seek_back: int = 16
     free: frozenset[str] = frozenset({BASELINE})  # loaders that read nothing (the overhead baseline)
-
-
-@dataclasses.dataclass(frozen=True)
-class Plan:
-    """What a run will measure: targets by key (``loader`` or ``loader@store``), their kind.
-
-    A decoder on a transcoded store, and a reader, read frames at the store's short side
-    (``sizes``); a transcoded store has its own keyframe interval (``gops``); a target's epochs run
-    once per page-cache state (``caches``: cold and warm, 2). A target missing from these
-    mappings reads the videos as they are, once."""
-
-    videos: Mapping[str, Video]  # name in the run -> video
-    patterns: Sequence[Pattern]
-    decoders: Sequence[str]
-    readers: Sequence[str]
-    stores: Sequence[Store]  # every store extracted, each over every video
-    frames: int  # frames per per-frame case
-    calibration: Calibration
-    epochs: int
-    workers: Sequence[int]
-    cores: int
-    measures: frozenset[str] = frozenset({"extraction", "per_frame", "epoch"})
-    frames_per_video: int | None = None  # epochs read the first this many frames of a video; None: all
-    sizes: Mapping[str, int | None] = dataclasses.field(default_factory=dict)  # target -> store short side
-    gops: Mapping[str, int] = dataclasses.field(default_factory=dict)  # transcoded target -> keyframe interval
-    formats: Mapping[str, str] = dataclasses.field(default_factory=dict)  # reader -> the format of its store
-    caches: Mapping[str, int] = dataclasses.field(default_factory=dict)  # target -> page-cache states (0: no epochs)
-    first_video_only: frozenset[str] = frozenset()  # targets whose per-frame cases run on the first video only
-    clips: Mapping[str, int] = dataclasses.field(default_factory=dict)  # video -> its first frames measured
-
-    def epoch_videos(self) -> dict[str, int]:
-        cap = self.frames_per_video
-        return {n: v.frames if cap is None else min(v.frames, cap) for n, v in self.videos.items()}
-
-    def case_videos(self, target: str) -> list[str]:
-        """The videos ``target``'s per-frame cases run on."""
-        names = list(self.videos)
-        return names[:1] if target in self.first_video_only else names
-
-    def lines(self) -> list[str]:
-        """What the run will do, for a person, before it starts."""
-        frames = sum(v.frames for v in self.videos.values())
-        sizes = sorted({f"{v.width}x{v.height}" for v in self.videos.values()})
-        cap = "" if self.frames_per_video is None else f", epochs read the first {self.frames_per_video} of each"
-        cut = f", {len(self.clips)} cut to their first frames" if self.clips else ""
-        out = [f"videos: {len(self.videos)} ({frames} frames{cut}; {', '.join(sizes)}){cap}",
-               f"loaders: {len(self.decoders)} decoders, {len(self.readers)} frame readers (loader x store)",
-               f"patterns: {', '.join(p.name for p in self.patterns)}"]
-        if "extraction" in self.measures:
-            out.append(f"extraction: {len(self.stores)} stores ({', '.join(s.brief for s in self.stores)}) "
-                       f"x {len(self.videos)} videos")
-        if "per_frame" in self.measures:
-            cases = (1 + len(self.patterns)) * sum(len(self.case_videos(t)) for t in [*self.decoders, *self.readers])
-            c = self.calibration
-            out.append(f"per-frame: {cases} calibrated cases ({self.frames} frames, {c.warmup} warm-up + "
-                       f"at least {c.min_time:g} s and {c.min_rounds} rounds each)")
-        if "epoch" in self.measures:
-            per_pattern = sum(self.caches.get(t, 1) for t in [*self.decoders, *self.readers])
-            cells = len(self.patterns) * len(self.workers) * per_pattern
-            cold = sum(self.caches.get(t, 1) > 1 for t in [*self.decoders, *self.readers])
-            also = f"; {cold} targets cold and warm" if cold else ""
-            workers = ",".join(map(str, self.workers))
-            out.append(f"epochs: {cells} cells x {self.epochs} epochs (workers {workers}{also})")
-        return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,24 +180,24 @@ class Tally:
     opened: int = 0
 
 
-def _seconds(plan: Plan, target: str, video: str, tally: Tally, guess: Guess, epoch: bool = False) -> float:
+def _seconds(run: RunSpec, target: str, video: str, tally: Tally, guess: Guess, epoch: bool = False) -> float:
     """Seconds of ``tally``'s calls by ``target`` on ``video`` (a reader decodes nothing); in an
     epoch each frame is also resized."""
     loader = _loader(target)
     if loader in guess.free:
         return 0.0
-    megapixels = plan.videos[video].megapixels_at(plan.sizes.get(target))
+    megapixels = run.videos[video].megapixels_at(run.sizes.get(target))
     fixed = tally.calls * guess.call + tally.frames * (guess.frame + megapixels * guess.resize * epoch)
-    if target in plan.decoders:
+    if target in run.decoders:
         work = (tally.frames * guess.output + tally.decoded * guess.decode) * megapixels \
             + tally.decoded * guess.decode_frame + tally.seeks * guess.seek
         return fixed + work * guess.slower.get(loader, 1.0) * (guess.epoch_decode if epoch else 1.0)
-    read = guess.read.get(plan.formats.get(target, "jpeg"), max(guess.read.values()))
+    read = guess.read.get(run.formats.get(target, "jpeg"), max(guess.read.values()))
     return fixed + tally.frames * megapixels * read
 
 
-def _gops(plan: Plan, target: str) -> tuple[tuple[str, float], ...]:
-    return tuple((n, plan.gops.get(target, v.gop)) for n, v in plan.videos.items())
+def _gops(run: RunSpec, target: str) -> tuple[tuple[str, float], ...]:
+    return tuple((n, run.gops.get(target, v.gop)) for n, v in run.videos.items())
 
 
 @functools.lru_cache(maxsize=512)
@@ -299,13 +235,13 @@ def _tallies(pattern: Pattern, lengths: tuple[tuple[str, int], ...], workers: in
     return out
 
 
-def _round_seconds(plan: Plan, name: str, pattern: Pattern, guess: Guess, target: str) -> float:
+def _round_seconds(run: RunSpec, name: str, pattern: Pattern, guess: Guess, target: str) -> float:
     """One timed round of ``target``'s per-frame case on video ``name``: its calls made once to
     place the sources (the warm-up round), then again."""
-    video = plan.videos[name]
-    tallies = _tallies(pattern, ((name, video.frames),), None, plan.frames, _loader(target) in guess.seek_every_frame,
-                       ((name, plan.gops.get(target, video.gop)),), guess.seek_back)
-    return sum(_seconds(plan, target, n, t, guess) for n, t in tallies.items())
+    video = run.videos[name]
+    tallies = _tallies(pattern, ((name, video.frames),), None, run.frames, _loader(target) in guess.seek_every_frame,
+                       ((name, run.gops.get(target, video.gop)),), guess.seek_back)
+    return sum(_seconds(run, target, n, t, guess) for n, t in tallies.items())
 
 
 def _loader(target: str) -> str:
@@ -316,47 +252,47 @@ def _parallel(workers: int, cores: int) -> int:
     return max(1, min(workers, cores))
 
 
-def estimate(plan: Plan, guess: Guess = Guess(), measured: Mapping[tuple[str, str, str], float] | None = None,
+def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, str, str], float] | None = None,
              done: Iterable[str] = ()) -> Estimate:
-    """Seconds per phase of ``plan``. ``measured``: seconds per frame by (target, pattern, video)
+    """Seconds per phase of ``run``. ``measured``: seconds per frame by (target, pattern, video)
     from the per-frame records (:func:`measured_seconds_per_frame`), used for the epochs where
     known. ``done``: phases already over, counted as 0."""
     finished = set(done)
     extraction = per_frame = epochs = 0.0
-    if "extraction" in plan.measures and "extraction" not in finished:
-        for store in plan.stores:  # decode every frame, then write it at the store's size
+    if "extraction" in run.measures and "extraction" not in finished:
+        for store in run.stores:  # decode every frame, then write it at the store's size
             write = guess.extract.get(store.format, max(guess.extract.values()))
             extraction += sum(v.frames * v.megapixels * (guess.decode + guess.output)
-                              + v.frames * v.megapixels_at(store.store_size) * write for v in plan.videos.values())
-        extraction /= max(1, min(plan.cores, len(plan.videos)))
-    if "per_frame" in plan.measures and "per_frame" not in finished:
-        for target in [*plan.decoders, *plan.readers]:
-            for name in plan.case_videos(target):
-                per_frame += (1 + len(plan.patterns)) * guess.case + case_seconds(guess.case_open, plan.calibration)
-                for pattern in plan.patterns:
-                    per_frame += case_seconds(_round_seconds(plan, name, pattern, guess, target), plan.calibration)
-    if "epoch" in plan.measures:
-        for pattern in plan.patterns:
-            for target in [*plan.decoders, *plan.readers]:
-                cells = plan.caches.get(target, 1)
-                epochs += cells * plan.epochs * sum(_epoch_seconds(plan, pattern, target, w, guess, measured)
-                                                    for w in plan.workers)
+                              + v.frames * v.megapixels_at(store.store_size) * write for v in run.videos.values())
+        extraction /= max(1, min(run.cores, len(run.videos)))
+    if "per_frame" in run.measures and "per_frame" not in finished:
+        for target in [*run.decoders, *run.readers]:
+            for name in run.case_videos(target):
+                per_frame += (1 + len(run.patterns)) * guess.case + case_seconds(guess.case_open, run.calibration)
+                for pattern in run.patterns:
+                    per_frame += case_seconds(_round_seconds(run, name, pattern, guess, target), run.calibration)
+    if "epoch" in run.measures:
+        for pattern in run.patterns:
+            for target in [*run.decoders, *run.readers]:
+                cells = run.caches.get(target, 1)
+                epochs += cells * run.epochs * sum(_epoch_seconds(run, pattern, target, w, guess, measured)
+                                                    for w in run.workers)
     return Estimate(extraction, per_frame, epochs)
 
 
-def _epoch_seconds(plan: Plan, pattern: Pattern, target: str, workers: int, guess: Guess,
+def _epoch_seconds(run: RunSpec, pattern: Pattern, target: str, workers: int, guess: Guess,
                    measured: Mapping[tuple[str, str, str], float] | None) -> float:
-    """One epoch of ``target`` over the plan's videos (:func:`_tallies`): its seconds (measured per
+    """One epoch of ``target`` over the run's videos (:func:`_tallies`): its seconds (measured per
     frame where known), spread over the cores, the sources' opening, and the epoch's start."""
-    lengths = tuple(plan.epoch_videos().items())
-    tallies = _tallies(pattern, lengths, workers, 0, _loader(target) in guess.seek_every_frame, _gops(plan, target),
+    lengths = tuple(run.epoch_videos().items())
+    tallies = _tallies(pattern, lengths, workers, 0, _loader(target) in guess.seek_every_frame, _gops(run, target),
                        guess.seek_back)
     busy = 0.0
     for video, tally in tallies.items():
         spf = (measured or {}).get((target, pattern.name, video))
-        busy += spf * tally.frames if spf is not None else _seconds(plan, target, video, tally, guess, epoch=True)
+        busy += spf * tally.frames if spf is not None else _seconds(run, target, video, tally, guess, epoch=True)
         busy += tally.opened * guess.open
-    return busy / _parallel(workers, plan.cores) + guess.epoch_start
+    return busy / _parallel(workers, run.cores) + guess.epoch_start
 
 
 def measured_seconds_per_frame(recs: Iterable[Record]) -> dict[tuple[str, str, str], float]:
@@ -386,9 +322,10 @@ def keep_order(videos: Mapping[str, Video], seed: int = 0) -> list[str]:
     return [k[i] for i in range(deepest) for k in kinds.values() if i < len(k)]
 
 
-def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
-        keep: Iterable[str] = (), cache: str = "warm") -> tuple[Plan, list[str]]:
-    """The plan cut down until its estimate fits ``budget`` seconds, and what was dropped, in words.
+def fit(run: RunSpec, budget: float, guess: Guess = Guess(), seed: int = 0,
+        keep: Iterable[str] = (), cache: str = "warm") -> tuple[RunSpec, list[str]]:
+    """The run cut down until its estimate fits ``budget`` seconds (its ``cuts`` say what went), and
+    what was dropped, in words.
 
     ``keep``: what the user set and the budget must not change: "epochs", "workers", "cache",
     "frames", "min_rounds", "videos" (which videos, and their length: another stack of the run
@@ -398,64 +335,64 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
     dropped: list[str] = []
     fixed = set(keep)
 
-    def over(p: Plan) -> bool:
+    def over(p: RunSpec) -> bool:
         return estimate(p, guess).total > budget
 
-    if over(plan) and plan.epochs > 1 and "epoch" in plan.measures and "epochs" not in fixed:
-        dropped.append(f"epochs per cell {plan.epochs} -> 1")
-        plan = dataclasses.replace(plan, epochs=1)
-    if over(plan) and len(plan.workers) > 1 and "epoch" in plan.measures and "workers" not in fixed:
-        dropped.append(f"workers settings {','.join(map(str, plan.workers))} -> {plan.workers[-1]}")
-        plan = dataclasses.replace(plan, workers=[plan.workers[-1]])
-    twice = [t for t, n in plan.caches.items() if n > 1]
-    if over(plan) and twice and "epoch" in plan.measures and "cache" not in fixed:
+    if over(run) and run.epochs > 1 and "epoch" in run.measures and "epochs" not in fixed:
+        dropped.append(f"epochs per cell {run.epochs} -> 1")
+        run = dataclasses.replace(run, epochs=1)
+    if over(run) and len(run.workers) > 1 and "epoch" in run.measures and "workers" not in fixed:
+        dropped.append(f"workers settings {','.join(map(str, run.workers))} -> {run.workers[-1]}")
+        run = dataclasses.replace(run, workers=[run.workers[-1]])
+    twice = [t for t, n in run.caches.items() if n > 1]
+    if over(run) and twice and "epoch" in run.measures and "cache" not in fixed:
         dropped.append(f"epochs in one page-cache state, {cache} (cold and warm for {len(twice)} targets)")
-        plan = dataclasses.replace(plan, caches={t: min(n, 1) for t, n in plan.caches.items()})
-    longest = max((v.frames for v in plan.videos.values()), default=0)
-    clips = {n: max(MIN_CLIP_FRAMES, math.ceil(2 * v.gop)) for n, v in plan.videos.items()}
-    clips = {n: c for n, c in clips.items() if c < plan.videos[n].frames}
-    if over(plan) and clips and "videos" not in fixed:
-        videos = {n: dataclasses.replace(v, frames=clips.get(n, v.frames)) for n, v in plan.videos.items()}
-        plan = dataclasses.replace(plan, videos=videos, clips=clips)
+        run = dataclasses.replace(run, caches={t: min(n, 1) for t, n in run.caches.items()})
+    longest = max((v.frames for v in run.videos.values()), default=0)
+    clips = {n: max(MIN_CLIP_FRAMES, math.ceil(2 * v.gop)) for n, v in run.videos.items()}
+    clips = {n: c for n, c in clips.items() if c < run.videos[n].frames}
+    if over(run) and clips and "videos" not in fixed:
+        videos = {n: dataclasses.replace(v, frames=clips.get(n, v.frames)) for n, v in run.videos.items()}
+        run = dataclasses.replace(run, videos=videos, clips=clips)
         low, high = min(clips.values()), max(clips.values())
         dropped.append(f"{len(clips)} of {len(videos)} videos cut to their first {low}"
                        f"{'' if low == high else f'-{high}'} frames (of up to {longest}; a stream copy over two "
                        "keyframe intervals at least, where a random access costs what it does in the whole video)")
         longest = max(v.frames for v in videos.values())
-    cap = min(plan.frames_per_video or longest, longest)
+    cap = min(run.frames_per_video or longest, longest)
     start = cap
-    while over(plan) and cap > MIN_FRAMES_PER_VIDEO and "epoch" in plan.measures:
+    while over(run) and cap > MIN_FRAMES_PER_VIDEO and "epoch" in run.measures:
         cap = max(MIN_FRAMES_PER_VIDEO, cap // 2)
-        plan = dataclasses.replace(plan, frames_per_video=cap)
+        run = dataclasses.replace(run, frames_per_video=cap)
     if cap < start:
-        gop = max((v.gop for v in plan.videos.values() if v.frames > cap), default=0)
+        gop = max((v.gop for v in run.videos.values() if v.frames > cap), default=0)
         short = (f": fewer than a keyframe interval ({gop:.0f} frames), so random access in them costs less than "
                  "in the whole videos") if gop > cap else ""
         dropped.append(f"epochs read the first {cap} frames of each video (of up to {longest}){short}")
-    frames = plan.frames
-    while over(plan) and plan.frames > MIN_CASE_FRAMES and "per_frame" in plan.measures and "frames" not in fixed:
-        plan = dataclasses.replace(plan, frames=max(MIN_CASE_FRAMES, plan.frames // 2))
-    if plan.frames < frames:
-        dropped.append(f"frames per per-frame case {frames} -> {plan.frames}")
-    rounds = plan.calibration.min_rounds
-    if over(plan) and rounds > MIN_ROUNDS and "per_frame" in plan.measures and "min_rounds" not in fixed:
-        plan = dataclasses.replace(plan, calibration=dataclasses.replace(plan.calibration, min_rounds=MIN_ROUNDS))
+    frames = run.frames
+    while over(run) and run.frames > MIN_CASE_FRAMES and "per_frame" in run.measures and "frames" not in fixed:
+        run = dataclasses.replace(run, frames=max(MIN_CASE_FRAMES, run.frames // 2))
+    if run.frames < frames:
+        dropped.append(f"frames per per-frame case {frames} -> {run.frames}")
+    rounds = run.calibration.min_rounds
+    if over(run) and rounds > MIN_ROUNDS and "per_frame" in run.measures and "min_rounds" not in fixed:
+        run = dataclasses.replace(run, calibration=dataclasses.replace(run.calibration, min_rounds=MIN_ROUNDS))
         dropped.append(f"rounds per per-frame case at least {rounds} -> {MIN_ROUNDS}")
-    names = keep_order(plan.videos, seed)
-    if over(plan) and len(names) > 1 and "videos" not in fixed:
-        def first(n: int) -> Plan:
+    names = keep_order(run.videos, seed)
+    if over(run) and len(names) > 1 and "videos" not in fixed:
+        def first(n: int) -> RunSpec:
             chosen = set(names[:n])
-            return dataclasses.replace(plan, videos={k: v for k, v in plan.videos.items() if k in chosen},
-                                       clips={k: c for k, c in plan.clips.items() if k in chosen})
+            return dataclasses.replace(run, videos={k: v for k, v in run.videos.items() if k in chosen},
+                                       clips={k: c for k, c in run.clips.items() if k in chosen})
 
         low, high = 1, len(names) - 1  # the most videos that fit, if any do
         while low < high:
             mid = (low + high + 1) // 2
             low, high = (mid, high) if not over(first(mid)) else (low, mid - 1)
-        plan = first(low)
+        run = first(low)
         dropped.append(f"videos {len(names)} -> {low} (a seeded sample, every kind of video kept while it can: "
-                       f"{', '.join(sorted(plan.videos))})")
-    if over(plan):
-        dropped.append(f"still about {duration(estimate(plan, guess).total)}: the least this run can measure "
+                       f"{', '.join(sorted(run.videos))})")
+    if over(run):
+        dropped.append(f"still about {duration(estimate(run, guess).total)}: the least this run can measure "
                        f"(fewer loaders, patterns or formats would cut it further)")
-    return plan, dropped
+    return dataclasses.replace(run, cuts=tuple(dropped)), dropped

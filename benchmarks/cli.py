@@ -45,9 +45,10 @@ from benchmarks import (
 from benchmarks.analysis import plan
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
+from benchmarks.calibration import Calibration
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
-from benchmarks.spec import CRF, Store, Target, Video
+from benchmarks.spec import CRF, RunSpec, Store, Target, Video
 from loaders.batch import human_bytes
 from loaders.progress import Progress, duration
 from loaders.vocabulary import BASELINE, FRAMES
@@ -242,7 +243,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         base = core.SETTINGS["quick" if args.quick else "default"]
-        calibration = perframe.Calibration(
+        calibration = Calibration(
             min_time=base.calibration.min_time if args.min_time is None else args.min_time,
             min_rounds=args.min_rounds or base.calibration.min_rounds,
             warmup=base.calibration.warmup if args.warmup is None else args.warmup)
@@ -347,7 +348,7 @@ class Bench:
             self.follow(previous, all_videos)
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.store == s for t in self.live)]
-        self.plan = self.announce(self.make_plan(measures))
+        self.spec = self.announce(self.run_spec(measures))
         # The plan projects from what is measured: the videos a budget kept, cut ones as their clips.
         kept = {p: planned.measured[p] if v == all_videos.get(p) else dataset.probe_one(v)
                 for p, v in self.videos.items() if p in planned.measured}
@@ -356,7 +357,7 @@ class Bench:
         planned.measured = kept
         planned.save(self.run.dir)
         self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames, self.args.store_videos)
-        estimate = budget.estimate(self.plan)
+        estimate = budget.estimate(self.spec)
         print(f"estimate: {estimate.line()}", flush=True)
         n_epoch = sum(len(self.caches(t)) for t in self.epoch_live) * len(self.patterns) * len(self.workers) \
             * ("epoch" in measures)
@@ -399,8 +400,8 @@ class Bench:
             self.run.add(case.cell, record)
             self.progress.update(1, work=self.cost["per_frame"])
 
-    def make_plan(self, measures: set[str]) -> budget.Plan:
-        return budget.Plan(
+    def run_spec(self, measures: set[str]) -> RunSpec:
+        return RunSpec(
             videos={p: self.shapes[p] for p in self.videos}, patterns=self.patterns,
             decoders=[t.key for t in self.live if t.kind != FRAMES],
             readers=[t.key for t in self.live if t.kind == FRAMES],
@@ -414,32 +415,32 @@ class Bench:
             first_video_only=frozenset(t.key for t in self.live if self.args.store_videos == "one"
                                        and core.fixed_size(t)))
 
-    def announce(self, plan: budget.Plan) -> budget.Plan:
+    def announce(self, spec: RunSpec) -> RunSpec:
         """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""
         seconds = self.args.budget or (budget.QUICK_BUDGET if self.args.quick else None)
         if seconds is not None:
             asked = {"epochs": self.args.epochs, "workers": self.args.workers, "frames": self.args.frames,
                      "min_rounds": self.args.min_rounds, "cache": self.args.cache,
                      "videos": True if self.following else None}  # kept as asked
-            plan, dropped = budget.fit(plan, seconds, seed=self.args.seed, cache=self.planned_cache,
-                                       keep=[k for k, v in asked.items() if v is not None])
-            if all(n <= 1 for n in plan.caches.values()) and any(len(self.caches(t)) > 1 for t in self.epoch_live):
+            spec, dropped = budget.fit(spec, seconds, seed=self.args.seed, cache=self.planned_cache,
+                                        keep=[k for k, v in asked.items() if v is not None])
+            if all(n <= 1 for n in spec.caches.values()) and any(len(self.caches(t)) > 1 for t in self.epoch_live):
                 self.cache_states = [self.planned_cache]
             if self.following:
                 dropped.insert(0, "the videos this run measured before (whole or cut), kept")
             self.budget_line = f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits")
             print(self.budget_line, flush=True)
-            self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
-            for profile, frames in plan.clips.items():
+            self.videos = {p: v for p, v in self.videos.items() if p in spec.videos}
+            for profile, frames in spec.clips.items():
                 self.cut(profile, frames)
-            self.workers = list(plan.workers)
-            self.settings = dataclasses.replace(self.settings, epochs=plan.epochs, frames=plan.frames,
-                                                calibration=plan.calibration, frames_per_video=plan.frames_per_video)
+            self.workers = list(spec.workers)
+            self.settings = dataclasses.replace(self.settings, epochs=spec.epochs, frames=spec.frames,
+                                                calibration=spec.calibration, frames_per_video=spec.frames_per_video)
             self.work.settings = self.settings
         print(f"run {self.run.id}: records to {self.run.path}, stores in {self.work.store_root}", flush=True)
-        for line in plan.lines():
+        for line in spec.lines():
             print(f"  {line}", flush=True)
-        return plan
+        return spec
 
     def follow(self, previous: dataset.Dataset, given: dict[str, str]) -> None:
         """Measure the videos this run measured before (its first stack's choice, or this stack's in
@@ -480,7 +481,7 @@ class Bench:
     def refine(self, cells: int) -> None:
         """The ETA of the epochs again, from the seconds per frame the per-frame phase measured."""
         measured = budget.measured_seconds_per_frame(records.read(self.run.path))
-        epochs = budget.estimate(self.plan, measured=measured, done={"extraction", "per_frame"}).epochs
+        epochs = budget.estimate(self.spec, measured=measured, done={"extraction", "per_frame"}).epochs
         assert self.progress is not None
         self.progress.work = self.progress.work_done + epochs
         self.cost["epoch"] = epochs / max(1, cells)

@@ -19,6 +19,7 @@ import pytest
 
 import loaders
 from benchmarks import core, corpus, env, patterns, perframe, records, stores
+from benchmarks.calibration import time_round
 from benchmarks.core import Case
 from benchmarks.records import Record
 from benchmarks.spec import CRF
@@ -130,7 +131,7 @@ class Bench:
         calibration = self.settings.calibration
 
         def timed(fn: Any, setup: Any) -> list[float]:
-            warm = [perframe.time_round(fn, setup) for _ in range(calibration.warmup)]
+            warm = [time_round(fn, setup) for _ in range(calibration.warmup)]
             benchmark.pedantic(fn, setup=setup, rounds=calibration.plan(warm[-1] if warm else None),
                                warmup_rounds=0, iterations=1)
             return list(benchmark.stats.stats.data)

@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 import loaders
 from benchmarks import cache, corpus, env, patterns, perframe, runner, stores, verify, videos
+from benchmarks.calibration import Calibration, time_round
 from benchmarks.patterns import Pattern, Sample
-from benchmarks.perframe import Calibration
 from benchmarks.records import Record
 from benchmarks.spec import Store, Target
 from loaders.vocabulary import BASELINE, FORMATS
@@ -360,7 +360,7 @@ class Workspace:
         if case in failed:
             return None
         try:
-            return perframe.time_round(read.round, read.setup)
+            return time_round(read.round, read.setup)
         except Exception as exc:  # noqa: BLE001 - one failing case must not lose the group
             failed[case] = dataclasses.replace(self.identity(case), status="error", reason=reason(exc))
             return None

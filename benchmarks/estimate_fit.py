@@ -27,10 +27,10 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from benchmarks import budget, patterns
+from benchmarks.calibration import Calibration
 from benchmarks.dataset import probe_video
-from benchmarks.perframe import Calibration
 from benchmarks.records import Record, read, valid_seconds
-from benchmarks.spec import Target, Video
+from benchmarks.spec import RunSpec, Target, Video
 from loaders.vocabulary import BASELINE, FRAMES
 
 # Guesses fitted, by name: a field of Guess, or "read.<format>".
@@ -42,7 +42,7 @@ PARAMS = ("decode", "output", "decode_frame", "seek", "call", "frame", "resize",
 class Observed:
     """One measured record, as the estimate sees it."""
 
-    plan: budget.Plan
+    plan: RunSpec
     target: str
     pattern: patterns.Pattern
     epoch: bool  # an epoch (else a per-frame round)
@@ -99,7 +99,7 @@ def _observed(r: Record, shapes: dict[str, Video], seconds: float) -> Observed:
     epoch = r.measure == "epoch"
     videos = shapes if epoch else {r.profile: shapes[r.profile]}
     formats = {} if store is None else {target: store.format}
-    plan = budget.Plan(videos=videos, patterns=[pattern], decoders=[] if r.kind == FRAMES else [target],
+    plan = RunSpec(videos=videos, patterns=[pattern], decoders=[] if r.kind == FRAMES else [target],
                        readers=[target] if r.kind == FRAMES else [], stores=[], frames=r.frames or 1,
                        calibration=Calibration(), epochs=1, workers=[r.workers or 0],
                        cores=int((r.env or {}).get("cores", 1)),

@@ -7,13 +7,16 @@ analysis and the reports) reads these; nothing re-derives a store's label or a t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from benchmarks.calibration import Calibration
+from benchmarks.patterns import Pattern
 from loaders.extraction import CRF
 from loaders.resize import scaled_size
 from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 
-__all__ = ["CLASSES", "CRF", "Store", "Target", "Video"]
+__all__ = ["CLASSES", "CRF", "RunSpec", "Store", "Target", "Video"]
 
 # Short-side upper bounds of the resolution classes: a 1080x1920 portrait video is "1080p".
 CLASSES = ((360, "360p"), (480, "480p"), (720, "720p"), (1080, "1080p"), (1440, "1440p"))
@@ -144,3 +147,70 @@ class Target:
     def key(self) -> str:
         """``pyav``, ``npy@ffmpeg-npy-s256``: how a run's plan and its estimate name the target."""
         return self.loader if self.store is None else f"{self.loader}@{self.store.label}"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """What a run will measure, as the command line settles it before measuring and a time budget
+    cuts it (:func:`benchmarks.budget.fit` returns a smaller one, ``cuts`` saying what went).
+
+    Targets go by key (:attr:`Target.key`: ``loader`` or ``loader@store``), by kind. A decoder on
+    a transcoded store, and a reader, read frames at the store's short side (``sizes``); a
+    transcoded store has its own keyframe interval (``gops``); a target's epochs run once per
+    page-cache state (``caches``: cold and warm, 2). A target missing from these mappings reads
+    the videos as they are, once."""
+
+    videos: Mapping[str, Video]  # name in the run -> video
+    patterns: Sequence[Pattern]
+    decoders: Sequence[str]
+    readers: Sequence[str]
+    stores: Sequence[Store]  # every store extracted, each over every video
+    frames: int  # frames per per-frame case
+    calibration: Calibration
+    epochs: int
+    workers: Sequence[int]
+    cores: int
+    measures: frozenset[str] = frozenset({"extraction", "per_frame", "epoch"})
+    frames_per_video: int | None = None  # epochs read the first this many frames of a video; None: all
+    sizes: Mapping[str, int | None] = dataclasses.field(default_factory=dict)  # target -> store short side
+    gops: Mapping[str, int] = dataclasses.field(default_factory=dict)  # transcoded target -> keyframe interval
+    formats: Mapping[str, str] = dataclasses.field(default_factory=dict)  # reader -> the format of its store
+    caches: Mapping[str, int] = dataclasses.field(default_factory=dict)  # target -> page-cache states (0: no epochs)
+    first_video_only: frozenset[str] = frozenset()  # targets whose per-frame cases run on the first video only
+    clips: Mapping[str, int] = dataclasses.field(default_factory=dict)  # video -> its first frames measured
+    cuts: tuple[str, ...] = ()  # what a time budget dropped, in words
+
+    def epoch_videos(self) -> dict[str, int]:
+        cap = self.frames_per_video
+        return {n: v.frames if cap is None else min(v.frames, cap) for n, v in self.videos.items()}
+
+    def case_videos(self, target: str) -> list[str]:
+        """The videos ``target``'s per-frame cases run on."""
+        names = list(self.videos)
+        return names[:1] if target in self.first_video_only else names
+
+    def lines(self) -> list[str]:
+        """What the run will do, for a person, before it starts."""
+        frames = sum(v.frames for v in self.videos.values())
+        sizes = sorted({f"{v.width}x{v.height}" for v in self.videos.values()})
+        cap = "" if self.frames_per_video is None else f", epochs read the first {self.frames_per_video} of each"
+        cut = f", {len(self.clips)} cut to their first frames" if self.clips else ""
+        out = [f"videos: {len(self.videos)} ({frames} frames{cut}; {', '.join(sizes)}){cap}",
+               f"loaders: {len(self.decoders)} decoders, {len(self.readers)} frame readers (loader x store)",
+               f"patterns: {', '.join(p.name for p in self.patterns)}"]
+        if "extraction" in self.measures:
+            out.append(f"extraction: {len(self.stores)} stores ({', '.join(s.brief for s in self.stores)}) "
+                       f"x {len(self.videos)} videos")
+        if "per_frame" in self.measures:
+            cases = (1 + len(self.patterns)) * sum(len(self.case_videos(t)) for t in [*self.decoders, *self.readers])
+            c = self.calibration
+            out.append(f"per-frame: {cases} calibrated cases ({self.frames} frames, {c.warmup} warm-up + "
+                       f"at least {c.min_time:g} s and {c.min_rounds} rounds each)")
+        if "epoch" in self.measures:
+            per_pattern = sum(self.caches.get(t, 1) for t in [*self.decoders, *self.readers])
+            cells = len(self.patterns) * len(self.workers) * per_pattern
+            cold = sum(self.caches.get(t, 1) > 1 for t in [*self.decoders, *self.readers])
+            also = f"; {cold} targets cold and warm" if cold else ""
+            workers = ",".join(map(str, self.workers))
+            out.append(f"epochs: {cells} cells x {self.epochs} epochs (workers {workers}{also})")
+        return out

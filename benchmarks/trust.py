@@ -37,6 +37,7 @@ from scipy.stats import spearmanr
 import loaders
 from benchmarks import cli, core, corpus, env, patterns, perframe, records
 from benchmarks.analysis import summary
+from benchmarks.calibration import Calibration
 from benchmarks.spec import Target
 from loaders.vocabulary import DECODE
 
@@ -95,7 +96,7 @@ def overhead(runs: Sequence[Path]) -> dict[str, Any]:
 
 
 def _plain_loop(target: Target, path: str, calls: Sequence[patterns.Sample], frames: int,
-                calibration: perframe.Calibration) -> float:
+                calibration: Calibration) -> float:
     """Median fps of passes over ``calls`` on one open source: a warm-up pass, then passes until
     the calibration's time and count; each pass goes back to frame 0 (as the suite's untimed
     rewind does) and then times the calls, and nothing else."""

@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from benchmarks import budget, patterns, records
-from benchmarks.perframe import Calibration
+from benchmarks.calibration import Calibration
 from benchmarks.records import Record
-from benchmarks.spec import Store, Target, Video
+from benchmarks.spec import RunSpec, Store, Target, Video
 
 CAL = Calibration(min_time=1.0, min_rounds=5, warmup=1)
 
@@ -41,9 +41,9 @@ def _guess(read: float = 0.0, **values: object) -> budget.Guess:
     return budget.Guess(read=dict.fromkeys(("jpeg", "png", "npy", "tar"), read), **{**zero, **values})  # type: ignore[arg-type]
 
 
-def _plan(**changes: object) -> budget.Plan:
+def _plan(**changes: object) -> RunSpec:
     video = Video(frames=100, width=1000, height=1000, gop=10.0)  # 1 megapixel
-    plan = budget.Plan(videos={"a": video}, patterns=patterns.parse(["sequential"], clip_len=10),
+    plan = RunSpec(videos={"a": video}, patterns=patterns.parse(["sequential"], clip_len=10),
                        decoders=["pyav"], readers=[], stores=[], frames=10, calibration=CAL, epochs=1,
                        workers=[1], cores=1, measures=frozenset({"epoch"}))
     return dataclasses.replace(plan, **changes)  # type: ignore[arg-type]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import perframe
-from benchmarks.perframe import Calibration
+from benchmarks import calibration as calibration_module
+from benchmarks.calibration import Calibration
 
 
 class Clock:
@@ -29,7 +29,7 @@ class Clock:
 def test_rounds_continue_until_both_the_time_and_the_count(monkeypatch: pytest.MonkeyPatch, step: float,
                                                            rounds: int) -> None:
     clock = Clock(step)
-    monkeypatch.setattr(perframe.time, "perf_counter", clock)
+    monkeypatch.setattr(calibration_module.time, "perf_counter", clock)
     calibration = Calibration(min_time=1.0, min_rounds=5, warmup=2, max_rounds=50)
     seconds = calibration.time(clock.work, clock.setup)
     assert seconds == pytest.approx([step] * rounds)

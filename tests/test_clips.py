@@ -11,8 +11,8 @@ import pytest
 
 import loaders
 from benchmarks import budget, clips, patterns
-from benchmarks.perframe import Calibration
-from benchmarks.spec import Store, Video
+from benchmarks.calibration import Calibration
+from benchmarks.spec import RunSpec, Store, Video
 from loaders import LoaderError, reference
 from loaders.probe import probe
 
@@ -59,7 +59,7 @@ def test_a_budget_cuts_long_videos_to_two_keyframe_intervals_at_least() -> None:
     videos = {"long": Video(frames=9000, width=1280, height=720, gop=60.0),
               "gop": Video(frames=9000, width=1280, height=720, gop=600.0),
               "one": Video(frames=900, width=1280, height=720, gop=900.0)}
-    plan = budget.Plan(videos=videos, patterns=patterns.parse(["random-frame"]), decoders=["pyav"], readers=[],
+    plan = RunSpec(videos=videos, patterns=patterns.parse(["random-frame"]), decoders=["pyav"], readers=[],
                        stores=[Store(format="jpeg", store_size=256)], frames=8, calibration=Calibration(), epochs=1,
                        workers=[2], cores=2)
     cut, dropped = budget.fit(plan, budget.estimate(plan).total * 0.5)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import budget, estimate_fit, patterns
-from benchmarks.perframe import Calibration
-from benchmarks.spec import Video
+from benchmarks.calibration import Calibration
+from benchmarks.spec import RunSpec, Video
 
 
 def _observed(truth: budget.Guess) -> list[estimate_fit.Observed]:
@@ -23,7 +23,7 @@ def _observed(truth: budget.Guess) -> list[estimate_fit.Observed]:
                 fmt = {"pil@j": "jpeg", "npy@n": "npy"}.get(target)
                 decoders, readers = ([target], []) if kind == "decode" else ([], [target])
                 for epoch in (False, True):
-                    plan = budget.Plan(videos=videos if epoch else {name: video}, patterns=[pattern], decoders=decoders,
+                    plan = RunSpec(videos=videos if epoch else {name: video}, patterns=[pattern], decoders=decoders,
                                        readers=readers, stores=[], frames=8, calibration=Calibration(), epochs=1,
                                        workers=[2], cores=2, sizes={target: size} if size else {},
                                        gops={target: 1} if target == "pyav@t" else {},
