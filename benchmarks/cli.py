@@ -49,7 +49,7 @@ from benchmarks.calibration import Calibration
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
 from benchmarks.spec import CRF, RunSpec, Store, Target, Video
-from loaders.batch import human_bytes
+from loaders.batch import find_videos, human_bytes
 from loaders.progress import Progress, duration
 from loaders.vocabulary import BASELINE, FRAMES
 
@@ -293,7 +293,7 @@ class Bench:
             return core.find_videos(folder)
         if n < 1:
             raise SystemExit(f"--sample must be at least 1, got {n}")
-        paths = dataset.find(folder) if folder.is_dir() else []
+        paths = find_videos(folder) if folder.is_dir() else []
         if not paths:
             videos.find(folder)  # NothingToMeasure, saying what the folder lacks
         self.whole = dataset.probe_all(paths, jobs=self.args.jobs)

@@ -22,19 +22,10 @@ from typing import IO, Any
 
 from benchmarks.spec import Video
 from benchmarks.stores import user_cache
-from loaders.batch import VIDEO_SUFFIXES
 from loaders.progress import Progress
 from loaders.resize import scaled_size
 
 FILE = "dataset.json"
-
-
-def find(folder: str | os.PathLike[str]) -> list[Path]:
-    """Every video under ``folder``, recursively, sorted (by suffix, as ``--videos`` finds them);
-    hidden folders (``.cache``, ``.git``) are not the dataset and are left out."""
-    root = Path(folder)
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def names(paths: Sequence[Path], root: Path) -> dict[str, str]:

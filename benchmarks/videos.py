@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from benchmarks.records import Record
-from loaders.batch import VIDEO_SUFFIXES  # what `python -m loaders extract` takes too
+from loaders.batch import VIDEO_SUFFIXES, find_videos  # the one finder, `python -m loaders extract`'s too
 from loaders.errors import LoaderError
 
 
@@ -29,7 +29,7 @@ def find(folder: str | os.PathLike[str]) -> list[Path]:
     if not folder.is_dir():
         raise NothingToMeasure(folder, "is not a folder")
     files = [p for p in folder.iterdir() if p.is_file()]
-    found = sorted(p for p in files if p.suffix.lower() in VIDEO_SUFFIXES)
+    found = find_videos(folder, recursive=False)
     if not found:
         held = f"its {len(files)} files have other suffixes" if files else "the folder is empty"
         raise NothingToMeasure(folder, f"no videos ({', '.join(VIDEO_SUFFIXES)}) found: {held}")

@@ -94,10 +94,15 @@ def extract_one(job: Job, settings: Settings, keep_exception: bool = False) -> O
     return Outcome(job.video, job.store, result)
 
 
-def discover(src: str | os.PathLike[str], skip: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Every video under ``src`` (recursively, sorted), or ``src`` itself if it is a file.
+def find_videos(
+    src: str | os.PathLike[str], skip: str | os.PathLike[str] | None = None, recursive: bool = True
+) -> list[Path]:
+    """Every video under ``src``, sorted, or ``src`` itself if it is a file: the one finder of the
+    project (``python -m loaders extract``, ``--videos``, ``--sample``, the pytest front door).
 
-    ``skip`` is a directory left out (the stores, when they sit inside ``src``).
+    A video is a regular file with one of :data:`VIDEO_SUFFIXES`; hidden files and folders
+    (``.cache``, ``.git``, ``._clip.mp4``) are not part of a dataset. ``skip`` is a directory left
+    out (the stores, when they sit inside ``src``); ``recursive`` False looks in ``src`` alone.
     """
     src = Path(src)
     if not src.exists():
@@ -106,8 +111,10 @@ def discover(src: str | os.PathLike[str], skip: str | os.PathLike[str] | None = 
         return [src]
     skipped = Path(skip).resolve() if skip is not None else None
     found = []
-    for path in src.rglob("*"):
+    for path in src.rglob("*") if recursive else src.iterdir():
         if path.suffix.lower() not in VIDEO_SUFFIXES or not path.is_file():
+            continue
+        if any(part.startswith(".") for part in path.relative_to(src).parts):
             continue
         if skipped is not None and path.resolve().is_relative_to(skipped):
             continue
@@ -124,7 +131,7 @@ def tree_jobs(src: str | os.PathLike[str], stores: str | os.PathLike[str], setti
     """
     src, stores = Path(src), Path(stores)
     jobs = []
-    for video in discover(src, skip=stores):
+    for video in find_videos(src, skip=stores):
         rel = video.relative_to(src) if src.is_dir() else Path(video.name)
         jobs.append(Job(str(video), str(stores / rel.parent / f"{rel.name}.{settings.label()}")))
     return jobs
