@@ -306,8 +306,8 @@ class Bench:
         return dataset.names([Path(v.path) for v in picked], folder)
 
     def describe(self) -> dataset.Dataset:
-        """The dataset the plan is for, saved beside the records: every video probed under
-        ``--videos`` with ``--sample``, else the videos measured."""
+        """The dataset the plan is for: every video probed under ``--videos`` with ``--sample``,
+        else the videos measured."""
         measured = list(self.videos.values())
         whole = self.whole if self.whole is not None else dataset.probe_all(measured, jobs=self.args.jobs)
         by_path = {v.path: v for v in whole}
@@ -315,7 +315,6 @@ class Bench:
         described = dataset.describe(root, whole, {p: by_path[v] for p, v in self.videos.items() if v in by_path},
                                      disk=self.work.store_root, epochs=self.args.train_epochs,
                                      disk_budget=self.args.disk_budget)
-        described.save(self.run.dir)
         return described
 
     # -- the run ------------------------------------------------------------------------------------
@@ -344,7 +343,7 @@ class Bench:
         if self.boxes is not None:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
         if previous is not None:
-            planned.budgets = dict(previous.budgets)
+            planned.budgets, planned.settings = dict(previous.budgets), dict(previous.settings)
             self.follow(previous, all_videos)
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.store == s for t in self.live)]
@@ -354,8 +353,9 @@ class Bench:
                 for p, v in self.videos.items() if p in planned.measured}
         if self.budget_line is not None:
             planned.budgets[self.stack] = self.budget_line
+        planned.settings[self.stack] = self.spec.lines()
         planned.measured = kept
-        planned.save(self.run.dir)
+        planned.save(self.run.dir)  # once: dataset.json, and this stack's settings in run.json
         self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames, self.args.store_videos)
         estimate = budget.estimate(self.spec)
         print(f"estimate: {estimate.line()}", flush=True)

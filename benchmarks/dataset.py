@@ -4,8 +4,11 @@ measure, and the summary a plan projects to (:mod:`benchmarks.analysis.plan`).
 Probing reads packets (:func:`loaders.probe.probe`), in parallel processes, and is cached in
 SQLite keyed by path, size and mtime, so a folder of 100,000 videos is probed once and a later
 run probes only what changed. The summary a run keeps (``dataset.json`` in the run directory)
-holds what a projection needs without probing again: per video class (resolution and codec)
-its videos, frames and pixels, and the same for the measured sample.
+holds the dataset alone, what a projection needs without probing again: per video class
+(resolution and codec) its videos, frames and pixels, and the same for the measured sample. The
+run's own settings (the epochs the plan is for, the disk budget, what each stack measures and what
+its time budget cut) go to the run's manifest, ``run.json``, beside it. A run made before the
+manifest kept them in ``dataset.json``: it is read as it is.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from loaders.progress import Progress
 from loaders.resize import scaled_size
 
 FILE = "dataset.json"
+RUN_FILE = "run.json"
 
 
 def names(paths: Sequence[Path], root: Path) -> dict[str, str]:
@@ -188,6 +192,8 @@ class Dataset:
     disk_budget_bytes: int | None = None  # --disk-budget; None: the free disk
     # Stack -> what a time budget (--budget, --quick) dropped from its measurements, as the run said.
     budgets: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Stack -> what it measures, in words (:meth:`benchmarks.spec.RunSpec.lines`).
+    settings: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     @property
     def videos(self) -> int:
@@ -225,11 +231,21 @@ class Dataset:
                       "measured": {k: Video(**v) for k, v in data["measured"].items()}})
 
     def save(self, run_dir: Path) -> Path:
-        path = run_dir / FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        """``dataset.json`` (the dataset) and ``run.json`` (the run's settings) in ``run_dir``."""
+        data = self.to_json()
+        _write(run_dir / RUN_FILE, {k: data.pop(k) for k in RUN_FIELDS})
+        return _write(run_dir / FILE, data)
+
+
+# What belongs to the run, not the dataset: written to run.json.
+RUN_FIELDS = ("epochs", "disk_budget_bytes", "budgets", "settings")
+
+
+def _write(path: Path, data: dict[str, Any]) -> Path:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)  # a reader sees the old file or the new one
+    return path
 
 
 def summarize(videos: Iterable[Video]) -> dict[str, ClassSummary]:
@@ -258,7 +274,10 @@ def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], dis
 
 def load(run_dir: str | os.PathLike[str]) -> Dataset | None:
     """The run's dataset summary, or None for a run that has none (made before plans existed)."""
-    path = Path(run_dir) / FILE
+    path, manifest = Path(run_dir) / FILE, Path(run_dir) / RUN_FILE
     if not path.is_file():
         return None
-    return Dataset.from_json(json.loads(path.read_text(encoding="utf-8")))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.is_file():  # else a run made before the manifest: its settings are in dataset.json
+        data.update({k: v for k, v in json.loads(manifest.read_text(encoding="utf-8")).items() if k in RUN_FIELDS})
+    return Dataset.from_json(data)

@@ -154,6 +154,27 @@ def test_dataset_frames_are_the_sum_of_its_videos(tiny_videos: dict[str, Path], 
     assert (again.frames, again.line()) == (described.frames, described.line())
 
 
+def test_dataset_json_holds_the_dataset_and_run_json_the_run(tmp_path: Path) -> None:
+    import json
+
+    data = _dataset(budget=2**30)
+    data.budgets, data.settings = {"main": "budget 3 min: epochs per cell 3 -> 1"}, {"main": ["videos: 2"]}
+    data.save(tmp_path)
+    held = json.loads((tmp_path / "dataset.json").read_text())
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert not set(dataset.RUN_FIELDS) & set(held) and "measured" in held and "classes" in held
+    assert run == {"epochs": 10, "disk_budget_bytes": 2**30, "budgets": data.budgets, "settings": data.settings}
+    assert dataset.load(tmp_path) == data
+    # A run made before run.json kept its settings in dataset.json: still read.
+    (tmp_path / "run.json").unlink()
+    (tmp_path / "dataset.json").write_text(json.dumps({**held, "epochs": 4, "disk_budget_bytes": None,
+                                                       "budgets": {"main": "old"}}))
+    old = dataset.load(tmp_path)
+    assert old is not None and (old.epochs, old.disk_budget_bytes, old.budgets, old.settings) == (4, None,
+                                                                                                  {"main": "old"}, {})
+    assert old.measured == data.measured
+
+
 def test_probes_are_cached_by_path_size_and_mtime(tiny_videos: dict[str, Path], tmp_path: Path) -> None:
     video = tmp_path / "clip.mp4"
     video.write_bytes(tiny_videos["tiny-h264-odd"].read_bytes())
