@@ -135,7 +135,8 @@ def parser() -> argparse.ArgumentParser:
                                                f"(default: {default.epochs})")
     p.add_argument("--batch-size", type=int, default=default.batch_size,
                    help="DataLoader batch size, and frames per call of random-batch")
-    p.add_argument("--size", type=int, default=default.size, help="frames are resized to size x size so batches stack")
+    p.add_argument("--size", type=int, default=default.resize,
+                   help="frames are resized to size x size so batches stack")
     p.add_argument("--min-time", type=float, help="seconds of timed rounds per per-frame case, at least "
                                                   f"(default: {default.calibration.min_time}; --quick: "
                                                   f"{core.SETTINGS['quick'].calibration.min_time})")
@@ -249,7 +250,7 @@ class Bench:
             warmup=base.calibration.warmup if args.warmup is None else args.warmup)
         self.settings = dataclasses.replace(base, frames=args.frames or base.frames, calibration=calibration,
                                             epochs=args.epochs or base.epochs, batch_size=args.batch_size,
-                                            size=args.size,
+                                            resize=args.size,
                                             frames_per_video=budget.QUICK_FRAMES_PER_VIDEO if args.quick else None)
         self.workers = args.workers if args.workers is not None else core.default_workers()
         self.cache_states: list[str] = args.cache or list(CACHES)
@@ -555,7 +556,7 @@ class Bench:
     # -- epochs -------------------------------------------------------------------------------------
     def epoch(self, pattern: Pattern, workers: int) -> None:
         """Every loader's epochs of one pattern and workers setting, interleaved epoch by epoch."""
-        group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.size,
+        group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.resize,
                                 cache) for t in self.epoch_live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
         assert self.progress is not None

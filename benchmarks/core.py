@@ -55,7 +55,7 @@ class Settings:
     calibration: Calibration = Calibration(min_time=0.5)
     epochs: int = 3  # timed epochs per epoch cell; the first is kept and also reported alone
     batch_size: int = 8
-    size: int = 224  # frames are resized to size x size in an epoch, so batches stack
+    resize: int = 224  # an epoch's frames are resized to resize x resize (--size), so batches stack
     # Epochs read the first this many frames of each video (None: all): how --quick and --budget
     # bound the epochs on long or large videos. Records carry it in options["frames_per_video"].
     frames_per_video: int | None = None
@@ -185,13 +185,13 @@ class EpochCase:
     workers: int
     corpus: str  # the name of the video set
     batch_size: int
-    size: int
+    resize: int  # the epoch's square output, pixels a side
     cache: str | None = None  # "cold", "warm" (see benchmarks.cache); None: the page cache left as it is
 
     @property
     def cell(self) -> str:
         return cell("epoch", loaders.current_stack(), self.target.key, self.corpus, self.pattern.name,
-                    params(self.pattern), f"w{self.workers}", f"b{self.batch_size}", f"s{self.size}",
+                    params(self.pattern), f"w{self.workers}", f"b{self.batch_size}", f"s{self.resize}",
                     *([self.cache] if self.cache else []))
 
     def identity(self) -> Record:
@@ -462,7 +462,7 @@ class Workspace:
                 return state
             state.exact = state.exact and verdict.exact
         paths = {v: self.path_for(target, v) for v in videos}
-        state.dataset = runner.SampleDataset(target.loader, samples, paths, size=case.size, annotations=annotations,
+        state.dataset = runner.SampleDataset(target.loader, samples, paths, size=case.resize, annotations=annotations,
                                              batched=pattern.batched)
         # The files an epoch reads: the videos, the stores' folders, a transcoded store's video.
         state.files = list(paths.values()) if target.loader != BASELINE else []
@@ -475,7 +475,7 @@ class Workspace:
                 "frames": perframe.frames_in(samples)}
 
     def _epoch_record(self, case: EpochCase, state: _Epochs, annotated: bool) -> Record:
-        options = {"pattern": case.pattern.params(), "size": case.size, "samples": len(state.samples),
+        options = {"pattern": case.pattern.params(), "size": case.resize, "samples": len(state.samples),
                    "epochs": len(state.seconds), "interleaved": True, "annotations": annotated,
                    "frames_per_video": self.settings.frames_per_video,
                    "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values())}

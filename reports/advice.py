@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from reports.fmt import bytes_, number, seconds
-from reports.results import BASELINE, FRAMES, TRANSCODED
+from reports.results import BASELINE, DECODE, FRAMES, TRANSCODED
 
 
 @dataclasses.dataclass
@@ -67,7 +67,7 @@ def _ranking(rows: pd.DataFrame) -> list[tuple[str, float, list[float]]]:
 
 def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], measure: str) -> str:
     name, score, fps = ranked[0]
-    what = "decoder" if kind == "decode" else "frame reader"
+    what = "decoder" if kind == DECODE else "frame reader"
     span = number(min(fps)) if min(fps) == max(fps) else f"{number(min(fps))}-{number(max(fps))}"
     where = f"{len(fps)} profile" + ("s" if len(fps) != 1 else "")
     text = f"{name} is the fastest {what} in the {measure} benchmark ({span} frames/s, {where})"
@@ -212,7 +212,7 @@ def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
                 ["stack", "loader", "extractor", "format", "quality", "profile"])
             measure = "per-epoch"
         sentences, best = [], {}
-        for kind in ("decode", "frames"):
+        for kind in (DECODE, FRAMES):
             ranked = _ranking(per_frame[per_frame["kind"] == kind])
             if ranked:
                 best[kind] = ranked[0][0]
