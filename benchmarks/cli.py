@@ -45,13 +45,12 @@ from benchmarks import (
 from benchmarks.analysis import plan
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
-from benchmarks.calibration import Calibration
+from benchmarks.core import CACHES, PER_FRAME_ONLY, TRANSCODES, VIDEOS
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
 from benchmarks.spec import CRF, RunSpec, Store, Target, Video
 from loaders.batch import find_videos, human_bytes
 from loaders.progress import Progress, duration
-from loaders.vocabulary import BASELINE, FRAMES
 
 
 def _ints(text: str) -> list[int]:
@@ -88,15 +87,6 @@ def _caches(text: str) -> list[str]:
     if not set(words) <= set(CACHES):
         raise argparse.ArgumentTypeError(f"{text!r}: a list of {', '.join(CACHES)}")
     return list(dict.fromkeys(words))
-
-
-CACHES = ("cold", "warm")
-# --cold-sizes' words for what decoders read: the original videos and the transcoded stores
-# (decoding them is bound by the CPU, not the disk: cold epochs only on request).
-VIDEOS, TRANSCODES = "videos", "transcodes"
-# Timed per frame but not in epochs by default: the two that pay a seek or an open per call, the
-# worst cases, whose epochs took longer than those of all the other decoders of their stacks.
-PER_FRAME_ONLY = ("cv2-seek", "torchvision-read_video")
 
 
 def _cold(text: str) -> list[int | str | None]:
@@ -243,16 +233,6 @@ class Bench:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        base = core.SETTINGS["quick" if args.quick else "default"]
-        calibration = Calibration(
-            min_time=base.calibration.min_time if args.min_time is None else args.min_time,
-            min_rounds=args.min_rounds or base.calibration.min_rounds,
-            warmup=base.calibration.warmup if args.warmup is None else args.warmup)
-        self.settings = dataclasses.replace(base, frames=args.frames or base.frames, calibration=calibration,
-                                            epochs=args.epochs or base.epochs, batch_size=args.batch_size,
-                                            resize=args.size,
-                                            frames_per_video=budget.QUICK_FRAMES_PER_VIDEO if args.quick else None)
-        self.workers = args.workers if args.workers is not None else core.default_workers()
         self.cache_states: list[str] = args.cache or list(CACHES)
         self.planned_cache = "warm"  # the page-cache state the plan uses, once the dataset is known
         self.stack = loaders.current_stack()
@@ -263,14 +243,11 @@ class Bench:
             raise SystemExit(f"--per-frame-only: unknown loader(s) {unknown}; known: {', '.join(loaders.REGISTRY)}")
         if args.sample is not None and args.videos is None:
             raise SystemExit("--sample needs --videos: the folder of videos to sample from")
+        # The run: its videos once probed (main), and again as a budget cuts it (announce).
+        self.spec = core.run_spec(args, {}, self.stack)
         self.found = None if args.videos is None else self.sampled(args.videos, args.sample)
         self.boxes = None if args.annotations is None else load_annotations(args.annotations)
         self.run = Run(args.out, args.run_id, args.resume)
-        self.patterns = patterns.parse(args.patterns, args.clip_len, args.strides, args.k, args.seed,
-                                       args.batch_size)
-        formats = args.formats or list(core.QUICK_FORMATS if args.quick else core.DEFAULT_FORMATS)
-        self.specs = stores.specs(args.extractors, formats, args.quality, args.store_sizes, args.full_size) + \
-            stores.transcodes(args.gops, args.crf, args.transcode_sizes)
         self.annotations: runner.Annotations | None = None
         self.unreadable: dict[str, str] = {}  # video path -> why it is skipped
         self.progress: Progress | None = None
@@ -321,14 +298,12 @@ class Bench:
     # -- the run ------------------------------------------------------------------------------------
     def main(self) -> int:
         self.corpus_name, all_videos = self.corpus_videos()
-        self.work = core.Workspace(self.settings, self.args.stores or stores.default_root(self.args.videos is not None),
+        self.work = core.Workspace(self.spec, self.args.stores or stores.default_root(self.args.videos is not None),
                                    dict(all_videos))
-        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs,
-                                        self.args.transcode_loaders)
         available = loaders.available()
-        self.live = [t for t in self.targets if available[t.loader] is None]
-        self.epoch_live = [t for t in self.live if t.loader not in self.args.per_frame_only]
-        for t in self.targets:
+        self.live = [t for t in self.spec.targets if available[t.loader] is None]
+        self.epoch_live = [t for t in self.live if self.spec.caches.get(t.key)]
+        for t in self.spec.targets:
             if available[t.loader] is not None:
                 record = perframe.record(t, "per_frame", self.corpus_name, status="unavailable",
                                          reason=available[t.loader])
@@ -346,9 +321,9 @@ class Bench:
         if previous is not None:
             planned.budgets, planned.settings = dict(previous.budgets), dict(previous.settings)
             self.follow(previous, all_videos)
-        measures = set(self.args.measures)
-        self.needed = [s for s in self.specs if any(t.store == s for t in self.live)]
-        self.spec = self.announce(self.run_spec(measures))
+        measures = self.spec.measures
+        self.needed = list(self.spec.stores)
+        self.spec = self.announce(dataclasses.replace(self.spec, videos={p: self.shapes[p] for p in self.videos}))
         # The plan projects from what is measured: the videos a budget kept, cut ones as their clips.
         kept = {p: planned.measured[p] if v == all_videos.get(p) else dataset.probe_one(v)
                 for p, v in self.videos.items() if p in planned.measured}
@@ -357,10 +332,10 @@ class Bench:
         planned.settings[self.stack] = self.spec.lines()
         planned.measured = kept
         planned.save(self.run.dir)  # once: dataset.json, and this stack's settings in run.json
-        self.cases = core.cases(self.live, self.videos, self.patterns, self.settings.frames, self.args.store_videos)
+        self.cases = core.cases(self.live, self.videos, self.spec.patterns, self.spec.frames, self.args.store_videos)
         estimate = budget.estimate(self.spec)
         print(f"estimate: {estimate.line()}", flush=True)
-        n_epoch = sum(len(self.caches(t)) for t in self.epoch_live) * len(self.patterns) * len(self.workers) \
+        n_epoch = sum(len(self.caches(t)) for t in self.epoch_live) * len(self.spec.patterns) * len(self.spec.workers) \
             * ("epoch" in measures)
         n_frame = len(self.cases) * ("per_frame" in measures)
         self.cost = {"extraction": estimate.extraction / max(1, len(self.needed)),
@@ -373,8 +348,8 @@ class Bench:
                     self.per_frame(group)
             if "epoch" in measures:
                 self.refine(n_epoch)
-                for pattern in self.patterns:
-                    for workers in self.workers:
+                for pattern in self.spec.patterns:
+                    for workers in self.spec.workers:
                         self.epoch(pattern, workers)
         finally:
             self.progress.close()
@@ -401,21 +376,6 @@ class Bench:
             self.run.add(case.cell, record)
             self.progress.update(1, work=self.cost["per_frame"])
 
-    def run_spec(self, measures: set[str]) -> RunSpec:
-        return RunSpec(
-            videos={p: self.shapes[p] for p in self.videos}, patterns=self.patterns,
-            decoders=[t.key for t in self.live if t.kind != FRAMES],
-            readers=[t.key for t in self.live if t.kind == FRAMES],
-            stores=list(self.needed), frames=self.settings.frames,
-            calibration=self.settings.calibration, epochs=self.settings.epochs, workers=self.workers,
-            cores=env.cores(), measures=frozenset(measures), frames_per_video=self.settings.frames_per_video,
-            sizes={t.key: t.store.store_size for t in self.live if t.store is not None},
-            gops={t.key: t.store.gop for t in self.live if t.store is not None and t.store.gop is not None},
-            formats={t.key: t.store.format for t in self.live if t.store is not None},
-            caches={t.key: len(self.caches(t)) if t in self.epoch_live else 0 for t in self.live},
-            first_video_only=frozenset(t.key for t in self.live if self.args.store_videos == "one"
-                                       and core.fixed_size(t)))
-
     def announce(self, spec: RunSpec) -> RunSpec:
         """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""
         seconds = self.args.budget or (budget.QUICK_BUDGET if self.args.quick else None)
@@ -434,10 +394,7 @@ class Bench:
             self.videos = {p: v for p, v in self.videos.items() if p in spec.videos}
             for profile, frames in spec.clips.items():
                 self.cut(profile, frames)
-            self.workers = list(spec.workers)
-            self.settings = dataclasses.replace(self.settings, epochs=spec.epochs, frames=spec.frames,
-                                                calibration=spec.calibration, frames_per_video=spec.frames_per_video)
-            self.work.settings = self.settings
+            self.work.settings = spec
         print(f"run {self.run.id}: records to {self.run.path}, stores in {self.work.store_root}", flush=True)
         for line in spec.lines():
             print(f"  {line}", flush=True)
@@ -489,16 +446,8 @@ class Bench:
         self.progress.message(f"epochs: about {duration(epochs)} more, from the per-frame timings")
 
     def caches(self, target: Target) -> list[str]:
-        """The page-cache states ``target``'s epochs are measured in (the baseline reads nothing: warm)."""
-        if target.loader == BASELINE:
-            return ["warm"]
-        store, wanted = target.store, self.args.cold_sizes
-        if store is None:
-            cold = VIDEOS in wanted
-        else:
-            cold = (TRANSCODES in wanted and store.store_size in wanted) if store.transcoded \
-                else store.store_size in wanted
-        return [c for c in self.cache_states if c == "warm" or cold] or ["warm"]
+        """The page-cache states ``target``'s epochs are measured in."""
+        return core.cache_states(target, self.cache_states, self.args.cold_sizes)
 
     def step(self, what: str) -> None:
         assert self.progress is not None
@@ -556,7 +505,7 @@ class Bench:
     # -- epochs -------------------------------------------------------------------------------------
     def epoch(self, pattern: Pattern, workers: int) -> None:
         """Every loader's epochs of one pattern and workers setting, interleaved epoch by epoch."""
-        group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.resize,
+        group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.spec.batch_size, self.spec.resize,
                                 cache) for t in self.epoch_live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
         assert self.progress is not None

@@ -11,51 +11,57 @@ videos with ``--vidbench-videos DIR``, and add ``--vidbench-run DIR`` to append 
 
 from __future__ import annotations
 
-import dataclasses
+import argparse
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import loaders
-from benchmarks import core, corpus, env, patterns, perframe, records, stores
+from benchmarks import cli, core, corpus, env, records, stores
 from benchmarks.calibration import time_round
 from benchmarks.core import Case
 from benchmarks.records import Record
-from benchmarks.spec import CRF
+from benchmarks.spec import RunSpec, Video
+
+# The options of python -m benchmarks this front door takes too, as --vidbench-<option>: one
+# table (:func:`benchmarks.cli.parser`), two front ends. The others keep their defaults.
+SHARED = ("videos", "profiles", "quick", "loaders", "patterns", "frames", "min_time", "min_rounds", "warmup",
+          "batch_size", "formats", "quality", "store_sizes", "full_size", "store_videos", "gops", "crf",
+          "transcode_sizes", "transcode_loaders", "stores")
+
+
+def add_options(group: Any) -> None:
+    """The shared options of :func:`benchmarks.cli.parser` as ``--vidbench-*`` options of ``group``."""
+    for action in cli.parser()._actions:
+        if action.dest not in SHARED:
+            continue
+        flag = "--vidbench-" + action.option_strings[-1].lstrip("-")
+        if isinstance(action, argparse._StoreTrueAction):
+            group.addoption(flag, dest=f"vidbench_{action.dest}", action="store_true", help=action.help)
+        else:
+            group.addoption(flag, dest=f"vidbench_{action.dest}", type=action.type, default=action.default,
+                            choices=action.choices, metavar=action.metavar, help=action.help)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("vidbench", "vidbench per-frame benchmarks (the options of python -m benchmarks)")
-    group.addoption("--vidbench-videos", type=Path, help="a folder of videos instead of the built-in corpus")
-    group.addoption("--vidbench-profiles", help="comma-separated corpus profiles (default: corpus.DEFAULT, "
-                                                "or the --quick profile with --vidbench-quick)")
-    group.addoption("--vidbench-quick", action="store_true", help="the defaults of python -m benchmarks --quick")
-    group.addoption("--vidbench-loaders", help="comma-separated loaders (default: this stack's)")
-    group.addoption("--vidbench-patterns", default=",".join(patterns.BASES), help="comma-separated patterns")
-    group.addoption("--vidbench-frames", type=int, help="frames read per round")
-    group.addoption("--vidbench-min-time", type=float, help="seconds of timed rounds per case, at least")
-    group.addoption("--vidbench-min-rounds", type=int, help="timed rounds per case, at least")
-    group.addoption("--vidbench-warmup", type=int, help="untimed rounds first")
-    group.addoption("--vidbench-batch-size", type=int, help="frames per call of random-batch")
-    group.addoption("--vidbench-formats", help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
-                                               f"--vidbench-quick: {','.join(core.QUICK_FORMATS)})")
-    group.addoption("--vidbench-quality", type=int, default=90, help="JPEG quality of the stores")
-    group.addoption("--vidbench-store-sizes", default=",".join("full" if s is None else str(s) for s in stores.SIZES),
-                    help="frame stores at these short sides ('full': as decoded)")
-    group.addoption("--vidbench-full-size", default=",".join(stores.FULL_SIZE_FORMATS),
-                    help="formats also stored at full size ('' for none)")
-    group.addoption("--vidbench-store-videos", default="one", choices=core.STORE_VIDEOS,
-                    help="cases of stores at a fixed size on the first video only (one) or on every video (all)")
-    group.addoption("--vidbench-gops", default=",".join(map(str, stores.GOPS)),
-                    help="keyframe intervals of the transcoded stores ('' for none)")
-    group.addoption("--vidbench-crf", type=int, default=CRF, help="H.264 crf of the transcoded stores")
-    group.addoption("--vidbench-transcode-sizes", default=",".join(map(str, stores.TRANSCODE_SIZES)),
-                    help="short sides of the transcoded stores")
-    group.addoption("--vidbench-transcode-loaders", default=",".join(stores.TRANSCODE_LOADERS),
-                    help="decode loaders timed on the transcoded stores")
-    group.addoption("--vidbench-stores", type=Path, help="where stores are extracted")
+    add_options(group)
     group.addoption("--vidbench-run", type=Path, help="also append a record per benchmark to DIR/records.jsonl")
+
+
+def values(config: pytest.Config) -> argparse.Namespace:
+    """The options of python -m benchmarks: the shared ones as given here, the others at their defaults."""
+    given = cli.parser().parse_args([])
+    for dest in SHARED:
+        setattr(given, dest, config.getoption(f"vidbench_{dest}"))
+    return given
+
+
+def run_spec(config: pytest.Config) -> RunSpec:
+    """The session's run, built as the command line builds its own (:func:`benchmarks.core.run_spec`)."""
+    return core.run_spec(values(config), {p: Video(path=v or "") for p, v in videos(config).items()},
+                         loaders.current_stack())
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
@@ -63,49 +69,19 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     machine_info["vidbench"] = env.capture()
 
 
-def _list(config: pytest.Config, name: str) -> list[str] | None:
-    value = config.getoption(name)
-    return [x.strip() for x in value.split(",") if x.strip()] if value else None
-
-
-def settings(config: pytest.Config) -> core.Settings:
-    quick = config.getoption("--vidbench-quick")
-    base = core.SETTINGS["quick" if quick else "default"]
-    given = {"min_time": config.getoption("--vidbench-min-time"),
-             "min_rounds": config.getoption("--vidbench-min-rounds"),
-             "warmup": config.getoption("--vidbench-warmup")}
-    calibration = dataclasses.replace(base.calibration, **{k: v for k, v in given.items() if v is not None})
-    return dataclasses.replace(base, frames=config.getoption("--vidbench-frames") or base.frames,
-                               calibration=calibration,
-                               batch_size=config.getoption("--vidbench-batch-size") or base.batch_size)
-
-
 def videos(config: pytest.Config) -> dict[str, str | None]:
     """profile -> video path (None: a built-in profile, made when first used, not at collection)."""
-    folder = config.getoption("--vidbench-videos")
+    folder = config.getoption("vidbench_videos")
     if folder is not None:
         return dict(core.find_videos(Path(folder)))
-    names = _list(config, "--vidbench-profiles")
-    quick = config.getoption("--vidbench-quick")
+    names = config.getoption("vidbench_profiles")
+    quick = config.getoption("vidbench_quick")
     return dict.fromkeys(names or (core.QUICK_PROFILES if quick else corpus.DEFAULT))
 
 
 def all_cases(config: pytest.Config) -> list[Case]:
-    formats = _list(config, "--vidbench-formats") or (
-        core.QUICK_FORMATS if config.getoption("--vidbench-quick") else core.DEFAULT_FORMATS)
-    specs = stores.specs(["ffmpeg"], formats, config.getoption("--vidbench-quality"),
-                         stores.parse_sizes(config.getoption("--vidbench-store-sizes")),
-                         _list(config, "--vidbench-full-size") or [])
-    specs += stores.transcodes([int(g) for g in _list(config, "--vidbench-gops") or []],
-                               config.getoption("--vidbench-crf"),
-                               stores.parse_sizes(config.getoption("--vidbench-transcode-sizes")))
-    targets = perframe.targets(core.loader_names(_list(config, "--vidbench-loaders"), loaders.current_stack()), specs,
-                               _list(config, "--vidbench-transcode-loaders") or [])
-    found = settings(config)
-    pattern_list = patterns.parse(_list(config, "--vidbench-patterns") or [], strides=core.DEFAULT_STRIDES,
-                                  batch=found.batch_size)
-    return core.cases(targets, videos(config), pattern_list, found.frames,
-                      config.getoption("--vidbench-store-videos"))
+    spec = run_spec(config)
+    return core.cases(spec.targets, spec.videos, spec.patterns, spec.frames, config.getoption("vidbench_store_videos"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -119,9 +95,9 @@ class Bench:
     """The session's :class:`benchmarks.core.Workspace`, and where its records go."""
 
     def __init__(self, config: pytest.Config) -> None:
-        self.settings = settings(config)
-        user = config.getoption("--vidbench-videos") is not None
-        self.work = core.Workspace(self.settings, config.getoption("--vidbench-stores")
+        self.settings = run_spec(config)
+        user = config.getoption("vidbench_videos") is not None
+        self.work = core.Workspace(self.settings, config.getoption("vidbench_stores")
                                    or stores.default_root(user), videos(config))
         run = config.getoption("--vidbench-run")
         self.records = None if run is None else Path(run) / "records.jsonl"

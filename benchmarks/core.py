@@ -27,11 +27,12 @@ from typing import Any, Literal
 
 import loaders
 from benchmarks import cache, corpus, env, patterns, perframe, runner, stores, verify, videos
+from benchmarks.budget import QUICK_FRAMES_PER_VIDEO
 from benchmarks.calibration import Calibration, time_round
 from benchmarks.patterns import Pattern, Sample
 from benchmarks.records import Record
-from benchmarks.spec import Store, Target
-from loaders.vocabulary import BASELINE, FORMATS
+from benchmarks.spec import RunSpec, Store, Target, Video
+from loaders.vocabulary import BASELINE, FORMATS, FRAMES
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,65 @@ def default_workers() -> list[int]:
     """DataLoader workers of an epoch cell by default: one per core, as a tuned training script
     runs. Three interleaved epochs at two settings would not fit a full run in 20 minutes."""
     return [env.cores()]
+
+
+CACHES = ("cold", "warm")
+# --cold-sizes' words for what decoders read: the original videos and the transcoded stores
+# (decoding them is bound by the CPU, not the disk: cold epochs only on request).
+VIDEOS, TRANSCODES = "videos", "transcodes"
+# Timed per frame but not in epochs by default: the two that pay a seek or an open per call, the
+# worst cases, whose epochs took longer than those of all the other decoders of their stacks.
+PER_FRAME_ONLY = ("cv2-seek", "torchvision-read_video")
+
+
+def cache_states(target: Target, states: Sequence[str], cold_sizes: Sequence[int | str | None]) -> list[str]:
+    """The page-cache states ``target``'s epochs are measured in, of ``states`` (``--cache``): cold
+    only for what ``cold_sizes`` (``--cold-sizes``) names; the baseline reads nothing: warm."""
+    if target.loader == BASELINE:
+        return ["warm"]
+    store = target.store
+    if store is None:
+        cold = VIDEOS in cold_sizes
+    else:
+        cold = (TRANSCODES in cold_sizes and store.store_size in cold_sizes) if store.transcoded \
+            else store.store_size in cold_sizes
+    return [c for c in states if c == "warm" or cold] or ["warm"]
+
+
+def run_spec(values: Any, videos: Mapping[str, Video], stack: str) -> RunSpec:
+    """The run both front doors measure, from the options of ``python -m benchmarks``
+    (:func:`benchmarks.cli.parser`; the pytest front door's ``--vidbench-*`` are the same options,
+    the others at their defaults): its targets, patterns, stores, rounds, epochs and workers, the
+    page-cache states of its epochs and the videos it reads. The one place an option becomes a run."""
+    base = SETTINGS["quick" if values.quick else "default"]
+    calibration = Calibration(
+        min_time=base.calibration.min_time if values.min_time is None else values.min_time,
+        min_rounds=values.min_rounds or base.calibration.min_rounds,
+        warmup=base.calibration.warmup if values.warmup is None else values.warmup)
+    formats = values.formats or list(QUICK_FORMATS if values.quick else DEFAULT_FORMATS)
+    store_list = stores.specs(values.extractors, formats, values.quality, values.store_sizes, values.full_size) + \
+        stores.transcodes(values.gops, values.crf, values.transcode_sizes)
+    targets = perframe.targets(loader_names(values.loaders, stack), store_list, values.transcode_loaders)
+    available = loaders.available()
+    live = [t for t in targets if available[t.loader] is None]
+    states = values.cache or list(CACHES)
+    batch_size = values.batch_size or base.batch_size
+    return RunSpec(
+        videos=dict(videos), targets=targets,
+        patterns=patterns.parse(values.patterns, values.clip_len, values.strides, values.k, values.seed, batch_size),
+        decoders=[t.key for t in live if t.kind != FRAMES], readers=[t.key for t in live if t.kind == FRAMES],
+        stores=[s for s in store_list if any(t.store == s for t in live)], frames=values.frames or base.frames,
+        calibration=calibration, epochs=values.epochs or base.epochs,
+        workers=values.workers if values.workers is not None else default_workers(), cores=env.cores(),
+        measures=frozenset(values.measures),
+        frames_per_video=QUICK_FRAMES_PER_VIDEO if values.quick else None,
+        sizes={t.key: t.store.store_size for t in live if t.store is not None},
+        gops={t.key: t.store.gop for t in live if t.store is not None and t.store.gop is not None},
+        formats={t.key: t.store.format for t in live if t.store is not None},
+        caches={t.key: 0 if t.loader in values.per_frame_only else len(cache_states(t, states, values.cold_sizes))
+                for t in live},
+        first_video_only=frozenset(t.key for t in live if values.store_videos == "one" and fixed_size(t)),
+        batch_size=batch_size, resize=values.size)
 
 
 def find_videos(folder: Path) -> dict[str, str]:
@@ -212,7 +272,7 @@ class Workspace:
     """Videos, stores, samples, reference frames and verdicts, each made once, and the
     measurement of one case into a record."""
 
-    def __init__(self, settings: Settings, store_root: Path, videos: Mapping[str, str | None]) -> None:
+    def __init__(self, settings: Settings | RunSpec, store_root: Path, videos: Mapping[str, str | None]) -> None:
         self.settings = settings
         self.store_root = store_root
         self.listed = dict(videos)  # profile -> path; None: a built-in profile, made when first used

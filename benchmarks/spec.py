@@ -179,6 +179,11 @@ class RunSpec:
     first_video_only: frozenset[str] = frozenset()  # targets whose per-frame cases run on the first video only
     clips: Mapping[str, int] = dataclasses.field(default_factory=dict)  # video -> its first frames measured
     cuts: tuple[str, ...] = ()  # what a time budget dropped, in words
+    # Every target asked for, an unavailable loader's too (its record says why); ``decoders`` and
+    # ``readers`` are the keys of those measured.
+    targets: Sequence[Target] = ()
+    batch_size: int = 8  # DataLoader batch size, and frames per call of random-batch
+    resize: int = 224  # an epoch's frames are resized to resize x resize, so batches stack
 
     def epoch_videos(self) -> dict[str, int]:
         cap = self.frames_per_video

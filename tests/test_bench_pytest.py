@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import require_loader
@@ -68,3 +69,30 @@ def test_pytest_benchmark_and_the_cli_measure_the_same_cells(videos: Path, tmp_p
         assert "interleaved" not in r.options and bool(twin.options.get("interleaved")) == (r.measure == "per_frame")
         if r.measure == "per_frame":
             assert r.fps_median and r.options["calls"] <= r.options["samples"]
+
+
+def test_the_pytest_options_are_the_command_lines() -> None:
+    """One option table, two front ends: each --vidbench-X parses as the command line's --X does,
+    with its default, and the rest of the command line's options keep their defaults."""
+    import argparse
+
+    from benchmarks import conftest as front
+
+    class Group:  # what pytest's option group takes is argparse's own arguments
+        def __init__(self) -> None:
+            self.parser = argparse.ArgumentParser()
+
+        def addoption(self, *flags: str, **kw: Any) -> None:
+            self.parser.add_argument(*flags, **kw)
+
+    group = Group()
+    front.add_options(group)
+    asked = ["--formats", "jpeg,npy", "--store-sizes", "full,128", "--gops", "4", "--quick", "--min-time", "0.1"]
+    ours = group.parser.parse_args([f"--vidbench-{a[2:]}" if a.startswith("--") else a for a in asked])
+    theirs = cli.parser().parse_args(asked)
+    assert {d: getattr(ours, f"vidbench_{d}") for d in front.SHARED} == {d: getattr(theirs, d) for d in front.SHARED}
+    assert (ours.vidbench_formats, ours.vidbench_store_sizes, ours.vidbench_gops) == (["jpeg", "npy"], [None, 128], [4])
+    defaults = group.parser.parse_args([])
+    assert {d: getattr(defaults, f"vidbench_{d}") for d in front.SHARED} == \
+        {d: getattr(cli.parser().parse_args([]), d) for d in front.SHARED}
+    assert set(front.SHARED) < {a.dest for a in cli.parser()._actions}
