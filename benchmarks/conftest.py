@@ -95,16 +95,16 @@ class Bench:
     """The session's :class:`benchmarks.core.Workspace`, and where its records go."""
 
     def __init__(self, config: pytest.Config) -> None:
-        self.settings = run_spec(config)
+        self.spec = run_spec(config)
         user = config.getoption("vidbench_videos") is not None
-        self.work = core.Workspace(self.settings, config.getoption("vidbench_stores")
+        self.work = core.Workspace(self.spec, config.getoption("vidbench_stores")
                                    or stores.default_root(user), videos(config))
         run = config.getoption("--vidbench-run")
         self.records = None if run is None else Path(run) / "records.jsonl"
 
     def timer(self, benchmark: Any) -> core.Timer:
         """pytest-benchmark times the rounds; how many comes from the core's calibration rule."""
-        calibration = self.settings.calibration
+        calibration = self.spec.calibration
 
         def timed(fn: Any, setup: Any) -> list[float]:
             warm = [time_round(fn, setup) for _ in range(calibration.warmup)]
