@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,17 @@ from loaders import reference
 from loaders.reference import Reference
 
 REQUIRE_ALL = os.environ.get("VIDBENCH_REQUIRE_ALL") == "1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tests' own ``VIDBENCH_CACHE_DIR`` (probes, stores of --videos, clips), for the whole session and
+    every process a test starts: the user's cache (``~/.cache/vidbench``, or theirs) is never touched."""
+    cache = tmp_path_factory.mktemp("vidbench-cache")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VIDBENCH_CACHE_DIR", str(cache))
+    yield cache
+    mp.undo()
 
 
 def skip_or_fail(reason: str) -> None:
