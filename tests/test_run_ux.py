@@ -79,3 +79,16 @@ def test_the_docs_list_every_option_of_python_m_benchmarks() -> None:
     listed = set(re.findall(r"`(-{1,2}[a-z][a-z0-9-]*)", table))
     options = {s for a in cli.parser()._actions for s in a.option_strings if s not in ("-h", "--help")}
     assert options - listed == set(), "options of python -m benchmarks missing from docs/running.md's table"
+
+
+def test_the_docs_list_every_option_of_the_pytest_front_door() -> None:
+    """The --vidbench-* options, as pytest itself lists them, are in docs/method.md."""
+    run = subprocess.run([sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider", "benchmarks"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    options = set(re.findall(r"--vidbench-[a-z][a-z-]*[a-z]", run.stdout))
+    assert "--vidbench-loaders" in options
+    doc = (ROOT / "docs" / "method.md").read_text()
+    section = doc[doc.index("## The pytest-benchmark front door"):]
+    assert options - set(re.findall(r"--vidbench-[a-z][a-z-]*[a-z]", section)) == set(), \
+        "options of the pytest-benchmark front door missing from docs/method.md"
