@@ -48,6 +48,8 @@ CPU_LOADERS = ["pyav", "cv2-grab", "torchcodec", "decord", "pil", "cv2-imread", 
 GPU_DECODE = ["nvdec"]
 GPU_FRAMES = ["nvjpeg", "dali"]
 BENCH_SECONDS = 200  # the benchmark's share of the 5 minutes
+# A quick run of every pattern took 174 s on 2 busy cores; these three are what training reads.
+BENCH_PATTERNS = ("sequential", "random-frame", "random-clip")
 ROTATIONS = (90, 180)
 
 
@@ -56,9 +58,10 @@ def install(wheels: Path) -> list[str]:
     missing = [dist for module, dist in NEEDED.items() if importlib.util.find_spec(module) is None]
     if not missing:
         return []
-    if not wheels.is_dir():
-        raise SystemExit(f"gpu_check: {', '.join(missing)} not installed and no wheels in {wheels} "
-                         "(fill it with benchmarks/gpu_wheels.sh on a machine that reaches the registry)")
+    if not wheels.is_dir():  # what is missing shows as each loader's reason, or stops the check below
+        print(f"gpu_check: {', '.join(missing)} not installed and no wheels in {wheels} (fill it with "
+              "benchmarks/gpu_wheels.sh on a machine that reaches the registry)", file=sys.stderr)
+        return []
     cmd = [sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--find-links", str(wheels), *missing]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
@@ -222,7 +225,8 @@ def bench(out: Path, extractor: str, seconds: float) -> int:
            "VIDBENCH_CACHE_DIR": str(out / "cache"), "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--device", "cuda", "--loaders", ",".join(names),
            "--out", str(results), "--run-id", "gpu-check", "--stores", str(out / "bench-stores"),
-           "--extractors", extractor, "--cache", "warm", "--epochs", "2", "--transcode-loaders", "pyav"]
+           "--extractors", extractor, "--cache", "warm", "--epochs", "2", "--transcode-loaders", "pyav",
+           "--patterns", ",".join(BENCH_PATTERNS)]
     with open(out / "bench.log", "w") as log:
         log.write(" ".join(cmd) + "\n\n")
         log.flush()

@@ -289,3 +289,41 @@ def test_real_epochs_end_on_the_device(tiny_videos: dict[str, Path]) -> None:
     require_loader("pyav")
     result = runner.run(_dataset(tiny_videos["tiny-h264-bframes"], "pyav", "cuda"), workers=2, batch_size=2)
     assert result.device.startswith("cuda") and result.frames == 12
+
+
+def test_device_check_verifies_and_summarises(monkeypatch: pytest.MonkeyPatch, tiny_videos: dict[str, Path],
+                                              tmp_path: Path) -> None:
+    """The check's verification and summary, with CPU loaders standing in for the GPU ones (the
+    GPU loaders' own run needs a device: the check itself, on a GPU machine)."""
+    from benchmarks import gpu_check
+
+    require_loader("pyav")
+    require_loader("pil")
+    monkeypatch.setattr(gpu_check, "GPU_DECODE", ["pyav", "decord"])
+    monkeypatch.setattr(gpu_check, "GPU_FRAMES", ["pil"])
+    reasons = {**loaders.available(), "decord": "no module named decord: mocked"}
+    monkeypatch.setattr(loaders, "available", lambda: reasons)
+    videos = {"bframes": tiny_videos["tiny-h264-bframes"], "odd": tiny_videos["tiny-h264-odd"]}
+    verified = gpu_check.verify_all(videos, tmp_path, "pyav")
+    assert verified["unavailable"] == {"decord": "no module named decord: mocked"}
+    for name in videos:
+        row = verified["videos"][name]
+        assert row["pyav"]["status"] == "exact" and row["pyav"]["frames"] > row["frames"]  # all, and repeats
+        assert row["pil"]["status"] in ("exact", "right") and row["pil"]["vs_libjpeg"]["max_diff"] == 0
+        assert "decord" not in row
+    assert gpu_check.failed(verified) == []
+    text = gpu_check.summary(tmp_path, verified, None)
+    assert "| bframes | 75 | 208x120 | pyav | exact |" in text and "decord: unavailable: no module named" in text
+    # A wrong frame fails the check, naming the video and the loader.
+    verified["videos"]["odd"]["pyav"] = {"status": "wrong", "label": "WRONG: frame 3 is closer to frame 4"}
+    assert gpu_check.failed(verified) == ["odd: pyav: WRONG: frame 3 is closer to frame 4"]
+
+
+def test_device_check_asks_for_every_frame_with_jumps_back_and_repeats() -> None:
+    from benchmarks import gpu_check
+
+    for n in (1, 2, 7, 75, 250):
+        asked = gpu_check.order(n)
+        assert set(asked) == set(range(n))
+        assert len(asked) > n
+        assert n == 1 or any(b < a for a, b in zip(asked, asked[1:], strict=False))  # one frame cannot go back
