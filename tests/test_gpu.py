@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import conftest
 import numpy as np
 import pytest
 import torch
 from conftest import require_loader
 
-import conftest
 import loaders
 from benchmarks import cli, core, perframe, runner, verify
 from benchmarks.patterns import Sample
