@@ -92,6 +92,12 @@ def gpu() -> dict[str, Any] | None:
         return None
     props = torch.cuda.get_device_properties(0)
     driver = _first_line(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader", "--id=0"])
+    if driver is None:  # no nvidia-smi in a container: the kernel module says its version too
+        try:
+            words = Path("/proc/driver/nvidia/version").read_text().split()
+            driver = next((w for w in words if w[:1].isdigit() and w.count(".") >= 1), None)
+        except OSError:
+            pass
     return {"name": props.name, "memory_bytes": int(props.total_memory), "capability": f"{props.major}.{props.minor}",
             "devices": torch.cuda.device_count(), "driver": driver, "cuda": torch.version.cuda}
 

@@ -327,3 +327,21 @@ def test_device_check_asks_for_every_frame_with_jumps_back_and_repeats() -> None
         assert set(asked) == set(range(n))
         assert len(asked) > n
         assert n == 1 or any(b < a for a, b in zip(asked, asked[1:], strict=False))  # one frame cannot go back
+
+
+def test_records_carry_the_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from benchmarks import env
+
+    if NO_DEVICE is not None:
+        assert env.gpu() is None
+        props = SimpleNamespace(name="NVIDIA H100 80GB HBM3", total_memory=80 << 30, major=9, minor=0)
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: props)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+        monkeypatch.setattr(env, "_first_line", lambda cmd: "550.54.15" if cmd[0] == "nvidia-smi" else None)
+    gpu = env.gpu()
+    assert gpu is not None and gpu["name"] and gpu["driver"] and gpu["memory_bytes"] > 0
+    if NO_DEVICE is not None:
+        assert (gpu["name"], gpu["driver"], gpu["capability"]) == ("NVIDIA H100 80GB HBM3", "550.54.15", "9.0")
