@@ -98,22 +98,17 @@ def prepare() -> dict[str, Path]:
                                               "-i", str(base), "-c", "copy")
     # A stream-copy cut: an edit list hides the frames before the cut that the decoder still needs.
     videos["edit-list"] = ffmpeg(odd / "edit-list.mp4", "-ss", "0.5", "-i", str(base), "-c", "copy")
-    return {n: videos[n] for n in check_videos(videos)}
-
-
-def check_videos(found: dict[str, Path]) -> list[str]:
-    from benchmarks import core
-
-    return [n for n in found if n not in core.QUICK_PROFILES]
+    return {n: path for n, path in videos.items() if n not in core.QUICK_PROFILES}  # the benchmark's
 
 
 def prepared() -> dict[str, Path]:
-    """The videos ``prepare`` made, found on disk; made now where this machine has FFmpeg."""
-    from benchmarks import corpus
+    """The videos ``prepare`` made (those verified), found on disk; made now where this machine has FFmpeg."""
+    from benchmarks import core, corpus
 
     found = {n: p for n in corpus.TINY if (p := corpus_dir() / corpus.PROFILES[n].filename()).exists()}
     found.update({p.stem: p for p in sorted((PREPARED / "oddities").glob("*.mp4"))})
-    if len(found) == len(corpus.TINY) + len(ROTATIONS) + 1:
+    bench_videos = all((corpus_dir() / corpus.PROFILES[n].filename()).exists() for n in core.QUICK_PROFILES)
+    if bench_videos and len(found) == len(corpus.TINY) + len(ROTATIONS) + 1:
         return found
     try:
         return prepare()
