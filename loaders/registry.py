@@ -84,7 +84,7 @@ def stacks_of(registry: Mapping[str, Entry]) -> dict[str, list[str]]:
     library holds the loaders that use it (pillow-simd: pil and tar); the baseline is in none."""
 
     def holds(stack: str, name: str, entry: Entry) -> bool:
-        return name != BASELINE and (entry.stack == stack or STACK_SWAPS.get(stack) in entry.uses)
+        return name != BASELINE and not entry.gpu and (entry.stack == stack or STACK_SWAPS.get(stack) in entry.uses)
 
     names = sorted({e.stack for e in registry.values()} | set(STACK_SWAPS))  # by name: main first
     return {stack: [n for n, e in registry.items() if holds(stack, n, e)] for stack in names}
