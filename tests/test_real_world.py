@@ -22,6 +22,7 @@ from conftest import require_loader
 import loaders
 from benchmarks import corpus, perframe, verify
 from benchmarks.patterns import Sample
+from benchmarks.spec import Target
 from loaders import probe, reference, resize
 
 DECODE = [n for n in loaders.STACKS[loaders.current_stack()] if loaders.REGISTRY[n].kind == "decode"]
@@ -413,7 +414,7 @@ def test_a_verdict_over_samples_keeps_the_worst_difference(colour_video: Path) -
             Shifted.calls += 1
             return frames if Shifted.calls == 1 else np.clip(frames.astype(np.int16) + 1, 0, 255).astype(np.uint8)
 
-    verdict = perframe.check(perframe.Target("x", "decode"), Shifted(), samples, ref)  # type: ignore[arg-type]
+    verdict = perframe.check(Target("x", "decode"), Shifted(), samples, ref)  # type: ignore[arg-type]
     assert verdict.wrong is None and not verdict.exact and verdict.max_diff == 1
     assert verdict.label(lossy=True).startswith("right frame, lossy store")
 
