@@ -112,17 +112,17 @@ class DecordSource(Source):
 
 def _refuse(path: str, info: Any) -> None:
     """UnsupportedVideo for a video decord would misread, found by the probe."""
-    if info.open_gop:
-        raise UnsupportedVideo(
-            path,
-            f"open-GOP {info.codec} video: after a seek decord miscounts the leading frames of a keyframe "
-            "and returns later frames than asked",
-        )
     if info.container in UNINDEXED:
         raise UnsupportedVideo(
             path,
             f"{info.container} container: decord's frame numbers in a transport or program stream are not the "
             "frames shown (it returns later frames)",
+        )
+    if info.open_gop:
+        raise UnsupportedVideo(
+            path,
+            f"open-GOP {info.codec} video: after a seek decord miscounts the leading frames of a keyframe "
+            "and returns later frames than asked",
         )
     if info.best != info.stream:
         raise UnsupportedVideo(
