@@ -17,11 +17,23 @@ container, which has an index and keeps the time base: the decoder gets the same
 frames are the file's own. It costs one demux pass and the video stream's size in memory.
 
 Requests go through :func:`loaders.base.read_sorted_unique` (each frame decoded once, ascending,
-repeats fanned out) and then, by shape: a run of consecutive frames is one
-``get_frames_in_range``, anything else ``get_frames_at``. torchcodec reads forward without seeking
-when the next frame shares the keyframe of the last one decoded, whichever form is used. Figures,
-consecutive 16-frame clips and every 4th frame of a single-keyframe 720p H.264 clip (one thread,
-forms interleaved, medians of 15 rounds, on a shared 2-core machine): see ``_FIGURES``.
+repeats fanned out), then by shape: a run of consecutive frames (a clip) is read with
+``decoder[i]`` in order, anything else with one ``get_frames_at`` call. torchcodec reads forward
+without seeking whenever the next frame shares the keyframe of the last one decoded, whatever
+the form. The forms, timed on a single-keyframe 720p H.264 clip (192 frames) through this
+loader's frame index, forms interleaved in random order each round, medians (IQR) of 15 rounds
+at one FFmpeg thread and 21 at the default (0), on a shared 2-core machine at load 12-17, so only
+the ranking means anything:
+
+* consecutive 16-frame clips, frames/s, one thread / default threads: ``decoder[i]`` in order
+  148 (108-171) / 109 (73-145); ``get_frames_at`` 131 (109-150) / 96 (70-156);
+  ``get_frames_in_range`` 129 (105-153) / 91 (46-112); ``decoder[a:b]`` 131 (107-170) / 71 (44-106).
+  ``decoder[i]`` led in both, as it did on a quiet machine (675-715 frames/s against 430-465
+  for the batch forms); ``get_frames_in_range`` also clips its range to torchcodec's own frame
+  count, which a Matroska file's header can put short (18 of 30 frames of a VFR concat).
+* every 4th frame, sorted: ``get_frames_at`` 51 (40-58) / 34 (23-45), ``decoder[i]`` 47 (36-58) /
+  33 (18-52), ``get_frames_in_range`` with a step 48 (41-56) / 45 (25-73): the same within the
+  noise (decoding the frames between dominates), so the one batch call.
 """
 
 from __future__ import annotations
@@ -39,8 +51,6 @@ from torchcodec.decoders import VideoDecoder
 from loaders.base import Source, read_sorted_unique
 from loaders.errors import CorruptVideo, UnsupportedVideo, cause_of, first_line
 from loaders.probe import UNINDEXED, check_file, index_packets
-
-_FIGURES = "(measured below)"
 
 
 class TorchCodecSource(Source):
@@ -89,15 +99,20 @@ class TorchCodecSource(Source):
 
     def _read_ascending(self, wanted: np.ndarray) -> np.ndarray:
         first, last = int(wanted[0]), int(wanted[-1])
+        shape = (len(wanted), self.height, self.width, 3)
         try:
-            if last - first + 1 == len(wanted):  # consecutive frames
-                batch = self._decoder.get_frames_in_range(first, last + 1)
-            else:
-                batch = self._decoder.get_frames_at(indices=wanted.tolist())
+            if last - first + 1 == len(wanted):  # a clip: decoder[i] in order is the fastest form
+                frames = np.empty(shape, dtype=np.uint8)
+                for slot, index in enumerate(range(first, last + 1)):
+                    frame = self._decoder[index].numpy()
+                    if frame.shape != shape[1:]:
+                        raise CorruptVideo(self.path, f"torchcodec returned frame {index} with shape {frame.shape}")
+                    frames[slot] = frame
+                return frames
+            frames = self._decoder.get_frames_at(indices=wanted.tolist()).data.numpy()
         except (RuntimeError, IndexError, ValueError) as exc:
             raise CorruptVideo(self.path, f"torchcodec failed decoding frames: {first_line(exc)}") from exc
-        frames = batch.data.numpy()
-        if frames.shape != (len(wanted), self.height, self.width, 3):
+        if frames.shape != shape:
             raise CorruptVideo(self.path, f"torchcodec returned frames of shape {frames.shape} for {len(wanted)} asked")
         return frames
 

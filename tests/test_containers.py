@@ -276,17 +276,29 @@ def test_pyav_reads_forward(folder: Path) -> None:
         assert len(seeks.calls["_seek"]) <= 2 and not seeks.calls["_restart"]
 
 
-def test_torchcodec_reads_a_run_as_a_range(folder: Path) -> None:
+def test_torchcodec_reads_a_clip_frame_by_frame(folder: Path) -> None:
+    """A clip goes through decoder[i] in order, other requests through one get_frames_at."""
     require_loader("torchcodec")
     path = folder / "plain.ts"
     expected = all_frames(path)
     with loaders.open("torchcodec", path) as src:
-        decoder = Counter(src._decoder, "get_frames_in_range", "get_frames_at")  # type: ignore[attr-defined]
-        src._decoder = decoder  # type: ignore[attr-defined]
+        decoder = Counter(src._decoder, "get_frames_at", "get_frames_in_range")  # type: ignore[attr-defined]
+        items: list[int] = []
+        inner = decoder._inner
+
+        class Indexed:
+            def __getitem__(self, i: int) -> Any:
+                items.append(i)
+                return inner[i]
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(decoder, name)
+
+        src._decoder = Indexed()  # type: ignore[attr-defined]
         assert np.array_equal(src.get_frames(range(16, 32)), expected[16:32])
         assert np.array_equal(src.get_frames([30, 2, 2, 40]), expected[[30, 2, 2, 40]])
-    assert decoder.calls["get_frames_in_range"] == [(16, 32)]
-    assert len(decoder.calls["get_frames_at"]) == 1
+    assert items == list(range(16, 32))
+    assert decoder.calls["get_frames_at"] == [([2, 30, 40],)] and not decoder.calls["get_frames_in_range"]
 
 
 # Extractors -----------------------------------------------------------------------------------
