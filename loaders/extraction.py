@@ -383,10 +383,10 @@ class _Writer:
         resized: bool,
         gop: int | None = None,
         crf: int | None = None,
-        stream: int = 0,
+        stream: int | None = None,
     ) -> None:
         self.folder, self.format, self.width, self.height = folder, format, width, height
-        self.stream = stream  # the video stream to read: the probe's (FFmpeg's default, never cover art)
+        self.stream = stream or 0  # the video stream to read: the probe's (FFmpeg's default, never cover art)
         self.resized = resized  # frames come decoded at another size; the extractor resizes them
         self.gop, self.crf = gop, crf  # a transcoded store's H.264 settings
         self.count = 0

@@ -11,8 +11,9 @@ keyframe, or share a timestamp, has no one frame ``i``: it is valid, and refused
 The video is the one stream FFmpeg picks by default (:func:`video_stream`: ``av_find_best_stream``,
 never an attached picture such as cover art); every loader and extractor reads that stream, and
 ``Probe.stream`` says which. A second stream that runs longer does not make the file truncated: the
-container's duration is checked against the stream that ends last. The first decoded frame tells the display rotation (FFmpeg attaches
-the display matrix to frames). PyAV is vidbench's reference decoder, so every stack has it.
+container's duration is checked against the stream that ends last. The first decoded frame tells
+the display rotation (FFmpeg attaches the display matrix to frames). PyAV is vidbench's reference
+decoder, so every stack has it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import numpy as np
 
 from loaders import orientation
 from loaders.errors import CorruptVideo, UnsupportedVideo, VideoNotFound, cause_of
-
 
 # Containers without an index (MPEG-TS and M2TS, MPEG program streams): FFmpeg seeks them by a
 # search over decoding timestamps, so a seek to a keyframe's pts lands on a packet after it.
@@ -258,9 +258,7 @@ def _check_time_runs_forward(shown: np.ndarray, keys: np.ndarray, time_base: flo
         raise UnsupportedVideo(path, f"two frames share the timestamp {at:.3f} s: a frame number by time is ambiguous")
 
 
-def _check_duration(
-    container: Any, stream: Any, sorted_pts: np.ndarray, end: int, other_end: float, path: str
-) -> None:
+def _check_duration(container: Any, stream: Any, sorted_pts: np.ndarray, end: int, other_end: float, path: str) -> None:
     if not container.duration or container.start_time is None or len(sorted_pts) < 2:
         return
     tb = float(stream.time_base)

@@ -71,7 +71,8 @@ class TorchCodecSource(Source):
                 source, pts, keyframes, open_gop = _remux(self.path, info.stream)
                 if len(pts) != info.num_frames:
                     raise UnsupportedVideo(
-                        self.path, f"its {info.container} packets copied to an indexed container hold "
+                        self.path,
+                        f"its {info.container} packets copied to an indexed container hold "
                         f"{len(pts)} frames, not {info.num_frames}",
                     )
             mode = {"custom_frame_mappings": _mappings(pts, keyframes, open_gop)}
