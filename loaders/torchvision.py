@@ -91,17 +91,17 @@ class _TorchvisionSource(Source):
     ) -> None:
         super().__init__(path, threads=threads, max_gap=max_gap, max_run=max_run, **options)
         info = probe(self.path)  # also turns empty, non-video and truncated files into CorruptVideo
-        if info.open_gop:
-            raise UnsupportedVideo(
-                self.path,
-                f"open-GOP {info.codec} video: torchvision seeks by time to the keyframe after a keyframe's "
-                "leading frames, so it never returns them",
-            )
         if info.container in UNINDEXED:
             raise UnsupportedVideo(
                 self.path,
                 f"{info.container} container: it has no index, and torchvision's pyav backend seeks by pts, which "
                 "lands past the keyframe in it",
+            )
+        if info.open_gop:
+            raise UnsupportedVideo(
+                self.path,
+                f"open-GOP {info.codec} video: torchvision seeks by time to the keyframe after a keyframe's "
+                "leading frames, so it never returns them",
             )
         self.stream = info.stream
         self._nth_video = info.video_streams.index(info.stream)  # torchvision's "video:N"
