@@ -136,6 +136,7 @@ def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
     decode_order: list[int] = []  # every packet's pts, discarded ones too: what a decoder is fed
     key_order: list[int] = []  # positions in decode_order of keyframes
     key_dts: dict[int, int] = {}  # pts -> dts of the keyframes shown
+    first_dts: int | None = None  # the smallest decoding timestamp of the stream
     discarded = 0
     end = 0
     last_end = 0.0  # seconds: where the stream that ends last ends
@@ -153,6 +154,8 @@ def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
             if packet.is_keyframe:
                 key_order.append(len(decode_order))
             decode_order.append(packet.pts)
+            dts = packet.pts if packet.dts is None else packet.dts
+            first_dts = dts if first_dts is None else min(first_dts, dts)
             first_frame.feed(packet)
             if packet.is_discard:
                 discarded += 1
@@ -178,16 +181,16 @@ def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
     _check_duration(container, stream, sorted_pts, end, last_end, path)
     key_pts = np.sort(shown[keys])
     key_pos = np.searchsorted(sorted_pts, key_pts)
-    dts = [key_dts[int(p)] for p in key_pts]
+    seek_dts = [key_dts[int(p)] for p in key_pts]
     if key_pos.size == 0 or key_pos[0] != 0:
         # Frames before the first keyframe cannot be decoded on their own; seeking to frame 0
         # still starts from the stream's start, so treat it as a seek point.
         key_pos = np.concatenate([[0], key_pos])
-        dts = [min(decode_order), *dts]
+        seek_dts = [first_dts if first_dts is not None else int(sorted_pts[0]), *seek_dts]
     return PacketIndex(
         sorted_pts,
         key_pos.astype(np.int64),
-        np.asarray(dts, dtype=np.int64),
+        np.asarray(seek_dts, dtype=np.int64),
         _has_leading_frames(decode_order, key_order),
         rotation,
     )
