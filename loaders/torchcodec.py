@@ -62,7 +62,7 @@ class TorchCodecSource(Source):
         # A demux pass: catches what torchcodec would crash on or silently cut short.
         info = check_file(self.path) if validate else None
         self.threads = threads
-        source: Any = self.path
+        source: Any = self.path  # or, for a file without an index, its packets remuxed
         mode: dict[str, Any] = {"seek_mode": "exact"}
         if info is not None:
             self.stream = info.stream
@@ -75,8 +75,10 @@ class TorchCodecSource(Source):
                         f"its {info.container} packets copied to an indexed container hold "
                         f"{len(pts)} frames, not {info.num_frames}",
                     )
-            mode = {"custom_frame_mappings": _mappings(pts, keyframes, open_gop)}
-            mode["stream_index"] = 0 if source is not self.path else info.stream
+            mode = {
+                "custom_frame_mappings": _mappings(pts, keyframes, open_gop),
+                "stream_index": info.stream if isinstance(source, str) else 0,  # the remux holds one stream
+            }
         try:
             self._decoder: Any = VideoDecoder(source, dimension_order="NHWC", num_ffmpeg_threads=threads, **mode)
         except (RuntimeError, ValueError) as exc:
@@ -85,6 +87,11 @@ class TorchCodecSource(Source):
             raise error(self.path, f"torchcodec cannot open it: {first_line(exc)}") from exc
         meta = self._decoder.metadata
         self.rotation = int(meta.rotation or 0) % 360  # torchcodec turns frames upright itself
+        if info is not None and self.rotation != info.rotation:
+            raise UnsupportedVideo(
+                self.path,
+                f"torchcodec turns its frames by {self.rotation} degrees, the display matrix by {info.rotation}",
+            )
         if info is None:
             self.stream = int(self._decoder.stream_index)
             self.num_frames = int(meta.num_frames or 0)
