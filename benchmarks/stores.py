@@ -23,6 +23,8 @@ from pathlib import Path
 
 import loaders
 from benchmarks import corpus
+from loaders.errors import cause_of
+from loaders.fileid import file_id
 from loaders.resize import check_size
 from loaders.store import transcoded_video
 from loaders.vocabulary import LOSSY, TRANSCODED, store_label
@@ -117,10 +119,14 @@ def transcodes(gops: Sequence[int], crf: int, sizes: Sequence[int | None]) -> li
 
 
 def video_key(video: str | os.PathLike[str]) -> str:
-    """A store name for ``video``: its stem and a hash of where it is, its size and its mtime."""
+    """A store name for ``video``: its stem and a hash of where it is and what it is now (size,
+    mtime, inode, ctime and its first and last bytes: :mod:`loaders.fileid`)."""
     path = Path(video).resolve()
-    st = path.stat()
-    digest = hashlib.sha256(f"{path}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:10]
+    try:
+        ident = file_id(path)
+    except OSError as exc:
+        raise loaders.LoaderError(path, f"cannot be read: {cause_of(exc)}") from None
+    digest = hashlib.sha256(f"{path}|{ident}".encode()).hexdigest()[:10]
     return f"{path.stem}-{digest}"
 
 
