@@ -95,6 +95,12 @@ def probe_one(path: str) -> Video:
     return Video(path, size, p.num_frames, p.fps, p.width, p.height, p.codec)
 
 
+# Per cache file, in this process: the probes this run made, whatever the file does (path -> its
+# identity and probe), and whether the file's trouble was said (once a run).
+_MEMORY: dict[Path, dict[str, tuple[FileId, Video]]] = {}
+_WARNED: set[Path] = set()
+
+
 class ProbeCache:
     """Probes by path and file identity (:mod:`loaders.fileid`) in SQLite: a video changed since, even
     one replaced by another of the same size with its mtime restored, is probed again.
@@ -110,80 +116,90 @@ class ProbeCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db: sqlite3.Connection | None = None
-        self.memory: dict[str, tuple[FileId, Video]] = {}  # this run's probes, whatever the file does
-        self.warned = False
+        self.db: sqlite3.Connection | None = None  # None: in memory only
+        self.writable = True  # False: a read-only file, read but not written
+        self.memory = _MEMORY.setdefault(path.absolute(), {})
         try:
             self._open()
         except (sqlite3.Error, OSError) as exc:
-            self._recover(exc)
+            self._recover(exc, readable=False)
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
         columns = tuple(row[1] for row in self.db.execute("PRAGMA table_info(probes)"))
-        if columns and columns != self.COLUMNS:
-            self._warn(f"holds another table layout (columns {', '.join(columns)})", "rebuilt")
-            with self.db:
-                self.db.execute("DROP TABLE probes")
+        foreign = bool(columns) and columns != self.COLUMNS
         with self.db:
+            if foreign:
+                self.db.execute("DROP TABLE probes")
             self.db.execute("CREATE TABLE IF NOT EXISTS probes (path TEXT PRIMARY KEY, size INTEGER, "
                             "mtime_ns INTEGER, inode INTEGER, ctime_ns INTEGER, fingerprint TEXT, video TEXT)")
+        if foreign:
+            self._write([(v, ident) for ident, v in self.memory.values()])
+            self._warn(f"holds another table layout (columns {', '.join(columns)})", "rebuilt")
 
     def _warn(self, cause: str, done: str) -> None:
-        if not self.warned:
-            self.warned = True
+        if self.path.absolute() not in _WARNED:
+            _WARNED.add(self.path.absolute())
             log.warning("probe cache %s: %s; %s", self.path, cause, done)
 
-    def _recover(self, exc: BaseException) -> None:
-        """After ``exc`` from the file: rebuild it, with this run's probes, or go on in memory."""
-        if self.db is not None:
-            self.db.close()
-            self.db = None
+    def _recover(self, exc: BaseException, readable: bool = True) -> None:
+        """After ``exc`` from the file: rebuild it, with this run's probes, or go on in memory
+        (``readable``: the file was read before, so a read-only one is still read)."""
         read_only = isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY"
         cause = f"{cause_of(exc)}" if self.path.exists() else "deleted while the run used it"
         if read_only or isinstance(exc, PermissionError):
+            self.writable = False
+            if not readable:
+                self.close()
             self._warn(f"cannot be written ({cause})", "this run keeps its probes in memory")
             return
+        self.close()
         try:
             for leftover in (self.path, self.path.with_name(self.path.name + "-journal")):
                 leftover.unlink(missing_ok=True)
             self._open()
-            self._write([(v, ident) for ident, v in self.memory.values()])
+            self._write([(v, ident) for ident, v in self.memory.values()])  # never lose the run's probes
         except (sqlite3.Error, OSError) as again:
-            if self.db is not None:
-                self.db.close()
-                self.db = None
+            self.close()
             self._warn(f"{cause}, and it cannot be made again ({cause_of(again)})",
                        "this run keeps its probes in memory")
             return
         self._warn(cause, "rebuilt")
 
     def get(self, path: str, ident: FileId) -> Video | None:
-        if path in self.memory:
-            kept, video = self.memory[path]
-            return video if kept == ident else None
+        """The cached probe of ``path`` if it is still this file, else None."""
+        found = self._from_file(path, ident)
+        if found is None:
+            kept, video = self.memory.get(path, (None, None))
+            if kept == ident and video is not None:
+                found = video
+                if self.db is not None and self.writable:  # the file lost it: written again
+                    self.put([(video, ident)])
+        return found
+
+    def _from_file(self, path: str, ident: FileId) -> Video | None:
         if self.db is None:
             return None
         try:
             row = self.db.execute("SELECT size, mtime_ns, inode, ctime_ns, fingerprint, video FROM probes "
                                   "WHERE path = ?", (path,)).fetchone()
         except sqlite3.Error as exc:
-            self._recover(exc)
+            self._recover(exc, readable=False)
             return None
         if row is None or FileId(*row[:5]) != ident:
             return None
         try:
             video = Video(**json.loads(row[5]))
         except (ValueError, TypeError) as exc:  # probed again, and the row replaced
-            self._warn(f"the row for {path} does not parse ({cause_of(exc)})", "probing that video again")
+            self._warn(f"the row for {path} does not parse ({cause_of(exc)})", "that video is probed again")
             return None
         return video if video.path == path else None
 
     def put(self, videos: Iterable[tuple[Video, FileId]]) -> None:
         fresh = list(videos)
         self.memory.update((v.path, (ident, v)) for v, ident in fresh)
-        if self.db is None:
+        if self.db is None or not self.writable:
             return
         try:
             self._write(fresh)
@@ -202,6 +218,7 @@ class ProbeCache:
     def close(self) -> None:
         if self.db is not None:
             self.db.close()
+            self.db = None
 
 
 def probe_all(paths: Sequence[str | os.PathLike[str]], cache: Path | None = None, jobs: int | None = None,
