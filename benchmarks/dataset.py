@@ -6,7 +6,7 @@ SQLite keyed by path and the file's identity (:mod:`loaders.fileid`), so a folde
 videos is probed once and a later run probes only what changed. The summary a run keeps
 (``dataset.json`` in the run directory) holds what a projection needs without probing again: per
 video class (resolution and codec) its videos, frames and pixels, and the same for the measured
-sample, and every file left out with why (:func:`skipped`).
+sample, and every file and folder left out, with why (``skipped``).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import logging
 import os
 import random
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
 from benchmarks.stores import user_cache
-from loaders.batch import VIDEO_SUFFIXES
+from loaders.batch import find_videos
 from loaders.errors import cause_of
 from loaders.fileid import FileId, file_id
 from loaders.progress import Progress
@@ -64,12 +64,11 @@ class Video:
         return self.frames / self.fps if self.fps > 0 else 0.0
 
 
-def find(folder: str | os.PathLike[str]) -> list[Path]:
-    """Every video under ``folder``, recursively, sorted (by suffix, as ``--videos`` finds them);
-    hidden folders (``.cache``, ``.git``) are not the dataset and are left out."""
-    root = Path(folder)
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+def find(folder: str | os.PathLike[str]) -> tuple[list[Path], dict[str, str]]:
+    """Every video under ``folder``, recursively, sorted (by suffix, as ``--videos`` finds them), and
+    the sub-folders that could not be read (path -> why); hidden folders (``.cache``, ``.git``) are
+    not the dataset and are left out."""
+    return find_videos(folder, hidden=False)
 
 
 def names(paths: Sequence[Path], root: Path) -> dict[str, str]:
@@ -336,6 +335,8 @@ class Dataset:
     disk_budget_bytes: int | None = None  # --disk-budget; None: the free disk
     # Stack -> what a time budget (--budget, --quick) dropped from its measurements, as the run said.
     budgets: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Every file and folder left out of the dataset, with why: [{"path": ..., "reason": ...}], by path.
+    skipped: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
     @property
     def videos(self) -> int:
@@ -390,8 +391,10 @@ def summarize(videos: Iterable[Video]) -> dict[str, ClassSummary]:
 
 
 def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], disk: str | os.PathLike[str] = ".",
-             epochs: int = 10, disk_budget: int | None = None) -> Dataset:
-    """The dataset summary of ``videos``, with this machine's memory and the free disk at ``disk``."""
+             epochs: int = 10, disk_budget: int | None = None, skipped: Mapping[str, str] | None = None) -> Dataset:
+    """The dataset summary of ``videos``, with this machine's memory and the free disk at ``disk``;
+    what it leaves out is every video that cannot be read and ``skipped`` (path -> why: files and
+    folders left out before probing)."""
     import shutil
 
     import psutil
@@ -400,8 +403,10 @@ def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], dis
     where = Path(disk)
     while not where.exists():
         where = where.parent
+    left = {**(skipped or {}), **{v.path: v.error for v in videos if v.error is not None}}
     return Dataset(root, summarize(videos), sum(v.error is not None for v in videos), measured,
-                   memory.total, memory.available, shutil.disk_usage(where).free, epochs, disk_budget)
+                   memory.total, memory.available, shutil.disk_usage(where).free, epochs, disk_budget,
+                   skipped=[{"path": path, "reason": why} for path, why in sorted(left.items())])
 
 
 def load(run_dir: str | os.PathLike[str]) -> Dataset | None:

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,21 @@ from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 # and differences), keyframes every frame (GOP 1: any frame is one decode away) or every 8.
 CRF = 18
 GOPS = (1, 8)
+
+
+class StoresUnwritable(loaders.LoaderError):
+    """The folder the stores go to cannot be written: the run stops rather than lose its stores."""
+
+
+def check_writable(root: str | os.PathLike[str]) -> None:
+    """Raise StoresUnwritable, naming ``root`` and why, unless a store can be written there."""
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        raise StoresUnwritable(root, f"the stores folder cannot be written ({cause_of(exc)}): make it writable "
+                                     "or pass --stores DIR") from None
 
 
 def user_cache() -> Path:

@@ -8,23 +8,16 @@ import logging
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from unprivileged import as_nobody, shared_folder
+from unprivileged import unprivileged
 
 from benchmarks import dataset
 from benchmarks.dataset import ProbeCache, Video
 from loaders.fileid import file_id
 
 PROFILES = ("tiny-h264-bframes", "tiny-h264-odd", "tiny-h264-longgop")
-
-
-@pytest.fixture
-def shared_tmp() -> Iterator[Path]:
-    with shared_folder() as folder:
-        yield folder
 
 
 def _videos(tiny_videos: dict[str, Path], folder: Path) -> list[str]:
@@ -104,8 +97,8 @@ def test_a_row_that_does_not_parse_is_replaced(tiny_videos: dict[str, Path], tmp
     assert _cached(cache, paths) == _want(paths)  # the rows replaced
 
 
-def _probe_as_nobody(paths: list[str], cache: Path) -> tuple[list[Video], list[str], list[Video | None]]:
-    """Probe twice in one cache, as a user who cannot write it; what it got and warned."""
+def _probe_unprivileged(paths: list[str], cache: Path) -> tuple[list[Video], list[str], list[Video | None]]:
+    """Probe twice in one cache that cannot be written; what it got and warned."""
     messages: list[str] = []
 
     class Keep(logging.Handler):
@@ -122,16 +115,20 @@ def _probe_as_nobody(paths: list[str], cache: Path) -> tuple[list[Video], list[s
 
 
 @pytest.mark.parametrize("where", ["file", "folder", "no file, in a read-only folder"])
-def test_a_read_only_cache_runs_in_memory(where: str, tiny_videos: dict[str, Path], shared_tmp: Path) -> None:
-    paths = _videos(tiny_videos, shared_tmp)
-    cache = shared_tmp / "cache" / "probes.sqlite"
-    cache.parent.mkdir()  # root's, 0755
+def test_a_read_only_cache_runs_in_memory(where: str, tiny_videos: dict[str, Path], tmp_path: Path) -> None:
+    paths = _videos(tiny_videos, tmp_path)
+    cache = tmp_path / "cache" / "probes.sqlite"
+    cache.parent.mkdir()
     if where != "no file, in a read-only folder":
-        dataset.probe_all(paths[:1], cache=cache, jobs=1)  # root's cache, of one video
+        dataset.probe_all(paths[:1], cache=cache, jobs=1)  # a cache of one video
     if where == "file":
-        cache.parent.chmod(0o777)
         cache.chmod(0o444)
-    got, messages, kept = as_nobody(_probe_as_nobody, paths, cache)
+    else:
+        cache.parent.chmod(0o555)
+    try:
+        got, messages, kept = unprivileged(_probe_unprivileged, paths, cache)
+    finally:
+        cache.parent.chmod(0o755)
     assert got == _want(paths) and kept == _want(paths)
     warnings = [m for m in messages if "probe cache" in m]
     assert len(warnings) == 1 and str(cache) in warnings[0] and "in memory" in warnings[0], messages

@@ -1,30 +1,56 @@
-"""Running part of a test as a user that file permissions stop.
+"""Running part of a test where file permissions apply.
 
 The tests run as root here, and root reads a ``chmod 000`` file and writes into a read-only folder
-as if the permissions were not there. :func:`as_nobody` runs a function in a forked child that drops
-to uid and gid ``nobody`` first (when it is root), so an unreadable file or a read-only folder is
-really one; :func:`shared_folder` is a folder that user can reach (pytest's own are root's alone).
+as if the permissions were not there (its capabilities ``CAP_DAC_OVERRIDE`` and
+``CAP_DAC_READ_SEARCH``). :func:`unprivileged` runs a function in a forked child that drops those
+two first, from the child and from whatever it starts (the bounding set), so an unreadable file or a
+read-only folder is really one; it stays root otherwise, so Python and the tools still load. Not
+root, permissions apply anyway and the child only runs the function.
 """
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
 import os
 import pickle
-import shutil
-import tempfile
 import traceback
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-NOBODY = 65534
 T = TypeVar("T")
 
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
+_PR_CAPBSET_DROP = 24
+_CAPABILITY_VERSION_3 = 0x20080522
 
-def as_nobody(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` in a forked child without root's powers; its result (pickled) or its traceback
-    as an AssertionError."""
+
+class _Header(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _Data(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_permission_override() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    header, data = _Header(_CAPABILITY_VERSION_3, 0), (_Data * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+    keep = ~((1 << _CAP_DAC_OVERRIDE) | (1 << _CAP_DAC_READ_SEARCH)) & 0xFFFFFFFF
+    data[0].effective &= keep
+    data[0].permitted &= keep
+    data[0].inheritable &= keep
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
+def unprivileged(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a forked child where file permissions apply; its result (pickled), or its
+    traceback as an AssertionError."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
@@ -32,9 +58,7 @@ def as_nobody(fn: Callable[..., T], *args: Any) -> T:
         try:
             os.close(read)
             if os.geteuid() == 0:
-                os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
+                _drop_permission_override()
             out: tuple[str, Any] = ("ok", fn(*args))
         except BaseException:  # noqa: BLE001 - everything goes back to the test
             out = ("error", traceback.format_exc())
@@ -50,19 +74,5 @@ def as_nobody(fn: Callable[..., T], *args: Any) -> T:
     os.waitpid(pid, 0)
     kind, value = pickle.loads(data)
     if kind == "error":
-        raise AssertionError(f"in the child as nobody:\n{value}")
+        raise AssertionError(f"in the child where permissions apply:\n{value}")
     return value  # type: ignore[no-any-return]
-
-
-@contextlib.contextmanager
-def shared_folder() -> Iterator[Path]:
-    """A temporary folder every user can reach and write into (what root writes in it is 0644)."""
-    folder = Path(tempfile.mkdtemp(prefix="vidbench-test-"))
-    folder.chmod(0o777)
-    try:
-        yield folder
-    finally:
-        for dirpath, dirnames, _ in os.walk(folder):
-            for name in dirnames:
-                os.chmod(os.path.join(dirpath, name), 0o755)
-        shutil.rmtree(folder, ignore_errors=True)
