@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from unprivileged import unprivileged
 
 import reports
 from benchmarks import cli, corpus
+from loaders import batch
 from loaders.vocabulary import BASELINE
 
 # file -> words its reason holds
@@ -109,3 +111,25 @@ def test_a_stores_folder_the_run_cannot_write_stops_it(folder: Path) -> None:
     code, said = unprivileged(_run, args, str(folder.parent / "out" / "cache"))
     assert code not in (0, None), said
     assert str(stores) in str(code) and "cannot be written" in str(code) and "Permission denied" in str(code)
+
+
+def _discover(src: Path) -> tuple[list[str], list[str]]:
+    messages: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logging.getLogger("loaders.batch").addHandler(Keep())
+    return [str(p) for p in batch.discover(src)], messages
+
+
+def test_the_extraction_command_names_a_folder_it_cannot_read(folder: Path) -> None:
+    found, messages = unprivileged(_discover, folder)
+    assert str(folder / "tiny-h264-odd.mp4") in found and not any(LOCKED_FOLDER in p for p in found)
+    assert messages == [f"skipping {folder / LOCKED_FOLDER}: folder cannot be read: Permission denied"]
+
+
+def test_a_videos_folder_that_cannot_be_read_stops_the_run(folder: Path) -> None:
+    code, said = unprivileged(_run, _bench(folder / LOCKED_FOLDER, "locked"), str(folder.parent / "cache"))
+    assert str(folder / LOCKED_FOLDER) in str(code) and "cannot be read: Permission denied" in str(code), (code, said)
