@@ -69,9 +69,10 @@ def check(target: Target, src: loaders.Source, samples: Sequence[Sample],
     if target.loader == BASELINE:
         return verify.Verdict(False, None)
     verdict = verify.Verdict(True, None)
-    luma = target.store is not None and target.store.lossy and target.store.store_size is not None
+    lossy = target.store is not None and target.store.lossy
+    luma = lossy and target.store is not None and target.store.store_size is not None
     for s in samples:
-        verdict = verdict.merge(verify.check(src.get_frames(s.indices), s.indices, ref, luma=luma))
+        verdict = verdict.merge(verify.check(src.get_frames(s.indices), s.indices, ref, luma=luma, lossy=lossy))
         if verdict.wrong is not None:
             return verdict
     return verdict

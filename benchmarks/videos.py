@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmarks.records import Record
 from loaders.batch import VIDEO_SUFFIXES, find_videos  # the one finder, `python -m loaders extract`'s too
-from loaders.errors import LoaderError
+from loaders.errors import LoaderError, cause_of
 
 
 class NothingToMeasure(LoaderError):
@@ -28,8 +28,11 @@ def find(folder: str | os.PathLike[str]) -> list[Path]:
         raise NothingToMeasure(folder, "does not exist")
     if not folder.is_dir():
         raise NothingToMeasure(folder, "is not a folder")
-    files = [p for p in folder.iterdir() if p.is_file()]
-    found = find_videos(folder, recursive=False)
+    try:
+        files = [p for p in folder.iterdir() if p.is_file()]
+    except OSError as exc:
+        raise NothingToMeasure(folder, f"cannot be read: {cause_of(exc)}") from None
+    found, _ = find_videos(folder, recursive=False)
     if not found:
         held = f"its {len(files)} files have other suffixes" if files else "the folder is empty"
         raise NothingToMeasure(folder, f"no videos ({', '.join(VIDEO_SUFFIXES)}) found: {held}")

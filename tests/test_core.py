@@ -72,13 +72,11 @@ def test_one_finder_for_every_front_door(tmp_path: Path) -> None:
     for name in ("a.mp4", "sub/b.MKV", "sub/deep/c.webm", ".cache/d.mp4", "._e.mp4", "stores/f.mp4", "g.txt"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"")
-    found = [p.relative_to(tmp_path).as_posix() for p in find_videos(tmp_path, skip=tmp_path / "stores")]
-    assert found == ["a.mp4", "sub/b.MKV", "sub/deep/c.webm"]  # hidden ones and the stores left out
-    assert find_videos(tmp_path, recursive=False) == [tmp_path / "a.mp4"]  # --videos: the folder alone
-    assert find_videos(tmp_path / "g.txt") == [tmp_path / "g.txt"]  # a file is itself
-    assert core.find_videos(tmp_path) == {"a": str(tmp_path / "a.mp4")}
-    with pytest.raises(loaders.LoaderError, match="no such file"):
-        find_videos(tmp_path / "nope")
+    found, unreadable = find_videos(tmp_path, skip=tmp_path / "stores", hidden=False)  # --sample
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.mp4", "sub/b.MKV", "sub/deep/c.webm"]
+    assert unreadable == {}
+    assert find_videos(tmp_path, recursive=False)[0] == [tmp_path / "._e.mp4", tmp_path / "a.mp4"]  # --videos
+    assert core.find_videos(tmp_path) == {"._e": str(tmp_path / "._e.mp4"), "a": str(tmp_path / "a.mp4")}
 
 
 def test_epochs_are_interleaved_and_a_failure_ends_only_its_case(tiny_videos: dict[str, Path], tmp_path: Path,
