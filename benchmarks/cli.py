@@ -301,6 +301,10 @@ class Bench:
         frames = sum(v.frames for v in picked)
         print(f"sample: {len(picked)} of {len(self.whole)} videos ({frames:,} frames), stratified by "
               f"resolution and codec, seed {self.args.seed}", file=sys.stderr)
+        missing = dataset.uncovered(self.whole, picked)
+        if missing:
+            print(f"sample: {len(missing)} class{'es' if len(missing) != 1 else ''} not covered (more classes than "
+                  f"--sample {n}): {', '.join(missing)}; the plan projects them from pixels", file=sys.stderr)
         return dataset.names([Path(v.path) for v in picked], folder)
 
     def describe(self) -> dataset.Dataset:
