@@ -183,6 +183,14 @@ def uncovered(videos: Sequence[Video], picked: Sequence[Video]) -> list[str]:
     return sorted({v.video_class for v in videos if v.error is None} - have)
 
 
+def length_bucket(frames: int) -> int:
+    """``frames`` as the dataset summary keeps it: exact to 256, then to two significant digits."""
+    if frames <= 256:
+        return frames
+    digits = len(str(frames)) - 2
+    return round(frames, -digits)
+
+
 @dataclasses.dataclass
 class ClassSummary:
     videos: int = 0
@@ -191,10 +199,15 @@ class ClassSummary:
     bytes: int = 0
     dims: dict[str, int] = dataclasses.field(default_factory=dict)  # "WxH" as displayed -> frames
     keyframes: int = 0  # of every video of the class (0: not counted)
+    # Frames of a video (to two significant digits above 256) -> videos that long: how many clips
+    # a video holds is not proportional to its frames, so the epoch model counts each length.
+    lengths: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def add(self, v: Video) -> None:
         self.videos += 1
         self.keyframes += v.keyframes
+        key = str(length_bucket(v.frames))
+        self.lengths[key] = self.lengths.get(key, 0) + 1
         self.frames += v.frames
         self.seconds += v.seconds
         self.bytes += v.bytes

@@ -171,12 +171,22 @@ def typical_work(pattern: Pattern, frames: int, gop: float | None, loader: str |
     work = count(pattern, by_worker, {video: gop}, loader).get(video, Work())
     work = dataclasses.replace(work, samples=len(samples))
     factor = frames / n if frames > n and pattern.base != "uniform-k" else 1.0
-    s = round(len(samples) * factor)
+    total = round(len(samples) * factor)
     if shuffled:
-        opens = w * (1 - (1 - 1 / w) ** s) if workers else 1.0
+        opens = w * (1 - (1 - 1 / w) ** total) if workers else 1.0
     else:
-        opens = min(w, 1 + (s - 1) / max(1, batch_size)) if workers else 1.0
+        opens = min(w, 1 + (total - 1) / max(1, batch_size)) if workers else 1.0
     return dataclasses.replace(work.scaled(factor), opens=opens)
+
+
+def lengths_of(c: ClassSummary) -> list[tuple[int, float]]:
+    """(videos, frames of each) of a class: its lengths as the summary keeps them, scaled so they
+    add up to its frames; a summary without lengths: all its videos at their mean length."""
+    if not c.lengths or sum(c.lengths.values()) != c.videos:
+        return [(c.videos, c.frames / c.videos)]
+    kept = sum(int(k) * n for k, n in c.lengths.items())
+    scale = c.frames / kept if kept else 1.0
+    return [(n, int(k) * scale) for k, n in sorted(c.lengths.items(), key=lambda kv: int(kv[0]))]
 
 
 # -- the figures the model takes from the records ---------------------------------------------------
@@ -313,15 +323,15 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         notes.append("keyframes not counted: random access costed as if every frame asked were decoded once")
     sample_work = epoch_work(pattern, lengths, gops, epoch.loader, batch, workers) if measured else {}
 
-    # Seconds per unit by class: median, fastest and slowest sampled video; classes without
+    # Seconds per unit by class: mean, fastest and slowest sampled video; classes without
     # per-frame figures from the sample's seconds per pixel (any unit: k calibrates it).
     units = seconds_per_unit(per_frame, dataset, size, decoder)
     sample_classes = {v.video_class for v in measured.values()}
-    known = {c: statistics.median(u) for c, u in units.items()}
+    known = {c: statistics.fmean(u) for c, u in units.items()}
     pixel = {c: class_megapixels(s, size) for c, s in {**dataset.measured_classes(), **dataset.classes}.items()}
-    per_pixel = statistics.median(known[c] / pixel[c] for c in known if pixel.get(c)) if known else 1.0
+    per_pixel = statistics.fmean(known[c] / pixel[c] for c in known if pixel.get(c)) if known else 1.0
 
-    def unit(c: str, end: Any = statistics.median) -> float:
+    def unit(c: str, end: Any = statistics.fmean) -> float:
         return end(units[c]) if c in units else per_pixel * pixel.get(c, 0.0)
 
     cost = open_cost(opens, dataset)
@@ -331,25 +341,21 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     sample_units = sum(w.units(megapixels(measured[p].width, measured[p].height, size), decoder)
                        * unit(measured[p].video_class) for p, w in sample_work.items())
 
-    # The dataset: one typical video per class, times its videos.
-    typical: dict[str, Work] = {}
+    # The dataset: per class, a video of each length it holds, times the videos that long.
+    typical: dict[str, list[tuple[int, float, Work]]] = {}  # class -> (videos, frames, work of one)
     for name, c in dataset.classes.items():
         if c.videos and c.frames:
-            length = round(c.frames / c.videos)
-            typical[name] = typical_work(pattern, length, gop_of(c),
-                                         epoch.loader, batch, workers)
+            typical[name] = [(n, length, typical_work(pattern, round(length), gop_of(c), epoch.loader, batch,
+                                                      workers)) for n, length in lengths_of(c)]
     not_sampled = sorted(c for c in typical if c not in sample_classes)
-    dataset_open = sum(cost(c.frames / c.videos) * typical[n].opens * c.videos
-                       for n, c in dataset.classes.items() if n in typical) / parallel
+    dataset_open = sum(cost(length) * w.opens * n for kinds in typical.values() for n, length, w in kinds) / parallel
 
     def dataset_units(end: Any, spread: float) -> float:
         total = 0.0
-        for name, w in typical.items():
+        for name, kinds in typical.items():
             c = dataset.classes[name]
-            u = unit(name, end)
-            if name in not_sampled:
-                u *= spread
-            total += w.units(class_megapixels(c, size), decoder) * u * c.videos
+            u = unit(name, end) * (spread if name in not_sampled else 1.0)
+            total += sum(w.units(class_megapixels(c, size), decoder) * n for n, _, w in kinds) * u
         return total
 
     seconds = valid_seconds(epoch)
@@ -370,7 +376,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         notes.append("a one-batch epoch: start-up not told apart from frames")
     if sample_open > 0 and any(t - s < sample_open / 0.9 for t, s in zip(seconds, starts, strict=True)):
         notes.append("the open timings exceed the epoch's time after start-up: opens capped at 90% of it")
-    mid, fast, slow = dataset_units(statistics.median, 1.0), dataset_units(min, 1 / UNSAMPLED_SPREAD), \
+    mid, fast, slow = dataset_units(statistics.fmean, 1.0), dataset_units(min, 1 / UNSAMPLED_SPREAD), \
         dataset_units(max, UNSAMPLED_SPREAD)
     totals = [s + dataset_open + k * mid for s, k in zip(starts, ks, strict=True)]
     i = sorted(range(len(totals)), key=totals.__getitem__)[len(totals) // 2] if totals else 0
@@ -382,7 +388,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     high = max(starts, default=0.0) + dataset_open * OPEN_SPREAD[1] + max(ks, default=0.0) * slow
     for name in not_sampled:
         notes.append(f"{name}: not in the sample, projected from pixels")
-    opened = sum(typical[n].opens * c.videos for n, c in dataset.classes.items() if n in typical)
+    opened = sum(w.opens * n for kinds in typical.values() for n, _, w in kinds)
     out = Projection(point_start, dataset_open, point_k * mid, low, high, opened, not_sampled, notes)
     if out.mostly_startup:
         notes.append(f"mostly start-up: {100 * out.startup_share:.0f}% of the epoch is starting workers, "

@@ -28,7 +28,7 @@ from typing import Any
 
 from benchmarks.analysis import epochs as epochs_model
 from benchmarks.analysis.crossover import crossover_epochs
-from benchmarks.dataset import ClassSummary, Dataset
+from benchmarks.dataset import Dataset
 from benchmarks.records import Record, valid_seconds
 from loaders.vocabulary import BASELINE, DECODE, FRAMES, store_label
 
@@ -174,6 +174,42 @@ def _cache_choice(records: Sequence[Record], needed: str) -> tuple[list[Record],
     return [r for r in records if r.cache is None], "not controlled"
 
 
+class _Figures:
+    """The per-frame records of each loader, store and pattern, and the open records of each loader
+    and store, that the epoch model takes apart an epoch of theirs with."""
+
+    def __init__(self, ok: Iterable[Record]) -> None:
+        self.per_frame: dict[tuple[Any, ...], list[Record]] = {}
+        self.opens: dict[tuple[Any, ...], list[Record]] = {}
+        for r in ok:
+            if r.measure == "per_frame":
+                self.per_frame.setdefault((r.loader, store_of(r), r.pattern), []).append(r)
+            elif r.measure == "open":
+                self.opens.setdefault((r.loader, store_of(r)), []).append(r)
+
+    def project(self, epoch: Record, dataset: Dataset) -> epochs_model.Projection:
+        store = store_of(epoch)
+        return epochs_model.project(epoch, self.per_frame.get((epoch.loader, store, epoch.pattern), []),
+                                    self.opens.get((epoch.loader, store), []), dataset,
+                                    store.size if store else None)
+
+
+def epoch_key(record: Record) -> tuple[Any, ...]:
+    """What tells one epoch case from another: pattern, loader, store, workers, page cache."""
+    return record.pattern or "", record.loader, store_of(record), record.workers, record.cache
+
+
+def epoch_cases(records: Iterable[Record], dataset: Dataset) -> dict[tuple[Any, ...], tuple[Record,
+                                                                                      epochs_model.Projection]]:
+    """Every epoch case of a run (:func:`epoch_key`; the latest record of each) with its epoch
+    projected to ``dataset`` by the epoch model: each workers setting and cache state apart, where
+    :func:`project` keeps the fastest of a strategy's."""
+    ok = [r for r in records if r.status == "ok" and valid_seconds(r) and r.loader != BASELINE]
+    figures = _Figures(ok)
+    latest = {epoch_key(r): r for r in ok if r.measure == "epoch" and r.kind in (DECODE, FRAMES)}
+    return {key: (r, figures.project(r, dataset)) for key, r in latest.items()}
+
+
 def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DEFAULT_EPOCHS,
             disk_budget: int | None = None) -> list[Strategy]:
     """Every strategy measured in the run, per pattern, projected to ``dataset`` for ``epochs``
@@ -185,13 +221,7 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
     ok = [r for r in records if r.status == "ok" and valid_seconds(r) and r.loader != BASELINE]
     extractions = [r for r in ok if r.measure == "extraction"]
     epoch = [r for r in ok if r.measure == "epoch" and r.kind in (DECODE, FRAMES)]
-    per_frame: dict[tuple[Any, ...], list[Record]] = {}
-    opens: dict[tuple[Any, ...], list[Record]] = {}
-    for r in ok:
-        if r.measure == "per_frame":
-            per_frame.setdefault((r.loader, store_of(r), r.pattern), []).append(r)
-        elif r.measure == "open":
-            opens.setdefault((r.loader, store_of(r)), []).append(r)
+    figures = _Figures(ok)
     budget = disk_budget if disk_budget is not None else (dataset.disk_free_bytes if dataset else None)
     ram = dataset.ram_available_bytes if dataset else None
     groups: dict[tuple[Any, ...], list[Record]] = {}
@@ -216,8 +246,7 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
             terms = None
             epoch_seconds, epoch_from = statistics.median(seconds), timed
         else:
-            terms = epochs_model.project(best, per_frame.get((loader, store, pattern), []),
-                                         opens.get((loader, store), []), dataset, size)
+            terms = figures.project(best, dataset)
             epoch_seconds, low, high = terms.seconds, terms.low, terms.high
             epoch_from = (f"{timed}, modelled as start-up {terms.startup:.2f} s + {terms.open_count:,.0f} opens "
                           f"{terms.opens:.2f} s + frames {terms.frames:.2f} s"
