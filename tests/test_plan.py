@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import loaders
-from benchmarks import corpus, dataset
+from benchmarks import corpus, dataset, plan_accuracy
 from benchmarks.analysis import plan
 from benchmarks.dataset import ClassSummary, Dataset, Video
 from benchmarks.records import Record
@@ -259,3 +259,58 @@ def test_the_range_spans_the_sampled_videos_of_each_class() -> None:
     (pyav,) = plan.project(recs, data)
     assert pyav.epoch_seconds == pytest.approx(20.0)
     assert (pyav.epoch_seconds_low, pyav.epoch_seconds_high) == (pytest.approx(10.0), pytest.approx(30.0))
+
+
+def test_sample_names_the_classes_it_could_not_cover() -> None:
+    kinds = {"a": (640, 360, "h264"), "b": (1280, 720, "hevc"), "c": (1920, 1080, "vp9")}
+    videos = [Video(f"/v/{c}{i}.mp4", 1, 10 * (i + 1), 25.0, w, h, codec)
+              for c, (w, h, codec) in kinds.items() for i in range(3)]
+    picked = dataset.sample(videos, 2, seed=0)
+    assert len({v.video_class for v in picked}) == 2  # one video per class while N allows
+    missing = dataset.uncovered(videos, picked)
+    assert len(missing) == 1 and missing[0] not in {v.video_class for v in picked}
+    assert dataset.uncovered(videos, dataset.sample(videos, 3, seed=0)) == []
+
+
+def test_the_summary_keeps_each_length_so_clips_are_counted_per_video() -> None:
+    from benchmarks.analysis import epochs
+
+    videos = [Video(f"/v/{i}.mp4", 1, n, 25.0, 640, 360, "h264", keyframes=1) for i, n in enumerate((25, 37, 25, 5000))]
+    (summary,) = dataset.summarize(videos).values()
+    assert summary.lengths == {"25": 2, "37": 1, "5000": 1}
+    assert dataset.length_bucket(12_345) == 12_000 and dataset.length_bucket(200) == 200
+    assert sorted(epochs.lengths_of(summary)) == [(1, 37.0), (1, 5000.0), (2, 25.0)]
+
+
+def _comparison(key: str, projected: float, low: float, high: float, measured: float) -> plan_accuracy.Comparison:
+    return plan_accuracy.Comparison(key, projected, low, high, measured)
+
+
+def test_plan_accuracy_compares_projected_with_measured() -> None:
+    rows = plan_accuracy.compare({"a": (11.0, 9.0, 12.0), "b": (2.0, 1.5, 2.5), "c": (1.0, 1.0, 1.0)},
+                                 {"a": 10.0, "b": 3.0, "d": 4.0})
+    assert [r.key for r in rows] == ["a", "b"]  # only cases both sides have
+    a, b = rows
+    assert (a.ratio, a.held) == (pytest.approx(1.1), True)
+    assert (b.ratio, b.error, b.held) == (pytest.approx(2 / 3), pytest.approx(1 / 3), False)
+
+
+def test_plan_accuracy_winners_agree_per_group() -> None:
+    rows = [_comparison("x/pyav", 5, 4, 6, 5), _comparison("x/npy", 1, 1, 2, 1),
+            _comparison("y/pyav", 1, 1, 2, 3), _comparison("y/npy", 2, 1, 3, 1), _comparison("z/npy", 1, 1, 1, 1)]
+    agree = plan_accuracy.winners_agree(rows, lambda k: str(k).split("/")[0])
+    assert agree == {"x": True, "y": False}  # z has one case: no contest
+
+
+def test_plan_accuracy_goals_pass_and_fail_on_their_limits() -> None:
+    # Errors 0.05, 0.10, 0.25: median 10% (within 15%), worst 25% (within 30%); 2 of 3 ranges held.
+    rows = [_comparison("a", 1.05, 1.0, 1.1, 1.0), _comparison("b", 1.1, 1.0, 1.2, 1.0),
+            _comparison("c", 1.25, 1.2, 1.3, 1.0)]
+    got = {g.name: g for g in plan_accuracy.goals(rows, {"p": True}, [0.95, 1.08], [1.25])}
+    assert got["epoch, median case"].passed and got["epoch, worst case"].passed
+    assert not got["range holds the measurement"].passed and "2 of 3" in got["range holds the measurement"].detail
+    assert got["same winner"].passed and got["disk"].passed
+    assert not got["extraction"].passed  # 25% off, the goal is 20%
+    assert got["extraction"].line().startswith("FAIL")
+    nothing = {g.name: g for g in plan_accuracy.goals([], {}, [], [])}
+    assert not any(g.passed for g in nothing.values())  # nothing measured proves nothing
