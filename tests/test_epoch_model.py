@@ -150,3 +150,23 @@ def test_opens_count_each_worker_that_reads_a_video() -> None:
     assert runner.opens(samples, 1, 0) == 2  # the main process opens each video once
     assert runner.opens(samples, 1, 2) == 4  # batches alternate: both workers open both videos
     assert runner.opens(samples, 2, 2) == 2  # one video per batch, one worker each
+
+
+def test_the_crossover_uses_the_modelled_epochs_and_the_whole_extraction() -> None:
+    from benchmarks.analysis import crossover
+
+    capped = {"frames_per_video": 60, "video_frames": 120}
+    recs = [Record(measure="extraction", loader=None, kind=None, stack="main", profile="s", seconds=[12.0],
+                   frames=600, extractor="ffmpeg", format="jpeg", quality=90),
+            Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="s", pattern="sequential",
+                   seconds=[6.0], workers=0, options=capped),
+            Record(measure="epoch", loader="pil", kind="frames", stack="main", profile="s", pattern="sequential",
+                   seconds=[2.0], workers=0, extractor="ffmpeg", format="jpeg", quality=90, options=capped)]
+    # The model: decoding the whole videos 20 s (18-22), reading the store 5 s (4-6).
+    modelled = {"pyav": (20.0, 18.0, 22.0), "pil": (5.0, 4.0, 6.0)}
+    [pair] = crossover.pairs(recs, model=lambda r: modelled[r.loader or ""])
+    assert (pair.extract_seconds, pair.epoch_decode, pair.epoch_frames) == (12.0, 20.0, 5.0)
+    assert pair.epochs == pytest.approx(12 / 15)
+    assert (pair.epochs_low, pair.epochs_high) == (pytest.approx(12 / 18), pytest.approx(12 / 12))
+    [plain] = crossover.pairs(recs, model=lambda r: None)  # nothing to model with: as timed
+    assert (plain.extract_seconds, plain.epoch_decode) == (pytest.approx(2.4), 6.0)

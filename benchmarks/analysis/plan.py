@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from benchmarks.analysis import epochs as epochs_model
+from benchmarks.analysis.crossover import EpochModel as crossover_model
 from benchmarks.analysis.crossover import crossover_epochs
 from benchmarks.dataset import Dataset
 from benchmarks.records import Record, valid_seconds
@@ -208,6 +209,24 @@ def epoch_cases(records: Iterable[Record], dataset: Dataset) -> dict[tuple[Any, 
     figures = _Figures(ok)
     latest = {epoch_key(r): r for r in ok if r.measure == "epoch" and r.kind in (DECODE, FRAMES)}
     return {key: (r, figures.project(r, dataset)) for key, r in latest.items()}
+
+
+def sample_model(records: Iterable[Record], dataset: Dataset | None) -> crossover_model | None:
+    """The epoch model over the measured videos themselves, whole (:func:`crossover.pairs`'s
+    ``model``): an epoch record -> (seconds, low, high); None for a run without a dataset summary."""
+    if dataset is None or not dataset.measured:
+        return None
+    ok = [r for r in records if r.status == "ok" and valid_seconds(r) and r.loader != BASELINE]
+    figures = _Figures(ok)
+    itself = dataclasses.replace(dataset, classes=dataset.measured_classes())
+
+    def model(epoch: Record) -> tuple[float, float, float] | None:
+        if epoch.kind not in (DECODE, FRAMES) or not valid_seconds(epoch):
+            return None
+        got = figures.project(epoch, itself)
+        return got.seconds, got.low, got.high
+
+    return model
 
 
 def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DEFAULT_EPOCHS,
