@@ -170,3 +170,22 @@ def test_the_crossover_uses_the_modelled_epochs_and_the_whole_extraction() -> No
     assert (pair.epochs_low, pair.epochs_high) == (pytest.approx(12 / 18), pytest.approx(12 / 12))
     [plain] = crossover.pairs(recs, model=lambda r: None)  # nothing to model with: as timed
     assert (plain.extract_seconds, plain.epoch_decode) == (pytest.approx(2.4), 6.0)
+
+
+def test_the_worked_example_of_the_docs() -> None:
+    """docs/plan-model.md's example: a capped random-clip epoch of 4 videos projected to 10,000."""
+    sample = {f"v{i}": Video(f"/v/v{i}.mp4", 1, 300, 30.0, 1280, 720, "h264", keyframes=5) for i in range(4)}
+    whole = ClassSummary(10_000, 3_000_000, 100_000.0, 1, {"1280x720": 3_000_000}, keyframes=50_000,
+                         lengths={"300": 10_000})
+    data = Dataset("/v", {HD: whole}, 0, sample, 10**12, 10**12, 10**15)
+    opens = [Record(measure="open", loader="pyav", kind="decode", stack="main", profile=p, seconds=[0.05])
+             for p in sample]
+    epoch = Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="s",
+                   pattern="random-clip-s1", seconds=[1.6], workers=2, batch_size=8, env={"cores": 2},
+                   options={"frames_per_video": 64, "first_batch_seconds": [1.2],
+                            "pattern": {"clip_len": 16, "stride": 1, "seed": 0}})
+    got = epochs.project(epoch, [], opens, data, None)
+    assert got.startup == pytest.approx(0.4)
+    assert got.opens == pytest.approx(500, rel=0.001)
+    assert got.frames == pytest.approx(13_137, rel=0.001)
+    assert (got.low, got.high) == (pytest.approx(13_387, rel=0.001), pytest.approx(13_887, rel=0.001))
