@@ -189,3 +189,20 @@ def test_the_worked_example_of_the_docs() -> None:
     assert got.opens == pytest.approx(500, rel=0.001)
     assert got.frames == pytest.approx(13_137, rel=0.001)
     assert (got.low, got.high) == (pytest.approx(13_387, rel=0.001), pytest.approx(13_887, rel=0.001))
+
+
+def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> None:
+    # Two 32-frame videos, sequential clips of 16 in batches of 8: 4 clips, one batch. The truth:
+    # 0.5 s start-up + 2 opens x 0.05 + 64 frames x 0.002 = 0.728 s, all of it before the "first" batch.
+    per_frame, opens = _reader_records()
+    epoch = _epoch(0.728, 0.728)
+    alone = epochs.project(epoch, per_frame, opens, _dataset(frames=32), None)
+    helped = epochs.project(epoch, per_frame, opens, _dataset(frames=32), None, startup_elsewhere=START)
+    assert alone.startup == 0.0 and any("one-batch" in n for n in alone.notes)
+    assert helped.startup == pytest.approx(START)
+    # The dataset (10 videos of 128 frames): 0.5 + 10 x 0.05 + 1,280 x 0.002.
+    assert helped.seconds == pytest.approx(START + 10 * OPEN + 1280 * PER_FRAME)
+    assert alone.seconds > 2 * helped.seconds  # start-up scaled with frames: what the model is for
+    record = _epoch(1.112, 0.806)
+    record.options["samples"] = 16
+    assert epochs.startups(record) == [pytest.approx(START)] * 2

@@ -304,11 +304,30 @@ def _parallel(epoch: Record) -> int:
     return max(1, min(workers, cores)) if isinstance(cores, int) and cores > 0 else workers
 
 
+def batches_of(epoch: Record) -> int | None:
+    """Batches of one of the record's epochs (from its samples and batch size); None if unknown."""
+    options = epoch.options if isinstance(epoch.options, dict) else {}
+    samples = options.get("samples")
+    return math.ceil(samples / max(1, epoch.batch_size or 1)) if isinstance(samples, int) and samples else None
+
+
+def startups(epoch: Record) -> list[float]:
+    """The start-up of each of the record's epochs that can tell it apart (:func:`startup`)."""
+    options = epoch.options if isinstance(epoch.options, dict) else {}
+    first, seconds, batches = options.get("first_batch_seconds"), valid_seconds(epoch), batches_of(epoch)
+    if not isinstance(first, list) or len(first) != len(seconds) or batches is None:
+        return []
+    got = [startup(f, t, batches, _parallel(epoch)) for f, t in zip(first, seconds, strict=True)]
+    return [s for s in got if s is not None]
+
+
 def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
-            size: int | None) -> Projection:
+            size: int | None, startup_elsewhere: float | None = None) -> Projection:
     """``epoch`` (one timed epoch record of the sample) projected to ``dataset``, term by term;
     ``per_frame`` and ``opens``: the same loader's (and store's) per-frame records of the same
-    pattern and open records; ``size``: the short side the loader reads (a store's), None: as decoded."""
+    pattern and open records; ``size``: the short side the loader reads (a store's), None: as
+    decoded; ``startup_elsewhere``: the start-up of the run's other epochs with the same loader and
+    workers, for an epoch of one batch, whose start-up cannot be told from its frames."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     decoder = epoch.kind == DECODE
     pattern = pattern_of(epoch.pattern, options)
@@ -361,11 +380,14 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     seconds = valid_seconds(epoch)
     first = options.get("first_batch_seconds")
     first = first if isinstance(first, list) and len(first) == len(seconds) else None
-    batches = math.ceil(sum(w.samples for w in sample_work.values()) / batch) if sample_work else 0
+    batches = batches_of(epoch) or (math.ceil(sum(w.samples for w in sample_work.values()) / batch)
+                                    if sample_work else 0)
     starts: list[float] = []
     ks: list[float] = []
     for i, t in enumerate(seconds):
         s = startup(first[i], t, batches, parallel) if first else None
+        if s is None and first and startup_elsewhere is not None:
+            s = min(startup_elsewhere, first[i])
         starts.append(s or 0.0)
         rest = t - starts[-1]
         opening = min(sample_open, 0.9 * rest)
@@ -373,7 +395,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
     elif batches < 2:
-        notes.append("a one-batch epoch: start-up not told apart from frames")
+        notes.append("a one-batch epoch: start-up taken from the run's other epochs of this loader and workers"
+                     if startup_elsewhere is not None else "a one-batch epoch: start-up not told apart from frames")
     if sample_open > 0 and any(t - s < sample_open / 0.9 for t, s in zip(seconds, starts, strict=True)):
         notes.append("the open timings exceed the epoch's time after start-up: opens capped at 90% of it")
     mid, fast, slow = dataset_units(statistics.fmean, 1.0), dataset_units(min, 1 / UNSAMPLED_SPREAD), \

@@ -182,17 +182,24 @@ class _Figures:
     def __init__(self, ok: Iterable[Record]) -> None:
         self.per_frame: dict[tuple[Any, ...], list[Record]] = {}
         self.opens: dict[tuple[Any, ...], list[Record]] = {}
+        self.startups: dict[tuple[Any, ...], list[float]] = {}  # (loader, workers) and (workers,) -> start-ups
         for r in ok:
             if r.measure == "per_frame":
                 self.per_frame.setdefault((r.loader, store_of(r), r.pattern), []).append(r)
             elif r.measure == "open":
                 self.opens.setdefault((r.loader, store_of(r)), []).append(r)
+            elif r.measure == "epoch" and r.kind in (DECODE, FRAMES):
+                got = epochs_model.startups(r)
+                self.startups.setdefault((r.loader, r.workers), []).extend(got)
+                self.startups.setdefault((r.workers,), []).extend(got)
 
     def project(self, epoch: Record, dataset: Dataset) -> epochs_model.Projection:
         store = store_of(epoch)
+        elsewhere = self.startups.get((epoch.loader, epoch.workers)) or self.startups.get((epoch.workers,))
         return epochs_model.project(epoch, self.per_frame.get((epoch.loader, store, epoch.pattern), []),
                                     self.opens.get((epoch.loader, store), []), dataset,
-                                    store.size if store else None)
+                                    store.size if store else None,
+                                    statistics.median(elsewhere) if elsewhere else None)
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
