@@ -206,3 +206,18 @@ def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> N
     record = _epoch(1.112, 0.806)
     record.options["samples"] = 16
     assert epochs.startups(record) == [pytest.approx(START)] * 2
+
+
+def test_a_transcoded_store_is_costed_at_its_own_keyframe_interval() -> None:
+    # Capped at 32 frames, the epoch cannot see the videos' 320-frame keyframe interval; decoding a
+    # store with a keyframe every frame costs the whole video what it cost the cap, per frame.
+    sample = {"a": Video("/v/a.mp4", 1, 640, 25.0, 640, 360, "h264", keyframes=2)}
+    data = Dataset("/v", {"360p h264": ClassSummary(1, 640, 25.6, 1, {"640x360": 640}, keyframes=2)}, 0, sample,
+                   10**12, 10**12, 10**15)
+    epoch = Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="sample",
+                   pattern="random-frame", frames=32, seconds=[1.0], workers=0, batch_size=8,
+                   options={"frames_per_video": 32})
+    originals = epochs.project(epoch, [], [], data, None)
+    every_frame = epochs.project(epoch, [], [], data, None, gop=1)
+    assert every_frame.frames == pytest.approx(20 * 1.0)  # 640 frames at the cap's cost per frame
+    assert originals.frames > 5 * every_frame.frames

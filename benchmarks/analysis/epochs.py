@@ -210,10 +210,11 @@ class Key:
 
 
 def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | None,
-                     decoder: bool) -> dict[str, list[float]]:
+                     decoder: bool, gop: int | None = None) -> dict[str, list[float]]:
     """Video class -> seconds per unit of work of each sampled video, from the per-frame records of
     one loader, store and pattern: seconds per frame over the work per frame of the case's samples
-    (the pattern's first samples of the video, read from a source rewound to frame 0)."""
+    (the pattern's first samples of the video, read from a source rewound to frame 0); ``gop``: a
+    transcoded store's keyframe interval, in place of the videos' own."""
     out: dict[str, list[float]] = {}
     for r in per_frame:
         video = dataset.measured.get(r.profile)
@@ -222,7 +223,7 @@ def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | 
         pattern = pattern_of(r.pattern, r.options if isinstance(r.options, dict) else None)
         samples = patterns.head(pattern.samples({video.path: video.frames}), max(1, r.frames))
         calls = patterns.calls(pattern, samples)
-        work = count(pattern, {0: calls}, {video.path: gop_of(video)}, r.loader, {video.path: 0})
+        work = count(pattern, {0: calls}, {video.path: gop or gop_of(video)}, r.loader, {video.path: 0})
         total = sum(work.values(), Work())
         per_frame_units = (total.units(megapixels(video.width, video.height, size), decoder)
                            / max(1, total.returned))
@@ -322,12 +323,13 @@ def startups(epoch: Record) -> list[float]:
 
 
 def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
-            size: int | None, startup_elsewhere: float | None = None) -> Projection:
+            size: int | None, startup_elsewhere: float | None = None, gop: int | None = None) -> Projection:
     """``epoch`` (one timed epoch record of the sample) projected to ``dataset``, term by term;
     ``per_frame`` and ``opens``: the same loader's (and store's) per-frame records of the same
     pattern and open records; ``size``: the short side the loader reads (a store's), None: as
     decoded; ``startup_elsewhere``: the start-up of the run's other epochs with the same loader and
-    workers, for an epoch of one batch, whose start-up cannot be told from its frames."""
+    workers, for an epoch of one batch, whose start-up cannot be told from its frames; ``gop``: the
+    keyframe interval of a transcoded store the loader decodes, in place of the videos' own."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     decoder = epoch.kind == DECODE
     pattern = pattern_of(epoch.pattern, options)
@@ -337,14 +339,14 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     notes: list[str] = []
     measured = {v.path: v for v in dataset.measured.values() if v.error is None and v.frames}
     lengths = {p: (v.frames if cap is None else min(cap, v.frames)) for p, v in measured.items()}
-    gops = {p: gop_of(v) for p, v in measured.items()}
+    gops = {p: gop or gop_of(v) for p, v in measured.items()}
     if decoder and any(g is None for g in gops.values()):
         notes.append("keyframes not counted: random access costed as if every frame asked were decoded once")
     sample_work = epoch_work(pattern, lengths, gops, epoch.loader, batch, workers) if measured else {}
 
     # Seconds per unit by class: mean, fastest and slowest sampled video; classes without
     # per-frame figures from the sample's seconds per pixel (any unit: k calibrates it).
-    units = seconds_per_unit(per_frame, dataset, size, decoder)
+    units = seconds_per_unit(per_frame, dataset, size, decoder, gop)
     sample_classes = {v.video_class for v in measured.values()}
     known = {c: statistics.fmean(u) for c, u in units.items()}
     pixel = {c: class_megapixels(s, size) for c, s in {**dataset.measured_classes(), **dataset.classes}.items()}
@@ -364,7 +366,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     typical: dict[str, list[tuple[int, float, Work]]] = {}  # class -> (videos, frames, work of one)
     for name, c in dataset.classes.items():
         if c.videos and c.frames:
-            typical[name] = [(n, length, typical_work(pattern, round(length), gop_of(c), epoch.loader, batch,
+            typical[name] = [(n, length, typical_work(pattern, round(length), gop or gop_of(c), epoch.loader, batch,
                                                       workers)) for n, length in lengths_of(c)]
     not_sampled = sorted(c for c in typical if c not in sample_classes)
     dataset_open = sum(cost(length) * w.opens * n for kinds in typical.values() for n, length, w in kinds) / parallel

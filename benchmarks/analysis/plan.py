@@ -199,7 +199,8 @@ class _Figures:
         return epochs_model.project(epoch, self.per_frame.get((epoch.loader, store, epoch.pattern), []),
                                     self.opens.get((epoch.loader, store), []), dataset,
                                     store.size if store else None,
-                                    statistics.median(elsewhere) if elsewhere else None)
+                                    statistics.median(elsewhere) if elsewhere else None,
+                                    store.gop if store else None)
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
