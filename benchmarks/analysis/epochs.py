@@ -40,6 +40,7 @@ alone, whose frame term spans :data:`UNSAMPLED_SPREAD` either way and which are 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import random
 import statistics
@@ -58,7 +59,7 @@ GUESS = Guess()
 OPEN_SPREAD = (0.5, 1.5)  # the open term's range: the open records time a lone open, not one among a worker's reads
 UNSAMPLED_SPREAD = 2.0  # a class projected from pixels alone: its frame term from half to twice that
 MOSTLY_STARTUP = 0.5  # an epoch whose start-up is more than this share of it "is mostly start-up"
-SIMULATED = 20_000  # frames of a class's typical video counted at most; longer ones scale from these
+SIMULATED = 2_000  # frames of a video counted at most (many keyframe intervals); longer ones scale from these
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,8 +107,9 @@ def gop_of(video: Video | ClassSummary) -> float | None:
     return video.frames / video.keyframes if video.keyframes and video.frames else None
 
 
-def _decoder_options(loader: str | None) -> tuple[bool, int]:
-    return (loader in GUESS.seek_every_frame), GUESS.seek_back
+def seeks_every_frame(loader: str | None) -> bool:
+    """Whether ``loader`` seeks before every frame it returns (OpenCV's CAP_PROP_POS_FRAMES)."""
+    return loader in GUESS.seek_every_frame
 
 
 def count(pattern: Pattern, calls_by_worker: Mapping[int, Sequence[Sample]], gops: Mapping[str, float | None],
@@ -115,7 +117,7 @@ def count(pattern: Pattern, calls_by_worker: Mapping[int, Sequence[Sample]], gop
     """Per video, what ``calls_by_worker`` (worker -> its calls in order, each worker with its own
     sources) return, decode and seek; ``start``: where each source stands when the calls begin
     (the per-frame benchmark rewinds to frame 0 before each round). Opens: workers per video."""
-    every, back = _decoder_options(loader)
+    every, back = seeks_every_frame(loader), GUESS.seek_back
     out: dict[str, Work] = {}
     for calls in calls_by_worker.values():
         at = dict(start or {})
@@ -157,26 +159,35 @@ def typical_work(pattern: Pattern, frames: int, gop: float | None, loader: str |
     a shuffled pattern's samples land in batches at random, so by the expected number of distinct
     workers among its samples. Counted on the first :data:`SIMULATED` frames, and scaled."""
     n = max(1, min(frames, SIMULATED))
+    work, samples = _counted(pattern, n, gop, seeks_every_frame(loader), batch_size, workers, seed)
+    factor = frames / n if frames > n and pattern.base != "uniform-k" else 1.0
+    total = round(samples * factor)
+    w = max(1, workers)
+    if pattern.base != "sequential":
+        opens = w * (1 - (1 - 1 / w) ** total) if workers else 1.0
+    else:
+        opens = min(w, 1 + (total - 1) / max(1, batch_size)) if workers else 1.0
+    return dataclasses.replace(work.scaled(factor), opens=opens)
+
+
+@functools.lru_cache(maxsize=4096)
+def _counted(pattern: Pattern, n: int, gop: float | None, every: bool, batch_size: int, workers: int,
+             seed: int) -> tuple[Work, int]:
+    """(the work, the samples) of one video of ``n`` frames (see :func:`typical_work`); cached, as
+    every strategy of a pattern and workers setting counts the same videos."""
     video = "v"
     samples = pattern.samples({video: n})
     w = max(1, workers)
     by_worker: dict[int, list[Sample]] = {}
     rng = random.Random(seed)
-    shuffled = pattern.base != "sequential"
     for i, s in enumerate(samples):
-        worker = rng.randrange(w) if shuffled else (i // max(1, batch_size)) % w
+        worker = rng.randrange(w) if pattern.base != "sequential" else (i // max(1, batch_size)) % w
         by_worker.setdefault(worker, []).append(s)
     if pattern.batched:
         by_worker = {k: patterns.calls(pattern, v) for k, v in by_worker.items()}
+    loader = next(iter(GUESS.seek_every_frame)) if every else None
     work = count(pattern, by_worker, {video: gop}, loader).get(video, Work())
-    work = dataclasses.replace(work, samples=len(samples))
-    factor = frames / n if frames > n and pattern.base != "uniform-k" else 1.0
-    total = round(len(samples) * factor)
-    if shuffled:
-        opens = w * (1 - (1 - 1 / w) ** total) if workers else 1.0
-    else:
-        opens = min(w, 1 + (total - 1) / max(1, batch_size)) if workers else 1.0
-    return dataclasses.replace(work.scaled(factor), opens=opens)
+    return dataclasses.replace(work, samples=len(samples)), len(samples)
 
 
 def lengths_of(c: ClassSummary) -> list[tuple[int, float]]:
