@@ -221,3 +221,14 @@ def test_a_transcoded_store_is_costed_at_its_own_keyframe_interval() -> None:
     every_frame = epochs.project(epoch, [], [], data, None, gop=1)
     assert every_frame.frames == pytest.approx(20 * 1.0)  # 640 frames at the cap's cost per frame
     assert originals.frames > 5 * every_frame.frames
+
+
+def test_open_timings_longer_than_the_epoch_are_scaled_down_in_the_projection_too() -> None:
+    # Open records of 1 s against an epoch of 1.112 s with 0.5 s of start-up: two opens cannot have
+    # taken 2 s; they are counted at 90% of the 0.612 s left, and the dataset's opens alike.
+    per_frame, _ = _reader_records()
+    slow = [Record(measure="open", loader="npy", kind="frames", stack="main", profile=n, seconds=[1.0]) for n in "ab"]
+    got = epochs.project(_epoch(1.112, 0.806), per_frame, slow, _dataset(), None)
+    share = 0.9 * (1.112 - got.startup) / 2.0
+    assert got.opens == pytest.approx(10 * 1.0 * share)
+    assert any("open timings exceed" in n for n in got.notes)

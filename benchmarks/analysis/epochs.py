@@ -397,6 +397,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
                                     if sample_work else 0)
     starts: list[float] = []
     ks: list[float] = []
+    open_share = 1.0  # of the open timings that fit the epochs (less where they exceed them)
     for i, t in enumerate(seconds):
         s = startup(first[i], t, batches, parallel) if first else None
         if s is None and first and startup_elsewhere is not None:
@@ -404,14 +405,17 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         starts.append(s or 0.0)
         rest = t - starts[-1]
         opening = min(sample_open, 0.9 * rest)
+        open_share = min(open_share, opening / sample_open) if sample_open > 0 else open_share
         ks.append((rest - opening) / sample_units if sample_units > 0 else 0.0)
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
     elif batches < 2:
         notes.append("a one-batch epoch: start-up taken from the run's other epochs of this loader and workers"
                      if startup_elsewhere is not None else "a one-batch epoch: start-up not told apart from frames")
-    if sample_open > 0 and any(t - s < sample_open / 0.9 for t, s in zip(seconds, starts, strict=True)):
-        notes.append("the open timings exceed the epoch's time after start-up: opens capped at 90% of it")
+    if open_share < 1.0:
+        notes.append("the open timings exceed the epoch's time after start-up: opens counted at "
+                     f"{100 * open_share:.0f}% of them")
+        dataset_open *= open_share
     mid, fast, slow = dataset_units(statistics.fmean, 1.0), dataset_units(min, 1 / UNSAMPLED_SPREAD), \
         dataset_units(max, UNSAMPLED_SPREAD)
     totals = [s + dataset_open + k * mid for s, k in zip(starts, ks, strict=True)]
