@@ -69,7 +69,7 @@ def shapes(small: bool) -> dict[str, Shape]:
     if small:
         return {
             "clips": Shape((Clip("clip", "192x144", 1, "libx264", 1, 12),), 3),
-            "long": Shape((Clip("long", "320x180", 12, "libx264", 8, 2, fps=20),), 1),
+            "long": Shape((Clip("long", "320x180", 10, "libx264", 8, 2, fps=15),), 1),
             "mixed": Shape((Clip("avc", "320x180", 3, "libx264", 1, 2), Clip("hevc", "320x180", 3, "libx265", 2, 2),
                             Clip("vp9", "640x360", 3, "libvpx-vp9", 10, 1),
                             Clip("avc480", "854x480", 2, "libx264", 4, 1)), 3),

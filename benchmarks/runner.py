@@ -194,8 +194,10 @@ class Epochs:
     frames: int  # frames per epoch
     peak_rss_bytes: int
     threads: dict[str, int]
-    # Seconds of each epoch to its first batch (workers started, sources opened, the batch read).
+    # Seconds of each epoch to its first batch (workers started, sources opened, the batch read) and
+    # to its last (what follows is the workers' shutdown).
     first_batch: list[float] = dataclasses.field(default_factory=list)
+    last_batch: list[float] = dataclasses.field(default_factory=list)
 
 
 def opens(samples: Sequence[Sample], batch_size: int, workers: int) -> int:
@@ -221,6 +223,7 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
     previous = torch.get_num_threads()
     seconds: list[float] = []
     first_batch: list[float] = []
+    last_batch: list[float] = []
     frames = sum(len(s) for s in dataset.samples)
     try:
         set_threads(threads)  # the main process: workers=0 reads here, and workers fork from it
@@ -230,12 +233,14 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
                                     collate_fn=collate, worker_init_fn=_WorkerInit(threads) if workers else None)
                 start = time.perf_counter()
                 batches = iter(loader)
-                first = None
+                first = last = None
                 for _batch in batches:
+                    last = time.perf_counter() - start
                     if first is None:
-                        first = time.perf_counter() - start
+                        first = last
                 seconds.append(time.perf_counter() - start)
                 first_batch.append(seconds[-1] if first is None else first)
+                last_batch.append(seconds[-1] if last is None else last)
                 # Collected now, not in a worker forked later that would inherit it.
                 del batches, loader
                 gc.collect()
@@ -243,4 +248,5 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
     finally:
         dataset.close()
         torch.set_num_threads(previous)
-    return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads}, first_batch)
+    return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads}, first_batch,
+                  last_batch)

@@ -4,11 +4,12 @@
 
     epoch = start-up + opens x open cost / parallel workers + k x sum over videos of work x u
 
-- **start-up**: starting the DataLoader's workers and everything before the first batch but that
-  batch's own work: the epoch's time to its first batch (recorded per epoch,
-  ``options["first_batch_seconds"]``) less one batch of a worker's steady work (the epoch's time
-  after the first batch per batch, times the workers running in parallel). Paid once per epoch,
-  whatever the dataset.
+- **start-up** (and shutdown): starting the DataLoader's workers and everything before the first
+  batch but that batch's own work, and the workers' exit after the last: from the epoch's times
+  to its first and last batch (recorded per epoch, ``options["first_batch_seconds"]`` and
+  ``["last_batch_seconds"]``; workers read a batch each per round, so a round's work is the time
+  between them over the rounds between them). Paid once per epoch, whatever the dataset. An
+  epoch of one round cannot tell it from its work, and takes the run's other epochs' figure.
 - **opens**: each DataLoader worker opens its own source of every video it touches (workers 0:
   the main process, once per video), and an open probes the whole file, so its cost is a fixed
   part plus one per frame, fitted to the run's open records of the loader (and store) over the
@@ -274,14 +275,20 @@ def open_cost(opens: Iterable[Record], dataset: Dataset) -> OpenCost:
     return OpenCost(fixed, slope, True)
 
 
-def startup(first_batch: float, seconds: float, batches: int, parallel: int) -> float | None:
-    """Start-up of one epoch: its time to the first batch less one batch of a worker's steady work
-    (the time after the first batch per batch, times the workers in parallel); at least 0, at most
-    the time to the first batch. None for a one-batch epoch, where the two cannot be told apart."""
-    if batches < 2 or first_batch <= 0:
+def startup(first_batch: float, seconds: float, batches: int, workers: int,
+            last_batch: float | None = None) -> float | None:
+    """The time of one epoch that is no batch's work: before its first batch, less that batch's own
+    work, and after its last (the workers' shutdown). Workers read batches in rounds, one batch
+    each (workers 0: the main process, one a round), so a round's work is the time between the
+    first and the last batch over the rounds between them (without the last batch's time, the rest
+    of the epoch, and no shutdown counted). At least 0; None for an epoch of one round, where the
+    two cannot be told apart."""
+    rounds = math.ceil(batches / max(1, workers))
+    if rounds < 2 or first_batch <= 0:
         return None
-    steady = (seconds - first_batch) / (batches - 1) * parallel
-    return min(first_batch, max(0.0, first_batch - steady))
+    end = seconds if last_batch is None else min(seconds, max(first_batch, last_batch))
+    per_round = (end - first_batch) / (rounds - 1)
+    return min(first_batch, max(0.0, first_batch - per_round)) + (seconds - end)
 
 
 @dataclasses.dataclass
@@ -326,11 +333,19 @@ def batches_of(epoch: Record) -> int | None:
 def startups(epoch: Record) -> list[float]:
     """The start-up of each of the record's epochs that can tell it apart (:func:`startup`)."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
-    first, seconds, batches = options.get("first_batch_seconds"), valid_seconds(epoch), batches_of(epoch)
-    if not isinstance(first, list) or len(first) != len(seconds) or batches is None:
+    first, seconds, batches = _timed(options, "first_batch_seconds", epoch), valid_seconds(epoch), batches_of(epoch)
+    last = _timed(options, "last_batch_seconds", epoch)
+    if first is None or batches is None:
         return []
-    got = [startup(f, t, batches, _parallel(epoch)) for f, t in zip(first, seconds, strict=True)]
+    got = [startup(f, t, batches, epoch.workers or 0, last[i] if last else None)
+           for i, (f, t) in enumerate(zip(first, seconds, strict=True))]
     return [s for s in got if s is not None]
+
+
+def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] | None:
+    """A per-epoch list of the record's options (one figure per epoch timed), or None."""
+    value = options.get(name)
+    return value if isinstance(value, list) and len(value) == len(valid_seconds(epoch)) else None
 
 
 def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
@@ -391,15 +406,14 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         return total
 
     seconds = valid_seconds(epoch)
-    first = options.get("first_batch_seconds")
-    first = first if isinstance(first, list) and len(first) == len(seconds) else None
+    first, last = _timed(options, "first_batch_seconds", epoch), _timed(options, "last_batch_seconds", epoch)
     batches = batches_of(epoch) or (math.ceil(sum(w.samples for w in sample_work.values()) / batch)
                                     if sample_work else 0)
     starts: list[float] = []
     ks: list[float] = []
     open_share = 1.0  # of the open timings that fit the epochs (less where they exceed them)
     for i, t in enumerate(seconds):
-        s = startup(first[i], t, batches, parallel) if first else None
+        s = startup(first[i], t, batches, workers, last[i] if last else None) if first else None
         if s is None and first and startup_elsewhere is not None:
             s = min(startup_elsewhere, first[i])
         starts.append(s or 0.0)
@@ -409,9 +423,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         ks.append((rest - opening) / sample_units if sample_units > 0 else 0.0)
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
-    elif batches < 2:
-        notes.append("a one-batch epoch: start-up taken from the run's other epochs of this loader and workers"
-                     if startup_elsewhere is not None else "a one-batch epoch: start-up not told apart from frames")
+    elif math.ceil(batches / max(1, workers)) < 2:
+        notes.append("one batch a worker: start-up taken from the run's other epochs of this loader and workers"
+                     if startup_elsewhere is not None else "one batch a worker: start-up not told apart from frames")
     if open_share < 1.0:
         notes.append("the open timings exceed the epoch's time after start-up: opens counted at "
                      f"{100 * open_share:.0f}% of them")
