@@ -111,12 +111,24 @@ def _advice(items: list[Advice]) -> str:
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
+def _skipped(rows: list[dict[str, str]]) -> str:
+    """Every file and folder left out of the dataset, with why: first, since every figure lacks them."""
+    if not rows:
+        return ""
+    count = len(rows)
+    return (f'<div class="skipped"><p class="bad">{count} file{"s" if count != 1 else ""} or folder'
+            f'{"s" if count != 1 else ""} left out of the dataset, and of every figure below:</p>'
+            + _table(rows, [("path", _field("path"), False), ("why", _field("reason"), False)], css="skipped")
+            + "</div>")
+
+
 def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart]) -> str:
     """The plan for the user's dataset: the dataset in one line, the winner per pattern, every
     strategy ranked by total time (those over the disk budget marked), the best few's hours."""
+    left_out = _skipped(plan.attrs.get("skipped") or [])
     if plan.empty:
-        return ('<p class="muted">No plan: the run has no epoch timing of a strategy (and, for a store, of its '
-                "extraction) to project.</p>")
+        return left_out + ('<p class="muted">No plan: the run has no epoch timing of a strategy (and, for a '
+                           "store, of its extraction) to project.</p>")
     epochs, budget = plan.attrs.get("epochs"), plan.attrs.get("disk_budget")
     line = plan.attrs.get("dataset")
     what = (f'<p class="dataset-line"><b>{escape(line)}</b></p>' if line else
@@ -134,7 +146,7 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart])
         intro += (f'<div class="budget"><p>Measured under a time budget (<code>--budget</code> or '
                   f"<code>--quick</code>), which dropped, as the run said before measuring:</p><ul>{said}</ul></div>")
     winners = {a.pattern: a for a in advice}
-    parts = [what, intro]
+    parts = [left_out, what, intro]
     for pattern, group in plan.groupby("pattern", sort=True):
         rows = [{**r, "rank": i} for i, r in enumerate(group.to_dict("records"), start=1)]
         a = winners.get(str(pattern))
