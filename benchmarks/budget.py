@@ -64,6 +64,28 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
+DEADLINE_ENV = "VIDBENCH_DEADLINE"  # the end of the whole bench (all stacks), in seconds since the epoch
+STACKS_LEFT_ENV = "VIDBENCH_STACKS_LEFT"  # stacks still to run, the one reading it included
+
+
+def deadline_from_env(environ: Mapping[str, str]) -> tuple[float | None, int]:
+    """(the whole bench's deadline or None, the stacks left to share it), as ``nox -s bench`` sets
+    them from ``--budget``; a value that is not a number is a usage error naming the variable."""
+    raw, left = environ.get(DEADLINE_ENV), environ.get(STACKS_LEFT_ENV, "1")
+    try:
+        return (float(raw) if raw else None), max(1, int(left))
+    except ValueError:
+        raise SystemExit(f"{DEADLINE_ENV}={raw!r} / {STACKS_LEFT_ENV}={left!r}: not a time in seconds since "
+                         "the epoch and a count of stacks") from None
+
+
+def skipped_line(skipped: Sequence[str], shown: int = 6) -> str:
+    """What a run past its deadline did not start, in one line (the first few named)."""
+    more = f" and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return (f"past the budget: {len(skipped)} step{'s' if len(skipped) != 1 else ''} not started "
+            f"({', '.join(skipped[:shown])}{more}); the plan has no figures for them")
+
+
 @dataclasses.dataclass(frozen=True)
 class Guess:
     """Seconds before anything is measured. Per megapixel of a frame: a decoder decoding one frame
@@ -355,7 +377,7 @@ def fit(run: RunSpec, budget: float, guess: Guess = Guess(), seed: int = 0,
     clips = {n: max(MIN_CLIP_FRAMES, math.ceil(2 * v.gop)) for n, v in run.videos.items()}
     clips = {n: c for n, c in clips.items() if c < run.videos[n].frames}
     if over(run) and clips and "videos" not in fixed:
-        videos = {n: dataclasses.replace(v, frames=clips.get(n, v.frames)) for n, v in run.videos.items()}
+        videos = {n: v.first(clips[n]) if n in clips else v for n, v in run.videos.items()}
         run = dataclasses.replace(run, videos=videos, clips=clips)
         low, high = min(clips.values()), max(clips.values())
         dropped.append(f"{len(clips)} of {len(videos)} videos cut to their first {low}"

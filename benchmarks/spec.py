@@ -7,6 +7,7 @@ analysis and the reports) reads these; nothing re-derives a store's label or a t
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -95,8 +96,8 @@ class Video:
     """One video, as its probe found it (:func:`benchmarks.dataset.probe_one`); ``error`` says why
     it could not be read (then frames is 0).
 
-    ``gop`` is its keyframes as their mean interval in frames (frames over keyframes): what a
-    random seek decodes, half of it on average. A clip of a video's first frames keeps it."""
+    ``keyframes`` counts the frames a decoder can start from (0: not counted, a probe cached before
+    they were); :attr:`gop` is their mean interval."""
 
     path: str = ""
     bytes: int = 0  # noqa: A003 - the file's size
@@ -105,8 +106,19 @@ class Video:
     width: int = 0
     height: int = 0
     codec: str = ""
-    gop: float = 0.0
     error: str | None = None
+    keyframes: int = 0
+
+    @property
+    def gop(self) -> float:
+        """Mean frames between keyframes: what a random seek decodes, half of it on average (all
+        the frames where keyframes were not counted)."""
+        return self.frames / self.keyframes if self.keyframes else float(self.frames)
+
+    def first(self, frames: int) -> Video:
+        """The video cut to its first ``frames`` frames (a stream copy: the same keyframe interval)."""
+        keyframes = max(1, math.ceil(frames / self.gop)) if self.keyframes else 0
+        return dataclasses.replace(self, frames=frames, keyframes=keyframes)
 
     @property
     def resolution(self) -> str:

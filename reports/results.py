@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span
 from benchmarks.analysis.plan import COLUMNS as PLAN_COLUMNS
-from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, winners
+from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, sample_model, winners
 from benchmarks.analysis.summary import fps as record_fps
 from benchmarks.analysis.summary import latest
 from benchmarks.analysis.summary import overhead as overhead_rows
@@ -27,8 +27,8 @@ from loaders.vocabulary import BASELINE, DECODE, FRAMES, TRANSCODED, store_label
 __all__ = [
     "BASELINE", "DECODE", "DEFAULT_EPOCHS", "FRAMES", "PLAN_COLUMNS", "STACKS", "TRANSCODED", "Dataset", "Pair",
     "Record", "Strategy", "best_pair", "cumulative", "describe_pattern", "fps_stats", "gop_of", "load_dataset",
-    "latest", "loader_note", "measured", "overhead_rows", "pairs", "project", "read", "record_fps", "skipped",
-    "span", "store_label", "unreadable", "valid_seconds", "winners",
+    "latest", "loader_note", "measured", "overhead_rows", "pairs", "project", "read", "record_fps", "sample_model",
+    "skipped", "span", "store_label", "unreadable", "valid_seconds", "winners",
 ]
 
 # Records written before the baseline was renamed: read under today's name.

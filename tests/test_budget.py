@@ -42,7 +42,7 @@ def _guess(read: float = 0.0, **values: object) -> budget.Guess:
 
 
 def _plan(**changes: object) -> RunSpec:
-    video = Video(frames=100, width=1000, height=1000, gop=10.0)  # 1 megapixel
+    video = Video(frames=100, width=1000, height=1000, keyframes=10)  # 1 megapixel
     plan = RunSpec(videos={"a": video}, patterns=patterns.parse(["sequential"], clip_len=10),
                        decoders=["pyav"], readers=[], stores=[], frames=10, calibration=CAL, epochs=1,
                        workers=[1], cores=1, measures=frozenset({"epoch"}))
@@ -120,7 +120,7 @@ def test_extraction_and_per_frame_estimates() -> None:
 
 def test_a_budget_drops_epochs_then_frames_then_videos_and_says_so() -> None:
     # One keyframe each: no cut (test_clips).
-    videos = {n: Video(frames=1000, width=1000, height=1000, gop=1000.0) for n in "abcd"}
+    videos = {n: Video(frames=1000, width=1000, height=1000, keyframes=1) for n in "abcd"}
     plan = _plan(videos=videos, epochs=3, workers=[0, 2], cores=2)
     guess = _guess(decode=0.01)
     full = budget.estimate(plan, guess).total
@@ -141,7 +141,7 @@ def test_a_budget_drops_epochs_then_frames_then_videos_and_says_so() -> None:
 
 
 def test_a_budget_keeps_what_the_user_set() -> None:
-    videos = {n: Video(frames=1000, width=1000, height=1000, gop=10.0) for n in "ab"}
+    videos = {n: Video(frames=1000, width=1000, height=1000, keyframes=100) for n in "ab"}
     plan = _plan(videos=videos, epochs=3, workers=[0, 2], cores=2)
     cut, dropped = budget.fit(plan, 1.0, _guess(decode=0.01), keep=["epochs", "workers"])
     assert cut.epochs == 3 and cut.workers == [0, 2]
@@ -149,7 +149,7 @@ def test_a_budget_keeps_what_the_user_set() -> None:
 
 
 def test_a_budget_cuts_per_frame_cases_before_videos() -> None:
-    videos = {n: Video(frames=100, width=1000, height=1000, gop=10.0) for n in "ab"}
+    videos = {n: Video(frames=100, width=1000, height=1000, keyframes=10) for n in "ab"}
     plan = _plan(videos=videos, measures=frozenset({"per_frame"}), frames=16)
     guess = _guess(decode=1.0)  # slow rounds: min_rounds, not min_time, sets the cost
     full = budget.estimate(plan, guess).total
@@ -197,7 +197,7 @@ def test_measured_seconds_per_frame_name_the_store_as_the_targets_do() -> None:
 
 
 def test_a_budget_keeps_one_page_cache_state_the_one_the_plan_uses() -> None:
-    videos = {n: Video(frames=1000, width=1000, height=1000, gop=10.0) for n in "ab"}
+    videos = {n: Video(frames=1000, width=1000, height=1000, keyframes=100) for n in "ab"}
     plan = _plan(videos=videos, readers=["pil@x"], caches={"pyav": 2, "pil@x": 2})
     guess = _guess(decode=0.01, read=0.01)
     full = budget.estimate(plan, guess).total
@@ -210,7 +210,7 @@ def test_a_budget_keeps_one_page_cache_state_the_one_the_plan_uses() -> None:
 
 def test_a_budget_keeps_the_most_videos_that_fit_and_every_kind_while_it_can() -> None:
     kinds = {"hd": (1280, 720, "h264"), "sd": (640, 360, "h264"), "old": (640, 360, "mpeg4")}
-    videos = {f"{k}{i}": Video(frames=100, width=kinds[k][0], height=kinds[k][1], gop=1000.0, codec=kinds[k][2])
+    videos = {f"{k}{i}": Video(frames=100, width=kinds[k][0], height=kinds[k][1], keyframes=1, codec=kinds[k][2])
               for k in kinds for i in range(3)}
     order = budget.keep_order(videos, seed=1)
     assert sorted(order) == sorted(videos) and order == budget.keep_order(videos, seed=1)

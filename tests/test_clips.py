@@ -56,9 +56,9 @@ def test_a_short_video_is_its_own_clip_and_a_bad_one_is_named(tiny_videos: dict[
 
 def test_a_budget_cuts_long_videos_to_two_keyframe_intervals_at_least() -> None:
     # "one": one keyframe: no cut keeps random access as it is.
-    videos = {"long": Video(frames=9000, width=1280, height=720, gop=60.0),
-              "gop": Video(frames=9000, width=1280, height=720, gop=600.0),
-              "one": Video(frames=900, width=1280, height=720, gop=900.0)}
+    videos = {"long": Video(frames=9000, width=1280, height=720, keyframes=150),
+              "gop": Video(frames=9000, width=1280, height=720, keyframes=15),
+              "one": Video(frames=900, width=1280, height=720, keyframes=1)}
     plan = RunSpec(videos=videos, patterns=patterns.parse(["random-frame"]), decoders=["pyav"], readers=[],
                        stores=[Store(format="jpeg", store_size=256)], frames=8, calibration=Calibration(), epochs=1,
                        workers=[2], cores=2)

@@ -14,8 +14,8 @@ from benchmarks.spec import RunSpec, Video
 
 def _observed(truth: budget.Guess) -> list[estimate_fit.Observed]:
     out = []
-    videos = {"hd": Video(frames=120, width=1920, height=1080, gop=30.0),
-              "sd": Video(frames=90, width=640, height=360, gop=90.0)}
+    videos = {"hd": Video(frames=120, width=1920, height=1080, keyframes=4),
+              "sd": Video(frames=90, width=640, height=360, keyframes=1)}
     for name, video in videos.items():
         for pattern in patterns.parse(["sequential", "random-frame", "random-batch", "uniform-8"]):
             for target, kind, size in (("pyav", "decode", None), ("decord", "decode", None),
