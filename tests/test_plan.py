@@ -366,7 +366,7 @@ def test_a_run_past_its_budget_starts_no_new_case_and_names_what_it_skipped(tiny
     assert "past the budget: 5 steps not started (extraction ffmpeg-npy, open pyav-clip" in run.stdout
     path = tmp_path / "results" / "r" / "records.jsonl"
     assert not path.exists() or [r for r in records.read(path) if r.status == "ok"] == []  # nothing started
-    budgets = json.loads((tmp_path / "results" / "r" / "dataset.json").read_text())["budgets"]
+    budgets = json.loads((tmp_path / "results" / "r" / "run.json").read_text())["budgets"]  # the run's manifest
     assert "past the budget: 5 steps not started" in budgets["main"]
 
 
