@@ -301,6 +301,10 @@ class Bench:
         frames = sum(v.frames for v in picked)
         print(f"sample: {len(picked)} of {len(self.whole)} videos ({frames:,} frames), stratified by "
               f"resolution and codec, seed {self.args.seed}", file=sys.stderr)
+        missing = dataset.uncovered(self.whole, picked)
+        if missing:
+            print(f"sample: {len(missing)} class{'es' if len(missing) != 1 else ''} not covered (more classes than "
+                  f"--sample {n}): {', '.join(missing)}; the plan projects them from pixels", file=sys.stderr)
         return dataset.names([Path(v.path) for v in picked], folder)
 
     def describe(self) -> dataset.Dataset:
@@ -588,12 +592,18 @@ def summary(path: Path, planned: dataset.Dataset | None) -> None:
         disk = f", {human_bytes(best.disk_bytes)} on disk" if best.disk_bytes else ""
         print(f"  {pattern}: {best.name}: {human_hours(best.total_seconds)} in all{disk} "
               f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
+        if best.mostly_startup and best.startup_share is not None:
+            print(f"    an epoch is mostly start-up ({100 * best.startup_share:.0f}%: starting the workers), "
+                  "whatever the loader: a dataset this small says little about a larger one")
         pair = plan.best_pair(strategies, pattern)
         if pair is not None:
             decode, frames, k = pair
             when = "never pays" if k is None else f"pays after {k:.1f} epochs"
             print(f"    {frames.frame_loader} on {frames.store.label if frames.store else ''} against "
                   f"{decode.decode_loader}: extraction {when}")
+    unsampled = sorted({c for s in strategies for c in s.not_sampled})
+    if unsampled:
+        print(f"  not in the sample, projected from pixels (a wider range): {', '.join(unsampled)}")
     over = sum(not s.fits_disk for s in strategies)
     if over:
         print(f"  left out: {over} strateg{'ies' if over != 1 else 'y'} whose store does not fit the disk budget")

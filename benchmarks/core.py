@@ -418,6 +418,7 @@ class Workspace:
                     yield case, dataclasses.replace(case.identity(), status="error", reason=reason(exc))
                     continue
                 state.seconds += result.seconds
+                state.first_batch += result.first_batch
                 state.peak = max(state.peak, result.peak_rss_bytes)
                 state.threads_used = result.threads
                 if epoch == self.settings.epochs - 1:
@@ -475,7 +476,9 @@ class Workspace:
         options = {"pattern": case.pattern.params(), "size": case.size, "samples": len(state.samples),
                    "epochs": len(state.seconds), "interleaved": True, "annotations": annotated,
                    "frames_per_video": self.settings.frames_per_video,
-                   "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values())}
+                   "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values()),
+                   "first_batch_seconds": state.first_batch,
+                   "opens": runner.opens(state.samples, case.batch_size, case.workers)}
         if case.cache is not None:
             # What the page cache held of the epoch's files before each epoch: for a cold epoch the
             # most that stayed resident despite the eviction, for a warm one the least that was loaded.
@@ -526,6 +529,7 @@ class _Epochs:
     dataset: Any = None  # runner.SampleDataset
     threads: int = 1
     seconds: list[float] = dataclasses.field(default_factory=list)
+    first_batch: list[float] = dataclasses.field(default_factory=list)  # each epoch's seconds to its first batch
     peak: int = 0
     threads_used: dict[str, int] = dataclasses.field(default_factory=dict)
     record: Record | None = None  # set when the case ends before its first epoch

@@ -194,6 +194,15 @@ class Epochs:
     frames: int  # frames per epoch
     peak_rss_bytes: int
     threads: dict[str, int]
+    # Seconds of each epoch to its first batch (workers started, sources opened, the batch read).
+    first_batch: list[float] = dataclasses.field(default_factory=list)
+
+
+def opens(samples: Sequence[Sample], batch_size: int, workers: int) -> int:
+    """Sources an epoch opens: one per video in each worker that reads a sample of it (batch i goes
+    to worker i mod ``workers``, the DataLoader's round robin; workers 0: one per video)."""
+    seen = {(n // max(1, batch_size) % max(1, workers), s.video) for n, s in enumerate(samples)}
+    return len(seen)
 
 
 def threads_per_worker(workers: int, cores: int) -> int:
@@ -210,7 +219,8 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
     if loaders.REGISTRY[dataset.loader].takes_threads:
         dataset.options["threads"] = threads
     previous = torch.get_num_threads()
-    seconds = []
+    seconds: list[float] = []
+    first_batch: list[float] = []
     frames = sum(len(s) for s in dataset.samples)
     try:
         set_threads(threads)  # the main process: workers=0 reads here, and workers fork from it
@@ -220,9 +230,12 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
                                     collate_fn=collate, worker_init_fn=_WorkerInit(threads) if workers else None)
                 start = time.perf_counter()
                 batches = iter(loader)
+                first = None
                 for _batch in batches:
-                    pass
+                    if first is None:
+                        first = time.perf_counter() - start
                 seconds.append(time.perf_counter() - start)
+                first_batch.append(seconds[-1] if first is None else first)
                 # Collected now, not in a worker forked later that would inherit it.
                 del batches, loader
                 gc.collect()
@@ -230,4 +243,4 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
     finally:
         dataset.close()
         torch.set_num_threads(previous)
-    return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads})
+    return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads}, first_batch)
