@@ -419,6 +419,7 @@ class Workspace:
                     continue
                 state.seconds += result.seconds
                 state.first_batch += result.first_batch
+                state.cpu += result.cpu_seconds
                 state.peak = max(state.peak, result.peak_rss_bytes)
                 state.threads_used = result.threads
                 if epoch == self.settings.epochs - 1:
@@ -478,6 +479,7 @@ class Workspace:
                    "frames_per_video": self.settings.frames_per_video,
                    "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values()),
                    "first_batch_seconds": state.first_batch,
+                   "cpu_seconds": state.cpu,
                    "opens": runner.opens(state.samples, case.batch_size, case.workers)}
         if case.cache is not None:
             # What the page cache held of the epoch's files before each epoch: for a cold epoch the
@@ -530,6 +532,7 @@ class _Epochs:
     threads: int = 1
     seconds: list[float] = dataclasses.field(default_factory=list)
     first_batch: list[float] = dataclasses.field(default_factory=list)  # each epoch's seconds to its first batch
+    cpu: list[float] = dataclasses.field(default_factory=list)  # each epoch's CPU seconds, process and workers
     peak: int = 0
     threads_used: dict[str, int] = dataclasses.field(default_factory=dict)
     record: Record | None = None  # set when the case ends before its first epoch

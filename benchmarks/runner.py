@@ -5,7 +5,8 @@ survive pickling or forking, and opening is part of what a worker pays. Threads 
 set in ``worker_init_fn`` (torch, OpenCV) and passed to the loader (FFmpeg's ``threads`` option),
 because two workers each running two FFmpeg threads on two cores rank loaders differently from
 one process with two. An epoch is timed from creating the iterator (so worker start counts) to
-the last batch; the memory of the main process and its workers is sampled while it runs.
+the last batch; the memory of the main process and its workers is sampled while it runs, and
+the CPU time of both is taken over it (:func:`cpu_seconds`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import dataclasses
 import gc
 import math
 import os
+import resource
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -196,6 +198,16 @@ class Epochs:
     threads: dict[str, int]
     # Seconds of each epoch to its first batch (workers started, sources opened, the batch read).
     first_batch: list[float] = dataclasses.field(default_factory=list)
+    # CPU seconds (user + system) of each epoch: this process and its workers (see cpu_seconds).
+    cpu_seconds: list[float] = dataclasses.field(default_factory=list)
+
+
+def cpu_seconds() -> float:
+    """User plus system CPU seconds so far of this process and of its children that have ended
+    and been waited for. An epoch's workers are joined when its iterator is deleted, so the
+    difference across an epoch (taken after that) is the CPU its loading occupied."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def opens(samples: Sequence[Sample], batch_size: int, workers: int) -> int:
@@ -221,6 +233,7 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
     previous = torch.get_num_threads()
     seconds: list[float] = []
     first_batch: list[float] = []
+    cpu: list[float] = []
     frames = sum(len(s) for s in dataset.samples)
     try:
         set_threads(threads)  # the main process: workers=0 reads here, and workers fork from it
@@ -228,6 +241,7 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
             for _ in range(epochs):
                 loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers,
                                     collate_fn=collate, worker_init_fn=_WorkerInit(threads) if workers else None)
+                cpu_start = cpu_seconds()
                 start = time.perf_counter()
                 batches = iter(loader)
                 first = None
@@ -240,7 +254,9 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
                 del batches, loader
                 gc.collect()
                 dataset.close()  # the next epoch opens afresh, as workers do
+                cpu.append(max(0.0, cpu_seconds() - cpu_start))  # the workers are joined by now
     finally:
         dataset.close()
         torch.set_num_threads(previous)
-    return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads}, first_batch)
+    return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads}, first_batch,
+                  cpu)
