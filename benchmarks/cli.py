@@ -42,7 +42,7 @@ from benchmarks import (
     stores,
     videos,
 )
-from benchmarks.analysis import plan
+from benchmarks.analysis import plan, training
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
@@ -185,6 +185,7 @@ def parser() -> argparse.ArgumentParser:
                    help="the epochs you train for: the plan's totals are for E epochs")
     p.add_argument("--disk-budget", type=_size, metavar="SIZE",
                    help="disk a store may take, e.g. 2T or 500G (default: the free disk where stores go)")
+    training.add_arguments(p)
     return p
 
 
@@ -317,6 +318,9 @@ class Bench:
         described = dataset.describe(root, whole, {p: by_path[v] for p, v in self.videos.items() if v in by_path},
                                      disk=self.work.store_root, epochs=self.args.train_epochs,
                                      disk_budget=self.args.disk_budget)
+        step = training.step_of(None, **training.given(self.args))
+        described = dataclasses.replace(described, step_ms=step.step_ms, target_fps=step.target_fps, gpus=step.gpus,
+                                        storage_bandwidth=step.storage_bandwidth)
         described.save(self.run.dir)
         return described
 
@@ -583,7 +587,8 @@ def summary(path: Path, planned: dataset.Dataset | None) -> None:
     and its epochs, and when extracting pays for the fastest decoder against the fastest reader."""
     epochs = planned.epochs if planned else plan.DEFAULT_EPOCHS
     disk_budget = planned.disk_budget_bytes if planned else None
-    strategies = plan.project(records.read(path), planned, epochs, disk_budget)
+    kept = list(records.read(path))
+    strategies = plan.project(kept, planned, epochs, disk_budget)
     if not strategies:
         return
     if planned:
@@ -607,6 +612,15 @@ def summary(path: Path, planned: dataset.Dataset | None) -> None:
     over = sum(not s.fits_disk for s in strategies)
     if over:
         print(f"  left out: {over} strateg{'ies' if over != 1 else 'y'} whose store does not fit the disk budget")
+    step = training.step_of(planned)
+    trainings = training.assess(strategies, kept, planned, step)
+    if trainings:
+        print(f"  training with {step.line()}:")
+        for pattern, (chosen, why) in training.recommend(trainings).items():
+            print(f"    {pattern}: {training.bound(chosen)}\n      {why}")
+        print(f"  {training.bandwidth_words(trainings, step, kept)}")
+    elif not step.given:
+        print("  (loading alone: give --step-ms or --target-fps, and --gpus, to see whether the GPUs would wait)")
 
 
 def human_hours(value: float) -> str:

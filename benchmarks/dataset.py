@@ -243,6 +243,12 @@ class Dataset:
     disk_budget_bytes: int | None = None  # --disk-budget; None: the free disk
     # Stack -> what a time budget (--budget, --quick) dropped from its measurements, as the run said.
     budgets: dict[str, str] = dataclasses.field(default_factory=dict)
+    # The training step the plan is for (--step-ms or --target-fps per GPU, --gpus,
+    # --storage-bandwidth in bytes per second): None, None: the plan covers loading alone.
+    step_ms: float | None = None
+    target_fps: float | None = None
+    gpus: int = 1
+    storage_bandwidth: int | None = None
 
     @property
     def videos(self) -> int:

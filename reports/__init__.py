@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -13,16 +14,20 @@ PLAN_LINES = 4  # strategies drawn in the plan's cumulative chart: the best few 
 CSV_FILES = ("summary", "extraction", "crossover", "overhead", "environment", "plan")
 
 
-def build(run_dir: str | Path, compare: str | Path | None = None) -> dict[str, Path]:
+def build(run_dir: str | Path, compare: str | Path | None = None,
+          step: dict[str, Any] | None = None) -> dict[str, Path]:
     """Write the CSV files and ``report.html`` into ``run_dir``; returns name -> path written.
 
     ``compare`` is another run (its directory or its records.jsonl): the change per row goes
     into ``compare.csv`` and the report. Raises FileNotFoundError when a run has no records, and
-    tables.NothingToReport when none of them is a measurement.
+    tables.NothingToReport when none of them is a measurement. ``step``: the training step's options
+    given (``step_ms``, ``target_fps``, ``gpus``, ``storage_bandwidth``; None: not given), each in
+    place of the one stored with the run (:func:`benchmarks.analysis.training.step_of`).
     """
     run_dir = Path(run_dir)
     out = run_dir if run_dir.is_dir() else run_dir.parent
-    run_tables = tables.build(tables.load(run_dir), results.load_dataset(out))
+    dataset = results.load_dataset(out)
+    run_tables = tables.build(tables.load(run_dir), dataset, results.step_of(dataset, **(step or {})))
     written = {}
     for name in CSV_FILES:
         written[name] = out / f"{name}.csv"
@@ -63,4 +68,17 @@ def _html(run_tables: dict[str, pd.DataFrame], changes: pd.DataFrame | None, oth
             for p, g in plan.groupby("pattern", sort=True)}
     plan_charts = {p: charts.plan_hours(f"plan-{i}", p, rows, int(plan.attrs["epochs"]))
                    for i, (p, rows) in enumerate(best.items()) if rows}
-    return html.render(run_tables, advice, throughput, cumulative, memory, changes, other, plan_charts)
+    return html.render(run_tables, advice, throughput, cumulative, memory, changes, other, plan_charts,
+                       _training_chart(plan))
+
+
+def _training_chart(plan: pd.DataFrame) -> charts.Chart | None:
+    """Delivered frames/s per strategy against the step's target, per pattern; None without a step."""
+    if not plan.attrs.get("step") or plan.empty:
+        return None
+    panels = {}
+    for pattern, group in plan.groupby("pattern", sort=True):
+        rows = [r for r in group.to_dict("records") if not pd.isna(r["most_fps"]) and not pd.isna(r["target_fps"])]
+        if rows:
+            panels[str(pattern)] = (max(float(r["target_fps"]) for r in rows), rows)
+    return charts.training("training", panels, int(plan.attrs.get("gpus") or 1)) if panels else None

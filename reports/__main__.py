@@ -1,10 +1,13 @@
-"""``python -m reports RUN_DIR [--compare OTHER_RUN]``: CSV tables and report.html into RUN_DIR."""
+"""``python -m reports RUN_DIR [--compare OTHER_RUN] [--step-ms T | --target-fps F] [--gpus G]
+[--storage-bandwidth RATE]``: CSV tables and report.html into RUN_DIR; the step options remake the
+plan for another training step without measuring again."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from benchmarks.analysis import training
 from reports import build
 from reports.tables import NothingToReport
 
@@ -15,9 +18,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="a run directory holding records.jsonl (default: results/latest)")
     parser.add_argument("--compare", metavar="OTHER_RUN",
                         help="another run: show the change per row in percent (compare.csv)")
+    training.add_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        written = build(args.run_dir, args.compare)
+        written = build(args.run_dir, args.compare, training.given(args))
     except (FileNotFoundError, NothingToReport) as exc:
         print(f"reports: {exc}", file=sys.stderr)
         return 2

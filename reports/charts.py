@@ -211,3 +211,36 @@ def plan_hours(chart_id: str, pattern: str, rows: list[dict[str, Any]], epochs: 
         ax.set_ylim(bottom=0)
         ax.legend(frameon=False, loc="upper left", fontsize=8)
         return Chart(chart_id, f"Your dataset, cumulative time: {pattern}", _svg(fig, chart_id), len(rows))
+
+
+def training(chart_id: str, panels: dict[str, tuple[float, list[dict[str, Any]]]], gpus: int) -> Chart:
+    """Per pattern (a panel): the most frames per second each strategy delivers over the workers
+    measured, against a line at the rate the GPUs consume; each bar names the read bandwidth it
+    needs at that rate. A bar short of the line is a strategy the GPUs wait for."""
+    lines = sum(len(rows) for _, rows in panels.values())
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(6.8, 0.8 * len(panels) + 0.3 * lines + 0.4)
+        axes = fig.subplots(len(panels), 1, squeeze=False).ravel()
+        marks = 0
+        for ax, (pattern, (target, rows)) in zip(axes, panels.items(), strict=True):
+            rows = sorted(rows, key=lambda r: r["most_fps"])
+            fps = [r["most_fps"] for r in rows]
+            colors = [COLORS["decode"] if r["kind"] == "decode" else COLORS["frames"] if r["kind"] == "extract"
+                      else "#6c3483" for r in rows]
+            bars = ax.barh(range(len(rows)), fps, color=colors)
+            for bar in bars:
+                bar.set_gid(f"{chart_id}-mark-{marks}")
+                marks += 1
+            labels = [number(f) + (f", reads {bytes_(r['read_bytes_per_second'])}/s"
+                                   if not pd.isna(r.get("read_bytes_per_second")) else "")
+                      + ("" if f >= target * (1 - 1e-9) else " (GPU waits)") for f, r in zip(fps, rows, strict=True)]
+            ax.bar_label(bars, labels=labels, padding=4, fontsize=8)
+            ax.set_yticks(range(len(rows)), [str(r["name"]) for r in rows], fontsize=8)
+            line = ax.axvline(target, color="#222222", ls="--", lw=1.2)
+            line.set_gid(f"{chart_id}-target-{pattern}")
+            ax.text(target, len(rows) - 0.4, f" {gpus} GPU{'s' if gpus != 1 else ''} consume {number(target)}",
+                    fontsize=8, va="bottom")
+            ax.set_title(pattern, loc="left")
+            ax.set_xlabel("frames per second delivered (the most over the workers measured; dashed: the target)")
+            ax.set_xlim(0, max([target, *fps]) * 1.6)
+        return Chart(chart_id, "Will the GPUs wait? Delivered frames/s against the step", _svg(fig, chart_id), marks)

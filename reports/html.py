@@ -111,6 +111,28 @@ def _advice(items: list[Advice]) -> str:
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
+def _training(plan: pd.DataFrame, chart: Chart | None) -> str:
+    """What opens "Your dataset": with a training step, whether loading or the model bounds
+    training and by how much, the recommendation per pattern, and the chart of delivered frames/s
+    against the target; without one, that the plan covers loading alone."""
+    step = plan.attrs.get("step")
+    if not step:
+        return ('<p class="training muted">This plan covers loading alone: give your training step '
+                "(<code>--step-ms</code> or <code>--target-fps</code>, with <code>--gpus</code>) to "
+                "<code>python -m reports RUN</code> to see whether your GPUs would wait for data.</p>")
+    said = plan.attrs.get("training") or {}
+    several = len(said) > 1
+    bound = "".join(f'<p class="headline training-bound">{escape(f"{p}: " if several else "")}{escape(b)}</p>'
+                    for p, (_, b) in sorted(said.items()))
+    why = "".join(f'<li data-pattern="{escape(p)}">{escape(f"{p}: " if several else "")}{escape(w)}</li>'
+                  for p, (w, _) in sorted(said.items()))
+    bandwidth = plan.attrs.get("bandwidth")
+    return (f'<div class="training"><p>Training with {escape(step)}: an epoch takes the longer of the GPUs\' '
+            "time and loading's (the workers load while the GPUs step); total = extraction + epochs.</p>"
+            f"{bound}<ul>{why}</ul>" + (f"<p>{escape(bandwidth)}</p>" if bandwidth else "")
+            + (_chart(chart) if chart else "") + "</div>")
+
+
 def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart]) -> str:
     """The plan for the user's dataset: the dataset in one line, the winner per pattern, every
     strategy ranked by total time (those over the disk budget marked), the best few's hours."""
@@ -355,7 +377,8 @@ def _summary(table: pd.DataFrame) -> str:
 
 def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: list[Chart],
            cumulative: list[Chart], memory: Chart | None, compare: pd.DataFrame | None = None,
-           compare_with: str = "", plan_charts: dict[str, Chart] | None = None) -> str:
+           compare_with: str = "", plan_charts: dict[str, Chart] | None = None,
+           training_chart: Chart | None = None) -> str:
     """The whole report as one HTML string."""
     env = tables["environment"]
     runs = ", ".join(sorted({str(r) for r in env["run_id"] if r})) if not env.empty else ""
@@ -377,7 +400,8 @@ def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: li
         sections.insert(0, ("warnings", "Videos left out", _left_out(left_out)))
     plan = tables.get("plan")
     if plan is not None:  # the answer at the user's scale opens the report
-        sections.insert(0, ("dataset", "Your dataset", _dataset(plan, advice, plan_charts or {})))
+        sections.insert(0, ("dataset", "Your dataset",
+                            _training(plan, training_chart) + _dataset(plan, advice, plan_charts or {})))
     if compare is not None:
         sections.insert(-1, ("compare", "Change against another run", _compare(compare, compare_with)))
     sections.append(("all", "All measurements", _summary(tables["summary"])))

@@ -9,9 +9,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from benchmarks.analysis import training
 from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span, store_of
-from benchmarks.analysis.plan import COLUMNS as PLAN_COLUMNS
+from benchmarks.analysis.plan import COLUMNS as _PLAN_COLUMNS
 from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, sample_model, winners
+from benchmarks.analysis.training import Step, step_of
 from benchmarks.dataset import Dataset
 from benchmarks.dataset import load as load_dataset
 from benchmarks.patterns import DESCRIPTIONS as PATTERN_DESCRIPTIONS
@@ -23,10 +25,13 @@ from loaders.vocabulary import BASELINE, DECODE, FRAMES, TRANSCODED, store_label
 
 __all__ = [
     "BASELINE", "DECODE", "DEFAULT_EPOCHS", "FRAMES", "PLAN_COLUMNS", "STACKS", "TRANSCODED", "Dataset", "Pair",
-    "Record", "Strategy", "best_pair", "cumulative", "describe_pattern", "fps_stats", "gop_of", "load_dataset",
-    "loader_note", "measured", "pairs", "project", "read", "sample_model", "span", "store_label", "store_of",
-    "unreadable", "valid_seconds", "winners",
+    "Record", "Step", "Strategy", "best_pair", "cumulative", "describe_pattern", "fps_stats", "gop_of", "load_dataset",
+    "loader_note", "measured", "pairs", "project", "read", "sample_model", "span", "step_of", "store_label", "store_of",
+    "training", "unreadable", "valid_seconds", "winners",
 ]
+
+# plan.csv: the plan's columns, then training's (empty without a step).
+PLAN_COLUMNS = [*_PLAN_COLUMNS, *training.COLUMNS]
 
 # Records written before the baseline was renamed: read under today's name.
 _OLD_BASELINE = "null"

@@ -25,13 +25,16 @@ from reports.results import (
     PLAN_COLUMNS,
     Dataset,
     Record,
+    Step,
     fps_stats,
     gop_of,
     measured,
     pairs,
     project,
     sample_model,
+    step_of,
     store_of,
+    training,
     unreadable,
     valid_seconds,
 )
@@ -403,24 +406,34 @@ def overhead(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=OVERHEAD_COLUMNS)
 
 
-# Beside plan.csv's columns, what the report needs of each strategy (written to no CSV).
-PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes"]
+# Beside plan.csv's columns, what the report needs of each strategy (written to no CSV);
+# most_fps: the most any measured workers setting delivers, against the step.
+PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes", "most_fps"]
 
 
-def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
+def plan(records: list[Record], dataset: Dataset | None, step: Step | None = None) -> pd.DataFrame:
     """One row per strategy and pattern, projected to the run's dataset for its epochs and ranked
     (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
     what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
     None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None) and
-    ``budgets`` (stack -> what a time budget dropped from its measurements)."""
+    ``budgets`` (stack -> what a time budget dropped from its measurements); with a training step
+    (``step``, else the one stored with the dataset), ``step`` (its line, None without one),
+    ``training`` (pattern -> the recommendation's sentence and whether loading or the model
+    bounds training) and ``bandwidth`` (what the read rates were compared against)."""
     epochs = dataset.epochs if dataset else DEFAULT_EPOCHS
     budget = dataset.disk_budget_bytes if dataset else None
-    strategies = project(latest(records), dataset, epochs, budget)
-    rows = [{**s.row(), "pattern": s.pattern, "name": s.name, "kind": s.kind, "workers": s.workers,
-             "epoch_from": s.epoch_from, "read_bytes": s.read_bytes} for s in strategies]
+    kept = latest(records)
+    strategies = project(kept, dataset, epochs, budget)
+    step = step if step is not None else step_of(dataset)
+    trainings = training.assess(strategies, kept, dataset, step)
+    against = {id(t.strategy): t for t in trainings}
+    rows = [{**s.row(), **(against[id(s)].row() if id(s) in against else {}), "pattern": s.pattern, "name": s.name,
+             "kind": s.kind, "workers": s.workers,
+             "epoch_from": s.epoch_from, "read_bytes": s.read_bytes,
+             "most_fps": against[id(s)].most_fps if id(s) in against else None} for s in strategies]
     table = pd.DataFrame(rows, columns=PLAN_COLUMNS + PLAN_EXTRA)
     for column in ("store_size", "quality", "dataset_videos", "dataset_frames", "disk_bytes", "workers",
-                   "read_bytes"):
+                   "read_bytes", "workers_needed"):
         table[column] = table[column].astype("Int64")
     for column in ("fits_disk", "fits_ram"):
         table[column] = table[column].astype("boolean")
@@ -428,15 +441,18 @@ def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
                        (dataset.disk_free_bytes if dataset else None),
                        budget_given=budget is not None, dataset=dataset.line() if dataset else None,
                        ram=dataset.ram_available_bytes if dataset else None,
-                       budgets=dict(dataset.budgets) if dataset else {})
+                       budgets=dict(dataset.budgets) if dataset else {},
+                       step=step.line() if step.given else None, gpus=step.gpus,
+                       training={p: (why, training.bound(t)) for p, (t, why) in training.recommend(trainings).items()},
+                       bandwidth=training.bandwidth_words(trainings, step, kept) if trainings else None)
     return table
 
 
-def build(records: list[Record], dataset: Dataset | None = None) -> dict[str, pd.DataFrame]:
+def build(records: list[Record], dataset: Dataset | None = None, step: Step | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a report, by CSV name (without ``.csv``); ``summary_rounds`` holds the rounds
     behind the summary's figures for :func:`compare` and is written nowhere."""
     summary_table, rounds = _summary_and_rounds(records)
     return {"summary": summary_table, "summary_rounds": rounds, "extraction": extraction(records),
             "crossover": crossover(records, dataset), "overhead": overhead(summary_table),
             "environment": environment(records), "unavailable": unavailable(records),
-            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset)}
+            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset, step)}

@@ -205,3 +205,47 @@ def test_records_written_by_a_run_read_back_with_cpu_time(tmp_path: Path) -> Non
 
     (back,) = read(tmp_path / "records.jsonl")
     assert training._cpu_per_frame(back) == pytest.approx(0.004)
+
+
+def test_the_terminal_summary_says_what_bounds_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import dataclasses
+
+    from benchmarks import cli
+
+    run = make_run(tmp_path / "run")
+    data = write_dataset(run)
+    cli.summary(run / "records.jsonl", data)
+    assert "loading alone: give --step-ms" in capsys.readouterr().out
+    # 1 ms a step of 16 frames on 4 GPUs: 64,000 frames/s, more than any strategy delivers.
+    cli.summary(run / "records.jsonl", dataclasses.replace(data, step_ms=1.0, gpus=4))
+    printed = capsys.readouterr().out
+    assert "training with a 1 ms step on 4 GPUs:" in printed
+    assert printed.count("Loading bounds training") == 2 and "GPU waits" in printed
+
+
+def test_the_step_is_stored_with_the_run_and_replaced_by_what_is_given() -> None:
+    import dataclasses
+
+    from benchmarks.dataset import Dataset
+
+    data = dataclasses.replace(Dataset("/v", {}, 0, {}, 1, 1, 1), step_ms=50.0, gpus=2,
+                               storage_bandwidth=10 * MB)
+    assert training.step_of(data) == Step(step_ms=50.0, gpus=2, storage_bandwidth=10 * MB)
+    assert training.step_of(data, target_fps=300) == Step(target_fps=300, gpus=2, storage_bandwidth=10 * MB)
+    assert training.step_of(data, gpus=8).gpus == 8
+    assert training.step_of(Dataset.from_json({**data.to_json(), "step_ms": None})) == \
+        Step(gpus=2, storage_bandwidth=10 * MB)
+    assert not training.step_of(None).given
+
+
+@pytest.mark.parametrize("bad", [["--step-ms", "0"], ["--step-ms", "nan"], ["--target-fps", "-3"], ["--gpus", "1.5"],
+                                 ["--storage-bandwidth", "0"], ["--step-ms", "5", "--target-fps", "5"]])
+def test_bad_step_options_of_the_benchmarks_are_usage_errors(bad: list[str],
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.parser().parse_args(bad)
+    assert exc.value.code == 2 and bad[0] in capsys.readouterr().err
+    args = cli.parser().parse_args(["--step-ms", "40", "--gpus", "2", "--storage-bandwidth", "500MB/s"])
+    assert training.step_of(None, **training.given(args)) == Step(step_ms=40, gpus=2, storage_bandwidth=500 * 2**20)

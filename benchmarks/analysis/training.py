@@ -29,6 +29,7 @@ Pure functions over a run's records, its dataset summary and the plan's strategi
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 import statistics
@@ -38,7 +39,6 @@ from typing import Any
 from benchmarks.analysis import plan as plan_model
 from benchmarks.dataset import Dataset
 from benchmarks.records import Record, valid_seconds
-from loaders.batch import human_bytes
 from loaders.vocabulary import BASELINE, DECODE, FRAMES
 
 NEAR = 0.05  # strategies within 5% of the least training time count as as fast
@@ -92,6 +92,19 @@ def check(step: Step) -> None:
         raise ValueError(f"gpus must be a whole number of at least 1, got {step.gpus!r}")
     if step.storage_bandwidth is not None and step.storage_bandwidth <= 0:
         raise ValueError(f"storage bandwidth must be positive, got {step.storage_bandwidth!r}")
+
+
+def step_of(dataset: Dataset | None, step_ms: float | None = None, target_fps: float | None = None,
+            gpus: int | None = None, storage_bandwidth: int | None = None) -> Step:
+    """The step a plan is for: what the run stored with its dataset summary, each part replaced by
+    what is given here (None: not given); a step given here (``step_ms`` or ``target_fps``)
+    replaces the stored one whole. ValueError for a step that cannot be planned with."""
+    stored = (dataset.step_ms, dataset.target_fps, dataset.gpus, dataset.storage_bandwidth) if dataset else \
+        (None, None, 1, None)
+    if step_ms is None and target_fps is None:
+        step_ms, target_fps = stored[0], stored[1]
+    return Step(step_ms, target_fps, gpus if gpus is not None else (stored[2] or 1),
+                storage_bandwidth if storage_bandwidth is not None else stored[3])
 
 
 def parse_bandwidth(text: str) -> int:
@@ -233,6 +246,15 @@ class Training:
         return f"{n} worker{'s' if n != 1 else ''}{each}{cpu}"
 
 
+def _size(value: float) -> str:
+    """Bytes in binary units, as ``--disk-budget`` and ``--storage-bandwidth`` read them."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
 def _cache_state(label: str) -> str | None:
     """The records' cache state behind a strategy's cache label ("warm (no cold timing)" -> "warm")."""
     word = label.split()[0] if label else ""
@@ -321,7 +343,7 @@ def choose(t: Training, usable: Sequence[Rate]) -> Rate:
 def recommend(trainings: Sequence[Training]) -> dict[str, tuple[Training, str]]:
     """Pattern -> the recommended strategy and a sentence saying why: the least training time among
     the strategies whose store fits the disk; among those within :data:`NEAR` of it, the least
-    disk, then the least CPU."""
+    disk, then the least CPU (then the least time, then the most frames/s to spare)."""
     out: dict[str, tuple[Training, str]] = {}
     for pattern in sorted({t.pattern for t in trainings}):
         mine = [t for t in trainings if t.pattern == pattern and t.strategy.fits_disk]
@@ -330,7 +352,7 @@ def recommend(trainings: Sequence[Training]) -> dict[str, tuple[Training, str]]:
         fastest = min(mine, key=lambda t: (t.training_seconds, t.strategy.name))
         near = [t for t in mine if t.training_seconds <= fastest.training_seconds * (1 + NEAR)]
         best = min(near, key=lambda t: (t.strategy.disk_bytes, math.inf if t.cpu_cores is None else t.cpu_cores,
-                                        t.training_seconds, t.strategy.name))
+                                        t.training_seconds, -t.most_fps, t.strategy.name))
         out[pattern] = best, sentence(best, fastest)
     return out
 
@@ -349,14 +371,14 @@ def sentence(best: Training, fastest: Training) -> str:
     if best.strategy.kind == "decode":
         text += ": no extraction needed"
     else:
-        text += f", {human_bytes(best.strategy.disk_bytes)} on disk"
+        text += f", {_size(best.strategy.disk_bytes)} on disk"
     if best is not fastest:
         less = "disk" if best.strategy.disk_bytes < fastest.strategy.disk_bytes else "CPU"
         text += (f" (within {100 * NEAR:.0f}% of the fastest, {fastest.doing()}, "
                  f"with less {less})")
     need = best.read_bytes_per_second
     if need is not None:
-        text += f"; it reads {human_bytes(int(need))}/s"
+        text += f"; it reads {_size(int(need))}/s"
     return text + "."
 
 
@@ -364,11 +386,12 @@ def bound(best: Training) -> str:
     """Whether loading or the model bounds training with ``best``, and by how much."""
     if best.keeps_up:
         headroom = best.most_fps / best.target_fps
-        return (f"The model bounds training: loading delivers up to {best.most_fps:,.0f} frames/s, "
+        return (f"The model bounds training: {best.doing()} delivers up to {best.most_fps:,.0f} frames/s, "
                 f"{headroom:.1f}x the {best.target_fps:,.0f} the GPUs consume, so they never wait for data.")
     short = best.target_fps / best.delivered_fps if best.delivered_fps > 0 else math.inf
-    return (f"Loading bounds training: at most {best.delivered_fps:,.0f} of the {best.target_fps:,.0f} frames/s "
-            f"the GPUs consume ({short:.1f}x short), so they wait {100 * best.gpu_wait_fraction:.0f}% of the time.")
+    return (f"Loading bounds training: {best.doing()} delivers at most {best.delivered_fps:,.0f} of the "
+            f"{best.target_fps:,.0f} frames/s the GPUs consume ({short:.1f}x short), so they wait "
+            f"{100 * best.gpu_wait_fraction:.0f}% of the time.")
 
 
 def measured_read_rate(records: Iterable[Record]) -> float | None:
@@ -390,13 +413,59 @@ def bandwidth_words(trainings: Sequence[Training], step: Step, records: Iterable
     """What the read rates are compared against: the bandwidth given, else the fastest cold read
     measured here, else that none was given; with the strategies that need more."""
     if step.storage_bandwidth is not None:
-        limit, what = float(step.storage_bandwidth), f"the storage bandwidth given ({human_bytes(step.storage_bandwidth)}/s)"
+        limit, what = float(step.storage_bandwidth), f"the storage bandwidth given ({_size(step.storage_bandwidth)}/s)"
     else:
         measured = measured_read_rate(records)
         if measured is None:
             return "No storage bandwidth given (--storage-bandwidth) and no cold epoch timed: read rates not compared."
-        limit, what = measured, f"the fastest cold read measured here ({human_bytes(int(measured))}/s, a lower bound)"
+        limit, what = measured, f"the fastest cold read measured here ({_size(int(measured))}/s, a lower bound)"
     over = sorted({t.strategy.name for t in trainings if t.exceeds(limit)})
     if not over:
         return f"Every strategy reads within {what}."
     return f"Need more than {what}: {'; '.join(over)}."
+
+
+# -- the options of both front doors (python -m benchmarks, python -m reports) ---------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The training step's options; a bad value is a usage error (exit 2)."""
+    step = parser.add_mutually_exclusive_group()
+    step.add_argument("--step-ms", type=_positive, metavar="T",
+                      help="milliseconds of one training step of one batch (--batch-size samples) on one GPU: the "
+                           "plan says whether loading keeps the GPUs fed (default: the plan covers loading alone)")
+    step.add_argument("--target-fps", type=_positive, metavar="F",
+                      help="instead of --step-ms: the frames per second one GPU consumes")
+    parser.add_argument("--gpus", type=_gpus, metavar="G",
+                        help="data-parallel GPUs on this machine, each with its own DataLoader (default: 1)")
+    parser.add_argument("--storage-bandwidth", type=_bandwidth, metavar="RATE",
+                        help="what your storage reads, e.g. 500MB/s: strategies that need more are marked, and none "
+                             "is credited with more (default: compared with the fastest cold read measured here)")
+
+
+def given(args: argparse.Namespace) -> dict[str, Any]:
+    """The step's options as given on a command line (None: not given), for :func:`step_of`."""
+    return {"step_ms": args.step_ms, "target_fps": args.target_fps, "gpus": args.gpus,
+            "storage_bandwidth": args.storage_bandwidth}
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: a positive number")
+    return value
+
+
+def _gpus(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number of GPUs, at least 1")
+    return int(text)
+
+
+def _bandwidth(text: str) -> int:
+    try:
+        return parse_bandwidth(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
