@@ -233,7 +233,9 @@ def training(chart_id: str, panels: dict[str, tuple[float, list[dict[str, Any]]]
                 marks += 1
             labels = [number(f) + (f", reads {bytes_(r['read_bytes_per_second'])}/s"
                                    if not pd.isna(r.get("read_bytes_per_second")) else "")
-                      + ("" if f >= target * (1 - 1e-9) else " (GPU waits)") for f, r in zip(fps, rows, strict=True)]
+                      + ("" if f >= target * (1 - 1e-9) else " (GPU waits)")
+                      + (" (over the disk budget)" if not pd.isna(r.get("fits_disk")) and not r["fits_disk"] else "")
+                      for f, r in zip(fps, rows, strict=True)]
             ax.bar_label(bars, labels=labels, padding=4, fontsize=8)
             ax.set_yticks(range(len(rows)), [str(r["name"]) for r in rows], fontsize=8)
             line = ax.axvline(target, color="#222222", ls="--", lw=1.2)

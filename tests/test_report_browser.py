@@ -125,3 +125,20 @@ def test_your_dataset_section_opens_the_report(browser: Any, tmp_path: Path) -> 
     assert [c["id"] for c in charts] == ["plan-0", "plan-1"]
     assert all(c["svgs"] == 1 and c["drawn"] == c["expected"] > 0 for c in charts), charts
     page.close()
+
+
+def test_with_a_training_step_your_dataset_opens_with_the_gpus_target(browser: Any, tmp_path: Path) -> None:
+    run_dir = fx.make_run(tmp_path / "trained")
+    fx.write_dataset(run_dir)
+    # 40 ms a step of 16 frames on 2 GPUs: 800 frames/s, which pyav and torchcodec deliver.
+    page, problems, requests = _open(browser, reports.build(run_dir, step={"step_ms": 40, "gpus": 2})["report"])
+    page.screenshot(path=str(ARTIFACTS / "report-training.png"), full_page=True)
+    assert problems == [] and requests == []
+    charts = page.evaluate(MARKS_JS)
+    assert charts[0]["id"] == "training"  # the first chart of the report
+    assert charts[0]["svgs"] == 1 and charts[0]["drawn"] == charts[0]["expected"] > 0, charts[0]
+    assert page.locator("#training [id^='training-target-']").count() == 2  # one target line per pattern
+    bound = page.inner_text("#dataset p.training-bound")
+    assert bound.startswith("random: The model bounds training")
+    assert "keeps 2 GPUs fed" in page.inner_text("#dataset .training ul")
+    page.close()

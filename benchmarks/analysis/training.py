@@ -372,8 +372,10 @@ def sentence(best: Training, fastest: Training) -> str:
         text += ": no extraction needed"
     else:
         text += f", {_size(best.strategy.disk_bytes)} on disk"
-    if best is not fastest:
-        less = "disk" if best.strategy.disk_bytes < fastest.strategy.disk_bytes else "CPU"
+    less = ("disk" if best.strategy.disk_bytes < fastest.strategy.disk_bytes else
+            "CPU" if best.cpu_cores is not None and fastest.cpu_cores is not None
+            and best.cpu_cores < fastest.cpu_cores else None)
+    if best.training_seconds > fastest.training_seconds and less:
         text += (f" (within {100 * NEAR:.0f}% of the fastest, {fastest.doing()}, "
                  f"with less {less})")
     need = best.read_bytes_per_second
