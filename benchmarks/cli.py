@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,11 @@ def parser() -> argparse.ArgumentParser:
                         f"{budget.QUICK_BUDGET:.0f} s as --budget does")
     p.add_argument("--budget", type=_duration,
                    help="bound the run's time (90s, 10m, 1h): fewer epochs, frames per video and videos, as said")
-    p.add_argument("--loaders", type=_names, help="loaders to run (default: every loader of this stack)")
+    p.add_argument("--loaders", type=_names, help="loaders to run (default: every loader of this stack, and the "
+                   "GPU loaders with --device cuda)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="where an epoch delivers its batches: cpu, or cuda (pinned copies of the CPU loaders' "
+                   "frames, and the GPU loaders; see docs/gpu.md)")
     p.add_argument("--patterns", type=_names, default=list(patterns.BASES),
                    help="access patterns; random-clip runs once per stride (see benchmarks/patterns.py)")
     p.add_argument("--clip-len", type=int, default=16, help="T: frames per clip")
@@ -275,6 +280,10 @@ class Bench:
         self.shapes: dict[str, budget.Video] = {}  # profile -> what the estimate needs of its video
         self.following = False  # measuring the videos an earlier stack of the run chose (see follow)
         self.budget_line: str | None = None  # what a time budget dropped, as said before measuring
+        # The end of the whole bench, all stacks together (``nox -s bench -- --budget``), and the
+        # stacks still to run, this one included: past the deadline no new case starts.
+        self.deadline, self.stacks_left = budget.deadline_from_env(os.environ)
+        self.skipped: list[str] = []  # cases not started because the deadline had passed
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
@@ -329,7 +338,7 @@ class Bench:
         self.corpus_name, all_videos = self.corpus_videos()
         self.work = core.Workspace(self.settings, self.args.stores or stores.default_root(self.args.videos is not None),
                                    dict(all_videos))
-        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs,
+        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack, self.args.device), self.specs,
                                         self.args.transcode_loaders)
         available = loaders.available()
         self.live = [t for t in self.targets if available[t.loader] is None]
@@ -376,14 +385,21 @@ class Bench:
                 for group in core.groups(self.cases):
                     self.per_frame(group)
             if "epoch" in measures:
-                self.refine(n_epoch)
+                if self.deadline is None or time.time() < self.deadline:
+                    self.refine(n_epoch)
                 for pattern in self.patterns:
                     for workers in self.workers:
                         self.epoch(pattern, workers)
         finally:
             self.progress.close()
+        if self.skipped:  # said, kept with what the budget dropped, and named in the plan's report
+            line = budget.skipped_line(self.skipped)
+            print(line, flush=True)
+            planned.budgets[self.stack] = "; ".join(x for x in (planned.budgets.get(self.stack), line) if x)
+            planned.save(self.run.dir)
         print(f"run {self.run.id}: {self.run.path}")
-        summary(self.run.path, planned)
+        if self.run.path.exists():  # a run past its deadline from the start has no records
+            summary(self.run.path, planned)
         return 0
 
     def per_frame(self, group: list[core.Case]) -> None:
@@ -394,6 +410,9 @@ class Bench:
         if not todo:
             return
         first = todo[0]
+        if self.past(f"{first.measure} {first.id}" if first.measure == "open"
+                     else f"per-frame {first.profile} ({len(todo)} cases)", len(todo)):
+            return
         if first.measure == "open":
             self.step(f"open {first.id}")
             self.once(first.cell, lambda: self.work.measure(first), self.work.identity(first))
@@ -423,6 +442,9 @@ class Bench:
     def announce(self, plan: budget.Plan) -> budget.Plan:
         """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""
         seconds = self.args.budget or (budget.QUICK_BUDGET if self.args.quick else None)
+        if self.deadline is not None:  # this stack's share of what is left of the whole bench's budget
+            share = max(1.0, self.deadline - time.time()) / self.stacks_left
+            seconds = share if seconds is None else min(seconds, share)
         if seconds is not None:
             asked = {"epochs": self.args.epochs, "workers": self.args.workers, "frames": self.args.frames,
                      "min_rounds": self.args.min_rounds, "cache": self.args.cache,
@@ -503,6 +525,16 @@ class Bench:
             cold = (TRANSCODES in wanted and spec.size in wanted) if spec.transcoded else spec.size in wanted
         return [c for c in self.cache_states if c == "warm" or cold] or ["warm"]
 
+    def past(self, what: str, cells: int) -> bool:
+        """Whether the whole bench's deadline has passed: then ``what`` is not started, but named
+        among what was skipped, and its ``cells`` count as done for the progress."""
+        if self.deadline is None or time.time() < self.deadline:
+            return False
+        self.skipped.append(what)
+        assert self.progress is not None
+        self.progress.update(cells, f"past the budget: {what} skipped"[:80])
+        return True
+
     def step(self, what: str) -> None:
         assert self.progress is not None
         self.progress.update(0, what[:80])
@@ -537,6 +569,8 @@ class Bench:
         for spec in self.needed:
             cell = core.cell("extraction", self.corpus_name, spec.label)
             self.step(f"extract {spec.label}")
+            if cell not in self.run.done and self.past(f"extraction {spec.label}", 1):
+                continue  # its readers' cases find no store and say so
             if measure and cell not in self.run.done:
                 identity = Record(measure="extraction", loader=None, kind=None, stack=self.stack,
                                   profile=self.corpus_name, extractor=spec.extractor, format=spec.format,
@@ -562,11 +596,11 @@ class Bench:
     def epoch(self, pattern: Pattern, workers: int) -> None:
         """Every loader's epochs of one pattern and workers setting, interleaved epoch by epoch."""
         group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.size,
-                                cache) for t in self.epoch_live for cache in self.caches(t)]
+                                cache, self.args.device) for t in self.epoch_live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
         assert self.progress is not None
         self.progress.update(len(group) - len(todo), work=self.cost["epoch"] * (len(group) - len(todo)))
-        if not todo:
+        if not todo or self.past(f"epochs {pattern.name} w{workers} ({len(todo)} cells)", len(todo)):
             return
         self.step(f"epochs {pattern.name} w{workers}: {len(todo)} loaders interleaved")
         for case, record in self.work.epochs(todo, list(self.videos.values()), self.annotations):
@@ -628,7 +662,10 @@ def human_hours(value: float) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    if args.device == "cuda" and (why := runner.cuda_missing()):
+        cli.error(f"--device cuda: {why}")
     try:
         return Bench(args).main()
     except (AnnotationError, videos.NothingToMeasure) as exc:

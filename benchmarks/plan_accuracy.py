@@ -69,7 +69,7 @@ def shapes(small: bool) -> dict[str, Shape]:
     if small:
         return {
             "clips": Shape((Clip("clip", "192x144", 1, "libx264", 1, 12),), 3),
-            "long": Shape((Clip("long", "320x180", 12, "libx264", 8, 2, fps=20),), 1),
+            "long": Shape((Clip("long", "320x180", 10, "libx264", 8, 2, fps=15),), 1),
             "mixed": Shape((Clip("avc", "320x180", 3, "libx264", 1, 2), Clip("hevc", "320x180", 3, "libx265", 2, 2),
                             Clip("vp9", "640x360", 3, "libvpx-vp9", 10, 1),
                             Clip("avc480", "854x480", 2, "libx264", 4, 1)), 3),
@@ -121,8 +121,18 @@ def run_options(small: bool, cold: bool) -> list[str]:
             "--frames", "8", "--size", "64" if small else "112", "--jobs", "2"]
 
 
-def bench(out: Path, videos: Path, run_id: str, options: list[str]) -> tuple[Path, float]:
-    """One run of the suite, its output in ``<run>.log``; (its folder, its seconds)."""
+def finished(out: Path, run_id: str) -> bool:
+    """Whether ``run_id`` under ``out`` ran to its end (its log closes with the run's last line)."""
+    log = out / f"{run_id}.log"
+    return log.is_file() and (out / run_id / "records.jsonl").is_file() and \
+        f"run {run_id}: " in log.read_text(encoding="utf-8", errors="replace")[-4000:]
+
+
+def bench(out: Path, videos: Path, run_id: str, options: list[str], reuse: bool = False) -> tuple[Path, float]:
+    """One run of the suite, its output in ``<run>.log``; (its folder, its seconds). ``reuse``: a
+    run that finished before is read again, not measured again (0 seconds)."""
+    if reuse and finished(out, run_id):
+        return out / run_id, 0.0
     for old in (out / run_id, out / f"stores-{run_id}"):  # measure afresh: a run left there would be resumed
         shutil.rmtree(old, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -276,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", default=None, help=f"of {', '.join(VARIANTS)} (default: all; --small: the first two)")
     p.add_argument("--budget", default=None, help="--budget of the budget variants (default 20s, --small; 2m)")
     p.add_argument("--cold", action="store_true", help="cold epochs as well as warm")
+    p.add_argument("--reuse", action="store_true",
+                   help="read the runs that finished under --out again instead of measuring them again")
     args = p.parse_args(argv)
     known = shapes(args.small)
     chosen = [s for s in args.shapes.split(",") if s]
@@ -296,14 +308,14 @@ def main(argv: list[str] | None = None) -> int:
         shape = known[name]
         videos = args.out / name / "videos"
         generate(videos, shape)
-        truth, took = bench(args.out / name, videos, "full", options)
+        truth, took = bench(args.out / name, videos, "full", options, args.reuse)
         print(f"\n== {name}: {sum(c.count for c in shape.clips)} videos; full run {took:.0f} s "
               f"(load {os.getloadavg()[0]:.1f})", flush=True)
         measured = measured_epochs(truth)
         for variant in variants:
             extra = (["--sample", str(shape.sample)] if variant.startswith("sample") else []) \
                 + (["--budget", budget] if variant.endswith("budget") else [])
-            run, took = bench(args.out / name, videos, variant.replace("+", "-"), options + extra)
+            run, took = bench(args.out / name, videos, variant.replace("+", "-"), options + extra, args.reuse)
             rows = compare(projected_epochs(run), measured)
             won = winners_agree(rows, _group)
             disk, extraction = stores_compared(run, truth)

@@ -29,6 +29,9 @@ class Entry:
     uses: tuple[str, ...] = ()  # the libraries whose build a dependency stack swaps (see STACK_SWAPS)
     stack: str = "main"  # the dependency stack (one nox environment) whose libraries it needs
     note: str = ""  # what a report says about it beyond its name
+    # Decodes on a CUDA device: needs one and its library, is measured with --device cuda, and no
+    # dependency stack must have it (VIDBENCH_REQUIRE_ALL=1 does not demand a GPU).
+    gpu: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
@@ -64,6 +67,10 @@ REGISTRY: dict[str, Entry] = {
     "simplejpeg": Entry(FRAMES, "loaders.simplejpeg", "SimpleJpegSource"),
     "npy": Entry(FRAMES, "loaders.npy", "NpySource"),
     "tar": Entry(FRAMES, "loaders.tar", "TarSource", uses=("PIL",)),
+    # On a CUDA device (see docs/gpu.md): frames decoded there and left there by get_tensors.
+    "nvdec": Entry(DECODE, "loaders.nvdec", "NvdecSource", gpu=True, note="NVDEC through PyNvVideoCodec"),
+    "nvjpeg": Entry(FRAMES, "loaders.nvjpeg", "NvjpegSource", gpu=True, note="nvJPEG through torchvision"),
+    "dali": Entry(FRAMES, "loaders.dali", "DaliSource", gpu=True, note="nvJPEG through NVIDIA DALI (optional)"),
 }
 
 # A stack that swaps a library's build for another (Pillow-SIMD is PIL) measures only the
@@ -77,7 +84,7 @@ def stacks_of(registry: Mapping[str, Entry]) -> dict[str, list[str]]:
     library holds the loaders that use it (pillow-simd: pil and tar); the baseline is in none."""
 
     def holds(stack: str, name: str, entry: Entry) -> bool:
-        return name != BASELINE and (entry.stack == stack or STACK_SWAPS.get(stack) in entry.uses)
+        return name != BASELINE and not entry.gpu and (entry.stack == stack or STACK_SWAPS.get(stack) in entry.uses)
 
     names = sorted({e.stack for e in registry.values()} | set(STACK_SWAPS))  # by name: main first
     return {stack: [n for n, e in registry.items() if holds(stack, n, e)] for stack in names}
@@ -85,6 +92,11 @@ def stacks_of(registry: Mapping[str, Entry]) -> dict[str, list[str]]:
 
 # Tests use it to tell "missing here by design" from "missing by accident" (VIDBENCH_REQUIRE_ALL=1).
 STACKS: dict[str, list[str]] = stacks_of(REGISTRY)
+
+
+def gpu_names() -> list[str]:
+    """The loaders that decode on a CUDA device (no dependency stack must have them)."""
+    return [n for n, entry in REGISTRY.items() if entry.gpu]
 
 
 def current_stack() -> str:

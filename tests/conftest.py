@@ -42,10 +42,14 @@ def skip_or_fail(reason: str) -> None:
 
 def require_loader(name: str) -> None:
     """Skip unless ``name`` can run here; fail instead (VIDBENCH_REQUIRE_ALL=1) when this stack should
-    have it. A loader another stack holds by design (decord in the torchvision stack) only skips."""
+    have it. A loader another stack holds by design (decord in the torchvision stack) only skips, and so
+    does a GPU loader: no stack must have a CUDA device."""
     reason = loaders.available().get(name, "not registered")
     if reason is None:
         return
+    entry = loaders.REGISTRY.get(name)
+    if entry is not None and entry.gpu:
+        pytest.skip(f"GPU loader {name!r} unavailable (exempt from VIDBENCH_REQUIRE_ALL): {reason}")
     stack = loaders.current_stack()
     if name not in loaders.STACKS.get(stack, loaders.REGISTRY):
         pytest.skip(f"loader {name!r} is not part of the {stack} stack: {reason}")

@@ -44,6 +44,9 @@ def test_a_new_loader_joins_its_stack_with_its_registry_line() -> None:
     assert stacks_of(loaders.REGISTRY) == loaders.STACKS
     assert "torchvision-videoreader" in loaders.STACKS["torchvision"] and "pyav" not in loaders.STACKS["torchvision"]
     assert all(BASELINE not in names for names in loaders.STACKS.values())
+    # A CUDA loader is in no stack: no stack (and so no VIDBENCH_REQUIRE_ALL run) must have a GPU.
+    gpu = set(loaders.registry.gpu_names())
+    assert gpu and not any(gpu & set(names) for names in loaders.STACKS.values())
     registry = {
         **loaders.REGISTRY,
         "my-decoder": Entry(DECODE, "my_module", "MySource"),

@@ -76,7 +76,11 @@ def test_start_up_is_the_first_batch_less_a_batch_of_steady_work() -> None:
     # each took 0.75 s for their first batch, so start-up was 0.25 s.
     assert epochs.startup(1.0, 2.5, 5, 2) == pytest.approx(0.25)
     assert epochs.startup(1.0, 1.0, 1, 1) is None  # one batch: nothing to tell apart
+    assert epochs.startup(1.0, 1.5, 2, 2) is None  # one batch a worker: the same
     assert epochs.startup(0.1, 10.0, 3, 1) == 0.0  # never below 0
+    # With the last batch's time: 3 rounds of 2 workers between 1.0 s and 2.0 s (0.5 s a round),
+    # and 0.3 s of shutdown after the last batch: 0.5 + 0.3 s of the epoch is no batch's work.
+    assert epochs.startup(1.0, 2.3, 6, 2, last_batch=2.0) == pytest.approx(0.8)
 
 
 def test_a_capped_epoch_scales_only_its_per_frame_term() -> None:
@@ -181,14 +185,15 @@ def test_the_worked_example_of_the_docs() -> None:
     opens = [Record(measure="open", loader="pyav", kind="decode", stack="main", profile=p, seconds=[0.05])
              for p in sample]
     epoch = Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="s",
-                   pattern="random-clip-s1", seconds=[1.6], workers=2, batch_size=8, env={"cores": 2},
-                   options={"frames_per_video": 64, "first_batch_seconds": [1.2],
-                            "pattern": {"clip_len": 16, "stride": 1, "seed": 0}})
+                   pattern="random-clip-s1", seconds=[1.6], workers=2, batch_size=4, env={"cores": 2},
+                   options={"frames_per_video": 64, "first_batch_seconds": [0.9], "last_batch_seconds": [1.45],
+                            "samples": 16, "pattern": {"clip_len": 16, "stride": 1, "seed": 0}})
     got = epochs.project(epoch, [], opens, data, None)
-    assert got.startup == pytest.approx(0.4)
+    assert got.startup == pytest.approx(0.5)  # 0.35 s start-up and 0.15 s shutdown
     assert got.opens == pytest.approx(500, rel=0.001)
-    assert got.frames == pytest.approx(13_137, rel=0.001)
-    assert (got.low, got.high) == (pytest.approx(13_387, rel=0.001), pytest.approx(13_887, rel=0.001))
+    assert got.frames == pytest.approx(11_973, rel=0.001)
+    assert got.seconds == pytest.approx(12_474, rel=0.001)
+    assert (got.low, got.high) == (pytest.approx(12_224, rel=0.001), pytest.approx(12_724, rel=0.001))
 
 
 def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> None:
@@ -198,7 +203,7 @@ def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> N
     epoch = _epoch(0.728, 0.728)
     alone = epochs.project(epoch, per_frame, opens, _dataset(frames=32), None)
     helped = epochs.project(epoch, per_frame, opens, _dataset(frames=32), None, startup_elsewhere=START)
-    assert alone.startup == 0.0 and any("one-batch" in n for n in alone.notes)
+    assert alone.startup == 0.0 and any("one batch a worker" in n for n in alone.notes)
     assert helped.startup == pytest.approx(START)
     # The dataset (10 videos of 128 frames): 0.5 + 10 x 0.05 + 1,280 x 0.002.
     assert helped.seconds == pytest.approx(START + 10 * OPEN + 1280 * PER_FRAME)
@@ -221,3 +226,14 @@ def test_a_transcoded_store_is_costed_at_its_own_keyframe_interval() -> None:
     every_frame = epochs.project(epoch, [], [], data, None, gop=1)
     assert every_frame.frames == pytest.approx(20 * 1.0)  # 640 frames at the cap's cost per frame
     assert originals.frames > 5 * every_frame.frames
+
+
+def test_open_timings_longer_than_the_epoch_are_scaled_down_in_the_projection_too() -> None:
+    # Open records of 1 s against an epoch of 1.112 s with 0.5 s of start-up: two opens cannot have
+    # taken 2 s; they are counted at 90% of the 0.612 s left, and the dataset's opens alike.
+    per_frame, _ = _reader_records()
+    slow = [Record(measure="open", loader="npy", kind="frames", stack="main", profile=n, seconds=[1.0]) for n in "ab"]
+    got = epochs.project(_epoch(1.112, 0.806), per_frame, slow, _dataset(), None)
+    share = 0.9 * (1.112 - got.startup) / 2.0
+    assert got.opens == pytest.approx(10 * 1.0 * share)
+    assert any("open timings exceed" in n for n in got.notes)

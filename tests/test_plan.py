@@ -314,3 +314,46 @@ def test_plan_accuracy_goals_pass_and_fail_on_their_limits() -> None:
     assert got["extraction"].line().startswith("FAIL")
     nothing = {g.name: g for g in plan_accuracy.goals([], {}, [], [])}
     assert not any(g.passed for g in nothing.values())  # nothing measured proves nothing
+
+
+def test_a_run_past_its_budget_starts_no_new_case_and_names_what_it_skipped(tiny_videos: dict[str, Path],
+                                                                            tmp_path: Path) -> None:
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks import budget, records
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(tiny_videos["tiny-h264-odd"], videos / "clip.mp4")
+    root = Path(__file__).resolve().parent.parent
+    # The whole bench's deadline passed a second ago (as `nox -s bench -- --budget` sets it).
+    env = {**os.environ, "VIDBENCH_CACHE_DIR": str(tmp_path / "cache"), "VIDBENCH_STACK": "main",
+           "PYTHONPATH": str(root), budget.DEADLINE_ENV: str(time.time() - 1), budget.STACKS_LEFT_ENV: "2"}
+    run = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--videos", str(videos), "--out", str(tmp_path / "results"),
+         "--run-id", "r", "--loaders", "pyav,npy", "--formats", "npy", "--patterns", "uniform-k", "--min-time", "0",
+         "--min-rounds", "1", "--warmup", "0", "--epochs", "1", "--workers", "0", "--frames", "2", "--size", "32",
+         "--store-sizes", "full", "--gops", "", "--cache", "warm"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "past the budget: 5 steps not started (extraction ffmpeg-npy, open pyav-clip" in run.stdout
+    path = tmp_path / "results" / "r" / "records.jsonl"
+    assert not path.exists() or [r for r in records.read(path) if r.status == "ok"] == []  # nothing started
+    budgets = json.loads((tmp_path / "results" / "r" / "dataset.json").read_text())["budgets"]
+    assert "past the budget: 5 steps not started" in budgets["main"]
+
+
+def test_the_deadline_comes_from_the_environment() -> None:
+    from benchmarks import budget
+
+    assert budget.deadline_from_env({}) == (None, 1)
+    assert budget.deadline_from_env({budget.DEADLINE_ENV: "1700000000", budget.STACKS_LEFT_ENV: "3"}) == \
+        (1_700_000_000.0, 3)
+    with pytest.raises(SystemExit, match="VIDBENCH_DEADLINE"):
+        budget.deadline_from_env({budget.DEADLINE_ENV: "tomorrow"})
+    line = budget.skipped_line([f"step {i}" for i in range(8)], shown=2)
+    assert line.startswith("past the budget: 8 steps not started (step 0, step 1 and 6 more)")

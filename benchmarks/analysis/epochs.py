@@ -4,11 +4,12 @@
 
     epoch = start-up + opens x open cost / parallel workers + k x sum over videos of work x u
 
-- **start-up**: starting the DataLoader's workers and everything before the first batch but that
-  batch's own work: the epoch's time to its first batch (recorded per epoch,
-  ``options["first_batch_seconds"]``) less one batch of a worker's steady work (the epoch's time
-  after the first batch per batch, times the workers running in parallel). Paid once per epoch,
-  whatever the dataset.
+- **start-up** (and shutdown): starting the DataLoader's workers and everything before the first
+  batch but that batch's own work, and the workers' exit after the last: from the epoch's times
+  to its first and last batch (recorded per epoch, ``options["first_batch_seconds"]`` and
+  ``["last_batch_seconds"]``; workers read a batch each per round, so a round's work is the time
+  between them over the rounds between them). Paid once per epoch, whatever the dataset. An
+  epoch of one round cannot tell it from its work, and takes the run's other epochs' figure.
 - **opens**: each DataLoader worker opens its own source of every video it touches (workers 0:
   the main process, once per video), and an open probes the whole file, so its cost is a fixed
   part plus one per frame, fitted to the run's open records of the loader (and store) over the
@@ -40,6 +41,7 @@ alone, whose frame term spans :data:`UNSAMPLED_SPREAD` either way and which are 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import random
 import statistics
@@ -58,7 +60,7 @@ GUESS = Guess()
 OPEN_SPREAD = (0.5, 1.5)  # the open term's range: the open records time a lone open, not one among a worker's reads
 UNSAMPLED_SPREAD = 2.0  # a class projected from pixels alone: its frame term from half to twice that
 MOSTLY_STARTUP = 0.5  # an epoch whose start-up is more than this share of it "is mostly start-up"
-SIMULATED = 20_000  # frames of a class's typical video counted at most; longer ones scale from these
+SIMULATED = 2_000  # frames of a video counted at most (many keyframe intervals); longer ones scale from these
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,8 +108,9 @@ def gop_of(video: Video | ClassSummary) -> float | None:
     return video.frames / video.keyframes if video.keyframes and video.frames else None
 
 
-def _decoder_options(loader: str | None) -> tuple[bool, int]:
-    return (loader in GUESS.seek_every_frame), GUESS.seek_back
+def seeks_every_frame(loader: str | None) -> bool:
+    """Whether ``loader`` seeks before every frame it returns (OpenCV's CAP_PROP_POS_FRAMES)."""
+    return loader in GUESS.seek_every_frame
 
 
 def count(pattern: Pattern, calls_by_worker: Mapping[int, Sequence[Sample]], gops: Mapping[str, float | None],
@@ -115,7 +118,7 @@ def count(pattern: Pattern, calls_by_worker: Mapping[int, Sequence[Sample]], gop
     """Per video, what ``calls_by_worker`` (worker -> its calls in order, each worker with its own
     sources) return, decode and seek; ``start``: where each source stands when the calls begin
     (the per-frame benchmark rewinds to frame 0 before each round). Opens: workers per video."""
-    every, back = _decoder_options(loader)
+    every, back = seeks_every_frame(loader), GUESS.seek_back
     out: dict[str, Work] = {}
     for calls in calls_by_worker.values():
         at = dict(start or {})
@@ -157,26 +160,35 @@ def typical_work(pattern: Pattern, frames: int, gop: float | None, loader: str |
     a shuffled pattern's samples land in batches at random, so by the expected number of distinct
     workers among its samples. Counted on the first :data:`SIMULATED` frames, and scaled."""
     n = max(1, min(frames, SIMULATED))
+    work, samples = _counted(pattern, n, gop, seeks_every_frame(loader), batch_size, workers, seed)
+    factor = frames / n if frames > n and pattern.base != "uniform-k" else 1.0
+    total = round(samples * factor)
+    w = max(1, workers)
+    if pattern.base != "sequential":
+        opens = w * (1 - (1 - 1 / w) ** total) if workers else 1.0
+    else:
+        opens = min(w, 1 + (total - 1) / max(1, batch_size)) if workers else 1.0
+    return dataclasses.replace(work.scaled(factor), opens=opens)
+
+
+@functools.lru_cache(maxsize=4096)
+def _counted(pattern: Pattern, n: int, gop: float | None, every: bool, batch_size: int, workers: int,
+             seed: int) -> tuple[Work, int]:
+    """(the work, the samples) of one video of ``n`` frames (see :func:`typical_work`); cached, as
+    every strategy of a pattern and workers setting counts the same videos."""
     video = "v"
     samples = pattern.samples({video: n})
     w = max(1, workers)
     by_worker: dict[int, list[Sample]] = {}
     rng = random.Random(seed)
-    shuffled = pattern.base != "sequential"
     for i, s in enumerate(samples):
-        worker = rng.randrange(w) if shuffled else (i // max(1, batch_size)) % w
+        worker = rng.randrange(w) if pattern.base != "sequential" else (i // max(1, batch_size)) % w
         by_worker.setdefault(worker, []).append(s)
     if pattern.batched:
         by_worker = {k: patterns.calls(pattern, v) for k, v in by_worker.items()}
+    loader = next(iter(GUESS.seek_every_frame)) if every else None
     work = count(pattern, by_worker, {video: gop}, loader).get(video, Work())
-    work = dataclasses.replace(work, samples=len(samples))
-    factor = frames / n if frames > n and pattern.base != "uniform-k" else 1.0
-    total = round(len(samples) * factor)
-    if shuffled:
-        opens = w * (1 - (1 - 1 / w) ** total) if workers else 1.0
-    else:
-        opens = min(w, 1 + (total - 1) / max(1, batch_size)) if workers else 1.0
-    return dataclasses.replace(work.scaled(factor), opens=opens)
+    return dataclasses.replace(work, samples=len(samples)), len(samples)
 
 
 def lengths_of(c: ClassSummary) -> list[tuple[int, float]]:
@@ -263,14 +275,20 @@ def open_cost(opens: Iterable[Record], dataset: Dataset) -> OpenCost:
     return OpenCost(fixed, slope, True)
 
 
-def startup(first_batch: float, seconds: float, batches: int, parallel: int) -> float | None:
-    """Start-up of one epoch: its time to the first batch less one batch of a worker's steady work
-    (the time after the first batch per batch, times the workers in parallel); at least 0, at most
-    the time to the first batch. None for a one-batch epoch, where the two cannot be told apart."""
-    if batches < 2 or first_batch <= 0:
+def startup(first_batch: float, seconds: float, batches: int, workers: int,
+            last_batch: float | None = None) -> float | None:
+    """The time of one epoch that is no batch's work: before its first batch, less that batch's own
+    work, and after its last (the workers' shutdown). Workers read batches in rounds, one batch
+    each (workers 0: the main process, one a round), so a round's work is the time between the
+    first and the last batch over the rounds between them (without the last batch's time, the rest
+    of the epoch, and no shutdown counted). At least 0; None for an epoch of one round, where the
+    two cannot be told apart."""
+    rounds = math.ceil(batches / max(1, workers))
+    if rounds < 2 or first_batch <= 0:
         return None
-    steady = (seconds - first_batch) / (batches - 1) * parallel
-    return min(first_batch, max(0.0, first_batch - steady))
+    end = seconds if last_batch is None else min(seconds, max(first_batch, last_batch))
+    per_round = (end - first_batch) / (rounds - 1)
+    return min(first_batch, max(0.0, first_batch - per_round)) + (seconds - end)
 
 
 @dataclasses.dataclass
@@ -316,11 +334,19 @@ def batches_of(epoch: Record) -> int | None:
 def startups(epoch: Record) -> list[float]:
     """The start-up of each of the record's epochs that can tell it apart (:func:`startup`)."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
-    first, seconds, batches = options.get("first_batch_seconds"), valid_seconds(epoch), batches_of(epoch)
-    if not isinstance(first, list) or len(first) != len(seconds) or batches is None:
+    first, seconds, batches = _timed(options, "first_batch_seconds", epoch), valid_seconds(epoch), batches_of(epoch)
+    last = _timed(options, "last_batch_seconds", epoch)
+    if first is None or batches is None:
         return []
-    got = [startup(f, t, batches, _parallel(epoch)) for f, t in zip(first, seconds, strict=True)]
+    got = [startup(f, t, batches, epoch.workers or 0, last[i] if last else None)
+           for i, (f, t) in enumerate(zip(first, seconds, strict=True))]
     return [s for s in got if s is not None]
+
+
+def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] | None:
+    """A per-epoch list of the record's options (one figure per epoch timed), or None."""
+    value = options.get(name)
+    return value if isinstance(value, list) and len(value) == len(valid_seconds(epoch)) else None
 
 
 def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
@@ -381,27 +407,30 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         return total
 
     seconds = valid_seconds(epoch)
-    first = options.get("first_batch_seconds")
-    first = first if isinstance(first, list) and len(first) == len(seconds) else None
+    first, last = _timed(options, "first_batch_seconds", epoch), _timed(options, "last_batch_seconds", epoch)
     batches = batches_of(epoch) or (math.ceil(sum(w.samples for w in sample_work.values()) / batch)
                                     if sample_work else 0)
     starts: list[float] = []
     ks: list[float] = []
+    open_share = 1.0  # of the open timings that fit the epochs (less where they exceed them)
     for i, t in enumerate(seconds):
-        s = startup(first[i], t, batches, parallel) if first else None
+        s = startup(first[i], t, batches, workers, last[i] if last else None) if first else None
         if s is None and first and startup_elsewhere is not None:
             s = min(startup_elsewhere, first[i])
         starts.append(s or 0.0)
         rest = t - starts[-1]
         opening = min(sample_open, 0.9 * rest)
+        open_share = min(open_share, opening / sample_open) if sample_open > 0 else open_share
         ks.append((rest - opening) / sample_units if sample_units > 0 else 0.0)
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
-    elif batches < 2:
-        notes.append("a one-batch epoch: start-up taken from the run's other epochs of this loader and workers"
-                     if startup_elsewhere is not None else "a one-batch epoch: start-up not told apart from frames")
-    if sample_open > 0 and any(t - s < sample_open / 0.9 for t, s in zip(seconds, starts, strict=True)):
-        notes.append("the open timings exceed the epoch's time after start-up: opens capped at 90% of it")
+    elif math.ceil(batches / max(1, workers)) < 2:
+        notes.append("one batch a worker: start-up taken from the run's other epochs of this loader and workers"
+                     if startup_elsewhere is not None else "one batch a worker: start-up not told apart from frames")
+    if open_share < 1.0:
+        notes.append("the open timings exceed the epoch's time after start-up: opens counted at "
+                     f"{100 * open_share:.0f}% of them")
+        dataset_open *= open_share
     mid, fast, slow = dataset_units(statistics.fmean, 1.0), dataset_units(min, 1 / UNSAMPLED_SPREAD), \
         dataset_units(max, UNSAMPLED_SPREAD)
     totals = [s + dataset_open + k * mid for s, k in zip(starts, ks, strict=True)]
