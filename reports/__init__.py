@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,8 @@ def _training_chart(plan: pd.DataFrame) -> charts.Chart | None:
         return None
     panels = {}
     for pattern, group in plan.groupby("pattern", sort=True):
-        rows = [r for r in group.to_dict("records") if not pd.isna(r["most_fps"]) and not pd.isna(r["target_fps"])]
+        rows = [r for r in group.to_dict("records") if not pd.isna(r["most_fps"]) and not pd.isna(r["target_fps"])
+                and math.isfinite(r["most_fps"])]
         if rows:
             panels[str(pattern)] = (max(float(r["target_fps"]) for r in rows), rows)
     return charts.training("training", panels, int(plan.attrs.get("gpus") or 1)) if panels else None

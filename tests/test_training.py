@@ -4,6 +4,7 @@ worked out on paper (see the comments). No speed is measured here."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -208,8 +209,6 @@ def test_records_written_by_a_run_read_back_with_cpu_time(tmp_path: Path) -> Non
 
 
 def test_the_terminal_summary_says_what_bounds_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import dataclasses
-
     from benchmarks import cli
 
     run = make_run(tmp_path / "run")
@@ -224,8 +223,6 @@ def test_the_terminal_summary_says_what_bounds_training(tmp_path: Path, capsys: 
 
 
 def test_the_step_is_stored_with_the_run_and_replaced_by_what_is_given() -> None:
-    import dataclasses
-
     from benchmarks.dataset import Dataset
 
     data = dataclasses.replace(Dataset("/v", {}, 0, {}, 1, 1, 1), step_ms=50.0, gpus=2,
@@ -249,3 +246,14 @@ def test_bad_step_options_of_the_benchmarks_are_usage_errors(bad: list[str],
     assert exc.value.code == 2 and bad[0] in capsys.readouterr().err
     args = cli.parser().parse_args(["--step-ms", "40", "--gpus", "2", "--storage-bandwidth", "500MB/s"])
     assert training.step_of(None, **training.given(args)) == Step(step_ms=40, gpus=2, storage_bandwidth=500 * 2**20)
+
+
+def test_without_a_bandwidth_reads_are_compared_with_the_fastest_cold_read_measured() -> None:
+    npy = _assess(Step(step_ms=500))["extract:npy"]  # needs 20 MB/s
+    cold = [dataclasses.replace(_epoch("npy", 1, seconds, **NPY), cache="cold", options={"files_bytes": 10 * MB})
+            for seconds in (1.0, 2.0)]
+    assert training.measured_read_rate(cold) == pytest.approx(10 * MB)  # 10 MB in its shortest epoch, 1 s
+    words = training.bandwidth_words([npy], Step(step_ms=500), cold)
+    assert "fastest cold read measured here" in words and npy.strategy.name in words
+    fast = [dataclasses.replace(cold[0], options={"files_bytes": 100 * MB})]
+    assert training.bandwidth_words([npy], Step(step_ms=500), fast).startswith("Every strategy reads within")
