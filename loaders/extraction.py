@@ -7,6 +7,10 @@ Three extractors, each the way people really do it:
 * ``pyav``: PyAV decodes, Pillow (or Pillow-SIMD) encodes;
 * ``cv2``: OpenCV decodes (BGR) and ``cv2.imencode`` encodes.
 
+Every extractor reads the video stream the probe picks (FFmpeg's default, never cover art;
+``-map 0:N`` for ffmpeg); OpenCV cannot choose and refuses a file whose default video stream is
+not its first, as :class:`loaders.UnsupportedVideo`.
+
 Frame ``i`` of a store is the ``i``-th frame the reference decode gives: ffmpeg runs with
 ``-fps_mode passthrough`` (no frame duplicated or dropped for VFR or a non-zero start). Frames
 are stored upright, as the decode loaders return them: ffmpeg and OpenCV turn them by the
@@ -56,7 +60,7 @@ import numpy as np
 from filelock import FileLock
 
 from loaders import orientation
-from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNotFound, cause_of
+from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, UnsupportedVideo, VideoNotFound, cause_of
 from loaders.probe import probe
 from loaders.resize import check_size, resize_rgb, scaled_size
 from loaders.store import (
@@ -211,6 +215,7 @@ def _extract_locked(
     # frame count, so an extractor that stops early or drops frames cannot go unnoticed.
     info = probe(video)
     fps, expected = info.fps, info.num_frames
+    coding = {**coding, "stream": info.stream}
     width, height = scaled_size(info.width, info.height, size)
     resized = (width, height) != (info.width, info.height)
     run = _EXTRACTORS[extractor]
@@ -378,8 +383,10 @@ class _Writer:
         resized: bool,
         gop: int | None = None,
         crf: int | None = None,
+        stream: int | None = None,
     ) -> None:
         self.folder, self.format, self.width, self.height = folder, format, width, height
+        self.stream = stream or 0  # the video stream to read: the probe's (FFmpeg's default, never cover art)
         self.resized = resized  # frames come decoded at another size; the extractor resizes them
         self.gop, self.crf = gop, crf  # a transcoded store's H.264 settings
         self.count = 0
@@ -515,7 +522,7 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
     # -xerror: stop at a decoding error instead of writing concealed (wrong) frames and going on.
     cmd += ["-xerror", "-threads", str(threads), "-i", str(video)]
     # One video stream, every decoded frame once: none duplicated or dropped for VFR or a late start.
-    cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"]
+    cmd += ["-map", f"0:{writer.stream}", "-an", "-sn", "-dn", "-fps_mode", "passthrough"]
     # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.
     cmd += ["-sws_flags", "bilinear", "-threads", str(threads)]
     if writer.resized:
@@ -599,7 +606,7 @@ def _pyav(video: Path, writer: _Writer, quality: int, threads: int, limit: int |
 
     try:
         with av.open(str(video)) as container:
-            stream = container.streams.video[0]
+            stream = container.streams[writer.stream]
             stream.thread_type = "AUTO"
             stream.codec_context.thread_count = threads
             for frame in container.decode(stream):
@@ -623,6 +630,7 @@ def _cv2(video: Path, writer: _Writer, quality: int, threads: int, limit: int | 
         ext, params = ".png", [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL]
     else:
         ext, params = ".jpg", [cv2.IMWRITE_JPEG_QUALITY, quality]
+    _opencv_reads_stream(video, writer.stream)
     cap = cv2.VideoCapture(str(video), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
     try:
         if not cap.isOpened():
@@ -643,6 +651,22 @@ def _cv2(video: Path, writer: _Writer, quality: int, threads: int, limit: int | 
                 writer.add_encoded(data.tobytes())
     finally:
         cap.release()
+
+
+def _opencv_reads_stream(video: Path, stream: int) -> None:
+    """UnsupportedVideo unless OpenCV, which reads a file's first video stream, would read ``stream``."""
+    import av
+
+    try:
+        with av.open(str(video), metadata_errors="ignore") as container:
+            first = container.streams.video[0].index
+    except (av.FFmpegError, IndexError) as exc:
+        raise CorruptVideo(video, f"not a readable video: {exc}") from exc
+    if first != stream:
+        raise UnsupportedVideo(
+            video,
+            f"OpenCV reads the first video stream ({first}), not the default one ({stream}), and cannot choose another",
+        )
 
 
 _EXTRACTORS: dict[str, _Extractor] = {"ffmpeg": _ffmpeg, "pyav": _pyav, "cv2": _cv2}
