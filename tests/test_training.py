@@ -77,6 +77,7 @@ def test_workers_needed_are_the_fewest_measured_that_reach_the_target() -> None:
     # Two GPUs share the machine: 400 frames/s takes 4 workers, 2 per GPU.
     two = _assess(Step(step_ms=500, gpus=2))["decode:pyav"]
     assert (two.chosen.workers, two.workers_per_gpu, two.keeps_up) == (4, 2, True)
+    assert [r.workers for r in two.rates] == [2, 4]  # fewer workers than GPUs cannot be shared
 
 
 def test_an_epoch_is_the_longer_of_the_gpu_and_loading() -> None:

@@ -141,7 +141,7 @@ class Training:
     strategy: plan_model.Strategy
     step: Step
     target_fps: float
-    rates: list[Rate]  # every workers setting measured, fewest workers first
+    rates: list[Rate]  # every workers setting measured that the GPUs can share, fewest workers first
     chosen: Rate
     bytes_per_frame: float | None
 
@@ -325,7 +325,7 @@ def assess(strategies: Iterable[plan_model.Strategy], records: Iterable[Record],
         if not usable:  # fewer workers measured than GPUs: the most measured, shared as it can be
             usable = [max((r for _, r in got), key=lambda r: r.workers)]
         bpf = s.read_bytes / s.dataset_frames if s.dataset_frames and s.read_bytes else None
-        t = Training(s, step, target, [r for _, r in got], usable[0], bpf)
+        t = Training(s, step, target, usable, usable[0], bpf)
         t.chosen = choose(t, usable)
         out.append(t)
     return out
