@@ -266,6 +266,7 @@ class Bench:
             raise SystemExit(f"--per-frame-only: unknown loader(s) {unknown}; known: {', '.join(loaders.REGISTRY)}")
         if args.sample is not None and args.videos is None:
             raise SystemExit("--sample needs --videos: the folder of videos to sample from")
+        self.skipped: dict[str, str] = {}  # file or folder -> why it is left out, found before probing
         self.found = None if args.videos is None else self.sampled(args.videos, args.sample)
         self.boxes = None if args.annotations is None else load_annotations(args.annotations)
         self.run = Run(args.out, args.run_id, args.resume)
@@ -283,7 +284,7 @@ class Bench:
         # The end of the whole bench, all stacks together (``nox -s bench -- --budget``), and the
         # stacks still to run, this one included: past the deadline no new case starts.
         self.deadline, self.stacks_left = budget.deadline_from_env(os.environ)
-        self.skipped: list[str] = []  # cases not started because the deadline had passed
+        self.cases_skipped: list[str] = []  # cases not started because the deadline had passed
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
@@ -301,16 +302,23 @@ class Bench:
             return core.find_videos(folder)
         if n < 1:
             raise SystemExit(f"--sample must be at least 1, got {n}")
-        paths = dataset.find(folder) if folder.is_dir() else []
+        paths, self.skipped = dataset.find(folder) if folder.is_dir() else ([], {})
+        for path, why in self.skipped.items():
+            print(f"skipping {path}: {why}", file=sys.stderr)
         if not paths:
             videos.find(folder)  # NothingToMeasure, saying what the folder lacks
         self.whole = dataset.probe_all(paths, jobs=self.args.jobs)
+        for v in self.whole:
+            if v.error is not None:
+                print(f"skipping {v.path}: {v.error}", file=sys.stderr)
         picked = dataset.sample(self.whole, n, self.args.seed)
         if not picked:
             raise videos.none_readable(str(folder), {v.path: v.error or "" for v in self.whole})
         frames = sum(v.frames for v in picked)
+        left = len(self.skipped) + sum(v.error is not None for v in self.whole)
         print(f"sample: {len(picked)} of {len(self.whole)} videos ({frames:,} frames), stratified by "
-              f"resolution and codec, seed {self.args.seed}", file=sys.stderr)
+              f"resolution and codec, seed {self.args.seed}" + (f"; {left} skipped, named above" if left else ""),
+              file=sys.stderr)
         missing = dataset.uncovered(self.whole, picked)
         if missing:
             print(f"sample: {len(missing)} class{'es' if len(missing) != 1 else ''} not covered (more classes than "
@@ -326,7 +334,7 @@ class Bench:
         root = str(self.args.videos.resolve()) if self.args.videos else self.corpus_name
         described = dataset.describe(root, whole, {p: by_path[v] for p, v in self.videos.items() if v in by_path},
                                      disk=self.work.store_root, epochs=self.args.train_epochs,
-                                     disk_budget=self.args.disk_budget)
+                                     disk_budget=self.args.disk_budget, skipped={**self.skipped, **self.unreadable})
         step = training.step_of(None, **training.given(self.args))
         described = dataclasses.replace(described, step_ms=step.step_ms, target_fps=step.target_fps, gpus=step.gpus,
                                         storage_bandwidth=step.storage_bandwidth)
@@ -342,6 +350,8 @@ class Bench:
                                         self.args.transcode_loaders)
         available = loaders.available()
         self.live = [t for t in self.targets if available[t.loader] is None]
+        if any(t.spec is not None for t in self.live):
+            stores.check_writable(self.work.store_root)
         self.epoch_live = [t for t in self.live if t.loader not in self.args.per_frame_only]
         for t in self.targets:
             if available[t.loader] is not None:
@@ -392,8 +402,8 @@ class Bench:
                         self.epoch(pattern, workers)
         finally:
             self.progress.close()
-        if self.skipped:  # said, kept with what the budget dropped, and named in the plan's report
-            line = budget.skipped_line(self.skipped)
+        if self.cases_skipped:  # said, kept with what the budget dropped, and named in the plan's report
+            line = budget.skipped_line(self.cases_skipped)
             print(line, flush=True)
             planned.budgets[self.stack] = "; ".join(x for x in (planned.budgets.get(self.stack), line) if x)
             planned.save(self.run.dir)
@@ -530,7 +540,7 @@ class Bench:
         among what was skipped, and its ``cells`` count as done for the progress."""
         if self.deadline is None or time.time() < self.deadline:
             return False
-        self.skipped.append(what)
+        self.cases_skipped.append(what)
         assert self.progress is not None
         self.progress.update(cells, f"past the budget: {what} skipped"[:80])
         return True
@@ -668,7 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cli.error(f"--device cuda: {why}")
     try:
         return Bench(args).main()
-    except (AnnotationError, videos.NothingToMeasure) as exc:
+    except (AnnotationError, videos.NothingToMeasure, stores.StoresUnwritable) as exc:
         raise SystemExit(f"python -m benchmarks: {exc}") from None
 
 

@@ -20,8 +20,10 @@ reference frames whichever extractor wrote them (the contract tests check it).
 
 Safety: a store is written into a temporary sibling (``.NAME.partial-XXXX``) and renamed into
 place only after the frames on disk are checked (count and names) and ``manifest.json``, the
-mark of a complete store, is written inside it. A re-run reuses a complete store, redoes a
-partial one or one whose source video changed (size or mtime), and refuses up front with
+mark of a complete store, is written inside it. A re-run reuses a complete store whose source is
+the same file (size, mtime, inode, ctime and a hash of its first and last bytes:
+:mod:`loaders.fileid`) and whose frame count and size still match the video's probe; it redoes a
+partial store or one whose source changed, and refuses up front with
 :class:`loaders.InsufficientSpace` when the bytes, estimated from the first frames, would not
 fit; a disk that fills all the same raises InsufficientSpace too, and leaves nothing behind.
 One extraction per store at a time: a lock file beside the store (``.NAME.lock``, filelock)
@@ -61,6 +63,7 @@ from filelock import FileLock
 
 from loaders import orientation
 from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, UnsupportedVideo, VideoNotFound, cause_of
+from loaders.fileid import FileId, file_id
 from loaders.probe import probe
 from loaders.resize import check_size, resize_rgb, scaled_size
 from loaders.store import (
@@ -168,7 +171,10 @@ def extract(
         raise LoaderError(store, exc.cause) from None
     if not video.is_file():
         raise VideoNotFound(video, "no such file")
-    stat = video.stat()
+    try:
+        source = file_id(video)
+    except OSError as exc:
+        raise LoaderError(video, f"cannot be read: {cause_of(exc)}") from None
     kept_quality = quality if format in LOSSY else None
     coding: dict[str, int | None] = {"gop": gop, "crf": crf} if format == TRANSCODED else {"gop": None, "crf": None}
     wanted: dict[str, object] = {
@@ -183,15 +189,15 @@ def extract(
     # One extraction per store at a time, across processes and machines sharing the directory: a
     # second caller waits here, then finds the first one's complete store and reuses it.
     with FileLock(lock_path(store)):
-        done = _complete(store, stat, wanted)
-        if done is not None:
+        done = _complete(store, source, wanted)
+        if done is not None and _as_probed(done, video, size):
             return Extraction(store, done.seconds, done.bytes, done.frames, reused=True)
         if store.exists() and not _ours(store):
             raise LoaderError(store, "exists and is not a frame store (it holds other files); not overwriting it")
         # Holding the lock, no live process is writing beside the store: what is there was left by a
         # process that died (its lock went with it).
         _remove_leftovers(store)
-        return _extract_locked(video, store, stat, extractor, format, quality, size, threads, coding)
+        return _extract_locked(video, store, source, extractor, format, quality, size, threads, coding)
 
 
 def lock_path(store: str | os.PathLike[str]) -> Path:
@@ -203,7 +209,7 @@ def lock_path(store: str | os.PathLike[str]) -> Path:
 def _extract_locked(
     video: Path,
     store: Path,
-    stat: os.stat_result,
+    source: FileId,
     extractor: str,
     format: str,  # noqa: A002
     quality: int,
@@ -237,8 +243,11 @@ def _extract_locked(
         nbytes = _size(tmp)
         Manifest(
             source=str(video.resolve()),
-            source_size=stat.st_size,
-            source_mtime_ns=stat.st_mtime_ns,
+            source_size=source.size,
+            source_mtime_ns=source.mtime_ns,
+            source_inode=source.inode,
+            source_ctime_ns=source.ctime_ns,
+            source_fingerprint=source.fingerprint,
             frames=writer.count,
             fps=fps,
             width=width,
@@ -284,17 +293,26 @@ def _discard(tmp: Path, writer: _Writer | None) -> None:
 # --- store bookkeeping -------------------------------------------------------------------
 
 
-def _complete(store: Path, stat: os.stat_result, wanted: dict[str, object]) -> Manifest | None:
-    """The manifest of ``store`` if it is a complete store of this video with these settings."""
+def _complete(store: Path, source: FileId, wanted: dict[str, object]) -> Manifest | None:
+    """The manifest of ``store`` if it is a complete store of this very file with these settings."""
     if not (store / MANIFEST).is_file():
         return None
     try:
         m = read_manifest(store)
     except LoaderError:
         return None
-    same_source = (m.source_size, m.source_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    kept = FileId(
+        m.source_size, m.source_mtime_ns, m.source_inode or 0, m.source_ctime_ns or 0, m.source_fingerprint or ""
+    )
+    same_source = kept == source
     same_settings = all(getattr(m, k) == v for k, v in wanted.items())
     return m if same_source and same_settings and m.version == STORE_VERSION else None
+
+
+def _as_probed(m: Manifest, video: Path, size: int | None) -> bool:
+    """Whether the store's frame count and frame size are what the video's probe says now."""
+    info = probe(video)
+    return (m.frames, m.width, m.height) == (info.num_frames, *scaled_size(info.width, info.height, size))
 
 
 def _ours(store: Path) -> bool:

@@ -133,12 +133,25 @@ def _training(plan: pd.DataFrame, chart: Chart | None) -> str:
             + (_chart(chart) if chart else "") + "</div>")
 
 
-def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart]) -> str:
-    """The plan for the user's dataset: the dataset in one line, the winner per pattern, every
+def _skipped(rows: list[dict[str, str]]) -> str:
+    """Every file and folder left out of the dataset, with why: first, since every figure lacks them."""
+    if not rows:
+        return ""
+    count = len(rows)
+    return (f'<div class="skipped"><p class="bad">{count} file{"s" if count != 1 else ""} or folder'
+            f'{"s" if count != 1 else ""} left out of the dataset, and of every figure below:</p>'
+            + _table(rows, [("path", _field("path"), False), ("why", _field("reason"), False)], css="skipped")
+            + "</div>")
+
+
+def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart], training: str = "") -> str:
+    """The plan for the user's dataset: what was left out of it, the training step's answer
+    (``training``: :func:`_training`), the dataset in one line, the winner per pattern, every
     strategy ranked by total time (those over the disk budget marked), the best few's hours."""
+    left_out = _skipped(plan.attrs.get("skipped") or []) + training
     if plan.empty:
-        return ('<p class="muted">No plan: the run has no epoch timing of a strategy (and, for a store, of its '
-                "extraction) to project.</p>")
+        return left_out + ('<p class="muted">No plan: the run has no epoch timing of a strategy (and, for a '
+                           "store, of its extraction) to project.</p>")
     epochs, budget = plan.attrs.get("epochs"), plan.attrs.get("disk_budget")
     line = plan.attrs.get("dataset")
     what = (f'<p class="dataset-line"><b>{escape(line)}</b></p>' if line else
@@ -156,7 +169,7 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart])
         intro += (f'<div class="budget"><p>Measured under a time budget (<code>--budget</code> or '
                   f"<code>--quick</code>), which dropped, as the run said before measuring:</p><ul>{said}</ul></div>")
     winners = {a.pattern: a for a in advice}
-    parts = [what, intro]
+    parts = [left_out, what, intro]
     for pattern, group in plan.groupby("pattern", sort=True):
         rows = [{**r, "rank": i} for i, r in enumerate(group.to_dict("records"), start=1)]
         a = winners.get(str(pattern))
@@ -401,7 +414,7 @@ def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: li
     plan = tables.get("plan")
     if plan is not None:  # the answer at the user's scale opens the report
         sections.insert(0, ("dataset", "Your dataset",
-                            _training(plan, training_chart) + _dataset(plan, advice, plan_charts or {})))
+                            _dataset(plan, advice, plan_charts or {}, _training(plan, training_chart))))
     if compare is not None:
         sections.insert(-1, ("compare", "Change against another run", _compare(compare, compare_with)))
     sections.append(("all", "All measurements", _summary(tables["summary"])))

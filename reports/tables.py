@@ -32,6 +32,7 @@ from reports.results import (
     pairs,
     project,
     sample_model,
+    skipped,
     step_of,
     store_of,
     training,
@@ -415,11 +416,12 @@ def plan(records: list[Record], dataset: Dataset | None, step: Step | None = Non
     """One row per strategy and pattern, projected to the run's dataset for its epochs and ranked
     (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
     what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
-    None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None) and
-    ``budgets`` (stack -> what a time budget dropped from its measurements); with a training step
-    (``step``, else the one stored with the dataset), ``step`` (its line, None without one),
-    ``training`` (pattern -> the recommendation's sentence and whether loading or the model
-    bounds training) and ``bandwidth`` (what the read rates were compared against)."""
+    None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None),
+    ``budgets`` (stack -> what a time budget dropped from its measurements) and ``skipped`` (every
+    file and folder left out of the dataset: {"path", "reason"}); with a training step (``step``,
+    else the one stored with the dataset), ``step`` (its line, None without one), ``training``
+    (pattern -> the recommendation's sentence and whether loading or the model bounds training)
+    and ``bandwidth`` (what the read rates were compared against)."""
     epochs = dataset.epochs if dataset else DEFAULT_EPOCHS
     budget = dataset.disk_budget_bytes if dataset else None
     kept = latest(records)
@@ -441,7 +443,7 @@ def plan(records: list[Record], dataset: Dataset | None, step: Step | None = Non
                        (dataset.disk_free_bytes if dataset else None),
                        budget_given=budget is not None, dataset=dataset.line() if dataset else None,
                        ram=dataset.ram_available_bytes if dataset else None,
-                       budgets=dict(dataset.budgets) if dataset else {},
+                       budgets=dict(dataset.budgets) if dataset else {}, skipped=skipped(dataset, records),
                        step=step.line() if step.given else None, gpus=step.gpus,
                        training={p: (why, training.bound(t)) for p, (t, why) in training.recommend(trainings).items()},
                        bandwidth=training.bandwidth_words(trainings, step, kept) if trainings else None)
