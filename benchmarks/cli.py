@@ -284,7 +284,7 @@ class Bench:
         # The end of the whole bench, all stacks together (``nox -s bench -- --budget``), and the
         # stacks still to run, this one included: past the deadline no new case starts.
         self.deadline, self.stacks_left = budget.deadline_from_env(os.environ)
-        self.cases_skipped: list[str] = []  # cases not started because the deadline had passed
+        self.not_started: list[str] = []  # cases not started because the deadline had passed
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
@@ -402,8 +402,8 @@ class Bench:
                         self.epoch(pattern, workers)
         finally:
             self.progress.close()
-        if self.cases_skipped:  # said, kept with what the budget dropped, and named in the plan's report
-            line = budget.skipped_line(self.cases_skipped)
+        if self.not_started:  # said, kept with what the budget dropped, and named in the plan's report
+            line = budget.skipped_line(self.not_started)
             print(line, flush=True)
             planned.budgets[self.stack] = "; ".join(x for x in (planned.budgets.get(self.stack), line) if x)
             planned.save(self.run.dir)
@@ -540,7 +540,7 @@ class Bench:
         among what was skipped, and its ``cells`` count as done for the progress."""
         if self.deadline is None or time.time() < self.deadline:
             return False
-        self.cases_skipped.append(what)
+        self.not_started.append(what)
         assert self.progress is not None
         self.progress.update(cells, f"past the budget: {what} skipped"[:80])
         return True

@@ -237,3 +237,11 @@ def test_open_timings_longer_than_the_epoch_are_scaled_down_in_the_projection_to
     share = 0.9 * (1.112 - got.startup) / 2.0
     assert got.opens == pytest.approx(10 * 1.0 * share)
     assert any("open timings exceed" in n for n in got.notes)
+
+
+def test_a_class_sampled_once_says_its_range_has_no_spread_of_its_videos() -> None:
+    per_frame, opens = _reader_records()
+    got = epochs.project(_epoch(1.112, 0.806), per_frame[:1], opens, _dataset(), None)
+    assert f"{HD}: one video sampled, so the range has no spread of its videos" in got.notes
+    both = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None)
+    assert not any("one video sampled" in n for n in both.notes)

@@ -443,6 +443,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     high = max(starts, default=0.0) + dataset_open * OPEN_SPREAD[1] + max(ks, default=0.0) * slow
     for name in not_sampled:
         notes.append(f"{name}: not in the sample, projected from pixels")
+    once = sorted(c for c in typical if c in units and len(units[c]) == 1 and dataset.classes[c].videos > 1)
+    if once:  # one video cannot show how much its class varies: the range does not cover that
+        notes.append(f"{', '.join(once)}: one video sampled, so the range has no spread of its videos")
     opened = sum(w.opens * n for kinds in typical.values() for n, _, w in kinds)
     returned = sum(w.returned * n for kinds in typical.values() for n, _, w in kinds)
     out = Projection(point_start, dataset_open, point_k * mid, low, high, opened, not_sampled, notes, returned)
