@@ -47,6 +47,7 @@ from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
+from loaders import options
 from loaders.batch import human_bytes
 from loaders.progress import Progress, duration
 from loaders.vocabulary import BASELINE, FRAMES
@@ -69,9 +70,12 @@ def _duration(text: str) -> float:
 
 def _size(text: str) -> int:
     try:
-        return plan.parse_bytes(text)
+        value = plan.parse_bytes(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a size must be more than 0 bytes")
+    return value
 
 
 def _sizes(text: str) -> list[int | None]:
@@ -144,7 +148,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--extractors", type=_names, default=["ffmpeg"])
     p.add_argument("--formats", type=_names, help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
                                                   f"--quick: {','.join(core.QUICK_FORMATS)})")
-    p.add_argument("--quality", type=int, default=90, help="JPEG quality of the stores")
+    p.add_argument("--quality", type=options.integer(*options.QUALITY, "JPEG quality"), default=90,
+                   help="JPEG quality of the stores, 1-100")
     p.add_argument("--store-sizes", type=_sizes, default=list(stores.SIZES), metavar="SIZES",
                    help="frame stores at these short sides in pixels ('full': as decoded), e.g. full,256")
     p.add_argument("--full-size", type=_names, default=list(stores.FULL_SIZE_FORMATS), metavar="FORMATS",
@@ -152,12 +157,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--store-videos", choices=core.STORE_VIDEOS, default="one",
                    help="per-frame cases of stores at a fixed short side on the first video only (their frames "
                         "are the same size whatever the source) or on every video; epochs read every video")
-    p.add_argument("--gops", type=_ints, default=list(stores.GOPS),
+    p.add_argument("--gops", type=options.integers(options.GOP_MIN, None, "frames"), default=list(stores.GOPS),
                    help="transcoded stores (H.264 via ffmpeg, read by the decode loaders): keyframe intervals; "
                         "'' for none")
     p.add_argument("--transcode-loaders", type=_names, default=list(stores.TRANSCODE_LOADERS),
                    help="decode loaders timed on the transcoded stores too")
-    p.add_argument("--crf", type=int, default=stores.CRF, help="H.264 constant rate factor of transcoded stores")
+    p.add_argument("--crf", type=options.integer(*options.CRF, "H.264 crf"), default=stores.CRF,
+                   help="H.264 constant rate factor of transcoded stores, 0-51")
     p.add_argument("--transcode-sizes", type=_sizes, default=list(stores.TRANSCODE_SIZES), metavar="SIZES",
                    help="short sides the transcoded stores are made at ('full': as decoded)")
     p.add_argument("--cache", type=_caches, default=None,
@@ -177,11 +183,12 @@ def parser() -> argparse.ArgumentParser:
                    help="what to measure (per_frame includes the open cost)")
     p.add_argument("--annotations", type=Path,
                    help="JSON {video file name: {frame index: [[x1, y1, x2, y2], ...]}} served with the frames")
-    p.add_argument("--jobs", type=int, default=env.cores(), help="videos extracted in parallel")
-    p.add_argument("--sample", type=int, metavar="N",
+    p.add_argument("--jobs", type=options.integer(1, None, "videos"), default=env.cores(),
+                   help="videos extracted in parallel")
+    p.add_argument("--sample", type=options.integer(1, None, "videos"), metavar="N",
                    help="with --videos: probe every video under the folder (cached), measure a seeded sample of N "
                         "stratified by resolution and codec, and plan for all of them (default: measure them all)")
-    p.add_argument("--train-epochs", type=int, default=plan.DEFAULT_EPOCHS, metavar="E",
+    p.add_argument("--train-epochs", type=options.integer(1, None, "epochs"), default=plan.DEFAULT_EPOCHS, metavar="E",
                    help="the epochs you train for: the plan's totals are for E epochs")
     p.add_argument("--disk-budget", type=_size, metavar="SIZE",
                    help="disk a store may take, e.g. 2T or 500G (default: the free disk where stores go)")

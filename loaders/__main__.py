@@ -13,6 +13,7 @@ from pathlib import Path
 
 from loaders import batch
 from loaders.errors import LoaderError
+from loaders import options
 from loaders.extraction import CRF, EXTRACTORS, GOP
 from loaders.resize import check_size
 from loaders.store import STORE_FORMATS
@@ -45,12 +46,28 @@ def parser() -> argparse.ArgumentParser:
         default="jpeg",
         help="frame store format, or mp4: transcode to H.264 (ffmpeg extractor; see --gop, --crf)",
     )
-    p.add_argument("--quality", type=int, default=90, help="JPEG quality 1-100 (jpeg, tar)")
-    p.add_argument("--gop", type=int, default=GOP, help="mp4: a keyframe every GOP frames")
-    p.add_argument("--crf", type=int, default=CRF, help="mp4: H.264 constant rate factor, 0 (lossless)..51")
+    p.add_argument(
+        "--quality", type=options.integer(*options.QUALITY, "JPEG quality"), default=90, help="JPEG quality 1-100"
+    )
+    p.add_argument(
+        "--gop", type=options.integer(options.GOP_MIN, None, "frames"), default=GOP, help="mp4: a keyframe every GOP frames"
+    )
+    p.add_argument(
+        "--crf",
+        type=options.integer(*options.CRF, "H.264 crf"),
+        default=CRF,
+        help="mp4: H.264 constant rate factor, 0 (lossless)..51",
+    )
     p.add_argument("--size", type=_size, default=None, help="short side in pixels, even (default: as decoded)")
-    p.add_argument("--jobs", type=int, default=None, help="videos at a time (local; default: CPU count)")
-    p.add_argument("--threads", type=int, default=1, help="decoder threads per video")
+    p.add_argument(
+        "--jobs", type=options.integer(1, None, "videos"), default=None, help="videos at a time (default: CPU count)"
+    )
+    p.add_argument(
+        "--threads",
+        type=options.integer(*options.THREADS, "threads"),
+        default=1,
+        help=f"decoder threads per video, 0 (the library's choice) to {options.MAX_THREADS}",
+    )
     p.add_argument("--engine", choices=batch.ENGINES, default="local", help="local (default) or ray")
     p.add_argument(
         "--address",

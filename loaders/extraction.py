@@ -29,7 +29,9 @@ child dies with its parent.
 ``format="mp4"`` (ffmpeg only) writes a transcoded store: the video re-encoded with libx264 at
 ``crf`` (default 18) with a keyframe every ``gop`` frames (default 1) and no scene-cut keyframes,
 every frame kept (``-fps_mode passthrough``), 8-bit 4:2:0, upright, resized by the same area
-filter; decode loaders read its ``video.mp4``. It is lossy: the benchmarks verify it against the
+filter; decode loaders read its ``video.mp4``. 4:2:0 needs even sides: a video with an odd width
+or height (321x241) is stored one pixel smaller on that side (320x240), through the same area
+filter, even at full size. It is lossy: the benchmarks verify it against the
 resized reference decode with the JPEG stores' rule (:mod:`benchmarks.verify`).
 """
 
@@ -55,8 +57,9 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from loaders import orientation
+from loaders import options, orientation
 from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNotFound, cause_of
+from loaders.paths import absolute
 from loaders.probe import probe
 from loaders.resize import check_size, resize_rgb, scaled_size
 from loaders.store import (
@@ -135,8 +138,9 @@ def extract(
     the lossless ``png`` and ``npy``. ``size`` is the short side in pixels the frames are
     resized to (an even number; see :mod:`loaders.resize`), None to keep the decoded size.
     ``threads`` is the decoder's (and ffmpeg's encoder's) thread count. ``format="mp4"`` (ffmpeg
-    only) transcodes instead: H.264 at ``crf`` (0-51) with a keyframe every ``gop`` frames (>= 1);
-    the store's video is :func:`loaders.store.transcoded_video`. Returns what the
+    only) transcodes instead: H.264 at ``crf`` (0-51) with a keyframe every ``gop`` frames (>= 1),
+    an odd width or height rounded down to even (4:2:0 needs even sides); the store's video is
+    :func:`loaders.store.transcoded_video`. Returns what the
     extraction cost: the seconds of decoding, encoding and writing, not of the probe and the
     space estimate that come before (what a user's own extraction script would not do). A
     complete store of the same video and settings is reused. Bad input raises
@@ -152,12 +156,14 @@ def extract(
             raise LoaderError(
                 store, f"a transcoded ({TRANSCODED}) store is written by the ffmpeg extractor, not {extractor!r}"
             )
-        if isinstance(gop, bool) or not isinstance(gop, int) or gop < 1:
+        if not options.in_range(gop, (options.GOP_MIN, None)):
             raise LoaderError(store, f"keyframe interval (gop) must be a positive integer, got {gop!r}")
-        if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
+        if not options.in_range(crf, options.CRF):
             raise LoaderError(store, f"H.264 crf must be an integer in 0..51, got {crf!r}")
-    if format in LOSSY and not (isinstance(quality, int) and 1 <= quality <= 100):
+    if format in LOSSY and not options.in_range(quality, options.QUALITY):
         raise LoaderError(store, f"JPEG quality must be an integer in 1..100, got {quality!r}")
+    if not options.in_range(threads, options.THREADS):
+        raise LoaderError(store, f"threads must be an integer in 0..{options.MAX_THREADS}, got {threads!r}")
     try:
         check_size(size)
     except LoaderError as exc:
@@ -212,6 +218,8 @@ def _extract_locked(
     info = probe(video)
     fps, expected = info.fps, info.num_frames
     width, height = scaled_size(info.width, info.height, size)
+    if format == TRANSCODED:  # H.264 in 4:2:0 takes even sides only: an odd one is scaled down by a pixel
+        width, height = max(2, width - width % 2), max(2, height - height % 2)
     resized = (width, height) != (info.width, info.height)
     run = _EXTRACTORS[extractor]
     kept_quality = quality if format in LOSSY else None
@@ -513,7 +521,7 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
 
     cmd = [get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error"]
     # -xerror: stop at a decoding error instead of writing concealed (wrong) frames and going on.
-    cmd += ["-xerror", "-threads", str(threads), "-i", str(video)]
+    cmd += ["-xerror", "-threads", str(threads), "-i", absolute(video)]
     # One video stream, every decoded frame once: none duplicated or dropped for VFR or a late start.
     cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"]
     # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.
@@ -547,7 +555,7 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
             "-movflags",
             "+faststart",
         ]
-        _run_ffmpeg([*cmd, *codec, "-f", "mp4", str(writer.folder / VIDEO_FILE)], video)
+        _run_ffmpeg([*cmd, *codec, "-f", "mp4", absolute(writer.folder / VIDEO_FILE)], video)
         writer.adopt_video()
         return
     if fmt == "npy":
@@ -567,7 +575,7 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
         codec += ["-q:v", str(_mjpeg_qscale(quality)), "-qmin", "1"]
     folder = writer.folder if fmt != "tar" else writer.folder / "jpeg"
     folder.mkdir(exist_ok=True)
-    pattern = str(folder / f"%06d{os.path.splitext(frame_name(0, fmt))[1]}")
+    pattern = absolute(folder / f"%06d{os.path.splitext(frame_name(0, fmt))[1]}")
     _run_ffmpeg([*cmd, *codec, "-start_number", "0", "-f", "image2", pattern], video)
     if fmt != "tar":
         writer.adopt_files()
@@ -598,7 +606,7 @@ def _pyav(video: Path, writer: _Writer, quality: int, threads: int, limit: int |
             return out.getvalue()
 
     try:
-        with av.open(str(video)) as container:
+        with av.open(absolute(video)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             stream.codec_context.thread_count = threads
@@ -623,7 +631,7 @@ def _cv2(video: Path, writer: _Writer, quality: int, threads: int, limit: int | 
         ext, params = ".png", [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL]
     else:
         ext, params = ".jpg", [cv2.IMWRITE_JPEG_QUALITY, quality]
-    cap = cv2.VideoCapture(str(video), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
+    cap = cv2.VideoCapture(absolute(video), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
     try:
         if not cap.isOpened():
             raise CorruptVideo(video, "OpenCV cannot open it as a video")

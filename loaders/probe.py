@@ -21,6 +21,7 @@ import numpy as np
 
 from loaders import orientation
 from loaders.errors import CorruptVideo, UnsupportedVideo, VideoNotFound, cause_of
+from loaders.paths import absolute
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +80,7 @@ def open_container(path: str) -> Any:
     if os.path.getsize(path) == 0:
         raise CorruptVideo(path, "empty file")
     try:
-        container = av.open(path, metadata_errors="ignore")
+        container = av.open(absolute(path), metadata_errors="ignore")
     except av.FFmpegError as exc:
         raise CorruptVideo(path, f"not a readable video: {cause_of(exc)}") from exc
     if not container.streams.video:

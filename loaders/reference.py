@@ -18,6 +18,7 @@ import numpy as np
 
 from loaders import orientation
 from loaders.errors import CorruptVideo, FrameIndexError, UnsupportedVideo, VideoNotFound, cause_of
+from loaders.paths import absolute
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +47,7 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
     rotation = 0
     last_pts: int | None = None
     try:
-        with av.open(path) as container:
+        with av.open(absolute(path)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             fps = float(stream.average_rate or stream.guessed_rate or 0)
