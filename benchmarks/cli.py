@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -612,10 +613,30 @@ def human_hours(value: float) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    bench: Bench | None = None
     try:
-        return Bench(args).main()
+        bench = Bench(args)
+        return bench.main()
     except (AnnotationError, videos.NothingToMeasure) as exc:
         raise SystemExit(f"python -m benchmarks: {exc}") from None
+    except KeyboardInterrupt:
+        # Ctrl-C: the case in hand is dropped (every record is one whole line, appended when taken),
+        # the DataLoader's workers and any ffmpeg child end with it; one line says how to go on.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        print(interrupted(bench.run if bench is not None and hasattr(bench, "run") else None), file=sys.stderr)
+        return INTERRUPTED
+
+
+INTERRUPTED = 130  # the exit status of a run stopped with Ctrl-C (128 + SIGINT), as a shell gives
+
+
+def interrupted(run: Run | None) -> str:
+    """The line a run stopped with Ctrl-C ends with: where its records are and how to finish it."""
+    if run is None:
+        return "interrupted before the run started: nothing was measured"
+    kept = sum(1 for _ in records.read(run.path)) if run.path.exists() else 0
+    return (f"interrupted: {kept} record{'s' if kept != 1 else ''} kept in {run.path}; finish the run with "
+            f"the same command and --resume --run-id {run.id}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,10 @@ One extraction per store at a time: a lock file beside the store (``.NAME.lock``
 makes a second caller, in any process, wait and then reuse the first one's store. An ffmpeg
 child dies with its parent.
 
+Stopping: :func:`interruptible` wraps the pool extractions run in; leaving it by an exception
+(Ctrl-C) kills every ffmpeg child of this process and makes the pyav and cv2 extractors stop at
+their next frame, so their stores are removed as a failed extraction's are, within a second.
+
 ``size=S`` stores frames resized so the short side is S (:mod:`loaders.resize`).
 
 ``format="mp4"`` (ffmpeg only) writes a transcoded store: the video re-encoded with libx264 at
@@ -50,8 +54,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +187,31 @@ def extract(
         **coding,
     }
 
+    try:
+        return _extract_in(video, store, stat, extractor, format, quality, size, threads, coding, wanted)
+    except OSError as exc:  # the folder, not the video: read-only, no permission, full
+        if exc.errno in _DISK_FULL:
+            raise InsufficientSpace(store.parent, f"no room to write the store: {exc.strerror}") from None
+        if exc.errno in _NOT_WRITABLE:
+            raise LoaderError(store.parent, f"cannot write the store there: {exc.strerror}") from None
+        raise
+
+
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _extract_in(
+    video: Path,
+    store: Path,
+    stat: os.stat_result,
+    extractor: str,
+    format: str,  # noqa: A002
+    quality: int,
+    size: int | None,
+    threads: int,
+    coding: dict[str, int | None],
+    wanted: dict[str, object],
+) -> Extraction:
     store.parent.mkdir(parents=True, exist_ok=True)
     # One extraction per store at a time, across processes and machines sharing the directory: a
     # second caller waits here, then finds the first one's complete store and reuses it.
@@ -282,6 +313,57 @@ def _discard(tmp: Path, writer: _Writer | None) -> None:
     if writer is not None:
         writer.abandon()
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- stopping -----------------------------------------------------------------------------
+
+
+class Stopped(Exception):  # noqa: N818 - what happened, not a fault
+    """An extraction stopped by :func:`stop` (Ctrl-C): its temporary store is removed."""
+
+
+_stopping = threading.Event()
+_children: set[subprocess.Popen[bytes]] = set()
+_children_lock = threading.Lock()
+
+
+def stop() -> None:
+    """Stop every extraction this process runs: kill the ffmpeg children, and make the pyav and
+    cv2 extractors raise :class:`Stopped` at their next frame. Until :func:`resume`, a new
+    extraction stops at once."""
+    _stopping.set()
+    with _children_lock:
+        for proc in list(_children):
+            with contextlib.suppress(OSError):
+                proc.kill()
+
+
+def resume() -> None:
+    """Let extractions run again after :func:`stop`."""
+    _stopping.clear()
+
+
+def _check_stopping(video: Path) -> None:
+    if _stopping.is_set():
+        raise Stopped(f"{video}: stopped")
+
+
+@contextlib.contextmanager
+def interruptible(pool: Executor) -> Iterator[Executor]:
+    """``pool``, shut down on leaving. Leaving by an exception (Ctrl-C, a generator closed) first
+    :func:`stop`\ s the extractions it runs, so the shutdown waits seconds, not for whole videos;
+    queued ones never start."""
+    stopped = False
+    try:
+        yield pool
+    except BaseException:
+        stopped = True
+        stop()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if stopped:
+            resume()
 
 
 # --- store bookkeeping -------------------------------------------------------------------
@@ -398,6 +480,7 @@ class _Writer:
 
     def add_encoded(self, data: bytes) -> None:
         """One encoded JPEG/PNG frame."""
+        _check_stopping(self.folder)
         name = frame_name(self.count, self.format)
         if self._tar is not None:
             info = tarfile.TarInfo(name)
@@ -410,6 +493,7 @@ class _Writer:
     def add_rgb(self, frame: np.ndarray | bytes) -> None:
         """One (H, W, 3) uint8 RGB frame (or its raw bytes), for an npy store."""
         assert self._npy is not None
+        _check_stopping(self.folder)
         size = self.width * self.height * 3
         data = memoryview(frame) if isinstance(frame, bytes) else np.ascontiguousarray(frame, np.uint8).data
         if data.nbytes != size:
@@ -497,16 +581,22 @@ def _run_ffmpeg(cmd: list[str], video: Path, stdout_to: Callable[[io.BufferedRea
             # that takes a lock another thread may hold.
             preexec_fn=_child_setup(),
         )
+        with _children_lock:
+            _children.add(proc)
         try:
+            _check_stopping(video)
             if stdout_to is not None:
                 assert proc.stdout is not None
                 stdout_to(proc.stdout)  # type: ignore[arg-type]
                 proc.stdout.close()
             code = proc.wait()
         finally:
+            with _children_lock:
+                _children.discard(proc)
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        _check_stopping(video)  # killed by stop(): not the video's fault
         if code != 0:
             err.seek(0)
             tail = err.read().decode(errors="replace").strip()[-1000:]
