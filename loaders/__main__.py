@@ -85,8 +85,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def check_stores(src: Path, stores: Path) -> None:
-    """Refuse a STORES the stores cannot go to: a file, SRC itself or a folder above it (the stores
-    would mix with the videos), or a folder that cannot be made or written. A LoaderError naming it."""
+    """Refuse a STORES the stores cannot go to: a file, or SRC itself or a folder above it (the
+    stores would mix with the videos). A LoaderError naming it."""
     if stores.exists() and not stores.is_dir():
         raise LoaderError(stores, "STORES is a file, not a folder: name a folder for the stores")
     if src.exists():
@@ -95,6 +95,11 @@ def check_stores(src: Path, stores: Path) -> None:
             raise LoaderError(stores, "STORES is SRC itself: name another folder for the stores")
         if videos.is_relative_to(where):
             raise LoaderError(stores, f"STORES lies above SRC ({src}): name a folder beside or inside SRC")
+
+
+def check_writable(stores: Path) -> None:
+    """Make STORES, and refuse it when a file cannot be written there (read-only, no permission,
+    full): a LoaderError naming the folder, before any work."""
     try:
         stores.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=stores):
@@ -106,9 +111,10 @@ def check_stores(src: Path, stores: Path) -> None:
 def extract_command(args: argparse.Namespace) -> int:
     settings = batch.Settings(args.extractor, args.format, args.quality, args.size, args.threads, args.gop, args.crf)
     try:
+        check_stores(args.src, args.stores)
         jobs = batch.tree_jobs(args.src, args.stores, settings)
         if jobs:
-            check_stores(args.src, args.stores)
+            check_writable(args.stores)
     except LoaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

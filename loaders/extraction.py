@@ -351,7 +351,7 @@ def _check_stopping(video: Path) -> None:
 @contextlib.contextmanager
 def interruptible(pool: Executor) -> Iterator[Executor]:
     """``pool``, shut down on leaving. Leaving by an exception (Ctrl-C, a generator closed) first
-    :func:`stop`\ s the extractions it runs, so the shutdown waits seconds, not for whole videos;
+    calls :func:`stop`, so the shutdown waits seconds, not for whole videos;
     queued ones never start."""
     stopped = False
     try:
