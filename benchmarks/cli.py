@@ -617,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         bench = Bench(args)
         return bench.main()
-    except (AnnotationError, videos.NothingToMeasure) as exc:
+    except (AnnotationError, videos.NothingToMeasure, dataset.DatasetError) as exc:
         raise SystemExit(f"python -m benchmarks: {exc}") from None
     except KeyboardInterrupt:
         # Ctrl-C: the case in hand is dropped (every record is one whole line, appended when taken),

@@ -11,16 +11,13 @@ ones stay, and running the command again does the rest.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import signal
 import sys
 import tempfile
 from pathlib import Path
 
-from loaders import batch
+from loaders import batch, options
 from loaders.errors import LoaderError
-from loaders import options
 from loaders.extraction import CRF, EXTRACTORS, GOP
 from loaders.resize import check_size
 from loaders.store import STORE_FORMATS
@@ -57,7 +54,10 @@ def parser() -> argparse.ArgumentParser:
         "--quality", type=options.integer(*options.QUALITY, "JPEG quality"), default=90, help="JPEG quality 1-100"
     )
     p.add_argument(
-        "--gop", type=options.integer(options.GOP_MIN, None, "frames"), default=GOP, help="mp4: a keyframe every GOP frames"
+        "--gop",
+        type=options.integer(options.GOP_MIN, None, "frames"),
+        default=GOP,
+        help="mp4: a keyframe every GOP frames",
     )
     p.add_argument(
         "--crf",

@@ -49,8 +49,7 @@ def integers(low: int, high: int | None = None, what: str = "") -> Callable[[str
 def in_range(value: object, bounds: tuple[int, int | None]) -> bool:
     """Whether ``value`` is an int (not a bool) within ``bounds`` (an upper bound of None: none)."""
     low, high = bounds
-    return (isinstance(value, int) and not isinstance(value, bool) and value >= low
-            and (high is None or value <= high))
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
 
 
 def positive(value: float, text: str) -> float:

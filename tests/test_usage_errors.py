@@ -8,12 +8,10 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import require_loader
 from test_extract import ROOT
 
 import loaders
