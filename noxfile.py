@@ -130,9 +130,14 @@ def _bench_run(posargs: list[str]) -> tuple[list[str], str]:
     return args, str(Path(out, run_id))
 
 
+STOP_SECONDS = 30.0
+
+
 def run_bench(session: nox.Session, stack: str, args: list[str]) -> None:
     python = stack_python(session, stack, STACKS[stack] + BENCH_STEPS[stack])
-    session.run(python, "-m", "benchmarks", *args, env={"VIDBENCH_STACK": stack})
+    # Ctrl-C: the run gets this long to stop its workers and say how to resume before nox
+    # terminates it (nox's own default is 0.3 s).
+    session.run(python, "-m", "benchmarks", *args, env={"VIDBENCH_STACK": stack}, interrupt_timeout=STOP_SECONDS)
 
 
 @nox.session(venv_backend="none", default=False)
