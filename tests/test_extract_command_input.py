@@ -163,3 +163,28 @@ def test_ctrl_c_stops_within_seconds_and_leaves_stores_complete_or_absent(extrac
         assert (store / MANIFEST).is_file(), store
     again = command(str(src), str(stores), "--format", "png", "--extractor", extractor)
     assert again.returncode == 0 and "videos: 3 (" in again.stdout and "0 failed" in again.stdout, again.stderr
+
+
+def test_interruptible_stops_the_extractions_a_pool_runs_and_lets_later_ones_run(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import loaders
+
+    video = tmp_path / "long.mp4"
+    subprocess.run([shutil.which("ffmpeg") or "ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "testsrc2=size=320x240:rate=30", "-frames:v", "1800", "-c:v", "libx264", str(video)], check=True)
+    stores = tmp_path / "stores"
+    futures = []
+    # the interrupt comes while the pool works
+    with pytest.raises(KeyboardInterrupt), extraction.interruptible(ThreadPoolExecutor(max_workers=2)) as pool:  # noqa: PT012
+        futures = [pool.submit(loaders.extract, video, stores / name, extractor, "png")
+                   for name, extractor in (("by-ffmpeg", "ffmpeg"), ("by-pyav", "pyav"))]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(list(stores.glob(".*.partial-*/*.png"))) < 2:
+            time.sleep(0.05)
+        assert not any(f.done() for f in futures), "an extraction ended before it could be stopped"
+        raise KeyboardInterrupt  # what Ctrl-C raises in the main thread
+    assert all(isinstance(f.exception(), extraction.Stopped) for f in futures)
+    assert not list(stores.glob(".*.partial-*")) and not list(stores.glob("by-*"))
+    done = loaders.extract(video, stores / "after", "ffmpeg", "npy", size=32)  # stopping is over
+    assert done.frames == 1800
