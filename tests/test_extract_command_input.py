@@ -123,8 +123,11 @@ def test_failures_are_json_lines_kept_per_src(tiny_videos: dict[str, Path], tmp_
     assert not (stores / batch.FAILURES_FILE).exists()
 
 
-@pytest.mark.parametrize("extractor", ["ffmpeg", "pyav"])
-def test_ctrl_c_stops_within_seconds_and_leaves_stores_complete_or_absent(extractor: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("extractor", "to"), [("ffmpeg", "process"), ("pyav", "process"), ("ffmpeg", "group")])
+def test_ctrl_c_stops_within_seconds_and_leaves_stores_complete_or_absent(extractor: str, to: str,
+                                                                          tmp_path: Path) -> None:
+    """SIGINT to the Python process alone (its children must be stopped by it), or to its process
+    group, as a terminal's Ctrl-C sends it."""
     need(extractor, "png")
     src = tmp_path / "src"
     src.mkdir()
@@ -136,7 +139,7 @@ def test_ctrl_c_stops_within_seconds_and_leaves_stores_complete_or_absent(extrac
     stores = tmp_path / "stores"
     run = subprocess.Popen([sys.executable, "-m", "loaders", "extract", str(src), str(stores), "--format", "png",
                             "--jobs", "2", "--extractor", extractor], cwd=Path(__file__).resolve().parent.parent,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and run.poll() is None:  # frames are being written
@@ -146,7 +149,10 @@ def test_ctrl_c_stops_within_seconds_and_leaves_stores_complete_or_absent(extrac
         children = psutil.Process(run.pid).children(recursive=True)
         assert run.poll() is None, "the extraction ended before it could be stopped"
         sent = time.monotonic()
-        run.send_signal(signal.SIGINT)  # to the Python process alone: its children must stop too
+        if to == "group":
+            os.killpg(run.pid, signal.SIGINT)
+        else:
+            run.send_signal(signal.SIGINT)
         _, stderr = run.communicate(timeout=STOP_BOUND)
         stopped_in = time.monotonic() - sent
     finally:

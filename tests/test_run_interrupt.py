@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from benchmarks import cli
 
@@ -35,8 +36,11 @@ def _records(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in data.decode().splitlines()]  # every line a whole JSON object
 
 
-def test_sigint_stops_a_run_its_workers_too_and_resume_finishes_it(tiny_videos: dict[str, Path],
+@pytest.mark.parametrize("to", ["process", "group"])
+def test_sigint_stops_a_run_its_workers_too_and_resume_finishes_it(to: str, tiny_videos: dict[str, Path],
                                                                     tmp_path: Path) -> None:
+    """``to``: SIGINT to the Python process alone (``kill -INT``), or to its process group as a
+    terminal's Ctrl-C sends it, workers included."""
     videos = tmp_path / "videos"
     videos.mkdir()
     shutil.copy(tiny_videos["tiny-h264-odd"], videos / "clip.mp4")
@@ -45,7 +49,7 @@ def test_sigint_stops_a_run_its_workers_too_and_resume_finishes_it(tiny_videos: 
     records = out / "r" / "records.jsonl"
     # Many epochs, so the run is in its DataLoader epochs (two workers) when it is stopped.
     run = subprocess.Popen(_bench(videos, out, cache, "--epochs", "400"), cwd=tmp_path, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 300
         workers: list[psutil.Process] = []
@@ -57,7 +61,10 @@ def test_sigint_stops_a_run_its_workers_too_and_resume_finishes_it(tiny_videos: 
             time.sleep(0.2)
         assert run.poll() is None and len(workers) >= 2, "the run ended or never reached its epochs"
         sent = time.monotonic()
-        run.send_signal(signal.SIGINT)  # to the Python process alone, as `kill -INT` does
+        if to == "group":
+            os.killpg(run.pid, signal.SIGINT)
+        else:
+            run.send_signal(signal.SIGINT)
         stdout, stderr = run.communicate(timeout=STOP_BOUND)
         stopped_in = time.monotonic() - sent
     finally:
