@@ -111,12 +111,24 @@ def _advice(items: list[Advice]) -> str:
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
+def _skipped(rows: list[dict[str, str]]) -> str:
+    """Every file and folder left out of the dataset, with why: first, since every figure lacks them."""
+    if not rows:
+        return ""
+    count = len(rows)
+    return (f'<div class="skipped"><p class="bad">{count} file{"s" if count != 1 else ""} or folder'
+            f'{"s" if count != 1 else ""} left out of the dataset, and of every figure below:</p>'
+            + _table(rows, [("path", _field("path"), False), ("why", _field("reason"), False)], css="skipped")
+            + "</div>")
+
+
 def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart]) -> str:
     """The plan for the user's dataset: the dataset in one line, the winner per pattern, every
     strategy ranked by total time (those over the disk budget marked), the best few's hours."""
+    left_out = _skipped(plan.attrs.get("skipped") or [])
     if plan.empty:
-        return ('<p class="muted">No plan: the run has no epoch timing of a strategy (and, for a store, of its '
-                "extraction) to project.</p>")
+        return left_out + ('<p class="muted">No plan: the run has no epoch timing of a strategy (and, for a '
+                           "store, of its extraction) to project.</p>")
     epochs, budget = plan.attrs.get("epochs"), plan.attrs.get("disk_budget")
     line = plan.attrs.get("dataset")
     what = (f'<p class="dataset-line"><b>{escape(line)}</b></p>' if line else
@@ -134,7 +146,7 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart])
         intro += (f'<div class="budget"><p>Measured under a time budget (<code>--budget</code> or '
                   f"<code>--quick</code>), which dropped, as the run said before measuring:</p><ul>{said}</ul></div>")
     winners = {a.pattern: a for a in advice}
-    parts = [what, intro]
+    parts = [left_out, what, intro]
     for pattern, group in plan.groupby("pattern", sort=True):
         rows = [{**r, "rank": i} for i, r in enumerate(group.to_dict("records"), start=1)]
         a = winners.get(str(pattern))
@@ -246,7 +258,7 @@ def _crossover(table: pd.DataFrame, charts: list[Chart]) -> str:
             + f"<details><summary>Every pair ({len(rows)} rows)</summary>{full}</details>")
 
 
-def _skipped(table: pd.DataFrame) -> str:
+def _skipped_records(table: pd.DataFrame) -> str:
     count = len(table)
     return (f'<p class="bad">{count} line{"s" if count != 1 else ""} of {escape(str(table["file"].iloc[0]))} '
             f"{'are' if count != 1 else 'is'} not a record a run writes, and "
@@ -381,9 +393,9 @@ def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: li
         ("unavailable", "Unavailable loaders and errors", _unavailable(tables["unavailable"])),
         ("environment", "Environment", _environment(env)),
     ]
-    skipped = tables.get("skipped_lines")
-    if skipped is not None and not skipped.empty:  # first: the figures below lack these records
-        sections.insert(0, ("skipped", "Records skipped", _skipped(skipped)))
+    skipped_lines = tables.get("skipped_lines")
+    if skipped_lines is not None and not skipped_lines.empty:  # first: the figures below lack these records
+        sections.insert(0, ("skipped-records", "Records skipped", _skipped_records(skipped_lines)))
     left_out = tables.get("unreadable_videos")
     if left_out is not None and not left_out.empty:  # first: every figure below lacks these videos
         sections.insert(0, ("warnings", "Videos left out", _left_out(left_out)))

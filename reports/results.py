@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span, store_of
@@ -27,7 +27,7 @@ __all__ = [
     "BASELINE", "DECODE", "DEFAULT_EPOCHS", "FRAMES", "PLAN_COLUMNS", "STACKS", "TRANSCODED", "Dataset",
     "DatasetError", "Malformed", "Pair", "Record", "Strategy", "best_pair", "cumulative", "describe_malformed",
     "describe_pattern", "fps_stats", "gop_of", "load_dataset", "loader_note", "measured", "pairs", "project", "read",
-    "scan", "span", "store_label", "store_of", "unreadable", "valid_seconds", "winners",
+    "scan", "skipped", "span", "store_label", "store_of", "unreadable", "valid_seconds", "winners",
 ]
 
 log = logging.getLogger("benchmarks.records")  # the warnings of reading records come from one logger
@@ -65,3 +65,10 @@ def loader_note(name: str) -> str:
     """What the report says about a loader beyond its name (cv2-seek: the per-frame-seek worst case)."""
     entry = REGISTRY.get(name)
     return entry.note if entry else ""
+
+
+def skipped(dataset: Dataset | None, records: Iterable[Record]) -> list[dict[str, str]]:
+    """Every file and folder the run left out of the dataset, with why ({"path", "reason"}, by path):
+    the dataset's list, and the videos the run's probe records skipped."""
+    left = {**unreadable(records), **{d["path"]: d["reason"] for d in (dataset.skipped if dataset else [])}}
+    return [{"path": path, "reason": why} for path, why in sorted(left.items())]

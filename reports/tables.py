@@ -30,6 +30,7 @@ from reports.results import (
     measured,
     pairs,
     project,
+    skipped,
     store_of,
     unreadable,
     valid_seconds,
@@ -423,8 +424,9 @@ def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
     """One row per strategy and pattern, projected to the run's dataset for its epochs and ranked
     (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
     what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
-    None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None) and
-    ``budgets`` (stack -> what a time budget dropped from its measurements)."""
+    None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None),
+    ``budgets`` (stack -> what a time budget dropped from its measurements) and ``skipped`` (every
+    file and folder left out of the dataset: {"path", "reason"})."""
     epochs = dataset.epochs if dataset else DEFAULT_EPOCHS
     budget = dataset.disk_budget_bytes if dataset else None
     strategies = project(latest(records), dataset, epochs, budget)
@@ -440,7 +442,7 @@ def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
                        (dataset.disk_free_bytes if dataset else None),
                        budget_given=budget is not None, dataset=dataset.line() if dataset else None,
                        ram=dataset.ram_available_bytes if dataset else None,
-                       budgets=dict(dataset.budgets) if dataset else {})
+                       budgets=dict(dataset.budgets) if dataset else {}, skipped=skipped(dataset, records))
     return table
 
 
