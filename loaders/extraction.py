@@ -774,7 +774,7 @@ def _opencv_reads_stream(video: Path, stream: int) -> None:
     import av
 
     try:
-        with av.open(str(video), metadata_errors="ignore") as container:
+        with av.open(absolute(video), metadata_errors="ignore") as container:
             first = container.streams.video[0].index
     except (av.FFmpegError, IndexError) as exc:
         raise CorruptVideo(video, f"not a readable video: {exc}") from exc
