@@ -12,7 +12,7 @@ from pathlib import Path
 
 from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span, store_of
 from benchmarks.analysis.plan import COLUMNS as PLAN_COLUMNS
-from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, winners
+from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, sample_model, winners
 from benchmarks.dataset import Dataset, DatasetError
 from benchmarks.dataset import load as load_dataset
 from benchmarks.patterns import DESCRIPTIONS as PATTERN_DESCRIPTIONS
@@ -27,7 +27,7 @@ __all__ = [
     "BASELINE", "DECODE", "DEFAULT_EPOCHS", "FRAMES", "PLAN_COLUMNS", "STACKS", "TRANSCODED", "Dataset",
     "DatasetError", "Malformed", "Pair", "Record", "Strategy", "best_pair", "cumulative", "describe_malformed",
     "describe_pattern", "fps_stats", "gop_of", "load_dataset", "loader_note", "measured", "pairs", "project", "read",
-    "scan", "skipped", "span", "store_label", "store_of", "unreadable", "valid_seconds", "winners",
+    "sample_model", "scan", "skipped", "span", "store_label", "store_of", "unreadable", "valid_seconds", "winners",
 ]
 
 log = logging.getLogger("benchmarks.records")  # the warnings of reading records come from one logger
