@@ -59,6 +59,8 @@ def parse_duration(text: str) -> float:
         if not parts or re.sub(r"\d+(?:\.\d+)?\s*[smhd]", "", clean).strip():
             raise ValueError(f"not a duration: {text!r} (write e.g. 90s, 10m, 1h or 1h30m)")
         seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if not math.isfinite(seconds):
+        raise ValueError(f"not a duration: {text!r} is not a finite number of seconds")
     if seconds <= 0:
         raise ValueError(f"a duration must be more than 0 seconds: {text!r}")
     return seconds

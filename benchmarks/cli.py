@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -48,6 +49,7 @@ from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
+from loaders import options
 from loaders.batch import human_bytes
 from loaders.progress import Progress, duration
 from loaders.vocabulary import BASELINE, FRAMES
@@ -70,9 +72,12 @@ def _duration(text: str) -> float:
 
 def _size(text: str) -> int:
     try:
-        return plan.parse_bytes(text)
+        value = plan.parse_bytes(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a size must be more than 0 bytes")
+    return value
 
 
 def _sizes(text: str) -> list[int | None]:
@@ -149,7 +154,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--extractors", type=_names, default=["ffmpeg"])
     p.add_argument("--formats", type=_names, help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
                                                   f"--quick: {','.join(core.QUICK_FORMATS)})")
-    p.add_argument("--quality", type=int, default=90, help="JPEG quality of the stores")
+    p.add_argument("--quality", type=options.integer(*options.QUALITY, "JPEG quality"), default=90,
+                   help="JPEG quality of the stores, 1-100")
     p.add_argument("--store-sizes", type=_sizes, default=list(stores.SIZES), metavar="SIZES",
                    help="frame stores at these short sides in pixels ('full': as decoded), e.g. full,256")
     p.add_argument("--full-size", type=_names, default=list(stores.FULL_SIZE_FORMATS), metavar="FORMATS",
@@ -157,12 +163,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--store-videos", choices=core.STORE_VIDEOS, default="one",
                    help="per-frame cases of stores at a fixed short side on the first video only (their frames "
                         "are the same size whatever the source) or on every video; epochs read every video")
-    p.add_argument("--gops", type=_ints, default=list(stores.GOPS),
+    p.add_argument("--gops", type=options.integers(options.GOP_MIN, None, "frames"), default=list(stores.GOPS),
                    help="transcoded stores (H.264 via ffmpeg, read by the decode loaders): keyframe intervals; "
                         "'' for none")
     p.add_argument("--transcode-loaders", type=_names, default=list(stores.TRANSCODE_LOADERS),
                    help="decode loaders timed on the transcoded stores too")
-    p.add_argument("--crf", type=int, default=stores.CRF, help="H.264 constant rate factor of transcoded stores")
+    p.add_argument("--crf", type=options.integer(*options.CRF, "H.264 crf"), default=stores.CRF,
+                   help="H.264 constant rate factor of transcoded stores, 0-51")
     p.add_argument("--transcode-sizes", type=_sizes, default=list(stores.TRANSCODE_SIZES), metavar="SIZES",
                    help="short sides the transcoded stores are made at ('full': as decoded)")
     p.add_argument("--cache", type=_caches, default=None,
@@ -182,11 +189,12 @@ def parser() -> argparse.ArgumentParser:
                    help="what to measure (per_frame includes the open cost)")
     p.add_argument("--annotations", type=Path,
                    help="JSON {video file name: {frame index: [[x1, y1, x2, y2], ...]}} served with the frames")
-    p.add_argument("--jobs", type=int, default=env.cores(), help="videos extracted in parallel")
-    p.add_argument("--sample", type=int, metavar="N",
+    p.add_argument("--jobs", type=options.integer(1, None, "videos"), default=env.cores(),
+                   help="videos extracted in parallel")
+    p.add_argument("--sample", type=options.integer(1, None, "videos"), metavar="N",
                    help="with --videos: probe every video under the folder (cached), measure a seeded sample of N "
                         "stratified by resolution and codec, and plan for all of them (default: measure them all)")
-    p.add_argument("--train-epochs", type=int, default=plan.DEFAULT_EPOCHS, metavar="E",
+    p.add_argument("--train-epochs", type=options.integer(1, None, "epochs"), default=plan.DEFAULT_EPOCHS, metavar="E",
                    help="the epochs you train for: the plan's totals are for E epochs")
     p.add_argument("--disk-budget", type=_size, metavar="SIZE",
                    help="disk a store may take, e.g. 2T or 500G (default: the free disk where stores go)")
@@ -662,10 +670,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = cli.parse_args(argv)
     if args.device == "cuda" and (why := runner.cuda_missing()):
         cli.error(f"--device cuda: {why}")
+    bench: Bench | None = None
     try:
-        return Bench(args).main()
-    except (AnnotationError, videos.NothingToMeasure, stores.StoresUnwritable) as exc:
+        bench = Bench(args)
+        return bench.main()
+    except (AnnotationError, videos.NothingToMeasure, dataset.DatasetError,
+            stores.StoresUnwritable) as exc:
         raise SystemExit(f"python -m benchmarks: {exc}") from None
+    except KeyboardInterrupt:
+        # Ctrl-C: the case in hand is dropped (every record is one whole line, appended when taken),
+        # the DataLoader's workers and any ffmpeg child end with it; one line says how to go on.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        print(interrupted(bench.run if bench is not None and hasattr(bench, "run") else None), file=sys.stderr)
+        return INTERRUPTED
+
+
+INTERRUPTED = 130  # the exit status of a run stopped with Ctrl-C (128 + SIGINT), as a shell gives
+
+
+def interrupted(run: Run | None) -> str:
+    """The line a run stopped with Ctrl-C ends with: where its records are and how to finish it."""
+    if run is None:
+        return "interrupted before the run started: nothing was measured"
+    kept = sum(1 for _ in records.read(run.path)) if run.path.exists() else 0
+    return (f"interrupted: {kept} record{'s' if kept != 1 else ''} kept in {run.path}; finish the run with "
+            f"the same command and --resume --run-id {run.id}")
 
 
 if __name__ == "__main__":

@@ -18,11 +18,15 @@ def build(run_dir: str | Path, compare: str | Path | None = None) -> dict[str, P
 
     ``compare`` is another run (its directory or its records.jsonl): the change per row goes
     into ``compare.csv`` and the report. Raises FileNotFoundError when a run has no records, and
-    tables.NothingToReport when none of them is a measurement.
+    tables.NothingToReport when none of them is a measurement, and results.DatasetError when the
+    run's ``dataset.json`` cannot be read (the message names the file and the field). Record
+    lines that are not records are skipped, with a warning and a note at the top of the report.
     """
     run_dir = Path(run_dir)
     out = run_dir if run_dir.is_dir() else run_dir.parent
-    run_tables = tables.build(tables.load(run_dir), results.load_dataset(out))
+    skipped: list[results.Malformed] = []
+    run_tables = tables.build(tables.load(run_dir, skipped), results.load_dataset(out))
+    run_tables["skipped_lines"] = tables.skipped_lines(tables.records_path(run_dir), skipped)
     written = {}
     for name in CSV_FILES:
         written[name] = out / f"{name}.csv"

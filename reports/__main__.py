@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from reports import build
+from reports.results import DatasetError
 from reports.tables import NothingToReport
 
 
@@ -18,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         written = build(args.run_dir, args.compare)
-    except (FileNotFoundError, NothingToReport) as exc:
+    except (FileNotFoundError, NothingToReport, DatasetError) as exc:
         print(f"reports: {exc}", file=sys.stderr)
         return 2
     for path in written.values():

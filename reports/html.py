@@ -258,6 +258,15 @@ def _crossover(table: pd.DataFrame, charts: list[Chart]) -> str:
             + f"<details><summary>Every pair ({len(rows)} rows)</summary>{full}</details>")
 
 
+def _skipped_records(table: pd.DataFrame) -> str:
+    count = len(table)
+    return (f'<p class="bad">{count} line{"s" if count != 1 else ""} of {escape(str(table["file"].iloc[0]))} '
+            f"{'are' if count != 1 else 'is'} not a record a run writes, and "
+            f"{'are' if count != 1 else 'is'} left out of every figure below.</p>"
+            + _table(table.to_dict("records"), [("line", _field("line"), True),
+                                                ("why", _field("reason"), False)], css="unreadable"))
+
+
 def _left_out(table: pd.DataFrame) -> str:
     count = len(table)
     return (f'<p class="bad">{count} video{"s" if count != 1 else ""} could not be read and '
@@ -384,6 +393,9 @@ def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: li
         ("unavailable", "Unavailable loaders and errors", _unavailable(tables["unavailable"])),
         ("environment", "Environment", _environment(env)),
     ]
+    skipped_lines = tables.get("skipped_lines")
+    if skipped_lines is not None and not skipped_lines.empty:  # first: the figures below lack these records
+        sections.insert(0, ("skipped-records", "Records skipped", _skipped_records(skipped_lines)))
     left_out = tables.get("unreadable_videos")
     if left_out is not None and not left_out.empty:  # first: every figure below lacks these videos
         sections.insert(0, ("warnings", "Videos left out", _left_out(left_out)))

@@ -76,16 +76,30 @@ class NothingToReport(ValueError):
     """The run measured nothing: a report would be built on zero frames."""
 
 
-def load(run: str | Path) -> list[Record]:
+def load(run: str | Path, skipped: list[results.Malformed] | None = None) -> list[Record]:
     """Every record of a run; raises FileNotFoundError naming the path when there is none, and
-    NothingToReport, saying why, when none of them is a measurement."""
+    NothingToReport, saying why, when none of them is a measurement. Lines that are not records
+    (bad JSON, a wrong type, NaN, Infinity, 10^400, negative seconds) are skipped with a warning
+    naming them, and added to ``skipped`` for the report to say so too."""
     path = records_path(run)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no records (run `nox -s bench` first)")
-    found = list(results.read(path))
+    found, malformed = results.scan(path)
+    if malformed:
+        results.log.warning("%s", results.describe_malformed(path, malformed))
+        if skipped is not None:
+            skipped.extend(malformed)
     if not any(measured(r) for r in found):
-        raise NothingToReport(nothing_measured(path, found))
+        why = nothing_measured(path, found)
+        if malformed:
+            why += f"\n  ({results.describe_malformed(path, malformed)})"
+        raise NothingToReport(why)
     return found
+
+
+def skipped_lines(path: Path, malformed: list[results.Malformed]) -> pd.DataFrame:
+    """The lines of ``path`` skipped as not records, for the report: file, line, reason."""
+    return pd.DataFrame([(str(path), m.line, m.why) for m in malformed], columns=["file", "line", "reason"])
 
 
 def nothing_measured(path: Path, records: list[Record], shown: int = 8) -> str:

@@ -77,9 +77,10 @@ def test_command_extracts_a_tree_reports_and_resumes(tree, references, tmp_path)
     frames = sum(references[p].num_frames for p in TREE.values())
     assert f"frames: {frames} in the stores, {frames} extracted now" in out
     assert f"FAILED {tree / BAD}: not a readable video" in out
-    # The failures are also in a file in STORES, one "video<TAB>reason" line each.
-    listed = (stores / batch.FAILURES_FILE).read_text().splitlines()
-    assert [line.split("\t")[0] for line in listed] == [str(tree / BAD)] and "not a readable video" in listed[0]
+    # The failures are also in a file in STORES, one JSON object (src, video, reason) a line.
+    listed = [json.loads(line) for line in (stores / batch.FAILURES_FILE).read_text().splitlines()]
+    assert [(e["src"], e["video"]) for e in listed] == [(str(tree), str(tree / BAD))]
+    assert "not a readable video" in listed[0]["reason"]
     # Not a terminal: progress comes as log lines, the last one at the end.
     assert "4/4 videos" in run.stderr and "ETA" in run.stderr
     total = 0

@@ -92,7 +92,7 @@ def test_first_caller_finishing_last_leaves_a_complete_store(clip, references, t
     store, go, paused = tmp_path / "store", tmp_path / "go", tmp_path / "paused"
     first = python(PAUSED, str(clip), str(store), str(go), str(paused))
     deadline = time.monotonic() + 60
-    while not paused.exists():
+    while not (paused.exists() and paused.read_text()):  # created, then written: wait for the path in it
         assert first.poll() is None and time.monotonic() < deadline, first.stderr and first.stderr.read()
         time.sleep(0.05)
     partial = Path(paused.read_text())
