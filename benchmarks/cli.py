@@ -47,8 +47,8 @@ from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
-from loaders.batch import human_bytes
-from loaders.progress import Progress, duration
+from loaders.progress import Progress
+from loaders.units import duration, size
 from loaders.vocabulary import BASELINE, FRAMES
 
 
@@ -425,7 +425,8 @@ class Bench:
                 self.cache_states = [self.planned_cache]
             if self.following:
                 dropped.insert(0, "the videos this run measured before (whole or cut), kept")
-            self.budget_line = f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits")
+            said = "; ".join(dropped) or "the whole run fits"
+            self.budget_line = f"budget {duration(seconds, whole=True)}: {said}"
             print(self.budget_line, flush=True)
             self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
             for profile, frames in plan.clips.items():
@@ -482,7 +483,7 @@ class Bench:
         assert self.progress is not None
         self.progress.work = self.progress.work_done + epochs
         self.cost["epoch"] = epochs / max(1, cells)
-        self.progress.message(f"epochs: about {duration(epochs)} more, from the per-frame timings")
+        self.progress.message(f"epochs: about {duration(epochs, whole=True)} more, from the per-frame timings")
 
     def caches(self, target: perframe.Target) -> list[str]:
         """The page-cache states ``target``'s epochs are measured in (the baseline reads nothing: warm)."""
@@ -585,8 +586,8 @@ def summary(path: Path, planned: dataset.Dataset | None) -> None:
     if planned:
         print(f"plan for {planned.line()}, {epochs} epochs:")
     for pattern, best in plan.winners(strategies).items():
-        disk = f", {human_bytes(best.disk_bytes)} on disk" if best.disk_bytes else ""
-        print(f"  {pattern}: {best.name}: {human_hours(best.total_seconds)} in all{disk} "
+        disk = f", {size(best.disk_bytes)} on disk" if best.disk_bytes else ""
+        print(f"  {pattern}: {best.name}: {duration(best.total_seconds)} in all{disk} "
               f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
         pair = plan.best_pair(strategies, pattern)
         if pair is not None:
@@ -597,10 +598,6 @@ def summary(path: Path, planned: dataset.Dataset | None) -> None:
     over = sum(not s.fits_disk for s in strategies)
     if over:
         print(f"  left out: {over} strateg{'ies' if over != 1 else 'y'} whose store does not fit the disk budget")
-
-
-def human_hours(value: float) -> str:
-    return f"{value / 3600:.1f} h" if value >= 3600 else f"{value / 60:.1f} min" if value >= 120 else f"{value:.0f} s"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,7 +55,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from loaders import orientation
+from loaders import orientation, units
 from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNotFound, cause_of
 from loaders.probe import probe
 from loaders.resize import check_size, resize_rgb, scaled_size
@@ -257,7 +257,7 @@ def _extract_locked(
         _discard(tmp, writer)
         raise InsufficientSpace(
             store,
-            f"the disk filled up during extraction: {written / 1e6:.1f} MB of frames had been written to "
+            f"the disk filled up during extraction: {units.size(written)} of frames had been written to "
             f"{store.parent} ({os.strerror(exc.errno)}); the partial store was removed",
         ) from None
     except BaseException:
@@ -349,8 +349,8 @@ def _check_space(
     if need > free:
         raise InsufficientSpace(
             store,
-            f"the store needs about {need / 1e6:.1f} MB (~{estimate} frames, estimated from the first "
-            f"{SAMPLE_FRAMES}), only {free / 1e6:.1f} MB free on {store.parent}",
+            f"the store needs about {units.size(need)} (~{estimate} frames, estimated from the first "
+            f"{SAMPLE_FRAMES}), only {units.size(free)} free on {store.parent}",
         )
 
 

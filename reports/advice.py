@@ -146,11 +146,7 @@ def epoch_range(row: dict[str, Any]) -> str:
     return f" ({low:.1f}-" + ("never" if high is None or pd.isna(high) else f"{high:.1f}") + ")"
 
 
-def _hours(value: float) -> str:
-    return f"{value / 3600:.1f} h" if value >= 3600 else seconds(value)
-
-
-def spread(low: float, high: float, fmt: Any = _hours) -> str:
+def spread(low: float, high: float, fmt: Any = seconds) -> str:
     """``low-high`` in ``fmt``, or one figure where both read the same (one epoch timed, one video
     per class)."""
     a, b = fmt(low), fmt(high)
@@ -173,18 +169,18 @@ def plan_sentences(plan: pd.DataFrame, pattern: str) -> tuple[dict[str, Any] | N
                       "decode the videos on the fly, or allow more disk."]
     best = fitting[0]  # rows are ranked: within the budget first, then by total time
     disk = f", {bytes_(best['disk_bytes'])} on disk" if best["disk_bytes"] else ", no disk beyond the videos"
-    out = [f"For {epochs} epochs over {whole}: {best['name']} takes {_hours(best['total_seconds'])} in all "
+    out = [f"For {epochs} epochs over {whole}: {best['name']} takes {seconds(best['total_seconds'])} in all "
            f"(epochs {spread(epochs * best['epoch_seconds_low'], epochs * best['epoch_seconds_high'])} "
            f"of it){disk}; projected from the {best['epoch_from']}"
            + ("" if best["kind"] == "decode" else ", and the sample's extraction scaled by pixels") + "."]
     if len(fitting) > 1:
         second = fitting[1]
-        out.append(f"Next in the plan: {second['name']}, {_hours(second['total_seconds'])} in all "
+        out.append(f"Next in the plan: {second['name']}, {seconds(second['total_seconds'])} in all "
                    f"(projected likewise, from the {second['epoch_from']}).")
     faster = [r for r in rows if not r["fits_disk"] and r["total_seconds"] < best["total_seconds"]]
     if faster:
         given = "the disk budget" if plan.attrs.get("budget_given") else "the free disk"
-        out.append(f"{faster[0]['name']} would take {_hours(faster[0]['total_seconds'])}, but its store "
+        out.append(f"{faster[0]['name']} would take {seconds(faster[0]['total_seconds'])}, but its store "
                    f"({bytes_(faster[0]['disk_bytes'])}, projected from the sample's store) does not fit {given} "
                    f"({bytes_(budget)}).")
     if "no cold timing" in str(best["cache"]):
@@ -243,7 +239,7 @@ def headline(a: Advice) -> str:
     if a.winner is not None:
         w = a.winner
         disk = f", {bytes_(w['disk_bytes'])} on disk" if w["disk_bytes"] else ""
-        return f"{w['name'][0].upper()}{w['name'][1:]}: {_hours(w['total_seconds'])} in all{disk}."
+        return f"{w['name'][0].upper()}{w['name'][1:]}: {seconds(w['total_seconds'])} in all{disk}."
     return crossover_headline(a)
 
 
