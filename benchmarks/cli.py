@@ -42,7 +42,7 @@ from benchmarks import (
     stores,
     videos,
 )
-from benchmarks.analysis import plan
+from benchmarks.analysis import plan, verdict
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
@@ -185,6 +185,9 @@ def parser() -> argparse.ArgumentParser:
                    help="the epochs you train for: the plan's totals are for E epochs")
     p.add_argument("--disk-budget", type=_size, metavar="SIZE",
                    help="disk a store may take, e.g. 2T or 500G (default: the free disk where stores go)")
+    p.add_argument("--pattern", metavar="NAME",
+                   help="the access pattern you train with (one of --patterns): the verdict is for it alone "
+                        "(default: the best strategy per pattern)")
     return p
 
 
@@ -312,7 +315,7 @@ class Bench:
         root = str(self.args.videos.resolve()) if self.args.videos else self.corpus_name
         described = dataset.describe(root, whole, {p: by_path[v] for p, v in self.videos.items() if v in by_path},
                                      disk=self.work.store_root, epochs=self.args.train_epochs,
-                                     disk_budget=self.args.disk_budget)
+                                     disk_budget=self.args.disk_budget, pattern=self.args.pattern)
         described.save(self.run.dir)
         return described
 
@@ -375,7 +378,7 @@ class Bench:
         finally:
             self.progress.close()
         print(f"run {self.run.id}: {self.run.path}")
-        summary(self.run.path, planned)
+        summary(self.run.path, planned, self.args.pattern)
         return 0
 
     def per_frame(self, group: list[core.Case]) -> None:
@@ -575,29 +578,40 @@ def shape(video: str) -> budget.Video:
     return budget.Video(p.num_frames, p.width, p.height, p.num_frames / max(1, len(p.keyframes)), p.codec)
 
 
-def summary(path: Path, planned: dataset.Dataset | None) -> None:
-    """Print what the report's headline says: per pattern, the winning strategy for the dataset
-    and its epochs, and when extracting pays for the fastest decoder against the fastest reader."""
+def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = None) -> None:
+    """Print what the report's verdict says (:mod:`benchmarks.analysis.verdict`): per pattern, the
+    winning strategy for the dataset and its epochs, and when its store pays against decoding; then
+    the verdict's sentence and table, for ``pattern`` alone when given."""
     epochs = planned.epochs if planned else plan.DEFAULT_EPOCHS
     disk_budget = planned.disk_budget_bytes if planned else None
     strategies = plan.project(records.read(path), planned, epochs, disk_budget)
     if not strategies:
         return
+    try:
+        verdicts = verdict.decide(strategies, pattern)
+    except verdict.UnknownPattern as exc:  # a pattern this run did not measure: say so, and answer for every pattern
+        print(f"--pattern: {exc}")
+        pattern, verdicts = None, verdict.decide(strategies)
     if planned:
         print(f"plan for {planned.line()}, {epochs} epochs:")
-    for pattern, best in plan.winners(strategies).items():
-        disk = f", {size(best.disk_bytes)} on disk" if best.disk_bytes else ""
-        print(f"  {pattern}: {best.name}: {duration(best.total_seconds)} in all{disk} "
-              f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
-        pair = plan.best_pair(strategies, pattern)
-        if pair is not None:
-            decode, frames, k = pair
-            when = "never pays" if k is None else f"pays after {k:.1f} epochs"
-            print(f"    {frames.frame_loader} on {frames.store.label if frames.store else ''} against "
-                  f"{decode.decode_loader}: extraction {when}")
-    over = sum(not s.fits_disk for s in strategies)
+    for v in verdicts:
+        if v.best is not None:
+            best = v.best
+            disk = f", {size(best.disk_bytes)} on disk" if best.disk_bytes else ""
+            print(f"  {v.pattern}: {best.name}: {duration(best.total_seconds)} in all{disk} "
+                  f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
+        if v.crossover is not None:
+            print(f"    {v.crossover.pair}: {v.crossover.phrase()}")
+    over = [s for s in strategies if not s.fits_disk and (pattern is None or s.pattern == pattern)]
     if over:
-        print(f"  left out: {over} strateg{'ies' if over != 1 else 'y'} whose store does not fit the disk budget")
+        names = "; ".join(dict.fromkeys(f"{s.name} ({size(s.disk_bytes)})" for s in over))
+        print(f"  left out: {len(over)} strateg{'ies' if len(over) != 1 else 'y'} whose store does not fit the "
+              f"disk budget: {names}")
+    print("verdict: " + verdict.headline(verdicts, planned.line() if planned else None))
+    headers, rows = verdict.table(verdicts)
+    widths = [max(len(c) for c in column) for column in zip(headers, *rows, strict=True)]
+    for line in (headers, *rows):
+        print("  " + "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

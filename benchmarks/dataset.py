@@ -217,6 +217,7 @@ class Dataset:
     disk_budget_bytes: int | None = None  # --disk-budget; None: the free disk
     # Stack -> what a time budget (--budget, --quick) dropped from its measurements, as the run said.
     budgets: dict[str, str] = dataclasses.field(default_factory=dict)
+    pattern: str | None = None  # --pattern: the access pattern the verdict is for; None: every pattern
 
     @property
     def videos(self) -> int:
@@ -271,7 +272,7 @@ def summarize(videos: Iterable[Video]) -> dict[str, ClassSummary]:
 
 
 def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], disk: str | os.PathLike[str] = ".",
-             epochs: int = 10, disk_budget: int | None = None) -> Dataset:
+             epochs: int = 10, disk_budget: int | None = None, pattern: str | None = None) -> Dataset:
     """The dataset summary of ``videos``, with this machine's memory and the free disk at ``disk``."""
     import shutil
 
@@ -282,7 +283,8 @@ def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], dis
     while not where.exists():
         where = where.parent
     return Dataset(root, summarize(videos), sum(v.error is not None for v in videos), measured,
-                   memory.total, memory.available, shutil.disk_usage(where).free, epochs, disk_budget)
+                   memory.total, memory.available, shutil.disk_usage(where).free, epochs, disk_budget,
+                   pattern=pattern)
 
 
 def load(run_dir: str | os.PathLike[str]) -> Dataset | None:

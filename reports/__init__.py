@@ -13,16 +13,18 @@ PLAN_LINES = 4  # strategies drawn in the plan's cumulative chart: the best few 
 CSV_FILES = ("summary", "extraction", "crossover", "overhead", "environment", "plan")
 
 
-def build(run_dir: str | Path, compare: str | Path | None = None) -> dict[str, Path]:
+def build(run_dir: str | Path, compare: str | Path | None = None, pattern: str | None = None) -> dict[str, Path]:
     """Write the CSV files and ``report.html`` into ``run_dir``; returns name -> path written.
 
     ``compare`` is another run (its directory or its records.jsonl): the change per row goes
     into ``compare.csv`` and the report. Raises FileNotFoundError when a run has no records, and
-    tables.NothingToReport when none of them is a measurement.
+    tables.NothingToReport when none of them is a measurement. ``pattern``: the access pattern the
+    verdict is for (default: the run's ``--pattern``, else every pattern); ValueError when the run
+    has no strategy for it (verdict.UnknownPattern).
     """
     run_dir = Path(run_dir)
     out = run_dir if run_dir.is_dir() else run_dir.parent
-    run_tables = tables.build(tables.load(run_dir), results.load_dataset(out))
+    run_tables = tables.build(tables.load(run_dir), results.load_dataset(out), pattern)
     written = {}
     for name in CSV_FILES:
         written[name] = out / f"{name}.csv"

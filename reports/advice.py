@@ -9,11 +9,11 @@ to the whole dataset."""
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import pandas as pd
 
+from benchmarks.analysis import verdict
 from reports.fmt import bytes_, number, seconds
 from reports.results import BASELINE, FRAMES, TRANSCODED
 
@@ -131,19 +131,21 @@ def _crossover_sentences(row: dict[str, Any], extraction: pd.DataFrame) -> tuple
     cost = (f"Extracting the measured videos once took {seconds(row['extraction_seconds'])}"
             f"{_extraction_cost(row, extraction)}.")
     if k is None or pd.isna(k):
-        return "no", [epoch, cost, f"From those timings, extraction never pays for itself here: decode with {decode}."]
-    whole = max(1, math.ceil(k))
-    return "yes", [epoch, cost, f"From those timings, extraction pays for itself after {k:.1f} epochs"
-                                f"{epoch_range(row)}: extract if you train for more than {whole} "
-                                f"epoch{'s' if whole != 1 else ''}, otherwise decode with {decode}."]
+        return "no", [epoch, cost, f"From those timings, {verdict.phrase(None, None, None, None, decode)}."]
+    n = verdict.pays_from(row["extraction_seconds"], t_d, t_f)
+    low, high = row.get("crossover_epochs_low"), row.get("crossover_epochs_high")
+    return "yes", [epoch, cost, f"From those timings, {verdict.phrase(k, _value(low), _value(high), n, decode)}, "
+                                f"otherwise decode with {decode}."]
+
+
+def _value(x: Any) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
 
 
 def epoch_range(row: dict[str, Any]) -> str:
-    """`` (1.5-2.3)``: the crossover's range from the spread of the epoch times; empty without one."""
-    low, high = row.get("crossover_epochs_low"), row.get("crossover_epochs_high")
-    if low is None or pd.isna(low):
-        return ""
-    return f" ({low:.1f}-" + ("never" if high is None or pd.isna(high) else f"{high:.1f}") + ")"
+    """`` (1.5-2.3)``: the crossover's range from the spread of the epoch times, `` (one epoch
+    timed)`` where it is one figure; empty without one."""
+    return verdict.epoch_range(_value(row.get("crossover_epochs_low")), _value(row.get("crossover_epochs_high")))
 
 
 def spread(low: float, high: float, fmt: Any = seconds) -> str:
@@ -245,9 +247,11 @@ def headline(a: Advice) -> str:
 
 def crossover_headline(a: Advice) -> str:
     """The fastest decoder against the fastest frame reader, in one line."""
-    if a.extract == "yes" and a.crossover_epochs is not None:
+    if a.extract == "yes" and a.crossover_epochs is not None and a.chart_row is not None:
+        r = a.chart_row
+        n = verdict.pays_from(r["extraction_seconds"], r["epoch_seconds_decode"], r["epoch_seconds_frames"])
         return (f"Decode with {a.decode} for short training; extract and read with {a.frames} "
-                f"beyond {a.crossover_epochs:.1f} epochs.")
+                f"if you train for {n} epoch{'s' if n != 1 else ''} or more.")
     if a.extract == "no":
         return f"Decode with {a.decode}; extraction does not pay."
     parts = [f"decode with {a.decode}" if a.decode else "", f"frames: {a.frames}" if a.frames else ""]

@@ -18,6 +18,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from benchmarks.analysis import verdict
 from reports.advice import Advice, epoch_range, headline, loader_label
 from reports.charts import Chart
 from reports.fmt import bytes_, number, percent, seconds
@@ -118,7 +119,15 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart])
             ("epochs timed", _field("cache"), False)], css="plan")
         patterns.append({"pattern": str(pattern), "table": table, "chart": _chart(charts.get(str(pattern))),
                          "verdict": a.sentences[0] if a is not None and a.sentences else ""})
+    verdicts = plan.attrs.get("verdicts") or []
+    headers, cells = verdict.table(verdicts)
+    said = plan.attrs.get("budgets") or {}
     return {"empty": False, "line": plan.attrs.get("dataset"), "epochs": epochs,
+            "verdict": verdict.headline(verdicts, plan.attrs.get("dataset")),
+            "verdict_table": Table(list(headers), [h in ("total", "disk") for h in headers],
+                                   [[Cell(c) for c in row] for row in cells], "verdict"),
+            # What the time budget dropped, in one line; the detail follows below, under #budget.
+            "budget_line": "; ".join(f"{stack}: {line}" for stack, line in sorted(said.items())),
             "given": "your disk budget" if plan.attrs.get("budget_given") else "the free disk where the stores go",
             "budget": bytes_(budget) if budget is not None else "",
             # What was measured is less than a full run: say how, before any figure.

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
+from benchmarks.analysis import verdict
 from reports import results
 from reports.results import (
     BASELINE,
@@ -405,12 +406,14 @@ def overhead(table: pd.DataFrame) -> pd.DataFrame:
 PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes"]
 
 
-def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
+def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = None) -> pd.DataFrame:
     """One row per strategy and pattern, projected to the run's dataset for its epochs and ranked
     (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
     what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
     None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None) and
-    ``budgets`` (stack -> what a time budget dropped from its measurements)."""
+    ``budgets`` (stack -> what a time budget dropped from its measurements), and ``verdicts``
+    (:func:`benchmarks.analysis.verdict.decide`: for ``pattern``, else the dataset's ``--pattern``,
+    else every pattern; verdict.UnknownPattern for a pattern the run has no strategy for)."""
     epochs = dataset.epochs if dataset else DEFAULT_EPOCHS
     budget = dataset.disk_budget_bytes if dataset else None
     strategies = project(latest(records), dataset, epochs, budget)
@@ -422,7 +425,9 @@ def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
         table[column] = table[column].astype("Int64")
     for column in ("fits_disk", "fits_ram"):
         table[column] = table[column].astype("boolean")
-    table.attrs.update(epochs=epochs, disk_budget=budget if budget is not None else
+    pattern = pattern or (dataset.pattern if dataset else None)
+    table.attrs.update(verdicts=verdict.decide(strategies, pattern) if strategies else [], pattern=pattern,
+                       epochs=epochs, disk_budget=budget if budget is not None else
                        (dataset.disk_free_bytes if dataset else None),
                        budget_given=budget is not None, dataset=dataset.line() if dataset else None,
                        ram=dataset.ram_available_bytes if dataset else None,
@@ -430,11 +435,11 @@ def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
     return table
 
 
-def build(records: list[Record], dataset: Dataset | None = None) -> dict[str, pd.DataFrame]:
+def build(records: list[Record], dataset: Dataset | None = None, pattern: str | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a report, by CSV name (without ``.csv``); ``summary_rounds`` holds the rounds
     behind the summary's figures for :func:`compare` and is written nowhere."""
     summary_table, rounds = _summary_and_rounds(records)
     return {"summary": summary_table, "summary_rounds": rounds, "extraction": extraction(records),
             "crossover": crossover(records), "overhead": overhead(summary_table),
             "environment": environment(records), "unavailable": unavailable(records),
-            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset)}
+            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset, pattern)}

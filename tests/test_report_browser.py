@@ -125,3 +125,28 @@ def test_your_dataset_section_opens_the_report(browser: Any, tmp_path: Path) -> 
     assert [c["id"] for c in charts] == ["plan-0", "plan-1"]
     assert all(c["svgs"] == 1 and c["drawn"] == c["expected"] > 0 for c in charts), charts
     page.close()
+
+
+def test_the_verdict_opens_your_dataset(browser: Any, tmp_path: Path) -> None:
+    run_dir = fx.make_run(tmp_path / "verdict")
+    data = fx.write_dataset(run_dir, disk_budget=3 * 2**30)
+    data.budgets = {"main": "budget 3 min: videos 4 -> 1"}
+    data.save(run_dir)
+    page, problems, requests = _open(browser, reports.build(run_dir)["report"])
+    page.screenshot(path=str(ARTIFACTS / "report-verdict.png"), full_page=True)
+    assert problems == [] and requests == []
+    # The first thing under "Your dataset": one sentence, then one row per pattern.
+    first = page.evaluate("() => document.querySelector('#dataset h2').nextElementSibling.id")
+    assert first == "verdict"
+    sentence = page.inner_text("#verdict p.verdict")
+    assert sentence.startswith("The best strategy per access pattern for 6 epochs over") and "--pattern" in sentence
+    rows = page.evaluate("() => [...document.querySelectorAll('#verdict table tbody tr')].map(r => r.innerText)")
+    assert [r.split("\t")[0] for r in rows] == sorted(fx.PATTERNS)
+    assert all("extract if you train" not in r and "20 epochs or more" in r for r in rows), rows
+    # What the budget dropped, in one line, with a link to the detail that lands on it.
+    line = page.inner_text("#verdict p.budget-line")
+    assert "main: budget 3 min: videos 4 -> 1" in line
+    page.click("#verdict p.budget-line a")
+    assert page.evaluate("() => location.hash") == "#budget"
+    assert page.is_visible("#budget")
+    page.close()
