@@ -492,8 +492,9 @@ def fit(plan: Plan, budget: float, guess: Guess = Guess(), seed: int = 0,
             mid = (low + high + 1) // 2
             low, high = (mid, high) if not over(first(mid)) else (low, mid - 1)
         plan = first(low)
+        left = sorted(set(names) - set(plan.videos))
         dropped.append(f"videos {len(names)} -> {low} (a seeded sample, every kind of video kept while it can: "
-                       f"{', '.join(sorted(plan.videos))})")
+                       f"kept {', '.join(sorted(plan.videos))}; dropped {', '.join(left)})")
     if over(plan):
         least = duration(estimate(plan, guess).total, whole=True)
         dropped.append(f"still about {least}: the least this run can measure "

@@ -35,6 +35,7 @@ from benchmarks import (
     corpus,
     dataset,
     env,
+    finished,
     patterns,
     perframe,
     records,
@@ -43,6 +44,7 @@ from benchmarks import (
     videos,
 )
 from benchmarks.analysis import plan, verdict
+from benchmarks.analysis.refusals import refusals
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
@@ -345,6 +347,7 @@ class Bench:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
         if previous is not None:
             planned.budgets = dict(previous.budgets)
+            planned.pattern = planned.pattern or previous.pattern
             self.follow(previous, all_videos)
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
@@ -365,6 +368,7 @@ class Bench:
         self.cost = {"extraction": estimate.extraction / max(1, len(self.needed)),
                      "per_frame": estimate.per_frame / max(1, n_frame), "epoch": estimate.epochs / max(1, n_epoch)}
         self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell", work=estimate.total)
+        finished.start(self.run.dir, self.stack)  # a stack stopped part-way is named in the report
         try:
             self.extraction(measure="extraction" in measures)
             if "per_frame" in measures:
@@ -377,6 +381,7 @@ class Bench:
                         self.epoch(pattern, workers)
         finally:
             self.progress.close()
+        finished.finish(self.run.dir, self.stack)
         print(f"run {self.run.id}: {self.run.path}")
         summary(self.run.path, planned, self.args.pattern)
         return 0
@@ -584,14 +589,16 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
     the verdict's sentence and table, for ``pattern`` alone when given."""
     epochs = planned.epochs if planned else plan.DEFAULT_EPOCHS
     disk_budget = planned.disk_budget_bytes if planned else None
-    strategies = plan.project(records.read(path), planned, epochs, disk_budget)
+    measured = list(records.read(path))
+    strategies = plan.project(measured, planned, epochs, disk_budget)
     if not strategies:
         return
+    refused = refusals(measured)
     try:
-        verdicts = verdict.decide(strategies, pattern)
+        verdicts = verdict.decide(strategies, pattern, refused)
     except verdict.UnknownPattern as exc:  # a pattern this run did not measure: say so, and answer for every pattern
         print(f"--pattern: {exc}")
-        pattern, verdicts = None, verdict.decide(strategies)
+        pattern, verdicts = None, verdict.decide(strategies, None, refused)
     if planned:
         print(f"plan for {planned.line()}, {epochs} epochs:")
     for v in verdicts:
@@ -607,6 +614,8 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
         names = "; ".join(dict.fromkeys(f"{s.name} ({size(s.disk_bytes)})" for s in over))
         print(f"  left out: {len(over)} strateg{'ies' if len(over) != 1 else 'y'} whose store does not fit the "
               f"disk budget: {names}")
+    for r in refused.values():
+        print(f"  not recommended: {r.loader} {r.words()}")
     print("verdict: " + verdict.headline(verdicts, planned.line() if planned else None))
     headers, rows = verdict.table(verdicts)
     widths = [max(len(c) for c in column) for column in zip(headers, *rows, strict=True)]

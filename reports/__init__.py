@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks import finished
 from reports import advice as advice_
 from reports import charts, csvsafe, html, results, tables
 
@@ -36,11 +37,13 @@ def build(run_dir: str | Path, compare: str | Path | None = None, pattern: str |
         written["compare"] = out / "compare.csv"
         csvsafe.write(changes, written["compare"])
     written["report"] = out / "report.html"
-    written["report"].write_text(_html(run_tables, changes, str(compare or "")), encoding="utf-8")
+    stopped = finished.unfinished(out)
+    written["report"].write_text(_html(run_tables, changes, str(compare or ""), stopped), encoding="utf-8")
     return written
 
 
-def _html(run_tables: dict[str, pd.DataFrame], changes: pd.DataFrame | None, other: str) -> str:
+def _html(run_tables: dict[str, pd.DataFrame], changes: pd.DataFrame | None, other: str,
+          stopped: dict[str, str]) -> str:
     advice = advice_.recommend(run_tables)
     summary = run_tables["summary"]
     throughput = []
@@ -61,8 +64,29 @@ def _html(run_tables: dict[str, pd.DataFrame], changes: pd.DataFrame | None, oth
         rss = rss[rss["measure"] == "epoch"]
     memory = charts.memory("memory", rss) if not rss.empty else None
     plan = run_tables["plan"]
-    best = {str(p): [r for r in g.to_dict("records") if r["fits_disk"]][:PLAN_LINES]
-            for p, g in plan.groupby("pattern", sort=True)}
-    plan_charts = {p: charts.plan_hours(f"plan-{i}", p, rows, int(plan.attrs["epochs"]))
-                   for i, (p, rows) in enumerate(best.items()) if rows}
-    return html.render(run_tables, advice, throughput, cumulative, memory, changes, other, plan_charts)
+    verdicts = {v.pattern: v for v in plan.attrs.get("verdicts") or []}
+    plan_charts, verdict_chart = {}, None
+    for i, (pattern, group) in enumerate(plan.groupby("pattern", sort=True)):
+        rows = [r for r in group.to_dict("records") if advice_.refused(plan, r) is None]
+        drawn = [r for r in rows if r["fits_disk"]][:PLAN_LINES]
+        v = verdicts.get(str(pattern))
+        # The best decoder is always drawn (decode or extract is the question), and the verdict's contrast;
+        # rows are ranked (within the disk budget first, then by total), so the first decoder is the best.
+        contrast = v.contrast.name if v is not None and v.contrast is not None else None
+        extra = [next((r for r in rows if r["kind"] == "decode"), None),
+                 next((r for r in rows if r["name"] == contrast), None)]
+        for r in extra:
+            if r is not None and r["name"] not in {d["name"] for d in drawn}:
+                drawn.append(r)
+        if not drawn:
+            continue
+        cross = None
+        if v is not None and v.crossover is not None and v.crossover.epochs is not None:
+            cross = (v.crossover.epochs, v.crossover.phrase().split(":")[0])  # "extraction pays ... after k epochs"
+        epochs = int(plan.attrs["epochs"])
+        plan_charts[str(pattern)] = charts.plan_hours(f"plan-{i}", str(pattern), drawn, epochs, cross)
+        if plan.attrs.get("pattern") == pattern:  # the verdict's pattern: its chart opens the report too
+            verdict_chart = charts.plan_hours("verdict-chart", str(pattern), drawn, epochs, cross,
+                                              title=f"The verdict, cumulative time: {pattern}")
+    return html.render(run_tables, advice, throughput, cumulative, memory, changes, other, plan_charts, stopped,
+                       verdict_chart)

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from benchmarks.analysis import verdict
+from benchmarks.analysis.refusals import Refusal
 from reports.fmt import bytes_, number, seconds
 from reports.results import BASELINE, FRAMES, TRANSCODED
 
@@ -155,6 +156,13 @@ def spread(low: float, high: float, fmt: Any = seconds) -> str:
     return a if a == b else f"{a}-{b}"
 
 
+def refused(plan: pd.DataFrame, row: dict[str, Any]) -> Refusal | None:
+    """What the loader of a plan row refused of the sampled videos, if anything."""
+    found: dict[str, Refusal] = plan.attrs.get("refused") or {}
+    return next((found[n] for n in (row.get("decode_loader"), row.get("frame_loader"))
+                 if isinstance(n, str) and n in found), None)
+
+
 def plan_sentences(plan: pd.DataFrame, pattern: str) -> tuple[dict[str, Any] | None, list[str]]:
     """The plan's winner for ``pattern`` (least total time within the disk budget) and what to say
     of it: its total and disk, where the figures come from, and what it beat or left out."""
@@ -164,7 +172,7 @@ def plan_sentences(plan: pd.DataFrame, pattern: str) -> tuple[dict[str, Any] | N
     epochs = plan.attrs.get("epochs")
     budget = plan.attrs.get("disk_budget")
     dataset = plan.attrs.get("dataset")
-    fitting = [r for r in rows if r["fits_disk"]]
+    fitting = [r for r in rows if r["fits_disk"] and refused(plan, r) is None]  # never a loader that refused videos
     whole = f"{dataset}" if dataset else "the measured videos (this run has no dataset summary)"
     if not fitting:
         return None, [f"No strategy measured for {pattern} fits the disk budget of {bytes_(budget)}: "

@@ -19,7 +19,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from benchmarks.analysis import verdict
-from reports.advice import Advice, epoch_range, headline, loader_label
+from reports.advice import Advice, epoch_range, headline, loader_label, refused
 from reports.charts import Chart
 from reports.fmt import bytes_, number, percent, seconds
 from reports.results import BASELINE, loader_note
@@ -93,7 +93,8 @@ def _advice(items: list[Advice]) -> list[dict[str, Any]]:
             for a in items]
 
 
-def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart]) -> dict[str, Any]:
+def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart],
+             verdict_chart: Chart | None = None) -> dict[str, Any]:
     """The plan for the user's dataset: the dataset in one line, the winner per pattern, every
     strategy ranked by total time (those over the disk budget marked), the best few's hours."""
     if plan.empty:
@@ -102,30 +103,37 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart])
     winners = {a.pattern: a for a in advice}
     patterns = []
     for pattern, group in plan.groupby("pattern", sort=True):
-        rows = [{**r, "rank": i} for i, r in enumerate(group.to_dict("records"), start=1)]
+        rows = [{**r, "rank": i, "refused": refused(plan, r)} for i, r in enumerate(group.to_dict("records"), start=1)]
+        shown = {r["decode_loader"] for r in rows} | {r["frame_loader"] for r in rows}
+        # A loader that refused sampled videos and has no epoch to project still has its row: named, not ranked.
+        rows += [{**dict.fromkeys(group.columns), "rank": "", "name": f"{r.loader}: not projected (no epoch timed)",
+                  "refused": r} for r in (plan.attrs.get("refused") or {}).values() if r.loader not in shown]
         a = winners.get(str(pattern))
         table = _table(rows, [
             ("#", _field("rank"), True),
-            ("strategy", lambda r: Cell(str(r["name"]), extra="" if r["fits_disk"] else "over budget",
-                                        extra_css="bad"), False),
+            ("strategy", _strategy, False),
             ("workers", _field("workers"), True),
             ("extraction", lambda r: Cell("none" if r["kind"] == "decode" else seconds(r["extraction_seconds"])),
              True),
             ("epoch (low-high)", lambda r: Cell(_with_spread(r)), True),
             (f"total, {epochs} epochs", _field("total_seconds", seconds), True),
             ("disk", _field("disk_bytes", bytes_), True),
-            ("fits disk", lambda r: Cell("yes") if r["fits_disk"] else Cell("no", "bad"), False),
-            ("fits RAM", lambda r: Cell("yes" if r["fits_ram"] else "no"), False),
+            ("fits disk", lambda r: _yes_no(r["fits_disk"], "bad"), False),
+            ("fits RAM", lambda r: _yes_no(r["fits_ram"]), False),
             ("epochs timed", _field("cache"), False)], css="plan")
         patterns.append({"pattern": str(pattern), "table": table, "chart": _chart(charts.get(str(pattern))),
                          "verdict": a.sentences[0] if a is not None and a.sentences else ""})
-    verdicts = plan.attrs.get("verdicts") or []
+    chosen = plan.attrs.get("pattern")
+    verdicts = [v for v in plan.attrs.get("verdicts") or [] if chosen is None or v.pattern == chosen]
     headers, cells = verdict.table(verdicts)
     said = plan.attrs.get("budgets") or {}
     return {"empty": False, "line": plan.attrs.get("dataset"), "epochs": epochs,
             "verdict": verdict.headline(verdicts, plan.attrs.get("dataset")),
+            "verdict_chart": _chart(verdict_chart),
+            "refused": [(r.loader, r.words()) for r in (plan.attrs.get("refused") or {}).values()]
+            if len(verdicts) != 1 else [],  # one pattern: its sentence says it
             "verdict_table": Table(list(headers), [h in ("total", "disk") for h in headers],
-                                   [[Cell(c) for c in row] for row in cells], "verdict"),
+                                   [[Cell(c) for c in row] for row in cells], "verdict-table"),
             # What the time budget dropped, in one line; the detail follows below, under #budget.
             "budget_line": "; ".join(f"{stack}: {line}" for stack, line in sorted(said.items())),
             "given": "your disk budget" if plan.attrs.get("budget_given") else "the free disk where the stores go",
@@ -133,6 +141,21 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart])
             # What was measured is less than a full run: say how, before any figure.
             "budgets": sorted((plan.attrs.get("budgets") or {}).items()),
             "patterns": patterns}
+
+
+def _yes_no(value: Any, no_css: str = "") -> Cell:
+    if value is None or pd.isna(value):
+        return Cell("")
+    return Cell("yes") if value else Cell("no", no_css)
+
+
+def _strategy(r: dict[str, Any]) -> Cell:
+    """The strategy's name, marked when its store is over the disk budget or its loader refused
+    sampled videos: in the plan, never recommended."""
+    if r["refused"] is not None:
+        return Cell(str(r["name"]), extra=f"{r['refused'].words()}: never recommended", extra_css="bad")
+    over = r["fits_disk"] is not None and not pd.isna(r["fits_disk"]) and not r["fits_disk"]
+    return Cell(str(r["name"]), extra="over budget" if over else "", extra_css="bad")
 
 
 def _with_spread(row: dict[str, Any]) -> str:
@@ -302,8 +325,11 @@ def _summary(table: pd.DataFrame) -> Table:
 
 def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: list[Chart],
            cumulative: list[Chart], memory: Chart | None, compare: pd.DataFrame | None = None,
-           compare_with: str = "", plan_charts: dict[str, Chart] | None = None) -> str:
-    """The whole report as one HTML string."""
+           compare_with: str = "", plan_charts: dict[str, Chart] | None = None,
+           stopped: dict[str, str] | None = None, verdict_chart: Chart | None = None) -> str:
+    """The whole report as one HTML string; ``stopped``: stack -> when it started, for the stacks
+    that did not finish (:func:`benchmarks.finished.unfinished`)."""
+    stopped = stopped or {}
     env = tables["environment"]
     sections: list[tuple[str, str, Any]] = [
         ("advice", "Which loader, and does extraction pay?", _advice(advice)),
@@ -321,12 +347,13 @@ def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: li
         sections.insert(0, ("warnings", "Videos left out", _left_out(left_out)))
     plan = tables.get("plan")
     if plan is not None:  # the answer at the user's scale opens the report
-        sections.insert(0, ("dataset", "Your dataset", _dataset(plan, advice, plan_charts or {})))
+        sections.insert(0, ("dataset", "Your dataset", _dataset(plan, advice, plan_charts or {}, verdict_chart)))
     if compare is not None:
         sections.insert(-1, ("compare", "Change against another run", _compare(compare, compare_with)))
     sections.append(("all", "All measurements", _summary(tables["summary"])))
     return _TEMPLATES.get_template("report.html.j2").render(
         runs=", ".join(sorted({str(r) for r in env["run_id"] if r})) if not env.empty else "",
-        stacks=", ".join(str(s) for s in env["stack"]) if not env.empty else "none",
+        stacks=", ".join(str(s) + (" (did not finish)" if s in stopped else "") for s in env["stack"])
+        if not env.empty else "none", stopped=sorted(stopped.items()),
         made=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         sections=[{"id": a, "title": t, "data": d} for a, t, d in sections]) + "\n"

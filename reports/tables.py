@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from benchmarks.analysis import verdict
+from benchmarks.analysis.refusals import refusals
 from reports import results
 from reports.results import (
     BASELINE,
@@ -411,12 +412,15 @@ def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = N
     (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
     what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
     None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None) and
-    ``budgets`` (stack -> what a time budget dropped from its measurements), and ``verdicts``
-    (:func:`benchmarks.analysis.verdict.decide`: for ``pattern``, else the dataset's ``--pattern``,
-    else every pattern; verdict.UnknownPattern for a pattern the run has no strategy for)."""
+    ``budgets`` (stack -> what a time budget dropped from its measurements), ``verdicts``
+    (:func:`benchmarks.analysis.verdict.decide`, one per pattern), ``pattern`` (the one the
+    verdict is for: ``pattern``, else the dataset's ``--pattern``, else None for every pattern;
+    verdict.UnknownPattern for one the run has no strategy for) and ``refused`` (loader ->
+    :class:`benchmarks.analysis.refusals.Refusal`)."""
     epochs = dataset.epochs if dataset else DEFAULT_EPOCHS
     budget = dataset.disk_budget_bytes if dataset else None
     strategies = project(latest(records), dataset, epochs, budget)
+    refused = refusals(latest(records))
     rows = [{**s.row(), "pattern": s.pattern, "name": s.name, "kind": s.kind, "workers": s.workers,
              "epoch_from": s.epoch_from, "read_bytes": s.read_bytes} for s in strategies]
     table = pd.DataFrame(rows, columns=PLAN_COLUMNS + PLAN_EXTRA)
@@ -426,7 +430,10 @@ def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = N
     for column in ("fits_disk", "fits_ram"):
         table[column] = table[column].astype("boolean")
     pattern = pattern or (dataset.pattern if dataset else None)
-    table.attrs.update(verdicts=verdict.decide(strategies, pattern) if strategies else [], pattern=pattern,
+    if strategies and pattern is not None:
+        verdict.decide(strategies, pattern, refused)  # UnknownPattern for a pattern the run has no strategy for
+    table.attrs.update(verdicts=verdict.decide(strategies, None, refused) if strategies else [], pattern=pattern,
+                       refused=refused,
                        epochs=epochs, disk_budget=budget if budget is not None else
                        (dataset.disk_free_bytes if dataset else None),
                        budget_given=budget is not None, dataset=dataset.line() if dataset else None,

@@ -150,3 +150,32 @@ def test_the_verdict_opens_your_dataset(browser: Any, tmp_path: Path) -> None:
     assert page.evaluate("() => location.hash") == "#budget"
     assert page.is_visible("#budget")
     page.close()
+
+
+LINES_JS = """id => [...document.querySelectorAll(`#${id} [id*="-mark-"] path`)].map(p => p.style.stroke)"""
+
+
+@pytest.mark.parametrize("epochs", [6, 200])
+def test_the_verdict_chart_draws_the_best_decoder_in_distinct_colours_with_the_crossover(
+        browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, epochs: int) -> None:
+    # One line of the ranking only: the best decoder and the verdict's contrast are drawn all the same.
+    monkeypatch.setattr(reports, "PLAN_LINES", 1)
+    run_dir = fx.make_run(tmp_path / f"chart-{epochs}")
+    fx.write_dataset(run_dir, disk_budget=3 * 2**30, epochs=epochs)
+    page, problems, requests = _open(browser, reports.build(run_dir, pattern="random")["report"])
+    page.screenshot(path=str(ARTIFACTS / f"report-verdict-chart-{epochs}.png"), full_page=True)
+    assert problems == [] and requests == []
+    charts = {c["id"]: c for c in page.evaluate(MARKS_JS)}
+    top = charts["verdict-chart"]
+    assert top["svgs"] == 1 and top["drawn"] == top["expected"] == 2, top
+    assert page.evaluate("() => document.querySelector('#verdict figure.chart').id") == "verdict-chart"
+    colours = page.evaluate(LINES_JS, "verdict-chart")
+    assert len(colours) == 2 and len(set(colours)) == 2, colours
+    text = page.inner_text("#verdict-chart")
+    assert "decode the videos with torchcodec" in text and "extract to ffmpeg-jpeg-q90, read with simplejpeg" in text
+    # The crossover (k* = 20 epochs for the whole dataset) is marked on the lines, the axis in minutes or hours.
+    assert "extraction pays for itself after 20.0 epochs" in text
+    assert ("total hours" if epochs == 200 else "total minutes") in text
+    # The pattern's own chart below is the same chart.
+    assert charts["plan-0"]["expected"] == 2 and page.evaluate(LINES_JS, "plan-0") == colours
+    page.close()

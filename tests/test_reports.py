@@ -311,3 +311,11 @@ def test_a_budgeted_run_says_what_its_budget_dropped(tmp_path: Path) -> None:
     assert html_lib.escape("<b>") in said  # record text is escaped
     fx.write_dataset(run_dir)  # no budget: nothing said
     assert "Measured under a time budget" not in reports.build(run_dir)["report"].read_text(encoding="utf-8")
+
+
+def test_time_axes_read_in_the_unit_the_figures_need() -> None:
+    from reports import charts
+
+    assert charts.time_unit(90.0) == ("seconds", 1.0)
+    assert charts.time_unit(600.0) == ("minutes", 60.0)
+    assert charts.time_unit(4 * 3600.0) == ("hours", 3600.0)

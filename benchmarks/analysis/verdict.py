@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from benchmarks.analysis.crossover import crossover_epochs
 from benchmarks.analysis.plan import Strategy, rank
+from benchmarks.analysis.refusals import Refusal
 from loaders.units import duration, size
 
 
@@ -108,6 +109,7 @@ class Verdict:
     contrast: Strategy | None  # the best decoder when best keeps a store, else the best store that fits
     crossover: Crossover | None
     left_out: tuple[Strategy, ...]  # strategies that would have been faster but do not fit the disk
+    refused: tuple[Refusal, ...] = ()  # loaders that refused sampled videos: never recommended
 
     def sentence(self, dataset: str | None = None) -> str:
         """The answer for this pattern, with its total, disk and crossover, in one sentence."""
@@ -123,11 +125,22 @@ class Verdict:
             text += f"; {self.contrast.name} would take {duration(self.contrast.total_seconds - b.total_seconds)} more"
         if self.crossover is not None:
             text += f"; {self.crossover.phrase()}"
-        return text + "."
+        text += "."
+        if self.refused:
+            text += " Not recommended: " + "; ".join(f"{r.loader} {r.words()}" for r in self.refused) + "."
+        return text
 
 
-def decide(strategies: Sequence[Strategy], pattern: str | None = None) -> list[Verdict]:
-    """One verdict per pattern (only ``pattern`` when given), from the plan's strategies."""
+def refused_by(s: Strategy, refused: Mapping[str, Refusal]) -> Refusal | None:
+    """What the strategy's loader refused of the sample, if anything."""
+    return refused.get(s.decode_loader or "") or refused.get(s.frame_loader or "")
+
+
+def decide(strategies: Sequence[Strategy], pattern: str | None = None,
+           refused: Mapping[str, Refusal] | None = None) -> list[Verdict]:
+    """One verdict per pattern (only ``pattern`` when given), from the plan's strategies; a
+    strategy whose loader ``refused`` sampled videos is never the answer nor its contrast."""
+    refused = refused or {}
     out = []
     measured = sorted({s.pattern for s in strategies})
     if pattern is not None and pattern not in measured:
@@ -138,7 +151,7 @@ def decide(strategies: Sequence[Strategy], pattern: str | None = None) -> list[V
         mine = [s for s in rank(strategies) if s.pattern == p]
         if not mine:
             continue
-        fitting = [s for s in mine if s.fits_disk]
+        fitting = [s for s in mine if s.fits_disk and refused_by(s, refused) is None]
         best = fitting[0] if fitting else None
         decoders = [s for s in fitting if s.kind == "decode"]
         stores = [s for s in fitting if s.kind != "decode"]
@@ -150,7 +163,7 @@ def decide(strategies: Sequence[Strategy], pattern: str | None = None) -> list[V
             contrast = decoders[0] if decoders else None
             cross = crossover(best, contrast) if contrast else None
         faster = tuple(s for s in mine if not s.fits_disk and (best is None or s.total_seconds < best.total_seconds))
-        out.append(Verdict(p, mine[0].epochs, best, contrast, cross, faster))
+        out.append(Verdict(p, mine[0].epochs, best, contrast, cross, faster, tuple(refused.values())))
     return out
 
 
@@ -190,7 +203,8 @@ def table(verdicts: Sequence[Verdict]) -> tuple[tuple[str, ...], list[list[str]]
             if s is not None:
                 rows.append([what, s.name, duration(s.total_seconds), size(s.disk_bytes) if s.disk_bytes else "none",
                              duration(s.extraction_seconds) if s.store is not None else "none",
-                             *(_pays(v.crossover) if what == "best" else ["", ""])])
+                             # the crossover on the store's row: when that store pays against decoding
+                             *(_pays(v.crossover) if v.crossover and s is v.crossover.store else ["", ""])])
         return TABLE_ONE, rows
     rows = []
     for v in verdicts:
