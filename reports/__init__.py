@@ -30,7 +30,7 @@ def build(run_dir: str | Path, compare: str | Path | None = None, pattern: str |
     for name in CSV_FILES:
         written[name] = out / f"{name}.csv"
         table = run_tables[name]
-        csvsafe.write(table[results.PLAN_COLUMNS] if name == "plan" else table, written[name])
+        csvsafe.write(table[tables.PLAN_CSV] if name == "plan" else table, written[name])
     changes = None
     if compare is not None:
         changes = tables.compare(run_tables, tables.build(tables.load(compare)))

@@ -208,7 +208,10 @@ def _extraction(table: pd.DataFrame) -> Table | None:
         return None
     return _table(table.to_dict("records"), [
         ("extractor", _field("extractor"), False), ("format", _field("format"), False),
-        ("quality", _field("quality"), True), ("corpus", _field("profile"), False),
+        ("quality", _field("quality"), True),
+        # Two stores of one format differ by size or keyframe interval: the rows must say which.
+        ("store size", _field("store_size", lambda v: "full" if pd.isna(v) else f"{v} px"), True),
+        ("GOP", _field("gop"), True), ("corpus", _field("profile"), False),
         ("status", _field("status"), False), ("time", _field("seconds", seconds), True),
         ("frames/s", _field("fps", number), True), ("frames", _field("frames", number), True),
         ("on disk", _field("bytes", bytes_), True), ("per frame", _field("bytes_per_frame", bytes_), True),

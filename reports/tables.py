@@ -115,9 +115,10 @@ def _fps(record: Record) -> tuple[float | None, float | None, float | None]:
 
 
 def _key(record: Record) -> tuple[Any, ...]:
+    # The store's size and keyframe interval too: two stores of one format are two measurements.
     return (record.measure, record.stack, record.loader, record.extractor, record.format,
-            record.quality, record.profile, record.pattern, record.workers, record.batch_size,
-            record.cell or "")
+            record.quality, record.store_size, gop_of(record), record.profile, record.pattern, record.workers,
+            record.batch_size, record.cache, record.cell or "")
 
 
 def latest(records: Iterable[Record]) -> list[Record]:
@@ -405,6 +406,8 @@ def overhead(table: pd.DataFrame) -> pd.DataFrame:
 
 # Beside plan.csv's columns, what the report needs of each strategy (written to no CSV).
 PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes"]
+# plan.csv: the plan's columns, then what a machine needs apart from the strategy's words.
+PLAN_CSV = [*PLAN_COLUMNS, "pattern", "workers"]
 
 
 def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = None) -> pd.DataFrame:
