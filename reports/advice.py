@@ -9,12 +9,14 @@ to the whole dataset."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pandas as pd
 
 from benchmarks.analysis import verdict
 from benchmarks.analysis.refusals import Refusal
+from loaders.units import missing
 from reports.fmt import bytes_, number, seconds
 from reports.results import BASELINE, FRAMES, TRANSCODED
 
@@ -76,6 +78,70 @@ def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], mea
         runner, runner_score, _ = ranked[1]
         text += f"; next is {runner} at {runner_score / score:.2f}x its speed"
     return text + "."
+
+
+RANK_GAP = 2  # places between a loader's per-frame and epoch ranks beyond which the report says why
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'tsnrhtdd'[(n // 10 % 10 != 1) * (n % 10 < 4) * n % 10::4]}"
+
+
+def _threads(value: Any) -> str:
+    """``ffmpeg 8, torch 1`` from the summary's JSON column."""
+    if not isinstance(value, str) or not value:
+        return ""
+    return ", ".join(f"{k} {v}" for k, v in sorted(json.loads(value).items()))
+
+
+def rank_gaps(ranked: list[tuple[str, float, list[float]]], per_frame: pd.DataFrame,
+              epochs: pd.DataFrame) -> list[str]:
+    """Where a loader's per-frame rank (``ranked``) and its epoch rank (its best workers setting,
+    warm or not controlled) differ by more than RANK_GAP places, why, from the records: the cost
+    of opening a video (every DataLoader worker opens the videos it reads again), the first
+    epoch's start-up, and the threads it decoded with per frame against those of each worker."""
+    warm = epochs[epochs["cache"].isna() | (epochs["cache"] == "warm")]
+    if warm.empty:
+        return []
+    warm = warm.assign(label=[loader_label(r) for r in warm.to_dict("records")])
+    best = {r["label"]: r for r in warm.sort_values("fps_median", ascending=False).drop_duplicates("label")
+            .to_dict("records")}
+    frames = per_frame.assign(label=[loader_label(r) for r in per_frame.to_dict("records")])
+    in_frames = [name for name, _, _ in ranked if name in best]
+    in_epochs = [name for name in best if name in in_frames]
+    out = []
+    for name in in_frames:
+        a, b = in_frames.index(name) + 1, in_epochs.index(name) + 1
+        if abs(a - b) <= RANK_GAP:
+            continue
+        other = in_epochs[0] if b > a else in_frames[0]  # what it fell behind, or what it overtook
+        mine, theirs = best[name], best[other]
+        opens = {n: frames.loc[frames["label"] == n, "open_seconds"].dropna() for n in (name, other)}
+        why = []
+        if all(len(v) for v in opens.values()):
+            mine_open, their_open = float(opens[name].median()), float(opens[other].median())
+            if max(mine_open, their_open) >= 2 * min(mine_open, their_open):
+                workers = 0 if missing(mine["workers"]) else int(mine["workers"])
+                why.append(f"opening a video costs {name} {seconds(mine_open)} against {seconds(their_open)} for "
+                           f"{other}, and each of the {max(1, workers)} DataLoader worker{'s' if workers != 1 else ''} "
+                           "opens every video it reads again")
+        for r, label in ((mine, name), (theirs, other)):
+            first = r.get("first_epoch_seconds")
+            median = r["frames"] / r["fps_median"] if r["fps_median"] else float("nan")
+            if not missing(first) and not missing(median) and first >= 1.5 * median:
+                why.append(f"{label}'s first epoch took {seconds(first)} against {seconds(median)} for a median one "
+                           "(start-up: workers starting, libraries loading)")
+        threads = frames.loc[frames["label"] == name, "threads"].dropna()
+        alone, in_workers = (_threads(threads.iloc[0]) if len(threads) else ""), _threads(mine.get("threads"))
+        if alone and in_workers and alone != in_workers:
+            why.append(f"per frame {name} ran with threads {alone}, in epochs with {in_workers} in each worker")
+        batch = mine.get("batch_size")
+        said = "; ".join(why) if why else (
+            "the records show no open cost, start-up or thread count that explains it: an epoch reads in batches"
+            + ("" if missing(batch) else f" of {batch}") + " across workers, which a per-frame round does not")
+        out.append(f"{name} ranks {_ordinal(a)} of {len(in_frames)} per frame but {_ordinal(b)} in epochs "
+                   f"({mine['workers']} workers): {said}.")
+    return out
 
 
 def _classic(cross: pd.DataFrame) -> pd.Series:
@@ -223,6 +289,9 @@ def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
             if ranked:
                 best[kind] = ranked[0][0]
                 sentences.append(_speed_sentence(kind, ranked, measure))
+                if measure == "per-frame":
+                    sentences += rank_gaps(ranked, per_frame[per_frame["kind"] == kind],
+                                           rows[(rows["measure"] == "epoch") & (rows["kind"] == kind)])
         winner, planned = (None, []) if plan is None else plan_sentences(plan, pattern)
         pick = _pick_crossover(cross[(cross["pattern"] == pattern) & _classic(cross)])
         if pick is not None:
