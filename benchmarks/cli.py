@@ -122,7 +122,11 @@ def parser() -> argparse.ArgumentParser:
                         f"{budget.QUICK_BUDGET:.0f} s as --budget does")
     p.add_argument("--budget", type=_duration,
                    help="bound the run's time (90s, 10m, 1h): fewer epochs, frames per video and videos, as said")
-    p.add_argument("--loaders", type=_names, help="loaders to run (default: every loader of this stack)")
+    p.add_argument("--loaders", type=_names, help="loaders to run (default: every loader of this stack, and the "
+                   "GPU loaders with --device cuda)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="where an epoch delivers its batches: cpu, or cuda (pinned copies of the CPU loaders' "
+                   "frames, and the GPU loaders; see docs/gpu.md)")
     p.add_argument("--patterns", type=_names, default=list(patterns.BASES),
                    help="access patterns; random-clip runs once per stride (see benchmarks/patterns.py)")
     p.add_argument("--clip-len", type=int, default=16, help="T: frames per clip")
@@ -326,7 +330,7 @@ class Bench:
         self.corpus_name, all_videos = self.corpus_videos()
         self.work = core.Workspace(self.settings, self.args.stores or stores.default_root(self.args.videos is not None),
                                    dict(all_videos))
-        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack), self.specs,
+        self.targets = perframe.targets(core.loader_names(self.args.loaders, self.stack, self.args.device), self.specs,
                                         self.args.transcode_loaders)
         available = loaders.available()
         self.live = [t for t in self.targets if available[t.loader] is None]
@@ -563,7 +567,7 @@ class Bench:
     def epoch(self, pattern: Pattern, workers: int) -> None:
         """Every loader's epochs of one pattern and workers setting, interleaved epoch by epoch."""
         group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.settings.batch_size, self.settings.size,
-                                cache) for t in self.epoch_live for cache in self.caches(t)]
+                                cache, self.args.device) for t in self.epoch_live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
         assert self.progress is not None
         self.progress.update(len(group) - len(todo), work=self.cost["epoch"] * (len(group) - len(todo)))
@@ -624,7 +628,10 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    if args.device == "cuda" and (why := runner.cuda_missing()):
+        cli.error(f"--device cuda: {why}")
     try:
         return Bench(args).main()
     except (AnnotationError, videos.NothingToMeasure) as exc:

@@ -30,6 +30,7 @@ from benchmarks import cache, corpus, env, patterns, perframe, runner, stores, v
 from benchmarks.patterns import Pattern, Sample
 from benchmarks.perframe import Calibration, Target
 from benchmarks.records import Record
+from loaders.registry import gpu_names
 from loaders.vocabulary import BASELINE, FORMATS, LOSSY, TRANSCODED
 
 log = logging.getLogger(__name__)
@@ -81,16 +82,19 @@ def find_videos(folder: Path) -> dict[str, str]:
     return {p.stem if stems.count(p.stem) == 1 else p.name: str(p) for p in found}
 
 
-def loader_names(requested: Sequence[str] | None, stack: str) -> list[str]:
+def loader_names(requested: Sequence[str] | None, stack: str, device: str = "cpu") -> list[str]:
     """The loaders a run measures: those asked for, else the stack's own (and, in the main
-    stack, the baseline, once per run)."""
+    stack, the baseline, once per run), and with a CUDA ``device`` the GPU loaders besides."""
     if requested:
         unknown = [n for n in requested if n not in loaders.REGISTRY]
         if unknown:
             raise SystemExit(f"unknown loader(s) {unknown}; known: {', '.join(loaders.REGISTRY)}")
         return list(dict.fromkeys(requested))
     own = loaders.STACKS.get(stack, list(loaders.REGISTRY))
-    return [*own, BASELINE] if stack == "main" and BASELINE not in own else list(own)
+    own = [*own, BASELINE] if stack == "main" and BASELINE not in own else list(own)
+    if device.startswith("cuda"):
+        own += [n for n in gpu_names() if n not in own]
+    return own
 
 
 def cell(*parts: object) -> str:
@@ -186,16 +190,22 @@ class EpochCase:
     batch_size: int
     size: int
     cache: str | None = None  # "cold", "warm" (see benchmarks.cache); None: the page cache left as it is
+    device: str = "cpu"  # where the epoch delivers its batches: "cpu", or "cuda" (see benchmarks.runner)
 
     @property
     def cell(self) -> str:
         return cell("epoch", loaders.current_stack(), self.target.key, self.corpus, self.pattern.name,
                     params(self.pattern), f"w{self.workers}", f"b{self.batch_size}", f"s{self.size}",
-                    *([self.cache] if self.cache else []))
+                    *([self.cache] if self.cache else []), *([self.device] if self.device != "cpu" else []))
+
+    @property
+    def workers_run(self) -> int:
+        """The DataLoader workers that run: a GPU loader decodes in the main process."""
+        return 0 if loaders.REGISTRY[self.target.loader].gpu else self.workers
 
     def identity(self) -> Record:
-        return self.target.record("epoch", self.corpus, pattern=self.pattern.name, workers=self.workers,
-                                  batch_size=self.batch_size, cache=self.cache)
+        return self.target.record("epoch", self.corpus, pattern=self.pattern.name, workers=self.workers_run,
+                                  batch_size=self.batch_size, cache=self.cache, options={"device": self.device})
 
 
 def stamp(record: Record, cell_key: str, run_id: str) -> Record:
@@ -460,21 +470,21 @@ class Workspace:
             state.exact = state.exact and verdict.exact
         paths = {v: self.path_for(target, v) for v in videos}
         state.dataset = runner.SampleDataset(target.loader, samples, paths, size=case.size, annotations=annotations,
-                                             batched=pattern.batched)
+                                             batched=pattern.batched, device=case.device)
         # The files an epoch reads: the videos, the stores' folders, a transcoded store's video.
         state.files = list(paths.values()) if target.loader != BASELINE else []
-        state.threads = runner.threads_per_worker(case.workers, env.cores())
+        state.threads = runner.threads_per_worker(case.workers_run, env.cores())
         return state
 
     @staticmethod
     def _epoch_fields(case: EpochCase, samples: Sequence[Sample]) -> dict[str, Any]:
-        return {"pattern": case.pattern.name, "workers": case.workers, "batch_size": case.batch_size,
+        return {"pattern": case.pattern.name, "workers": case.workers_run, "batch_size": case.batch_size,
                 "frames": perframe.frames_in(samples)}
 
     def _epoch_record(self, case: EpochCase, state: _Epochs, annotated: bool) -> Record:
         options = {"pattern": case.pattern.params(), "size": case.size, "samples": len(state.samples),
                    "epochs": len(state.seconds), "interleaved": True, "annotations": annotated,
-                   "frames_per_video": self.settings.frames_per_video,
+                   "frames_per_video": self.settings.frames_per_video, "device": case.device,
                    "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values())}
         if case.cache is not None:
             # What the page cache held of the epoch's files before each epoch: for a cold epoch the

@@ -16,7 +16,8 @@ from loaders.registry import loader_class
 
 # Distributions whose versions change the results; absent ones are left out.
 DISTRIBUTIONS = ("numpy", "torch", "torchvision", "torchcodec", "av", "opencv-python-headless",
-                 "opencv-python", "decord2", "decord", "pillow", "pillow-simd", "simplejpeg", "imageio-ffmpeg")
+                 "opencv-python", "decord2", "decord", "pillow", "pillow-simd", "simplejpeg", "imageio-ffmpeg",
+                 "PyNvVideoCodec", "nvidia-dali-cuda120", "nvidia-dali-cuda130")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,6 +81,27 @@ def ffmpeg_versions() -> dict[str, str]:
     return out
 
 
+def gpu() -> dict[str, Any] | None:
+    """The CUDA device records are measured on (device 0, torch's default): name, memory, compute
+    capability, the driver and the CUDA torch was built for; None without one."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    props = torch.cuda.get_device_properties(0)
+    driver = _first_line(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader", "--id=0"])
+    if driver is None:  # no nvidia-smi in a container: the kernel module says its version too
+        try:
+            words = Path("/proc/driver/nvidia/version").read_text().split()
+            driver = next((w for w in words if w[:1].isdigit() and w.count(".") >= 1), None)
+        except OSError:
+            pass
+    return {"name": props.name, "memory_bytes": int(props.total_memory), "capability": f"{props.major}.{props.minor}",
+            "devices": torch.cuda.device_count(), "driver": driver, "cuda": torch.version.cuda}
+
+
 def git_commit() -> str | None:
     commit = _first_line(["git", "-C", str(ROOT), "rev-parse", "HEAD"])
     if commit is None:
@@ -103,6 +125,7 @@ def capture() -> dict[str, Any]:
         "thread_env": {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")},
         "git_commit": git_commit(),
         "stack": loaders.current_stack(),
+        **({"gpu": device} if (device := gpu()) else {}),
     }
 
 

@@ -6,6 +6,13 @@ set in ``worker_init_fn`` (torch, OpenCV) and passed to the loader (FFmpeg's ``t
 because two workers each running two FFmpeg threads on two cores rank loaders differently from
 one process with two. An epoch is timed from creating the iterator (so worker start counts) to
 the last batch; the memory of the main process and its workers is sampled while it runs.
+
+With ``device="cuda"`` an epoch ends with every batch's frames in GPU memory, as a training step
+needs them: a CPU loader's batches come through the DataLoader in pinned memory
+(``pin_memory=True``) and go to the device with a non-blocking copy; a GPU loader (``gpu`` in the
+registry) decodes in the main process (``num_workers=0``: a CUDA context does not survive a
+fork, and its decoder is the parallel part) and resizes on the device. The epoch's time includes
+a final ``torch.cuda.synchronize``, so no copy or kernel is left unfinished when it stops.
 """
 
 from __future__ import annotations
@@ -61,7 +68,8 @@ class SampleDataset(Dataset):
     """Samples of one access pattern, read with one loader and resized so a batch stacks.
 
     ``paths`` maps each sample's video to what the loader opens (the video itself, or the frame
-    store extracted from it). Item ``i`` is ``{"frames": (T, 3, H, W) uint8, "indices": (T,),
+    store extracted from it). Item ``i`` is ``{"frames": (T, 3, H, W) uint8 (on ``device`` from a GPU
+    loader), "indices": (T,),
     "video": str, "boxes": [T arrays of shape (n, 4)]}``: boxes come back for every frame, empty
     where the annotations have none, so no sample is ever dropped for lacking them.
 
@@ -72,8 +80,10 @@ class SampleDataset(Dataset):
 
     def __init__(self, loader: str, samples: Sequence[Sample], paths: Mapping[str, str | os.PathLike[str]],
                  options: Mapping[str, Any] | None = None, size: int | None = 224,
-                 annotations: Annotations | None = None, batched: bool = False) -> None:
+                 annotations: Annotations | None = None, batched: bool = False, device: str = "cpu") -> None:
         self.loader = loader
+        self.device = device
+        self.on_gpu = loaders.REGISTRY[loader].gpu
         self.batched = batched
         self.samples = list(samples)
         self.paths = {v: os.fspath(p) for v, p in paths.items()}
@@ -99,14 +109,14 @@ class SampleDataset(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         sample = self.samples[i]
-        return self._item(sample, self._source(sample.video).get_frames(sample.indices))
+        return self._item(sample, self._frames(sample.video, sample.indices))
 
     def __getitems__(self, indices: Sequence[int]) -> list[dict[str, Any]]:
         """A batch of items (torch's DataLoader calls this when the dataset has it)."""
         if not self.batched:
             return [self[i] for i in indices]
         batch = [self.samples[i] for i in indices]
-        got = {call.video: self._source(call.video).get_frames(call.indices) for call in merge(batch)}
+        got = {call.video: self._frames(call.video, call.indices) for call in merge(batch)}
         at = dict.fromkeys(got, 0)
         items = []
         for s in batch:
@@ -114,10 +124,17 @@ class SampleDataset(Dataset):
             at[s.video] += len(s)
         return items
 
-    def _item(self, sample: Sample, got: np.ndarray) -> dict[str, Any]:
-        frames = torch.from_numpy(np.ascontiguousarray(got)).permute(0, 3, 1, 2)
+    def _frames(self, video: str, indices: Sequence[int]) -> torch.Tensor:
+        """(T, H, W, 3) uint8: in host memory from a CPU loader, on ``device`` from a GPU loader."""
+        src = self._source(video)
+        if self.on_gpu:
+            return src.get_tensors(indices, self.device)
+        return torch.from_numpy(np.ascontiguousarray(src.get_frames(indices)))
+
+    def _item(self, sample: Sample, got: torch.Tensor) -> dict[str, Any]:
+        frames = got.permute(0, 3, 1, 2)
         if self.size is not None:
-            frames = F.interpolate(frames, size=(self.size, self.size), mode="bilinear", antialias=True)
+            frames = resize(frames, self.size)
         per_frame = self.annotations.get(sample.video, {})
         boxes = [torch.as_tensor(np.asarray(per_frame.get(int(j), np.empty((0, 4))), dtype=np.float32)
                                  .reshape(-1, 4)) for j in sample.indices]
@@ -128,6 +145,22 @@ class SampleDataset(Dataset):
         for src in self._sources.values():
             src.close()
         self._sources = {}
+
+
+def resize(frames: torch.Tensor, size: int) -> torch.Tensor:
+    """(T, 3, H, W) uint8 -> (T, 3, size, size) uint8, bilinear with antialiasing. On the CPU torch
+    has a uint8 kernel; on a GPU the frames are resized as floats and rounded back."""
+    if frames.device.type == "cpu":
+        return F.interpolate(frames, size=(size, size), mode="bilinear", antialias=True)
+    out = F.interpolate(frames.float(), size=(size, size), mode="bilinear", antialias=True)
+    return out.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def cuda_missing() -> str | None:
+    """Why ``--device cuda`` cannot run here; None when it can."""
+    from loaders.cuda import device_missing
+
+    return device_missing()
 
 
 def collate(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -194,6 +227,8 @@ class Epochs:
     frames: int  # frames per epoch
     peak_rss_bytes: int
     threads: dict[str, int]
+    workers: int = 0  # DataLoader workers that ran: 0 for a GPU loader (the main process decodes)
+    device: str = "cpu"  # where every batch's frames were when the epoch ended
 
 
 def threads_per_worker(workers: int, cores: int) -> int:
@@ -205,8 +240,15 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
     """Time ``epochs`` epochs over ``dataset`` with ``workers`` DataLoader workers.
 
     Workers are started afresh each epoch (no persistent workers), as most training scripts
-    run, so an epoch's time includes starting them and opening the sources in each.
+    run, so an epoch's time includes starting them and opening the sources in each. With a CUDA
+    ``dataset.device`` every batch ends on the device (see the module's docstring).
     """
+    device = torch.device(dataset.device)
+    cuda = device.type == "cuda"
+    if cuda and (why := cuda_missing()):
+        raise RuntimeError(f"epochs on {device}: {why}")
+    if dataset.on_gpu:
+        workers = 0
     if loaders.REGISTRY[dataset.loader].takes_threads:
         dataset.options["threads"] = threads
     previous = torch.get_num_threads()
@@ -217,17 +259,23 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
         with PeakMemory() as memory:
             for _ in range(epochs):
                 loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers,
-                                    collate_fn=collate, worker_init_fn=_WorkerInit(threads) if workers else None)
+                                    collate_fn=collate, worker_init_fn=_WorkerInit(threads) if workers else None,
+                                    pin_memory=cuda and not dataset.on_gpu)
                 start = time.perf_counter()
                 batches = iter(loader)
-                for _batch in batches:
-                    pass
+                batch = None
+                for batch in batches:
+                    if cuda:  # pinned (or already there): the copy overlaps the wait for the next batch
+                        batch["frames"] = batch["frames"].to(device, non_blocking=True)
+                if cuda:
+                    torch.cuda.synchronize(device)
                 seconds.append(time.perf_counter() - start)
                 # Collected now, not in a worker forked later that would inherit it.
-                del batches, loader
+                del batches, loader, batch
                 gc.collect()
                 dataset.close()  # the next epoch opens afresh, as workers do
     finally:
         dataset.close()
         torch.set_num_threads(previous)
-    return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads})
+    return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads}, workers,
+                  str(device))

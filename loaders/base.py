@@ -6,11 +6,14 @@ import abc
 import os
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
 from loaders.errors import FrameIndexError, VideoNotFound
+
+if TYPE_CHECKING:  # torch is imported when a tensor is asked for: the pillow-simd stack has none
+    import torch
 
 Kind = Literal["decode", "frames"]
 
@@ -37,6 +40,11 @@ class Source(abc.ABC):
     * ``library`` names the library that does the work, with its version, for the records.
     * ``exact`` is ``False`` for a loader known to return a neighbouring frame for some
       requests; reports show it, and the contract tests check that the flag tells the truth.
+    * :meth:`get_tensors` returns the same frames as a ``(N, H, W, 3)`` uint8 torch tensor on a
+      device. A CPU loader decodes into host memory and, for a CUDA device, copies the frames
+      into pinned memory and on to the device without blocking, as a training loop's
+      ``pin_memory`` DataLoader does; a GPU loader (``device = "cuda"``) keeps them on the device
+      and overrides it.
 
     A source is a context manager; ``close()`` releases the library's handles and is safe to
     call twice. A source is not shared between processes: a DataLoader worker opens its own.
@@ -47,6 +55,7 @@ class Source(abc.ABC):
 
     kind: ClassVar[Kind]
     exact: ClassVar[bool] = True
+    device: ClassVar[str] = "cpu"  # where the library leaves decoded frames: "cpu" or "cuda"
     rotation: int = 0
     library: ClassVar[str]  # the library doing the work, with its version: "av 18.1.0"
 
@@ -69,18 +78,37 @@ class Source(abc.ABC):
         """Release the library's handles."""
 
     def get_frames(self, indices: Iterable[int] | np.ndarray) -> np.ndarray:
+        idx = self.check_indices(indices)
+        if idx.size == 0:
+            return np.empty((0, self.height, self.width, 3), dtype=np.uint8)
+        return self._read(idx)
+
+    def get_tensors(self, indices: Iterable[int] | np.ndarray, device: Any = "cpu") -> torch.Tensor:
+        """The frames of :meth:`get_frames` as a ``(N, H, W, 3)`` uint8 tensor on ``device``."""
+        import torch
+
+        frames = torch.from_numpy(self.get_frames(indices))
+        target = torch.device(device)
+        if target.type == "cpu":
+            return frames
+        # A pageable host buffer would be staged and copied synchronously; a pinned one is
+        # copied by DMA while the host goes on (the caching host allocator keeps it alive).
+        return frames.pin_memory().to(target, non_blocking=True)
+
+    def check_indices(self, indices: Iterable[int] | np.ndarray) -> np.ndarray:
+        """The request as a one-dimensional int64 array; FrameIndexError before any work if invalid."""
         idx = np.asarray(list(indices) if not isinstance(indices, np.ndarray) else indices)
         if idx.ndim != 1:
             raise FrameIndexError(self.path, f"indices must be one-dimensional, got shape {idx.shape}")
         if idx.size == 0:
-            return np.empty((0, self.height, self.width, 3), dtype=np.uint8)
+            return idx.astype(np.int64)
         if not np.issubdtype(idx.dtype, np.integer):
             raise FrameIndexError(self.path, f"indices must be integers, got {idx.dtype}")
         idx = idx.astype(np.int64, copy=False)
         bad = idx[(idx < 0) | (idx >= self.num_frames)]
         if bad.size:
             raise FrameIndexError(self.path, f"frame index {int(bad[0])} out of range [0, {self.num_frames})")
-        return self._read(idx)
+        return idx
 
     def __enter__(self) -> Source:
         return self

@@ -27,7 +27,11 @@ class Entry:
     cls: str  # the Source subclass in ``module``
     defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # options open() passes
     uses: tuple[str, ...] = ()  # the libraries whose build a dependency stack swaps (see STACK_SWAPS)
+    stack: str = "main"  # the dependency stack (one nox environment) whose libraries it needs
     note: str = ""  # what a report says about it beyond its name
+    # Decodes on a CUDA device: needs one and its library, is measured with --device cuda, and no
+    # dependency stack must have it (VIDBENCH_REQUIRE_ALL=1 does not demand a GPU).
+    gpu: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
@@ -53,8 +57,8 @@ REGISTRY: dict[str, Entry] = {
     "torchcodec": Entry(DECODE, "loaders.torchcodec", "TorchCodecSource", _FFMPEG_THREADS),
     "decord": Entry(DECODE, "loaders.decord", "DecordSource", _FFMPEG_THREADS),
     # torchvision.io (<= 0.25 only): in the "torchvision" stack; see loaders/torchvision.py.
-    "torchvision-read_video": Entry(DECODE, "loaders.torchvision", "ReadVideoSource"),
-    "torchvision-videoreader": Entry(DECODE, "loaders.torchvision", "VideoReaderSource"),
+    "torchvision-read_video": Entry(DECODE, "loaders.torchvision", "ReadVideoSource", stack="torchvision"),
+    "torchvision-videoreader": Entry(DECODE, "loaders.torchvision", "VideoReaderSource", stack="torchvision"),
     # The benchmarks' baseline: black frames from a preallocated array (never exact, never verified).
     BASELINE: Entry(DECODE, "loaders.null", "NullSource", note="harness overhead: no decoding"),
     # Frame readers: a store written by loaders.extract (see loaders/store.py).
@@ -63,20 +67,36 @@ REGISTRY: dict[str, Entry] = {
     "simplejpeg": Entry(FRAMES, "loaders.simplejpeg", "SimpleJpegSource"),
     "npy": Entry(FRAMES, "loaders.npy", "NpySource"),
     "tar": Entry(FRAMES, "loaders.tar", "TarSource", uses=("PIL",)),
+    # On a CUDA device (see docs/gpu.md): frames decoded there and left there by get_tensors.
+    "nvdec": Entry(DECODE, "loaders.nvdec", "NvdecSource", gpu=True, note="NVDEC through PyNvVideoCodec"),
+    "nvjpeg": Entry(FRAMES, "loaders.nvjpeg", "NvjpegSource", gpu=True, note="nvJPEG through torchvision"),
+    "dali": Entry(FRAMES, "loaders.dali", "DaliSource", gpu=True, note="nvJPEG through NVIDIA DALI (optional)"),
 }
 
 # A stack that swaps a library's build for another (Pillow-SIMD is PIL) measures only the
 # loaders that use it: the others would time identical code again and show noise as a difference.
 STACK_SWAPS: dict[str, str] = {"pillow-simd": "PIL"}
 
-# Which loaders each dependency stack (one nox environment each) must be able to run. Tests
-# use it to tell "missing here by design" from "missing by accident" (VIDBENCH_REQUIRE_ALL=1).
-STACKS: dict[str, list[str]] = {
-    "main": ["cv2-seek", "cv2-grab", "pyav", "torchcodec", "decord", "pil", "cv2-imread", "simplejpeg", "npy", "tar"],
-    "pillow-simd": [n for n, e in REGISTRY.items() if STACK_SWAPS["pillow-simd"] in e.uses],
-    # torchvision removed video decoding after 0.25, which needs torch 2.10 (not main's 2.13).
-    "torchvision": ["torchvision-read_video", "torchvision-videoreader"],
-}
+
+def stacks_of(registry: Mapping[str, Entry]) -> dict[str, list[str]]:
+    """Which loaders each dependency stack (one nox environment each) must be able to run, derived
+    from the entries, so a new loader joins its stack with its registry line. A stack that swaps a
+    library holds the loaders that use it (pillow-simd: pil and tar); the baseline is in none."""
+
+    def holds(stack: str, name: str, entry: Entry) -> bool:
+        return name != BASELINE and not entry.gpu and (entry.stack == stack or STACK_SWAPS.get(stack) in entry.uses)
+
+    names = sorted({e.stack for e in registry.values()} | set(STACK_SWAPS))  # by name: main first
+    return {stack: [n for n, e in registry.items() if holds(stack, n, e)] for stack in names}
+
+
+# Tests use it to tell "missing here by design" from "missing by accident" (VIDBENCH_REQUIRE_ALL=1).
+STACKS: dict[str, list[str]] = stacks_of(REGISTRY)
+
+
+def gpu_names() -> list[str]:
+    """The loaders that decode on a CUDA device (no dependency stack must have them)."""
+    return [n for n, entry in REGISTRY.items() if entry.gpu]
 
 
 def current_stack() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,17 @@ from loaders.reference import Reference
 REQUIRE_ALL = os.environ.get("VIDBENCH_REQUIRE_ALL") == "1"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tests' own ``VIDBENCH_CACHE_DIR`` (probes, stores of --videos, clips), for the whole session and
+    every process a test starts: the user's cache (``~/.cache/vidbench``, or theirs) is never touched."""
+    cache = tmp_path_factory.mktemp("vidbench-cache")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VIDBENCH_CACHE_DIR", str(cache))
+    yield cache
+    mp.undo()
+
+
 def skip_or_fail(reason: str) -> None:
     if REQUIRE_ALL:
         pytest.fail(f"VIDBENCH_REQUIRE_ALL=1 and {reason}", pytrace=False)
@@ -30,10 +42,14 @@ def skip_or_fail(reason: str) -> None:
 
 def require_loader(name: str) -> None:
     """Skip unless ``name`` can run here; fail instead (VIDBENCH_REQUIRE_ALL=1) when this stack should
-    have it. A loader another stack holds by design (decord in the torchvision stack) only skips."""
+    have it. A loader another stack holds by design (decord in the torchvision stack) only skips, and so
+    does a GPU loader: no stack must have a CUDA device."""
     reason = loaders.available().get(name, "not registered")
     if reason is None:
         return
+    entry = loaders.REGISTRY.get(name)
+    if entry is not None and entry.gpu:
+        pytest.skip(f"GPU loader {name!r} unavailable (exempt from VIDBENCH_REQUIRE_ALL): {reason}")
     stack = loaders.current_stack()
     if name not in loaders.STACKS.get(stack, loaders.REGISTRY):
         pytest.skip(f"loader {name!r} is not part of the {stack} stack: {reason}")

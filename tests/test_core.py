@@ -12,7 +12,8 @@ from conftest import require_loader
 import loaders
 from benchmarks import core, patterns, runner
 from benchmarks.perframe import Target
-from loaders.vocabulary import BASELINE, DECODE
+from loaders.registry import Entry, stacks_of
+from loaders.vocabulary import BASELINE, DECODE, FRAMES
 
 
 def test_a_stack_measures_only_what_differs_in_it() -> None:
@@ -36,6 +37,26 @@ def test_registry_entries_are_read_by_name() -> None:
 def test_the_baseline_name_survives_a_csv(tmp_path: Path) -> None:
     pd.DataFrame({"loader": [BASELINE, "pyav"]}).to_csv(tmp_path / "t.csv", index=False)
     assert pd.read_csv(tmp_path / "t.csv")["loader"].tolist() == [BASELINE, "pyav"]
+
+
+def test_a_new_loader_joins_its_stack_with_its_registry_line() -> None:
+    """The stacks are derived from the registry: one line adds a loader to the tests and runs of its stack."""
+    assert stacks_of(loaders.REGISTRY) == loaders.STACKS
+    assert "torchvision-videoreader" in loaders.STACKS["torchvision"] and "pyav" not in loaders.STACKS["torchvision"]
+    assert all(BASELINE not in names for names in loaders.STACKS.values())
+    # A CUDA loader is in no stack: no stack (and so no VIDBENCH_REQUIRE_ALL run) must have a GPU.
+    gpu = set(loaders.registry.gpu_names())
+    assert gpu and not any(gpu & set(names) for names in loaders.STACKS.values())
+    registry = {
+        **loaders.REGISTRY,
+        "my-decoder": Entry(DECODE, "my_module", "MySource"),
+        "my-pil-reader": Entry(FRAMES, "my_module", "MyReader", uses=("PIL",)),
+        "gpu-decoder": Entry(DECODE, "my_module", "GpuSource", stack="gpu"),
+    }
+    stacks = stacks_of(registry)
+    assert stacks["main"] == [*loaders.STACKS["main"], "my-decoder", "my-pil-reader"]
+    assert stacks["pillow-simd"] == [*loaders.STACKS["pillow-simd"], "my-pil-reader"]
+    assert stacks["gpu"] == ["gpu-decoder"] and stacks["torchvision"] == loaders.STACKS["torchvision"]
 
 
 def test_videos_that_share_a_stem_stay_apart(tmp_path: Path) -> None:

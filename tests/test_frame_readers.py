@@ -17,12 +17,14 @@ from conftest import require_loader
 from frame_checks import PROFILES, all_frames, assert_frames_match
 
 import loaders
+from loaders.registry import loader_class
 from loaders.store import FORMATS, MANIFEST, NPY_FILE, TAR_FILE
 
-# What each reader reads; the stack decides which readers must run here.
-READS = {"pil": ("jpeg", "png"), "cv2-imread": ("jpeg", "png"), "simplejpeg": ("jpeg",), "npy": ("npy",),
-         "tar": ("tar",)}
+# The stack decides which readers must run here; each reader's class says what it reads (a reader
+# whose library is missing has no cases to run, and its missing library fails or skips below).
 READERS = [n for n in loaders.names("frames") if n in loaders.STACKS.get(loaders.current_stack(), [])]
+READS: dict[str, tuple[str, ...]] = {
+    n: getattr(loader_class(n), "formats", ()) if loaders.available()[n] is None else () for n in READERS}
 CASES = [(r, f) for r in READERS for f in READS[r]]
 LOSSLESS = ("png", "npy")
 

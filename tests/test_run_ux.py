@@ -1,5 +1,5 @@
 """A run a user can follow: what it will do first, progress in a log, stores outside the repository,
-and a README that lists every option of the command."""
+and a manual (docs/running.md) that lists every option of the command."""
 
 from __future__ import annotations
 
@@ -72,10 +72,23 @@ def test_a_long_step_still_logs_while_it_runs() -> None:
     assert "bench: 0/2 cells, per_frame cv2-seek-clip, " in log.getvalue()
 
 
-def test_the_readme_lists_every_option_of_python_m_benchmarks() -> None:
-    readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("| option | default |"):]
+def test_the_docs_list_every_option_of_python_m_benchmarks() -> None:
+    doc = (ROOT / "docs" / "running.md").read_text()
+    table = doc[doc.index("| option | default |"):]
     table = table[:table.index("\n\n")]
     listed = set(re.findall(r"`(-{1,2}[a-z][a-z0-9-]*)", table))
     options = {s for a in cli.parser()._actions for s in a.option_strings if s not in ("-h", "--help")}
-    assert options - listed == set(), "options of python -m benchmarks missing from the README's table"
+    assert options - listed == set(), "options of python -m benchmarks missing from docs/running.md's table"
+
+
+def test_the_docs_list_every_option_of_the_pytest_front_door() -> None:
+    """The --vidbench-* options, as pytest itself lists them, are in docs/method.md."""
+    run = subprocess.run([sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider", "benchmarks"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    options = set(re.findall(r"--vidbench-[a-z][a-z-]*[a-z]", run.stdout))
+    assert "--vidbench-loaders" in options
+    doc = (ROOT / "docs" / "method.md").read_text()
+    section = doc[doc.index("## The pytest-benchmark front door"):]
+    assert options - set(re.findall(r"--vidbench-[a-z][a-z-]*[a-z]", section)) == set(), \
+        "options of the pytest-benchmark front door missing from docs/method.md"
