@@ -625,6 +625,9 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
     widths = [max(len(c) for c in column) for column in zip(headers, *rows, strict=True)]
     for line in (headers, *rows):
         print("  " + "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    if planned and planned.budgets:  # what was measured is less than a full run: the verdict rests on it
+        print("measured under a time budget, which dropped: "
+              + "; ".join(f"{stack}: {line}" for stack, line in sorted(planned.budgets.items())))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -68,15 +68,45 @@ def _ranking(rows: pd.DataFrame) -> list[tuple[str, float, list[float]]]:
     return sorted(ranked, key=lambda item: -item[1])
 
 
-def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], measure: str) -> str:
+def tied(rows: pd.DataFrame, a: str, b: str) -> bool:
+    """Whether loaders ``a`` and ``b`` (labels) cannot be told apart: on every profile both were
+    measured on, the quartile ranges of their rounds overlap. Rounds taken in turns share the
+    machine's drift, so only ranges that do not overlap rank one above the other."""
+    rows = rows.assign(label=[loader_label(r) for r in rows.to_dict("records")])
+    mine, theirs = rows[rows["label"] == a].set_index("profile"), rows[rows["label"] == b].set_index("profile")
+    shared = mine.index.intersection(theirs.index)
+    if shared.empty:
+        return False
+    for profile in shared:
+        lo_a, hi_a = mine.loc[profile, "fps_p25"], mine.loc[profile, "fps_p75"]
+        lo_b, hi_b = theirs.loc[profile, "fps_p25"], theirs.loc[profile, "fps_p75"]
+        if any(missing(v) for v in (lo_a, hi_a, lo_b, hi_b)) or not (lo_a < hi_b and lo_b < hi_a):
+            return False
+    return True
+
+
+def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], measure: str,
+                    rows: pd.DataFrame) -> str:
     name, score, fps = ranked[0]
     what = "decoder" if kind == "decode" else "frame reader"
     span = number(min(fps)) if min(fps) == max(fps) else f"{number(min(fps))}-{number(max(fps))}"
     where = f"{len(fps)} profile" + ("s" if len(fps) != 1 else "")
-    text = f"{name} is the fastest {what} in the {measure} benchmark ({span} frames/s, {where})"
-    if len(ranked) > 1:
+    if len(ranked) > 1 and tied(rows, name, ranked[1][0]):
         runner, runner_score, _ = ranked[1]
-        text += f"; next is {runner} at {runner_score / score:.2f}x its speed"
+        text = (f"{name} and {runner} are tied as the fastest {what} in the {measure} benchmark ({name} "
+                f"{span} frames/s, {where}; {runner} at {runner_score / score:.2f}x): the quartile ranges of "
+                "their rounds overlap on every profile, so neither is ranked above the other")
+    else:
+        text = f"{name} is the fastest {what} in the {measure} benchmark ({span} frames/s, {where})"
+        if len(ranked) > 1:
+            runner, runner_score, _ = ranked[1]
+            text += f"; next is {runner} at {runner_score / score:.2f}x its speed"
+    if len(ranked) > 1:
+        stacks = {str(r["stack"]) for r in rows.to_dict("records") if loader_label(r) in (name, ranked[1][0])}
+        if len(stacks) > 1:  # one stack ran after the other: the machine's load may have changed between them
+            text += (f"; the two were measured by different dependency stacks ({', '.join(sorted(stacks))}), one "
+                     "after the other, and this run measured no drift between stacks: part of the difference "
+                     "may be the machine's, not the loaders'")
     return text + "."
 
 
@@ -288,7 +318,7 @@ def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
             ranked = _ranking(per_frame[per_frame["kind"] == kind])
             if ranked:
                 best[kind] = ranked[0][0]
-                sentences.append(_speed_sentence(kind, ranked, measure))
+                sentences.append(_speed_sentence(kind, ranked, measure, per_frame[per_frame["kind"] == kind]))
                 if measure == "per-frame":
                     sentences += rank_gaps(ranked, per_frame[per_frame["kind"] == kind],
                                            rows[(rows["measure"] == "epoch") & (rows["kind"] == kind)])

@@ -112,6 +112,11 @@ def test_the_terminal_and_the_report_give_the_same_verdict(tmp_path: Path,
         for line in printed.split("verdict: ", 1)[1].splitlines()[2:]:  # the table's rows
             assert all(html.escape(cell) in said for cell in line.split("  ") if cell.strip())
     assert sentence.startswith("For random, 6 epochs over 20 videos")
+    assert "time budget" not in printed  # no budget: nothing said
+    data.budgets = {"main": "budget 3 min: videos 4 -> 1"}
+    cli.summary(run_dir / "records.jsonl", data, "random")
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == "measured under a time budget, which dropped: main: budget 3 min: videos 4 -> 1"
     assert "extraction pays for itself after 20.0 epochs" in sentence and "20 epochs or more" in sentence
 
 
@@ -164,3 +169,28 @@ def test_a_loader_fast_per_frame_and_slow_in_epochs_is_explained_from_the_record
     close = [r for r in _decoders(0.2, {"ffmpeg": 8}, 90.0) if r.loader != "cv2-grab"]
     (found,) = advice.recommend(tables.build(close))
     assert not [s for s in found.sentences if "ranks" in s]
+
+
+def _per_frame(loader: str, stack: str, seconds: list[float], kind: str = "decode") -> Record:
+    return Record(measure="per_frame", loader=loader, kind=kind, stack=stack, profile="v1", pattern="random",
+                  frames=100, seconds=seconds).with_fps()
+
+
+def test_loaders_whose_ranges_overlap_are_tied_not_ranked() -> None:
+    from reports import advice, tables
+
+    overlapping = [_per_frame("pyav", "main", [0.10, 0.11, 0.12, 0.13]),
+                   _per_frame("torchcodec", "main", [0.105, 0.115, 0.125, 0.135])]
+    (found,) = advice.recommend(tables.build(overlapping))
+    assert found.sentences[0].startswith("pyav and torchcodec are tied as the fastest decoder")
+    assert "neither is ranked above the other" in found.sentences[0]
+    apart = [_per_frame("pyav", "main", [0.10, 0.11, 0.12, 0.13]),
+             _per_frame("torchcodec", "main", [0.20, 0.21, 0.22, 0.23])]
+    (found,) = advice.recommend(tables.build(apart))
+    assert found.sentences[0].startswith("pyav is the fastest decoder") and "tied" not in found.sentences[0]
+    assert "different dependency stacks" not in found.sentences[0]
+    # Across stacks, measured one after the other: the sentence says the difference may be the machine's.
+    stacks = [_per_frame("pyav", "main", [0.10, 0.11, 0.12, 0.13]),
+              _per_frame("torchvision-videoreader", "torchvision", [0.20, 0.21, 0.22, 0.23])]
+    (found,) = advice.recommend(tables.build(stacks))
+    assert "different dependency stacks (main, torchvision)" in found.sentences[0]
