@@ -53,7 +53,12 @@ BENCH_STEPS: dict[str, list[Step]] = {
 TESTS = {
     "main": ["tests"],  # tests/ only: `pytest --benchmark-only` runs the benchmarks in benchmarks/
     "pillow-simd": ["tests/test_frame_readers.py"],
-    "torchvision": ["tests/test_decode_contract.py", "tests/test_torchvision.py", "tests/test_real_world.py"],
+    "torchvision": [
+        "tests/test_decode_contract.py",
+        "tests/test_torchvision.py",
+        "tests/test_real_world.py",
+        "tests/test_containers.py",
+    ],
 }
 
 

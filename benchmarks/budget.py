@@ -244,7 +244,8 @@ def decoded_frames(calls: Iterable[Sample], gops: Mapping[str, float], seeks_eve
     no keyframe lies between them, else by a seek to the keyframe at or before it (keyframes every
     ``gops[video]`` frames, the video's mean interval). A decoder that seeks before every frame
     seeks to the keyframe at or before ``seek_back`` frames ahead of it each time, even walking
-    forward. ``at``: where each source stands (video -> last frame decoded), updated."""
+    forward, except to the frame right after the last one (cv2-seek reads on to it).
+    ``at``: where each source stands (video -> last frame decoded), updated."""
     at = {} if at is None else at
     frames = seeks = 0
     for call in calls:
@@ -252,7 +253,9 @@ def decoded_frames(calls: Iterable[Sample], gops: Mapping[str, float], seeks_eve
         pos = at.get(call.video)
         for i in sorted(set(call.indices)):
             key = i // gop * gop
-            if seeks_every_frame:
+            if seeks_every_frame and pos is not None and i == pos + 1:
+                frames += 1
+            elif seeks_every_frame:
                 frames += i - max(0, i - seek_back) // gop * gop + 1
                 seeks += 1
             elif pos is not None and key <= pos < i:

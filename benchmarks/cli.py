@@ -269,6 +269,7 @@ class Bench:
             raise SystemExit(f"--per-frame-only: unknown loader(s) {unknown}; known: {', '.join(loaders.REGISTRY)}")
         if args.sample is not None and args.videos is None:
             raise SystemExit("--sample needs --videos: the folder of videos to sample from")
+        self.skipped: dict[str, str] = {}  # file or folder -> why it is left out, found before probing
         self.found = None if args.videos is None else self.sampled(args.videos, args.sample)
         self.boxes = None if args.annotations is None else load_annotations(args.annotations)
         self.run = Run(args.out, args.run_id, args.resume)
@@ -300,16 +301,23 @@ class Bench:
             return core.find_videos(folder)
         if n < 1:
             raise SystemExit(f"--sample must be at least 1, got {n}")
-        paths = dataset.find(folder) if folder.is_dir() else []
+        paths, self.skipped = dataset.find(folder) if folder.is_dir() else ([], {})
+        for path, why in self.skipped.items():
+            print(f"skipping {path}: {why}", file=sys.stderr)
         if not paths:
             videos.find(folder)  # NothingToMeasure, saying what the folder lacks
         self.whole = dataset.probe_all(paths, jobs=self.args.jobs)
+        for v in self.whole:
+            if v.error is not None:
+                print(f"skipping {v.path}: {v.error}", file=sys.stderr)
         picked = dataset.sample(self.whole, n, self.args.seed)
         if not picked:
             raise videos.none_readable(str(folder), {v.path: v.error or "" for v in self.whole})
         frames = sum(v.frames for v in picked)
+        left = len(self.skipped) + sum(v.error is not None for v in self.whole)
         print(f"sample: {len(picked)} of {len(self.whole)} videos ({frames:,} frames), stratified by "
-              f"resolution and codec, seed {self.args.seed}", file=sys.stderr)
+              f"resolution and codec, seed {self.args.seed}" + (f"; {left} skipped, named above" if left else ""),
+              file=sys.stderr)
         return dataset.names([Path(v.path) for v in picked], folder)
 
     def describe(self) -> dataset.Dataset:
@@ -321,7 +329,8 @@ class Bench:
         root = str(self.args.videos.resolve()) if self.args.videos else self.corpus_name
         described = dataset.describe(root, whole, {p: by_path[v] for p, v in self.videos.items() if v in by_path},
                                      disk=self.work.store_root, epochs=self.args.train_epochs,
-                                     disk_budget=self.args.disk_budget, pattern=self.args.pattern)
+                                     disk_budget=self.args.disk_budget, skipped={**self.skipped, **self.unreadable},
+                                     pattern=self.args.pattern)
         described.save(self.run.dir)
         return described
 
@@ -334,6 +343,8 @@ class Bench:
                                         self.args.transcode_loaders)
         available = loaders.available()
         self.live = [t for t in self.targets if available[t.loader] is None]
+        if any(t.spec is not None for t in self.live):
+            stores.check_writable(self.work.store_root)
         self.epoch_live = [t for t in self.live if t.loader not in self.args.per_frame_only]
         for t in self.targets:
             if available[t.loader] is not None:
@@ -637,7 +648,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cli.error(f"--device cuda: {why}")
     try:
         return Bench(args).main()
-    except (AnnotationError, videos.NothingToMeasure) as exc:
+    except (AnnotationError, videos.NothingToMeasure, stores.StoresUnwritable) as exc:
         raise SystemExit(f"python -m benchmarks: {exc}") from None
 
 

@@ -42,7 +42,7 @@ def first_frames(video: str, frames: int, folder: Path) -> tuple[str, int]:
     if whole.num_frames <= frames:
         return video, whole.num_frames
     with open_container(video) as container:
-        stream = container.streams.video[0]
+        stream = container.streams[whole.stream]  # the default video stream, as every loader reads
         order = []
         for packet in container.demux(stream):
             if packet.size == 0 or packet.pts is None:
@@ -72,7 +72,7 @@ def _copy(video: str, keep: int, whole: Probe, partial: Path) -> None:
 
     partial.parent.mkdir(parents=True, exist_ok=True)
     cmd = [get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", video,
-           "-map", "0:v:0", "-c", "copy", "-frames:v", str(keep), "-an", "-sn", "-dn", str(partial)]
+           "-map", f"0:{whole.stream}", "-c", "copy", "-frames:v", str(keep), "-an", "-sn", "-dn", str(partial)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0 or not _matches(partial, whole, keep):
         partial.unlink(missing_ok=True)

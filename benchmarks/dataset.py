@@ -2,28 +2,34 @@
 measure, and the summary a plan projects to (:mod:`benchmarks.analysis.plan`).
 
 Probing reads packets (:func:`loaders.probe.probe`), in parallel processes, and is cached in
-SQLite keyed by path, size and mtime, so a folder of 100,000 videos is probed once and a later
-run probes only what changed. The summary a run keeps (``dataset.json`` in the run directory)
-holds what a projection needs without probing again: per video class (resolution and codec)
-its videos, frames and pixels, and the same for the measured sample.
+SQLite keyed by path and the file's identity (:mod:`loaders.fileid`), so a folder of 100,000
+videos is probed once and a later run probes only what changed. The summary a run keeps
+(``dataset.json`` in the run directory) holds what a projection needs without probing again: per
+video class (resolution and codec) its videos, frames and pixels, and the same for the measured
+sample, and every file and folder left out, with why (``skipped``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import random
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
 from benchmarks.stores import user_cache
-from loaders.batch import VIDEO_SUFFIXES
+from loaders.batch import find_videos
+from loaders.errors import cause_of
+from loaders.fileid import FileId, file_id
 from loaders.progress import Progress
 from loaders.resize import scaled_size
+
+log = logging.getLogger(__name__)
 
 FILE = "dataset.json"
 # Short-side upper bounds of the resolution classes: a 1080x1920 portrait video is "1080p".
@@ -58,12 +64,11 @@ class Video:
         return self.frames / self.fps if self.fps > 0 else 0.0
 
 
-def find(folder: str | os.PathLike[str]) -> list[Path]:
-    """Every video under ``folder``, recursively, sorted (by suffix, as ``--videos`` finds them);
-    hidden folders (``.cache``, ``.git``) are not the dataset and are left out."""
-    root = Path(folder)
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+def find(folder: str | os.PathLike[str]) -> tuple[list[Path], dict[str, str]]:
+    """Every video under ``folder``, recursively, sorted (by suffix, as ``--videos`` finds them), and
+    the sub-folders that could not be read (path -> why); hidden folders (``.cache``, ``.git``) are
+    not the dataset and are left out."""
+    return find_videos(folder, hidden=False)
 
 
 def names(paths: Sequence[Path], root: Path) -> dict[str, str]:
@@ -78,7 +83,10 @@ def probe_one(path: str) -> Video:
     from loaders.errors import LoaderError
     from loaders.probe import probe
 
-    size = os.path.getsize(path)
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        return Video(path, 0, error=f"cannot be read: {cause_of(exc)}")
     try:
         p = probe(path)
     except LoaderError as exc:
@@ -86,48 +94,158 @@ def probe_one(path: str) -> Video:
     return Video(path, size, p.num_frames, p.fps, p.width, p.height, p.codec)
 
 
+# Per cache file, in this process: the probes this run made, whatever the file does (path -> its
+# identity and probe), and whether the file's trouble was said (once a run).
+_MEMORY: dict[Path, dict[str, tuple[FileId, Video]]] = {}
+_WARNED: set[Path] = set()
+
+
 class ProbeCache:
-    """Probes by (path, size, mtime) in SQLite: a video changed since is probed again."""
+    """Probes by path and file identity (:mod:`loaders.fileid`) in SQLite: a video changed since, even
+    one replaced by another of the same size with its mtime restored, is probed again.
+
+    The cache never costs a run its probes or a traceback: a file that is truncated, not a database,
+    holds another table layout or a row that does not parse, is read-only or is deleted while the
+    run goes on, gives one warning naming the file and the cause; the cache is then rebuilt (a
+    damaged or foreign file is replaced, a deleted one made again with this run's probes), or, where
+    it cannot be written, this run's probes are kept in memory.
+    """
+
+    COLUMNS = ("path", "size", "mtime_ns", "inode", "ctime_ns", "fingerprint", "video")
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS probes (path TEXT PRIMARY KEY, size INTEGER, "
-                        "mtime_ns INTEGER, video TEXT)")
+        self.path = path
+        self.db: sqlite3.Connection | None = None  # None: in memory only
+        self.writable = True  # False: a read-only file, read but not written
+        self.memory = _MEMORY.setdefault(path.absolute(), {})
+        try:
+            self._open()
+        except (sqlite3.Error, OSError) as exc:
+            self._recover(exc, readable=False)
 
-    def get(self, path: str, st: os.stat_result) -> Video | None:
-        row = self.db.execute("SELECT size, mtime_ns, video FROM probes WHERE path = ?", (path,)).fetchone()
-        if row is None or (row[0], row[1]) != (st.st_size, st.st_mtime_ns):
-            return None
-        return Video(**json.loads(row[2]))
-
-    def put(self, videos: Iterable[tuple[Video, os.stat_result]]) -> None:
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path)
+        columns = tuple(row[1] for row in self.db.execute("PRAGMA table_info(probes)"))
+        foreign = bool(columns) and columns != self.COLUMNS
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO probes VALUES (?, ?, ?, ?)",
-                                [(v.path, st.st_size, st.st_mtime_ns, json.dumps(dataclasses.asdict(v)))
-                                 for v, st in videos])
+            if foreign:
+                self.db.execute("DROP TABLE probes")
+            self.db.execute("CREATE TABLE IF NOT EXISTS probes (path TEXT PRIMARY KEY, size INTEGER, "
+                            "mtime_ns INTEGER, inode INTEGER, ctime_ns INTEGER, fingerprint TEXT, video TEXT)")
+        if foreign:
+            self._write([(v, ident) for ident, v in self.memory.values()])
+            self._warn(f"holds another table layout (columns {', '.join(columns)})", "rebuilt")
+
+    def _warn(self, cause: str, done: str) -> None:
+        if self.path.absolute() not in _WARNED:
+            _WARNED.add(self.path.absolute())
+            log.warning("probe cache %s: %s; %s", self.path, cause, done)
+
+    def _recover(self, exc: BaseException, readable: bool = True) -> None:
+        """After ``exc`` from the file: rebuild it, with this run's probes, or go on in memory
+        (``readable``: the file was read before, so a read-only one is still read)."""
+        read_only = isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY"
+        cause = f"{cause_of(exc)}" if self.path.exists() else "deleted while the run used it"
+        if read_only or isinstance(exc, PermissionError):
+            self.writable = False
+            if not readable:
+                self.close()
+            self._warn(f"cannot be written ({cause})", "this run keeps its probes in memory")
+            return
+        self.close()
+        try:
+            for leftover in (self.path, self.path.with_name(self.path.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+            self._open()
+            self._write([(v, ident) for ident, v in self.memory.values()])  # never lose the run's probes
+        except (sqlite3.Error, OSError) as again:
+            self.close()
+            self._warn(f"{cause}, and it cannot be made again ({cause_of(again)})",
+                       "this run keeps its probes in memory")
+            return
+        self._warn(cause, "rebuilt")
+
+    def get(self, path: str, ident: FileId) -> Video | None:
+        """The cached probe of ``path`` if it is still this file, else None."""
+        found = self._from_file(path, ident)
+        if found is None:
+            kept, video = self.memory.get(path, (None, None))
+            if kept == ident and video is not None:
+                found = video
+                if self.db is not None and self.writable:  # the file lost it: written again
+                    self.put([(video, ident)])
+        return found
+
+    def _from_file(self, path: str, ident: FileId) -> Video | None:
+        if self.db is None:
+            return None
+        try:
+            row = self.db.execute("SELECT size, mtime_ns, inode, ctime_ns, fingerprint, video FROM probes "
+                                  "WHERE path = ?", (path,)).fetchone()
+        except sqlite3.Error as exc:
+            self._recover(exc, readable=False)
+            return None
+        if row is None or FileId(*row[:5]) != ident:
+            return None
+        try:
+            video = Video(**json.loads(row[5]))
+        except (ValueError, TypeError) as exc:  # probed again, and the row replaced
+            self._warn(f"the row for {path} does not parse ({cause_of(exc)})", "that video is probed again")
+            return None
+        return video if video.path == path else None
+
+    def put(self, videos: Iterable[tuple[Video, FileId]]) -> None:
+        fresh = list(videos)
+        self.memory.update((v.path, (ident, v)) for v, ident in fresh)
+        if self.db is None or not self.writable:
+            return
+        try:
+            self._write(fresh)
+        except sqlite3.Error as exc:
+            self._recover(exc)
+
+    def _write(self, videos: Sequence[tuple[Video, FileId]]) -> None:
+        assert self.db is not None
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO probes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [(v.path, i.size, i.mtime_ns, i.inode, i.ctime_ns, i.fingerprint,
+                                  json.dumps(dataclasses.asdict(v))) for v, i in videos])
+        if not self.path.exists():  # SQLite writes on into a file deleted under it
+            raise sqlite3.OperationalError("deleted while the run used it")
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
+            self.db = None
 
 
 def probe_all(paths: Sequence[str | os.PathLike[str]], cache: Path | None = None, jobs: int | None = None,
               stream: IO[str] | None = None) -> list[Video]:
     """Every video probed, in the order given: cached ones read back, the others probed ``jobs``
-    processes at a time and cached as they come."""
+    processes at a time and cached as they come. A file that cannot be read is returned with its
+    error, as one that cannot be probed is."""
     store = ProbeCache(cache or user_cache() / "probes.sqlite")
     try:
-        stats = {os.fspath(p): os.stat(p) for p in paths}
-        found = {path: store.get(path, st) for path, st in stats.items()}
+        found: dict[str, Video | None] = {}
+        idents: dict[str, FileId] = {}
+        for p in paths:
+            path = os.fspath(p)
+            try:
+                idents[path] = file_id(path)
+            except OSError as exc:
+                found[path] = Video(path, 0, error=f"cannot be read: {cause_of(exc)}")
+                continue
+            found[path] = store.get(path, idents[path])
         todo = [path for path, video in found.items() if video is None]
         progress = Progress(len(todo), "probe", unit="video", stream=stream)
         try:
             if todo:
                 with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-                    fresh: list[tuple[Video, os.stat_result]] = []
+                    fresh: list[tuple[Video, FileId]] = []
                     for video in pool.map(probe_one, todo, chunksize=max(1, min(64, len(todo) // 64))):
                         found[video.path] = video
-                        fresh.append((video, stats[video.path]))
+                        fresh.append((video, idents[video.path]))
                         progress.update()
                         if len(fresh) >= 256:  # cached as it goes: an interrupted probe keeps its work
                             store.put(fresh)
@@ -217,6 +335,8 @@ class Dataset:
     disk_budget_bytes: int | None = None  # --disk-budget; None: the free disk
     # Stack -> what a time budget (--budget, --quick) dropped from its measurements, as the run said.
     budgets: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Every file and folder left out of the dataset, with why: [{"path": ..., "reason": ...}], by path.
+    skipped: list[dict[str, str]] = dataclasses.field(default_factory=list)
     pattern: str | None = None  # --pattern: the access pattern the verdict is for; None: every pattern
 
     @property
@@ -272,8 +392,11 @@ def summarize(videos: Iterable[Video]) -> dict[str, ClassSummary]:
 
 
 def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], disk: str | os.PathLike[str] = ".",
-             epochs: int = 10, disk_budget: int | None = None, pattern: str | None = None) -> Dataset:
-    """The dataset summary of ``videos``, with this machine's memory and the free disk at ``disk``."""
+             epochs: int = 10, disk_budget: int | None = None, skipped: Mapping[str, str] | None = None,
+             pattern: str | None = None) -> Dataset:
+    """The dataset summary of ``videos``, with this machine's memory and the free disk at ``disk``;
+    what it leaves out is every video that cannot be read and ``skipped`` (path -> why: files and
+    folders left out before probing); ``pattern``: --pattern."""
     import shutil
 
     import psutil
@@ -282,9 +405,10 @@ def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], dis
     where = Path(disk)
     while not where.exists():
         where = where.parent
+    left = {**(skipped or {}), **{v.path: v.error for v in videos if v.error is not None}}
     return Dataset(root, summarize(videos), sum(v.error is not None for v in videos), measured,
                    memory.total, memory.available, shutil.disk_usage(where).free, epochs, disk_budget,
-                   pattern=pattern)
+                   skipped=[{"path": path, "reason": why} for path, why in sorted(left.items())], pattern=pattern)
 
 
 def load(run_dir: str | os.PathLike[str]) -> Dataset | None:

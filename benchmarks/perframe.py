@@ -144,9 +144,10 @@ def check(target: Target, src: loaders.Source, samples: Sequence[Sample],
     if target.loader == BASELINE:
         return verify.Verdict(False, None)
     verdict = verify.Verdict(True, None)
-    luma = target.spec is not None and target.spec.lossy and target.spec.size is not None
+    lossy = target.spec is not None and target.spec.lossy
+    luma = lossy and target.spec is not None and target.spec.size is not None
     for s in samples:
-        verdict = verdict.merge(verify.check(src.get_frames(s.indices), s.indices, ref, luma=luma))
+        verdict = verdict.merge(verify.check(src.get_frames(s.indices), s.indices, ref, luma=luma, lossy=lossy))
         if verdict.wrong is not None:
             return verdict
     return verdict

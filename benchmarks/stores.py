@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import loaders
 from benchmarks import corpus
+from loaders.errors import cause_of
+from loaders.fileid import file_id
 from loaders.resize import check_size
 from loaders.store import transcoded_video
 from loaders.vocabulary import LOSSY, TRANSCODED, store_label
@@ -31,6 +34,21 @@ from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 # and differences), keyframes every frame (GOP 1: any frame is one decode away) or every 8.
 CRF = 18
 GOPS = (1, 8)
+
+
+class StoresUnwritable(loaders.LoaderError):
+    """The folder the stores go to cannot be written: the run stops rather than lose its stores."""
+
+
+def check_writable(root: str | os.PathLike[str]) -> None:
+    """Raise StoresUnwritable, naming ``root`` and why, unless a store can be written there."""
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        raise StoresUnwritable(root, f"the stores folder cannot be written ({cause_of(exc)}): make it writable "
+                                     "or pass --stores DIR") from None
 
 
 def user_cache() -> Path:
@@ -117,10 +135,14 @@ def transcodes(gops: Sequence[int], crf: int, sizes: Sequence[int | None]) -> li
 
 
 def video_key(video: str | os.PathLike[str]) -> str:
-    """A store name for ``video``: its stem and a hash of where it is, its size and its mtime."""
+    """A store name for ``video``: its stem and a hash of where it is and what it is now (size,
+    mtime, inode, ctime and its first and last bytes: :mod:`loaders.fileid`)."""
     path = Path(video).resolve()
-    st = path.stat()
-    digest = hashlib.sha256(f"{path}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:10]
+    try:
+        ident = file_id(path)
+    except OSError as exc:
+        raise loaders.LoaderError(path, f"cannot be read: {cause_of(exc)}") from None
+    digest = hashlib.sha256(f"{path}|{ident}".encode()).hexdigest()[:10]
     return f"{path.stem}-{digest}"
 
 

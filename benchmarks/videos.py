@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmarks.records import Record
 from loaders.batch import VIDEO_SUFFIXES  # what `python -m loaders extract` takes too
-from loaders.errors import LoaderError
+from loaders.errors import LoaderError, cause_of
 
 
 class NothingToMeasure(LoaderError):
@@ -28,7 +28,10 @@ def find(folder: str | os.PathLike[str]) -> list[Path]:
         raise NothingToMeasure(folder, "does not exist")
     if not folder.is_dir():
         raise NothingToMeasure(folder, "is not a folder")
-    files = [p for p in folder.iterdir() if p.is_file()]
+    try:
+        files = [p for p in folder.iterdir() if p.is_file()]
+    except OSError as exc:
+        raise NothingToMeasure(folder, f"cannot be read: {cause_of(exc)}") from None
     found = sorted(p for p in files if p.suffix.lower() in VIDEO_SUFFIXES)
     if not found:
         held = f"its {len(files)} files have other suffixes" if files else "the folder is empty"

@@ -37,6 +37,10 @@ class Source(abc.ABC):
       video's display matrix (phones store portrait video as rotated landscape), and
       ``rotation`` says by how many degrees counterclockwise (0, 90, 180 or 270; ``width`` and
       ``height`` are those of the turned frame). A store holds frames already upright.
+    * ``stream`` is the index of the video stream read: the one FFmpeg picks by default
+      (``av_find_best_stream``; never an attached picture such as cover art), the same in every
+      loader and extractor. A decode loader whose library reads another stream of the file refuses
+      it with :class:`loaders.UnsupportedVideo`. A store's is 0.
     * ``library`` names the library that does the work, with its version, for the records.
     * ``exact`` is ``False`` for a loader known to return a neighbouring frame for some
       requests; reports show it, and the contract tests check that the flag tells the truth.
@@ -57,6 +61,7 @@ class Source(abc.ABC):
     exact: ClassVar[bool] = True
     device: ClassVar[str] = "cpu"  # where the library leaves decoded frames: "cpu" or "cuda"
     rotation: int = 0
+    stream: int = 0  # index of the video stream in the file
     library: ClassVar[str]  # the library doing the work, with its version: "av 18.1.0"
 
     num_frames: int

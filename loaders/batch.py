@@ -34,6 +34,8 @@ ENGINES: tuple[str, ...] = ("local", "ray")
 # What counts as a video when a directory is searched (lower-case suffixes).
 VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ts", ".flv")
 FAILURES_FILE = "extract-failures.txt"  # written into STORES by the command: one "video<TAB>reason" per line
+log = logging.getLogger(__name__)
+
 MAX_RETRIES = 3  # times Ray runs a task again after its worker process died
 TASKS_PER_CPU = 2  # Ray tasks in flight per cluster CPU: workers never idle, the queue stays small
 
@@ -97,22 +99,51 @@ def extract_one(job: Job, settings: Settings, keep_exception: bool = False) -> O
 def discover(src: str | os.PathLike[str], skip: str | os.PathLike[str] | None = None) -> list[Path]:
     """Every video under ``src`` (recursively, sorted), or ``src`` itself if it is a file.
 
-    ``skip`` is a directory left out (the stores, when they sit inside ``src``).
+    ``skip`` is a directory left out (the stores, when they sit inside ``src``). A sub-folder that
+    cannot be read is named in a warning with why.
     """
     src = Path(src)
     if not src.exists():
         raise LoaderError(src, "no such file or directory")
     if src.is_file():
         return [src]
+    found, unreadable = find_videos(src, skip=skip)
+    for folder, why in unreadable.items():
+        log.warning("skipping %s: %s", folder, why)
+    return found
+
+
+def find_videos(
+    root: str | os.PathLike[str], skip: str | os.PathLike[str] | None = None, hidden: bool = True
+) -> tuple[list[Path], dict[str, str]]:
+    """The files under ``root`` named like videos (:data:`VIDEO_SUFFIXES`), recursively, sorted, and
+    every folder that could not be read (path -> why): nothing under it is left out in silence.
+
+    ``skip``: a folder left out (the stores); ``hidden=False`` leaves out hidden files and folders
+    (``.cache``, ``.git``).
+    """
     skipped = Path(skip).resolve() if skip is not None else None
-    found = []
-    for path in src.rglob("*"):
-        if path.suffix.lower() not in VIDEO_SUFFIXES or not path.is_file():
-            continue
-        if skipped is not None and path.resolve().is_relative_to(skipped):
-            continue
-        found.append(path)
-    return sorted(found)
+    found: list[Path] = []
+    unreadable: dict[str, str] = {}
+
+    def failed(exc: OSError) -> None:
+        unreadable[str(exc.filename)] = f"folder cannot be read: {cause_of(exc)}"
+
+    for folder, dirs, files in os.walk(root, onerror=failed):
+        here = Path(folder)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if (hidden or not d.startswith("."))
+            and (skipped is None or not (here / d).resolve().is_relative_to(skipped))
+        )
+        for name in files:
+            path = here / name
+            if path.suffix.lower() not in VIDEO_SUFFIXES or not (hidden or not name.startswith(".")):
+                continue
+            if path.is_file() and (skipped is None or not path.resolve().is_relative_to(skipped)):
+                found.append(path)
+    return sorted(found), unreadable
 
 
 def tree_jobs(src: str | os.PathLike[str], stores: str | os.PathLike[str], settings: Settings) -> list[Job]:

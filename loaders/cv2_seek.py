@@ -1,4 +1,9 @@
-"""OpenCV the way most code uses it: ``CAP_PROP_POS_FRAMES`` then ``read()`` for every index."""
+"""OpenCV the way most code uses it: ``CAP_PROP_POS_FRAMES`` then ``read()`` for every index.
+
+Each frame of a request is read once, in ascending order, and repeats are fanned out
+(:func:`loaders.base.read_sorted_unique`); a frame right after the one read last is read on
+without a seek.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from loaders.base import Source
+from loaders.base import Source, read_sorted_unique
 from loaders.errors import CorruptVideo, UnsupportedCodec, UnsupportedVideo
-from loaders.probe import probe
+from loaders.probe import UNINDEXED, probe
 
 
 class Cv2Source(Source):
@@ -20,6 +25,10 @@ class Cv2Source(Source):
     no frame count, and wrong for streams whose first timestamp is not 0, so the count comes from
     :func:`loaders.probe.probe` (packets demuxed, nothing decoded), which also catches truncation.
     OpenCV turns frames upright by the display matrix itself (``CAP_PROP_ORIENTATION_AUTO``).
+
+    OpenCV reads the file's first video stream and cannot choose another (its open parameter
+    ``CAP_PROP_VIDEO_STREAM`` takes only 0 or -1): a file whose default video stream, the one the
+    probe and every other loader read, is another one is refused as :class:`UnsupportedVideo`.
     """
 
     kind = "decode"
@@ -28,7 +37,14 @@ class Cv2Source(Source):
     def __init__(self, path: str | os.PathLike[str], threads: int = 0, **options: Any) -> None:
         super().__init__(path, threads=threads, **options)
         info = probe(self.path)
+        if info.video_streams[0] != info.stream:
+            raise UnsupportedVideo(
+                self.path,
+                f"OpenCV reads the first video stream ({info.video_streams[0]}), not the default one "
+                f"({info.stream}), and cannot choose another",
+            )
         self.threads = threads
+        self.stream = info.stream
         self._params = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
         self._cap: Any = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, self._params)
         if not self._cap.isOpened():
@@ -73,10 +89,22 @@ class Cv2SeekSource(Cv2Source):
     a variable-frame-rate video (a concat of clips at different rates) does not keep: it can land
     on another frame. Each frame read is checked against its timestamp from the probe, and a miss
     raises :class:`loaders.UnsupportedVideo` instead of returning the wrong frame.
+
+    An MPEG-TS or M2TS (or MPEG program stream) has no index: OpenCV's seek searches it by
+    decoding time and lands past the keyframe (frame 12 for frame 0 of a GOP-12 ``.ts``), whatever
+    the frame rate, so such a file is refused on open (``cv2-grab`` reads it exactly).
     """
 
     def __init__(self, path: str | os.PathLike[str], threads: int = 0, **options: Any) -> None:
         super().__init__(path, threads=threads, **options)
+        if self._info.container in UNINDEXED:
+            self.close()
+            raise UnsupportedVideo(
+                self.path,
+                f"{self._info.container} container: it has no index, and OpenCV's frame-number seek searches it "
+                "by decoding time and lands past the keyframe (cv2-grab, which reads forward, reads it exactly)",
+            )
+        self._position = 0  # index of the frame the next read() returns
         # OpenCV's CAP_PROP_POS_MSEC: milliseconds from the first frame's pts.
         self._msec = (self._info.pts - self._info.pts[0]) * self._info.time_base * 1000
         gaps = np.diff(self._msec)
@@ -85,9 +113,14 @@ class Cv2SeekSource(Cv2Source):
         self._uneven = bool(np.any(np.abs(self._msec - np.arange(len(self._msec)) * 1000 / self.fps) > self._slack))
 
     def _read(self, indices: np.ndarray) -> np.ndarray:
-        out = np.empty((len(indices), self.height, self.width, 3), dtype=np.uint8)
-        for slot, index in enumerate(indices.tolist()):
-            self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        return read_sorted_unique(indices, self._read_ascending)
+
+    def _read_ascending(self, wanted: np.ndarray) -> np.ndarray:
+        out = np.empty((len(wanted), self.height, self.width, 3), dtype=np.uint8)
+        for slot, index in enumerate(wanted.tolist()):
+            if index != self._position:
+                self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+            self._position = -1  # unknown until the frame is checked
             ok, bgr = self._cap.read()
             if not ok and index == 0:  # a one-frame video: seeking back fails, a fresh capture reads it
                 self._reopen()
@@ -98,13 +131,17 @@ class Cv2SeekSource(Cv2Source):
             at = self._cap.get(cv2.CAP_PROP_POS_MSEC)
             if abs(at - self._msec[index]) > self._slack:
                 raise self._missed(index, f"landed on the frame at {at / 1000:.3f} s")
+            self._position = index + 1
         return out
 
     def _missed(self, index: int, what: str) -> UnsupportedVideo:
+        why = (
+            "it counts frames at the average rate, which this variable-frame-rate video does not keep"
+            if self._uneven
+            else "its seek by time missed the frame in this constant-rate video"
+        )
         return UnsupportedVideo(
-            self.path,
-            f"OpenCV's frame-number seek {what} for frame {index} ({self._msec[index] / 1000:.3f} s): it counts "
-            "frames at the average rate, which this variable-frame-rate video does not keep",
+            self.path, f"OpenCV's frame-number seek {what} for frame {index} ({self._msec[index] / 1000:.3f} s): {why}"
         )
 
 

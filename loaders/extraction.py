@@ -7,6 +7,10 @@ Three extractors, each the way people really do it:
 * ``pyav``: PyAV decodes, Pillow (or Pillow-SIMD) encodes;
 * ``cv2``: OpenCV decodes (BGR) and ``cv2.imencode`` encodes.
 
+Every extractor reads the video stream the probe picks (FFmpeg's default, never cover art;
+``-map 0:N`` for ffmpeg); OpenCV cannot choose and refuses a file whose default video stream is
+not its first, as :class:`loaders.UnsupportedVideo`.
+
 Frame ``i`` of a store is the ``i``-th frame the reference decode gives: ffmpeg runs with
 ``-fps_mode passthrough`` (no frame duplicated or dropped for VFR or a non-zero start). Frames
 are stored upright, as the decode loaders return them: ffmpeg and OpenCV turn them by the
@@ -16,8 +20,10 @@ reference frames whichever extractor wrote them (the contract tests check it).
 
 Safety: a store is written into a temporary sibling (``.NAME.partial-XXXX``) and renamed into
 place only after the frames on disk are checked (count and names) and ``manifest.json``, the
-mark of a complete store, is written inside it. A re-run reuses a complete store, redoes a
-partial one or one whose source video changed (size or mtime), and refuses up front with
+mark of a complete store, is written inside it. A re-run reuses a complete store whose source is
+the same file (size, mtime, inode, ctime and a hash of its first and last bytes:
+:mod:`loaders.fileid`) and whose frame count and size still match the video's probe; it redoes a
+partial store or one whose source changed, and refuses up front with
 :class:`loaders.InsufficientSpace` when the bytes, estimated from the first frames, would not
 fit; a disk that fills all the same raises InsufficientSpace too, and leaves nothing behind.
 One extraction per store at a time: a lock file beside the store (``.NAME.lock``, filelock)
@@ -56,7 +62,8 @@ import numpy as np
 from filelock import FileLock
 
 from loaders import orientation, units
-from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, VideoNotFound, cause_of
+from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, UnsupportedVideo, VideoNotFound, cause_of
+from loaders.fileid import FileId, file_id
 from loaders.probe import probe
 from loaders.resize import check_size, resize_rgb, scaled_size
 from loaders.store import (
@@ -164,7 +171,10 @@ def extract(
         raise LoaderError(store, exc.cause) from None
     if not video.is_file():
         raise VideoNotFound(video, "no such file")
-    stat = video.stat()
+    try:
+        source = file_id(video)
+    except OSError as exc:
+        raise LoaderError(video, f"cannot be read: {cause_of(exc)}") from None
     kept_quality = quality if format in LOSSY else None
     coding: dict[str, int | None] = {"gop": gop, "crf": crf} if format == TRANSCODED else {"gop": None, "crf": None}
     wanted: dict[str, object] = {
@@ -179,15 +189,15 @@ def extract(
     # One extraction per store at a time, across processes and machines sharing the directory: a
     # second caller waits here, then finds the first one's complete store and reuses it.
     with FileLock(lock_path(store)):
-        done = _complete(store, stat, wanted)
-        if done is not None:
+        done = _complete(store, source, wanted)
+        if done is not None and _as_probed(done, video, size):
             return Extraction(store, done.seconds, done.bytes, done.frames, reused=True)
         if store.exists() and not _ours(store):
             raise LoaderError(store, "exists and is not a frame store (it holds other files); not overwriting it")
         # Holding the lock, no live process is writing beside the store: what is there was left by a
         # process that died (its lock went with it).
         _remove_leftovers(store)
-        return _extract_locked(video, store, stat, extractor, format, quality, size, threads, coding)
+        return _extract_locked(video, store, source, extractor, format, quality, size, threads, coding)
 
 
 def lock_path(store: str | os.PathLike[str]) -> Path:
@@ -199,7 +209,7 @@ def lock_path(store: str | os.PathLike[str]) -> Path:
 def _extract_locked(
     video: Path,
     store: Path,
-    stat: os.stat_result,
+    source: FileId,
     extractor: str,
     format: str,  # noqa: A002
     quality: int,
@@ -211,6 +221,7 @@ def _extract_locked(
     # frame count, so an extractor that stops early or drops frames cannot go unnoticed.
     info = probe(video)
     fps, expected = info.fps, info.num_frames
+    coding = {**coding, "stream": info.stream}
     width, height = scaled_size(info.width, info.height, size)
     resized = (width, height) != (info.width, info.height)
     run = _EXTRACTORS[extractor]
@@ -232,8 +243,11 @@ def _extract_locked(
         nbytes = _size(tmp)
         Manifest(
             source=str(video.resolve()),
-            source_size=stat.st_size,
-            source_mtime_ns=stat.st_mtime_ns,
+            source_size=source.size,
+            source_mtime_ns=source.mtime_ns,
+            source_inode=source.inode,
+            source_ctime_ns=source.ctime_ns,
+            source_fingerprint=source.fingerprint,
             frames=writer.count,
             fps=fps,
             width=width,
@@ -279,17 +293,26 @@ def _discard(tmp: Path, writer: _Writer | None) -> None:
 # --- store bookkeeping -------------------------------------------------------------------
 
 
-def _complete(store: Path, stat: os.stat_result, wanted: dict[str, object]) -> Manifest | None:
-    """The manifest of ``store`` if it is a complete store of this video with these settings."""
+def _complete(store: Path, source: FileId, wanted: dict[str, object]) -> Manifest | None:
+    """The manifest of ``store`` if it is a complete store of this very file with these settings."""
     if not (store / MANIFEST).is_file():
         return None
     try:
         m = read_manifest(store)
     except LoaderError:
         return None
-    same_source = (m.source_size, m.source_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    kept = FileId(
+        m.source_size, m.source_mtime_ns, m.source_inode or 0, m.source_ctime_ns or 0, m.source_fingerprint or ""
+    )
+    same_source = kept == source
     same_settings = all(getattr(m, k) == v for k, v in wanted.items())
     return m if same_source and same_settings and m.version == STORE_VERSION else None
+
+
+def _as_probed(m: Manifest, video: Path, size: int | None) -> bool:
+    """Whether the store's frame count and frame size are what the video's probe says now."""
+    info = probe(video)
+    return (m.frames, m.width, m.height) == (info.num_frames, *scaled_size(info.width, info.height, size))
 
 
 def _ours(store: Path) -> bool:
@@ -378,8 +401,10 @@ class _Writer:
         resized: bool,
         gop: int | None = None,
         crf: int | None = None,
+        stream: int | None = None,
     ) -> None:
         self.folder, self.format, self.width, self.height = folder, format, width, height
+        self.stream = stream or 0  # the video stream to read: the probe's (FFmpeg's default, never cover art)
         self.resized = resized  # frames come decoded at another size; the extractor resizes them
         self.gop, self.crf = gop, crf  # a transcoded store's H.264 settings
         self.count = 0
@@ -515,7 +540,7 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
     # -xerror: stop at a decoding error instead of writing concealed (wrong) frames and going on.
     cmd += ["-xerror", "-threads", str(threads), "-i", str(video)]
     # One video stream, every decoded frame once: none duplicated or dropped for VFR or a late start.
-    cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"]
+    cmd += ["-map", f"0:{writer.stream}", "-an", "-sn", "-dn", "-fps_mode", "passthrough"]
     # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.
     cmd += ["-sws_flags", "bilinear", "-threads", str(threads)]
     if writer.resized:
@@ -599,7 +624,7 @@ def _pyav(video: Path, writer: _Writer, quality: int, threads: int, limit: int |
 
     try:
         with av.open(str(video)) as container:
-            stream = container.streams.video[0]
+            stream = container.streams[writer.stream]
             stream.thread_type = "AUTO"
             stream.codec_context.thread_count = threads
             for frame in container.decode(stream):
@@ -623,6 +648,7 @@ def _cv2(video: Path, writer: _Writer, quality: int, threads: int, limit: int | 
         ext, params = ".png", [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL]
     else:
         ext, params = ".jpg", [cv2.IMWRITE_JPEG_QUALITY, quality]
+    _opencv_reads_stream(video, writer.stream)
     cap = cv2.VideoCapture(str(video), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
     try:
         if not cap.isOpened():
@@ -643,6 +669,22 @@ def _cv2(video: Path, writer: _Writer, quality: int, threads: int, limit: int | 
                 writer.add_encoded(data.tobytes())
     finally:
         cap.release()
+
+
+def _opencv_reads_stream(video: Path, stream: int) -> None:
+    """UnsupportedVideo unless OpenCV, which reads a file's first video stream, would read ``stream``."""
+    import av
+
+    try:
+        with av.open(str(video), metadata_errors="ignore") as container:
+            first = container.streams.video[0].index
+    except (av.FFmpegError, IndexError) as exc:
+        raise CorruptVideo(video, f"not a readable video: {exc}") from exc
+    if first != stream:
+        raise UnsupportedVideo(
+            video,
+            f"OpenCV reads the first video stream ({first}), not the default one ({stream}), and cannot choose another",
+        )
 
 
 _EXTRACTORS: dict[str, _Extractor] = {"ffmpeg": _ffmpeg, "pyav": _pyav, "cv2": _cv2}

@@ -25,6 +25,7 @@ class NullSource(Source):
         super().__init__(path, **options)
         info = probe(self.path)
         self.num_frames, self.width, self.height, self.fps = info.num_frames, info.width, info.height, info.fps
+        self.stream = info.stream
         self._buffer = np.zeros((1, self.height, self.width, 3), dtype=np.uint8)
 
     def _read(self, indices: np.ndarray) -> np.ndarray:

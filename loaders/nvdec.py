@@ -21,6 +21,9 @@ frames with a small colour difference, which verification measures and the recor
 ignores the display matrix, so frames are turned upright here (on the device) by the probe's
 rotation, and the probe's frame count must be the decoder's: an MP4 edit list that hides frames
 (which SimpleDecoder may count) raises :class:`loaders.UnsupportedVideo` instead of misnumbering.
+So do a container without an index (MPEG-TS, M2TS, program streams; see docs/containers.md) and
+a file whose default video stream is not FFmpeg's own pick (cover art ranked first), neither
+checked on a device yet: refused rather than risked.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import numpy as np
 from loaders.base import Source
 from loaders.cuda import gather, require
 from loaders.errors import CorruptVideo, UnsupportedVideo, first_line
-from loaders.probe import check_file
+from loaders.probe import UNINDEXED, check_file
 
 torch, nvc = require("torch", "PyNvVideoCodec")
 
@@ -52,6 +55,18 @@ class NvdecSource(Source):
         super().__init__(path, gpu_id=gpu_id, **options)
         # A demux pass: the index every loader follows, the rotation and what NVDEC cannot know.
         info = check_file(self.path)
+        if info.container in UNINDEXED:
+            raise UnsupportedVideo(
+                self.path,
+                f"{info.container} container: it has no index, and SimpleDecoder's random access needs one",
+            )
+        if info.best != info.stream:
+            raise UnsupportedVideo(
+                self.path,
+                f"FFmpeg's pick, stream {info.best}, is an attached picture (cover art), not the video (stream "
+                f"{info.stream}), and SimpleDecoder cannot choose another",
+            )
+        self.stream = info.stream
         self.num_frames, self.fps, self.width, self.height = info.num_frames, info.fps, info.width, info.height
         self.rotation = info.rotation
         self._device = torch.device("cuda", gpu_id)

@@ -6,8 +6,14 @@ cut keeps the packets from the keyframe before the cut and flags those before it
 decoder decodes them and presents none). A container whose header promises more frames than its
 packets hold is truncated. A video whose frames, in decoding order, go back in time at a
 keyframe, or share a timestamp, has no one frame ``i``: it is valid, and refused as
-:class:`UnsupportedVideo`. The first decoded frame tells the display rotation (FFmpeg attaches
-the display matrix to frames). PyAV is vidbench's reference decoder, so every stack has it.
+:class:`UnsupportedVideo`.
+
+The video is the one stream FFmpeg picks by default (:func:`video_stream`: ``av_find_best_stream``,
+never an attached picture such as cover art); every loader and extractor reads that stream, and
+``Probe.stream`` says which. A second stream that runs longer does not make the file truncated: the
+container's duration is checked against the stream that ends last. The first decoded frame tells
+the display rotation (FFmpeg attaches the display matrix to frames). PyAV is vidbench's reference
+decoder, so every stack has it.
 """
 
 from __future__ import annotations
@@ -22,11 +28,16 @@ import numpy as np
 from loaders import orientation
 from loaders.errors import CorruptVideo, UnsupportedVideo, VideoNotFound, cause_of
 
+# Containers without an index (MPEG-TS and M2TS, MPEG program streams): FFmpeg seeks them by a
+# search over decoding timestamps, so a seek to a keyframe's pts lands on a packet after it.
+UNINDEXED = frozenset({"mpegts", "mpeg"})
+
 
 @dataclasses.dataclass(frozen=True)
 class PacketIndex:
     pts: np.ndarray  # pts of frame i, ascending, in the stream's time base
     keyframes: np.ndarray  # frame indices a decoder can start from, ascending, starting with 0
+    key_dts: np.ndarray  # the decoding timestamp of each of those keyframes (its pts where it has no dts)
     # A keyframe has leading frames (decoded after it, shown before it) that reference the GOP
     # before: open-GOP H.264 (recovery-point I-frames) or HEVC (CRA pictures with RASL frames).
     # A decoder that starts at such a keyframe cannot produce them.
@@ -46,6 +57,10 @@ class Probe:
     time_base: float
     rotation: int  # degrees counterclockwise applied to the coded picture to show it upright
     open_gop: bool
+    stream: int = 0  # index of the video stream in the file (FFmpeg's default stream)
+    best: int = 0  # the stream av_find_best_stream picks: ``stream`` unless that is an attached picture
+    video_streams: tuple[int, ...] = (0,)  # every video stream's index, in file order (cover art too)
+    container: str = ""  # FFmpeg's name of the container format: "mov,mp4,m4a,3gp,3g2,mj2", "mpegts"
 
 
 def probe(path: str | os.PathLike[str]) -> Probe:
@@ -54,7 +69,7 @@ def probe(path: str | os.PathLike[str]) -> Probe:
     if not os.path.exists(path):
         raise VideoNotFound(path, "no such file or directory")
     with open_container(path) as container:
-        stream = container.streams.video[0]
+        stream = video_stream(container, path)
         index = index_packets(container, stream, path)
         ctx = stream.codec_context
         fps = float(stream.average_rate or stream.guessed_rate or 0)
@@ -71,7 +86,27 @@ def probe(path: str | os.PathLike[str]) -> Probe:
             float(stream.time_base),
             index.rotation,
             index.open_gop,
+            stream=stream.index,
+            best=best.index if (best := container.streams.best("video")) is not None else stream.index,
+            video_streams=tuple(s.index for s in container.streams.video),
+            container=container.format.name,
         )
+
+
+def video_stream(container: Any, path: str) -> Any:
+    """The video stream FFmpeg picks by default (``av_find_best_stream``), never an attached picture.
+
+    Cover art is a one-frame video stream flagged ``attached_pic``; FFmpeg ranks it below a real
+    video, and where it is all the file holds the file holds no video.
+    """
+    attached = av.stream.Disposition.attached_pic
+    best = container.streams.best("video")
+    if best is None or best.disposition & attached:
+        moving = [s for s in container.streams.video if not s.disposition & attached]
+        if not moving:
+            raise CorruptVideo(path, "no video stream (only an attached picture, such as cover art)")
+        best = moving[0]
+    return best
 
 
 def open_container(path: str) -> Any:
@@ -100,24 +135,34 @@ def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
     keys: list[int] = []
     decode_order: list[int] = []  # every packet's pts, discarded ones too: what a decoder is fed
     key_order: list[int] = []  # positions in decode_order of keyframes
+    key_dts: dict[int, int] = {}  # pts -> dts of the keyframes shown
+    first_dts: int | None = None  # the smallest decoding timestamp of the stream
     discarded = 0
     end = 0
+    last_end = 0.0  # seconds: where the stream that ends last ends
     first_frame = _FirstFrame(stream)
     try:
-        for packet in container.demux(stream):
+        # Every stream's packets: the container's duration is that of its longest stream.
+        for packet in container.demux():
             if packet.size == 0 or packet.pts is None:
+                continue
+            if packet.stream.index != stream.index:
+                last_end = max(last_end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
                 continue
             if packet.is_corrupt:
                 raise CorruptVideo(path, f"the demuxer flagged the packet at pts {packet.pts} as corrupt")
             if packet.is_keyframe:
                 key_order.append(len(decode_order))
             decode_order.append(packet.pts)
+            dts = packet.pts if packet.dts is None else packet.dts
+            first_dts = dts if first_dts is None else min(first_dts, dts)
             first_frame.feed(packet)
             if packet.is_discard:
                 discarded += 1
                 continue
             if packet.is_keyframe:
                 keys.append(len(pts))
+                key_dts[packet.pts] = packet.pts if packet.dts is None else packet.dts
             pts.append(packet.pts)
             end = max(end, packet.pts + (packet.duration or 0))
         rotation = first_frame.rotation(path)
@@ -133,13 +178,22 @@ def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
     shown = np.asarray(pts, dtype=np.int64)  # in decode order
     _check_time_runs_forward(shown, np.asarray(keys, dtype=np.int64), float(stream.time_base), path)
     sorted_pts = np.sort(shown)
-    _check_duration(container, stream, sorted_pts, end, path)
-    key_pos = np.searchsorted(sorted_pts, np.sort(shown[keys]))
+    _check_duration(container, stream, sorted_pts, end, last_end, path)
+    key_pts = np.sort(shown[keys])
+    key_pos = np.searchsorted(sorted_pts, key_pts)
+    seek_dts = [key_dts[int(p)] for p in key_pts]
     if key_pos.size == 0 or key_pos[0] != 0:
         # Frames before the first keyframe cannot be decoded on their own; seeking to frame 0
         # still starts from the stream's start, so treat it as a seek point.
         key_pos = np.concatenate([[0], key_pos])
-    return PacketIndex(sorted_pts, key_pos.astype(np.int64), _has_leading_frames(decode_order, key_order), rotation)
+        seek_dts = [first_dts if first_dts is not None else int(sorted_pts[0]), *seek_dts]
+    return PacketIndex(
+        sorted_pts,
+        key_pos.astype(np.int64),
+        np.asarray(seek_dts, dtype=np.int64),
+        _has_leading_frames(decode_order, key_order),
+        rotation,
+    )
 
 
 class _FirstFrame:
@@ -207,18 +261,18 @@ def _check_time_runs_forward(shown: np.ndarray, keys: np.ndarray, time_base: flo
         raise UnsupportedVideo(path, f"two frames share the timestamp {at:.3f} s: a frame number by time is ambiguous")
 
 
-def _check_duration(container: Any, stream: Any, sorted_pts: np.ndarray, end: int, path: str) -> None:
+def _check_duration(container: Any, stream: Any, sorted_pts: np.ndarray, end: int, other_end: float, path: str) -> None:
     if not container.duration or container.start_time is None or len(sorted_pts) < 2:
         return
     tb = float(stream.time_base)
     interval = float(np.median(np.diff(sorted_pts))) * tb
     # Matroska's duration counts from 0 and MP4's from the start; the smaller end is the safe one.
     expected_end = (container.duration + min(container.start_time, 0)) / 1e6
-    stream_end = max(end, int(sorted_pts[-1])) * tb
+    stream_end = max(max(end, int(sorted_pts[-1])) * tb, other_end)
     # Two frames of slack: containers round durations, and the last frame's duration may be unset.
     if stream_end < expected_end - 2 * interval - 0.01 * container.duration / 1e6:
         raise CorruptVideo(
-            path, f"truncated: the video stream ends at {stream_end:.3f} s, the container says {expected_end:.3f} s"
+            path, f"truncated: its streams end by {stream_end:.3f} s, the container says {expected_end:.3f} s"
         )
 
 

@@ -5,7 +5,8 @@ Decoding from the first packet to the last in one pass leaves no room for seek e
 list discards are not output). A video whose presented timestamps go back or repeat (a
 stream-copy concat whose clips overlap) has no one frame ``i``, by time and by decoding differ:
 every loader refuses it (:mod:`loaders.probe`), and so does the reference. Frames are upright,
-turned by the display matrix (:mod:`loaders.orientation`), as a player shows them.
+turned by the display matrix (:mod:`loaders.orientation`), as a player shows them. The stream is
+the one FFmpeg picks by default (:func:`loaders.probe.video_stream`), never an attached picture.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
     """Decode ``path`` start to end and keep the frames at ``indices`` (all when None)."""
     import av
 
+    from loaders.probe import video_stream
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise VideoNotFound(path, "no such file or directory")
@@ -47,7 +50,9 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
     last_pts: int | None = None
     try:
         with av.open(path) as container:
-            stream = container.streams.video[0]
+            if not container.streams.video:
+                raise CorruptVideo(path, "no video stream")
+            stream = video_stream(container, path)
             stream.thread_type = "AUTO"
             fps = float(stream.average_rate or stream.guessed_rate or 0)
             width, height = stream.codec_context.width, stream.codec_context.height

@@ -50,7 +50,7 @@ REGISTRY: dict[str, Entry] = {
         "loaders.cv2_seek",
         "Cv2SeekSource",
         _FFMPEG_THREADS,
-        note="seeks before every frame: the per-frame-seek worst case",
+        note="seeks before every frame but the one right after the last read: the per-frame-seek worst case",
     ),
     "cv2-grab": Entry(DECODE, "loaders.cv2_grab", "Cv2GrabSource", _FFMPEG_THREADS),
     "pyav": Entry(DECODE, "loaders.pyav", "PyAVSource", _FFMPEG_THREADS),

@@ -70,6 +70,10 @@ class Manifest:
     gop: int | None = None  # keyframe interval of a transcoded (mp4) store
     crf: int | None = None  # H.264 constant rate factor of a transcoded store
     version: int = STORE_VERSION
+    # The rest of the source's identity (loaders.fileid); None in a store written before they were kept.
+    source_inode: int | None = None
+    source_ctime_ns: int | None = None
+    source_fingerprint: str | None = None
 
     def write(self, store: str | os.PathLike[str]) -> None:
         path = Path(store) / MANIFEST

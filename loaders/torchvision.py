@@ -12,6 +12,11 @@ Seconds as floats, the way most code calls it, pick a neighbouring frame wheneve
 of float and time base rounds the wrong way (tests/test_torchvision.py shows it on the corpus).
 ``VideoReader.seek`` lands on the keyframe before the target (the pyav backend has no accurate
 seek), so the reader then reads on until the frame whose pts is the target's.
+
+Both seek by a keyframe's pts, which in a container without an index (MPEG-TS, M2TS, MPEG program
+streams) lands past the keyframe: such a file is refused as :class:`loaders.UnsupportedVideo`.
+``read_video`` reads the file's first video stream: a file whose default video stream (the one
+every loader reads) is another is refused; ``VideoReader`` is given that stream (``"video:N"``).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import numpy as np
 from loaders import orientation
 from loaders.base import Source, read_sorted_unique
 from loaders.errors import CorruptVideo, UnsupportedVideo, cause_of
-from loaders.probe import probe
+from loaders.probe import UNINDEXED, probe
 
 NEEDS = "needs the torchvision stack: torchvision <= 0.25"
 
@@ -86,12 +91,20 @@ class _TorchvisionSource(Source):
     ) -> None:
         super().__init__(path, threads=threads, max_gap=max_gap, max_run=max_run, **options)
         info = probe(self.path)  # also turns empty, non-video and truncated files into CorruptVideo
+        if info.container in UNINDEXED:
+            raise UnsupportedVideo(
+                self.path,
+                f"{info.container} container: it has no index, and torchvision's pyav backend seeks by pts, which "
+                "lands past the keyframe in it",
+            )
         if info.open_gop:
             raise UnsupportedVideo(
                 self.path,
                 f"open-GOP {info.codec} video: torchvision seeks by time to the keyframe after a keyframe's "
                 "leading frames, so it never returns them",
             )
+        self.stream = info.stream
+        self._nth_video = info.video_streams.index(info.stream)  # torchvision's "video:N"
         self.num_frames, self.fps, self.width, self.height = info.num_frames, info.fps, info.width, info.height
         self.rotation = info.rotation  # torchvision's pyav backend returns the coded picture: turned here
         self._pts = info.pts
@@ -120,6 +133,15 @@ class ReadVideoSource(_TorchvisionSource):
 
     ``read_video`` has no thread setting: PyAV decodes with its defaults whatever ``threads`` says.
     """
+
+    def __init__(self, path: str | os.PathLike[str], threads: int = 0, **options: Any) -> None:
+        super().__init__(path, threads=threads, **options)
+        if self._nth_video != 0:
+            raise UnsupportedVideo(
+                self.path,
+                f"read_video reads the first video stream, not the default one (stream {self.stream}), and "
+                "cannot choose another",
+            )
 
     def _read_run(self, run: np.ndarray) -> np.ndarray:
         first, last = int(run[0]), int(run[-1])
@@ -155,7 +177,7 @@ class VideoReaderSource(_TorchvisionSource):
             if self._reader is None:
                 try:  # num_threads only reaches the video_reader backend; pyav decodes as PyAV defaults
                     with _quiet():
-                        self._reader = VideoReader(self.path, "video", num_threads=self.threads)
+                        self._reader = VideoReader(self.path, f"video:{self._nth_video}", num_threads=self.threads)
                 except av.FFmpegError as exc:
                     raise CorruptVideo(self.path, f"VideoReader cannot open it: {cause_of(exc)}") from exc
             if not self._at < target <= self._at + self.max_gap:

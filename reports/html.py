@@ -97,8 +97,11 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart],
              verdict_chart: Chart | None = None) -> dict[str, Any]:
     """The plan for the user's dataset: the dataset in one line, the winner per pattern, every
     strategy ranked by total time (those over the disk budget marked), the best few's hours."""
+    # Every file and folder left out of the dataset, with why: first, since every figure lacks them.
+    skipped = _table(plan.attrs.get("skipped") or [], [("path", _field("path"), False),
+                                                       ("why", _field("reason"), False)], css="skipped")
     if plan.empty:
-        return {"empty": True}
+        return {"empty": True, "skipped": skipped}
     epochs, budget = plan.attrs.get("epochs"), plan.attrs.get("disk_budget")
     winners = {a.pattern: a for a in advice}
     patterns = []
@@ -127,7 +130,7 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart],
     verdicts = [v for v in plan.attrs.get("verdicts") or [] if chosen is None or v.pattern == chosen]
     headers, cells = verdict.table(verdicts)
     said = plan.attrs.get("budgets") or {}
-    return {"empty": False, "line": plan.attrs.get("dataset"), "epochs": epochs,
+    return {"empty": False, "skipped": skipped, "line": plan.attrs.get("dataset"), "epochs": epochs,
             "verdict": verdict.headline(verdicts, plan.attrs.get("dataset")),
             "verdict_chart": _chart(verdict_chart),
             "refused": [(r.loader, r.words()) for r in (plan.attrs.get("refused") or {}).values()]

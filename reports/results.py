@@ -6,7 +6,7 @@ so a change inside ``benchmarks`` meets the reports at one module.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span, store_of
@@ -24,8 +24,8 @@ from loaders.vocabulary import BASELINE, DECODE, FRAMES, TRANSCODED, store_label
 __all__ = [
     "BASELINE", "DECODE", "DEFAULT_EPOCHS", "FRAMES", "PLAN_COLUMNS", "STACKS", "TRANSCODED", "Dataset", "Pair",
     "Record", "Strategy", "best_pair", "cumulative", "describe_pattern", "fps_stats", "gop_of", "load_dataset",
-    "loader_note", "measured", "pairs", "project", "read", "span", "store_label", "store_of", "unreadable",
-    "valid_seconds", "winners",
+    "loader_note", "measured", "pairs", "project", "read", "skipped", "span", "store_label", "store_of",
+    "unreadable", "valid_seconds", "winners",
 ]
 
 # Records written before the baseline was renamed: read under today's name.
@@ -52,3 +52,10 @@ def loader_note(name: str) -> str:
     """What the report says about a loader beyond its name (cv2-seek: the per-frame-seek worst case)."""
     entry = REGISTRY.get(name)
     return entry.note if entry else ""
+
+
+def skipped(dataset: Dataset | None, records: Iterable[Record]) -> list[dict[str, str]]:
+    """Every file and folder the run left out of the dataset, with why ({"path", "reason"}, by path):
+    the dataset's list, and the videos the run's probe records skipped."""
+    left = {**unreadable(records), **{d["path"]: d["reason"] for d in (dataset.skipped if dataset else [])}}
+    return [{"path": path, "reason": why} for path, why in sorted(left.items())]

@@ -32,6 +32,7 @@ from reports.results import (
     measured,
     pairs,
     project,
+    skipped,
     store_of,
     unreadable,
     valid_seconds,
@@ -414,8 +415,9 @@ def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = N
     """One row per strategy and pattern, projected to the run's dataset for its epochs and ranked
     (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
     what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
-    None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None) and
-    ``budgets`` (stack -> what a time budget dropped from its measurements), ``verdicts``
+    None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None),
+    ``budgets`` (stack -> what a time budget dropped from its measurements), ``skipped`` (every
+    file and folder left out of the dataset: {"path", "reason"}), ``verdicts``
     (:func:`benchmarks.analysis.verdict.decide`, one per pattern), ``pattern`` (the one the
     verdict is for: ``pattern``, else the dataset's ``--pattern``, else None for every pattern;
     verdict.UnknownPattern for one the run has no strategy for) and ``refused`` (loader ->
@@ -441,7 +443,7 @@ def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = N
                        (dataset.disk_free_bytes if dataset else None),
                        budget_given=budget is not None, dataset=dataset.line() if dataset else None,
                        ram=dataset.ram_available_bytes if dataset else None,
-                       budgets=dict(dataset.budgets) if dataset else {})
+                       budgets=dict(dataset.budgets) if dataset else {}, skipped=skipped(dataset, records))
     return table
 
 

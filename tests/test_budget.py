@@ -86,6 +86,7 @@ def test_decoders_decode_forward_from_where_they_stand_or_from_the_keyframe() ->
     assert count([(3, 1, 2)]) == (4, 1)  # one call's frames in index order
     assert count([(5,), (8,)], seeks_every_frame=True) == (6 + 9, 2)  # seeks every time, even forward
     assert count([(30,)], seeks_every_frame=True) == (1 + 30 - 10, 1)  # OpenCV aims 16 frames early: keyframe 10
+    assert count([(5,), (6,)], seeks_every_frame=True) == (6 + 1, 1)  # the next frame: read on, no seek
     assert count([(7,)], gop=1.0) == (1, 1)  # every frame a keyframe
     at: dict[str, int] = {}
     budget.decoded_frames([patterns.Sample("a", (4,))], {"a": 10.0}, at=at)

@@ -19,6 +19,7 @@ from benchmarks import corpus, dataset
 from benchmarks.analysis import plan
 from benchmarks.dataset import ClassSummary, Dataset, Video
 from benchmarks.records import Record
+from loaders.fileid import file_id
 
 HD, SD = "720p h264", "360p h264"
 
@@ -160,7 +161,7 @@ def test_probes_are_cached_by_path_size_and_mtime(tiny_videos: dict[str, Path], 
     (first,) = dataset.probe_all([video], cache=cache, jobs=1)
     store = dataset.ProbeCache(cache)  # a cached answer is read back, not probed again
     store.put([(Video(str(video), first.bytes, 12345, first.fps, first.width, first.height, first.codec),
-                os.stat(video))])
+                file_id(video))])
     store.close()
     assert dataset.probe_all([video], cache=cache, jobs=1)[0].frames == 12345
     os.utime(video, ns=(1, 1))  # changed since: probed afresh

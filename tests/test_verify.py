@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
+from conftest import require_loader
 
-from benchmarks import perframe, verify
+import loaders
+from benchmarks import corpus, perframe, stores, verify
 from benchmarks.patterns import Sample
+from benchmarks.perframe import Target
 from loaders import reference
-from loaders.vocabulary import BASELINE
+from loaders.vocabulary import BASELINE, DECODE, FRAMES
 
 
 def test_verdicts(tiny_videos: dict[str, Path]) -> None:
@@ -46,3 +51,77 @@ def test_check_reads_every_sample_and_skips_the_baseline(tiny_videos: dict[str, 
     assert perframe.check(perframe.Target("x", "decode"), Fake(), samples, ref).wrong  # type: ignore[arg-type]
     null = perframe.check(perframe.Target(BASELINE, "decode"), Fake(), samples, ref)  # type: ignore[arg-type]
     assert null == verify.Verdict(False, None)
+
+
+# -- lossy stores: judged by what can be told apart ----------------------------------------------
+
+# Short side above 256, so the stores at 256 are resized; 20 frames with a GOP of 8 has P-frames.
+_CLIP = {
+    # A still image with light sensor noise, changing every frame (a static camera).
+    "still": "trim=end_frame=1,loop=loop=-1:size=1,setpts=N/25/TB,noise=alls=4:allf=t",
+    # The same still panned one pixel a frame, with its noise.
+    "pan": "trim=end_frame=1,loop=loop=-1:size=1,setpts=N/25/TB,scale=600:400,crop=480:320:x=n:y=0,noise=alls=3:allf=t",
+    "motion": "null",  # testsrc2's moving content
+}
+# (format, store size): the stores the benchmarks verify as lossy, at full size and at training size.
+_LOSSY = [("mp4", None), ("mp4", 256), ("jpeg", None), ("jpeg", 256)]
+
+
+def _clip(kind: str, folder: Path) -> Path:
+    out = folder / f"{kind}.mp4"
+    subprocess.run([corpus.ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "testsrc2=size=480x320:rate=25", "-vf", _CLIP[kind], "-frames:v", "20", "-c:v", "libx264",
+                    "-preset", "veryfast", "-crf", "10", "-g", "10", "-pix_fmt", "yuv420p", str(out)], check=True)
+    return out
+
+
+def _store_frames(video: Path, fmt: str, size: int | None, folder: Path) -> tuple[Target, np.ndarray]:
+    """Every frame of ``video`` as its JPEG q90 or H.264 CRF 18 GOP 8 store returns them."""
+    spec = stores.StoreSpec("ffmpeg", fmt, 90 if fmt == "jpeg" else None, size,
+                            *((8, 18) if fmt == "mp4" else (None, None)))
+    store = stores.ensure(folder, str(video), spec)
+    target = Target("pyav" if spec.transcoded else "pil", DECODE if spec.transcoded else FRAMES, spec)
+    require_loader(target.loader)
+    with loaders.open(target.loader, stores.opened_path(store, spec)) as src:
+        return target, src.get_frames(list(range(src.num_frames)))
+
+
+@pytest.mark.parametrize("kind", ["still", "pan"])
+def test_a_lossy_store_of_a_near_static_clip_is_right(kind: str, tmp_path: Path) -> None:
+    video = _clip(kind, tmp_path)
+    n = reference.decode(video, []).num_frames
+    samples = [Sample(str(video), tuple(range(n)))]
+    strict = []
+    for fmt, size in _LOSSY:
+        target, got = _store_frames(video, fmt, size, tmp_path / "stores")
+        ref = verify.reference_frames(video, samples, n, size)
+        verdict = perframe.check(target, _Frames(got), samples, ref)  # as the benchmarks verify it
+        assert verdict.wrong is None, (fmt, size, verdict.wrong)
+        assert not verdict.exact
+        strict.append(verify.check(got, range(n), ref, luma=size is not None, lossy=False).wrong)
+    # The clip is a real tie: the nearest-frame rule alone calls some right store wrong.
+    assert any(strict), strict
+
+
+def test_a_lossy_store_shifted_by_one_frame_is_wrong(tmp_path: Path) -> None:
+    video = _clip("motion", tmp_path)
+    n = reference.decode(video, []).num_frames
+    samples = [Sample(str(video), tuple(range(n)))]
+    for fmt, size in _LOSSY:
+        target, got = _store_frames(video, fmt, size, tmp_path / "stores")
+        ref = verify.reference_frames(video, samples, n, size)
+        assert perframe.check(target, _Frames(got), samples, ref).wrong is None
+        late = perframe.check(target, _Frames(got[1:]), [Sample(str(video), tuple(range(n - 1)))], ref).wrong
+        early = perframe.check(target, _Frames(got[:-1]), [Sample(str(video), tuple(range(1, n)))], ref).wrong
+        assert late is not None and "closer to reference frame 1" in late, (fmt, size, late)
+        assert early is not None and "beyond the store's own difference" in early, (fmt, size, early)
+
+
+class _Frames:
+    """A source that answers with the given frames, in order (a store shifted by slicing them)."""
+
+    def __init__(self, frames: np.ndarray) -> None:
+        self.frames = frames
+
+    def get_frames(self, indices: tuple[int, ...]) -> np.ndarray:
+        return self.frames[: len(indices)]
