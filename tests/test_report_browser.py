@@ -135,8 +135,10 @@ def test_the_verdict_opens_your_dataset(browser: Any, tmp_path: Path) -> None:
     page, problems, requests = _open(browser, reports.build(run_dir)["report"])
     page.screenshot(path=str(ARTIFACTS / "report-verdict.png"), full_page=True)
     assert problems == [] and requests == []
-    # The first thing under "Your dataset": one sentence, then one row per pattern.
-    first = page.evaluate("() => document.querySelector('#dataset h2').nextElementSibling.id")
+    # The first thing under "Your dataset" (after the files left out of it, if any): one sentence, then one
+    # row per pattern.
+    first = page.evaluate("() => [...document.querySelectorAll('#dataset > *')]"
+                          ".filter(e => e.tagName != 'H2' && !e.classList.contains('skipped'))[0].id")
     assert first == "verdict"
     sentence = page.inner_text("#verdict p.verdict")
     assert sentence.startswith("The best strategy per access pattern for 6 epochs over") and "--pattern" in sentence
