@@ -86,6 +86,8 @@ def test_the_verdict_names_the_best_strategy_its_contrast_and_its_crossover() ->
                                "simplejpeg, 30.0 min in all (1 GiB on disk, 10.0 min of it making the store once)")
     assert "decode the videos with decord would take 36.7 min more" in sentence
     assert "extract if you train for 5 epochs or more" in sentence
+    assert sentence.endswith("Extract to ffmpeg-npy-s256, read with npy would take 8.3 min, but its store (40 GiB) "
+                             "does not fit the disk budget.")
     headers, rows = verdict.table([v])
     assert [r[:3] for r in rows] == [["best", v.best.name, "30.0 min"], ["against", v.contrast.name, "66.7 min"]]
     # Sequential: decoding wins at 20 epochs, and the store would pay only from 120.

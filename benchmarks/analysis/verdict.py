@@ -126,6 +126,10 @@ class Verdict:
         if self.crossover is not None:
             text += f"; {self.crossover.phrase()}"
         text += "."
+        if self.left_out:  # faster, but over the disk: say so, so the answer is not mistaken for the fastest
+            s = self.left_out[0]
+            text += (f" {s.name[0].upper()}{s.name[1:]} would take {duration(s.total_seconds)}, but its store "
+                     f"({size(s.disk_bytes)}) does not fit the disk budget.")
         if self.refused:
             text += " Not recommended: " + "; ".join(f"{r.loader} {r.words()}" for r in self.refused) + "."
         return text
