@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import sys
+import time
 from pathlib import Path
 
 import nox
@@ -135,15 +138,30 @@ def _bench_run(posargs: list[str]) -> tuple[list[str], str]:
     return args, str(Path(out, run_id))
 
 
+def _seconds(text: str) -> float:
+    """``90s``, ``10m``, ``1h30m`` or a number of seconds (as ``--budget`` takes them; the run checks the value)."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhd]?)", text.strip().lower())
+    return sum(float(n) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[u] for n, u in parts)
+
+
 def run_bench(session: nox.Session, stack: str, args: list[str]) -> None:
     python = stack_python(session, stack, STACKS[stack] + BENCH_STEPS[stack])
-    session.run(python, "-m", "benchmarks", *args, env={"VIDBENCH_STACK": stack})
+    env = {"VIDBENCH_STACK": stack}
+    if os.environ.get("VIDBENCH_DEADLINE"):  # `bench` set it: this stack shares what is left with those after it
+        order = ["main", *BENCH_STACKS]
+        later = [s for s in order[order.index(stack) + 1:] if BENCH_STACKS[s] in nox.registry.get()]
+        env["VIDBENCH_STACKS_LEFT"] = str(1 + len(later))
+    session.run(python, "-m", "benchmarks", *args, env=env)
 
 
 @nox.session(venv_backend="none", default=False)
 def bench(session: nox.Session) -> None:
     """Every loader of every stack on the built-in corpus (or `-- --videos DIR`) into one run, then the report."""
     args, run_dir = _bench_run(session.posargs)
+    if "--budget" in args[:-1] and not os.environ.get("VIDBENCH_DEADLINE"):
+        # --budget bounds the whole bench, every stack together: one deadline, an absolute time,
+        # which each stack's run reads (and its sessions, notified below, inherit).
+        os.environ["VIDBENCH_DEADLINE"] = f"{time.time() + _seconds(args[args.index('--budget') + 1]):.0f}"
     # Said first: stores of a user's videos can take gigabytes (the run prints the exact paths too).
     session.log(f"the run goes to {run_dir}; stores to .corpus/stores (built-in corpus) or "
                 "$VIDBENCH_CACHE_DIR/stores, default ~/.cache/vidbench/stores (--videos)")

@@ -64,6 +64,28 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
+DEADLINE_ENV = "VIDBENCH_DEADLINE"  # the end of the whole bench (all stacks), in seconds since the epoch
+STACKS_LEFT_ENV = "VIDBENCH_STACKS_LEFT"  # stacks still to run, the one reading it included
+
+
+def deadline_from_env(environ: Mapping[str, str]) -> tuple[float | None, int]:
+    """(the whole bench's deadline or None, the stacks left to share it), as ``nox -s bench`` sets
+    them from ``--budget``; a value that is not a number is a usage error naming the variable."""
+    raw, left = environ.get(DEADLINE_ENV), environ.get(STACKS_LEFT_ENV, "1")
+    try:
+        return (float(raw) if raw else None), max(1, int(left))
+    except ValueError:
+        raise SystemExit(f"{DEADLINE_ENV}={raw!r} / {STACKS_LEFT_ENV}={left!r}: not a time in seconds since "
+                         "the epoch and a count of stacks") from None
+
+
+def skipped_line(skipped: Sequence[str], shown: int = 6) -> str:
+    """What a run past its deadline did not start, in one line (the first few named)."""
+    more = f" and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return (f"past the budget: {len(skipped)} step{'s' if len(skipped) != 1 else ''} not started "
+            f"({', '.join(skipped[:shown])}{more}); the plan has no figures for them")
+
+
 @dataclasses.dataclass(frozen=True)
 class Video:
     """What the estimate needs of a video (from its probe)."""

@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -284,6 +285,10 @@ class Bench:
         self.shapes: dict[str, budget.Video] = {}  # profile -> what the estimate needs of its video
         self.following = False  # measuring the videos an earlier stack of the run chose (see follow)
         self.budget_line: str | None = None  # what a time budget dropped, as said before measuring
+        # The end of the whole bench, all stacks together (``nox -s bench -- --budget``), and the
+        # stacks still to run, this one included: past the deadline no new case starts.
+        self.deadline, self.stacks_left = budget.deadline_from_env(os.environ)
+        self.not_started: list[str] = []  # cases not started because the deadline had passed
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
@@ -318,6 +323,10 @@ class Bench:
         print(f"sample: {len(picked)} of {len(self.whole)} videos ({frames:,} frames), stratified by "
               f"resolution and codec, seed {self.args.seed}" + (f"; {left} skipped, named above" if left else ""),
               file=sys.stderr)
+        missing = dataset.uncovered(self.whole, picked)
+        if missing:
+            print(f"sample: {len(missing)} class{'es' if len(missing) != 1 else ''} not covered (more classes than "
+                  f"--sample {n}): {', '.join(missing)}; the plan projects them from pixels", file=sys.stderr)
         return dataset.names([Path(v.path) for v in picked], folder)
 
     def describe(self) -> dataset.Dataset:
@@ -390,15 +399,22 @@ class Bench:
                 for group in core.groups(self.cases):
                     self.per_frame(group)
             if "epoch" in measures:
-                self.refine(n_epoch)
+                if self.deadline is None or time.time() < self.deadline:
+                    self.refine(n_epoch)
                 for pattern in self.patterns:
                     for workers in self.workers:
                         self.epoch(pattern, workers)
         finally:
             self.progress.close()
         finished.finish(self.run.dir, self.stack)
+        if self.not_started:  # said, kept with what the budget dropped, and named in the plan's report
+            line = budget.skipped_line(self.not_started)
+            print(line, flush=True)
+            planned.budgets[self.stack] = "; ".join(x for x in (planned.budgets.get(self.stack), line) if x)
+            planned.save(self.run.dir)
         print(f"run {self.run.id}: {self.run.path}")
-        summary(self.run.path, planned, self.args.pattern)
+        if self.run.path.exists():  # a run past its deadline from the start has no records
+            summary(self.run.path, planned, self.args.pattern)
         return 0
 
     def per_frame(self, group: list[core.Case]) -> None:
@@ -409,6 +425,9 @@ class Bench:
         if not todo:
             return
         first = todo[0]
+        if self.past(f"{first.measure} {first.id}" if first.measure == "open"
+                     else f"per-frame {first.profile} ({len(todo)} cases)", len(todo)):
+            return
         if first.measure == "open":
             self.step(f"open {first.id}")
             self.once(first.cell, lambda: self.work.measure(first), self.work.identity(first))
@@ -438,6 +457,9 @@ class Bench:
     def announce(self, plan: budget.Plan) -> budget.Plan:
         """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""
         seconds = self.args.budget or (budget.QUICK_BUDGET if self.args.quick else None)
+        if self.deadline is not None:  # this stack's share of what is left of the whole bench's budget
+            share = max(1.0, self.deadline - time.time()) / self.stacks_left
+            seconds = share if seconds is None else min(seconds, share)
         if seconds is not None:
             asked = {"epochs": self.args.epochs, "workers": self.args.workers, "frames": self.args.frames,
                      "min_rounds": self.args.min_rounds, "cache": self.args.cache,
@@ -519,6 +541,16 @@ class Bench:
             cold = (TRANSCODES in wanted and spec.size in wanted) if spec.transcoded else spec.size in wanted
         return [c for c in self.cache_states if c == "warm" or cold] or ["warm"]
 
+    def past(self, what: str, cells: int) -> bool:
+        """Whether the whole bench's deadline has passed: then ``what`` is not started, but named
+        among what was skipped, and its ``cells`` count as done for the progress."""
+        if self.deadline is None or time.time() < self.deadline:
+            return False
+        self.not_started.append(what)
+        assert self.progress is not None
+        self.progress.update(cells, f"past the budget: {what} skipped"[:80])
+        return True
+
     def step(self, what: str) -> None:
         assert self.progress is not None
         self.progress.update(0, what[:80])
@@ -553,6 +585,8 @@ class Bench:
         for spec in self.needed:
             cell = core.cell("extraction", self.corpus_name, spec.label)
             self.step(f"extract {spec.label}")
+            if cell not in self.run.done and self.past(f"extraction {spec.label}", 1):
+                continue  # its readers' cases find no store and say so
             if measure and cell not in self.run.done:
                 identity = Record(measure="extraction", loader=None, kind=None, stack=self.stack,
                                   profile=self.corpus_name, extractor=spec.extractor, format=spec.format,
@@ -582,7 +616,7 @@ class Bench:
         todo = [c for c in group if c.cell not in self.run.done]
         assert self.progress is not None
         self.progress.update(len(group) - len(todo), work=self.cost["epoch"] * (len(group) - len(todo)))
-        if not todo:
+        if not todo or self.past(f"epochs {pattern.name} w{workers} ({len(todo)} cells)", len(todo)):
             return
         self.step(f"epochs {pattern.name} w{workers}: {len(todo)} loaders interleaved")
         for case, record in self.work.epochs(todo, list(self.videos.values()), self.annotations):
@@ -622,8 +656,14 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
             disk = f", {size(best.disk_bytes)} on disk" if best.disk_bytes else ""
             print(f"  {v.pattern}: {best.name}: {duration(best.total_seconds)} in all{disk} "
                   f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
+            if best.mostly_startup and best.startup_share is not None:
+                print(f"    an epoch is mostly start-up ({100 * best.startup_share:.0f}%: starting the workers), "
+                      "whatever the loader: a dataset this small says little about a larger one")
         if v.crossover is not None:
             print(f"    {v.crossover.pair}: {v.crossover.phrase()}")
+    unsampled = sorted({c for s in strategies for c in s.not_sampled})
+    if unsampled:
+        print(f"  not in the sample, projected from pixels (a wider range): {', '.join(unsampled)}")
     over = [s for s in strategies if not s.fits_disk and (pattern is None or s.pattern == pattern)]
     if over:
         names = "; ".join(dict.fromkeys(f"{s.name} ({size(s.disk_bytes)})" for s in over))

@@ -428,6 +428,8 @@ class Workspace:
                     yield case, dataclasses.replace(case.identity(), status="error", reason=reason(exc))
                     continue
                 state.seconds += result.seconds
+                state.first_batch += result.first_batch
+                state.last_batch += result.last_batch
                 state.peak = max(state.peak, result.peak_rss_bytes)
                 state.threads_used = result.threads
                 if epoch == self.settings.epochs - 1:
@@ -485,7 +487,9 @@ class Workspace:
         options = {"pattern": case.pattern.params(), "size": case.size, "samples": len(state.samples),
                    "epochs": len(state.seconds), "interleaved": True, "annotations": annotated,
                    "frames_per_video": self.settings.frames_per_video, "device": case.device,
-                   "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values())}
+                   "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values()),
+                   "first_batch_seconds": state.first_batch, "last_batch_seconds": state.last_batch,
+                   "opens": runner.opens(state.samples, case.batch_size, case.workers_run)}
         if case.cache is not None:
             # What the page cache held of the epoch's files before each epoch: for a cold epoch the
             # most that stayed resident despite the eviction, for a warm one the least that was loaded.
@@ -536,6 +540,8 @@ class _Epochs:
     dataset: Any = None  # runner.SampleDataset
     threads: int = 1
     seconds: list[float] = dataclasses.field(default_factory=list)
+    first_batch: list[float] = dataclasses.field(default_factory=list)  # each epoch's seconds to its first batch
+    last_batch: list[float] = dataclasses.field(default_factory=list)  # ... and to its last
     peak: int = 0
     threads_used: dict[str, int] = dataclasses.field(default_factory=dict)
     record: Record | None = None  # set when the case ends before its first epoch

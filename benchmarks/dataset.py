@@ -48,6 +48,7 @@ class Video:
     height: int = 0
     codec: str = ""
     error: str | None = None
+    keyframes: int = 0  # frames a decoder can start from (0: not counted, a probe cached before they were)
 
     @property
     def resolution(self) -> str:
@@ -91,7 +92,7 @@ def probe_one(path: str) -> Video:
         p = probe(path)
     except LoaderError as exc:
         return Video(path, size, error=exc.cause)
-    return Video(path, size, p.num_frames, p.fps, p.width, p.height, p.codec)
+    return Video(path, size, p.num_frames, p.fps, p.width, p.height, p.codec, keyframes=len(p.keyframes))
 
 
 # Per cache file, in this process: the probes this run made, whatever the file does (path -> its
@@ -189,7 +190,10 @@ class ProbeCache:
         if row is None or FileId(*row[:5]) != ident:
             return None
         try:
-            video = Video(**json.loads(row[5]))
+            data = json.loads(row[5])
+            if "keyframes" not in data:  # probed before keyframes were kept: probed again
+                return None
+            video = Video(**data)
         except (ValueError, TypeError) as exc:  # probed again, and the row replaced
             self._warn(f"the row for {path} does not parse ({cause_of(exc)})", "that video is probed again")
             return None
@@ -290,6 +294,21 @@ def sample(videos: Sequence[Video], n: int, seed: int = 0) -> list[Video]:
     return sorted(picked, key=lambda v: v.path)
 
 
+def uncovered(videos: Sequence[Video], picked: Sequence[Video]) -> list[str]:
+    """The classes of the readable ``videos`` that ``picked`` has no video of (a sample smaller than
+    the classes: the plan projects them from pixels and says so)."""
+    have = {v.video_class for v in picked}
+    return sorted({v.video_class for v in videos if v.error is None} - have)
+
+
+def length_bucket(frames: int) -> int:
+    """``frames`` as the dataset summary keeps it: exact to 256, then to two significant digits."""
+    if frames <= 256:
+        return frames
+    digits = len(str(frames)) - 2
+    return round(frames, -digits)
+
+
 @dataclasses.dataclass
 class ClassSummary:
     videos: int = 0
@@ -297,9 +316,16 @@ class ClassSummary:
     seconds: float = 0.0
     bytes: int = 0
     dims: dict[str, int] = dataclasses.field(default_factory=dict)  # "WxH" as displayed -> frames
+    keyframes: int = 0  # of every video of the class (0: not counted)
+    # Frames of a video (to two significant digits above 256) -> videos that long: how many clips
+    # a video holds is not proportional to its frames, so the epoch model counts each length.
+    lengths: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def add(self, v: Video) -> None:
         self.videos += 1
+        self.keyframes += v.keyframes
+        key = str(length_bucket(v.frames))
+        self.lengths[key] = self.lengths.get(key, 0) + 1
         self.frames += v.frames
         self.seconds += v.seconds
         self.bytes += v.bytes

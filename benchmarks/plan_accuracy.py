@@ -1,74 +1,343 @@
-"""How well a plan projected from a sample matches measuring the whole dataset.
+"""How well a plan projected from a sample matches measuring the whole dataset: the proof of the
+epoch model (:mod:`benchmarks.analysis.epochs`), on datasets of several shapes.
 
-``python -m benchmarks.plan_accuracy [--out DIR] [--sample N]`` generates a small dataset of
-mixed sizes and codecs, runs ``python -m benchmarks`` twice over it (every video, and a sample
-of ``N``), and prints, per strategy, the sample's projection against the full run's own figures
-(the full run's plan covers exactly the videos it measured, so its figures are measurements).
-A benchmark, not a test: its figures depend on the machine and its load.
+``python -m benchmarks.plan_accuracy [--small] [--out DIR] [--shapes clips,long,mixed]`` generates
+each dataset (FFmpeg: libx264, libx265, libvpx-vp9), then runs ``python -m benchmarks`` over it:
+
+- ``full``: every video, every epoch timed whole: the truth;
+- ``sample``: a stratified ``--sample`` of the videos, projected to all of them;
+- ``sample+budget``: the same under ``--budget`` (epochs cut to the first frames of each video,
+  fewer epochs and settings);
+- ``full+budget``: every video under ``--budget`` (skipped with ``--small``; ``--variants`` picks).
+
+Each runs random-frame, random-clip, uniform-k and sequential with DataLoader workers 0 and 2,
+warm (``--cold``: cold as well), a decoder and a frame reader. It prints, per variant and epoch
+case, the projected epoch (with its range) over the measured one, whether the range held it, and
+whether the fastest case of each pattern, workers and cache agreed; then extraction seconds and
+disk bytes; then the goals of a plan you can bet on as pass/fail lines (:data:`GOALS`).
+
+A benchmark, not a test: its figures depend on the machine and its load (printed with them). The
+arithmetic of the comparison is pure (:func:`compare`, :func:`winners_agree`, :func:`goals`) and tested.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import shutil
+import statistics
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from benchmarks import corpus, dataset, records
-from benchmarks.analysis import plan
-
-# (name, size, seconds, codec, count): three classes of unequal weight.
-CLIPS = (("sd", "480x270", 4, "libx264", 6), ("hd", "1280x720", 2, "libx264", 3), ("mp4v", "640x480", 3, "mpeg4", 3))
-# No --quick or --budget: a budget would cut the full run to a sample of its own.
-RUN = ["--loaders", "pyav,torchcodec,npy,simplejpeg", "--formats", "jpeg,npy", "--full-size", "", "--gops", "",
-       "--patterns", "sequential", "--workers", "0", "--epochs", "3", "--cache", "warm",
-       "--measures", "per_frame,extraction,epoch", "--min-time", "0.2", "--frames", "8"]
+# Goals on a quiet machine: epoch seconds within 15% for the median case and 30% for the worst;
+# the range holds the measurement for 90% of cases; the same winner; disk within 10%; extraction within 20%.
+GOALS = {"median": 0.15, "worst": 0.30, "held": 0.90, "disk": 0.10, "extraction": 0.20}
+VARIANTS = ("sample", "sample+budget", "full+budget")
 
 
-def generate(folder: Path) -> None:
+@dataclasses.dataclass(frozen=True)
+class Clip:
+    """Videos of one kind to generate: ``count`` of them, ``seconds`` long (a little more for some)."""
+
+    name: str
+    size: str  # WxH
+    seconds: float
+    codec: str  # libx264, libx265, libvpx-vp9
+    gop_seconds: float
+    count: int
+    fps: int = 25
+
+    @property
+    def suffix(self) -> str:
+        return ".webm" if self.codec == "libvpx-vp9" else ".mp4"
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    clips: tuple[Clip, ...]
+    sample: int  # videos the sample keeps
+
+
+def shapes(small: bool) -> dict[str, Shape]:
+    """Three datasets: many short clips; a few long videos with long keyframe intervals; mixed
+    resolutions and codecs with keyframe intervals from 1 s to 10 s. ``small``: a few minutes' worth."""
+    if small:
+        return {
+            "clips": Shape((Clip("clip", "192x144", 1, "libx264", 1, 12),), 3),
+            "long": Shape((Clip("long", "320x180", 10, "libx264", 8, 2, fps=15),), 1),
+            "mixed": Shape((Clip("avc", "320x180", 3, "libx264", 1, 2), Clip("hevc", "320x180", 3, "libx265", 2, 2),
+                            Clip("vp9", "640x360", 3, "libvpx-vp9", 10, 1),
+                            Clip("avc480", "854x480", 2, "libx264", 4, 1)), 3),
+        }
+    return {
+        "clips": Shape((Clip("clip", "320x240", 2, "libx264", 1, 40),), 6),
+        "long": Shape((Clip("long", "640x360", 60, "libx264", 10, 3),), 1),
+        "mixed": Shape((Clip("avc", "640x360", 6, "libx264", 1, 4), Clip("hevc", "640x360", 6, "libx265", 2, 3),
+                        Clip("vp9", "854x480", 8, "libvpx-vp9", 10, 2), Clip("avc720", "1280x720", 4, "libx264", 4, 2),
+                        Clip("hevc720", "1280x720", 4, "libx265", 5, 1)), 4),
+    }
+
+
+def encoder_options(clip: Clip) -> list[str]:
+    gop = str(max(1, round(clip.gop_seconds * clip.fps)))
+    if clip.codec == "libx265":  # closed GOPs: an open GOP's leading frames are what some decoders refuse
+        return ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params",
+                f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error"]
+    if clip.codec == "libvpx-vp9":
+        return ["-c:v", "libvpx-vp9", "-g", gop, "-keyint_min", gop, "-deadline", "realtime", "-cpu-used", "8",
+                "-b:v", "0", "-crf", "40"]
+    return ["-c:v", clip.codec, "-preset", "veryfast", "-g", gop, "-keyint_min", gop, "-sc_threshold", "0"]
+
+
+def generate(folder: Path, shape: Shape) -> None:
+    from benchmarks import corpus
+
     folder.mkdir(parents=True, exist_ok=True)
-    for name, size, seconds, codec, count in CLIPS:
-        for i in range(count):
-            path = folder / f"{name}-{i}.mp4"
-            if not path.exists():  # a different pattern per clip, so no two clips are the same
-                source = ("testsrc2", "mandelbrot", "life")[i % 3]
-                subprocess.run([corpus.ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
-                                f"{source}=size={size}:rate=25", "-t", str(seconds + i % 2), "-c:v", codec,
-                                "-pix_fmt", "yuv420p", str(path)], check=True)
+    for clip in shape.clips:
+        for i in range(clip.count):
+            path = folder / f"{clip.name}-{i}{clip.suffix}"
+            if path.exists():
+                continue
+            source = ("testsrc2", "smptehdbars", "rgbtestsrc")[i % 3]  # no two clips alike
+            seconds = clip.seconds + (i % 2) * clip.seconds / 2
+            subprocess.run([corpus.ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+                            f"{source}=size={clip.size}:rate={clip.fps},noise=alls={10 + 5 * i}:allf=t",
+                            "-t", f"{seconds:g}", *encoder_options(clip), "-pix_fmt", "yuv420p", str(path)],
+                           check=True)
 
 
-def bench(out: Path, videos: Path, run_id: str, extra: list[str]) -> Path:
+def run_options(small: bool, cold: bool) -> list[str]:
+    loaders = "pyav,npy" if small else "pyav,torchcodec,npy,simplejpeg"
+    formats = "npy" if small else "jpeg,npy"
+    return ["--loaders", loaders, "--formats", formats, "--store-sizes", "128" if small else "256",
+            "--full-size", "", "--gops", "", "--patterns", "sequential,random-frame,random-clip,uniform-k",
+            "--workers", "0,2", "--epochs", "3", "--cache", "cold,warm" if cold else "warm",
+            "--measures", "per_frame,extraction,epoch", "--min-time", "0.1" if small else "0.3",
+            "--frames", "8", "--size", "64" if small else "112", "--jobs", "2"]
+
+
+def finished(out: Path, run_id: str) -> bool:
+    """Whether ``run_id`` under ``out`` ran to its end (its log closes with the run's last line)."""
+    log = out / f"{run_id}.log"
+    return log.is_file() and (out / run_id / "records.jsonl").is_file() and \
+        f"run {run_id}: " in log.read_text(encoding="utf-8", errors="replace")[-4000:]
+
+
+def bench(out: Path, videos: Path, run_id: str, options: list[str], reuse: bool = False) -> tuple[Path, float]:
+    """One run of the suite, its output in ``<run>.log``; (its folder, its seconds). ``reuse``: a
+    run that finished before is read again, not measured again (0 seconds)."""
+    if reuse and finished(out, run_id):
+        return out / run_id, 0.0
     for old in (out / run_id, out / f"stores-{run_id}"):  # measure afresh: a run left there would be resumed
         shutil.rmtree(old, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "benchmarks", "--videos", str(videos), "--out", str(out), "--run-id",
-                    run_id, "--stores", str(out / f"stores-{run_id}"), *RUN, *extra], check=True)
-    return out / run_id
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    with open(out / f"{run_id}.log", "w", encoding="utf-8") as log:
+        done = subprocess.run([sys.executable, "-m", "benchmarks", "--videos", str(videos), "--out", str(out),
+                               "--run-id", run_id, "--stores", str(out / f"stores-{run_id}"), *options],
+                              stdout=log, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"python -m benchmarks failed for {run_id} (exit {done.returncode}): see {out / run_id}.log")
+    return out / run_id, time.monotonic() - start
+
+
+# -- the comparison (pure) ----------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """One case: the projection, its range and the measurement."""
+
+    key: Hashable
+    projected: float
+    low: float
+    high: float
+    measured: float
+
+    @property
+    def ratio(self) -> float:
+        return self.projected / self.measured if self.measured > 0 else float("inf")
+
+    @property
+    def error(self) -> float:
+        """|projected / measured - 1|."""
+        return abs(self.ratio - 1)
+
+    @property
+    def held(self) -> bool:
+        return self.low <= self.measured <= self.high
+
+
+def compare(projected: Mapping[Hashable, tuple[float, float, float]],
+            measured: Mapping[Hashable, float]) -> list[Comparison]:
+    """Every case both sides have, projected (point, low, high) against measured, in the measured order."""
+    return [Comparison(k, *projected[k], measured[k]) for k in measured if k in projected]
+
+
+def winners_agree(rows: Sequence[Comparison], group: Callable[[Hashable], Hashable]) -> dict[Hashable, bool]:
+    """Per group of cases (``group(key)``; a pattern, workers and cache), whether the fastest by the
+    projection is the fastest measured. Groups of one case are not a contest and are left out."""
+    by: dict[Hashable, list[Comparison]] = {}
+    for r in rows:
+        by.setdefault(group(r.key), []).append(r)
+    return {g: min(rs, key=lambda r: r.projected).key == min(rs, key=lambda r: r.measured).key
+            for g, rs in by.items() if len(rs) > 1}
+
+
+@dataclasses.dataclass(frozen=True)
+class Goal:
+    name: str
+    passed: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'PASS' if self.passed else 'FAIL'}  {self.name}: {self.detail}"
+
+
+def goals(rows: Sequence[Comparison], agree: Mapping[Hashable, bool], disk: Sequence[float],
+          extraction: Sequence[float], limits: Mapping[str, float] = GOALS) -> list[Goal]:
+    """The goals as pass/fail lines: ``rows`` the epoch comparisons, ``agree`` the winner per group,
+    ``disk`` and ``extraction`` the projected / measured ratios of each store. A goal with nothing
+    to judge fails, saying so (a proof that measured nothing proves nothing)."""
+    out = []
+    if rows:
+        errors = sorted(r.error for r in rows)
+        median, worst = statistics.median(errors), errors[-1]
+        held = sum(r.held for r in rows) / len(rows)
+        out += [Goal("epoch, median case", median <= limits["median"],
+                     f"off by {100 * median:.0f}% (goal {100 * limits['median']:.0f}%)"),
+                Goal("epoch, worst case", worst <= limits["worst"],
+                     f"off by {100 * worst:.0f}% (goal {100 * limits['worst']:.0f}%)"),
+                Goal("range holds the measurement", held >= limits["held"],
+                     f"{sum(r.held for r in rows)} of {len(rows)} ({100 * held:.0f}%, "
+                     f"goal {100 * limits['held']:.0f}%)")]
+    else:
+        out.append(Goal("epoch", False, "no case measured on both sides"))
+    out.append(Goal("same winner", bool(agree) and all(agree.values()),
+                    f"{sum(agree.values())} of {len(agree)} patterns" if agree else "no contest measured"))
+    for name, ratios in (("disk", disk), ("extraction", extraction)):
+        if not ratios:
+            out.append(Goal(name, False, "nothing measured on both sides"))
+            continue
+        worst = max(abs(r - 1) for r in ratios)
+        out.append(Goal(name, worst <= limits[name], f"worst off by {100 * worst:.0f}% over {len(ratios)} stores "
+                                                     f"(goal {100 * limits[name]:.0f}%)"))
+    return out
+
+
+# -- reading the runs ----------------------------------------------------------------------------------
+
+def measured_epochs(run: Path) -> dict[Hashable, float]:
+    """Epoch case -> its median seconds, as timed over every video."""
+    from benchmarks import records
+    from benchmarks.analysis import plan
+
+    ok = [r for r in records.read(run / "records.jsonl") if r.measure == "epoch" and r.status == "ok"
+          and r.loader != "noop" and records.valid_seconds(r)]
+    return {plan.epoch_key(r): statistics.median(records.valid_seconds(r)) for r in ok}
+
+
+def projected_epochs(run: Path) -> dict[Hashable, tuple[float, float, float]]:
+    from benchmarks import dataset, records
+    from benchmarks.analysis import plan
+
+    data = dataset.load(run)
+    if data is None:
+        raise SystemExit(f"{run}: no dataset.json")
+    got = plan.epoch_cases(records.read(run / "records.jsonl"), data)
+    return {k: (p.seconds, p.low, p.high) for k, (_, p) in got.items()}
+
+
+def stores_compared(run: Path, truth: Path) -> tuple[list[float], list[float]]:
+    """Projected / measured extraction seconds and disk bytes, per store."""
+    from benchmarks import dataset, records
+    from benchmarks.analysis import plan
+
+    def made(path: Path) -> dict[str, plan.Strategy]:
+        return {s.store.label: s for s in plan.project(records.read(path / "records.jsonl"), dataset.load(path))
+                if s.store is not None}
+
+    mine, full = made(run), made(truth)
+    both = [k for k in full if k in mine]
+    disk = [mine[k].disk_bytes / full[k].disk_bytes for k in both if full[k].disk_bytes]
+    seconds = [mine[k].extraction_seconds / full[k].extraction_seconds for k in both if full[k].extraction_seconds]
+    return disk, seconds
+
+
+def label(key: Any) -> str:
+    pattern, loader, store, workers, cache = key
+    where = f"@{store.label}" if store is not None else ""
+    return f"{pattern} w{workers} {cache or '-'} {loader}{where}"
+
+
+def _group(key: Any) -> Hashable:
+    return key[0], key[3], key[4]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.plan_accuracy", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, default=Path("results/plan-accuracy"))
-    p.add_argument("--sample", type=int, default=4)
+    p.add_argument("--small", action="store_true", help="small datasets and one decoder, one reader: a few minutes")
+    p.add_argument("--shapes", default="clips,long,mixed")
+    p.add_argument("--variants", default=None, help=f"of {', '.join(VARIANTS)} (default: all; --small: the first two)")
+    p.add_argument("--budget", default=None, help="--budget of the budget variants (default 20s, --small; 2m)")
+    p.add_argument("--cold", action="store_true", help="cold epochs as well as warm")
+    p.add_argument("--reuse", action="store_true",
+                   help="read the runs that finished under --out again instead of measuring them again")
     args = p.parse_args(argv)
-    videos = args.out / "videos"
-    generate(videos)
-    full_dir = bench(args.out, videos, "full", [])
-    sample_dir = bench(args.out, videos, "sample", ["--sample", str(args.sample)])
-    full = {s.name: s for s in plan.project(records.read(full_dir / "records.jsonl"), dataset.load(full_dir))}
-    projected = plan.project(records.read(sample_dir / "records.jsonl"), dataset.load(sample_dir))
-    print(f"{'strategy':<52} {'epoch s: projected / measured':>30} {'extraction s':>16} {'disk bytes':>12}")
-    for s in projected:
-        f = full.get(s.name)
-        if f is None:
-            continue
-
-        def ratio(a: float, b: float) -> str:
-            return f"{a / b:.2f}x" if b else "-"
-
-        epoch = f"{s.epoch_seconds:.2f} / {f.epoch_seconds:.2f} ({ratio(s.epoch_seconds, f.epoch_seconds)})"
-        print(f"{s.name:<52} {epoch:>30} {ratio(s.extraction_seconds, f.extraction_seconds):>16} "
-              f"{ratio(s.disk_bytes, f.disk_bytes):>12}")
+    known = shapes(args.small)
+    chosen = [s for s in args.shapes.split(",") if s]
+    unknown = [s for s in chosen if s not in known]
+    variants = args.variants.split(",") if args.variants else list(VARIANTS[:2] if args.small else VARIANTS)
+    if unknown or any(v not in VARIANTS for v in variants):
+        p.error(f"shapes are {', '.join(known)}; variants are {', '.join(VARIANTS)}")
+    budget = args.budget or ("20s" if args.small else "2m")
+    options = run_options(args.small, args.cold)
+    load = os.getloadavg()
+    print(f"plan accuracy: {len(chosen)} shapes, variants {', '.join(variants)}; load {load[0]:.1f} on "
+          f"{os.cpu_count()} cores at the start", flush=True)
+    every: list[Comparison] = []
+    agree: dict[Hashable, bool] = {}
+    disks: list[float] = []
+    seconds: list[float] = []
+    for name in chosen:
+        shape = known[name]
+        videos = args.out / name / "videos"
+        generate(videos, shape)
+        truth, took = bench(args.out / name, videos, "full", options, args.reuse)
+        print(f"\n== {name}: {sum(c.count for c in shape.clips)} videos; full run {took:.0f} s "
+              f"(load {os.getloadavg()[0]:.1f})", flush=True)
+        measured = measured_epochs(truth)
+        for variant in variants:
+            extra = (["--sample", str(shape.sample)] if variant.startswith("sample") else []) \
+                + (["--budget", budget] if variant.endswith("budget") else [])
+            run, took = bench(args.out / name, videos, variant.replace("+", "-"), options + extra, args.reuse)
+            rows = compare(projected_epochs(run), measured)
+            won = winners_agree(rows, _group)
+            disk, extraction = stores_compared(run, truth)
+            print(f"-- {variant} ({took:.0f} s, load {os.getloadavg()[0]:.1f}): projected (low-high) / measured",
+                  flush=True)
+            for r in rows:
+                print(f"   {label(r.key):<44} {r.projected:8.2f} ({r.low:.2f}-{r.high:.2f}) / {r.measured:7.2f} "
+                      f"= {r.ratio:5.2f}  {'held' if r.held else 'MISSED'}")
+            for group, ok in sorted(won.items(), key=str):
+                parts: tuple[Any, ...] = tuple(group) if isinstance(group, tuple) else (group, "", "")
+                print(f"   winner {parts[0]} w{parts[1]} {parts[2]}: {'agrees' if ok else 'DIFFERS'}")
+            print(f"   extraction {', '.join(f'{x:.2f}' for x in extraction) or '-'}; "
+                  f"disk {', '.join(f'{x:.2f}' for x in disk) or '-'} (projected / measured)")
+            for goal in goals(rows, won, disk, extraction):
+                print(f"   {goal.line()}")
+            every += rows
+            agree.update({(name, variant, g): ok for g, ok in won.items()})
+            disks += disk
+            seconds += extraction
+    print(f"\n== all shapes and variants (load {os.getloadavg()[0]:.1f} at the end):")
+    for goal in goals(every, agree, disks, seconds):
+        print(goal.line())
     return 0
 
 

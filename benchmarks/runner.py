@@ -229,6 +229,17 @@ class Epochs:
     threads: dict[str, int]
     workers: int = 0  # DataLoader workers that ran: 0 for a GPU loader (the main process decodes)
     device: str = "cpu"  # where every batch's frames were when the epoch ended
+    # Seconds of each epoch to its first batch (workers started, sources opened, the batch read) and
+    # to its last (what follows is the workers' shutdown).
+    first_batch: list[float] = dataclasses.field(default_factory=list)
+    last_batch: list[float] = dataclasses.field(default_factory=list)
+
+
+def opens(samples: Sequence[Sample], batch_size: int, workers: int) -> int:
+    """Sources an epoch opens: one per video in each worker that reads a sample of it (batch i goes
+    to worker i mod ``workers``, the DataLoader's round robin; workers 0: one per video)."""
+    seen = {(n // max(1, batch_size) % max(1, workers), s.video) for n, s in enumerate(samples)}
+    return len(seen)
 
 
 def threads_per_worker(workers: int, cores: int) -> int:
@@ -252,7 +263,9 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
     if loaders.REGISTRY[dataset.loader].takes_threads:
         dataset.options["threads"] = threads
     previous = torch.get_num_threads()
-    seconds = []
+    seconds: list[float] = []
+    first_batch: list[float] = []
+    last_batch: list[float] = []
     frames = sum(len(s) for s in dataset.samples)
     try:
         set_threads(threads)  # the main process: workers=0 reads here, and workers fork from it
@@ -263,13 +276,19 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
                                     pin_memory=cuda and not dataset.on_gpu)
                 start = time.perf_counter()
                 batches = iter(loader)
+                first = last = None
                 batch = None
                 for batch in batches:
                     if cuda:  # pinned (or already there): the copy overlaps the wait for the next batch
                         batch["frames"] = batch["frames"].to(device, non_blocking=True)
+                    last = time.perf_counter() - start
+                    if first is None:
+                        first = last
                 if cuda:
                     torch.cuda.synchronize(device)
                 seconds.append(time.perf_counter() - start)
+                first_batch.append(seconds[-1] if first is None else first)
+                last_batch.append(seconds[-1] if last is None else last)
                 # Collected now, not in a worker forked later that would inherit it.
                 del batches, loader, batch
                 gc.collect()
@@ -278,4 +297,4 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
         dataset.close()
         torch.set_num_threads(previous)
     return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads}, workers,
-                  str(device))
+                  str(device), first_batch, last_batch)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span, store_of
 from benchmarks.analysis.plan import COLUMNS as PLAN_COLUMNS
-from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, winners
+from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, sample_model, winners
 from benchmarks.dataset import Dataset
 from benchmarks.dataset import load as load_dataset
 from benchmarks.patterns import DESCRIPTIONS as PATTERN_DESCRIPTIONS
@@ -24,8 +24,8 @@ from loaders.vocabulary import BASELINE, DECODE, FRAMES, TRANSCODED, store_label
 __all__ = [
     "BASELINE", "DECODE", "DEFAULT_EPOCHS", "FRAMES", "PLAN_COLUMNS", "STACKS", "TRANSCODED", "Dataset", "Pair",
     "Record", "Strategy", "best_pair", "cumulative", "describe_pattern", "fps_stats", "gop_of", "load_dataset",
-    "loader_note", "measured", "pairs", "project", "read", "skipped", "span", "store_label", "store_of",
-    "unreadable", "valid_seconds", "winners",
+    "loader_note", "measured", "pairs", "project", "read", "sample_model", "skipped", "span", "store_label",
+    "store_of", "unreadable", "valid_seconds", "winners",
 ]
 
 # Records written before the baseline was renamed: read under today's name.

@@ -32,6 +32,7 @@ from reports.results import (
     measured,
     pairs,
     project,
+    sample_model,
     skipped,
     store_of,
     unreadable,
@@ -215,10 +216,11 @@ def extraction(records: list[Record]) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
-def crossover(records: list[Record]) -> pd.DataFrame:
+def crossover(records: list[Record], dataset: Dataset | None = None) -> pd.DataFrame:
     """Every decode loader against every frame loader, per pattern, profile and workers, from
     per-epoch measurements: after how many epochs extraction has paid for itself (empty: never,
-    or no extraction measured)."""
+    or no extraction measured). With the run's ``dataset``, the epochs are the epoch model's over
+    the whole measured videos (:func:`benchmarks.analysis.plan.sample_model`)."""
     rows = [{
         "profile": p.profile, "pattern": p.pattern, "workers": p.workers, "batch_size": p.batch_size,
         "decode_loader": p.decode, "decode_stack": p.decode_stack, "frame_loader": p.frames,
@@ -229,7 +231,7 @@ def crossover(records: list[Record]) -> pd.DataFrame:
         "epoch_seconds_decode": p.epoch_decode,
         "epoch_seconds_frames": p.epoch_frames, "crossover_epochs": p.epochs,
         "crossover_epochs_low": p.epochs_low, "crossover_epochs_high": p.epochs_high,
-    } for p in pairs(latest(records), unextracted=True)]
+    } for p in pairs(latest(records), unextracted=True, model=sample_model(latest(records), dataset))]
     table = pd.DataFrame(rows, columns=CROSSOVER_COLUMNS)
     for column in ("workers", "batch_size", "quality", "store_size", "gop", "decode_store_size", "decode_gop"):
         table[column] = table[column].astype("Int64")
@@ -452,6 +454,6 @@ def build(records: list[Record], dataset: Dataset | None = None, pattern: str | 
     behind the summary's figures for :func:`compare` and is written nowhere."""
     summary_table, rounds = _summary_and_rounds(records)
     return {"summary": summary_table, "summary_rounds": rounds, "extraction": extraction(records),
-            "crossover": crossover(records), "overhead": overhead(summary_table),
+            "crossover": crossover(records, dataset), "overhead": overhead(summary_table),
             "environment": environment(records), "unavailable": unavailable(records),
             "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset, pattern)}

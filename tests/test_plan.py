@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import loaders
-from benchmarks import corpus, dataset
+from benchmarks import corpus, dataset, plan_accuracy
 from benchmarks.analysis import plan
 from benchmarks.dataset import ClassSummary, Dataset, Video
 from benchmarks.records import Record
@@ -25,11 +25,12 @@ HD, SD = "720p h264", "360p h264"
 
 
 def _dataset(ram: int = 10**12, budget: int | None = None) -> Dataset:
-    """1,000 frames of 1280x720 and 4,000 of 640x360; the sample: 100 frames of each."""
-    classes = {HD: ClassSummary(10, 1000, 40.0, 500_000, {"1280x720": 1000}),
-               SD: ClassSummary(20, 4000, 160.0, 500_000, {"640x360": 4000})}
-    measured = {"a": Video("/v/a.mp4", 50_000, 100, 25.0, 1280, 720, "h264"),
-                "b": Video("/v/b.mp4", 50_000, 100, 25.0, 640, 360, "h264")}
+    """960 frames of 1280x720 (10 videos) and 3,840 of 640x360 (20); the sample: 96 frames of each
+    (multiples of the sequential pattern's 16-frame clips, so frames read are the frames)."""
+    classes = {HD: ClassSummary(10, 960, 40.0, 500_000, {"1280x720": 960}),
+               SD: ClassSummary(20, 3840, 160.0, 500_000, {"640x360": 3840})}
+    measured = {"a": Video("/v/a.mp4", 50_000, 96, 25.0, 1280, 720, "h264"),
+                "b": Video("/v/b.mp4", 50_000, 96, 25.0, 640, 360, "h264")}
     return Dataset("/v", classes, 0, measured, 2 * ram, ram, 10**15, epochs=10, disk_budget_bytes=budget)
 
 
@@ -69,21 +70,23 @@ def _by_name(strategies: list[plan.Strategy]) -> dict[str, plan.Strategy]:
 def test_projection_arithmetic() -> None:
     got = _by_name(plan.project(_records(), _dataset(), epochs=10))
     pyav = got["decode the videos with pyav"]
-    # Work = frames x seconds per frame, per class: dataset 1000 x 0.01 + 4000 x 0.0025 = 20,
-    # sample 100 x 0.01 + 100 x 0.0025 = 1.25: the dataset is 16x the sample. Median epoch 4 s.
+    # Work = frames x seconds per frame, per class: dataset 960 x 0.01 + 3840 x 0.0025 = 19.2,
+    # sample 96 x 0.01 + 96 x 0.0025 = 1.2: the dataset is 16x the sample. Median epoch 4 s, with no
+    # start-up or open timings all of it frames; the range runs over the epochs timed (2 to 6 s).
     assert pyav.epoch_seconds == pytest.approx(64.0)
-    assert (pyav.epoch_seconds_low, pyav.epoch_seconds_high) == (pytest.approx(48.0), pytest.approx(80.0))
+    assert (pyav.epoch_seconds_low, pyav.epoch_seconds_high) == (pytest.approx(32.0), pytest.approx(96.0))
+    assert (pyav.startup_seconds, pyav.open_seconds, pyav.frame_seconds) == (0.0, 0.0, pytest.approx(64.0))
     assert (pyav.extraction_seconds, pyav.disk_bytes, pyav.cache) == (0.0, 0, "warm")
     assert pyav.total_seconds == pytest.approx(640.0)
     npy = got["extract to ffmpeg-npy, read with npy"]
-    # Source pixels: dataset 1000 x 921,600 + 4000 x 230,400 = 16 x the sample's 100 x both.
+    # Source pixels: dataset 960 x 921,600 + 3840 x 230,400 = 16 x the sample's 96 x both.
     assert npy.extraction_seconds == pytest.approx(160.0)
     assert npy.disk_bytes == 16_000_000
     assert npy.epoch_seconds == pytest.approx(16.0)  # no per-frame figure: scaled by pixels
     assert npy.total_seconds == pytest.approx(320.0)
-    assert (npy.dataset_videos, npy.dataset_frames) == (30, 5000)
+    assert (npy.dataset_videos, npy.dataset_frames) == (30, 4800)
     jpeg = got["extract to ffmpeg-jpeg-q90-s256, read with simplejpeg"]
-    # At short side 256 both sizes store 456x256 frames: 5000 frames against the sample's 200.
+    # At short side 256 both sizes store 456x256 frames: 4800 frames against the sample's 192.
     assert jpeg.disk_bytes == 25_000_000
     assert jpeg.epoch_seconds == pytest.approx(75.0)
     assert [s.name for s in plan.project(_records(), _dataset(), epochs=10)][:2] == [npy.name, pyav.name]
@@ -229,12 +232,12 @@ def test_closing_summary_says_what_the_report_headline_says(tmp_path: Path,
 
 
 def test_epochs_over_the_first_frames_of_each_video_are_scaled_to_the_whole_sample() -> None:
-    # The sample's videos hold 200 frames; the epochs read the first 50 of each (100 in all): a
+    # The sample's videos hold 192 frames; the epochs read the first 48 of each (96 in all): a
     # sequential epoch covers half the sample, uniform-k the same frames whatever the cap.
     def capped(pattern: str) -> Record:
         return Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="sample", pattern=pattern,
                       frames=100, seconds=[4.0], workers=2, cache="warm",
-                      options={"frames_per_video": 50, "video_frames": 100})
+                      options={"frames_per_video": 48, "video_frames": 96})
 
     whole = _by_name(plan.project([_epoch("pyav", "decode", [4.0], "warm")], _dataset()))
     first = _by_name(plan.project([capped("sequential")], _dataset()))
@@ -257,3 +260,101 @@ def test_the_range_spans_the_sampled_videos_of_each_class() -> None:
     (pyav,) = plan.project(recs, data)
     assert pyav.epoch_seconds == pytest.approx(20.0)
     assert (pyav.epoch_seconds_low, pyav.epoch_seconds_high) == (pytest.approx(10.0), pytest.approx(30.0))
+
+
+def test_sample_names_the_classes_it_could_not_cover() -> None:
+    kinds = {"a": (640, 360, "h264"), "b": (1280, 720, "hevc"), "c": (1920, 1080, "vp9")}
+    videos = [Video(f"/v/{c}{i}.mp4", 1, 10 * (i + 1), 25.0, w, h, codec)
+              for c, (w, h, codec) in kinds.items() for i in range(3)]
+    picked = dataset.sample(videos, 2, seed=0)
+    assert len({v.video_class for v in picked}) == 2  # one video per class while N allows
+    missing = dataset.uncovered(videos, picked)
+    assert len(missing) == 1 and missing[0] not in {v.video_class for v in picked}
+    assert dataset.uncovered(videos, dataset.sample(videos, 3, seed=0)) == []
+
+
+def test_the_summary_keeps_each_length_so_clips_are_counted_per_video() -> None:
+    from benchmarks.analysis import epochs
+
+    videos = [Video(f"/v/{i}.mp4", 1, n, 25.0, 640, 360, "h264", keyframes=1) for i, n in enumerate((25, 37, 25, 5000))]
+    (summary,) = dataset.summarize(videos).values()
+    assert summary.lengths == {"25": 2, "37": 1, "5000": 1}
+    assert dataset.length_bucket(12_345) == 12_000 and dataset.length_bucket(200) == 200
+    assert sorted(epochs.lengths_of(summary)) == [(1, 37.0), (1, 5000.0), (2, 25.0)]
+
+
+def _comparison(key: str, projected: float, low: float, high: float, measured: float) -> plan_accuracy.Comparison:
+    return plan_accuracy.Comparison(key, projected, low, high, measured)
+
+
+def test_plan_accuracy_compares_projected_with_measured() -> None:
+    rows = plan_accuracy.compare({"a": (11.0, 9.0, 12.0), "b": (2.0, 1.5, 2.5), "c": (1.0, 1.0, 1.0)},
+                                 {"a": 10.0, "b": 3.0, "d": 4.0})
+    assert [r.key for r in rows] == ["a", "b"]  # only cases both sides have
+    a, b = rows
+    assert (a.ratio, a.held) == (pytest.approx(1.1), True)
+    assert (b.ratio, b.error, b.held) == (pytest.approx(2 / 3), pytest.approx(1 / 3), False)
+
+
+def test_plan_accuracy_winners_agree_per_group() -> None:
+    rows = [_comparison("x/pyav", 5, 4, 6, 5), _comparison("x/npy", 1, 1, 2, 1),
+            _comparison("y/pyav", 1, 1, 2, 3), _comparison("y/npy", 2, 1, 3, 1), _comparison("z/npy", 1, 1, 1, 1)]
+    agree = plan_accuracy.winners_agree(rows, lambda k: str(k).split("/")[0])
+    assert agree == {"x": True, "y": False}  # z has one case: no contest
+
+
+def test_plan_accuracy_goals_pass_and_fail_on_their_limits() -> None:
+    # Errors 0.05, 0.10, 0.25: median 10% (within 15%), worst 25% (within 30%); 2 of 3 ranges held.
+    rows = [_comparison("a", 1.05, 1.0, 1.1, 1.0), _comparison("b", 1.1, 1.0, 1.2, 1.0),
+            _comparison("c", 1.25, 1.2, 1.3, 1.0)]
+    got = {g.name: g for g in plan_accuracy.goals(rows, {"p": True}, [0.95, 1.08], [1.25])}
+    assert got["epoch, median case"].passed and got["epoch, worst case"].passed
+    assert not got["range holds the measurement"].passed and "2 of 3" in got["range holds the measurement"].detail
+    assert got["same winner"].passed and got["disk"].passed
+    assert not got["extraction"].passed  # 25% off, the goal is 20%
+    assert got["extraction"].line().startswith("FAIL")
+    nothing = {g.name: g for g in plan_accuracy.goals([], {}, [], [])}
+    assert not any(g.passed for g in nothing.values())  # nothing measured proves nothing
+
+
+def test_a_run_past_its_budget_starts_no_new_case_and_names_what_it_skipped(tiny_videos: dict[str, Path],
+                                                                            tmp_path: Path) -> None:
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks import budget, records
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(tiny_videos["tiny-h264-odd"], videos / "clip.mp4")
+    root = Path(__file__).resolve().parent.parent
+    # The whole bench's deadline passed a second ago (as `nox -s bench -- --budget` sets it).
+    env = {**os.environ, "VIDBENCH_CACHE_DIR": str(tmp_path / "cache"), "VIDBENCH_STACK": "main",
+           "PYTHONPATH": str(root), budget.DEADLINE_ENV: str(time.time() - 1), budget.STACKS_LEFT_ENV: "2"}
+    run = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--videos", str(videos), "--out", str(tmp_path / "results"),
+         "--run-id", "r", "--loaders", "pyav,npy", "--formats", "npy", "--patterns", "uniform-k", "--min-time", "0",
+         "--min-rounds", "1", "--warmup", "0", "--epochs", "1", "--workers", "0", "--frames", "2", "--size", "32",
+         "--store-sizes", "full", "--gops", "", "--cache", "warm"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "past the budget: 5 steps not started (extraction ffmpeg-npy, open pyav-clip" in run.stdout
+    path = tmp_path / "results" / "r" / "records.jsonl"
+    assert not path.exists() or [r for r in records.read(path) if r.status == "ok"] == []  # nothing started
+    budgets = json.loads((tmp_path / "results" / "r" / "dataset.json").read_text())["budgets"]
+    assert "past the budget: 5 steps not started" in budgets["main"]
+
+
+def test_the_deadline_comes_from_the_environment() -> None:
+    from benchmarks import budget
+
+    assert budget.deadline_from_env({}) == (None, 1)
+    assert budget.deadline_from_env({budget.DEADLINE_ENV: "1700000000", budget.STACKS_LEFT_ENV: "3"}) == \
+        (1_700_000_000.0, 3)
+    with pytest.raises(SystemExit, match="VIDBENCH_DEADLINE"):
+        budget.deadline_from_env({budget.DEADLINE_ENV: "tomorrow"})
+    line = budget.skipped_line([f"step {i}" for i in range(8)], shown=2)
+    assert line.startswith("past the budget: 8 steps not started (step 0, step 1 and 6 more)")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from benchmarks.records import Record, valid_seconds
 from loaders.vocabulary import BASELINE, DECODE, FRAMES, TRANSCODED
@@ -146,7 +146,13 @@ def _sides(epoch: Sequence[Record]) -> Iterable[tuple[Record, Record]]:
         yield from ((d, f) for f in frames)
 
 
-def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -> list[Pair]:
+# An epoch record -> its epoch over the whole measured videos by the epoch model (seconds, low, high),
+# or None where the model has nothing to go on (:func:`benchmarks.analysis.plan.sample_model`).
+EpochModel = Callable[[Record], "tuple[float, float, float] | None"]
+
+
+def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False,
+          model: EpochModel | None = None) -> list[Pair]:
     """Every (decode side, store side, pattern, workers, cache) pair an epoch was timed for.
 
     Epoch times are medians over the epochs timed; only "ok" records count, and the
@@ -154,6 +160,10 @@ def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -
     and batch size (an unknown batch size matches any). A pair whose store has no extraction record
     (or whose decode side's transcode has none) is left out, or kept with ``extract_seconds`` None
     when ``unextracted``.
+
+    With ``model``, both sides' epochs are the epoch model's, over the whole measured videos (its
+    range in place of the quartiles), and the extraction is the whole one: an epoch capped at the
+    first frames of each video then counts start-up and opens once, not scaled with the cap.
     """
     ok = [r for r in recs if r.status == "ok" and valid_seconds(r)]
     extractions = [r for r in ok if r.measure == "extraction"]
@@ -169,12 +179,19 @@ def pairs(recs: Iterable[Record], epochs: int = 10, unextracted: bool = False) -
         known = made is not None and (transcode is not None or not _transcoded(d))
         if not known and not unextracted:
             continue
-        x_d = statistics.median(valid_seconds(transcode)) * covered(d, transcode) if transcode else None
-        x_f = statistics.median(valid_seconds(made)) * covered(f, made) if known and made else None
+        modelled = (model(d), model(f)) if model is not None else (None, None)
+        whole = modelled[0] is not None and modelled[1] is not None
+        x_d = statistics.median(valid_seconds(transcode)) * (1.0 if whole else covered(d, transcode)) \
+            if transcode else None
+        x_f = statistics.median(valid_seconds(made)) * (1.0 if whole else covered(f, made)) \
+            if known and made else None
         # What the store costs beyond the decode side's transcode; a cheaper one pays at once.
         x = None if x_f is None else max(0.0, x_f - (x_d or 0.0))
-        t_d, t_f = statistics.median(valid_seconds(d)), statistics.median(valid_seconds(f))
-        (d25, d75), (f25, f75) = quartiles(valid_seconds(d)), quartiles(valid_seconds(f))
+        if modelled[0] is not None and modelled[1] is not None:
+            (t_d, d25, d75), (t_f, f25, f75) = modelled[0], modelled[1]
+        else:
+            t_d, t_f = statistics.median(valid_seconds(d)), statistics.median(valid_seconds(f))
+            (d25, d75), (f25, f75) = quartiles(valid_seconds(d)), quartiles(valid_seconds(f))
         k = low = high = None
         decode_total, frames_total = [(x_d or 0.0) + n * t_d for n in range(1, epochs + 1)], list[float]()
         if x is not None:

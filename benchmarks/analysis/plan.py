@@ -7,14 +7,11 @@ Strategies: decode the original videos with a decoder; extract to a store (forma
 size), then read it with a frame reader; transcode to a short-GOP H.264 copy, then decode that.
 For each, per access pattern, at its fastest DataLoader workers setting:
 
-- epoch seconds: the measured epoch's seconds times the dataset's share of work against the
-  sample's (and the sample's frames over those the epoch read, where it read only the first frames
-  of each video), where work is, per video class (resolution and codec), the class's frames (videos,
-  for uniform-k, which reads k frames of each) times the loader's seconds per frame on that class
-  in the per-frame benchmark. A class with no per-frame figure (or a loader with none) counts its
-  pixels at the loader's seconds per pixel instead. The low-high range is the epoch's quartiles
-  over its timed epochs, scaled with the dataset's classes at the seconds per frame of their
-  fastest and slowest sampled video.
+- epoch seconds: the epoch model (:mod:`benchmarks.analysis.epochs`): the sample's measured
+  epoch taken apart into start-up, opens and frames, each projected with its own scale (start-up
+  once per epoch, opens with the dataset's videos and workers, frames with what each class's
+  videos decode), with a low-high range from the timed epochs, the spread of the sampled videos
+  of each class and the classes the sample did not contain (named, projected from pixels).
 - extraction seconds: the sample's extraction, scaled by source pixels; disk bytes: the store's
   bytes scaled by the pixels it holds (at its store size).
 - cache: cold epochs where the data read each epoch (the store, or the source videos) is larger
@@ -29,8 +26,10 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from benchmarks.analysis.crossover import crossover_epochs, quartiles
-from benchmarks.dataset import ClassSummary, Dataset
+from benchmarks.analysis import epochs as epochs_model
+from benchmarks.analysis.crossover import EpochModel as crossover_model
+from benchmarks.analysis.crossover import crossover_epochs
+from benchmarks.dataset import Dataset
 from benchmarks.records import Record, valid_seconds
 from loaders.vocabulary import BASELINE, DECODE, FRAMES, store_label
 
@@ -39,7 +38,8 @@ CACHE_WORDS = {"not controlled": "page cache not controlled"}
 COLUMNS = [
     "strategy", "decode_loader", "frame_loader", "store_format", "store_size", "quality", "dataset_videos",
     "dataset_frames", "extraction_seconds", "epoch_seconds", "epoch_seconds_low", "epoch_seconds_high",
-    "total_seconds", "disk_bytes", "fits_disk", "fits_ram", "cache",
+    "total_seconds", "disk_bytes", "fits_disk", "fits_ram", "cache", "startup_seconds", "open_seconds",
+    "frame_seconds", "startup_share", "mostly_startup", "not_sampled",
 ]
 
 
@@ -92,6 +92,13 @@ class Strategy:
     fits_ram: bool  # what an epoch reads fits in the memory available for the page cache
     cache: str  # "cold", "warm", "warm (no cold timing)", "cold (no warm timing)" or "not controlled"
     epoch_from: str  # where the epoch figure comes from, in words
+    # The epoch model's terms (None: a run without a dataset summary, its epochs as timed).
+    startup_seconds: float | None = None
+    open_seconds: float | None = None
+    frame_seconds: float | None = None
+    startup_share: float | None = None
+    mostly_startup: bool = False  # a tiny dataset: most of its epoch is starting the workers
+    not_sampled: list[str] = dataclasses.field(default_factory=list)  # classes projected from pixels alone
 
     @property
     def total_seconds(self) -> float:
@@ -128,56 +135,18 @@ class Strategy:
             "epoch_seconds": self.epoch_seconds, "epoch_seconds_low": self.epoch_seconds_low,
             "epoch_seconds_high": self.epoch_seconds_high, "total_seconds": self.total_seconds,
             "disk_bytes": self.disk_bytes, "fits_disk": self.fits_disk, "fits_ram": self.fits_ram,
-            "cache": self.cache,
+            "cache": self.cache, "startup_seconds": self.startup_seconds, "open_seconds": self.open_seconds,
+            "frame_seconds": self.frame_seconds, "startup_share": self.startup_share,
+            "mostly_startup": self.mostly_startup, "not_sampled": "; ".join(self.not_sampled) or None,
         }
 
 
-def _uses_videos(pattern: str) -> bool:
-    """Whether a pattern's epoch reads a fixed number of frames per video (uniform-k) rather than
-    a number proportional to the video's frames."""
-    return pattern.startswith("uniform")
-
-
 class _Scale:
-    """The dataset's work against the sample's, for one loader (and store) and pattern."""
+    """The dataset's pixels against the sample's."""
 
     def __init__(self, dataset: Dataset | None) -> None:
-        self.dataset = dataset
         self.whole = dataset.classes if dataset else {}
         self.sample = dataset.measured_classes() if dataset else {}
-
-    def ratio(self, per_class: dict[str, float], pattern: str, size: int | None,
-              whole: dict[str, float] | None = None) -> float:
-        """sum over the dataset's classes of weight x seconds per frame, over the same for the
-        sample; ``whole``: other seconds per frame for the dataset's classes (an end of their range)."""
-        if not self.whole or not self.sample:
-            return 1.0
-        by_videos = _uses_videos(pattern)
-
-        def weight(c: ClassSummary) -> float:
-            return float(c.videos if by_videos else c.frames)
-
-        known = {c: s for c, s in per_class.items() if c in self.sample}
-        # Seconds per pixel over the sample, for the classes with no per-frame figure of their own.
-        if known:
-            per_pixel = (sum(weight(self.sample[c]) * s for c, s in known.items())
-                         / sum(self.sample[c].pixels(size) / self.sample[c].frames * weight(self.sample[c])
-                               for c in known))
-        else:
-            per_pixel = 1.0
-
-        def work(classes: dict[str, ClassSummary], figures: dict[str, float]) -> float:
-            total = 0.0
-            for name, c in classes.items():
-                if not c.frames:
-                    continue
-                s = figures.get(name, per_pixel * c.pixels(size) / c.frames)
-                total += weight(c) * s
-            return total
-
-        sample_work = work(self.sample, known)
-        ends = known if whole is None else {c: s for c, s in whole.items() if c in known}
-        return work(self.whole, ends) / sample_work if sample_work > 0 else 1.0
 
     def pixels(self, size: int | None) -> float:
         """The dataset's pixels (at store size) over the sample's."""
@@ -185,22 +154,6 @@ class _Scale:
             return 1.0
         sample = sum(c.pixels(size) for c in self.sample.values())
         return sum(c.pixels(size) for c in self.whole.values()) / sample if sample else 1.0
-
-
-def _per_frame_by_class(records: Sequence[Record], dataset: Dataset | None,
-                        over: Any = statistics.median) -> dict[tuple[Any, ...], dict[str, float]]:
-    """(loader, store, pattern) -> video class -> seconds per frame over the class's videos: their
-    median (``over``: or their least or most, the ends of the range)."""
-    if dataset is None:
-        return {}
-    values: dict[tuple[Any, ...], dict[str, list[float]]] = {}
-    for r in records:
-        video = dataset.measured.get(r.profile)
-        if r.measure != "per_frame" or r.status != "ok" or video is None or not r.fps_median:
-            continue
-        key = (r.loader, store_of(r), r.pattern)
-        values.setdefault(key, {}).setdefault(video.video_class, []).append(1 / r.fps_median)
-    return {k: {c: over(v) for c, v in by_class.items()} for k, by_class in values.items()}
 
 
 def _extraction(store: Store, extractions: Sequence[Record]) -> Record | None:
@@ -222,19 +175,80 @@ def _cache_choice(records: Sequence[Record], needed: str) -> tuple[list[Record],
     return [r for r in records if r.cache is None], "not controlled"
 
 
+class _Figures:
+    """The per-frame records of each loader, store and pattern, and the open records of each loader
+    and store, that the epoch model takes apart an epoch of theirs with."""
+
+    def __init__(self, ok: Iterable[Record]) -> None:
+        self.per_frame: dict[tuple[Any, ...], list[Record]] = {}
+        self.opens: dict[tuple[Any, ...], list[Record]] = {}
+        self.startups: dict[tuple[Any, ...], list[float]] = {}  # (loader, workers) and (workers,) -> start-ups
+        for r in ok:
+            if r.measure == "per_frame":
+                self.per_frame.setdefault((r.loader, store_of(r), r.pattern), []).append(r)
+            elif r.measure == "open":
+                self.opens.setdefault((r.loader, store_of(r)), []).append(r)
+            elif r.measure == "epoch" and r.kind in (DECODE, FRAMES):
+                got = epochs_model.startups(r)
+                self.startups.setdefault((r.loader, r.workers), []).extend(got)
+                self.startups.setdefault((r.workers,), []).extend(got)
+
+    def project(self, epoch: Record, dataset: Dataset) -> epochs_model.Projection:
+        store = store_of(epoch)
+        elsewhere = self.startups.get((epoch.loader, epoch.workers)) or self.startups.get((epoch.workers,))
+        return epochs_model.project(epoch, self.per_frame.get((epoch.loader, store, epoch.pattern), []),
+                                    self.opens.get((epoch.loader, store), []), dataset,
+                                    store.size if store else None,
+                                    statistics.median(elsewhere) if elsewhere else None,
+                                    store.gop if store else None)
+
+
+def epoch_key(record: Record) -> tuple[Any, ...]:
+    """What tells one epoch case from another: pattern, loader, store, workers, page cache."""
+    return record.pattern or "", record.loader, store_of(record), record.workers, record.cache
+
+
+def epoch_cases(records: Iterable[Record], dataset: Dataset) -> dict[tuple[Any, ...], tuple[Record,
+                                                                                      epochs_model.Projection]]:
+    """Every epoch case of a run (:func:`epoch_key`; the latest record of each) with its epoch
+    projected to ``dataset`` by the epoch model: each workers setting and cache state apart, where
+    :func:`project` keeps the fastest of a strategy's."""
+    ok = [r for r in records if r.status == "ok" and valid_seconds(r) and r.loader != BASELINE]
+    figures = _Figures(ok)
+    latest = {epoch_key(r): r for r in ok if r.measure == "epoch" and r.kind in (DECODE, FRAMES)}
+    return {key: (r, figures.project(r, dataset)) for key, r in latest.items()}
+
+
+def sample_model(records: Iterable[Record], dataset: Dataset | None) -> crossover_model | None:
+    """The epoch model over the measured videos themselves, whole (:func:`crossover.pairs`'s
+    ``model``): an epoch record -> (seconds, low, high); None for a run without a dataset summary."""
+    if dataset is None or not dataset.measured:
+        return None
+    ok = [r for r in records if r.status == "ok" and valid_seconds(r) and r.loader != BASELINE]
+    figures = _Figures(ok)
+    itself = dataclasses.replace(dataset, classes=dataset.measured_classes())
+
+    def model(epoch: Record) -> tuple[float, float, float] | None:
+        if epoch.kind not in (DECODE, FRAMES) or not valid_seconds(epoch):
+            return None
+        got = figures.project(epoch, itself)
+        return got.seconds, got.low, got.high
+
+    return model
+
+
 def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DEFAULT_EPOCHS,
             disk_budget: int | None = None) -> list[Strategy]:
     """Every strategy measured in the run, per pattern, projected to ``dataset`` for ``epochs``
-    epochs; ranked per pattern by total seconds, those that fit the disk first.
+    epochs by the epoch model (:mod:`benchmarks.analysis.epochs`); ranked per pattern by total
+    seconds, those that fit the disk first.
 
     ``disk_budget`` (bytes) defaults to the free disk where the run's stores went. A run with
-    no dataset summary projects to the measured videos themselves."""
+    no dataset summary projects to the measured videos themselves: its epochs as timed."""
     ok = [r for r in records if r.status == "ok" and valid_seconds(r) and r.loader != BASELINE]
     extractions = [r for r in ok if r.measure == "extraction"]
     epoch = [r for r in ok if r.measure == "epoch" and r.kind in (DECODE, FRAMES)]
-    per_frame = _per_frame_by_class(ok, dataset)
-    fastest, slowest = _per_frame_by_class(ok, dataset, min), _per_frame_by_class(ok, dataset, max)
-    scale = _Scale(dataset)
+    figures = _Figures(ok)
     budget = disk_budget if disk_budget is not None else (dataset.disk_free_bytes if dataset else None)
     ram = dataset.ram_available_bytes if dataset else None
     groups: dict[tuple[Any, ...], list[Record]] = {}
@@ -253,37 +267,32 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
         chosen, cache = _cache_choice(group, needed)
         best = min(chosen, key=lambda r: statistics.median(valid_seconds(r)))
         seconds = valid_seconds(best)
-        key, covered = (loader, store, pattern), _covered(best, dataset)
-        figures = per_frame.get(key, {})
-        factor = scale.ratio(figures, pattern, size) * covered
-        # The range: the epoch's quartiles, with the dataset's classes at their fastest and slowest
-        # sampled video's seconds per frame.
-        low, high = quartiles(seconds)
-        low *= scale.ratio(figures, pattern, size, fastest.get(key)) * covered
-        high *= scale.ratio(figures, pattern, size, slowest.get(key)) * covered
-        sources = "per-frame benchmark by video class" if figures else "pixels of each video class"
+        timed = f"epoch timings of the sample ({CACHE_WORDS.get(cache, cache)})"
+        if dataset is None or not dataset.measured:
+            low, high = min(seconds), max(seconds)
+            terms = None
+            epoch_seconds, epoch_from = statistics.median(seconds), timed
+        else:
+            terms = figures.project(best, dataset)
+            epoch_seconds, low, high = terms.seconds, terms.low, terms.high
+            epoch_from = (f"{timed}, modelled as start-up {terms.startup:.2f} s + {terms.open_count:,.0f} opens "
+                          f"{terms.opens:.2f} s + frames {terms.frames:.2f} s"
+                          + "".join(f"; {n}" for n in terms.notes))
         out.append(Strategy(
             pattern=pattern, workers=best.workers, decode_loader=loader if kind == DECODE else None,
             frame_loader=loader if kind == FRAMES else None, store=store,
             dataset_videos=dataset.videos if dataset else None,
             dataset_frames=dataset.frames if dataset else (made.frames if made else None),
-            extraction_seconds=extract, epoch_seconds=statistics.median(seconds) * factor,
+            extraction_seconds=extract, epoch_seconds=epoch_seconds,
             epoch_seconds_low=low, epoch_seconds_high=high, epochs=epochs,
             disk_bytes=disk, read_bytes=read, fits_disk=budget is None or disk <= budget,
-            fits_ram=ram is None or read <= ram, cache=cache,
-            epoch_from=(f"epoch timings of the sample ({CACHE_WORDS.get(cache, cache)})"
-                        + ("" if factor == 1.0 else f", scaled to the dataset by the {sources}"))))
+            fits_ram=ram is None or read <= ram, cache=cache, epoch_from=epoch_from,
+            startup_seconds=terms.startup if terms else None, open_seconds=terms.opens if terms else None,
+            frame_seconds=terms.frames if terms else None,
+            startup_share=terms.startup_share if terms else None,
+            mostly_startup=bool(terms and terms.mostly_startup),
+            not_sampled=list(terms.not_sampled) if terms else []))
     return rank(out)
-
-
-def _covered(epoch: Record, dataset: Dataset | None) -> float:
-    """The sample's frames over those the epoch read: more than 1 where it read only the first
-    frames of each video (``--quick``, ``--budget``), 1 for uniform-k (the same frames per video)."""
-    options = epoch.options if isinstance(epoch.options, dict) else {}
-    read = options.get("video_frames")
-    if dataset is None or options.get("frames_per_video") is None or not read or _uses_videos(epoch.pattern or ""):
-        return 1.0
-    return max(1.0, sum(v.frames for v in dataset.measured.values()) / read)
 
 
 def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tuple[float, int]:

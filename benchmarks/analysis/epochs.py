@@ -1,0 +1,453 @@
+"""The epoch model: an epoch is start-up, plus opens, plus frames, each measured and scaled apart.
+
+::
+
+    epoch = start-up + opens x open cost / parallel workers + k x sum over videos of work x u
+
+- **start-up** (and shutdown): starting the DataLoader's workers and everything before the first
+  batch but that batch's own work, and the workers' exit after the last: from the epoch's times
+  to its first and last batch (recorded per epoch, ``options["first_batch_seconds"]`` and
+  ``["last_batch_seconds"]``; workers read a batch each per round, so a round's work is the time
+  between them over the rounds between them). Paid once per epoch, whatever the dataset. An
+  epoch of one round cannot tell it from its work, and takes the run's other epochs' figure.
+- **opens**: each DataLoader worker opens its own source of every video it touches (workers 0:
+  the main process, once per video), and an open probes the whole file, so its cost is a fixed
+  part plus one per frame, fitted to the run's open records of the loader (and store) over the
+  sampled videos. In the dataset a video is touched by as many workers as its samples reach: all
+  of a sequential scan's batches that span it, or, for shuffled patterns, the expected number of
+  distinct workers among its samples. Opens of workers in parallel overlap.
+- **frames**: the rest of the epoch. A video's work is what a loader does for its samples in
+  units of one decoded frame: frames decoded (those asked and those on the way from a keyframe,
+  :func:`benchmarks.budget.decoded_frames`), seeks and frames returned (converted and copied),
+  weighted by :class:`benchmarks.budget.Guess`'s relative costs at the video's pixels; a frame
+  reader's work is the frames it returns. ``u``, seconds per unit, comes per video class
+  (resolution x codec) from the per-frame benchmark (its seconds per frame over its own work per
+  frame); a class with none gets the sample's seconds per pixel at its pixels; and ``k`` maps the
+  per-frame benchmark to the epoch (workers, resizing, batching): the measured epoch's frame time
+  over its modelled work. The dataset's work is counted on one video of each class's mean length
+  and keyframe interval, times the class's videos.
+
+So a capped epoch (``--quick``, ``--budget``: the first N frames of each video) scales only its
+frame term, random access is costed by what it decodes in the whole video (a short cap, fewer
+frames than a keyframe interval, decodes less per frame than the whole video does, and the
+model knows it), and uniform-k, a fixed number of frames per video, scales with videos.
+
+The range (low-high) holds what varies: every timed epoch (start-up and ``k`` from each), the
+spread of seconds per unit over the sampled videos of a class (its fastest and slowest), the
+open cost (:data:`OPEN_SPREAD`), and classes the sample did not contain, projected from pixels
+alone, whose frame term spans :data:`UNSAMPLED_SPREAD` either way and which are named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import random
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from benchmarks import patterns
+from benchmarks.budget import Guess, decoded_frames
+from benchmarks.dataset import ClassSummary, Dataset, Video
+from benchmarks.patterns import Pattern, Sample
+from benchmarks.records import Record, valid_seconds
+from loaders.resize import scaled_size
+from loaders.vocabulary import DECODE
+
+GUESS = Guess()
+OPEN_SPREAD = (0.5, 1.5)  # the open term's range: the open records time a lone open, not one among a worker's reads
+UNSAMPLED_SPREAD = 2.0  # a class projected from pixels alone: its frame term from half to twice that
+MOSTLY_STARTUP = 0.5  # an epoch whose start-up is more than this share of it "is mostly start-up"
+SIMULATED = 2_000  # frames of a video counted at most (many keyframe intervals); longer ones scale from these
+
+
+@dataclasses.dataclass(frozen=True)
+class Work:
+    """What a loader does for some samples of one video: samples, frames returned, frames decoded,
+    seeks, and sources opened (one per worker that touched the video)."""
+
+    samples: int = 0
+    returned: int = 0
+    decoded: int = 0
+    seeks: int = 0
+    opens: float = 0.0
+
+    def __add__(self, other: Work) -> Work:
+        return Work(self.samples + other.samples, self.returned + other.returned, self.decoded + other.decoded,
+                    self.seeks + other.seeks, self.opens + other.opens)
+
+    def scaled(self, factor: float) -> Work:
+        return Work(round(self.samples * factor), round(self.returned * factor), round(self.decoded * factor),
+                    round(self.seeks * factor), self.opens)
+
+    def units(self, megapixels: float, decoder: bool) -> float:
+        """Decoded-frame equivalents: a reader's frames returned; a decoder's frames decoded, plus
+        seeks and frames returned at their cost relative to decoding one frame of ``megapixels``."""
+        if not decoder:
+            return float(self.returned)
+        one = megapixels * GUESS.decode + GUESS.decode_frame
+        return (self.decoded + self.seeks * GUESS.seek / one
+                + self.returned * (megapixels * GUESS.output + GUESS.frame) / one)
+
+
+def pattern_of(name: str | None, options: Mapping[str, Any] | None = None) -> Pattern:
+    """The access pattern a record ran, from its label and ``options["pattern"]`` (its parameters);
+    a label this version does not know counts as a sequential scan."""
+    try:
+        (pattern,) = patterns.parse([name or "sequential"])
+    except ValueError:
+        (pattern,) = patterns.parse(["sequential"])
+    params = (options or {}).get("pattern")
+    return dataclasses.replace(pattern, **params) if isinstance(params, dict) else pattern
+
+
+def gop_of(video: Video | ClassSummary) -> float | None:
+    """Mean frames between keyframes; None where the probe did not count keyframes."""
+    return video.frames / video.keyframes if video.keyframes and video.frames else None
+
+
+def seeks_every_frame(loader: str | None) -> bool:
+    """Whether ``loader`` seeks before every frame it returns (OpenCV's CAP_PROP_POS_FRAMES)."""
+    return loader in GUESS.seek_every_frame
+
+
+def count(pattern: Pattern, calls_by_worker: Mapping[int, Sequence[Sample]], gops: Mapping[str, float | None],
+          loader: str | None, start: Mapping[str, int] | None = None) -> dict[str, Work]:
+    """Per video, what ``calls_by_worker`` (worker -> its calls in order, each worker with its own
+    sources) return, decode and seek; ``start``: where each source stands when the calls begin
+    (the per-frame benchmark rewinds to frame 0 before each round). Opens: workers per video."""
+    every, back = seeks_every_frame(loader), GUESS.seek_back
+    out: dict[str, Work] = {}
+    for calls in calls_by_worker.values():
+        at = dict(start or {})
+        seen: set[str] = set()
+        for call in calls:
+            gop = gops.get(call.video)
+            if gop:
+                d = decoded_frames([call], {call.video: gop}, every, at, back)
+                decoded, seeks = d.frames, d.seeks
+            else:  # keyframes unknown: every frame asked is decoded once, no seeks counted
+                decoded, seeks = len(set(call.indices)), 0
+            opened = 0.0 if call.video in seen else 1.0
+            seen.add(call.video)
+            out[call.video] = out.get(call.video, Work()) + Work(0, len(call.indices), decoded, seeks, opened)
+    return out
+
+
+def epoch_work(pattern: Pattern, lengths: Mapping[str, int], gops: Mapping[str, float | None], loader: str | None,
+               batch_size: int, workers: int) -> dict[str, Work]:
+    """Per video, the work of one epoch exactly as the run dealt it: the pattern's samples over
+    ``lengths`` (video -> frames read), in batches of ``batch_size``, batch i to worker i mod
+    ``workers`` (the DataLoader's round robin; workers 0: all in the main process)."""
+    samples = pattern.samples(lengths)
+    by_worker: dict[int, list[Sample]] = {}
+    for n, start in enumerate(range(0, len(samples), max(1, batch_size))):
+        batch = samples[start:start + max(1, batch_size)]
+        by_worker.setdefault(n % max(1, workers), []).extend(patterns.calls(pattern, batch))
+    got = count(pattern, by_worker, gops, loader)
+    per_video: dict[str, int] = {}
+    for s in samples:
+        per_video[s.video] = per_video.get(s.video, 0) + 1
+    return {v: dataclasses.replace(w, samples=per_video.get(v, 0)) for v, w in got.items()}
+
+
+def typical_work(pattern: Pattern, frames: int, gop: float | None, loader: str | None, batch_size: int,
+                 workers: int, seed: int = 0) -> Work:
+    """The work of one video of ``frames`` frames among many in an epoch: a sequential scan's
+    batches run through it in order, so it is touched by the workers of the batches that span it;
+    a shuffled pattern's samples land in batches at random, so by the expected number of distinct
+    workers among its samples. Counted on the first :data:`SIMULATED` frames, and scaled."""
+    n = max(1, min(frames, SIMULATED))
+    work, samples = _counted(pattern, n, gop, seeks_every_frame(loader), batch_size, workers, seed)
+    factor = frames / n if frames > n and pattern.base != "uniform-k" else 1.0
+    total = round(samples * factor)
+    w = max(1, workers)
+    if pattern.base != "sequential":
+        opens = w * (1 - (1 - 1 / w) ** total) if workers else 1.0
+    else:
+        opens = min(w, 1 + (total - 1) / max(1, batch_size)) if workers else 1.0
+    return dataclasses.replace(work.scaled(factor), opens=opens)
+
+
+@functools.lru_cache(maxsize=4096)
+def _counted(pattern: Pattern, n: int, gop: float | None, every: bool, batch_size: int, workers: int,
+             seed: int) -> tuple[Work, int]:
+    """(the work, the samples) of one video of ``n`` frames (see :func:`typical_work`); cached, as
+    every strategy of a pattern and workers setting counts the same videos."""
+    video = "v"
+    samples = pattern.samples({video: n})
+    w = max(1, workers)
+    by_worker: dict[int, list[Sample]] = {}
+    rng = random.Random(seed)
+    for i, s in enumerate(samples):
+        worker = rng.randrange(w) if pattern.base != "sequential" else (i // max(1, batch_size)) % w
+        by_worker.setdefault(worker, []).append(s)
+    if pattern.batched:
+        by_worker = {k: patterns.calls(pattern, v) for k, v in by_worker.items()}
+    loader = next(iter(GUESS.seek_every_frame)) if every else None
+    work = count(pattern, by_worker, {video: gop}, loader).get(video, Work())
+    return dataclasses.replace(work, samples=len(samples)), len(samples)
+
+
+def lengths_of(c: ClassSummary) -> list[tuple[int, float]]:
+    """(videos, frames of each) of a class: its lengths as the summary keeps them, scaled so they
+    add up to its frames; a summary without lengths: all its videos at their mean length."""
+    if not c.lengths or sum(c.lengths.values()) != c.videos:
+        return [(c.videos, c.frames / c.videos)]
+    kept = sum(int(k) * n for k, n in c.lengths.items())
+    scale = c.frames / kept if kept else 1.0
+    return [(n, int(k) * scale) for k, n in sorted(c.lengths.items(), key=lambda kv: int(kv[0]))]
+
+
+# -- the figures the model takes from the records ---------------------------------------------------
+
+def megapixels(width: int, height: int, size: int | None) -> float:
+    w, h = scaled_size(width, height, size)
+    return w * h / 1e6
+
+
+def class_megapixels(c: ClassSummary, size: int | None) -> float:
+    return c.pixels(size) / c.frames / 1e6 if c.frames else 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+    """What one strategy's figures are kept under: loader, store (any hashable identity), pattern."""
+
+    loader: str | None
+    store: Any
+    pattern: str | None
+
+
+def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | None,
+                     decoder: bool, gop: int | None = None) -> dict[str, list[float]]:
+    """Video class -> seconds per unit of work of each sampled video, from the per-frame records of
+    one loader, store and pattern: seconds per frame over the work per frame of the case's samples
+    (the pattern's first samples of the video, read from a source rewound to frame 0); ``gop``: a
+    transcoded store's keyframe interval, in place of the videos' own."""
+    out: dict[str, list[float]] = {}
+    for r in per_frame:
+        video = dataset.measured.get(r.profile)
+        if video is None or not r.fps_median or not video.frames:
+            continue
+        pattern = pattern_of(r.pattern, r.options if isinstance(r.options, dict) else None)
+        samples = patterns.head(pattern.samples({video.path: video.frames}), max(1, r.frames))
+        calls = patterns.calls(pattern, samples)
+        work = count(pattern, {0: calls}, {video.path: gop or gop_of(video)}, r.loader, {video.path: 0})
+        total = sum(work.values(), Work())
+        per_frame_units = (total.units(megapixels(video.width, video.height, size), decoder)
+                           / max(1, total.returned))
+        if per_frame_units > 0:
+            out.setdefault(video.video_class, []).append(1 / r.fps_median / per_frame_units)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenCost:
+    """Seconds to open a source: ``fixed`` plus ``per_frame`` times the video's frames (the probe
+    reads every packet)."""
+
+    fixed: float = 0.0
+    per_frame: float = 0.0
+    measured: bool = False
+
+    def __call__(self, frames: float) -> float:
+        return self.fixed + self.per_frame * frames
+
+
+def open_cost(opens: Iterable[Record], dataset: Dataset) -> OpenCost:
+    """A least-squares line through the open records' median seconds against the videos' frames
+    (both parts at least 0); one video, or videos of one length: their median, all fixed."""
+    points = [(float(v.frames), statistics.median(valid_seconds(r))) for r in opens
+              if (v := dataset.measured.get(r.profile)) is not None and valid_seconds(r)]
+    if not points:
+        return OpenCost()
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    if len(set(xs)) < 2:
+        return OpenCost(statistics.median(ys), 0.0, True)
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    slope = max(0.0, sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x in xs))
+    fixed = my - slope * mx
+    if fixed < 0:  # through the origin instead
+        slope, fixed = sum(x * y for x, y in points) / sum(x * x for x in xs), 0.0
+    return OpenCost(fixed, slope, True)
+
+
+def startup(first_batch: float, seconds: float, batches: int, workers: int,
+            last_batch: float | None = None) -> float | None:
+    """The time of one epoch that is no batch's work: before its first batch, less that batch's own
+    work, and after its last (the workers' shutdown). Workers read batches in rounds, one batch
+    each (workers 0: the main process, one a round), so a round's work is the time between the
+    first and the last batch over the rounds between them (without the last batch's time, the rest
+    of the epoch, and no shutdown counted). At least 0; None for an epoch of one round, where the
+    two cannot be told apart."""
+    rounds = math.ceil(batches / max(1, workers))
+    if rounds < 2 or first_batch <= 0:
+        return None
+    end = seconds if last_batch is None else min(seconds, max(first_batch, last_batch))
+    per_round = (end - first_batch) / (rounds - 1)
+    return min(first_batch, max(0.0, first_batch - per_round)) + (seconds - end)
+
+
+@dataclasses.dataclass
+class Projection:
+    """One strategy's epoch for the dataset, term by term, with its range and what it rests on."""
+
+    startup: float
+    opens: float  # seconds of opening (wall, workers in parallel)
+    frames: float
+    low: float
+    high: float
+    open_count: float  # sources opened per epoch
+    not_sampled: list[str]  # classes projected from pixels alone
+    notes: list[str]
+
+    @property
+    def seconds(self) -> float:
+        return self.startup + self.opens + self.frames
+
+    @property
+    def startup_share(self) -> float:
+        return self.startup / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def mostly_startup(self) -> bool:
+        return self.startup_share > MOSTLY_STARTUP
+
+
+def _parallel(epoch: Record) -> int:
+    cores = epoch.env.get("cores") if isinstance(epoch.env, dict) else None
+    workers = max(1, epoch.workers or 0)
+    return max(1, min(workers, cores)) if isinstance(cores, int) and cores > 0 else workers
+
+
+def batches_of(epoch: Record) -> int | None:
+    """Batches of one of the record's epochs (from its samples and batch size); None if unknown."""
+    options = epoch.options if isinstance(epoch.options, dict) else {}
+    samples = options.get("samples")
+    return math.ceil(samples / max(1, epoch.batch_size or 1)) if isinstance(samples, int) and samples else None
+
+
+def startups(epoch: Record) -> list[float]:
+    """The start-up of each of the record's epochs that can tell it apart (:func:`startup`)."""
+    options = epoch.options if isinstance(epoch.options, dict) else {}
+    first, seconds, batches = _timed(options, "first_batch_seconds", epoch), valid_seconds(epoch), batches_of(epoch)
+    last = _timed(options, "last_batch_seconds", epoch)
+    if first is None or batches is None:
+        return []
+    got = [startup(f, t, batches, epoch.workers or 0, last[i] if last else None)
+           for i, (f, t) in enumerate(zip(first, seconds, strict=True))]
+    return [s for s in got if s is not None]
+
+
+def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] | None:
+    """A per-epoch list of the record's options (one figure per epoch timed), or None."""
+    value = options.get(name)
+    return value if isinstance(value, list) and len(value) == len(valid_seconds(epoch)) else None
+
+
+def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
+            size: int | None, startup_elsewhere: float | None = None, gop: int | None = None) -> Projection:
+    """``epoch`` (one timed epoch record of the sample) projected to ``dataset``, term by term;
+    ``per_frame`` and ``opens``: the same loader's (and store's) per-frame records of the same
+    pattern and open records; ``size``: the short side the loader reads (a store's), None: as
+    decoded; ``startup_elsewhere``: the start-up of the run's other epochs with the same loader and
+    workers, for an epoch of one batch, whose start-up cannot be told from its frames; ``gop``: the
+    keyframe interval of a transcoded store the loader decodes, in place of the videos' own."""
+    options = epoch.options if isinstance(epoch.options, dict) else {}
+    decoder = epoch.kind == DECODE
+    pattern = pattern_of(epoch.pattern, options)
+    cap = options.get("frames_per_video")
+    workers, batch = epoch.workers or 0, max(1, epoch.batch_size or 1)
+    parallel = _parallel(epoch)
+    notes: list[str] = []
+    measured = {v.path: v for v in dataset.measured.values() if v.error is None and v.frames}
+    lengths = {p: (v.frames if cap is None else min(cap, v.frames)) for p, v in measured.items()}
+    gops = {p: gop or gop_of(v) for p, v in measured.items()}
+    if decoder and any(g is None for g in gops.values()):
+        notes.append("keyframes not counted: random access costed as if every frame asked were decoded once")
+    sample_work = epoch_work(pattern, lengths, gops, epoch.loader, batch, workers) if measured else {}
+
+    # Seconds per unit by class: mean, fastest and slowest sampled video; classes without
+    # per-frame figures from the sample's seconds per pixel (any unit: k calibrates it).
+    units = seconds_per_unit(per_frame, dataset, size, decoder, gop)
+    sample_classes = {v.video_class for v in measured.values()}
+    known = {c: statistics.fmean(u) for c, u in units.items()}
+    pixel = {c: class_megapixels(s, size) for c, s in {**dataset.measured_classes(), **dataset.classes}.items()}
+    per_pixel = statistics.fmean(known[c] / pixel[c] for c in known if pixel.get(c)) if known else 1.0
+
+    def unit(c: str, end: Any = statistics.fmean) -> float:
+        return end(units[c]) if c in units else per_pixel * pixel.get(c, 0.0)
+
+    cost = open_cost(opens, dataset)
+    if not cost.measured:
+        notes.append("no open timings: opening counted in the frames term")
+    sample_open = sum(cost(measured[p].frames) * w.opens for p, w in sample_work.items()) / parallel
+    sample_units = sum(w.units(megapixels(measured[p].width, measured[p].height, size), decoder)
+                       * unit(measured[p].video_class) for p, w in sample_work.items())
+
+    # The dataset: per class, a video of each length it holds, times the videos that long.
+    typical: dict[str, list[tuple[int, float, Work]]] = {}  # class -> (videos, frames, work of one)
+    for name, c in dataset.classes.items():
+        if c.videos and c.frames:
+            typical[name] = [(n, length, typical_work(pattern, round(length), gop or gop_of(c), epoch.loader, batch,
+                                                      workers)) for n, length in lengths_of(c)]
+    not_sampled = sorted(c for c in typical if c not in sample_classes)
+    dataset_open = sum(cost(length) * w.opens * n for kinds in typical.values() for n, length, w in kinds) / parallel
+
+    def dataset_units(end: Any, spread: float) -> float:
+        total = 0.0
+        for name, kinds in typical.items():
+            c = dataset.classes[name]
+            u = unit(name, end) * (spread if name in not_sampled else 1.0)
+            total += sum(w.units(class_megapixels(c, size), decoder) * n for n, _, w in kinds) * u
+        return total
+
+    seconds = valid_seconds(epoch)
+    first, last = _timed(options, "first_batch_seconds", epoch), _timed(options, "last_batch_seconds", epoch)
+    batches = batches_of(epoch) or (math.ceil(sum(w.samples for w in sample_work.values()) / batch)
+                                    if sample_work else 0)
+    starts: list[float] = []
+    ks: list[float] = []
+    open_share = 1.0  # of the open timings that fit the epochs (less where they exceed them)
+    for i, t in enumerate(seconds):
+        s = startup(first[i], t, batches, workers, last[i] if last else None) if first else None
+        if s is None and first and startup_elsewhere is not None:
+            s = min(startup_elsewhere, first[i])
+        starts.append(s or 0.0)
+        rest = t - starts[-1]
+        opening = min(sample_open, 0.9 * rest)
+        open_share = min(open_share, opening / sample_open) if sample_open > 0 else open_share
+        ks.append((rest - opening) / sample_units if sample_units > 0 else 0.0)
+    if first is None:
+        notes.append("no time to first batch recorded: start-up counted in the frames term")
+    elif math.ceil(batches / max(1, workers)) < 2:
+        notes.append("one batch a worker: start-up taken from the run's other epochs of this loader and workers"
+                     if startup_elsewhere is not None else "one batch a worker: start-up not told apart from frames")
+    if open_share < 1.0:
+        notes.append("the open timings exceed the epoch's time after start-up: opens counted at "
+                     f"{100 * open_share:.0f}% of them")
+        dataset_open *= open_share
+    mid, fast, slow = dataset_units(statistics.fmean, 1.0), dataset_units(min, 1 / UNSAMPLED_SPREAD), \
+        dataset_units(max, UNSAMPLED_SPREAD)
+    totals = [s + dataset_open + k * mid for s, k in zip(starts, ks, strict=True)]
+    i = sorted(range(len(totals)), key=totals.__getitem__)[len(totals) // 2] if totals else 0
+    point_start, point_k = (starts[i], ks[i]) if totals else (0.0, 0.0)
+    if len(totals) % 2 == 0 and totals:  # an even count: the median's two epochs, averaged
+        j = sorted(range(len(totals)), key=totals.__getitem__)[len(totals) // 2 - 1]
+        point_start, point_k = (starts[i] + starts[j]) / 2, (ks[i] + ks[j]) / 2
+    low = min(starts, default=0.0) + dataset_open * OPEN_SPREAD[0] + min(ks, default=0.0) * fast
+    high = max(starts, default=0.0) + dataset_open * OPEN_SPREAD[1] + max(ks, default=0.0) * slow
+    for name in not_sampled:
+        notes.append(f"{name}: not in the sample, projected from pixels")
+    once = sorted(c for c in typical if c in units and len(units[c]) == 1 and dataset.classes[c].videos > 1)
+    if once:  # one video cannot show how much its class varies: the range does not cover that
+        notes.append(f"{', '.join(once)}: one video sampled, so the range has no spread of its videos")
+    opened = sum(w.opens * n for kinds in typical.values() for n, _, w in kinds)
+    out = Projection(point_start, dataset_open, point_k * mid, low, high, opened, not_sampled, notes)
+    if out.mostly_startup:
+        notes.append(f"mostly start-up: {100 * out.startup_share:.0f}% of the epoch is starting workers, "
+                     "whatever the loader")
+    return out

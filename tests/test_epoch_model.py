@@ -1,0 +1,247 @@
+"""The epoch model: start-up, opens and frames told apart in a measured epoch and projected each
+with its own scale. Records are made by hand from known costs, so every figure the model should
+recover can be worked out on paper (see the comments)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import runner
+from benchmarks.analysis import epochs
+from benchmarks.dataset import ClassSummary, Dataset, Video
+from benchmarks.patterns import Pattern, Sample
+from benchmarks.records import Record
+
+HD = "720p h264"
+START, OPEN, PER_FRAME = 0.5, 0.05, 0.002  # the truth: start-up, one open, one frame in the epoch
+BENCH = 0.001  # the per-frame benchmark's seconds per frame (the epoch's k is then 2)
+
+
+def _sample(frames: int = 128, keyframes: int = 2) -> dict[str, Video]:
+    return {n: Video(f"/v/{n}.mp4", 50_000, frames, 25.0, 1280, 720, "h264", keyframes=keyframes) for n in "ab"}
+
+
+def _dataset(classes: dict[str, ClassSummary] | None = None, frames: int = 128) -> Dataset:
+    classes = classes or {HD: ClassSummary(10, 1280, 51.2, 500_000, {"1280x720": 1280}, keyframes=20)}
+    return Dataset("/v", classes, 0, _sample(frames), 10**12, 10**12, 10**15)
+
+
+def _reader_records(frames: int = 128) -> tuple[list[Record], list[Record]]:
+    per_frame = [Record(measure="per_frame", loader="npy", kind="frames", stack="main", profile=n,
+                        pattern="sequential", frames=32, seconds=[32 * BENCH]).with_fps() for n in "ab"]
+    opens = [Record(measure="open", loader="npy", kind="frames", stack="main", profile=n, seconds=[OPEN] * 3)
+             for n in "ab"]
+    return per_frame, opens
+
+
+def _epoch(seconds: float, first: float, cap: int | None = None, batch: int = 8, pattern: str = "sequential",
+           kind: str = "frames", loader: str = "npy", workers: int = 0) -> Record:
+    options = {"frames_per_video": cap, "first_batch_seconds": [first, first], "pattern": {"clip_len": 16}
+               if pattern == "sequential" else {}}
+    return Record(measure="epoch", loader=loader, kind=kind, stack="main", profile="sample", pattern=pattern,
+                  frames=256, seconds=[seconds, seconds], workers=workers, batch_size=batch, options=options,
+                  env={"cores": 2})
+
+
+def test_the_model_recovers_start_up_open_and_per_frame_costs() -> None:
+    # Two 128-frame videos, sequential clips of 16 in batches of 8, workers 0: batch 1 is video a,
+    # batch 2 video b. The epoch: 0.5 s start-up + 2 opens x 0.05 + 256 frames x 0.002 = 1.112 s;
+    # its first batch: 0.5 + 0.05 + 128 x 0.002 = 0.806 s.
+    per_frame, opens = _reader_records()
+    got = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None)
+    # The dataset: 10 such videos: one start-up, 10 opens, 1,280 frames at 0.002 s.
+    assert got.startup == pytest.approx(START)
+    assert got.opens == pytest.approx(10 * OPEN)
+    assert got.frames == pytest.approx(1280 * PER_FRAME)
+    assert got.seconds == pytest.approx(START + 10 * OPEN + 1280 * PER_FRAME)
+    assert got.low <= got.seconds <= got.high
+    assert got.open_count == pytest.approx(10)
+    assert not got.not_sampled and not got.mostly_startup
+
+
+def test_open_cost_is_a_fixed_part_and_one_per_frame() -> None:
+    measured = {"a": Video("/v/a.mp4", 1, 100, 25.0, 640, 360, "h264"),
+                "b": Video("/v/b.mp4", 1, 300, 25.0, 640, 360, "h264")}
+    data = Dataset("/v", {}, 0, measured, 1, 1, 1)
+    records = [Record(measure="open", loader="pyav", kind="decode", stack="main", profile=p, seconds=[s])
+               for p, s in (("a", 0.03), ("b", 0.05))]
+    cost = epochs.open_cost(records, data)
+    assert (cost.fixed, cost.per_frame) == (pytest.approx(0.02), pytest.approx(0.0001))
+    assert cost(1000) == pytest.approx(0.12)
+    assert not epochs.open_cost([], data).measured
+
+
+def test_start_up_is_the_first_batch_less_a_batch_of_steady_work() -> None:
+    # 5 batches in 2.5 s, the first after 1.0 s: 0.375 s a batch after it; 2 workers in parallel
+    # each took 0.75 s for their first batch, so start-up was 0.25 s.
+    assert epochs.startup(1.0, 2.5, 5, 2) == pytest.approx(0.25)
+    assert epochs.startup(1.0, 1.0, 1, 1) is None  # one batch: nothing to tell apart
+    assert epochs.startup(1.0, 1.5, 2, 2) is None  # one batch a worker: the same
+    assert epochs.startup(0.1, 10.0, 3, 1) == 0.0  # never below 0
+    # With the last batch's time: 3 rounds of 2 workers between 1.0 s and 2.0 s (0.5 s a round),
+    # and 0.3 s of shutdown after the last batch: 0.5 + 0.3 s of the epoch is no batch's work.
+    assert epochs.startup(1.0, 2.3, 6, 2, last_batch=2.0) == pytest.approx(0.8)
+
+
+def test_a_capped_epoch_scales_only_its_per_frame_term() -> None:
+    # The same truth, the epoch capped at the first 64 frames of each video, batches of 4 clips:
+    # 0.5 + 2 x 0.05 + 128 x 0.002 = 0.856 s, first batch 0.5 + 0.05 + 64 x 0.002 = 0.678 s.
+    per_frame, opens = _reader_records()
+    whole = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None)
+    capped = epochs.project(_epoch(0.856, 0.678, cap=64, batch=4), per_frame, opens, _dataset(), None)
+    assert capped.startup == pytest.approx(START)
+    assert capped.opens == pytest.approx(whole.opens)
+    assert capped.frames == pytest.approx(whole.frames)
+    # Scaling the whole capped epoch by frames (as before) would have made it 0.856 x 10 = 8.56 s.
+    assert capped.seconds == pytest.approx(START + 10 * OPEN + 1280 * PER_FRAME)
+
+
+def test_random_access_is_costed_by_the_whole_video_not_a_short_cap() -> None:
+    # A 640-frame video with a keyframe every 320: random frames in its first 32 frames decode
+    # about 16 each; in the whole video about 160. The model says so from the keyframe index.
+    sample = {"a": Video("/v/a.mp4", 1, 640, 25.0, 640, 360, "h264", keyframes=2)}
+    data = Dataset("/v", {"360p h264": ClassSummary(1, 640, 25.6, 1, {"640x360": 640}, keyframes=2)}, 0, sample,
+                   10**12, 10**12, 10**15)
+    epoch = Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="sample",
+                   pattern="random-frame", frames=32, seconds=[1.0], workers=0, batch_size=8,
+                   options={"frames_per_video": 32, "pattern": {"seed": 0}})
+    got = epochs.project(epoch, [], [], data, None)
+    # The capped epoch read 32 frames in 1 s; the whole video's 640 frames cost far more than 20 x that.
+    assert got.frames > 5 * 20 * 1.0
+    pattern = Pattern("random-frame")
+    cap = sum(epochs.epoch_work(pattern, {"/v/a.mp4": 32}, {"/v/a.mp4": 320.0}, "pyav", 8, 0).values(),
+              epochs.Work())
+    whole = epochs.typical_work(pattern, 640, 320.0, "pyav", 8, 0)
+    assert whole.decoded / whole.returned > 5 * cap.decoded / cap.returned
+    assert whole.seeks > 320  # most random frames seek back to their keyframe
+
+
+def test_uniform_k_scales_with_videos_not_frames() -> None:
+    per_frame, opens = _reader_records()
+    epoch = _epoch(1.0, 0.7, pattern="uniform-8", batch=1)
+    one = epochs.project(epoch, [], [], _dataset(), None)
+    longer = ClassSummary(10, 12_800, 512.0, 500_000, {"1280x720": 12_800}, keyframes=20)
+    more = ClassSummary(20, 2560, 102.4, 500_000, {"1280x720": 2560}, keyframes=40)
+    assert epochs.project(epoch, [], [], _dataset({HD: longer}), None).frames == pytest.approx(one.frames)
+    assert epochs.project(epoch, [], [], _dataset({HD: more}), None).frames == pytest.approx(2 * one.frames)
+
+
+def test_a_class_missing_from_the_sample_widens_the_range_and_is_named() -> None:
+    per_frame, opens = _reader_records()
+    hevc = ClassSummary(10, 1280, 51.2, 500_000, {"1280x720": 1280}, keyframes=20)
+    only = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None)
+    both = epochs.project(_epoch(1.112, 0.806), per_frame, opens,
+                          _dataset({HD: _dataset().classes[HD], "720p hevc": hevc}), None)
+    assert both.not_sampled == ["720p hevc"]
+    assert "720p hevc: not in the sample, projected from pixels" in both.notes
+    assert not only.not_sampled
+    # Its frames at the sampled class's seconds per pixel, with a range from half to twice that.
+    assert both.frames == pytest.approx(2 * only.frames)
+    assert (both.high - both.low) / both.seconds > (only.high - only.low) / only.seconds
+    assert both.low <= both.seconds <= both.high
+
+
+def test_a_tiny_dataset_whose_epoch_is_mostly_start_up_says_so() -> None:
+    per_frame, opens = _reader_records()
+    tiny = {HD: ClassSummary(1, 128, 5.1, 50_000, {"1280x720": 128}, keyframes=2)}
+    got = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(tiny), None)
+    assert got.mostly_startup and got.startup_share > 0.5
+    assert any(n.startswith("mostly start-up") for n in got.notes)
+
+
+def test_opens_count_each_worker_that_reads_a_video() -> None:
+    samples = [Sample("a", (0,)), Sample("a", (1,)), Sample("b", (0,)), Sample("b", (1,))]
+    assert runner.opens(samples, 1, 0) == 2  # the main process opens each video once
+    assert runner.opens(samples, 1, 2) == 4  # batches alternate: both workers open both videos
+    assert runner.opens(samples, 2, 2) == 2  # one video per batch, one worker each
+
+
+def test_the_crossover_uses_the_modelled_epochs_and_the_whole_extraction() -> None:
+    from benchmarks.analysis import crossover
+
+    capped = {"frames_per_video": 60, "video_frames": 120}
+    recs = [Record(measure="extraction", loader=None, kind=None, stack="main", profile="s", seconds=[12.0],
+                   frames=600, extractor="ffmpeg", format="jpeg", quality=90),
+            Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="s", pattern="sequential",
+                   seconds=[6.0], workers=0, options=capped),
+            Record(measure="epoch", loader="pil", kind="frames", stack="main", profile="s", pattern="sequential",
+                   seconds=[2.0], workers=0, extractor="ffmpeg", format="jpeg", quality=90, options=capped)]
+    # The model: decoding the whole videos 20 s (18-22), reading the store 5 s (4-6).
+    modelled = {"pyav": (20.0, 18.0, 22.0), "pil": (5.0, 4.0, 6.0)}
+    [pair] = crossover.pairs(recs, model=lambda r: modelled[r.loader or ""])
+    assert (pair.extract_seconds, pair.epoch_decode, pair.epoch_frames) == (12.0, 20.0, 5.0)
+    assert pair.epochs == pytest.approx(12 / 15)
+    assert (pair.epochs_low, pair.epochs_high) == (pytest.approx(12 / 18), pytest.approx(12 / 12))
+    [plain] = crossover.pairs(recs, model=lambda r: None)  # nothing to model with: as timed
+    assert (plain.extract_seconds, plain.epoch_decode) == (pytest.approx(2.4), 6.0)
+
+
+def test_the_worked_example_of_the_docs() -> None:
+    """docs/plan-model.md's example: a capped random-clip epoch of 4 videos projected to 10,000."""
+    sample = {f"v{i}": Video(f"/v/v{i}.mp4", 1, 300, 30.0, 1280, 720, "h264", keyframes=5) for i in range(4)}
+    whole = ClassSummary(10_000, 3_000_000, 100_000.0, 1, {"1280x720": 3_000_000}, keyframes=50_000,
+                         lengths={"300": 10_000})
+    data = Dataset("/v", {HD: whole}, 0, sample, 10**12, 10**12, 10**15)
+    opens = [Record(measure="open", loader="pyav", kind="decode", stack="main", profile=p, seconds=[0.05])
+             for p in sample]
+    epoch = Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="s",
+                   pattern="random-clip-s1", seconds=[1.6], workers=2, batch_size=4, env={"cores": 2},
+                   options={"frames_per_video": 64, "first_batch_seconds": [0.9], "last_batch_seconds": [1.45],
+                            "samples": 16, "pattern": {"clip_len": 16, "stride": 1, "seed": 0}})
+    got = epochs.project(epoch, [], opens, data, None)
+    assert got.startup == pytest.approx(0.5)  # 0.35 s start-up and 0.15 s shutdown
+    assert got.opens == pytest.approx(500, rel=0.001)
+    assert got.frames == pytest.approx(11_973, rel=0.001)
+    assert got.seconds == pytest.approx(12_474, rel=0.001)
+    assert (got.low, got.high) == (pytest.approx(12_224, rel=0.001), pytest.approx(12_724, rel=0.001))
+
+
+def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> None:
+    # Two 32-frame videos, sequential clips of 16 in batches of 8: 4 clips, one batch. The truth:
+    # 0.5 s start-up + 2 opens x 0.05 + 64 frames x 0.002 = 0.728 s, all of it before the "first" batch.
+    per_frame, opens = _reader_records()
+    epoch = _epoch(0.728, 0.728)
+    alone = epochs.project(epoch, per_frame, opens, _dataset(frames=32), None)
+    helped = epochs.project(epoch, per_frame, opens, _dataset(frames=32), None, startup_elsewhere=START)
+    assert alone.startup == 0.0 and any("one batch a worker" in n for n in alone.notes)
+    assert helped.startup == pytest.approx(START)
+    # The dataset (10 videos of 128 frames): 0.5 + 10 x 0.05 + 1,280 x 0.002.
+    assert helped.seconds == pytest.approx(START + 10 * OPEN + 1280 * PER_FRAME)
+    assert alone.seconds > 2 * helped.seconds  # start-up scaled with frames: what the model is for
+    record = _epoch(1.112, 0.806)
+    record.options["samples"] = 16
+    assert epochs.startups(record) == [pytest.approx(START)] * 2
+
+
+def test_a_transcoded_store_is_costed_at_its_own_keyframe_interval() -> None:
+    # Capped at 32 frames, the epoch cannot see the videos' 320-frame keyframe interval; decoding a
+    # store with a keyframe every frame costs the whole video what it cost the cap, per frame.
+    sample = {"a": Video("/v/a.mp4", 1, 640, 25.0, 640, 360, "h264", keyframes=2)}
+    data = Dataset("/v", {"360p h264": ClassSummary(1, 640, 25.6, 1, {"640x360": 640}, keyframes=2)}, 0, sample,
+                   10**12, 10**12, 10**15)
+    epoch = Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="sample",
+                   pattern="random-frame", frames=32, seconds=[1.0], workers=0, batch_size=8,
+                   options={"frames_per_video": 32})
+    originals = epochs.project(epoch, [], [], data, None)
+    every_frame = epochs.project(epoch, [], [], data, None, gop=1)
+    assert every_frame.frames == pytest.approx(20 * 1.0)  # 640 frames at the cap's cost per frame
+    assert originals.frames > 5 * every_frame.frames
+
+
+def test_open_timings_longer_than_the_epoch_are_scaled_down_in_the_projection_too() -> None:
+    # Open records of 1 s against an epoch of 1.112 s with 0.5 s of start-up: two opens cannot have
+    # taken 2 s; they are counted at 90% of the 0.612 s left, and the dataset's opens alike.
+    per_frame, _ = _reader_records()
+    slow = [Record(measure="open", loader="npy", kind="frames", stack="main", profile=n, seconds=[1.0]) for n in "ab"]
+    got = epochs.project(_epoch(1.112, 0.806), per_frame, slow, _dataset(), None)
+    share = 0.9 * (1.112 - got.startup) / 2.0
+    assert got.opens == pytest.approx(10 * 1.0 * share)
+    assert any("open timings exceed" in n for n in got.notes)
+
+
+def test_a_class_sampled_once_says_its_range_has_no_spread_of_its_videos() -> None:
+    per_frame, opens = _reader_records()
+    got = epochs.project(_epoch(1.112, 0.806), per_frame[:1], opens, _dataset(), None)
+    assert f"{HD}: one video sampled, so the range has no spread of its videos" in got.notes
+    both = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None)
+    assert not any("one video sampled" in n for n in both.notes)
