@@ -37,6 +37,7 @@ from benchmarks import (
     corpus,
     dataset,
     env,
+    finished,
     patterns,
     perframe,
     records,
@@ -44,14 +45,15 @@ from benchmarks import (
     stores,
     videos,
 )
-from benchmarks.analysis import plan
+from benchmarks.analysis import plan, verdict
+from benchmarks.analysis.refusals import refusals
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
 from loaders import options
-from loaders.batch import human_bytes
-from loaders.progress import Progress, duration
+from loaders.progress import Progress
+from loaders.units import duration, size
 from loaders.vocabulary import BASELINE, FRAMES
 
 
@@ -198,6 +200,9 @@ def parser() -> argparse.ArgumentParser:
                    help="the epochs you train for: the plan's totals are for E epochs")
     p.add_argument("--disk-budget", type=_size, metavar="SIZE",
                    help="disk a store may take, e.g. 2T or 500G (default: the free disk where stores go)")
+    p.add_argument("--pattern", metavar="NAME",
+                   help="the access pattern you train with (one of --patterns): the verdict is for it alone "
+                        "(default: the best strategy per pattern)")
     return p
 
 
@@ -341,7 +346,8 @@ class Bench:
         root = str(self.args.videos.resolve()) if self.args.videos else self.corpus_name
         described = dataset.describe(root, whole, {p: by_path[v] for p, v in self.videos.items() if v in by_path},
                                      disk=self.work.store_root, epochs=self.args.train_epochs,
-                                     disk_budget=self.args.disk_budget, skipped={**self.skipped, **self.unreadable})
+                                     disk_budget=self.args.disk_budget, skipped={**self.skipped, **self.unreadable},
+                                     pattern=self.args.pattern)
         described.save(self.run.dir)
         return described
 
@@ -373,6 +379,7 @@ class Bench:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
         if previous is not None:
             planned.budgets = dict(previous.budgets)
+            planned.pattern = planned.pattern or previous.pattern
             self.follow(previous, all_videos)
         measures = set(self.args.measures)
         self.needed = [s for s in self.specs if any(t.spec == s for t in self.live)]
@@ -393,6 +400,7 @@ class Bench:
         self.cost = {"extraction": estimate.extraction / max(1, len(self.needed)),
                      "per_frame": estimate.per_frame / max(1, n_frame), "epoch": estimate.epochs / max(1, n_epoch)}
         self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell", work=estimate.total)
+        finished.start(self.run.dir, self.stack)  # a stack stopped part-way is named in the report
         try:
             self.extraction(measure="extraction" in measures)
             if "per_frame" in measures:
@@ -406,6 +414,7 @@ class Bench:
                         self.epoch(pattern, workers)
         finally:
             self.progress.close()
+        finished.finish(self.run.dir, self.stack)
         if self.not_started:  # said, kept with what the budget dropped, and named in the plan's report
             line = budget.skipped_line(self.not_started)
             print(line, flush=True)
@@ -413,7 +422,7 @@ class Bench:
             planned.save(self.run.dir)
         print(f"run {self.run.id}: {self.run.path}")
         if self.run.path.exists():  # a run past its deadline from the start has no records
-            summary(self.run.path, planned)
+            summary(self.run.path, planned, self.args.pattern)
         return 0
 
     def per_frame(self, group: list[core.Case]) -> None:
@@ -469,7 +478,8 @@ class Bench:
                 self.cache_states = [self.planned_cache]
             if self.following:
                 dropped.insert(0, "the videos this run measured before (whole or cut), kept")
-            self.budget_line = f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits")
+            said = "; ".join(dropped) or "the whole run fits"
+            self.budget_line = f"budget {duration(seconds, whole=True)}: {said}"
             print(self.budget_line, flush=True)
             self.videos = {p: v for p, v in self.videos.items() if p in plan.videos}
             for profile, frames in plan.clips.items():
@@ -526,7 +536,7 @@ class Bench:
         assert self.progress is not None
         self.progress.work = self.progress.work_done + epochs
         self.cost["epoch"] = epochs / max(1, cells)
-        self.progress.message(f"epochs: about {duration(epochs)} more, from the per-frame timings")
+        self.progress.message(f"epochs: about {duration(epochs, whole=True)} more, from the per-frame timings")
 
     def caches(self, target: perframe.Target) -> list[str]:
         """The page-cache states ``target``'s epochs are measured in (the baseline reads nothing: warm)."""
@@ -630,39 +640,53 @@ def shape(video: str) -> budget.Video:
     return budget.Video(p.num_frames, p.width, p.height, p.num_frames / max(1, len(p.keyframes)), p.codec)
 
 
-def summary(path: Path, planned: dataset.Dataset | None) -> None:
-    """Print what the report's headline says: per pattern, the winning strategy for the dataset
-    and its epochs, and when extracting pays for the fastest decoder against the fastest reader."""
+def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = None) -> None:
+    """Print what the report's verdict says (:mod:`benchmarks.analysis.verdict`): per pattern, the
+    winning strategy for the dataset and its epochs, and when its store pays against decoding; then
+    the verdict's sentence and table, for ``pattern`` alone when given."""
     epochs = planned.epochs if planned else plan.DEFAULT_EPOCHS
     disk_budget = planned.disk_budget_bytes if planned else None
-    strategies = plan.project(records.read(path), planned, epochs, disk_budget)
+    measured = list(records.read(path))
+    strategies = plan.project(measured, planned, epochs, disk_budget)
     if not strategies:
         return
+    refused = refusals(measured)
+    try:
+        verdicts = verdict.decide(strategies, pattern, refused)
+    except verdict.UnknownPattern as exc:  # a pattern this run did not measure: say so, and answer for every pattern
+        print(f"--pattern: {exc}")
+        pattern, verdicts = None, verdict.decide(strategies, None, refused)
     if planned:
         print(f"plan for {planned.line()}, {epochs} epochs:")
-    for pattern, best in plan.winners(strategies).items():
-        disk = f", {human_bytes(best.disk_bytes)} on disk" if best.disk_bytes else ""
-        print(f"  {pattern}: {best.name}: {human_hours(best.total_seconds)} in all{disk} "
-              f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
-        if best.mostly_startup and best.startup_share is not None:
-            print(f"    an epoch is mostly start-up ({100 * best.startup_share:.0f}%: starting the workers), "
-                  "whatever the loader: a dataset this small says little about a larger one")
-        pair = plan.best_pair(strategies, pattern)
-        if pair is not None:
-            decode, frames, k = pair
-            when = "never pays" if k is None else f"pays after {k:.1f} epochs"
-            print(f"    {frames.frame_loader} on {frames.store.label if frames.store else ''} against "
-                  f"{decode.decode_loader}: extraction {when}")
+    for v in verdicts:
+        if v.best is not None:
+            best = v.best
+            disk = f", {size(best.disk_bytes)} on disk" if best.disk_bytes else ""
+            print(f"  {v.pattern}: {best.name}: {duration(best.total_seconds)} in all{disk} "
+                  f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
+            if best.mostly_startup and best.startup_share is not None:
+                print(f"    an epoch is mostly start-up ({100 * best.startup_share:.0f}%: starting the workers), "
+                      "whatever the loader: a dataset this small says little about a larger one")
+        if v.crossover is not None:
+            print(f"    {v.crossover.pair}: {v.crossover.phrase()}")
     unsampled = sorted({c for s in strategies for c in s.not_sampled})
     if unsampled:
         print(f"  not in the sample, projected from pixels (a wider range): {', '.join(unsampled)}")
-    over = sum(not s.fits_disk for s in strategies)
+    over = [s for s in strategies if not s.fits_disk and (pattern is None or s.pattern == pattern)]
     if over:
-        print(f"  left out: {over} strateg{'ies' if over != 1 else 'y'} whose store does not fit the disk budget")
-
-
-def human_hours(value: float) -> str:
-    return f"{value / 3600:.1f} h" if value >= 3600 else f"{value / 60:.1f} min" if value >= 120 else f"{value:.0f} s"
+        names = "; ".join(dict.fromkeys(f"{s.name} ({size(s.disk_bytes)})" for s in over))
+        print(f"  left out: {len(over)} strateg{'ies' if len(over) != 1 else 'y'} whose store does not fit the "
+              f"disk budget: {names}")
+    for r in refused.values():
+        print(f"  not recommended: {r.loader} {r.words()}")
+    print("verdict: " + verdict.headline(verdicts, planned.line() if planned else None))
+    headers, rows = verdict.table(verdicts)
+    widths = [max(len(c) for c in column) for column in zip(headers, *rows, strict=True)]
+    for line in (headers, *rows):
+        print("  " + "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    if planned and planned.budgets:  # what was measured is less than a full run: the verdict rests on it
+        print("measured under a time budget, which dropped: "
+              + "; ".join(f"{stack}: {line}" for stack, line in sorted(planned.budgets.items())))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -364,6 +364,7 @@ class Dataset:
     budgets: dict[str, str] = dataclasses.field(default_factory=dict)
     # Every file and folder left out of the dataset, with why: [{"path": ..., "reason": ...}], by path.
     skipped: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    pattern: str | None = None  # --pattern: the access pattern the verdict is for; None: every pattern
 
     @property
     def videos(self) -> int:
@@ -430,10 +431,11 @@ def summarize(videos: Iterable[Video]) -> dict[str, ClassSummary]:
 
 
 def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], disk: str | os.PathLike[str] = ".",
-             epochs: int = 10, disk_budget: int | None = None, skipped: Mapping[str, str] | None = None) -> Dataset:
+             epochs: int = 10, disk_budget: int | None = None, skipped: Mapping[str, str] | None = None,
+             pattern: str | None = None) -> Dataset:
     """The dataset summary of ``videos``, with this machine's memory and the free disk at ``disk``;
     what it leaves out is every video that cannot be read and ``skipped`` (path -> why: files and
-    folders left out before probing)."""
+    folders left out before probing); ``pattern``: --pattern."""
     import shutil
 
     import psutil
@@ -445,7 +447,7 @@ def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], dis
     left = {**(skipped or {}), **{v.path: v.error for v in videos if v.error is not None}}
     return Dataset(root, summarize(videos), sum(v.error is not None for v in videos), measured,
                    memory.total, memory.available, shutil.disk_usage(where).free, epochs, disk_budget,
-                   skipped=[{"path": path, "reason": why} for path, why in sorted(left.items())])
+                   skipped=[{"path": path, "reason": why} for path, why in sorted(left.items())], pattern=pattern)
 
 
 class DatasetError(ValueError):

@@ -28,7 +28,7 @@ from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from loaders import progress
+from loaders import progress, units
 from loaders.errors import BackendUnavailable, LoaderError, cause_of
 from loaders.extraction import CRF, GOP, Extraction, extract, interruptible, store_path
 from loaders.vocabulary import TRANSCODED, store_label
@@ -352,14 +352,6 @@ def read_failures(path: str | os.PathLike[str]) -> list[dict[str, str]]:
 # --- progress and summary ------------------------------------------------------------------
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
-
-
 @dataclasses.dataclass
 class Summary:
     """What a batch did: videos extracted, reused and failed, frames and bytes of its stores."""
@@ -392,7 +384,7 @@ class Summary:
         out = [
             f"videos: {self.videos} ({self.extracted} extracted, {self.reused} reused, {len(self.failures)} failed)",
             f"frames: {self.frames} in the stores, {self.extracted_frames} extracted now ({rate:.1f} frames/s)",
-            f"bytes: {human_bytes(self.bytes)} ({self.bytes} B)",
+            f"bytes: {units.size(self.bytes)} ({self.bytes} B)",
             f"seconds: {self.seconds:.1f}",
         ]
         out += [failure_line(video, why) for video, why in sorted(self.failures.items())]
@@ -422,7 +414,7 @@ class Progress:
         s.seconds = self.shown.elapsed
         if outcome.error is not None:
             self.shown.message(failure_line(outcome.video, outcome.error))
-        self.shown.update(1, f"{s.frames} frames, {human_bytes(s.bytes)}")
+        self.shown.update(1, f"{s.frames} frames, {units.size(s.bytes)}")
 
     def close(self) -> Summary:
         self.shown.close()

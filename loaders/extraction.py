@@ -69,7 +69,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from loaders import options, orientation
+from loaders import options, orientation, units
 from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, UnsupportedVideo, VideoNotFound, cause_of
 from loaders.fileid import FileId, file_id
 from loaders.paths import absolute
@@ -310,7 +310,7 @@ def _extract_locked(
         _discard(tmp, writer)
         raise InsufficientSpace(
             store,
-            f"the disk filled up during extraction: {written / 1e6:.1f} MB of frames had been written to "
+            f"the disk filled up during extraction: {units.size(written)} of frames had been written to "
             f"{store.parent} ({os.strerror(exc.errno)}); the partial store was removed",
         ) from None
     except BaseException:
@@ -462,8 +462,8 @@ def _check_space(
     if need > free:
         raise InsufficientSpace(
             store,
-            f"the store needs about {need / 1e6:.1f} MB (~{estimate} frames, estimated from the first "
-            f"{SAMPLE_FRAMES}), only {free / 1e6:.1f} MB free on {store.parent}",
+            f"the store needs about {units.size(need)} (~{estimate} frames, estimated from the first "
+            f"{SAMPLE_FRAMES}), only {units.size(free)} free on {store.parent}",
         )
 
 

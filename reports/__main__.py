@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from benchmarks.analysis.verdict import UnknownPattern
 from reports import build
 from reports.results import DatasetError
 from reports.tables import NothingToReport
@@ -16,10 +17,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="a run directory holding records.jsonl (default: results/latest)")
     parser.add_argument("--compare", metavar="OTHER_RUN",
                         help="another run: show the change per row in percent (compare.csv)")
+    parser.add_argument("--pattern", metavar="NAME",
+                        help="the access pattern you train with: the verdict is for it alone "
+                             "(default: the run's --pattern, else the best strategy per pattern)")
     args = parser.parse_args(argv)
     try:
-        written = build(args.run_dir, args.compare)
-    except (FileNotFoundError, NothingToReport, DatasetError) as exc:
+        written = build(args.run_dir, args.compare, args.pattern)
+    except (FileNotFoundError, NothingToReport, DatasetError, UnknownPattern) as exc:
         print(f"reports: {exc}", file=sys.stderr)
         return 2
     for path in written.values():

@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
+from benchmarks.analysis import verdict
+from benchmarks.analysis.refusals import refusals
 from reports import results
 from reports.results import (
     BASELINE,
@@ -129,9 +131,10 @@ def _fps(record: Record) -> tuple[float | None, float | None, float | None]:
 
 
 def _key(record: Record) -> tuple[Any, ...]:
+    # The store's size and keyframe interval too: two stores of one format are two measurements.
     return (record.measure, record.stack, record.loader, record.extractor, record.format,
-            record.quality, record.profile, record.pattern, record.workers, record.batch_size,
-            record.cell or "")
+            record.quality, record.store_size, gop_of(record), record.profile, record.pattern, record.workers,
+            record.batch_size, record.cache, record.cell or "")
 
 
 def latest(records: Iterable[Record]) -> list[Record]:
@@ -420,18 +423,25 @@ def overhead(table: pd.DataFrame) -> pd.DataFrame:
 
 # Beside plan.csv's columns, what the report needs of each strategy (written to no CSV).
 PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes"]
+# plan.csv: the plan's columns, then what a machine needs apart from the strategy's words.
+PLAN_CSV = [*PLAN_COLUMNS, "pattern", "workers"]
 
 
-def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
+def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = None) -> pd.DataFrame:
     """One row per strategy and pattern, projected to the run's dataset for its epochs and ranked
     (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
     what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
     None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None),
-    ``budgets`` (stack -> what a time budget dropped from its measurements) and ``skipped`` (every
-    file and folder left out of the dataset: {"path", "reason"})."""
+    ``budgets`` (stack -> what a time budget dropped from its measurements), ``skipped`` (every
+    file and folder left out of the dataset: {"path", "reason"}), ``verdicts``
+    (:func:`benchmarks.analysis.verdict.decide`, one per pattern), ``pattern`` (the one the
+    verdict is for: ``pattern``, else the dataset's ``--pattern``, else None for every pattern;
+    verdict.UnknownPattern for one the run has no strategy for) and ``refused`` (loader ->
+    :class:`benchmarks.analysis.refusals.Refusal`)."""
     epochs = dataset.epochs if dataset else DEFAULT_EPOCHS
     budget = dataset.disk_budget_bytes if dataset else None
     strategies = project(latest(records), dataset, epochs, budget)
+    refused = refusals(latest(records))
     rows = [{**s.row(), "pattern": s.pattern, "name": s.name, "kind": s.kind, "workers": s.workers,
              "epoch_from": s.epoch_from, "read_bytes": s.read_bytes} for s in strategies]
     table = pd.DataFrame(rows, columns=PLAN_COLUMNS + PLAN_EXTRA)
@@ -440,7 +450,12 @@ def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
         table[column] = table[column].astype("Int64")
     for column in ("fits_disk", "fits_ram"):
         table[column] = table[column].astype("boolean")
-    table.attrs.update(epochs=epochs, disk_budget=budget if budget is not None else
+    pattern = pattern or (dataset.pattern if dataset else None)
+    if strategies and pattern is not None:
+        verdict.decide(strategies, pattern, refused)  # UnknownPattern for a pattern the run has no strategy for
+    table.attrs.update(verdicts=verdict.decide(strategies, None, refused) if strategies else [], pattern=pattern,
+                       refused=refused,
+                       epochs=epochs, disk_budget=budget if budget is not None else
                        (dataset.disk_free_bytes if dataset else None),
                        budget_given=budget is not None, dataset=dataset.line() if dataset else None,
                        ram=dataset.ram_available_bytes if dataset else None,
@@ -448,11 +463,11 @@ def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
     return table
 
 
-def build(records: list[Record], dataset: Dataset | None = None) -> dict[str, pd.DataFrame]:
+def build(records: list[Record], dataset: Dataset | None = None, pattern: str | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a report, by CSV name (without ``.csv``); ``summary_rounds`` holds the rounds
     behind the summary's figures for :func:`compare` and is written nowhere."""
     summary_table, rounds = _summary_and_rounds(records)
     return {"summary": summary_table, "summary_rounds": rounds, "extraction": extraction(records),
             "crossover": crossover(records, dataset), "overhead": overhead(summary_table),
             "environment": environment(records), "unavailable": unavailable(records),
-            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset)}
+            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset, pattern)}
