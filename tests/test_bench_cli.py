@@ -188,3 +188,11 @@ def test_sample_measures_a_stratified_subset(tiny_videos: dict[str, Path], tmp_p
     assert made and made[0].options["videos"] == 3
     with pytest.raises(SystemExit, match="--sample needs --videos"):
         cli.main(["--sample", "2", "--out", str(tmp_path / "out")])
+
+
+def test_the_run_marks_its_stack_started_and_finished(run: Path) -> None:
+    from benchmarks import finished
+
+    marks = list((run / "results" / "r1").glob(f"{finished.PREFIX}*.json"))
+    assert [m.name for m in marks] == [f"{finished.PREFIX}{loaders.current_stack()}.json"]
+    assert finished.unfinished(run / "results" / "r1") == {}  # started, then finished

@@ -39,6 +39,7 @@ from typing import Any
 from benchmarks.analysis import plan as plan_model
 from benchmarks.dataset import Dataset
 from benchmarks.records import Record, valid_seconds
+from loaders.units import size as _size
 from loaders.vocabulary import BASELINE, DECODE, FRAMES
 
 NEAR = 0.05  # strategies within 5% of the least training time count as as fast
@@ -244,15 +245,6 @@ class Training:
         of = f" of {self.chosen.cores}" if self.chosen.cores else ""
         cpu = f", {cores:.1f}{of} cores" if cores is not None else ""
         return f"{n} worker{'s' if n != 1 else ''}{each}{cpu}"
-
-
-def _size(value: float) -> str:
-    """Bytes in binary units, as ``--disk-budget`` and ``--storage-bandwidth`` read them."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def _cache_state(label: str) -> str | None:
