@@ -258,3 +258,18 @@ def test_without_a_bandwidth_reads_are_compared_with_the_fastest_cold_read_measu
     assert "fastest cold read measured here" in words and npy.strategy.name in words
     fast = [dataclasses.replace(cold[0], options={"files_bytes": 100 * MB})]
     assert training.bandwidth_words([npy], Step(step_ms=500), fast).startswith("Every strategy reads within")
+
+
+def test_a_stored_step_that_cannot_be_planned_with_is_named(tmp_path: Path) -> None:
+    import json
+
+    run = make_run(tmp_path / "run")
+    write_dataset(run)
+    path = run / "dataset.json"
+    for field, value in (("step_ms", 0), ("gpus", 0), ("storage_bandwidth", -5)):
+        data = json.loads(path.read_text())
+        path.write_text(json.dumps({**data, field: value}))
+        done = _reports(str(run))
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert field in done.stderr and "dataset.json" in done.stderr
+        path.write_text(json.dumps(data))
