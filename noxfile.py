@@ -144,6 +144,9 @@ def _seconds(text: str) -> float:
     return sum(float(n) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[u] for n, u in parts)
 
 
+STOP_SECONDS = 30.0
+
+
 def run_bench(session: nox.Session, stack: str, args: list[str]) -> None:
     python = stack_python(session, stack, STACKS[stack] + BENCH_STEPS[stack])
     env = {"VIDBENCH_STACK": stack}
@@ -151,7 +154,9 @@ def run_bench(session: nox.Session, stack: str, args: list[str]) -> None:
         order = ["main", *BENCH_STACKS]
         later = [s for s in order[order.index(stack) + 1:] if BENCH_STACKS[s] in nox.registry.get()]
         env["VIDBENCH_STACKS_LEFT"] = str(1 + len(later))
-    session.run(python, "-m", "benchmarks", *args, env=env)
+    # Ctrl-C: the run gets this long to stop its workers and say how to resume before nox
+    # terminates it (nox's own default is 0.3 s).
+    session.run(python, "-m", "benchmarks", *args, env=env, interrupt_timeout=STOP_SECONDS)
 
 
 @nox.session(venv_backend="none", default=False)

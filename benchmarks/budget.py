@@ -34,7 +34,7 @@ from benchmarks.calibration import Calibration
 from benchmarks.patterns import Pattern, Sample, head
 from benchmarks.records import Record, valid_seconds
 from benchmarks.spec import RunSpec, Target, Video
-from loaders.progress import duration
+from loaders.units import duration
 from loaders.vocabulary import BASELINE
 
 MIN_FRAMES_PER_VIDEO = 32  # below this an epoch says little about a real one
@@ -59,6 +59,8 @@ def parse_duration(text: str) -> float:
         if not parts or re.sub(r"\d+(?:\.\d+)?\s*[smhd]", "", clean).strip():
             raise ValueError(f"not a duration: {text!r} (write e.g. 90s, 10m, 1h or 1h30m)")
         seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if not math.isfinite(seconds):
+        raise ValueError(f"not a duration: {text!r} is not a finite number of seconds")
     if seconds <= 0:
         raise ValueError(f"a duration must be more than 0 seconds: {text!r}")
     return seconds
@@ -141,8 +143,9 @@ class Estimate:
         return self.extraction + self.per_frame + self.epochs
 
     def line(self) -> str:
-        return (f"about {duration(self.total)} (extraction {duration(self.extraction)}, per-frame "
-                f"{duration(self.per_frame)}, epochs {duration(self.epochs)}; a rough guess until measured)")
+        return (f"about {duration(self.total, whole=True)} (extraction {duration(self.extraction, whole=True)}, "
+                f"per-frame {duration(self.per_frame, whole=True)}, epochs {duration(self.epochs, whole=True)}; "
+                "a rough guess until measured)")
 
 
 def case_seconds(round_seconds: float, calibration: Calibration) -> float:
@@ -415,9 +418,11 @@ def fit(run: RunSpec, budget: float, guess: Guess = Guess(), seed: int = 0,
             mid = (low + high + 1) // 2
             low, high = (mid, high) if not over(first(mid)) else (low, mid - 1)
         run = first(low)
+        left = sorted(set(names) - set(run.videos))
         dropped.append(f"videos {len(names)} -> {low} (a seeded sample, every kind of video kept while it can: "
-                       f"{', '.join(sorted(run.videos))})")
+                       f"kept {', '.join(sorted(run.videos))}; dropped {', '.join(left)})")
     if over(run):
-        dropped.append(f"still about {duration(estimate(run, guess).total)}: the least this run can measure "
+        least = duration(estimate(run, guess).total, whole=True)
+        dropped.append(f"still about {least}: the least this run can measure "
                        f"(fewer loaders, patterns or formats would cut it further)")
     return dataclasses.replace(run, cuts=tuple(dropped)), dropped

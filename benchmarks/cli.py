@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from benchmarks import (
     corpus,
     dataset,
     env,
+    finished,
     patterns,
     perframe,
     records,
@@ -43,15 +45,17 @@ from benchmarks import (
     stores,
     videos,
 )
-from benchmarks.analysis import plan
+from benchmarks.analysis import plan, training, verdict
+from benchmarks.analysis.refusals import refusals
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
 from benchmarks.core import CACHES, PER_FRAME_ONLY, TRANSCODES, VIDEOS
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
 from benchmarks.spec import CRF, RunSpec, Store, Target, Video
-from loaders.batch import human_bytes
-from loaders.progress import Progress, duration
+from loaders import options
+from loaders.progress import Progress
+from loaders.units import duration, size
 
 
 def _ints(text: str) -> list[int]:
@@ -71,9 +75,12 @@ def _duration(text: str) -> float:
 
 def _size(text: str) -> int:
     try:
-        return plan.parse_bytes(text)
+        value = plan.parse_bytes(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a size must be more than 0 bytes")
+    return value
 
 
 def _sizes(text: str) -> list[int | None]:
@@ -142,7 +149,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--extractors", type=_names, default=["ffmpeg"])
     p.add_argument("--formats", type=_names, help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
                                                   f"--quick: {','.join(core.QUICK_FORMATS)})")
-    p.add_argument("--quality", type=int, default=90, help="JPEG quality of the stores")
+    p.add_argument("--quality", type=options.integer(*options.QUALITY, "JPEG quality"), default=90,
+                   help="JPEG quality of the stores, 1-100")
     p.add_argument("--store-sizes", type=_sizes, default=list(stores.SIZES), metavar="SIZES",
                    help="frame stores at these short sides in pixels ('full': as decoded), e.g. full,256")
     p.add_argument("--full-size", type=_names, default=list(stores.FULL_SIZE_FORMATS), metavar="FORMATS",
@@ -150,12 +158,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--store-videos", choices=core.STORE_VIDEOS, default="one",
                    help="per-frame cases of stores at a fixed short side on the first video only (their frames "
                         "are the same size whatever the source) or on every video; epochs read every video")
-    p.add_argument("--gops", type=_ints, default=list(stores.GOPS),
+    p.add_argument("--gops", type=options.integers(options.GOP_MIN, None, "frames"), default=list(stores.GOPS),
                    help="transcoded stores (H.264 via ffmpeg, read by the decode loaders): keyframe intervals; "
                         "'' for none")
     p.add_argument("--transcode-loaders", type=_names, default=list(stores.TRANSCODE_LOADERS),
                    help="decode loaders timed on the transcoded stores too")
-    p.add_argument("--crf", type=int, default=CRF, help="H.264 constant rate factor of transcoded stores")
+    p.add_argument("--crf", type=options.integer(*options.CRF, "H.264 crf"), default=CRF,
+                   help="H.264 constant rate factor of transcoded stores, 0-51")
     p.add_argument("--transcode-sizes", type=_sizes, default=list(stores.TRANSCODE_SIZES), metavar="SIZES",
                    help="short sides the transcoded stores are made at ('full': as decoded)")
     p.add_argument("--cache", type=_caches, default=None,
@@ -175,14 +184,19 @@ def parser() -> argparse.ArgumentParser:
                    help="what to measure (per_frame includes the open cost)")
     p.add_argument("--annotations", type=Path,
                    help="JSON {video file name: {frame index: [[x1, y1, x2, y2], ...]}} served with the frames")
-    p.add_argument("--jobs", type=int, default=env.cores(), help="videos extracted in parallel")
-    p.add_argument("--sample", type=int, metavar="N",
+    p.add_argument("--jobs", type=options.integer(1, None, "videos"), default=env.cores(),
+                   help="videos extracted in parallel")
+    p.add_argument("--sample", type=options.integer(1, None, "videos"), metavar="N",
                    help="with --videos: probe every video under the folder (cached), measure a seeded sample of N "
                         "stratified by resolution and codec, and plan for all of them (default: measure them all)")
-    p.add_argument("--train-epochs", type=int, default=plan.DEFAULT_EPOCHS, metavar="E",
+    p.add_argument("--train-epochs", type=options.integer(1, None, "epochs"), default=plan.DEFAULT_EPOCHS, metavar="E",
                    help="the epochs you train for: the plan's totals are for E epochs")
     p.add_argument("--disk-budget", type=_size, metavar="SIZE",
                    help="disk a store may take, e.g. 2T or 500G (default: the free disk where stores go)")
+    training.add_arguments(p)
+    p.add_argument("--pattern", metavar="NAME",
+                   help="the access pattern you train with (one of --patterns): the verdict is for it alone "
+                        "(default: the best strategy per pattern)")
     return p
 
 
@@ -313,7 +327,11 @@ class Bench:
         root = str(self.args.videos.resolve()) if self.args.videos else self.corpus_name
         described = dataset.describe(root, whole, {p: by_path[v] for p, v in self.videos.items() if v in by_path},
                                      disk=self.work.store_root, epochs=self.args.train_epochs,
-                                     disk_budget=self.args.disk_budget, skipped={**self.skipped, **self.unreadable})
+                                     disk_budget=self.args.disk_budget, skipped={**self.skipped, **self.unreadable},
+                                     pattern=self.args.pattern)
+        step = training.step_of(None, **training.given(self.args))
+        described = dataclasses.replace(described, step_ms=step.step_ms, target_fps=step.target_fps, gpus=step.gpus,
+                                        storage_bandwidth=step.storage_bandwidth)
         return described
 
     # -- the run ------------------------------------------------------------------------------------
@@ -343,6 +361,7 @@ class Bench:
             self.annotations = self.boxes.for_videos(self.work.frames_of)
         if previous is not None:
             planned.budgets, planned.settings = dict(previous.budgets), dict(previous.settings)
+            planned.pattern = planned.pattern or previous.pattern
             self.follow(previous, all_videos)
         measures = self.spec.measures
         self.needed = list(self.spec.stores)
@@ -364,6 +383,7 @@ class Bench:
         self.cost = {"extraction": estimate.extraction / max(1, len(self.needed)),
                      "per_frame": estimate.per_frame / max(1, n_frame), "epoch": estimate.epochs / max(1, n_epoch)}
         self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell", work=estimate.total)
+        finished.start(self.run.dir, self.stack)  # a stack stopped part-way is named in the report
         try:
             self.extraction(measure="extraction" in measures)
             if "per_frame" in measures:
@@ -377,6 +397,7 @@ class Bench:
                         self.epoch(pattern, workers)
         finally:
             self.progress.close()
+        finished.finish(self.run.dir, self.stack)
         if self.not_started:  # said, kept with what the budget dropped, and named in the plan's report
             line = budget.skipped_line(self.not_started)
             print(line, flush=True)
@@ -384,7 +405,7 @@ class Bench:
             planned.save(self.run.dir)
         print(f"run {self.run.id}: {self.run.path}")
         if self.run.path.exists():  # a run past its deadline from the start has no records
-            summary(self.run.path, planned)
+            summary(self.run.path, planned, self.args.pattern)
         return 0
 
     def per_frame(self, group: list[core.Case]) -> None:
@@ -425,7 +446,8 @@ class Bench:
                 self.cache_states = [self.planned_cache]
             if self.following:
                 dropped.insert(0, "the videos this run measured before (whole or cut), kept")
-            self.budget_line = f"budget {duration(seconds)}: " + ("; ".join(dropped) or "the whole run fits")
+            said = "; ".join(dropped) or "the whole run fits"
+            self.budget_line = f"budget {duration(seconds, whole=True)}: {said}"
             print(self.budget_line, flush=True)
             self.videos = {p: v for p, v in self.videos.items() if p in spec.videos}
             for profile, frames in spec.clips.items():
@@ -479,7 +501,7 @@ class Bench:
         assert self.progress is not None
         self.progress.work = self.progress.work_done + epochs
         self.cost["epoch"] = epochs / max(1, cells)
-        self.progress.message(f"epochs: about {duration(epochs)} more, from the per-frame timings")
+        self.progress.message(f"epochs: about {duration(epochs, whole=True)} more, from the per-frame timings")
 
     def caches(self, target: Target) -> list[str]:
         """The page-cache states ``target``'s epochs are measured in."""
@@ -566,39 +588,63 @@ class Bench:
             self.progress.update(1, work=self.cost["epoch"])
 
 
-def summary(path: Path, planned: dataset.Dataset | None) -> None:
-    """Print what the report's headline says: per pattern, the winning strategy for the dataset
-    and its epochs, and when extracting pays for the fastest decoder against the fastest reader."""
+def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = None) -> None:
+    """Print what the report's verdict says (:mod:`benchmarks.analysis.verdict`): per pattern, the
+    winning strategy for the dataset and its epochs, and when its store pays against decoding; then
+    the verdict's sentence and table, for ``pattern`` alone when given."""
     epochs = planned.epochs if planned else plan.DEFAULT_EPOCHS
     disk_budget = planned.disk_budget_bytes if planned else None
-    strategies = plan.project(records.read(path), planned, epochs, disk_budget)
+    measured = list(records.read(path))
+    strategies = plan.project(measured, planned, epochs, disk_budget)
     if not strategies:
         return
+    refused = refusals(measured)
+    try:
+        verdicts = verdict.decide(strategies, pattern, refused)
+    except verdict.UnknownPattern as exc:  # a pattern this run did not measure: say so, and answer for every pattern
+        print(f"--pattern: {exc}")
+        pattern, verdicts = None, verdict.decide(strategies, None, refused)
     if planned:
         print(f"plan for {planned.line()}, {epochs} epochs:")
-    for pattern, best in plan.winners(strategies).items():
-        disk = f", {human_bytes(best.disk_bytes)} on disk" if best.disk_bytes else ""
-        print(f"  {pattern}: {best.name}: {human_hours(best.total_seconds)} in all{disk} "
-              f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
-        if best.mostly_startup and best.startup_share is not None:
-            print(f"    an epoch is mostly start-up ({100 * best.startup_share:.0f}%: starting the workers), "
-                  "whatever the loader: a dataset this small says little about a larger one")
-        pair = plan.best_pair(strategies, pattern)
-        if pair is not None:
-            decode, frames, k = pair
-            when = "never pays" if k is None else f"pays after {k:.1f} epochs"
-            print(f"    {frames.frame_loader} on {frames.store.title if frames.store else ''} against "
-                  f"{decode.decode_loader}: extraction {when}")
+    for v in verdicts:
+        if v.best is not None:
+            best = v.best
+            disk = f", {size(best.disk_bytes)} on disk" if best.disk_bytes else ""
+            print(f"  {v.pattern}: {best.name}: {duration(best.total_seconds)} in all{disk} "
+                  f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
+            if best.mostly_startup and best.startup_share is not None:
+                print(f"    an epoch is mostly start-up ({100 * best.startup_share:.0f}%: starting the workers), "
+                      "whatever the loader: a dataset this small says little about a larger one")
+        if v.crossover is not None:
+            print(f"    {v.crossover.pair}: {v.crossover.phrase()}")
     unsampled = sorted({c for s in strategies for c in s.not_sampled})
     if unsampled:
         print(f"  not in the sample, projected from pixels (a wider range): {', '.join(unsampled)}")
-    over = sum(not s.fits_disk for s in strategies)
+    over = [s for s in strategies if not s.fits_disk and (pattern is None or s.pattern == pattern)]
     if over:
-        print(f"  left out: {over} strateg{'ies' if over != 1 else 'y'} whose store does not fit the disk budget")
-
-
-def human_hours(value: float) -> str:
-    return f"{value / 3600:.1f} h" if value >= 3600 else f"{value / 60:.1f} min" if value >= 120 else f"{value:.0f} s"
+        names = "; ".join(dict.fromkeys(f"{s.name} ({size(s.disk_bytes)})" for s in over))
+        print(f"  left out: {len(over)} strateg{'ies' if len(over) != 1 else 'y'} whose store does not fit the "
+              f"disk budget: {names}")
+    for r in refused.values():
+        print(f"  not recommended: {r.loader} {r.words()}")
+    step = training.step_of(planned)
+    trainings = training.assess(strategies, measured, planned, step)
+    if trainings:
+        print(f"  training with {step.line()}:")
+        for name, (chosen, why) in training.recommend(trainings).items():
+            if pattern is None or name == pattern:
+                print(f"    {name}: {training.bound(chosen)}\n      {why}")
+        print(f"    {training.bandwidth_words(trainings, step, measured)}")
+    elif not step.given:
+        print("  (loading alone: give --step-ms or --target-fps, and --gpus, to see whether the GPUs would wait)")
+    print("verdict: " + verdict.headline(verdicts, planned.line() if planned else None))
+    headers, rows = verdict.table(verdicts)
+    widths = [max(len(c) for c in column) for column in zip(headers, *rows, strict=True)]
+    for line in (headers, *rows):
+        print("  " + "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    if planned and planned.budgets:  # what was measured is less than a full run: the verdict rests on it
+        print("measured under a time budget, which dropped: "
+              + "; ".join(f"{stack}: {line}" for stack, line in sorted(planned.budgets.items())))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -606,10 +652,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = cli.parse_args(argv)
     if args.device == "cuda" and (why := runner.cuda_missing()):
         cli.error(f"--device cuda: {why}")
+    bench: Bench | None = None
     try:
-        return Bench(args).main()
-    except (AnnotationError, videos.NothingToMeasure, stores.StoresUnwritable) as exc:
+        bench = Bench(args)
+        return bench.main()
+    except (AnnotationError, videos.NothingToMeasure, dataset.DatasetError,
+            stores.StoresUnwritable) as exc:
         raise SystemExit(f"python -m benchmarks: {exc}") from None
+    except KeyboardInterrupt:
+        # Ctrl-C: the case in hand is dropped (every record is one whole line, appended when taken),
+        # the DataLoader's workers and any ffmpeg child end with it; one line says how to go on.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        print(interrupted(bench.run if bench is not None and hasattr(bench, "run") else None), file=sys.stderr)
+        return INTERRUPTED
+
+
+INTERRUPTED = 130  # the exit status of a run stopped with Ctrl-C (128 + SIGINT), as a shell gives
+
+
+def interrupted(run: Run | None) -> str:
+    """The line a run stopped with Ctrl-C ends with: where its records are and how to finish it."""
+    if run is None:
+        return "interrupted before the run started: nothing was measured"
+    kept = sum(1 for _ in records.read(run.path)) if run.path.exists() else 0
+    return (f"interrupted: {kept} record{'s' if kept != 1 else ''} kept in {run.path}; finish the run with "
+            f"the same command and --resume --run-id {run.id}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from loaders.errors import LoaderError
+from loaders.paths import absolute
 from loaders.probe import Probe, open_container, probe
 
 
@@ -71,8 +72,8 @@ def _copy(video: str, keep: int, whole: Probe, partial: Path) -> None:
     from imageio_ffmpeg import get_ffmpeg_exe
 
     partial.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", video,
-           "-map", f"0:{whole.stream}", "-c", "copy", "-frames:v", str(keep), "-an", "-sn", "-dn", str(partial)]
+    cmd = [get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", absolute(video),
+           "-map", f"0:{whole.stream}", "-c", "copy", "-frames:v", str(keep), "-an", "-sn", "-dn", absolute(partial)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0 or not _matches(partial, whole, keep):
         partial.unlink(missing_ok=True)

@@ -493,6 +493,7 @@ class Workspace:
                 state.seconds += result.seconds
                 state.first_batch += result.first_batch
                 state.last_batch += result.last_batch
+                state.cpu += result.cpu_seconds
                 state.peak = max(state.peak, result.peak_rss_bytes)
                 state.threads_used = result.threads
                 if epoch == self.settings.epochs - 1:
@@ -553,6 +554,7 @@ class Workspace:
                    "frames_per_video": self.settings.frames_per_video, "device": case.device,
                    "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values()),
                    "first_batch_seconds": state.first_batch, "last_batch_seconds": state.last_batch,
+                   "cpu_seconds": state.cpu,
                    "opens": runner.opens(state.samples, case.batch_size, case.workers_run)}
         if case.cache is not None:
             # What the page cache held of the epoch's files before each epoch: for a cold epoch the
@@ -607,6 +609,7 @@ class _Epochs:
     seconds: list[float] = dataclasses.field(default_factory=list)
     first_batch: list[float] = dataclasses.field(default_factory=list)  # each epoch's seconds to its first batch
     last_batch: list[float] = dataclasses.field(default_factory=list)  # ... and to its last
+    cpu: list[float] = dataclasses.field(default_factory=list)  # each epoch's CPU seconds, process and workers
     peak: int = 0
     threads_used: dict[str, int] = dataclasses.field(default_factory=dict)
     record: Record | None = None  # set when the case ends before its first epoch

@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
+from benchmarks import records
 from benchmarks.spec import Video
 from benchmarks.stores import user_cache
 from loaders.batch import find_videos
@@ -172,7 +173,7 @@ class ProbeCache:
             return None
         try:
             data = json.loads(row[5])
-            if "keyframes" not in data:  # probed before keyframes were kept: probed again
+            if isinstance(data, dict) and "keyframes" not in data:  # probed before keyframes were kept: again
                 return None
             video = Video(**data)
         except (ValueError, TypeError) as exc:  # probed again, and the row replaced
@@ -346,6 +347,13 @@ class Dataset:
     budgets: dict[str, str] = dataclasses.field(default_factory=dict)
     # Every file and folder left out of the dataset, with why: [{"path": ..., "reason": ...}], by path.
     skipped: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    pattern: str | None = None  # --pattern: the access pattern the verdict is for; None: every pattern
+    # The training step the plan is for (--step-ms or --target-fps per GPU, --gpus,
+    # --storage-bandwidth in bytes per second): None, None: the plan covers loading alone.
+    step_ms: float | None = None
+    target_fps: float | None = None
+    gpus: int = 1
+    storage_bandwidth: int | None = None
     # Stack -> what it measures, in words (:meth:`benchmarks.spec.RunSpec.lines`).
     settings: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
@@ -380,9 +388,27 @@ class Dataset:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Dataset:
-        return cls(**{**data, "classes": {k: ClassSummary(**v) for k, v in data["classes"].items()},
-                      "measured": {k: Video(**v) for k, v in data["measured"].items()}})
+    def from_json(cls, data: object) -> Dataset:
+        """The dataset of a decoded ``dataset.json``; a ValueError names the field that is wrong."""
+        dataset = cls(**records.conform(data, cls))
+        if dataset.epochs < 1:
+            raise ValueError(f"field 'epochs' is {dataset.epochs}: the plan is for 1 epoch or more")
+        if dataset.disk_budget_bytes is not None and dataset.disk_budget_bytes <= 0:
+            raise ValueError(f"field 'disk_budget_bytes' is {dataset.disk_budget_bytes}: a budget is more than 0")
+        for name in ("step_ms", "target_fps", "storage_bandwidth"):  # the training step: None, or more than 0
+            value = getattr(dataset, name)
+            if value is not None and not (isinstance(value, int | float) and 0 < value < float("inf")):
+                raise ValueError(f"field {name!r} is {value}: more than 0, or null")
+        if dataset.gpus < 1:
+            raise ValueError(f"field 'gpus' is {dataset.gpus}: 1 or more")
+        counts = [(f"classes.{k}", c) for k, c in dataset.classes.items()] + \
+            [(f"measured.{k}", v) for k, v in dataset.measured.items()]
+        for where, item in [("", dataset), *counts]:
+            for field in dataclasses.fields(item):
+                value = getattr(item, field.name)
+                if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                    raise ValueError(f"field {(where + '.' if where else '') + field.name!r} is negative ({value})")
+        return dataset
 
     def save(self, run_dir: Path) -> Path:
         """``dataset.json`` (the dataset) and ``run.json`` (the run's settings) in ``run_dir``."""
@@ -392,7 +418,8 @@ class Dataset:
 
 
 # What belongs to the run, not the dataset: written to run.json.
-RUN_FIELDS = ("epochs", "disk_budget_bytes", "budgets", "settings")
+RUN_FIELDS = ("epochs", "disk_budget_bytes", "budgets", "settings", "pattern", "step_ms", "target_fps", "gpus",
+              "storage_bandwidth")
 
 
 def _write(path: Path, data: dict[str, Any]) -> Path:
@@ -412,10 +439,11 @@ def summarize(videos: Iterable[Video]) -> dict[str, ClassSummary]:
 
 
 def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], disk: str | os.PathLike[str] = ".",
-             epochs: int = 10, disk_budget: int | None = None, skipped: Mapping[str, str] | None = None) -> Dataset:
+             epochs: int = 10, disk_budget: int | None = None, skipped: Mapping[str, str] | None = None,
+             pattern: str | None = None) -> Dataset:
     """The dataset summary of ``videos``, with this machine's memory and the free disk at ``disk``;
     what it leaves out is every video that cannot be read and ``skipped`` (path -> why: files and
-    folders left out before probing)."""
+    folders left out before probing); ``pattern``: --pattern."""
     import shutil
 
     import psutil
@@ -427,15 +455,43 @@ def describe(root: str, videos: Sequence[Video], measured: dict[str, Video], dis
     left = {**(skipped or {}), **{v.path: v.error for v in videos if v.error is not None}}
     return Dataset(root, summarize(videos), sum(v.error is not None for v in videos), measured,
                    memory.total, memory.available, shutil.disk_usage(where).free, epochs, disk_budget,
-                   skipped=[{"path": path, "reason": why} for path, why in sorted(left.items())])
+                   skipped=[{"path": path, "reason": why} for path, why in sorted(left.items())], pattern=pattern)
+
+
+class DatasetError(ValueError):
+    """A ``dataset.json`` that cannot be read as one: the message names the file and the field."""
 
 
 def load(run_dir: str | os.PathLike[str]) -> Dataset | None:
-    """The run's dataset summary, or None for a run that has none (made before plans existed)."""
-    path, manifest = Path(run_dir) / FILE, Path(run_dir) / RUN_FILE
+    """The run's dataset summary, or None for a run that has none (made before plans existed):
+    ``dataset.json``, with the run's settings from ``run.json`` beside it (a run made before the
+    manifest kept them in ``dataset.json``).
+
+    A file that is not JSON, not an object, or holds a field of the wrong type or out of range
+    (``"epochs": "abc"``, a list for ``classes``, NaN) raises :class:`DatasetError` naming both.
+    """
+    path = Path(run_dir) / FILE
     if not path.is_file():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.is_file():  # else a run made before the manifest: its settings are in dataset.json
-        data.update({k: v for k, v in json.loads(manifest.read_text(encoding="utf-8")).items() if k in RUN_FIELDS})
-    return Dataset.from_json(data)
+    data = _read_json(path)
+    manifest = Path(run_dir) / RUN_FILE
+    if manifest.is_file() and isinstance(data, dict):
+        settings = _read_json(manifest)
+        if not isinstance(settings, dict):
+            raise DatasetError(f"{manifest}: not a run manifest: a JSON {records.json_type(settings)}, not an object")
+        data.update({k: v for k, v in settings.items() if k in RUN_FIELDS})
+    try:
+        return Dataset.from_json(data)
+    except ValueError as exc:
+        raise DatasetError(f"{path}: not a dataset summary: {exc}") from None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path}: not a dataset summary: not UTF-8 text") from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except ValueError as exc:  # JSONDecodeError, or a number too long to convert
+        raise DatasetError(f"{path}: not a dataset summary: not JSON ({getattr(exc, 'msg', exc)})") from None

@@ -171,31 +171,35 @@ def describe(path: str | os.PathLike[str], malformed: Sequence[Malformed], shown
             f"{'are' if count != 1 else 'is'} not a record ({lines}{more})")
 
 
+# Fields of a record no measurement makes negative: a file that says so was not written by a run.
+NOT_NEGATIVE = ("frames", "seconds", "fps_median", "fps_p25", "fps_p75", "workers", "batch_size", "bytes",
+                "source_bytes", "peak_rss_bytes")
+# The largest magnitude a number in a results file may have: beyond it no count or size is real,
+# and arithmetic on it overflows a float (a byte count of 10^400).
+LARGEST = 2.0**63
+
+
 def parse(data: object) -> Record:
     """A record from one decoded JSON line; ValueError says why it is not one. Keys a record does
     not have are ignored (a newer version may add fields); every known field must have its type,
-    so no report or crossover meets a string where it does arithmetic."""
-    if not isinstance(data, dict):
-        raise ValueError(f"a JSON {json_type(data)}, not an object")
-    data = _nested(data)
-    hints = _field_types()
-    missing = [name for name in _required() if name not in data]
-    if missing:
-        raise ValueError(f"missing field{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
-    for name, value in data.items():
-        if name in hints and not _conforms(value, hints[name]):
-            raise ValueError(f"field {name!r} is a JSON {json_type(value)} ({_short(value)}), "
-                             f"expected {_hint_text(hints[name])}")
-    store = data.get("store")
-    if isinstance(store, dict):
-        for name, hint in _store_types().items():
-            if name in store and not _conforms(store[name], hint):
-                raise ValueError(f"field 'store.{name}' is a JSON {json_type(store[name])} ({_short(store[name])}), "
-                                 f"expected {_hint_text(hint)}")
-        if not isinstance(store.get("format"), str):
+    so no report or crossover meets a string where it does arithmetic, and every number must be
+    finite and in range (no NaN, Infinity, 10^400 or negative seconds)."""
+    if isinstance(data, dict):
+        data = _nested(data)
+        store = data.get("store")
+        if isinstance(store, dict) and "format" not in store:
             raise ValueError("field 'store' has no format")
-        data = {**data, "store": Store.from_json(store)}
-    return Record(**{k: v for k, v in data.items() if k in hints})
+    fields = conform(data, Record)
+    for name in NOT_NEGATIVE:
+        value = fields.get(name)
+        if any(v < 0 for v in (value if isinstance(value, list) else [value]) if v is not None):
+            raise ValueError(f"field {name!r} is negative ({_short(value)})")
+    store = fields.get("store")
+    for name in ("store_size", "quality", "gop", "crf"):
+        value = getattr(store, name, None)
+        if value is not None and value < 0:
+            raise ValueError(f"field 'store.{name}' is negative ({value})")
+    return Record(**fields)
 
 
 _FLAT = ("extractor", "format", "quality", "store_size")
@@ -217,19 +221,78 @@ def _nested(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@functools.cache
-def _store_types() -> dict[str, Any]:
-    return typing.get_type_hints(Store)
+def _dataclass_of(hint: Any) -> Any:
+    """The dataclass a field holds (``Store`` of ``Store | None``), or None."""
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return hint
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        kinds = [a for a in typing.get_args(hint) if isinstance(a, type) and dataclasses.is_dataclass(a)]
+        return kinds[0] if len(kinds) == 1 else None
+    return None
+
+
+def conform(data: object, cls: type, where: str = "") -> dict[str, Any]:
+    """The fields of dataclass ``cls`` in ``data`` (a decoded JSON object), checked: required ones
+    present, each of its annotated type (dataclasses within, and objects of them, checked alike),
+    every number finite and within :data:`LARGEST`. Keys ``cls`` lacks are dropped. A ValueError
+    names the field (``where`` prefixes it: ``classes.720p h264.frames``) and what it holds."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where + ' is ' if where else ''}a JSON {json_type(data)}, not an object")
+    hints = _field_types(cls)
+    missing = [name for name in _required(cls) if name not in data]
+    if missing:
+        raise ValueError(f"{where + ': ' if where else ''}missing field{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(missing)}")
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in hints:
+            continue
+        hint, path = hints[name], f"{where}.{name}" if where else name
+        if not _conforms(value, hint):
+            raise ValueError(f"field {path!r} is a JSON {json_type(value)} ({_short(value)}), "
+                             f"expected {_hint_text(hint)}")
+        bad = _out_of_range(value, hint)
+        if bad is not None:
+            raise ValueError(f"field {path!r} holds {bad}, not a number a run writes")
+        if (kind := _dataclass_of(hint)) is not None and isinstance(value, dict):
+            value = kind(**conform(value, kind, path))
+        elif typing.get_origin(hint) is dict and dataclasses.is_dataclass(typing.get_args(hint)[1]):
+            kind = typing.get_args(hint)[1]
+            value = {k: kind(**conform(v, kind, f"{path}.{k}")) for k, v in value.items()}
+        out[name] = value
+    return out
+
+
+def _out_of_range(value: object, hint: Any) -> str | None:
+    """How a number in ``value`` (or in its list or object values) is out of range, or None.
+    Fields of any type (``env``, ``options``) are left as they are: no figure is read from them."""
+    if hint is Any or dataclasses.is_dataclass(hint):  # a dataclass is checked field by field (conform)
+        return None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if isinstance(value, list | dict):
+        inner = args[0] if origin is list and isinstance(value, list) else \
+            args[1] if origin is dict and isinstance(value, dict) else Any
+        for v in value if isinstance(value, list) else value.values():
+            bad = _out_of_range(v, inner)
+            if bad is not None:
+                return bad
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            return json.dumps(value)  # NaN, Infinity: as the file spells them
+        if abs(value) > LARGEST:
+            return f"{_short(value)}, beyond 2^63"
+    return None
 
 
 @functools.cache
-def _field_types() -> dict[str, Any]:
-    return typing.get_type_hints(Record)
+def _field_types(cls: type = Record) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
 @functools.cache
-def _required() -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(Record)
+def _required(cls: type = Record) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls)
                  if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
 
 
@@ -288,5 +351,7 @@ def json_type(value: object) -> str:
 
 
 def _short(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
+        return f"a {len(str(abs(value)))}-digit number"
     text = json.dumps(value)
     return text if len(text) <= 40 else text[:37] + "..."

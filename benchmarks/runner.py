@@ -5,7 +5,8 @@ survive pickling or forking, and opening is part of what a worker pays. Threads 
 set in ``worker_init_fn`` (torch, OpenCV) and passed to the loader (FFmpeg's ``threads`` option),
 because two workers each running two FFmpeg threads on two cores rank loaders differently from
 one process with two. An epoch is timed from creating the iterator (so worker start counts) to
-the last batch; the memory of the main process and its workers is sampled while it runs.
+the last batch; the memory of the main process and its workers is sampled while it runs, and
+the CPU time of both is taken over it (:func:`cpu_seconds`).
 
 With ``device="cuda"`` an epoch ends with every batch's frames in GPU memory, as a training step
 needs them: a CPU loader's batches come through the DataLoader in pinned memory
@@ -21,6 +22,7 @@ import dataclasses
 import gc
 import math
 import os
+import resource
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -233,6 +235,16 @@ class Epochs:
     # to its last (what follows is the workers' shutdown).
     first_batch: list[float] = dataclasses.field(default_factory=list)
     last_batch: list[float] = dataclasses.field(default_factory=list)
+    # CPU seconds (user + system) of each epoch: this process and its workers (see cpu_seconds).
+    cpu_seconds: list[float] = dataclasses.field(default_factory=list)
+
+
+def cpu_seconds() -> float:
+    """User plus system CPU seconds so far of this process and of its children that have ended
+    and been waited for. An epoch's workers are joined when its iterator is deleted, so the
+    difference across an epoch (taken after that) is the CPU its loading occupied."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def opens(samples: Sequence[Sample], batch_size: int, workers: int) -> int:
@@ -265,6 +277,7 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
     previous = torch.get_num_threads()
     seconds: list[float] = []
     first_batch: list[float] = []
+    cpu: list[float] = []
     last_batch: list[float] = []
     frames = sum(len(s) for s in dataset.samples)
     try:
@@ -274,6 +287,7 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
                 loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers,
                                     collate_fn=collate, worker_init_fn=_WorkerInit(threads) if workers else None,
                                     pin_memory=cuda and not dataset.on_gpu)
+                cpu_start = cpu_seconds()
                 start = time.perf_counter()
                 batches = iter(loader)
                 first = last = None
@@ -293,8 +307,9 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
                 del batches, loader, batch
                 gc.collect()
                 dataset.close()  # the next epoch opens afresh, as workers do
+                cpu.append(max(0.0, cpu_seconds() - cpu_start))  # the workers are joined by now
     finally:
         dataset.close()
         torch.set_num_threads(previous)
     return Epochs(seconds, frames, memory.peak, {"torch": 1, "opencv": threads, "ffmpeg": threads}, workers,
-                  str(device), first_batch, last_batch)
+                  str(device), first_batch, last_batch, cpu)

@@ -26,6 +26,7 @@ import loaders
 from benchmarks import corpus
 from benchmarks.spec import Store
 from loaders.errors import cause_of
+from loaders.extraction import interruptible
 from loaders.fileid import file_id
 from loaders.resize import check_size
 from loaders.store import transcoded_video
@@ -153,7 +154,8 @@ def measure(root: str | os.PathLike[str], videos: Sequence[str], spec: Store, jo
     failed: dict[str, str] = {}
     done: dict[str, loaders.Extraction] = {}
     start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    # Ctrl-C stops the extractions under way (no partial store stays), not only the ones queued.
+    with interruptible(ThreadPoolExecutor(max_workers=max(1, jobs))) as pool:
         futures = {v: pool.submit(_extract, v, stores[v], spec) for v in videos}
         for v, future in futures.items():
             try:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 
 from loaders.errors import FrameIndexError, VideoNotFound
+from loaders.paths import absolute
 
 if TYPE_CHECKING:  # torch is imported when a tensor is asked for: the pillow-simd stack has none
     import torch
@@ -70,7 +71,8 @@ class Source(abc.ABC):
     height: int
 
     def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
-        self.path = os.fspath(path)
+        # Absolute: the libraries below are FFmpeg's, which would read 'pipe:0.mp4' as a protocol.
+        self.path = absolute(path)
         self.options = options
         if not os.path.exists(self.path):
             raise VideoNotFound(self.path, "no such file or directory")

@@ -17,26 +17,32 @@ exception, so one bad video never stops the rest.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
+import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import socket
+from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from loaders import progress
+from loaders import progress, units
 from loaders.errors import BackendUnavailable, LoaderError, cause_of
-from loaders.extraction import CRF, GOP, Extraction, extract, store_path
+from loaders.extraction import CRF, GOP, Extraction, extract, interruptible, store_path
 from loaders.vocabulary import TRANSCODED, store_label
 
 ENGINES: tuple[str, ...] = ("local", "ray")
 # What counts as a video when a directory is searched (lower-case suffixes).
 VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ts", ".flv")
-FAILURES_FILE = "extract-failures.txt"  # written into STORES by the command: one "video<TAB>reason" per line
+# Written into STORES by the command: one JSON object per line, {"src", "video", "reason"}; a run
+# replaces the lines of its own SRC only (see write_failures).
+FAILURES_FILE = "extract-failures.jsonl"
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 3  # times Ray runs a task again after its worker process died
+CONNECT_TIMEOUT = 10.0  # seconds to find a Ray cluster's address and reach its port, each
 TASKS_PER_CPU = 2  # Ray tasks in flight per cluster CPU: workers never idle, the queue stays small
 
 
@@ -174,8 +180,11 @@ def run(
     engine: str = "local",
     workers: int | None = None,
     address: str | None = None,
-) -> Iterator[Outcome]:
+) -> Generator[Outcome, None, None]:
     """Run ``jobs`` on ``engine``, yielding each Outcome as it finishes.
+
+    Closing the generator (or an exception such as Ctrl-C inside it) stops the extractions under
+    way (their ffmpeg children killed, their temporary stores removed) and starts no more.
 
     ``workers``: threads of the local engine, or the CPUs of a Ray cluster started here (no
     ``address``); a cluster given by ``address`` ("auto" or "HOST:PORT") uses all of its CPUs.
@@ -187,16 +196,14 @@ def run(
     raise LoaderError(None, f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
 
 
-def _local(jobs: Sequence[Job], settings: Settings, workers: int) -> Iterator[Outcome]:
+def _local(jobs: Sequence[Job], settings: Settings, workers: int) -> Generator[Outcome, None, None]:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
+    # Stopped early (closed, Ctrl-C): no new video starts, the running ones stop, then the pool ends.
+    with interruptible(ThreadPoolExecutor(max_workers=workers)) as pool:
         futures = [pool.submit(extract_one, job, settings, True) for job in jobs]
         for future in as_completed(futures):
             yield future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # stopped early: no new video is started
 
 
 def connect_ray(address: str | None = None, workers: int | None = None) -> bool:
@@ -209,19 +216,68 @@ def connect_ray(address: str | None = None, workers: int | None = None) -> bool:
         raise BackendUnavailable(None, f"the ray engine needs Ray (pip install 'vidbench[ray]'): {exc}") from None
     if ray.is_initialized():
         return False
+    if address is not None and address != "auto":
+        check_reachable(address)
+    try:
+        _init_ray(ray, address, workers)
+    except (ConnectionError, TimeoutError, ValueError, RuntimeError) as exc:
+        raise BackendUnavailable(None, f"Ray cluster {address or '(local)'}: cannot connect: {cause_of(exc)}") from None
+    return True
+
+
+def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """A LoaderError unless something listens at a Ray ``HOST:PORT`` (or ``ray://HOST:PORT``):
+    the host resolved and the port connected within ``timeout`` seconds each. ``ray.init`` itself
+    would wait minutes for an address where nothing listens."""
+    import threading
+
+    where = address.split("://", 1)[-1]
+    host, sep, port_text = where.rpartition(":")
+    host = host.strip("[]")  # [::1]:6379
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise BackendUnavailable(None, f"Ray address {address!r}: expected 'auto' or HOST:PORT")
+    port = int(port_text)
+    found: list[Any] = []
+
+    def resolve() -> None:  # a resolver may hang longer than any socket timeout: give it a thread
+        with contextlib.suppress(OSError):
+            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+
+    lookup = threading.Thread(target=resolve, daemon=True)
+    lookup.start()
+    lookup.join(timeout)
+    if not found:
+        why = "lookup timed out" if lookup.is_alive() else "unknown host"
+        raise BackendUnavailable(None, f"Ray cluster {address}: {why} ({host})")
+    errors = []
+    for family, kind, proto, _, sockaddr in found:
+        try:
+            with socket.socket(family, kind, proto) as s:
+                s.settimeout(timeout)
+                s.connect(sockaddr)
+                return
+        except OSError as exc:
+            errors.append(exc.strerror or str(exc))
+    raise BackendUnavailable(
+        None, f"Ray cluster {address}: nothing answers there ({errors[0]}); is the cluster started (ray start --head)?"
+    )
+
+
+def _init_ray(ray: Any, address: str | None, workers: int | None) -> None:
     ray.init(
         address=address,
-        num_cpus=workers if address is None else None,
+        num_cpus=max(1, workers) if address is None and workers is not None else None,
         # This package travels with the job: every worker runs the driver's loaders code.
         runtime_env={"py_modules": [str(Path(__file__).resolve().parent)], "excludes": ["__pycache__"]},
         include_dashboard=False,
         log_to_driver=False,  # failures come back as outcomes; worker logs would break the progress bar
         logging_level=logging.WARNING,
     )
-    return True
 
 
-def _ray(jobs: Sequence[Job], settings: Settings, workers: int | None, address: str | None) -> Iterator[Outcome]:
+def _ray(
+    jobs: Sequence[Job], settings: Settings, workers: int | None, address: str | None
+) -> Generator[Outcome, None, None]:
     connected_here = connect_ray(address, workers)
     import ray
 
@@ -254,15 +310,53 @@ def _ray(jobs: Sequence[Job], settings: Settings, workers: int | None, address: 
             ray.shutdown()
 
 
+# --- the failures file ---------------------------------------------------------------------
+
+
+def write_failures(stores: str | os.PathLike[str], src: str | os.PathLike[str], failures: dict[str, str]) -> Path:
+    """Record this run's failures in ``STORES/extract-failures.jsonl``: one JSON object per line,
+    ``{"src": SRC (absolute), "video": path, "reason": why}``, so a name holding a newline or a tab
+    stays one record. The lines of this SRC are replaced; those of other SRCs extracted into the
+    same STORES are kept. The file goes when it would be empty. Written whole (a temporary file
+    renamed) under a lock; an OSError (a full or read-only disk) is the caller's to report.
+    """
+    from filelock import FileLock
+
+    path = Path(stores) / FAILURES_FILE
+    here = os.path.abspath(src)
+    with FileLock(path.with_name(f".{FAILURES_FILE}.lock")):
+        kept = [entry for entry in read_failures(path) if entry.get("src") != here]
+        kept += [{"src": here, "video": video, "reason": why} for video, why in sorted(failures.items())]
+        if not kept:
+            path.unlink(missing_ok=True)
+            return path
+        tmp = path.with_name(f".{FAILURES_FILE}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text("".join(json.dumps(entry) + "\n" for entry in kept), encoding="utf-8")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_failures(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """The entries of a failures file (none if it is missing); lines that are not entries are dropped."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    entries = []
+    for line in text.split("\n"):  # JSON escapes every control character: one line, one entry
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("video"), str):
+            entries.append(entry)
+    return entries
+
+
 # --- progress and summary ------------------------------------------------------------------
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
 
 
 @dataclasses.dataclass
@@ -297,7 +391,7 @@ class Summary:
         out = [
             f"videos: {self.videos} ({self.extracted} extracted, {self.reused} reused, {len(self.failures)} failed)",
             f"frames: {self.frames} in the stores, {self.extracted_frames} extracted now ({rate:.1f} frames/s)",
-            f"bytes: {human_bytes(self.bytes)} ({self.bytes} B)",
+            f"bytes: {units.size(self.bytes)} ({self.bytes} B)",
             f"seconds: {self.seconds:.1f}",
         ]
         out += [failure_line(video, why) for video, why in sorted(self.failures.items())]
@@ -327,7 +421,7 @@ class Progress:
         s.seconds = self.shown.elapsed
         if outcome.error is not None:
             self.shown.message(failure_line(outcome.video, outcome.error))
-        self.shown.update(1, f"{s.frames} frames, {human_bytes(s.bytes)}")
+        self.shown.update(1, f"{s.frames} frames, {units.size(s.bytes)}")
 
     def close(self) -> Summary:
         self.shown.close()

@@ -30,12 +30,18 @@ One extraction per store at a time: a lock file beside the store (``.NAME.lock``
 makes a second caller, in any process, wait and then reuse the first one's store. An ffmpeg
 child dies with its parent.
 
+Stopping: :func:`interruptible` wraps the pool extractions run in; leaving it by an exception
+(Ctrl-C) kills every ffmpeg child of this process and makes the pyav and cv2 extractors stop at
+their next frame, so their stores are removed as a failed extraction's are, within a second.
+
 ``size=S`` stores frames resized so the short side is S (:mod:`loaders.resize`).
 
 ``format="mp4"`` (ffmpeg only) writes a transcoded store: the video re-encoded with libx264 at
 ``crf`` (default 18) with a keyframe every ``gop`` frames (default 1) and no scene-cut keyframes,
 every frame kept (``-fps_mode passthrough``), 8-bit 4:2:0, upright, resized by the same area
-filter; decode loaders read its ``video.mp4``. It is lossy: the benchmarks verify it against the
+filter; decode loaders read its ``video.mp4``. 4:2:0 needs even sides: a video with an odd width
+or height (321x241) is stored one pixel smaller on that side (320x240), through the same area
+filter, even at full size. It is lossy: the benchmarks verify it against the
 resized reference decode with the JPEG stores' rule (:mod:`benchmarks.verify`).
 """
 
@@ -54,16 +60,19 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
 from filelock import FileLock
 
-from loaders import orientation
+from loaders import options, orientation, units
 from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, UnsupportedVideo, VideoNotFound, cause_of
 from loaders.fileid import FileId, file_id
+from loaders.paths import absolute
 from loaders.probe import probe
 from loaders.resize import check_size, resize_rgb, scaled_size
 from loaders.store import (
@@ -142,8 +151,9 @@ def extract(
     the lossless ``png`` and ``npy``. ``size`` is the short side in pixels the frames are
     resized to (an even number; see :mod:`loaders.resize`), None to keep the decoded size.
     ``threads`` is the decoder's (and ffmpeg's encoder's) thread count. ``format="mp4"`` (ffmpeg
-    only) transcodes instead: H.264 at ``crf`` (0-51) with a keyframe every ``gop`` frames (>= 1);
-    the store's video is :func:`loaders.store.transcoded_video`. Returns what the
+    only) transcodes instead: H.264 at ``crf`` (0-51) with a keyframe every ``gop`` frames (>= 1),
+    an odd width or height rounded down to even (4:2:0 needs even sides); the store's video is
+    :func:`loaders.store.transcoded_video`. Returns what the
     extraction cost: the seconds of decoding, encoding and writing, not of the probe and the
     space estimate that come before (what a user's own extraction script would not do). A
     complete store of the same video and settings is reused. Bad input raises
@@ -159,12 +169,14 @@ def extract(
             raise LoaderError(
                 store, f"a transcoded ({TRANSCODED}) store is written by the ffmpeg extractor, not {extractor!r}"
             )
-        if isinstance(gop, bool) or not isinstance(gop, int) or gop < 1:
+        if not options.in_range(gop, (options.GOP_MIN, None)):
             raise LoaderError(store, f"keyframe interval (gop) must be a positive integer, got {gop!r}")
-        if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
+        if not options.in_range(crf, options.CRF):
             raise LoaderError(store, f"H.264 crf must be an integer in 0..51, got {crf!r}")
-    if format in LOSSY and not (isinstance(quality, int) and 1 <= quality <= 100):
+    if format in LOSSY and not options.in_range(quality, options.QUALITY):
         raise LoaderError(store, f"JPEG quality must be an integer in 1..100, got {quality!r}")
+    if not options.in_range(threads, options.THREADS):
+        raise LoaderError(store, f"threads must be an integer in 0..{options.MAX_THREADS}, got {threads!r}")
     try:
         check_size(size)
     except LoaderError as exc:
@@ -185,6 +197,31 @@ def extract(
         **coding,
     }
 
+    try:
+        return _extract_in(video, store, source, extractor, format, quality, size, threads, coding, wanted)
+    except OSError as exc:  # the folder, not the video: read-only, no permission, full
+        if exc.errno in _DISK_FULL:
+            raise InsufficientSpace(store.parent, f"no room to write the store: {exc.strerror}") from None
+        if exc.errno in _NOT_WRITABLE:
+            raise LoaderError(store.parent, f"cannot write the store there: {exc.strerror}") from None
+        raise
+
+
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _extract_in(
+    video: Path,
+    store: Path,
+    source: FileId,
+    extractor: str,
+    format: str,  # noqa: A002
+    quality: int,
+    size: int | None,
+    threads: int,
+    coding: dict[str, int | None],
+    wanted: dict[str, object],
+) -> Extraction:
     store.parent.mkdir(parents=True, exist_ok=True)
     # One extraction per store at a time, across processes and machines sharing the directory: a
     # second caller waits here, then finds the first one's complete store and reuses it.
@@ -223,6 +260,8 @@ def _extract_locked(
     fps, expected = info.fps, info.num_frames
     coding = {**coding, "stream": info.stream}
     width, height = scaled_size(info.width, info.height, size)
+    if format == TRANSCODED:  # H.264 in 4:2:0 takes even sides only: an odd one is scaled down by a pixel
+        width, height = max(2, width - width % 2), max(2, height - height % 2)
     resized = (width, height) != (info.width, info.height)
     run = _EXTRACTORS[extractor]
     kept_quality = quality if format in LOSSY else None
@@ -271,7 +310,7 @@ def _extract_locked(
         _discard(tmp, writer)
         raise InsufficientSpace(
             store,
-            f"the disk filled up during extraction: {written / 1e6:.1f} MB of frames had been written to "
+            f"the disk filled up during extraction: {units.size(written)} of frames had been written to "
             f"{store.parent} ({os.strerror(exc.errno)}); the partial store was removed",
         ) from None
     except BaseException:
@@ -288,6 +327,57 @@ def _discard(tmp: Path, writer: _Writer | None) -> None:
     if writer is not None:
         writer.abandon()
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- stopping -----------------------------------------------------------------------------
+
+
+class Stopped(Exception):  # noqa: N818 - what happened, not a fault
+    """An extraction stopped by :func:`stop` (Ctrl-C): its temporary store is removed."""
+
+
+_stopping = threading.Event()
+_children: set[subprocess.Popen[bytes]] = set()
+_children_lock = threading.Lock()
+
+
+def stop() -> None:
+    """Stop every extraction this process runs: kill the ffmpeg children, and make the pyav and
+    cv2 extractors raise :class:`Stopped` at their next frame. Until :func:`resume`, a new
+    extraction stops at once."""
+    _stopping.set()
+    with _children_lock:
+        for proc in list(_children):
+            with contextlib.suppress(OSError):
+                proc.kill()
+
+
+def resume() -> None:
+    """Let extractions run again after :func:`stop`."""
+    _stopping.clear()
+
+
+def _check_stopping(video: Path) -> None:
+    if _stopping.is_set():
+        raise Stopped(f"{video}: stopped")
+
+
+@contextlib.contextmanager
+def interruptible(pool: Executor) -> Iterator[Executor]:
+    """``pool``, shut down on leaving. Leaving by an exception (Ctrl-C, a generator closed) first
+    calls :func:`stop`, so the shutdown waits seconds, not for whole videos;
+    queued ones never start."""
+    stopped = False
+    try:
+        yield pool
+    except BaseException:
+        stopped = True
+        stop()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if stopped:
+            resume()
 
 
 # --- store bookkeeping -------------------------------------------------------------------
@@ -372,8 +462,8 @@ def _check_space(
     if need > free:
         raise InsufficientSpace(
             store,
-            f"the store needs about {need / 1e6:.1f} MB (~{estimate} frames, estimated from the first "
-            f"{SAMPLE_FRAMES}), only {free / 1e6:.1f} MB free on {store.parent}",
+            f"the store needs about {units.size(need)} (~{estimate} frames, estimated from the first "
+            f"{SAMPLE_FRAMES}), only {units.size(free)} free on {store.parent}",
         )
 
 
@@ -415,6 +505,7 @@ class _Writer:
 
     def add_encoded(self, data: bytes) -> None:
         """One encoded JPEG/PNG frame."""
+        _check_stopping(self.folder)
         name = frame_name(self.count, self.format)
         if self._tar is not None:
             info = tarfile.TarInfo(name)
@@ -427,6 +518,7 @@ class _Writer:
     def add_rgb(self, frame: np.ndarray | bytes) -> None:
         """One (H, W, 3) uint8 RGB frame (or its raw bytes), for an npy store."""
         assert self._npy is not None
+        _check_stopping(self.folder)
         size = self.width * self.height * 3
         data = memoryview(frame) if isinstance(frame, bytes) else np.ascontiguousarray(frame, np.uint8).data
         if data.nbytes != size:
@@ -514,16 +606,22 @@ def _run_ffmpeg(cmd: list[str], video: Path, stdout_to: Callable[[io.BufferedRea
             # that takes a lock another thread may hold.
             preexec_fn=_child_setup(),
         )
+        with _children_lock:
+            _children.add(proc)
         try:
+            _check_stopping(video)
             if stdout_to is not None:
                 assert proc.stdout is not None
                 stdout_to(proc.stdout)  # type: ignore[arg-type]
                 proc.stdout.close()
             code = proc.wait()
         finally:
+            with _children_lock:
+                _children.discard(proc)
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        _check_stopping(video)  # killed by stop(): not the video's fault
         if code != 0:
             err.seek(0)
             tail = err.read().decode(errors="replace").strip()[-1000:]
@@ -538,7 +636,7 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
 
     cmd = [get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error"]
     # -xerror: stop at a decoding error instead of writing concealed (wrong) frames and going on.
-    cmd += ["-xerror", "-threads", str(threads), "-i", str(video)]
+    cmd += ["-xerror", "-threads", str(threads), "-i", absolute(video)]
     # One video stream, every decoded frame once: none duplicated or dropped for VFR or a late start.
     cmd += ["-map", f"0:{writer.stream}", "-an", "-sn", "-dn", "-fps_mode", "passthrough"]
     # Unscaled yuv420p -> rgb24 takes the same swscale path as PyAV's to_ndarray.
@@ -572,7 +670,7 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
             "-movflags",
             "+faststart",
         ]
-        _run_ffmpeg([*cmd, *codec, "-f", "mp4", str(writer.folder / VIDEO_FILE)], video)
+        _run_ffmpeg([*cmd, *codec, "-f", "mp4", absolute(writer.folder / VIDEO_FILE)], video)
         writer.adopt_video()
         return
     if fmt == "npy":
@@ -592,7 +690,7 @@ def _ffmpeg(video: Path, writer: _Writer, quality: int, threads: int, limit: int
         codec += ["-q:v", str(_mjpeg_qscale(quality)), "-qmin", "1"]
     folder = writer.folder if fmt != "tar" else writer.folder / "jpeg"
     folder.mkdir(exist_ok=True)
-    pattern = str(folder / f"%06d{os.path.splitext(frame_name(0, fmt))[1]}")
+    pattern = absolute(folder / f"%06d{os.path.splitext(frame_name(0, fmt))[1]}")
     _run_ffmpeg([*cmd, *codec, "-start_number", "0", "-f", "image2", pattern], video)
     if fmt != "tar":
         writer.adopt_files()
@@ -623,7 +721,7 @@ def _pyav(video: Path, writer: _Writer, quality: int, threads: int, limit: int |
             return out.getvalue()
 
     try:
-        with av.open(str(video)) as container:
+        with av.open(absolute(video)) as container:
             stream = container.streams[writer.stream]
             stream.thread_type = "AUTO"
             stream.codec_context.thread_count = threads
@@ -649,7 +747,7 @@ def _cv2(video: Path, writer: _Writer, quality: int, threads: int, limit: int | 
     else:
         ext, params = ".jpg", [cv2.IMWRITE_JPEG_QUALITY, quality]
     _opencv_reads_stream(video, writer.stream)
-    cap = cv2.VideoCapture(str(video), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
+    cap = cv2.VideoCapture(absolute(video), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
     try:
         if not cap.isOpened():
             raise CorruptVideo(video, "OpenCV cannot open it as a video")
@@ -676,7 +774,7 @@ def _opencv_reads_stream(video: Path, stream: int) -> None:
     import av
 
     try:
-        with av.open(str(video), metadata_errors="ignore") as container:
+        with av.open(absolute(video), metadata_errors="ignore") as container:
             first = container.streams.video[0].index
     except (av.FFmpegError, IndexError) as exc:
         raise CorruptVideo(video, f"not a readable video: {exc}") from exc

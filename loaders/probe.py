@@ -27,6 +27,7 @@ import numpy as np
 
 from loaders import orientation
 from loaders.errors import CorruptVideo, UnsupportedVideo, VideoNotFound, cause_of
+from loaders.paths import absolute
 
 # Containers without an index (MPEG-TS and M2TS, MPEG program streams): FFmpeg seeks them by a
 # search over decoding timestamps, so a seek to a keyframe's pts lands on a packet after it.
@@ -114,7 +115,7 @@ def open_container(path: str) -> Any:
     if os.path.getsize(path) == 0:
         raise CorruptVideo(path, "empty file")
     try:
-        container = av.open(path, metadata_errors="ignore")
+        container = av.open(absolute(path), metadata_errors="ignore")
     except av.FFmpegError as exc:
         raise CorruptVideo(path, f"not a readable video: {cause_of(exc)}") from exc
     if not container.streams.video:

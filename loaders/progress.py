@@ -15,15 +15,6 @@ import time
 from typing import IO
 
 
-def duration(seconds: float) -> str:
-    """``42 s``, ``12 min``, ``1.5 h``: what a person reads in a log line."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 class Progress:
     """``total`` things of ``unit`` done one by one, with the current step (``status``) and an ETA.
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from loaders import orientation
 from loaders.errors import CorruptVideo, FrameIndexError, UnsupportedVideo, VideoNotFound, cause_of
+from loaders.paths import absolute
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +50,7 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
     rotation = 0
     last_pts: int | None = None
     try:
-        with av.open(path) as container:
+        with av.open(absolute(path)) as container:
             if not container.streams.video:
                 raise CorruptVideo(path, "no video stream")
             stream = video_stream(container, path)

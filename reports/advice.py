@@ -9,11 +9,14 @@ to the whole dataset."""
 from __future__ import annotations
 
 import dataclasses
-import math
+import json
 from typing import Any
 
 import pandas as pd
 
+from benchmarks.analysis import verdict
+from benchmarks.analysis.refusals import Refusal
+from loaders.units import missing
 from reports.fmt import bytes_, number, seconds
 from reports.results import BASELINE, DECODE, FRAMES, TRANSCODED
 
@@ -65,16 +68,110 @@ def _ranking(rows: pd.DataFrame) -> list[tuple[str, float, list[float]]]:
     return sorted(ranked, key=lambda item: -item[1])
 
 
-def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], measure: str) -> str:
+def tied(rows: pd.DataFrame, a: str, b: str) -> bool:
+    """Whether loaders ``a`` and ``b`` (labels) cannot be told apart: on every profile both were
+    measured on, the quartile ranges of their rounds overlap. Rounds taken in turns share the
+    machine's drift, so only ranges that do not overlap rank one above the other."""
+    rows = rows.assign(label=[loader_label(r) for r in rows.to_dict("records")])
+    mine, theirs = rows[rows["label"] == a].set_index("profile"), rows[rows["label"] == b].set_index("profile")
+    shared = mine.index.intersection(theirs.index)
+    if shared.empty:
+        return False
+    for profile in shared:
+        lo_a, hi_a = mine.loc[profile, "fps_p25"], mine.loc[profile, "fps_p75"]
+        lo_b, hi_b = theirs.loc[profile, "fps_p25"], theirs.loc[profile, "fps_p75"]
+        if any(missing(v) for v in (lo_a, hi_a, lo_b, hi_b)) or not (lo_a < hi_b and lo_b < hi_a):
+            return False
+    return True
+
+
+def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], measure: str,
+                    rows: pd.DataFrame) -> str:
     name, score, fps = ranked[0]
     what = "decoder" if kind == DECODE else "frame reader"
     span = number(min(fps)) if min(fps) == max(fps) else f"{number(min(fps))}-{number(max(fps))}"
     where = f"{len(fps)} profile" + ("s" if len(fps) != 1 else "")
-    text = f"{name} is the fastest {what} in the {measure} benchmark ({span} frames/s, {where})"
-    if len(ranked) > 1:
+    if len(ranked) > 1 and tied(rows, name, ranked[1][0]):
         runner, runner_score, _ = ranked[1]
-        text += f"; next is {runner} at {runner_score / score:.2f}x its speed"
+        text = (f"{name} and {runner} are tied as the fastest {what} in the {measure} benchmark ({name} "
+                f"{span} frames/s, {where}; {runner} at {runner_score / score:.2f}x): the quartile ranges of "
+                "their rounds overlap on every profile, so neither is ranked above the other")
+    else:
+        text = f"{name} is the fastest {what} in the {measure} benchmark ({span} frames/s, {where})"
+        if len(ranked) > 1:
+            runner, runner_score, _ = ranked[1]
+            text += f"; next is {runner} at {runner_score / score:.2f}x its speed"
+    if len(ranked) > 1:
+        stacks = {str(r["stack"]) for r in rows.to_dict("records") if loader_label(r) in (name, ranked[1][0])}
+        if len(stacks) > 1:  # one stack ran after the other: the machine's load may have changed between them
+            text += (f"; the two were measured by different dependency stacks ({', '.join(sorted(stacks))}), one "
+                     "after the other, and this run measured no drift between stacks: part of the difference "
+                     "may be the machine's, not the loaders'")
     return text + "."
+
+
+RANK_GAP = 2  # places between a loader's per-frame and epoch ranks beyond which the report says why
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'tsnrhtdd'[(n // 10 % 10 != 1) * (n % 10 < 4) * n % 10::4]}"
+
+
+def _threads(value: Any) -> str:
+    """``ffmpeg 8, torch 1`` from the summary's JSON column."""
+    if not isinstance(value, str) or not value:
+        return ""
+    return ", ".join(f"{k} {v}" for k, v in sorted(json.loads(value).items()))
+
+
+def rank_gaps(ranked: list[tuple[str, float, list[float]]], per_frame: pd.DataFrame,
+              epochs: pd.DataFrame) -> list[str]:
+    """Where a loader's per-frame rank (``ranked``) and its epoch rank (its best workers setting,
+    warm or not controlled) differ by more than RANK_GAP places, why, from the records: the cost
+    of opening a video (every DataLoader worker opens the videos it reads again), the first
+    epoch's start-up, and the threads it decoded with per frame against those of each worker."""
+    warm = epochs[epochs["cache"].isna() | (epochs["cache"] == "warm")]
+    if warm.empty:
+        return []
+    warm = warm.assign(label=[loader_label(r) for r in warm.to_dict("records")])
+    best = {r["label"]: r for r in warm.sort_values("fps_median", ascending=False).drop_duplicates("label")
+            .to_dict("records")}
+    frames = per_frame.assign(label=[loader_label(r) for r in per_frame.to_dict("records")])
+    in_frames = [name for name, _, _ in ranked if name in best]
+    in_epochs = [name for name in best if name in in_frames]
+    out = []
+    for name in in_frames:
+        a, b = in_frames.index(name) + 1, in_epochs.index(name) + 1
+        if abs(a - b) <= RANK_GAP:
+            continue
+        other = in_epochs[0] if b > a else in_frames[0]  # what it fell behind, or what it overtook
+        mine, theirs = best[name], best[other]
+        opens = {n: frames.loc[frames["label"] == n, "open_seconds"].dropna() for n in (name, other)}
+        why = []
+        if all(len(v) for v in opens.values()):
+            mine_open, their_open = float(opens[name].median()), float(opens[other].median())
+            if max(mine_open, their_open) >= 2 * min(mine_open, their_open):
+                workers = 0 if missing(mine["workers"]) else int(mine["workers"])
+                why.append(f"opening a video costs {name} {seconds(mine_open)} against {seconds(their_open)} for "
+                           f"{other}, and each of the {max(1, workers)} DataLoader worker{'s' if workers != 1 else ''} "
+                           "opens every video it reads again")
+        for r, label in ((mine, name), (theirs, other)):
+            first = r.get("first_epoch_seconds")
+            median = r["frames"] / r["fps_median"] if r["fps_median"] else float("nan")
+            if not missing(first) and not missing(median) and first >= 1.5 * median:
+                why.append(f"{label}'s first epoch took {seconds(first)} against {seconds(median)} for a median one "
+                           "(start-up: workers starting, libraries loading)")
+        threads = frames.loc[frames["label"] == name, "threads"].dropna()
+        alone, in_workers = (_threads(threads.iloc[0]) if len(threads) else ""), _threads(mine.get("threads"))
+        if alone and in_workers and alone != in_workers:
+            why.append(f"per frame {name} ran with threads {alone}, in epochs with {in_workers} in each worker")
+        batch = mine.get("batch_size")
+        said = "; ".join(why) if why else (
+            "the records show no open cost, start-up or thread count that explains it: an epoch reads in batches"
+            + ("" if missing(batch) else f" of {batch}") + " across workers, which a per-frame round does not")
+        out.append(f"{name} ranks {_ordinal(a)} of {len(in_frames)} per frame but {_ordinal(b)} in epochs "
+                   f"({mine['workers']} workers): {said}.")
+    return out
 
 
 def _classic(cross: pd.DataFrame) -> pd.Series:
@@ -131,30 +228,35 @@ def _crossover_sentences(row: dict[str, Any], extraction: pd.DataFrame) -> tuple
     cost = (f"Extracting the measured videos once took {seconds(row['extraction_seconds'])}"
             f"{_extraction_cost(row, extraction)}.")
     if k is None or pd.isna(k):
-        return "no", [epoch, cost, f"From those timings, extraction never pays for itself here: decode with {decode}."]
-    whole = max(1, math.ceil(k))
-    return "yes", [epoch, cost, f"From those timings, extraction pays for itself after {k:.1f} epochs"
-                                f"{epoch_range(row)}: extract if you train for more than {whole} "
-                                f"epoch{'s' if whole != 1 else ''}, otherwise decode with {decode}."]
+        return "no", [epoch, cost, f"From those timings, {verdict.phrase(None, None, None, None, decode)}."]
+    n = verdict.pays_from(row["extraction_seconds"], t_d, t_f)
+    low, high = row.get("crossover_epochs_low"), row.get("crossover_epochs_high")
+    return "yes", [epoch, cost, f"From those timings, {verdict.phrase(k, _value(low), _value(high), n, decode)}, "
+                                f"otherwise decode with {decode}."]
+
+
+def _value(x: Any) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
 
 
 def epoch_range(row: dict[str, Any]) -> str:
-    """`` (1.5-2.3)``: the crossover's range from the spread of the epoch times; empty without one."""
-    low, high = row.get("crossover_epochs_low"), row.get("crossover_epochs_high")
-    if low is None or pd.isna(low):
-        return ""
-    return f" ({low:.1f}-" + ("never" if high is None or pd.isna(high) else f"{high:.1f}") + ")"
+    """`` (1.5-2.3)``: the crossover's range from the spread of the epoch times, `` (one epoch
+    timed)`` where it is one figure; empty without one."""
+    return verdict.epoch_range(_value(row.get("crossover_epochs_low")), _value(row.get("crossover_epochs_high")))
 
 
-def _hours(value: float) -> str:
-    return f"{value / 3600:.1f} h" if value >= 3600 else seconds(value)
-
-
-def spread(low: float, high: float, fmt: Any = _hours) -> str:
+def spread(low: float, high: float, fmt: Any = seconds) -> str:
     """``low-high`` in ``fmt``, or one figure where both read the same (one epoch timed, one video
     per class)."""
     a, b = fmt(low), fmt(high)
     return a if a == b else f"{a}-{b}"
+
+
+def refused(plan: pd.DataFrame, row: dict[str, Any]) -> Refusal | None:
+    """What the loader of a plan row refused of the sampled videos, if anything."""
+    found: dict[str, Refusal] = plan.attrs.get("refused") or {}
+    return next((found[n] for n in (row.get("decode_loader"), row.get("frame_loader"))
+                 if isinstance(n, str) and n in found), None)
 
 
 def plan_sentences(plan: pd.DataFrame, pattern: str) -> tuple[dict[str, Any] | None, list[str]]:
@@ -166,25 +268,25 @@ def plan_sentences(plan: pd.DataFrame, pattern: str) -> tuple[dict[str, Any] | N
     epochs = plan.attrs.get("epochs")
     budget = plan.attrs.get("disk_budget")
     dataset = plan.attrs.get("dataset")
-    fitting = [r for r in rows if r["fits_disk"]]
+    fitting = [r for r in rows if r["fits_disk"] and refused(plan, r) is None]  # never a loader that refused videos
     whole = f"{dataset}" if dataset else "the measured videos (this run has no dataset summary)"
     if not fitting:
         return None, [f"No strategy measured for {pattern} fits the disk budget of {bytes_(budget)}: "
                       "decode the videos on the fly, or allow more disk."]
     best = fitting[0]  # rows are ranked: within the budget first, then by total time
     disk = f", {bytes_(best['disk_bytes'])} on disk" if best["disk_bytes"] else ", no disk beyond the videos"
-    out = [f"For {epochs} epochs over {whole}: {best['name']} takes {_hours(best['total_seconds'])} in all "
+    out = [f"For {epochs} epochs over {whole}: {best['name']} takes {seconds(best['total_seconds'])} in all "
            f"(epochs {spread(epochs * best['epoch_seconds_low'], epochs * best['epoch_seconds_high'])} "
            f"of it){disk}; projected from the {best['epoch_from']}"
            + ("" if best["kind"] == "decode" else ", and the sample's extraction scaled by pixels") + "."]
     if len(fitting) > 1:
         second = fitting[1]
-        out.append(f"Next in the plan: {second['name']}, {_hours(second['total_seconds'])} in all "
+        out.append(f"Next in the plan: {second['name']}, {seconds(second['total_seconds'])} in all "
                    f"(projected likewise, from the {second['epoch_from']}).")
     faster = [r for r in rows if not r["fits_disk"] and r["total_seconds"] < best["total_seconds"]]
     if faster:
         given = "the disk budget" if plan.attrs.get("budget_given") else "the free disk"
-        out.append(f"{faster[0]['name']} would take {_hours(faster[0]['total_seconds'])}, but its store "
+        out.append(f"{faster[0]['name']} would take {seconds(faster[0]['total_seconds'])}, but its store "
                    f"({bytes_(faster[0]['disk_bytes'])}, projected from the sample's store) does not fit {given} "
                    f"({bytes_(budget)}).")
     if "no cold timing" in str(best["cache"]):
@@ -216,7 +318,10 @@ def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
             ranked = _ranking(per_frame[per_frame["kind"] == kind])
             if ranked:
                 best[kind] = ranked[0][0]
-                sentences.append(_speed_sentence(kind, ranked, measure))
+                sentences.append(_speed_sentence(kind, ranked, measure, per_frame[per_frame["kind"] == kind]))
+                if measure == "per-frame":
+                    sentences += rank_gaps(ranked, per_frame[per_frame["kind"] == kind],
+                                           rows[(rows["measure"] == "epoch") & (rows["kind"] == kind)])
         winner, planned = (None, []) if plan is None else plan_sentences(plan, pattern)
         pick = _pick_crossover(cross[(cross["pattern"] == pattern) & _classic(cross)])
         if pick is not None:
@@ -243,15 +348,17 @@ def headline(a: Advice) -> str:
     if a.winner is not None:
         w = a.winner
         disk = f", {bytes_(w['disk_bytes'])} on disk" if w["disk_bytes"] else ""
-        return f"{w['name'][0].upper()}{w['name'][1:]}: {_hours(w['total_seconds'])} in all{disk}."
+        return f"{w['name'][0].upper()}{w['name'][1:]}: {seconds(w['total_seconds'])} in all{disk}."
     return crossover_headline(a)
 
 
 def crossover_headline(a: Advice) -> str:
     """The fastest decoder against the fastest frame reader, in one line."""
-    if a.extract == "yes" and a.crossover_epochs is not None:
+    if a.extract == "yes" and a.crossover_epochs is not None and a.chart_row is not None:
+        r = a.chart_row
+        n = verdict.pays_from(r["extraction_seconds"], r["epoch_seconds_decode"], r["epoch_seconds_frames"])
         return (f"Decode with {a.decode} for short training; extract and read with {a.frames} "
-                f"beyond {a.crossover_epochs:.1f} epochs.")
+                f"if you train for {n} epoch{'s' if n != 1 else ''} or more.")
     if a.extract == "no":
         return f"Decode with {a.decode}; extraction does not pay."
     parts = [f"decode with {a.decode}" if a.decode else "", f"frames: {a.frames}" if a.frames else ""]

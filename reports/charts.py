@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from loaders.units import HOURS_FROM, MINUTES_FROM
 from reports.advice import loader_label
 from reports.fmt import bytes_, number
 from reports.results import BASELINE, describe_pattern
@@ -141,19 +142,21 @@ def cumulative(chart_id: str, pattern: str, row: dict[str, Any]) -> Chart:
     k = None if pd.isna(row["crossover_epochs"]) else float(row["crossover_epochs"])
     epochs = max(10, math.ceil(2 * k) if k is not None else 0)
     decode, frames = cumulative_seconds(extract, t_decode, t_frames, epochs)
+    unit, div = time_unit(max(decode[-1], frames[-1]))
+    decode, frames = [v / div for v in decode], [v / div for v in frames]
     x = list(range(epochs + 1))
     with matplotlib.rc_context(STYLE):
         fig = _figure(6.4, 3.4)
         ax = fig.subplots()
         (a,) = ax.plot(x, [0.0, *decode], color=COLORS["decode"], lw=2,
                        label=f"decode with {row['decode_loader']}")
-        (b,) = ax.plot(x, [extract, *frames], color=COLORS["frames"], lw=2,
+        (b,) = ax.plot(x, [extract / div, *frames], color=COLORS["frames"], lw=2, ls="--",
                        label=f"extract ({row['format']}), read with {row['frame_loader']}")
         a.set_gid(f"{chart_id}-mark-0")
         b.set_gid(f"{chart_id}-mark-1")
         if k is not None:
             ax.axvline(k, color="#555555", ls="--", lw=1)
-            ax.plot([k], [k * t_decode], "o", color="#222222")
+            ax.plot([k], [k * t_decode / div], "o", color="#222222")
         # In a corner, where no line runs: beside the crossover it can fall onto an axis.
         ax.text(0.02, 0.97, "extraction never pays" if k is None else
                 f"extraction pays after {k:.1f} epochs (dashed line)", transform=ax.transAxes, va="top",
@@ -161,7 +164,7 @@ def cumulative(chart_id: str, pattern: str, row: dict[str, Any]) -> Chart:
         workers = row.get("workers")
         ax.set_title(f"{pattern}" + ("" if pd.isna(workers) else f", {workers} workers"), loc="left")
         ax.set_xlabel("epochs")
-        ax.set_ylabel("total seconds")
+        ax.set_ylabel(f"total {unit}")
         ax.set_xlim(0, epochs)
         ax.set_ylim(bottom=0)
         ax.legend(frameon=False, loc="lower right")
@@ -189,25 +192,90 @@ def memory(chart_id: str, rows: pd.DataFrame) -> Chart:
         return Chart(chart_id, "Peak memory", _svg(fig, chart_id), len(bars))
 
 
-def plan_hours(chart_id: str, pattern: str, rows: list[dict[str, Any]], epochs: int) -> Chart:
-    """Cumulative hours after 0..E epochs for the best few strategies of the plan: each starts at
-    its extraction (0 for decoding the videos) and climbs by its projected epoch."""
-    hours = max(r["total_seconds"] for r in rows) >= 3600
-    unit, div = ("hours", 3600.0) if hours else ("minutes", 60.0)
-    x = list(range(epochs + 1))
+# Distinct colours for the plan's lines (colour-blind safe, Okabe-Ito): told apart without the legend's dashes.
+LINE_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000")
+
+
+def time_unit(seconds: float) -> tuple[str, float]:
+    """The unit a time axis reads best in, as :func:`loaders.units.duration` would say its top value."""
+    if seconds >= HOURS_FROM:
+        return "hours", 3600.0
+    if seconds >= MINUTES_FROM:
+        return "minutes", 60.0
+    return "seconds", 1.0
+
+
+def plan_hours(chart_id: str, pattern: str, rows: list[dict[str, Any]], epochs: int,
+               crossover: tuple[float, str] | None = None, title: str | None = None) -> Chart:
+    """Cumulative time after 0..E epochs for the strategies in ``rows`` (the best few of the plan and
+    the best decoder): each starts at its extraction (0 for decoding the videos) and climbs by its
+    projected epoch. ``crossover``: (k*, words) of the verdict, marked where its lines meet; the
+    chart runs on past E epochs to show it, up to 10 E."""
+    last = epochs if crossover is None or crossover[0] <= epochs else min(10 * epochs, math.ceil(crossover[0] * 1.2))
+    x = list(range(last + 1))
+    top = max(r["extraction_seconds"] + last * r["epoch_seconds"] for r in rows)
+    unit, div = time_unit(top)
     with matplotlib.rc_context(STYLE):
-        fig = _figure(6.4, 3.4)
+        fig = _figure(6.4, 3.6)
         ax = fig.subplots()
         for i, r in enumerate(rows):
             y = [(r["extraction_seconds"] + k * r["epoch_seconds"]) / div for k in x]
-            color = COLORS["decode"] if r["kind"] == "decode" else COLORS["frames"] if r["kind"] == "extract" \
-                else "#6c3483"
-            (line,) = ax.plot(x, y, lw=2, color=color, ls=("-", "--", ":", "-.")[i % 4], label=r["name"])
+            (line,) = ax.plot(x, y, lw=2, color=LINE_COLORS[i % len(LINE_COLORS)],
+                              ls="-" if r["kind"] == "decode" else "--", label=r["name"])
             line.set_gid(f"{chart_id}-mark-{i}")
+        if last > epochs:  # the user's epochs, where the chart goes on to show the crossover
+            ax.axvline(epochs, color="#999999", lw=1, ls=":")
+            ax.text(epochs, 0.02, f" {epochs} epochs", transform=ax.get_xaxis_transform(), fontsize=8,
+                    color="#555555")
+        if crossover is not None and crossover[0] <= last:
+            k, words = crossover
+            meets = next((r for r in rows if r["kind"] == "decode"), rows[0])
+            ax.plot([k], [k * meets["epoch_seconds"] / div], "o", ms=7, mfc="white", mec="#222222", mew=2)
+            right = k > last / 2  # the words on the side with room, inside the axes
+            ax.annotate(words, (k, k * meets["epoch_seconds"] / div), xytext=(-10 if right else 10, -4),
+                        textcoords="offset points", ha="right" if right else "left", va="top", fontsize=8,
+                        fontweight="bold")
+        elif crossover is not None:
+            ax.text(0.98, 0.03, crossover[1], transform=ax.transAxes, ha="right", fontsize=8, fontweight="bold")
         ax.set_title(pattern, loc="left")
         ax.set_xlabel("epochs")
         ax.set_ylabel(f"total {unit}, whole dataset")
-        ax.set_xlim(0, epochs)
+        ax.set_xlim(0, last)
         ax.set_ylim(bottom=0)
         ax.legend(frameon=False, loc="upper left", fontsize=8)
-        return Chart(chart_id, f"Your dataset, cumulative time: {pattern}", _svg(fig, chart_id), len(rows))
+        return Chart(chart_id, title or f"Your dataset, cumulative time: {pattern}", _svg(fig, chart_id), len(rows))
+
+
+def training(chart_id: str, panels: dict[str, tuple[float, list[dict[str, Any]]]], gpus: int) -> Chart:
+    """Per pattern (a panel): the most frames per second each strategy delivers over the workers
+    measured, against a line at the rate the GPUs consume; each bar names the read bandwidth it
+    needs at that rate. A bar short of the line is a strategy the GPUs wait for."""
+    lines = sum(len(rows) for _, rows in panels.values())
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(6.8, 0.8 * len(panels) + 0.3 * lines + 0.4)
+        axes = fig.subplots(len(panels), 1, squeeze=False).ravel()
+        marks = 0
+        for ax, (pattern, (target, rows)) in zip(axes, panels.items(), strict=True):
+            rows = sorted(rows, key=lambda r: r["most_fps"])
+            fps = [r["most_fps"] for r in rows]
+            colors = [COLORS["decode"] if r["kind"] == "decode" else COLORS["frames"] if r["kind"] == "extract"
+                      else "#6c3483" for r in rows]
+            bars = ax.barh(range(len(rows)), fps, color=colors)
+            for bar in bars:
+                bar.set_gid(f"{chart_id}-mark-{marks}")
+                marks += 1
+            labels = [number(f) + (f", reads {bytes_(r['read_bytes_per_second'])}/s"
+                                   if not pd.isna(r.get("read_bytes_per_second")) else "")
+                      + ("" if f >= target * (1 - 1e-9) else " (GPU waits)")
+                      + (" (over the disk budget)" if not pd.isna(r.get("fits_disk")) and not r["fits_disk"] else "")
+                      for f, r in zip(fps, rows, strict=True)]
+            ax.bar_label(bars, labels=labels, padding=4, fontsize=8)
+            ax.set_yticks(range(len(rows)), [str(r["name"]) for r in rows], fontsize=8)
+            line = ax.axvline(target, color="#222222", ls="--", lw=1.2)
+            line.set_gid(f"{chart_id}-target-{pattern}")
+            ax.text(target, len(rows) - 0.4, f" {gpus} GPU{'s' if gpus != 1 else ''} consume {number(target)}",
+                    fontsize=8, va="bottom")
+            ax.set_title(pattern, loc="left")
+            ax.set_xlabel("frames per second delivered (the most over the workers measured; dashed: the target)")
+            ax.set_xlim(0, max([target, *fps]) * 1.6)
+        return Chart(chart_id, "Will the GPUs wait? Delivered frames/s against the step", _svg(fig, chart_id), marks)

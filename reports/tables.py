@@ -16,12 +16,15 @@ from typing import Any
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
+from benchmarks.analysis import verdict
+from benchmarks.analysis.refusals import refusals
 from reports import results
 from reports.results import (
     DEFAULT_EPOCHS,
     PLAN_COLUMNS,
     Dataset,
     Record,
+    Step,
     gop_of,
     latest,
     measured,
@@ -31,6 +34,8 @@ from reports.results import (
     record_fps,
     sample_model,
     skipped,
+    step_of,
+    training,
     unreadable,
     valid_seconds,
 )
@@ -74,16 +79,30 @@ class NothingToReport(ValueError):
     """The run measured nothing: a report would be built on zero frames."""
 
 
-def load(run: str | Path) -> list[Record]:
+def load(run: str | Path, skipped: list[results.Malformed] | None = None) -> list[Record]:
     """Every record of a run; raises FileNotFoundError naming the path when there is none, and
-    NothingToReport, saying why, when none of them is a measurement."""
+    NothingToReport, saying why, when none of them is a measurement. Lines that are not records
+    (bad JSON, a wrong type, NaN, Infinity, 10^400, negative seconds) are skipped with a warning
+    naming them, and added to ``skipped`` for the report to say so too."""
     path = records_path(run)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no records (run `nox -s bench` first)")
-    found = list(results.read(path))
+    found, malformed = results.scan(path)
+    if malformed:
+        results.log.warning("%s", results.describe_malformed(path, malformed))
+        if skipped is not None:
+            skipped.extend(malformed)
     if not any(measured(r) for r in found):
-        raise NothingToReport(nothing_measured(path, found))
+        why = nothing_measured(path, found)
+        if malformed:
+            why += f"\n  ({results.describe_malformed(path, malformed)})"
+        raise NothingToReport(why)
     return found
+
+
+def skipped_lines(path: Path, malformed: list[results.Malformed]) -> pd.DataFrame:
+    """The lines of ``path`` skipped as not records, for the report: file, line, reason."""
+    return pd.DataFrame([(str(path), m.line, m.why) for m in malformed], columns=["file", "line", "reason"])
 
 
 def nothing_measured(path: Path, records: list[Record], shown: int = 8) -> str:
@@ -359,41 +378,68 @@ def overhead(records: list[Record]) -> pd.DataFrame:
     return pd.DataFrame(overhead_rows(records), columns=OVERHEAD_COLUMNS)
 
 
-# Beside plan.csv's columns, what the report needs of each strategy (written to no CSV).
-PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes"]
+# Beside plan.csv's columns, what the report needs of each strategy (written to no CSV);
+# most_fps: the most any measured workers setting delivers, against the step.
+PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes", "most_fps"]
+# plan.csv: the plan's columns, then what a machine needs apart from the strategy's words.
+PLAN_CSV = [*PLAN_COLUMNS, "pattern", "workers"]
 
 
-def plan(records: list[Record], dataset: Dataset | None) -> pd.DataFrame:
+def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = None,
+         step: Step | None = None) -> pd.DataFrame:
     """One row per strategy and pattern, projected to the run's dataset for its epochs and ranked
     (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
     what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
     None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None),
-    ``budgets`` (stack -> what a time budget dropped from its measurements) and ``skipped`` (every
-    file and folder left out of the dataset: {"path", "reason"})."""
+    ``budgets`` (stack -> what a time budget dropped from its measurements), ``skipped`` (every
+    file and folder left out of the dataset: {"path", "reason"}), ``verdicts``
+    (:func:`benchmarks.analysis.verdict.decide`, one per pattern), ``pattern`` (the one the
+    verdict is for: ``pattern``, else the dataset's ``--pattern``, else None for every pattern;
+    verdict.UnknownPattern for one the run has no strategy for), ``refused`` (loader ->
+    :class:`benchmarks.analysis.refusals.Refusal`); with a training step (``step``, else the one
+    stored with the dataset), ``step`` (its line, None without one), ``training`` (pattern -> the
+    recommendation's sentence and whether loading or the model bounds training) and
+    ``bandwidth`` (what the read rates were compared against)."""
     epochs = dataset.epochs if dataset else DEFAULT_EPOCHS
     budget = dataset.disk_budget_bytes if dataset else None
-    strategies = project(latest(records), dataset, epochs, budget)
-    rows = [{**s.row(), "pattern": s.pattern, "name": s.name, "kind": s.kind, "workers": s.workers,
-             "epoch_from": s.epoch_from, "read_bytes": s.read_bytes} for s in strategies]
+    kept = latest(records)
+    strategies = project(kept, dataset, epochs, budget)
+    refused = refusals(kept)
+    step = step if step is not None else step_of(dataset)
+    trainings = training.assess(strategies, kept, dataset, step)
+    against = {id(t.strategy): t for t in trainings}
+    rows = [{**s.row(), **(against[id(s)].row() if id(s) in against else {}), "pattern": s.pattern, "name": s.name,
+             "kind": s.kind, "workers": s.workers,
+             "epoch_from": s.epoch_from, "read_bytes": s.read_bytes,
+             "most_fps": against[id(s)].most_fps if id(s) in against else None} for s in strategies]
     table = pd.DataFrame(rows, columns=PLAN_COLUMNS + PLAN_EXTRA)
     for column in ("store_size", "quality", "dataset_videos", "dataset_frames", "disk_bytes", "workers",
-                   "read_bytes"):
+                   "read_bytes", "workers_needed"):
         table[column] = table[column].astype("Int64")
     for column in ("fits_disk", "fits_ram"):
         table[column] = table[column].astype("boolean")
-    table.attrs.update(epochs=epochs, disk_budget=budget if budget is not None else
+    pattern = pattern or (dataset.pattern if dataset else None)
+    if strategies and pattern is not None:
+        verdict.decide(strategies, pattern, refused)  # UnknownPattern for a pattern the run has no strategy for
+    table.attrs.update(verdicts=verdict.decide(strategies, None, refused) if strategies else [], pattern=pattern,
+                       refused=refused,
+                       epochs=epochs, disk_budget=budget if budget is not None else
                        (dataset.disk_free_bytes if dataset else None),
                        budget_given=budget is not None, dataset=dataset.line() if dataset else None,
                        ram=dataset.ram_available_bytes if dataset else None,
-                       budgets=dict(dataset.budgets) if dataset else {}, skipped=skipped(dataset, records))
+                       budgets=dict(dataset.budgets) if dataset else {}, skipped=skipped(dataset, records),
+                       step=step.line() if step.given else None, gpus=step.gpus,
+                       training={p: (why, training.bound(t)) for p, (t, why) in training.recommend(trainings).items()},
+                       bandwidth=training.bandwidth_words(trainings, step, kept) if trainings else None)
     return table
 
 
-def build(records: list[Record], dataset: Dataset | None = None) -> dict[str, pd.DataFrame]:
+def build(records: list[Record], dataset: Dataset | None = None, pattern: str | None = None,
+          step: Step | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a report, by CSV name (without ``.csv``); ``summary_rounds`` holds the rounds
     behind the summary's figures for :func:`compare` and is written nowhere."""
     summary_table, rounds = _summary_and_rounds(records)
     return {"summary": summary_table, "summary_rounds": rounds, "extraction": extraction(records),
             "crossover": crossover(records, dataset), "overhead": overhead(records),
             "environment": environment(records), "unavailable": unavailable(records),
-            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset)}
+            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset, pattern, step)}

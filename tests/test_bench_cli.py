@@ -22,7 +22,8 @@ ARGS = ["--quick", "--min-time", "0", "--min-rounds", "1", "--warmup", "0", "--e
         "--strides", "1,2",
         # Full-size frame stores, one transcode at 32 px read by pyav, cold epochs for it and the originals.
         "--store-sizes", "full", "--gops", "2", "--transcode-sizes", "32", "--transcode-loaders", "pyav",
-        "--cold-sizes", "32,videos,transcodes", "--cache", "cold,warm"]  # set: a --quick budget keeps both
+        "--cold-sizes", "32,videos,transcodes", "--cache", "cold,warm",  # set: a --quick budget keeps both
+        "--step-ms", "20", "--gpus", "2"]  # a training step, kept for the plan
 PATTERNS = [p.name for p in patterns.default()]
 
 
@@ -140,6 +141,25 @@ def test_the_run_keeps_the_dataset_its_plan_is_for(run: Path) -> None:
     with loaders.open("pyav", str(run / "videos" / "good.mp4")) as src:
         assert kept.frames == kept.measured["good"].frames == src.num_frames
     assert kept.epochs == 10 and kept.disk_budget_bytes is None  # the defaults: the plan shows in every run
+    assert (kept.step_ms, kept.target_fps, kept.gpus, kept.storage_bandwidth) == (20.0, None, 2, None)
+
+
+def test_epochs_record_their_cpu_time_and_the_plan_sets_them_against_the_step(run: Path) -> None:
+    import reports
+    from benchmarks.analysis import plan, training
+
+    ok = [r for r in _records(run) if r.measure == "epoch" and r.status == "ok"]
+    assert ok
+    for r in ok:
+        cpu = r.options["cpu_seconds"]
+        assert len(cpu) == len(r.seconds) and all(c > 0 for c in cpu), (r.cell, cpu)
+    data = dataset.load(run / "results" / "r1")
+    step = training.step_of(data)
+    trainings = training.assess(plan.project(ok, data, data.epochs), ok, data, step)
+    assert trainings and all(t.cpu_cores is not None and t.cpu_cores > 0 for t in trainings)
+    assert set(training.recommend(trainings)) <= {r.pattern for r in ok}
+    table = reports.tables.plan(_records(run), data)
+    assert table["target_fps"].notna().all() and table["training_seconds"].notna().all()
 
 
 def test_sample_measures_a_stratified_subset(tiny_videos: dict[str, Path], tmp_path: Path,
@@ -169,3 +189,11 @@ def test_sample_measures_a_stratified_subset(tiny_videos: dict[str, Path], tmp_p
     assert made and made[0].options["videos"] == 3
     with pytest.raises(SystemExit, match="--sample needs --videos"):
         cli.main(["--sample", "2", "--out", str(tmp_path / "out")])
+
+
+def test_the_run_marks_its_stack_started_and_finished(run: Path) -> None:
+    from benchmarks import finished
+
+    marks = list((run / "results" / "r1").glob(f"{finished.PREFIX}*.json"))
+    assert [m.name for m in marks] == [f"{finished.PREFIX}{loaders.current_stack()}.json"]
+    assert finished.unfinished(run / "results" / "r1") == {}  # started, then finished

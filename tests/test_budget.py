@@ -223,3 +223,8 @@ def test_a_budget_keeps_the_most_videos_that_fit_and_every_kind_while_it_can() -
     cut, dropped = budget.fit(plan, 5.5 * one, guess)
     assert len(cut.videos) == 5  # the most that fit (halving 9 would have kept 4)
     assert any("videos 9 -> 5" in d for d in dropped)
+    # The line names what it kept and what it dropped: every video once.
+    said = next(d for d in dropped if "videos 9 -> 5" in d)
+    kept, gone = said.split(": kept ", 1)[1].split("; dropped ")
+    assert sorted(kept.split(", ")) == sorted(cut.videos)
+    assert sorted(gone.rstrip(")").split(", ")) == sorted(set(videos) - set(cut.videos))

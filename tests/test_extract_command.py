@@ -20,7 +20,7 @@ from conftest import skip_or_fail
 from frame_checks import all_frames
 from test_extract import ROOT, need, read_all
 
-from loaders import batch, reference
+from loaders import batch, reference, units
 from loaders.extraction import Extraction
 from loaders.store import MANIFEST, read_manifest
 
@@ -77,9 +77,10 @@ def test_command_extracts_a_tree_reports_and_resumes(tree, references, tmp_path)
     frames = sum(references[p].num_frames for p in TREE.values())
     assert f"frames: {frames} in the stores, {frames} extracted now" in out
     assert f"FAILED {tree / BAD}: not a readable video" in out
-    # The failures are also in a file in STORES, one "video<TAB>reason" line each.
-    listed = (stores / batch.FAILURES_FILE).read_text().splitlines()
-    assert [line.split("\t")[0] for line in listed] == [str(tree / BAD)] and "not a readable video" in listed[0]
+    # The failures are also in a file in STORES, one JSON object (src, video, reason) a line.
+    listed = [json.loads(line) for line in (stores / batch.FAILURES_FILE).read_text().splitlines()]
+    assert [(e["src"], e["video"]) for e in listed] == [(str(tree), str(tree / BAD))]
+    assert "not a readable video" in listed[0]["reason"]
     # Not a terminal: progress comes as log lines, the last one at the end.
     assert "4/4 videos" in run.stderr and "ETA" in run.stderr
     total = 0
@@ -87,7 +88,7 @@ def test_command_extracts_a_tree_reports_and_resumes(tree, references, tmp_path)
         store = store_of(stores, rel, "ffmpeg-npy")
         assert np.array_equal(read_all(store), all_frames(references[profile])), rel
         total += read_manifest(store).bytes
-    assert f"bytes: {batch.human_bytes(total)} ({total} B)" in out
+    assert f"bytes: {units.size(total)} ({total} B)" in out
 
     again = command(str(tree), str(stores), "--format", "npy")
     assert again.returncode == 1 and "videos: 4 (0 extracted, 3 reused, 1 failed)" in again.stdout
@@ -251,7 +252,7 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_elsewhere(tmp_path):
     for outcome in (done("a.mp4", 10, 2_000_000), failed, done("b.mp4", 5, 1_000_000)):
         bar.add(outcome)
     summary = bar.close()
-    assert "3/3" in term.text and "15 frames, 3.0 MB" in term.text and "FAILED bad.mp4: not a readable" in term.text
+    assert "3/3" in term.text and "15 frames, 2.86 MiB" in term.text and "FAILED bad.mp4: not a readable" in term.text
 
     log = io.StringIO()  # not a terminal: log lines, at most one per `every` seconds, one per failure, the last
     lines = batch.Progress(3, "extract", stream=log, every=3600)
@@ -260,7 +261,7 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_elsewhere(tmp_path):
     lines.close()
     failure, last = log.getvalue().splitlines()
     assert failure == "extract: FAILED bad.mp4: not a readable video"
-    assert last.startswith("extract: 3/3 videos, 15 frames, 3.0 MB, ") and last.endswith(" s elapsed, ETA 0 s")
+    assert last.startswith("extract: 3/3 videos, 15 frames, 2.86 MiB, ") and last.endswith(" s elapsed, ETA 0 s")
     s = summary
     assert (s.videos, s.extracted, s.reused, s.frames, s.bytes) == (3, 2, 0, 15, 3_000_000)
     assert summary.failures == {"bad.mp4": "bad.mp4: not a readable video"}

@@ -92,7 +92,7 @@ def test_first_caller_finishing_last_leaves_a_complete_store(clip, references, t
     store, go, paused = tmp_path / "store", tmp_path / "go", tmp_path / "paused"
     first = python(PAUSED, str(clip), str(store), str(go), str(paused))
     deadline = time.monotonic() + 60
-    while not paused.exists():
+    while not (paused.exists() and paused.read_text()):  # created, then written: wait for the path in it
         assert first.poll() is None and time.monotonic() < deadline, first.stderr and first.stderr.read()
         time.sleep(0.05)
     partial = Path(paused.read_text())
@@ -145,7 +145,7 @@ def test_disk_filling_part_way_raises_insufficient_space(extractor, fmt, clip, s
     with pytest.raises(loaders.InsufficientSpace) as err:
         loaders.extract(clip, store, extractor, fmt)
     message = str(err.value)
-    assert str(store) in message and "disk filled up" in message and " MB of frames had been written" in message
+    assert str(store) in message and "disk filled up" in message and "iB of frames had been written" in message
     assert "Errno" not in message and "clip" not in message.replace(str(store), "")  # the disk is blamed
     assert left_in(disk) == []  # no store, no partial directory: the space is given back
     assert os.statvfs(disk).f_bfree * os.statvfs(disk).f_frsize > full // 4

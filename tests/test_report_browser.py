@@ -5,6 +5,7 @@ screenshot kept for people to look at (``$VIDBENCH_ARTIFACTS``, default results/
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,4 +125,76 @@ def test_your_dataset_section_opens_the_report(browser: Any, tmp_path: Path) -> 
     charts = [c for c in page.evaluate(MARKS_JS) if c["id"].startswith("plan-")]
     assert [c["id"] for c in charts] == ["plan-0", "plan-1"]
     assert all(c["svgs"] == 1 and c["drawn"] == c["expected"] > 0 for c in charts), charts
+    page.close()
+
+
+def test_with_a_training_step_your_dataset_opens_with_the_gpus_target(browser: Any, tmp_path: Path) -> None:
+    run_dir = fx.make_run(tmp_path / "trained")
+    fx.write_dataset(run_dir)
+    # 40 ms a step of 16 frames on 2 GPUs: 800 frames/s, which pyav and torchcodec deliver.
+    page, problems, requests = _open(browser, reports.build(run_dir, step={"step_ms": 40, "gpus": 2})["report"])
+    page.screenshot(path=str(ARTIFACTS / "report-training.png"), full_page=True)
+    assert problems == [] and requests == []
+    (chart,) = [c for c in page.evaluate(MARKS_JS) if c["id"] == "training"]
+    assert chart["svgs"] == 1 and chart["drawn"] == chart["expected"] > 0, chart
+    assert page.locator("#training [id^='training-target-']").count() == 2  # one target line per pattern
+    bound = page.inner_text("#dataset p.training-bound")
+    assert bound.startswith("random: The model bounds training")
+    assert "keeps 2 GPUs fed" in page.inner_text("#dataset .training ul")
+    page.close()
+
+
+def test_the_verdict_opens_your_dataset(browser: Any, tmp_path: Path) -> None:
+    run_dir = fx.make_run(tmp_path / "verdict")
+    data = fx.write_dataset(run_dir, disk_budget=3 * 2**30)
+    data.budgets = {"main": "budget 3 min: videos 4 -> 1"}
+    data.save(run_dir)
+    page, problems, requests = _open(browser, reports.build(run_dir)["report"])
+    page.screenshot(path=str(ARTIFACTS / "report-verdict.png"), full_page=True)
+    assert problems == [] and requests == []
+    # The first thing under "Your dataset" (after the files left out of it, if any): one sentence, then one
+    # row per pattern.
+    first = page.evaluate("() => [...document.querySelectorAll('#dataset > *')]"
+                          ".filter(e => e.tagName != 'H2' && !e.classList.contains('skipped'))[0].id")
+    assert first == "verdict"
+    sentence = page.inner_text("#verdict p.verdict")
+    assert sentence.startswith("The best strategy per access pattern for 6 epochs over") and "--pattern" in sentence
+    rows = page.evaluate("() => [...document.querySelectorAll('#verdict table tbody tr')].map(r => r.innerText)")
+    assert [r.split("\t")[0] for r in rows] == sorted(fx.PATTERNS)
+    assert all("extract if you train" not in r and re.search(r"\d+ epochs or more", r) for r in rows), rows
+    # What the budget dropped, in one line, with a link to the detail that lands on it.
+    line = page.inner_text("#verdict p.budget-line")
+    assert "main: budget 3 min: videos 4 -> 1" in line
+    page.click("#verdict p.budget-line a")
+    assert page.evaluate("() => location.hash") == "#budget"
+    assert page.is_visible("#budget")
+    page.close()
+
+
+LINES_JS = """id => [...document.querySelectorAll(`#${id} [id*="-mark-"] path`)].map(p => p.style.stroke)"""
+
+
+@pytest.mark.parametrize("epochs", [6, 200])
+def test_the_verdict_chart_draws_the_best_decoder_in_distinct_colours_with_the_crossover(
+        browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, epochs: int) -> None:
+    # One line of the ranking only: the best decoder and the verdict's contrast are drawn all the same.
+    monkeypatch.setattr(reports, "PLAN_LINES", 1)
+    run_dir = fx.make_run(tmp_path / f"chart-{epochs}")
+    fx.write_dataset(run_dir, disk_budget=3 * 2**30, epochs=epochs)
+    page, problems, requests = _open(browser, reports.build(run_dir, pattern="random")["report"])
+    page.screenshot(path=str(ARTIFACTS / f"report-verdict-chart-{epochs}.png"), full_page=True)
+    assert problems == [] and requests == []
+    charts = {c["id"]: c for c in page.evaluate(MARKS_JS)}
+    top = charts["verdict-chart"]
+    assert top["svgs"] == 1 and top["drawn"] == top["expected"] == 2, top
+    assert page.evaluate("() => document.querySelector('#verdict figure.chart').id") == "verdict-chart"
+    colours = page.evaluate(LINES_JS, "verdict-chart")
+    assert len(colours) == 2 and len(set(colours)) == 2, colours
+    text = page.inner_text("#verdict-chart")
+    assert "decode the videos with torchcodec" in text and "extract to ffmpeg-jpeg-q90, read with simplejpeg" in text
+    # The crossover (k* = 20 epochs for the whole dataset) is marked on the lines, the axis in minutes or hours.
+    assert re.search(r"extraction pays for itself after \d+\.\d epochs", text), text
+    assert ("total hours" if epochs == 200 else "total minutes") in text
+    # The pattern's own chart below is the same chart.
+    assert charts["plan-0"]["expected"] == 2 and page.evaluate(LINES_JS, "plan-0") == colours
     page.close()

@@ -311,3 +311,43 @@ def test_a_budgeted_run_says_what_its_budget_dropped(tmp_path: Path) -> None:
     assert html_lib.escape("<b>") in said  # record text is escaped
     fx.write_dataset(run_dir)  # no budget: nothing said
     assert "Measured under a time budget" not in reports.build(run_dir)["report"].read_text(encoding="utf-8")
+
+
+def test_time_axes_read_in_the_unit_the_figures_need() -> None:
+    from reports import charts
+
+    assert charts.time_unit(90.0) == ("seconds", 1.0)
+    assert charts.time_unit(600.0) == ("minutes", 60.0)
+    assert charts.time_unit(4 * 3600.0) == ("hours", 3600.0)
+
+
+def test_tables_a_machine_can_read(tmp_path: Path) -> None:
+    """plan.csv has the pattern and workers in columns of their own; extraction rows of one format
+    are told apart by store size and keyframe interval, in extraction.csv and in the report."""
+    run_dir = fx.make_run(tmp_path / "run")
+    for size in (256, 128):
+        append(run_dir / "records.jsonl", Record(measure="extraction", loader=None, kind=None, stack="main",
+                                                  profile="corpus", frames=100, seconds=[2.0], extractor="ffmpeg",
+                                                  format="jpeg", quality=90, bytes=10**6, store_size=size))
+    for gop in (2, 8):
+        append(run_dir / "records.jsonl", Record(measure="extraction", loader=None, kind=None, stack="main",
+                                                  profile="corpus", frames=100, seconds=[3.0], extractor="ffmpeg",
+                                                  format="mp4", bytes=10**6, store_size=128, options={"gop": gop}))
+    fx.write_dataset(run_dir)
+    written = reports.build(run_dir)
+    plan_rows = _csv(written["plan"])
+    assert plan_rows and list(plan_rows[0])[-2:] == ["pattern", "workers"]
+    for row in plan_rows:
+        assert row["strategy"].startswith(f"{row['pattern']}: ")
+        assert row["strategy"].endswith(f", {row['workers']} workers")
+    extraction = _csv(written["extraction"])
+    assert {(r["format"], r["store_size"], r["gop"]) for r in extraction} >= {
+        ("jpeg", "256", ""), ("jpeg", "128", ""), ("mp4", "128", "2"), ("mp4", "128", "8")}
+    page = written["report"].read_text(encoding="utf-8")
+    table = page[page.index('id="extraction"'):page.index("</section>", page.index('id="extraction"'))]
+    assert "<th>store size</th><th>GOP</th>" in table
+    cells = re.findall(r"<tr><td>ffmpeg</td><td>(\w+)</td><td[^>]*>\d*</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>",
+                       table)
+    assert ("jpeg", "256 px", "") in cells and ("jpeg", "128 px", "") in cells and ("jpeg", "full", "") in cells
+    assert ("mp4", "128 px", "2") in cells and ("mp4", "128 px", "8") in cells
+    assert len(set(cells)) == len(cells)  # no two rows alike

@@ -77,6 +77,31 @@ def test_run_reports_epochs_frames_memory_and_threads(tiny_videos: dict[str, Pat
     assert runner.threads_per_worker(4, 2) == 1
 
 
+class _Burning(runner.SampleDataset):
+    """Each item spends ``BURN`` CPU seconds of the process that reads it before it is read."""
+
+    BURN = 0.05
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        import time
+
+        until = time.process_time() + self.BURN
+        while time.process_time() < until:
+            pass
+        return super().__getitem__(i)
+
+
+def test_an_epoch_records_the_cpu_time_of_its_workers(tiny_videos: dict[str, Path]) -> None:
+    """The CPU an epoch's loading occupies is counted in the workers too, not only in the main process."""
+    require_loader(BASELINE)
+    video = tiny_videos["tiny-h264-bframes"]
+    dataset = _Burning(BASELINE, [Sample(str(video), c) for c in CLIPS], {str(video): video}, size=32)
+    for workers in (0, 2):
+        result = runner.run(dataset, workers=workers, batch_size=2, epochs=2, threads=1)
+        assert len(result.cpu_seconds) == 2
+        assert all(c >= len(CLIPS) * _Burning.BURN for c in result.cpu_seconds), (workers, result.cpu_seconds)
+
+
 def test_batched_dataset_asks_for_a_batch_in_one_call_and_serves_the_same_items(
         tiny_videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     require_loader("pyav")

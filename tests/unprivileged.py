@@ -2,77 +2,58 @@
 
 The tests run as root here, and root reads a ``chmod 000`` file and writes into a read-only folder
 as if the permissions were not there (its capabilities ``CAP_DAC_OVERRIDE`` and
-``CAP_DAC_READ_SEARCH``). :func:`unprivileged` runs a function in a forked child that drops those
-two first, from the child and from whatever it starts (the bounding set), so an unreadable file or a
+``CAP_DAC_READ_SEARCH``). :func:`unprivileged` runs a function in a fresh Python process started
+under ``setpriv`` with those two dropped from its bounding set, so an unreadable file or a
 read-only folder is really one; it stays root otherwise, so Python and the tools still load. Not
-root, permissions apply anyway and the child only runs the function.
+root, permissions apply anyway and the process only runs the function.
+
+A fresh process, not a fork: pytest's process holds threads (torch's, the timeout's), and a fork of
+it that starts a process pool can wait forever on a lock one of those threads held.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import pickle
-import traceback
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
-_PR_CAPBSET_DROP = 24
-_CAPABILITY_VERSION_3 = 0x20080522
+# The child: the function and its arguments come pickled on stdin (the function by its module and
+# name), the result or the traceback goes back pickled on stdout.
+_CHILD = """
+import pickle, sys, traceback
+fn, args = pickle.load(sys.stdin.buffer)
+real = sys.stdout
+sys.stdout = sys.stderr
+try:
+    out = ("ok", fn(*args))
+except BaseException:
+    out = ("error", traceback.format_exc())
+pickle.dump(out, real.buffer)
+real.flush()
+"""
 
 
-class _Header(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _Data(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
-def _drop_permission_override() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    header, data = _Header(_CAPABILITY_VERSION_3, 0), (_Data * 2)()
-    if libc.capget(ctypes.byref(header), data) != 0:
-        raise OSError(ctypes.get_errno(), "capget")
-    for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
-        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
-    keep = ~((1 << _CAP_DAC_OVERRIDE) | (1 << _CAP_DAC_READ_SEARCH)) & 0xFFFFFFFF
-    data[0].effective &= keep
-    data[0].permitted &= keep
-    data[0].inheritable &= keep
-    if libc.capset(ctypes.byref(header), data) != 0:
-        raise OSError(ctypes.get_errno(), "capset")
-
-
-def unprivileged(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` in a forked child where file permissions apply; its result (pickled), or its
-    traceback as an AssertionError."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        code = 0
-        try:
-            os.close(read)
-            if os.geteuid() == 0:
-                _drop_permission_override()
-            out: tuple[str, Any] = ("ok", fn(*args))
-        except BaseException:  # noqa: BLE001 - everything goes back to the test
-            out = ("error", traceback.format_exc())
-        try:
-            with os.fdopen(write, "wb") as f:
-                pickle.dump(out, f)
-        except BaseException:  # noqa: BLE001
-            code = 1
-        os._exit(code)
-    os.close(write)
-    with os.fdopen(read, "rb") as f:
-        data = f.read()
-    os.waitpid(pid, 0)
-    kind, value = pickle.loads(data)
+def unprivileged(fn: Callable[..., T], *args: Any, timeout: float = 600) -> T:
+    """``fn(*args)`` in a process where file permissions apply; its result (pickled), or its
+    traceback as an AssertionError. ``fn`` must be a module-level function."""
+    command = [sys.executable, "-c", _CHILD]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "setpriv (util-linux) is needed to drop root's permission override"
+        command = [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    done = subprocess.run(command, input=pickle.dumps((fn, args)), capture_output=True, env=env,
+                          timeout=timeout, check=False)
+    if done.returncode != 0 or not done.stdout:
+        raise AssertionError(f"the process where permissions apply failed ({done.returncode}):\n"
+                             f"{done.stderr.decode(errors='replace')}")
+    kind, value = pickle.loads(done.stdout)
     if kind == "error":
-        raise AssertionError(f"in the child where permissions apply:\n{value}")
+        raise AssertionError(f"in the process where permissions apply:\n{value}")
     return value  # type: ignore[no-any-return]

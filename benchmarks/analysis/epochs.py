@@ -303,6 +303,7 @@ class Projection:
     open_count: float  # sources opened per epoch
     not_sampled: list[str]  # classes projected from pixels alone
     notes: list[str]
+    returned: float = 0.0  # frames the epoch returns over the whole dataset (what a training step consumes)
 
     @property
     def seconds(self) -> float:
@@ -446,7 +447,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     if once:  # one video cannot show how much its class varies: the range does not cover that
         notes.append(f"{', '.join(once)}: one video sampled, so the range has no spread of its videos")
     opened = sum(w.opens * n for kinds in typical.values() for n, _, w in kinds)
-    out = Projection(point_start, dataset_open, point_k * mid, low, high, opened, not_sampled, notes)
+    returned = sum(w.returned * n for kinds in typical.values() for n, _, w in kinds)
+    out = Projection(point_start, dataset_open, point_k * mid, low, high, opened, not_sampled, notes, returned)
     if out.mostly_startup:
         notes.append(f"mostly start-up: {100 * out.startup_share:.0f}% of the epoch is starting workers, "
                      "whatever the loader")

@@ -22,6 +22,7 @@ For each, per access pattern, at its fastest DataLoader workers setting:
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -35,6 +36,7 @@ from benchmarks.spec import Store
 from loaders.vocabulary import BASELINE, DECODE, FRAMES
 
 DEFAULT_EPOCHS = 10
+MAX_BYTES = 2**63 - 1  # the most a size may say (8 EiB): more is no disk, and overflows later arithmetic
 CACHE_WORDS = {"not controlled": "page cache not controlled"}
 COLUMNS = [
     "strategy", "decode_loader", "frame_loader", "store_format", "store_size", "quality", "dataset_videos",
@@ -314,5 +316,9 @@ def parse_bytes(text: str) -> int:
         raise ValueError(f"not a size: {text!r} (say 2T, 500G or a number of bytes)") from None
     if value < 0:
         raise ValueError(f"not a size: {text!r} is negative")
+    if not math.isfinite(value):
+        raise ValueError(f"not a size: {text!r} is not a finite number")
+    if value * units[unit] > MAX_BYTES:
+        raise ValueError(f"not a size: {text!r} is more than any disk holds (at most 8 EiB)")
     return int(value * units[unit])
 

@@ -11,9 +11,9 @@ from loaders.vocabulary import BASELINE, DECODE
 
 
 def _key(record: Record) -> tuple[Any, ...]:
-    return (record.measure, record.stack, record.loader, record.extractor, record.format,
-            record.quality, record.profile, record.pattern, record.workers, record.batch_size,
-            record.cell or "")
+    # The whole store (its size and keyframe interval too): two stores of one format are two measurements.
+    return (record.measure, record.stack, record.loader, record.store, record.profile, record.pattern,
+            record.workers, record.batch_size, record.cache, record.cell or "")
 
 
 def latest(records: Iterable[Record]) -> list[Record]:

@@ -1,0 +1,221 @@
+"""The answer in one sentence: per access pattern, the strategy with the least total time for the
+dataset and its epochs, the other side of the question beside it (the best decoder when the
+answer is to extract, the best store when it is to decode), and when extracting pays.
+
+One function decides (:func:`decide`) and one writes the words (:meth:`Verdict.sentence`,
+:func:`table`): the terminal's closing lines and the report print the same winner, the same
+crossover and the same advice. The advice follows from the totals: "extract if you train for n
+epochs or more" holds at every whole epoch count, because n is read off the totals themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+
+from benchmarks.analysis.crossover import crossover_epochs
+from benchmarks.analysis.plan import Strategy, rank
+from benchmarks.analysis.refusals import Refusal
+from loaders.units import duration, size
+
+
+class UnknownPattern(ValueError):
+    """``--pattern`` names a pattern the run has no strategy for."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Crossover:
+    """When a store (made once) pays for itself against decoding on the fly, from projected epochs."""
+
+    store: Strategy  # the side that writes a store once: extract, or transcode
+    decode: Strategy  # decoding the original videos
+    epochs: float | None  # k*: extracting costs the same as decoding after k* epochs; None: never
+    low: float | None  # from the epochs' ranges: decoding slow and the store fast
+    high: float | None  # and the other way round; None: may never pay
+
+    @property
+    def pays_from(self) -> int | None:
+        """The fewest whole epochs at which the store's total is no more than decoding's; None: never."""
+        return pays_from(self.store.extraction_seconds, self.decode.epoch_seconds, self.store.epoch_seconds)
+
+    def phrase(self) -> str:
+        return phrase(self.epochs, self.low, self.high, self.pays_from, str(self.decode.decode_loader),
+                      self.store.kind == "transcode")
+
+    @property
+    def pair(self) -> str:
+        """``simplejpeg on ffmpeg-jpeg-q90 against torchcodec``."""
+        s = self.store
+        reader = s.frame_loader or s.decode_loader
+        return f"{reader} on {s.store.title if s.store else ''} against {self.decode.decode_loader}"
+
+
+def pays_from(extract_seconds: float, epoch_decode: float, epoch_store: float) -> int | None:
+    """The fewest whole epochs (at least 1) after which making the store once and reading it costs no
+    more in all than decoding every epoch; None: never. Read off the totals themselves, so that
+    "from n epochs" holds at every epoch count (k* is a quotient: near a whole number its rounding
+    could disagree with them); totals within a part in a billion are a tie, and a tie counts."""
+    k = crossover_epochs(extract_seconds, epoch_decode, epoch_store)
+    if k is None:
+        return None
+
+    def store_wins(n: int) -> bool:
+        store, decode = extract_seconds + n * epoch_store, n * epoch_decode
+        return store <= decode * (1 + 1e-9)
+
+    n = max(1, math.ceil(k))
+    while n > 1 and store_wins(n - 1):
+        n -= 1
+    while not store_wins(n):
+        n += 1
+    return n
+
+
+def phrase(k: float | None, low: float | None, high: float | None, n: int | None, decoder: str,
+           transcode: bool = False) -> str:
+    """``extraction pays for itself after 2.4 epochs (2.1-2.9): extract if you train for 3 epochs or
+    more`` (``n`` from :func:`pays_from`); a range that reads as one figure is written once."""
+    noun, verb = ("transcoding", "transcode") if transcode else ("extraction", "extract")
+    if k is None or n is None:
+        return f"{noun} never pays for itself here: decode with {decoder}"
+    return (f"{noun} pays for itself after {k:.1f} epochs{epoch_range(low, high)}: "
+            f"{verb} if you train for {n} epoch{'s' if n != 1 else ''} or more")
+
+
+def epoch_range(low: float | None, high: float | None) -> str:
+    """`` (1.5-2.3)``, `` (1.5-never)``, `` (one epoch timed)`` where both ends read the same, or
+    nothing without a range."""
+    if low is None or math.isnan(low):
+        return ""
+    if high is None or math.isnan(high):
+        return f" ({low:.1f}-never)"
+    return " (one epoch timed)" if f"{low:.1f}" == f"{high:.1f}" else f" ({low:.1f}-{high:.1f})"
+
+
+def crossover(store: Strategy, decode: Strategy) -> Crossover:
+    """``store`` against ``decode`` for the dataset: k* and its range from the epochs' ranges."""
+    x = store.extraction_seconds
+    low = crossover_epochs(x, decode.epoch_seconds_high, store.epoch_seconds_low)
+    high = crossover_epochs(x, decode.epoch_seconds_low, store.epoch_seconds_high)
+    return Crossover(store, decode, crossover_epochs(x, decode.epoch_seconds, store.epoch_seconds), low, high)
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    pattern: str
+    epochs: int
+    best: Strategy | None  # least total time within the disk budget; None: nothing fits
+    contrast: Strategy | None  # the best decoder when best keeps a store, else the best store that fits
+    crossover: Crossover | None
+    left_out: tuple[Strategy, ...]  # strategies that would have been faster but do not fit the disk
+    refused: tuple[Refusal, ...] = ()  # loaders that refused sampled videos: never recommended
+
+    def sentence(self, dataset: str | None = None) -> str:
+        """The answer for this pattern, with its total, disk and crossover, in one sentence."""
+        whole = f" over {dataset}" if dataset else ""
+        where = f"For {self.pattern}, {self.epochs} epochs{whole}"
+        if self.best is None:
+            return f"{where}: no strategy measured fits the disk budget: decode on the fly, or allow more disk."
+        b = self.best
+        disk = f"{size(b.disk_bytes)} on disk" if b.disk_bytes else "no disk beyond the videos"
+        made = f", {duration(b.extraction_seconds)} of it making the store once" if b.store is not None else ""
+        text = f"{where}: {b.name}, {duration(b.total_seconds)} in all ({disk}{made})"
+        if self.contrast is not None:
+            text += f"; {self.contrast.name} would take {duration(self.contrast.total_seconds - b.total_seconds)} more"
+        if self.crossover is not None:
+            text += f"; {self.crossover.phrase()}"
+        text += "."
+        if self.left_out:  # faster, but over the disk: say so, so the answer is not mistaken for the fastest
+            s = self.left_out[0]
+            text += (f" {s.name[0].upper()}{s.name[1:]} would take {duration(s.total_seconds)}, but its store "
+                     f"({size(s.disk_bytes)}) does not fit the disk budget.")
+        if self.refused:
+            text += " Not recommended: " + "; ".join(f"{r.loader} {r.words()}" for r in self.refused) + "."
+        return text
+
+
+def refused_by(s: Strategy, refused: Mapping[str, Refusal]) -> Refusal | None:
+    """What the strategy's loader refused of the sample, if anything."""
+    return refused.get(s.decode_loader or "") or refused.get(s.frame_loader or "")
+
+
+def decide(strategies: Sequence[Strategy], pattern: str | None = None,
+           refused: Mapping[str, Refusal] | None = None) -> list[Verdict]:
+    """One verdict per pattern (only ``pattern`` when given), from the plan's strategies; a
+    strategy whose loader ``refused`` sampled videos is never the answer nor its contrast."""
+    refused = refused or {}
+    out = []
+    measured = sorted({s.pattern for s in strategies})
+    if pattern is not None and pattern not in measured:
+        raise UnknownPattern(f"no strategy was measured for the pattern {pattern!r}; "
+                             f"this run has {', '.join(measured)}")
+    patterns = measured if pattern is None else [pattern]
+    for p in patterns:
+        mine = [s for s in rank(strategies) if s.pattern == p]
+        if not mine:
+            continue
+        fitting = [s for s in mine if s.fits_disk and refused_by(s, refused) is None]
+        best = fitting[0] if fitting else None
+        decoders = [s for s in fitting if s.kind == "decode"]
+        stores = [s for s in fitting if s.kind != "decode"]
+        contrast, cross = None, None
+        if best is not None and best.kind == "decode":
+            contrast = stores[0] if stores else None
+            cross = crossover(contrast, best) if contrast else None
+        elif best is not None:
+            contrast = decoders[0] if decoders else None
+            cross = crossover(best, contrast) if contrast else None
+        faster = tuple(s for s in mine if not s.fits_disk and (best is None or s.total_seconds < best.total_seconds))
+        out.append(Verdict(p, mine[0].epochs, best, contrast, cross, faster, tuple(refused.values())))
+    return out
+
+
+def headline(verdicts: Sequence[Verdict], dataset: str | None = None) -> str:
+    """The one sentence above the verdict's table: the answer for one pattern, or what the table
+    of several holds."""
+    if len(verdicts) == 1:
+        return verdicts[0].sentence(dataset)
+    if not verdicts:
+        return "No strategy could be projected: the run has no epoch timing to plan with."
+    whole = f" over {dataset}" if dataset else ""
+    return (f"The best strategy per access pattern for {verdicts[0].epochs} epochs{whole}, by total time "
+            "within the disk budget (--pattern picks yours):")
+
+
+TABLE_ONE = ("", "strategy", "total", "disk", "making the store", "the store pays after", "store if you train for")
+TABLE_EACH = ("pattern", "best strategy", "total", "disk", "against", "the store pays after", "store if you train for")
+
+
+def _pays(c: Crossover | None) -> list[str]:
+    """The crossover's two cells: after how many epochs (with its range), and the advice."""
+    if c is None:
+        return ["", ""]
+    if c.epochs is None or c.pays_from is None:
+        return ["never", "never"]
+    n = c.pays_from
+    return [f"{c.epochs:.1f} epochs{epoch_range(c.low, c.high)}", f"{n} epoch{'s' if n != 1 else ''} or more"]
+
+
+def table(verdicts: Sequence[Verdict]) -> tuple[tuple[str, ...], list[list[str]]]:
+    """The verdict's small table, as text: for one pattern, the best strategy and its contrast;
+    for several, one row per pattern."""
+    if len(verdicts) == 1:
+        v = verdicts[0]
+        rows = []
+        for what, s in (("best", v.best), ("against", v.contrast)):
+            if s is not None:
+                rows.append([what, s.name, duration(s.total_seconds), size(s.disk_bytes) if s.disk_bytes else "none",
+                             duration(s.extraction_seconds) if s.store is not None else "none",
+                             # the crossover on the store's row: when that store pays against decoding
+                             *(_pays(v.crossover) if v.crossover and s is v.crossover.store else ["", ""])])
+        return TABLE_ONE, rows
+    rows = []
+    for v in verdicts:
+        against = f"{v.contrast.name}: {duration(v.contrast.total_seconds)}" if v.contrast else ""
+        if v.best is None:
+            rows.append([v.pattern, "nothing fits the disk", "", "", against, "", ""])
+            continue
+        rows.append([v.pattern, v.best.name, duration(v.best.total_seconds),
+                     size(v.best.disk_bytes) if v.best.disk_bytes else "none", against, *_pays(v.crossover)])
+    return TABLE_EACH, rows

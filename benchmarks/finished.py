@@ -1,0 +1,47 @@
+"""Whether each stack of a run finished: ``stack-<name>.json`` in the run directory, written when
+the stack starts measuring (``finished`` null) and again when it ends.
+
+A stack stopped part-way (Ctrl-C, a crash, a machine that went away) leaves its file unfinished,
+and the report names it at the top: its figures cover only what it measured. A run made before
+these files existed has none, and nothing is said of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+PREFIX = "stack-"
+
+
+def _write(run_dir: Path, stack: str, finished: bool) -> None:
+    path = Path(run_dir) / f"{PREFIX}{stack}.json"
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    data = json.loads(path.read_text(encoding="utf-8")) if finished and path.is_file() else {"started": now}
+    data["finished"] = now if finished else None
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def start(run_dir: Path, stack: str) -> None:
+    _write(run_dir, stack, finished=False)
+
+
+def finish(run_dir: Path, stack: str) -> None:
+    _write(run_dir, stack, finished=True)
+
+
+def unfinished(run_dir: str | os.PathLike[str]) -> dict[str, str]:
+    """Stack -> when it started, for each stack of the run that started and did not finish."""
+    out = {}
+    for path in sorted(Path(run_dir).glob(f"{PREFIX}*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # torn by the stop itself: the stack did not finish either, but when it began is lost
+        if isinstance(data, dict) and not data.get("finished"):
+            out[path.stem.removeprefix(PREFIX)] = str(data.get("started") or "")
+    return out
