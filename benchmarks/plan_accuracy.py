@@ -258,7 +258,7 @@ def stores_compared(run: Path, truth: Path) -> tuple[list[float], list[float]]:
     from benchmarks.analysis import plan
 
     def made(path: Path) -> dict[str, plan.Strategy]:
-        return {s.store.label: s for s in plan.project(records.read(path / "records.jsonl"), dataset.load(path))
+        return {s.store.title: s for s in plan.project(records.read(path / "records.jsonl"), dataset.load(path))
                 if s.store is not None}
 
     mine, full = made(run), made(truth)
@@ -270,7 +270,7 @@ def stores_compared(run: Path, truth: Path) -> tuple[list[float], list[float]]:
 
 def label(key: Any) -> str:
     pattern, loader, store, workers, cache = key
-    where = f"@{store.label}" if store is not None else ""
+    where = f"@{store.title}" if store is not None else ""
     return f"{pattern} w{workers} {cache or '-'} {loader}{where}"
 
 

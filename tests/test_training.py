@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from report_fixture import make_run, write_dataset
 
+from benchmarks import records
 from benchmarks.analysis import plan, training
 from benchmarks.analysis.training import Step
 from benchmarks.records import Record, append
@@ -26,14 +27,15 @@ def _epoch(loader: str, workers: int, seconds: float, cpu: float | None = None, 
     if cpu is not None:
         options["cpu_seconds"] = [cpu, cpu]
     kind = "frames" if store else "decode"
-    return Record(measure="epoch", loader=loader, kind=kind, stack="main", profile="sample", pattern="random-clip",
-                  frames=FRAMES, seconds=[seconds, seconds], workers=workers, batch_size=BATCH, cache="warm",
-                  options=options, env={"cores": 16}, **store)  # type: ignore[arg-type]
+    return records.parse(dict(measure="epoch", loader=loader, kind=kind, stack="main", profile="sample",
+                              pattern="random-clip", frames=FRAMES, seconds=[seconds, seconds], workers=workers,
+                              batch_size=BATCH, cache="warm", options=options, env={"cores": 16}, **store))
 
 
 def _extraction(fmt: str, seconds: float, size: int) -> Record:
-    return Record(measure="extraction", loader=None, kind=None, stack="main", profile="sample", frames=FRAMES,
-                  seconds=[seconds], extractor="ffmpeg", format=fmt, bytes=size, source_bytes=20 * MB)
+    return records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="sample",
+                              frames=FRAMES, seconds=[seconds], extractor="ffmpeg", format=fmt, bytes=size,
+                              source_bytes=20 * MB))
 
 
 NPY = {"extractor": "ffmpeg", "format": "npy"}
