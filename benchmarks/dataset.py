@@ -479,11 +479,14 @@ def load(run_dir: str | os.PathLike[str]) -> Dataset | None:
         settings = _read_json(manifest)
         if not isinstance(settings, dict):
             raise DatasetError(f"{manifest}: not a run manifest: a JSON {records.json_type(settings)}, not an object")
-        data.update({k: v for k, v in settings.items() if k in RUN_FIELDS})
+        # dataset.json's own value of a setting (a run made before the manifest, or one edited by
+        # hand) is the one read.
+        data = {**{k: v for k, v in settings.items() if k in RUN_FIELDS}, **data}
     try:
         return Dataset.from_json(data)
     except ValueError as exc:
-        raise DatasetError(f"{path}: not a dataset summary: {exc}") from None
+        beside = f" (with the settings of {manifest})" if manifest.is_file() else ""
+        raise DatasetError(f"{path}: not a dataset summary{beside}: {exc}") from None
 
 
 def _read_json(path: Path) -> Any:

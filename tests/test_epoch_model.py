@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import runner
+from benchmarks import records, runner
 from benchmarks.analysis import epochs
 from benchmarks.dataset import ClassSummary, Dataset, Video
 from benchmarks.patterns import Pattern, Sample
@@ -160,12 +160,13 @@ def test_the_crossover_uses_the_modelled_epochs_and_the_whole_extraction() -> No
     from benchmarks.analysis import crossover
 
     capped = {"frames_per_video": 60, "video_frames": 120}
-    recs = [Record(measure="extraction", loader=None, kind=None, stack="main", profile="s", seconds=[12.0],
-                   frames=600, extractor="ffmpeg", format="jpeg", quality=90),
+    recs = [records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="s", seconds=[12.0],
+                               frames=600, extractor="ffmpeg", format="jpeg", quality=90)),
             Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="s", pattern="sequential",
                    seconds=[6.0], workers=0, options=capped),
-            Record(measure="epoch", loader="pil", kind="frames", stack="main", profile="s", pattern="sequential",
-                   seconds=[2.0], workers=0, extractor="ffmpeg", format="jpeg", quality=90, options=capped)]
+            records.parse(dict(measure="epoch", loader="pil", kind="frames", stack="main", profile="s",
+                               pattern="sequential", seconds=[2.0], workers=0, extractor="ffmpeg", format="jpeg",
+                               quality=90, options=capped))]
     # The model: decoding the whole videos 20 s (18-22), reading the store 5 s (4-6).
     modelled = {"pyav": (20.0, 18.0, 22.0), "pil": (5.0, 4.0, 6.0)}
     [pair] = crossover.pairs(recs, model=lambda r: modelled[r.loader or ""])

@@ -13,6 +13,7 @@ import pytest
 import report_fixture as fx
 
 import reports
+from benchmarks import records
 from benchmarks.records import Record, append
 from loaders.vocabulary import BASELINE
 from reports import advice, tables
@@ -326,13 +327,15 @@ def test_tables_a_machine_can_read(tmp_path: Path) -> None:
     are told apart by store size and keyframe interval, in extraction.csv and in the report."""
     run_dir = fx.make_run(tmp_path / "run")
     for size in (256, 128):
-        append(run_dir / "records.jsonl", Record(measure="extraction", loader=None, kind=None, stack="main",
-                                                  profile="corpus", frames=100, seconds=[2.0], extractor="ffmpeg",
-                                                  format="jpeg", quality=90, bytes=10**6, store_size=size))
+        append(run_dir / "records.jsonl", records.parse(dict(measure="extraction", loader=None, kind=None, stack="main",
+                                                             profile="corpus", frames=100, seconds=[2.0],
+                                                             extractor="ffmpeg", format="jpeg", quality=90, bytes=10**6,
+                                                             store_size=size)))
     for gop in (2, 8):
-        append(run_dir / "records.jsonl", Record(measure="extraction", loader=None, kind=None, stack="main",
-                                                  profile="corpus", frames=100, seconds=[3.0], extractor="ffmpeg",
-                                                  format="mp4", bytes=10**6, store_size=128, options={"gop": gop}))
+        append(run_dir / "records.jsonl", records.parse(dict(measure="extraction", loader=None, kind=None, stack="main",
+                                                             profile="corpus", frames=100, seconds=[3.0],
+                                                             extractor="ffmpeg", format="mp4", bytes=10**6,
+                                                             store_size=128, options={"gop": gop})))
     fx.write_dataset(run_dir)
     written = reports.build(run_dir)
     plan_rows = _csv(written["plan"])
