@@ -485,8 +485,7 @@ def load(run_dir: str | os.PathLike[str]) -> Dataset | None:
     try:
         return Dataset.from_json(data)
     except ValueError as exc:
-        beside = f" (with the settings of {manifest})" if manifest.is_file() else ""
-        raise DatasetError(f"{path}: not a dataset summary{beside}: {exc}") from None
+        raise DatasetError(f"{path}: not a dataset summary: {exc}") from None
 
 
 def _read_json(path: Path) -> Any:
