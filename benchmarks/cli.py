@@ -599,18 +599,20 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
     if not strategies:
         return
     refused = refusals(measured)
+    step = training.step_of(planned)
+    trainings = training.assess(strategies, measured, planned, step)
     try:
-        verdicts = verdict.decide(strategies, pattern, refused)
+        verdicts = verdict.with_training(strategies, trainings, pattern, refused)
     except verdict.UnknownPattern as exc:  # a pattern this run did not measure: say so, and answer for every pattern
         print(f"--pattern: {exc}")
-        pattern, verdicts = None, verdict.decide(strategies, None, refused)
+        pattern, verdicts = None, verdict.with_training(strategies, trainings, None, refused)
     if planned:
         print(f"plan for {planned.line()}, {epochs} epochs:")
     for v in verdicts:
         if v.best is not None:
             best = v.best
             disk = f", {size(best.disk_bytes)} on disk" if best.disk_bytes else ""
-            print(f"  {v.pattern}: {best.name}: {duration(best.total_seconds)} in all{disk} "
+            print(f"  {v.pattern}: {best.name}: {duration(v.total(best))} in all{disk} "
                   f"(epochs: {plan.CACHE_WORDS.get(best.cache, best.cache)})")
             if best.mostly_startup and best.startup_share is not None:
                 print(f"    an epoch is mostly start-up ({100 * best.startup_share:.0f}%: starting the workers), "
@@ -627,8 +629,6 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
               f"disk budget: {names}")
     for r in refused.values():
         print(f"  not recommended: {r.loader} {r.words()}")
-    step = training.step_of(planned)
-    trainings = training.assess(strategies, measured, planned, step)
     if trainings:
         print(f"  training with {step.line()}:")
         for name, (chosen, why) in training.recommend(trainings).items():

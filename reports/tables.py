@@ -421,7 +421,8 @@ def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = N
     pattern = pattern or (dataset.pattern if dataset else None)
     if strategies and pattern is not None:
         verdict.decide(strategies, pattern, refused)  # UnknownPattern for a pattern the run has no strategy for
-    table.attrs.update(verdicts=verdict.decide(strategies, None, refused) if strategies else [], pattern=pattern,
+    verdicts = verdict.with_training(strategies, trainings, None, refused) if strategies else []
+    table.attrs.update(verdicts=verdicts, pattern=pattern,
                        refused=refused,
                        epochs=epochs, disk_budget=budget if budget is not None else
                        (dataset.disk_free_bytes if dataset else None),

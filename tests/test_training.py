@@ -175,6 +175,28 @@ def _reports(*args: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
+def test_with_a_step_the_verdict_names_the_training_recommendation_and_its_crossover_follows() -> None:
+    from benchmarks.analysis import verdict
+
+    # pyav at its 1-worker pace alone (10 s an epoch): loading alone, npy wins, 50 s + 10 x 1 s =
+    # 60 s against 10 x 10 s = 100 s of decoding.
+    records = [r for r in _records() if not (r.loader == "pyav" and r.workers != 1)]
+    strategies = plan.project(records, None, 10)
+    (alone,) = verdict.decide(strategies)
+    assert alone.best is not None and alone.best.kind == "extract"  # 60 s against 100 s of decoding
+    assert alone.crossover is not None and alone.crossover.pays_from == 6  # 50 + 6 x 1 <= 6 x 10 (56 <= 60; 55 > 50)
+    # A step slow enough that pyav's 100 frames/s keep the GPU fed (a 10 s step of 100 frames: 10
+    # frames/s): an epoch of training is the GPU's 100 s for both, so the store never pays.
+    trainings = training.assess(strategies, records, None, Step(step_ms=10_000))
+    (v,) = verdict.with_training(strategies, trainings)
+    chosen, _ = training.recommend(trainings)["random-clip"]
+    assert v.best is chosen.strategy and v.best.kind == "decode"
+    assert v.total(v.best) == pytest.approx(chosen.training_seconds)
+    assert v.crossover is not None and v.crossover.pays_from is None
+    text = v.sentence()
+    assert "with the step given" in text and "never pays" in text and "extract if you train" not in text
+
+
 def test_a_step_every_strategy_keeps_up_with_recommends_no_extraction(tmp_path: Path) -> None:
     run = make_run(tmp_path / "run")
     write_dataset(run)

@@ -14,6 +14,7 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
+from benchmarks.analysis import training
 from benchmarks.analysis.crossover import crossover_epochs
 from benchmarks.analysis.plan import Strategy, rank
 from benchmarks.analysis.refusals import Refusal
@@ -33,11 +34,17 @@ class Crossover:
     epochs: float | None  # k*: extracting costs the same as decoding after k* epochs; None: never
     low: float | None  # from the epochs' ranges: decoding slow and the store fast
     high: float | None  # and the other way round; None: may never pay
+    # The epochs compared: the strategies' loading epochs, or with a training step the epochs of
+    # training (the longer of the GPUs' time and loading's), where a loader that keeps up costs no more.
+    decode_epoch: float | None = None
+    store_epoch: float | None = None
 
     @property
     def pays_from(self) -> int | None:
         """The fewest whole epochs at which the store's total is no more than decoding's; None: never."""
-        return pays_from(self.store.extraction_seconds, self.decode.epoch_seconds, self.store.epoch_seconds)
+        decode = self.decode.epoch_seconds if self.decode_epoch is None else self.decode_epoch
+        store = self.store.epoch_seconds if self.store_epoch is None else self.store_epoch
+        return pays_from(self.store.extraction_seconds, decode, store)
 
     def phrase(self) -> str:
         return phrase(self.epochs, self.low, self.high, self.pays_from, str(self.decode.decode_loader),
@@ -93,9 +100,14 @@ def epoch_range(low: float | None, high: float | None) -> str:
     return " (one epoch timed)" if f"{low:.1f}" == f"{high:.1f}" else f" ({low:.1f}-{high:.1f})"
 
 
-def crossover(store: Strategy, decode: Strategy) -> Crossover:
-    """``store`` against ``decode`` for the dataset: k* and its range from the epochs' ranges."""
+def crossover(store: Strategy, decode: Strategy, epochs: Mapping[int, float] | None = None) -> Crossover:
+    """``store`` against ``decode`` for the dataset: k* and its range from the epochs' ranges; with
+    ``epochs`` (id of a strategy -> its epoch of training with the step), k* from those epochs,
+    without a range (the step is given, not measured)."""
     x = store.extraction_seconds
+    if epochs and id(store) in epochs and id(decode) in epochs:
+        d, f = epochs[id(decode)], epochs[id(store)]
+        return Crossover(store, decode, crossover_epochs(x, d, f), None, None, d, f)
     low = crossover_epochs(x, decode.epoch_seconds_high, store.epoch_seconds_low)
     high = crossover_epochs(x, decode.epoch_seconds_low, store.epoch_seconds_high)
     return Crossover(store, decode, crossover_epochs(x, decode.epoch_seconds, store.epoch_seconds), low, high)
@@ -110,25 +122,35 @@ class Verdict:
     crossover: Crossover | None
     left_out: tuple[Strategy, ...]  # strategies that would have been faster but do not fit the disk
     refused: tuple[Refusal, ...] = ()  # loaders that refused sampled videos: never recommended
+    # With a training step: id of a strategy -> its training seconds (extraction + E epochs of
+    # training), which rank the strategies and are the totals said; empty: loading alone.
+    trained: Mapping[int, float] = dataclasses.field(default_factory=dict)
+
+    def total(self, s: Strategy) -> float:
+        """The total said for ``s``: its training seconds with a step, else extraction + E loading epochs."""
+        return self.trained.get(id(s), s.total_seconds)
 
     def sentence(self, dataset: str | None = None) -> str:
         """The answer for this pattern, with its total, disk and crossover, in one sentence."""
         whole = f" over {dataset}" if dataset else ""
         where = f"For {self.pattern}, {self.epochs} epochs{whole}"
+        where += " of training with the step given" if self.trained else ""
         if self.best is None:
             return f"{where}: no strategy measured fits the disk budget: decode on the fly, or allow more disk."
         b = self.best
         disk = f"{size(b.disk_bytes)} on disk" if b.disk_bytes else "no disk beyond the videos"
         made = f", {duration(b.extraction_seconds)} of it making the store once" if b.store is not None else ""
-        text = f"{where}: {b.name}, {duration(b.total_seconds)} in all ({disk}{made})"
+        text = f"{where}: {b.name}, {duration(self.total(b))} in all ({disk}{made})"
         if self.contrast is not None:
-            text += f"; {self.contrast.name} would take {duration(self.contrast.total_seconds - b.total_seconds)} more"
+            more = self.total(self.contrast) - self.total(b)
+            text += (f"; {self.contrast.name} would take {duration(more)} more" if more > 0 else
+                     f"; {self.contrast.name} would take as long, with {'more' if b.store is None else 'less'} disk")
         if self.crossover is not None:
             text += f"; {self.crossover.phrase()}"
         text += "."
         if self.left_out:  # faster, but over the disk: say so, so the answer is not mistaken for the fastest
             s = self.left_out[0]
-            text += (f" {s.name[0].upper()}{s.name[1:]} would take {duration(s.total_seconds)}, but its store "
+            text += (f" {s.name[0].upper()}{s.name[1:]} would take {duration(self.total(s))}, but its store "
                      f"({size(s.disk_bytes)}) does not fit the disk budget.")
         if self.refused:
             text += " Not recommended: " + "; ".join(f"{r.loader} {r.words()}" for r in self.refused) + "."
@@ -141,10 +163,19 @@ def refused_by(s: Strategy, refused: Mapping[str, Refusal]) -> Refusal | None:
 
 
 def decide(strategies: Sequence[Strategy], pattern: str | None = None,
-           refused: Mapping[str, Refusal] | None = None) -> list[Verdict]:
+           refused: Mapping[str, Refusal] | None = None, trained: Mapping[int, float] | None = None,
+           epochs: Mapping[int, float] | None = None, prefer: Mapping[str, Strategy] | None = None) -> list[Verdict]:
     """One verdict per pattern (only ``pattern`` when given), from the plan's strategies; a
-    strategy whose loader ``refused`` sampled videos is never the answer nor its contrast."""
+    strategy whose loader ``refused`` sampled videos is never the answer nor its contrast.
+
+    With a training step (:mod:`benchmarks.analysis.training`): ``trained`` (id of a strategy ->
+    its training seconds) ranks them, ``epochs`` (id -> its epoch of training) gives the
+    crossover, and ``prefer`` (pattern -> the training recommendation, which among strategies
+    within a few percent of the fastest takes the least disk and CPU) is the answer, so the
+    verdict and the training line name one strategy."""
     refused = refused or {}
+    trained = trained or {}
+    prefer = prefer or {}
     out = []
     measured = sorted({s.pattern for s in strategies})
     if pattern is not None and pattern not in measured:
@@ -155,20 +186,35 @@ def decide(strategies: Sequence[Strategy], pattern: str | None = None,
         mine = [s for s in rank(strategies) if s.pattern == p]
         if not mine:
             continue
+        if trained:
+            mine.sort(key=lambda s: (not s.fits_disk, trained.get(id(s), s.total_seconds)))
         fitting = [s for s in mine if s.fits_disk and refused_by(s, refused) is None]
         best = fitting[0] if fitting else None
+        if prefer.get(p) is not None and any(s is prefer[p] for s in fitting):
+            best = prefer[p]
         decoders = [s for s in fitting if s.kind == "decode"]
         stores = [s for s in fitting if s.kind != "decode"]
         contrast, cross = None, None
         if best is not None and best.kind == "decode":
             contrast = stores[0] if stores else None
-            cross = crossover(contrast, best) if contrast else None
+            cross = crossover(contrast, best, epochs) if contrast else None
         elif best is not None:
             contrast = decoders[0] if decoders else None
-            cross = crossover(best, contrast) if contrast else None
-        faster = tuple(s for s in mine if not s.fits_disk and (best is None or s.total_seconds < best.total_seconds))
-        out.append(Verdict(p, mine[0].epochs, best, contrast, cross, faster, tuple(refused.values())))
+            cross = crossover(best, contrast, epochs) if contrast else None
+        total = {id(s): trained.get(id(s), s.total_seconds) for s in mine}
+        faster = tuple(s for s in mine if not s.fits_disk and (best is None or total[id(s)] < total[id(best)]))
+        out.append(Verdict(p, mine[0].epochs, best, contrast, cross, faster, tuple(refused.values()),
+                           {i: t for i, t in trained.items() if i in total}))
     return out
+
+
+def with_training(strategies: Sequence[Strategy], trainings: Sequence[training.Training],
+                  pattern: str | None = None, refused: Mapping[str, Refusal] | None = None) -> list[Verdict]:
+    """:func:`decide` with the training step's figures (``trainings``: each strategy against the
+    step, none without one): the verdict and the training line then name the same strategy."""
+    chosen = {p: t.strategy for p, (t, _) in training.recommend(trainings).items()}
+    return decide(strategies, pattern, refused, {id(t.strategy): t.training_seconds for t in trainings},
+                  {id(t.strategy): t.epoch_seconds for t in trainings}, chosen)
 
 
 def headline(verdicts: Sequence[Verdict], dataset: str | None = None) -> str:
@@ -205,17 +251,17 @@ def table(verdicts: Sequence[Verdict]) -> tuple[tuple[str, ...], list[list[str]]
         rows = []
         for what, s in (("best", v.best), ("against", v.contrast)):
             if s is not None:
-                rows.append([what, s.name, duration(s.total_seconds), size(s.disk_bytes) if s.disk_bytes else "none",
+                rows.append([what, s.name, duration(v.total(s)), size(s.disk_bytes) if s.disk_bytes else "none",
                              duration(s.extraction_seconds) if s.store is not None else "none",
                              # the crossover on the store's row: when that store pays against decoding
                              *(_pays(v.crossover) if v.crossover and s is v.crossover.store else ["", ""])])
         return TABLE_ONE, rows
     rows = []
     for v in verdicts:
-        against = f"{v.contrast.name}: {duration(v.contrast.total_seconds)}" if v.contrast else ""
+        against = f"{v.contrast.name}: {duration(v.total(v.contrast))}" if v.contrast else ""
         if v.best is None:
             rows.append([v.pattern, "nothing fits the disk", "", "", against, "", ""])
             continue
-        rows.append([v.pattern, v.best.name, duration(v.best.total_seconds),
+        rows.append([v.pattern, v.best.name, duration(v.total(v.best)),
                      size(v.best.disk_bytes) if v.best.disk_bytes else "none", against, *_pays(v.crossover)])
     return TABLE_EACH, rows
