@@ -9,7 +9,7 @@ here are the ones the GPU loaders share.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -59,3 +59,30 @@ def gather(indices: np.ndarray, read_ascending: Callable[[np.ndarray], Any]) -> 
     unique, inverse = np.unique(indices, return_inverse=True)
     frames = read_ascending(unique)
     return frames[torch.as_tensor(inverse, device=frames.device)]
+
+
+class OnDevice:
+    """What a GPU loader's source shares: ``_decode`` (ascending distinct indices -> an
+    ``(N, H, W, 3)`` uint8 tensor on ``_device``) is all it writes; frames are gathered in the
+    order asked, copied to the host for ``get_frames`` and left on the device by ``get_tensors``.
+    Mixed in before :class:`loaders.base.Source` (or a subclass), which checks the indices."""
+
+    _device: Any
+    height: int
+    width: int
+    _decode: Callable[[np.ndarray], Any]
+    check_indices: Callable[[Iterable[int] | np.ndarray], np.ndarray]  # loaders.base.Source's
+
+    def _read(self, indices: np.ndarray) -> np.ndarray:
+        return gather(indices, self._decode).cpu().numpy()
+
+    def get_tensors(self, indices: Iterable[int] | np.ndarray, device: Any = None) -> Any:
+        """The frames as an ``(N, H, W, 3)`` uint8 tensor, decoded on the GPU and left there
+        (``device`` None: the decoder's own)."""
+        import torch
+
+        idx = self.check_indices(indices)
+        target = self._device if device is None else torch.device(device)
+        if idx.size == 0:
+            return torch.empty((0, self.height, self.width, 3), dtype=torch.uint8, device=target)
+        return gather(idx, self._decode).to(target)

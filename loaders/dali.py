@@ -12,12 +12,11 @@ batch copied into a torch CUDA tensor by ``nvidia.dali.plugin.pytorch.feed_ndarr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from loaders.cuda import gather, require
+from loaders.cuda import OnDevice, require
 from loaders.errors import CorruptVideo, first_line
 from loaders.store import StoreSource, check_jpeg_complete, read_file
 
@@ -35,7 +34,7 @@ def _jpeg_pipeline() -> Any:
     return fn.decoders.image(jpegs, device="mixed", output_type=types.RGB)
 
 
-class DaliSource(StoreSource):
+class DaliSource(OnDevice, StoreSource):
     formats = ("jpeg",)
     device = "cuda"
     library = f"nvidia-dali {dali.__version__}"
@@ -45,17 +44,6 @@ class DaliSource(StoreSource):
         self._device = torch.device("cuda", gpu_id)
         self._pipe: Any = _jpeg_pipeline(device_id=gpu_id)
         self._pipe.build()
-
-    def _read(self, indices: np.ndarray) -> np.ndarray:
-        return gather(indices, self._decode).cpu().numpy()
-
-    def get_tensors(self, indices: Iterable[int] | np.ndarray, device: Any = None) -> Any:
-        """The frames as an ``(N, H, W, 3)`` uint8 tensor, decoded on the GPU and left there."""
-        idx = self.check_indices(indices)
-        target = self._device if device is None else torch.device(device)
-        if idx.size == 0:
-            return torch.empty((0, self.height, self.width, 3), dtype=torch.uint8, device=target)
-        return gather(idx, self._decode).to(target)
 
     def _decode(self, ascending: np.ndarray) -> Any:
         out = torch.empty((len(ascending), self.height, self.width, 3), dtype=torch.uint8, device=self._device)

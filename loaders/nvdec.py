@@ -29,13 +29,12 @@ checked on a device yet: refused rather than risked.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from loaders.base import Source
-from loaders.cuda import gather, require
+from loaders.cuda import OnDevice, require
 from loaders.errors import CorruptVideo, UnsupportedVideo, first_line
 from loaders.probe import UNINDEXED, check_file
 
@@ -46,7 +45,7 @@ torch, nvc = require("torch", "PyNvVideoCodec")
 _CHUNK = 16
 
 
-class NvdecSource(Source):
+class NvdecSource(OnDevice, Source):
     kind = "decode"
     device = "cuda"
     library = f"PyNvVideoCodec {nvc.__version__}"
@@ -90,18 +89,6 @@ class NvdecSource(Source):
                 f"PyNvVideoCodec counts {count} frames, the video shows "
                 f"{self.num_frames}: its frame numbers are not the frames shown",
             )
-
-    def _read(self, indices: np.ndarray) -> np.ndarray:
-        return gather(indices, self._decode).cpu().numpy()
-
-    def get_tensors(self, indices: Iterable[int] | np.ndarray, device: Any = None) -> Any:
-        """The frames as an ``(N, H, W, 3)`` uint8 tensor, decoded on the GPU and left there
-        (``device`` None: the decoder's own)."""
-        idx = self.check_indices(indices)
-        target = self._device if device is None else torch.device(device)
-        if idx.size == 0:
-            return torch.empty((0, self.height, self.width, 3), dtype=torch.uint8, device=target)
-        return gather(idx, self._decode).to(target)
 
     def _decode(self, ascending: np.ndarray) -> Any:
         out = torch.empty((len(ascending), self.height, self.width, 3), dtype=torch.uint8, device=self._device)

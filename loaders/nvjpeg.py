@@ -9,12 +9,11 @@ store's compression; verification measures it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from loaders.cuda import gather, require
+from loaders.cuda import OnDevice, require
 from loaders.errors import CorruptVideo, first_line
 from loaders.store import StoreSource, check_jpeg_complete, read_file
 
@@ -25,7 +24,7 @@ from torchvision.io import ImageReadMode, decode_jpeg  # noqa: E402 - after the 
 _CHUNK = 64
 
 
-class NvjpegSource(StoreSource):
+class NvjpegSource(OnDevice, StoreSource):
     formats = ("jpeg",)
     device = "cuda"
     library = f"torchvision {torchvision.__version__} nvJPEG"
@@ -33,17 +32,6 @@ class NvjpegSource(StoreSource):
     def __init__(self, path: Any, gpu_id: int = 0, **options: Any) -> None:
         super().__init__(path, gpu_id=gpu_id, **options)
         self._device = torch.device("cuda", gpu_id)
-
-    def _read(self, indices: np.ndarray) -> np.ndarray:
-        return gather(indices, self._decode).cpu().numpy()
-
-    def get_tensors(self, indices: Iterable[int] | np.ndarray, device: Any = None) -> Any:
-        """The frames as an ``(N, H, W, 3)`` uint8 tensor, decoded on the GPU and left there."""
-        idx = self.check_indices(indices)
-        target = self._device if device is None else torch.device(device)
-        if idx.size == 0:
-            return torch.empty((0, self.height, self.width, 3), dtype=torch.uint8, device=target)
-        return gather(idx, self._decode).to(target)
 
     def _decode(self, ascending: np.ndarray) -> Any:
         out = torch.empty((len(ascending), self.height, self.width, 3), dtype=torch.uint8, device=self._device)

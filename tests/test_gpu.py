@@ -24,7 +24,7 @@ from benchmarks.patterns import Sample
 from benchmarks.spec import Target
 from loaders import reference, registry
 from loaders.base import Source
-from loaders.cuda import device_missing
+from loaders.cuda import OnDevice, device_missing
 from loaders.vocabulary import DECODE
 
 GPU = registry.gpu_names()
@@ -346,3 +346,32 @@ def test_records_carry_the_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     assert gpu is not None and gpu["name"] and gpu["driver"] and gpu["memory_bytes"] > 0
     if NO_DEVICE is not None:
         assert (gpu["name"], gpu["driver"], gpu["capability"]) == ("NVIDIA H100 80GB HBM3", "550.54.15", "9.0")
+
+
+class _FakeDevice(OnDevice, Source):
+    """The GPU loaders' shared part over a fake decoder on the CPU: frame i is filled with i."""
+
+    kind, num_frames, fps, width, height, rotation = DECODE, 10, 10.0, 4, 2, 0
+    stream = 0
+
+    def __init__(self, path: Any) -> None:
+        super().__init__(path)
+        self._device = torch.device("cpu")
+        self.decoded: list[list[int]] = []
+
+    def _decode(self, ascending: np.ndarray) -> Any:
+        self.decoded.append([int(i) for i in ascending])
+        return torch.stack([torch.full((self.height, self.width, 3), int(i), dtype=torch.uint8) for i in ascending])
+
+
+def test_the_gpu_loaders_shared_part_gathers_in_the_order_asked_and_decodes_each_frame_once(tmp_path: Path) -> None:
+    (tmp_path / "v.mp4").write_bytes(b"")
+    src = _FakeDevice(tmp_path / "v.mp4")
+    frames = src.get_frames([7, 2, 7, 0])
+    assert frames.shape == (4, 2, 4, 3) and [int(f[0, 0, 0]) for f in frames] == [7, 2, 7, 0]
+    assert src.decoded == [[0, 2, 7]]  # the distinct frames once, ascending
+    tensors = src.get_tensors([3, 3], "cpu")
+    assert isinstance(tensors, torch.Tensor) and tensors.device.type == "cpu" and tensors[:, 0, 0, 0].tolist() == [3, 3]
+    assert src.get_tensors([]).shape == (0, 2, 4, 3)
+    with pytest.raises(loaders.FrameIndexError):  # Source's index check, not shadowed by the mix-in
+        src.get_tensors([10])
