@@ -25,7 +25,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -271,7 +271,6 @@ class Bench:
         self.annotations: runner.Annotations | None = None
         self.unreadable: dict[str, str] = {}  # video path -> why it is skipped
         self.progress: Progress | None = None
-        self.shapes: dict[str, Video] = {}  # profile -> its video, probed
         self.following = False  # measuring the videos an earlier stack of the run chose (see follow)
         self.budget_line: str | None = None  # what a time budget dropped, as said before measuring
         # The end of the whole bench, all stacks together (``nox -s bench -- --budget``), and the
@@ -321,12 +320,13 @@ class Bench:
     def describe(self) -> dataset.Dataset:
         """The dataset the plan is for: every video probed under ``--videos`` with ``--sample``,
         else the videos measured."""
-        measured = list(self.videos.values())
-        whole = self.whole if self.whole is not None else dataset.probe_all(measured, jobs=self.args.jobs)
+        measured = self.paths()
+        whole = self.whole if self.whole is not None else dataset.probe_all(list(measured.values()),
+                                                                            jobs=self.args.jobs)
         by_path = {v.path: v for v in whole}
         root = str(self.args.videos.resolve()) if self.args.videos else self.corpus_name
-        described = dataset.describe(root, whole, {p: by_path[v] for p, v in self.videos.items() if v in by_path},
-                                     disk=self.work.store_root, epochs=self.args.train_epochs,
+        described = dataset.describe(root, whole, {p: by_path[v] for p, v in measured.items() if v in by_path},
+                                     disk=self.store_root, epochs=self.args.train_epochs,
                                      disk_budget=self.args.disk_budget, skipped={**self.skipped, **self.unreadable},
                                      pattern=self.args.pattern)
         step = training.step_of(None, **training.given(self.args))
@@ -334,47 +334,51 @@ class Bench:
                                         storage_bandwidth=step.storage_bandwidth)
         return described
 
+    def paths(self) -> dict[str, str]:
+        """The run's videos: name -> the path measured (a clip where a budget cut the video)."""
+        return {p: v.path for p, v in self.spec.videos.items()}
+
     # -- the run ------------------------------------------------------------------------------------
     def main(self) -> int:
         self.corpus_name, all_videos = self.corpus_videos()
-        self.work = core.Workspace(self.spec, self.args.stores or stores.default_root(self.args.videos is not None),
-                                   dict(all_videos))
+        self.store_root = self.args.stores or stores.default_root(self.args.videos is not None)
         available = loaders.available()
         self.live = [t for t in self.spec.targets if available[t.loader] is None]
         if any(t.store is not None for t in self.live):
-            stores.check_writable(self.work.store_root)
+            stores.check_writable(self.store_root)
         self.epoch_live = [t for t in self.live if self.spec.caches.get(t.key)]
         for t in self.spec.targets:
             if available[t.loader] is not None:
                 record = perframe.record(t, "per_frame", self.corpus_name, status="unavailable",
                                          reason=available[t.loader])
                 self.once(core.cell("unavailable", self.stack, t.loader), lambda record=record: record, record)
-        self.videos: dict[str, str] = {}  # profile -> video, for the videos that could be probed
-        for profile, video in all_videos.items():
-            self.probe(profile, video)
-        if not self.videos:
+        probed = {p: v for p, path in all_videos.items() if (v := self.probe(p, path)) is not None}
+        if not probed:
             raise videos.none_readable(str(self.args.videos or "the built-in corpus"), self.unreadable)
+        self.spec = dataclasses.replace(self.spec, videos=probed)
         previous = dataset.load(self.run.dir)  # what another stack of this run (or this run, resumed) measured
         planned = self.describe()
         self.planned_cache = "cold" if planned.bytes > planned.ram_available_bytes else "warm"
         if self.boxes is not None:
-            self.annotations = self.boxes.for_videos(self.work.frames_of)
+            self.annotations = self.boxes.for_videos({v.path: v.frames for v in probed.values()})
         if previous is not None:
             planned.budgets, planned.settings = dict(previous.budgets), dict(previous.settings)
             planned.pattern = planned.pattern or previous.pattern
-            self.follow(previous, all_videos)
+            self.spec = self.follow(self.spec, previous, all_videos)
         measures = self.spec.measures
         self.needed = list(self.spec.stores)
-        self.spec = self.announce(dataclasses.replace(self.spec, videos={p: self.shapes[p] for p in self.videos}))
-        # The plan projects from what is measured: the videos a budget kept, cut ones as their clips.
-        kept = {p: planned.measured[p] if v == all_videos.get(p) else dataset.probe_one(v)
-                for p, v in self.videos.items() if p in planned.measured}
+        self.spec = self.announce(self.spec)
+        if self.annotations is not None:
+            self.annotations = clipped(self.annotations, probed, self.spec.videos)
+        self.work = core.Workspace(self.spec, self.store_root)  # the run's videos, cut ones as their clips
         if self.budget_line is not None:
             planned.budgets[self.stack] = self.budget_line
         planned.settings[self.stack] = self.spec.lines()
-        planned.measured = kept
+        # The plan projects from what is measured: the videos a budget kept, cut ones as their clips.
+        planned.measured = {p: v for p, v in self.spec.videos.items() if p in planned.measured}
         planned.save(self.run.dir)  # once: dataset.json, and this stack's settings in run.json
-        self.cases = core.cases(self.live, self.videos, self.spec.patterns, self.spec.frames, self.args.store_videos)
+        self.cases = core.cases(self.live, self.spec.videos, self.spec.patterns, self.spec.frames,
+                                self.args.store_videos)
         estimate = budget.estimate(self.spec)
         print(f"estimate: {estimate.line()}", flush=True)
         n_epoch = sum(len(self.caches(t)) for t in self.epoch_live) * len(self.spec.patterns) * len(self.spec.workers) \
@@ -437,6 +441,7 @@ class Bench:
             share = max(1.0, self.deadline - time.time()) / self.stacks_left
             seconds = share if seconds is None else min(seconds, share)
         if seconds is not None:
+            whole = spec.videos
             asked = {"epochs": self.args.epochs, "workers": self.args.workers, "frames": self.args.frames,
                      "min_rounds": self.args.min_rounds, "cache": self.args.cache,
                      "videos": True if self.following else None}  # kept as asked
@@ -449,50 +454,40 @@ class Bench:
             said = "; ".join(dropped) or "the whole run fits"
             self.budget_line = f"budget {duration(seconds, whole=True)}: {said}"
             print(self.budget_line, flush=True)
-            self.videos = {p: v for p, v in self.videos.items() if p in spec.videos}
-            for profile, frames in spec.clips.items():
-                self.cut(profile, frames)
-            self.work.settings = spec
-        print(f"run {self.run.id}: records to {self.run.path}, stores in {self.work.store_root}", flush=True)
+            cut = {p: self.cut(whole[p], frames) for p, frames in spec.clips.items()}
+            spec = dataclasses.replace(spec, videos={**spec.videos, **cut},
+                                       clips={p: n for p, n in spec.clips.items() if cut[p] is not whole[p]})
+        print(f"run {self.run.id}: records to {self.run.path}, stores in {self.store_root}", flush=True)
         for line in spec.lines():
             print(f"  {line}", flush=True)
         return spec
 
-    def follow(self, previous: dataset.Dataset, given: dict[str, str]) -> None:
-        """Measure the videos this run measured before (its first stack's choice, or this stack's in
-        a run resumed), as they were measured (whole or cut), whatever this stack's budget would
-        pick: one run, one sample."""
-        chosen = [p for p in previous.measured if p in self.videos]
+    def follow(self, spec: RunSpec, previous: dataset.Dataset, given: dict[str, str]) -> RunSpec:
+        """The run measuring the videos this run measured before (its first stack's choice, or this
+        stack's in a run resumed), as they were measured (whole or cut), whatever this stack's
+        budget would pick: one run, one sample."""
+        chosen = [p for p in previous.measured if p in spec.videos]
         if not chosen:
-            return
-        self.videos = {p: self.videos[p] for p in chosen}
+            return spec
+        videos: dict[str, Video] = {}
         for p in chosen:
             path, frames = previous.measured[p].path, previous.measured[p].frames
-            if path != given[p] and os.path.isfile(path):
-                self.use(p, path, frames)
-            elif path != given[p]:  # a clip that is gone: cut again, the same (the cut is deterministic)
-                self.cut(p, frames)
+            try:
+                videos[p] = spec.videos[p] if path == given[p] else dataset.probe_video(path)  # its clip
+            except (loaders.LoaderError, OSError):  # a clip gone or damaged: cut again, the same (the cut
+                videos[p] = self.cut(spec.videos[p], frames)  # is deterministic)
         self.following = True
+        return dataclasses.replace(spec, videos=videos)
 
-    def cut(self, profile: str, frames: int) -> None:
-        """Measure the first ``frames`` frames of a long video, a stream copy of them, in its place."""
-        video = self.videos[profile]
+    def cut(self, video: Video, frames: int) -> Video:
+        """``video`` cut to its first ``frames`` frames: a stream copy of them, made now (see
+        :mod:`benchmarks.clips`), measured in its place; the video whole where it cannot be cut."""
         try:
-            clip, kept = clips.first_frames(video, frames, self.work.store_root / "clips")
+            clip, _ = clips.first_frames(video.path, frames, self.store_root / "clips")
+            return video if clip == video.path else dataset.probe_video(clip)
         except loaders.LoaderError as exc:
-            print(f"measuring {video} whole, not cut: {exc}", file=sys.stderr, flush=True)
-            return
-        self.use(profile, clip, kept)
-
-    def use(self, profile: str, clip: str, kept: int) -> None:
-        """Measure ``clip``, the first ``kept`` frames of the profile's video, in its place."""
-        video = self.videos[profile]
-        self.videos[profile] = self.work.listed[profile] = clip
-        self.work.frames_of[clip] = kept
-        self.shapes[profile] = self.shapes[profile].first(kept)
-        if self.annotations is not None and video in self.annotations:
-            boxes = {i: b for i, b in self.annotations[video].items() if i < kept}
-            self.annotations = {**{v: a for v, a in self.annotations.items() if v != video}, clip: boxes}
+            print(f"measuring {video.path} whole, not cut: {exc}", file=sys.stderr, flush=True)
+            return video
 
     def refine(self, cells: int) -> None:
         """The ETA of the epochs again, from the seconds per frame the per-frame phase measured."""
@@ -533,21 +528,21 @@ class Bench:
             record = dataclasses.replace(identity, status="error", reason=core.reason(exc))
         self.run.add(cell, record)
 
-    def probe(self, profile: str, video: str) -> None:
+    def probe(self, profile: str, video: str) -> Video | None:
+        """The video as probed; None where it cannot be read (recorded, and said)."""
         try:
-            self.shapes[profile] = dataset.probe_video(video)
-            self.work.frames_of[video] = self.shapes[profile].frames
-            self.videos[profile] = video
+            return dataset.probe_video(video)
         except Exception as exc:  # noqa: BLE001 - a video that cannot be read fails alone
             self.unreadable[video] = videos.cause(exc)
             print(f"skipping {video}: {self.unreadable[video]}", file=sys.stderr)
             record = Record(measure="per_frame", loader=None, kind=None, stack=self.stack, profile=profile,
                             status="error", reason=core.reason(exc), options={"video": video})
             self.once(core.cell("probe", self.stack, profile), lambda: record, record)
+            return None
 
     # -- extraction ---------------------------------------------------------------------------------
     def extraction(self, measure: bool) -> None:
-        videos = list(self.videos.values())
+        videos = list(self.paths().values())
         for spec in self.needed:
             cell = core.cell("extraction", self.corpus_name, spec.label)
             self.step(f"extract {spec.label}")
@@ -583,9 +578,21 @@ class Bench:
         if not todo or self.past(f"epochs {pattern.name} w{workers} ({len(todo)} cells)", len(todo)):
             return
         self.step(f"epochs {pattern.name} w{workers}: {len(todo)} loaders interleaved")
-        for case, record in self.work.epochs(todo, list(self.videos.values()), self.annotations):
+        for case, record in self.work.epochs(todo, list(self.paths().values()), self.annotations):
             self.run.add(case.cell, record)
             self.progress.update(1, work=self.cost["epoch"])
+
+
+def clipped(annotations: runner.Annotations, before: Mapping[str, Video],
+            after: Mapping[str, Video]) -> runner.Annotations:
+    """The boxes of each video ``before`` that ``after`` measures as a clip, moved to the clip's
+    path, those of frames past its end left out."""
+    out = dict(annotations)
+    for name, video in after.items():
+        old = before[name].path
+        if video.path != old and old in out:
+            out[video.path] = {i: b for i, b in out.pop(old).items() if i < video.frames}
+    return out
 
 
 def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = None) -> None:

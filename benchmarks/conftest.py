@@ -97,8 +97,7 @@ class Bench:
     def __init__(self, config: pytest.Config) -> None:
         self.spec = run_spec(config)
         user = config.getoption("vidbench_videos") is not None
-        self.work = core.Workspace(self.spec, config.getoption("vidbench_stores")
-                                   or stores.default_root(user), videos(config))
+        self.work = core.Workspace(self.spec, config.getoption("vidbench_stores") or stores.default_root(user))
         run = config.getoption("--vidbench-run")
         self.records = None if run is None else Path(run) / "records.jsonl"
 

@@ -134,6 +134,15 @@ def run_spec(values: Any, videos: Mapping[str, Video], stack: str) -> RunSpec:
         batch_size=batch_size, resize=values.size)
 
 
+def spec_for(videos: Mapping[str, str], settings: Settings = SETTINGS["default"]) -> RunSpec:
+    """A run of ``videos`` (name -> path, frames probed when first needed) measured as ``settings``
+    says, with no targets of its own: for a :class:`Workspace` that is handed its cases."""
+    return RunSpec(videos={n: Video(path=p) for n, p in videos.items()}, patterns=(), decoders=(), readers=(),
+                   stores=(), frames=settings.frames, calibration=settings.calibration, epochs=settings.epochs,
+                   workers=(), cores=env.cores(), frames_per_video=settings.frames_per_video,
+                   batch_size=settings.batch_size, resize=settings.resize)
+
+
 def find_videos(folder: Path) -> dict[str, str]:
     """Videos of a folder by name: the stem, or the file name where two share a stem (a.mp4, a.mkv).
 
@@ -283,11 +292,9 @@ class Workspace:
     """Videos, stores, samples, reference frames and verdicts, each made once, and the
     measurement of one case into a record."""
 
-    def __init__(self, settings: Settings | RunSpec, store_root: Path, videos: Mapping[str, str | None]) -> None:
-        self.settings = settings
+    def __init__(self, spec: RunSpec, store_root: Path) -> None:
+        self.spec = spec  # the run's videos (path and frames) and how much each case is measured
         self.store_root = store_root
-        self.listed = dict(videos)  # profile -> path; None: a built-in profile, made when first used
-        self.frames_of: dict[str, int] = {}  # video path -> frame count
         self.store_of: dict[tuple[str, Store], Path] = {}
         self.store_error: dict[tuple[str, Store], str] = {}
         self.verdicts: dict[tuple[str, str, str], verify.Verdict] = {}
@@ -296,17 +303,26 @@ class Workspace:
 
     # -- inputs -------------------------------------------------------------------------------------
     def video(self, profile: str) -> str:
-        path = self.listed[profile]
-        if path is None:
-            path = self.listed[profile] = str(corpus.make(profile))
-        return path
+        """The path of the run's video ``profile``; a built-in profile without one is made now."""
+        video = self.spec.videos[profile]
+        if not video.path:
+            self._replace(profile, Video(path=str(corpus.make(profile))))
+        return self.spec.videos[profile].path
 
     def num_frames(self, video: str) -> int:
-        if video not in self.frames_of:
+        """The frames of the run's video at path ``video`` (probed now where the run has no count)."""
+        profile = next((p for p, v in self.spec.videos.items() if v.path == video), None)
+        if profile is None:
+            raise KeyError(f"{video} is not among the run's videos")
+        known = self.spec.videos[profile]
+        if not known.frames:
             from loaders.probe import probe
 
-            self.frames_of[video] = probe(video).num_frames
-        return self.frames_of[video]
+            self._replace(profile, dataclasses.replace(known, frames=probe(video).num_frames))
+        return self.spec.videos[profile].frames
+
+    def _replace(self, profile: str, video: Video) -> None:
+        self.spec = dataclasses.replace(self.spec, videos={**self.spec.videos, profile: video})
 
     def ensure_store(self, video: str, spec: Store) -> None:
         """Extract ``video`` for ``spec`` unless done; a failure is kept and fails its cells only."""
@@ -328,7 +344,7 @@ class Workspace:
 
     def samples(self, video: str, pattern: Pattern) -> list[Sample]:
         """The samples a per-frame case reads: the pattern's first, ``frames`` frames at least."""
-        return patterns.head(pattern.samples({video: self.num_frames(video)}), self.settings.frames)
+        return patterns.head(pattern.samples({video: self.num_frames(video)}), self.spec.frames)
 
     def verdict(self, target: Target, video: str, pattern: Pattern,
                 src: loaders.Source | None = None) -> verify.Verdict:
@@ -359,8 +375,8 @@ class Workspace:
                                pattern=case.pattern.name if case.pattern else None)
 
     def measure(self, case: Case, timer: Timer | None = None) -> Record:
-        """Verify and time one case; ``timer`` defaults to the calibrated rounds of the settings."""
-        calibration = self.settings.calibration
+        """Verify and time one case; ``timer`` defaults to the calibrated rounds of the run."""
+        calibration = self.spec.calibration
         timer = timer or calibration.time
         target, video = case.target, self.video(case.profile)
         path = self.path_for(target, video)
@@ -386,7 +402,7 @@ class Workspace:
         A target opens one source for all its patterns (each round starts from frame 0 anyway).
         Yields each case with its record; a case that cannot open or reads a wrong frame fails alone.
         """
-        calibration = self.settings.calibration
+        calibration = self.spec.calibration
         live: dict[Case, _Reading] = {}
         with contextlib.ExitStack() as stack:
             opened: dict[tuple[Target, str], loaders.Source] = {}  # one source per target and video
@@ -454,7 +470,7 @@ class Workspace:
     # -- epochs -------------------------------------------------------------------------------------
     def epochs(self, group: Sequence[EpochCase], videos: Sequence[str],
                annotations: runner.Annotations | None = None) -> Iterator[tuple[EpochCase, Record]]:
-        """Time ``settings.epochs`` epochs of every case, interleaved: epoch 1 of each case (in an
+        """Time ``spec.epochs`` epochs of every case, interleaved: epoch 1 of each case (in an
         order that rotates from one epoch to the next), then epoch 2, and so on. Yields each case
         with its record when its last epoch is done, or as soon as it fails."""
         failed: dict[EpochCase, str] = {}
@@ -478,7 +494,7 @@ class Workspace:
             if state.record is not None:  # wrong frames: never timed
                 del live[case]
                 yield case, state.record
-        for epoch in range(self.settings.epochs):
+        for epoch in range(self.spec.epochs):
             order = list(live)
             order = order[epoch % len(order):] + order[:epoch % len(order)] if order else order
             for case in order:
@@ -496,12 +512,12 @@ class Workspace:
                 state.cpu += result.cpu_seconds
                 state.peak = max(state.peak, result.peak_rss_bytes)
                 state.threads_used = result.threads
-                if epoch == self.settings.epochs - 1:
+                if epoch == self.spec.epochs - 1:
                     yield case, self._epoch_record(case, state, bool(annotations))
 
     def epoch_lengths(self, videos: Iterable[str]) -> dict[str, int]:
-        """Frames of each video an epoch covers: all, or the first ``settings.frames_per_video``."""
-        cap = self.settings.frames_per_video
+        """Frames of each video an epoch covers: all, or the first ``spec.frames_per_video``."""
+        cap = self.spec.frames_per_video
         return {v: self.num_frames(v) if cap is None else min(cap, self.num_frames(v)) for v in videos}
 
     @staticmethod
@@ -551,7 +567,7 @@ class Workspace:
     def _epoch_record(self, case: EpochCase, state: _Epochs, annotated: bool) -> Record:
         options = {"pattern": case.pattern.params(), "size": case.resize, "samples": len(state.samples),
                    "epochs": len(state.seconds), "interleaved": True, "annotations": annotated,
-                   "frames_per_video": self.settings.frames_per_video, "device": case.device,
+                   "frames_per_video": self.spec.frames_per_video, "device": case.device,
                    "video_frames": sum(self.epoch_lengths({s.video for s in state.samples}).values()),
                    "first_batch_seconds": state.first_batch, "last_batch_seconds": state.last_batch,
                    "cpu_seconds": state.cpu,

@@ -118,7 +118,7 @@ def _plain_loop(target: Target, path: str, calls: Sequence[patterns.Sample], fra
 
 def fidelity(video: str, turns: int, store_root: Path) -> dict[str, Any]:
     settings = core.SETTINGS["default"]
-    work = core.Workspace(settings, store_root, {"video": video})
+    work = core.Workspace(core.spec_for({"video": video}, settings), store_root)
     available = loaders.available()
     out: dict[str, Any] = {}
     for name in FIDELITY_LOADERS:

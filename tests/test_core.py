@@ -95,7 +95,7 @@ def test_epochs_are_interleaved_and_a_failure_ends_only_its_case(tiny_videos: di
 
     monkeypatch.setattr(runner, "run", fake_run)
     video = str(tiny_videos["tiny-h264-bframes"])
-    work = core.Workspace(core.Settings(epochs=3), tmp_path, {"v": video})
+    work = core.Workspace(core.spec_for({"v": video}, core.Settings(epochs=3)), tmp_path)
     pattern = patterns.Pattern("sequential")
     group = [core.EpochCase(Target(n, DECODE), pattern, 0, "set", 4, 32) for n in ("pyav", "decord", BASELINE)]
     got: dict[str, Any] = {case.target.loader: record for case, record in work.epochs(group, [video])}
@@ -115,7 +115,7 @@ def test_per_frame_rounds_are_taken_in_turns_and_a_failure_ends_only_its_case(
         require_loader(name)
     video = str(tiny_videos["tiny-h264-bframes"])
     calibration = core.Calibration(min_time=0.0, min_rounds=4, warmup=1)
-    work = core.Workspace(core.Settings(frames=4, calibration=calibration), tmp_path, {"v": video})
+    work = core.Workspace(core.spec_for({"v": video}, core.Settings(frames=4, calibration=calibration)), tmp_path)
     pattern = patterns.Pattern("random-frame")
     targets = [Target(n, DECODE) for n in ("pyav", "cv2-grab", BASELINE)]
     case_list = core.cases(targets, ["v"], [pattern], 4)

@@ -265,7 +265,7 @@ def test_cold_and_warm_epochs_are_interleaved_with_the_cache_they_name(tiny_vide
 
     monkeypatch.setattr(runner, "run", fake_run)
     video = str(tiny_videos["tiny-h264-bframes"])
-    work = core.Workspace(core.Settings(epochs=2), tmp_path, {"v": video})
+    work = core.Workspace(core.spec_for({"v": video}, core.Settings(epochs=2)), tmp_path)
     pattern = patterns.Pattern("sequential")
     npy = Target("npy", FRAMES, Store("ffmpeg", "npy", None, SIZE))
     mp4 = Target("pyav", DECODE, Store("ffmpeg", "mp4", None, SIZE, 8, 18))
