@@ -108,3 +108,42 @@ def test_a_budget_run_measures_the_clip_and_plans_for_the_whole_video(tiny_video
     later = [r for r in records.read(tmp_path / "out" / "r" / "records.jsonl") if r.loader == "torchcodec"]
     epochs = [r for r in later if r.measure == "epoch"]
     assert epochs and all(r.options["video_frames"] <= clip.frames for r in epochs)
+
+
+def test_a_budgets_cut_reaches_the_workspace_through_the_run_spec_alone(tiny_videos: dict[str, Path], tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+    import types
+
+    from benchmarks import cli, core, dataset
+    from benchmarks.spec import Target
+    from loaders.vocabulary import DECODE
+
+    monkeypatch.setattr(budget, "MIN_CLIP_FRAMES", 20)  # the tiny video's 75 frames count as long
+    video = str(tiny_videos["tiny-h264-bframes"])
+    whole = dataset.probe_video(video)
+    run = RunSpec(videos={"long": whole}, patterns=patterns.parse(["random-frame"]), decoders=["pyav"], readers=[],
+                  stores=[], frames=4, calibration=Calibration(min_time=0.0, min_rounds=1, warmup=0), epochs=1,
+                  workers=[0], cores=2)
+    cut, _ = budget.fit(run, budget.estimate(run).total * 0.2)
+    assert set(cut.clips) == {"long"} and cut.videos["long"].path == video  # the budget says how far, not where
+    # The command line's cut: the clip made, probed, and in the video's place in a new RunSpec.
+    clip = cli.Bench.cut(types.SimpleNamespace(store_root=tmp_path / "stores"), whole, cut.clips["long"])  # type: ignore[arg-type]
+    assert clip.path != video and Path(clip.path).parent == tmp_path / "stores" / "clips"
+    assert 20 <= clip.frames <= cut.clips["long"] and clip.frames == probe(clip.path).num_frames
+    spec = dataclasses.replace(cut, videos={"long": clip})
+    work = core.Workspace(spec, tmp_path / "stores")
+    assert work.video("long") == clip.path and work.num_frames(clip.path) == clip.frames
+    pattern = spec.patterns[0]
+    samples = work.samples(clip.path, pattern)
+    assert samples and all(s.video == clip.path and max(s.indices) < clip.frames for s in samples)
+    require = loaders.available()["pyav"]
+    if require is not None:
+        pytest.skip(require)
+    [case] = [c for c in core.cases([Target("pyav", DECODE)], spec.videos, spec.patterns, spec.frames)
+              if c.measure == "per_frame"]
+    [(_, record)] = list(work.measure_interleaved([case]))
+    assert record.status == "ok" and record.exact, record.reason  # the clip's frames, checked against the clip
+    # Boxes given for the whole video follow it to its clip, those past the clip's end left out.
+    boxes = cli.clipped({video: {0: "a", clip.frames: "b"}, "other": {1: "c"}}, run.videos, spec.videos)
+    assert boxes == {clip.path: {0: "a"}, "other": {1: "c"}}
