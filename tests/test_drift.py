@@ -117,3 +117,22 @@ def test_a_run_times_the_anchor_at_its_start_and_end_outside_the_ordinary_rows(
     # pyav on the videos: its own case alone, not the anchors (pyav also reads the transcoded stores)
     assert len([r for r in rows if r["loader"] == "pyav" and not r["format"]]) == 1
     assert {d.stack for d in drift.drift(recs)} == {"main"}
+
+
+def test_every_stack_times_the_anchor_and_the_fixed_size_stores_on_the_same_first_video(
+        tiny_videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Profiles given out of alphabetical order: the run's records (dataset.json) keep them sorted.
+    given = ["tiny-h264-odd", "tiny-h264-bframes"]
+    args = ["--profiles", ",".join(given), "--out", str(tmp_path / "out"), "--run-id", "r",
+            "--stores", str(tmp_path / "stores"), "--measures", "per_frame", "--patterns", "sequential",
+            "--min-time", "0", "--min-rounds", "1", "--frames", "2", "--formats", "jpeg", "--store-sizes", "32",
+            "--full-size", "", "--gops", ""]
+    monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    assert cli.main([*args, "--loaders", "noop,pyav"]) == 0
+    monkeypatch.setenv("VIDBENCH_STACK", "pillow-simd")  # the next stack of the same run
+    assert cli.main([*args, "--loaders", "noop,pil"]) == 0
+    recs = list(records.read(tmp_path / "out" / "r" / "records.jsonl"))
+    anchors = {(r.stack, r.options["anchor"]): r.profile for r in recs if r.measure == "anchor"}
+    assert anchors == {(s, w): given[0] for s in ("main", "pillow-simd") for w in ("start", "end")}
+    stores = {r.profile for r in recs if r.measure == "per_frame" and r.loader == "pil" and r.status == "ok"}
+    assert stores == {given[0]}  # the 32 px store, on the first video only, as in the first stack
