@@ -45,7 +45,7 @@ from benchmarks import (
     stores,
     videos,
 )
-from benchmarks.analysis import plan, training, verdict
+from benchmarks.analysis import drift, plan, training, verdict
 from benchmarks.analysis.refusals import refusals
 from benchmarks.annotations import AnnotationError
 from benchmarks.annotations import load as load_annotations
@@ -389,6 +389,7 @@ class Bench:
         self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell", work=estimate.total)
         finished.start(self.run.dir, self.stack)  # a stack stopped part-way is named in the report
         try:
+            self.anchor("start", measures)
             self.extraction(measure="extraction" in measures)
             if "per_frame" in measures:
                 for group in core.groups(self.cases):
@@ -399,6 +400,7 @@ class Bench:
                 for pattern in self.spec.patterns:
                     for workers in self.spec.workers:
                         self.epoch(pattern, workers)
+            self.anchor("end", measures)
         finally:
             self.progress.close()
         finished.finish(self.run.dir, self.stack)
@@ -466,7 +468,9 @@ class Bench:
         """The run measuring the videos this run measured before (its first stack's choice, or this
         stack's in a run resumed), as they were measured (whole or cut), whatever this stack's
         budget would pick: one run, one sample."""
-        chosen = [p for p in previous.measured if p in spec.videos]
+        # In this run's order, not dataset.json's (its keys are sorted): the first video, where the
+        # fixed-size stores and the drift's anchor are timed, is then the same in every stack.
+        chosen = [p for p in spec.videos if p in previous.measured]
         if not chosen:
             return spec
         videos: dict[str, Video] = {}
@@ -539,6 +543,22 @@ class Bench:
                             status="error", reason=core.reason(exc), options={"video": video})
             self.once(core.cell("probe", self.stack, profile), lambda: record, record)
             return None
+
+    def anchor(self, when: str, measures: frozenset[str]) -> None:
+        """The anchor case (pyav, sequential, the run's first video), timed as the per-frame cases are,
+        at this stack's start or end: its records measure the machine's drift (:mod:`benchmarks.analysis.drift`)."""
+        cell = core.cell(drift.ANCHOR, self.stack, when)
+        if "per_frame" not in measures or cell in self.run.done or loaders.available()[drift.ANCHOR_LOADER]:
+            return
+        if self.deadline is not None and time.time() >= self.deadline:
+            return  # past the bench's budget: no anchor, and the report says no drift was measured for this stack
+        profile = next(iter(self.spec.videos))
+        case = core.Case("per_frame", Target(drift.ANCHOR_LOADER, loaders.REGISTRY[drift.ANCHOR_LOADER].kind), profile,
+                         patterns.parse([drift.ANCHOR_PATTERN])[0], self.spec.frames)
+        self.step(f"anchor ({when}): {case.id}")
+        for _, record in self.work.measure_interleaved([case]):
+            self.run.add(cell, dataclasses.replace(record, measure=drift.ANCHOR,
+                                                   options={**record.options, drift.ANCHOR: when}))
 
     # -- extraction ---------------------------------------------------------------------------------
     def extraction(self, measure: bool) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from benchmarks.analysis import drift as drift_
 from benchmarks.analysis import verdict
 from benchmarks.analysis.refusals import Refusal
 from loaders.units import missing
@@ -86,11 +87,28 @@ def tied(rows: pd.DataFrame, a: str, b: str) -> bool:
 
 
 def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], measure: str,
-                    rows: pd.DataFrame) -> str:
+                    rows: pd.DataFrame, drifts: list[drift_.StackDrift] | None = None) -> str:
+    """The fastest loader of ``kind`` and the next; two from different dependency stacks (measured one
+    after the other) are ranked only when they differ by more than the machine's drift between those
+    stacks (``drifts``: :func:`benchmarks.analysis.drift.drift`), and said to be within it otherwise."""
     name, score, fps = ranked[0]
     what = "decoder" if kind == DECODE else "frame reader"
     span = number(min(fps)) if min(fps) == max(fps) else f"{number(min(fps))}-{number(max(fps))}"
     where = f"{len(fps)} profile" + ("s" if len(fps) != 1 else "")
+    stacks: list[str] = []
+    drift = None
+    if len(ranked) > 1:
+        stacks = sorted({str(r["stack"]) for r in rows.to_dict("records") if loader_label(r) in (name, ranked[1][0])})
+        if len(stacks) > 1:
+            found = [drift_.between(drifts or [], a, b) for i, a in enumerate(stacks) for b in stacks[i + 1:]]
+            drift = None if None in found else max(f for f in found if f is not None)
+    if len(ranked) > 1 and drift is not None and drift_.within_drift(score, ranked[1][1], drift):
+        runner, runner_score, _ = ranked[1]
+        return (f"{name} and {runner} are within the machine's drift as the fastest {what} in the {measure} "
+                f"benchmark ({name} {span} frames/s, {where}; {runner} at {runner_score / score:.2f}x): they were "
+                f"measured by different dependency stacks ({', '.join(stacks)}), one after the other, and the "
+                f"same anchor case moved by up to {100 * (drift - 1):.0f}% between and within them, more than "
+                "they differ, so neither is ranked above the other.")
     if len(ranked) > 1 and tied(rows, name, ranked[1][0]):
         runner, runner_score, _ = ranked[1]
         text = (f"{name} and {runner} are tied as the fastest {what} in the {measure} benchmark ({name} "
@@ -101,12 +119,14 @@ def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], mea
         if len(ranked) > 1:
             runner, runner_score, _ = ranked[1]
             text += f"; next is {runner} at {runner_score / score:.2f}x its speed"
-    if len(ranked) > 1:
-        stacks = {str(r["stack"]) for r in rows.to_dict("records") if loader_label(r) in (name, ranked[1][0])}
-        if len(stacks) > 1:  # one stack ran after the other: the machine's load may have changed between them
-            text += (f"; the two were measured by different dependency stacks ({', '.join(sorted(stacks))}), one "
-                     "after the other, and this run measured no drift between stacks: part of the difference "
-                     "may be the machine's, not the loaders'")
+    if len(stacks) > 1 and drift is not None:
+        text += (f"; the two were measured by different dependency stacks ({', '.join(stacks)}), one after the "
+                 f"other, and differ by more than the machine's drift between them ({100 * (drift - 1):.0f}%, "
+                 "from the anchor case each stack timed at its start and end)")
+    elif len(stacks) > 1:  # one stack ran after the other: the machine's load may have changed between them
+        text += (f"; the two were measured by different dependency stacks ({', '.join(stacks)}), one "
+                 "after the other, and this run measured no drift between stacks: part of the difference "
+                 "may be the machine's, not the loaders'")
     return text + "."
 
 
@@ -300,6 +320,8 @@ def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
     """One piece of advice per access pattern found in the run."""
     summary, cross, extraction = tables["summary"], tables["crossover"], tables["extraction"]
     plan = tables.get("plan")
+    drift = tables.get("drift")
+    drifts = drift.attrs.get("drifts") if drift is not None else None
     # "ok" means right frames (pixel-identical or within tolerance); "wrong" ones were never timed.
     good = summary[(summary["status"] == "ok") & summary["fps_median"].notna()
                    & (summary["loader"] != BASELINE)]
@@ -318,7 +340,8 @@ def recommend(tables: dict[str, pd.DataFrame]) -> list[Advice]:
             ranked = _ranking(per_frame[per_frame["kind"] == kind])
             if ranked:
                 best[kind] = ranked[0][0]
-                sentences.append(_speed_sentence(kind, ranked, measure, per_frame[per_frame["kind"] == kind]))
+                sentences.append(_speed_sentence(kind, ranked, measure, per_frame[per_frame["kind"] == kind],
+                                                 drifts))
                 if measure == "per-frame":
                     sentences += rank_gaps(ranked, per_frame[per_frame["kind"] == kind],
                                            rows[(rows["measure"] == "epoch") & (rows["kind"] == kind)])

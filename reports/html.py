@@ -288,13 +288,28 @@ def _overhead(table: pd.DataFrame) -> Table | None:
         ("share", _field("share_of_fastest_decode", share), True)], css="overhead")
 
 
-def _environment(table: pd.DataFrame) -> dict[str, Any] | None:
+def _environment(table: pd.DataFrame, drift: pd.DataFrame | None = None) -> dict[str, Any] | None:
     if table.empty:
         return None
     stacks = table.to_dict("records")
     return {"stacks": [_text(s["stack"]) for s in stacks],
             "fields": [(str(field), [_text(s.get(field)) for s in stacks])
-                       for field in table.columns if field != "stack"]}
+                       for field in table.columns if field != "stack"],
+            "drift": _drift(drift)}
+
+
+def _drift(table: pd.DataFrame | None) -> list[str]:
+    """The "Drift" note: per stack, its anchor at the end against its start, and against the main stack's."""
+    if table is None or table.empty:
+        return []
+    ratio = lambda v: "not measured" if pd.isna(v) else f"{v:.2f}x"  # noqa: E731
+    lines = []
+    for r in table.to_dict("records"):
+        line = f"{r['stack']}: end against start {ratio(r['within'])}"
+        if r["stack"] != "main":
+            line += f", against the main stack {ratio(r['against_main'])}"
+        lines.append(line)
+    return lines
 
 
 def _significant(r: dict[str, Any]) -> bool:
@@ -367,7 +382,7 @@ def render(tables: dict[str, pd.DataFrame], advice: list[Advice], throughput: li
         ("exact", "Exact frames", _exactness(tables["summary"])),
         ("memory", "Memory", _chart(memory)),
         ("unavailable", "Unavailable loaders and errors", _unavailable(tables["unavailable"])),
-        ("environment", "Environment", _environment(env)),
+        ("environment", "Environment", _environment(env, tables.get("drift"))),
     ]
     skipped_lines = tables.get("skipped_lines")
     if skipped_lines is not None and not skipped_lines.empty:  # first: the figures below lack these records

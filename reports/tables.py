@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
+from benchmarks.analysis import drift as drift_
 from benchmarks.analysis import verdict
 from benchmarks.analysis.refusals import refusals
 from reports import results
@@ -260,12 +261,25 @@ def environment(records: list[Record]) -> pd.DataFrame:
             "stack": stack,
             "run_id": ", ".join(sorted({r.run_id for r in group if r.run_id})),
             "records": len(group),
-            "loaders": ", ".join(sorted({r.loader for r in group if r.loader})),
+            "loaders": ", ".join(sorted({r.loader for r in group if r.loader and r.measure != drift_.ANCHOR})),
             "libraries": "; ".join(sorted({r.library for r in group if r.library})),
             **{k: v for k, v in env.items() if k not in ("stack", "run_id")},
         })
     return pd.DataFrame(rows, columns=None if rows else ["stack", "run_id", "records", "loaders",
                                                           "libraries"])
+
+
+DRIFT_COLUMNS = ["stack", "start_fps", "end_fps", "within", "against_main"]
+
+
+def drift(records: list[Record]) -> pd.DataFrame:
+    """One row per stack with anchor records: its anchor's frames/s at its start and end, end / start,
+    and its anchor against the main stack's (:mod:`benchmarks.analysis.drift`)."""
+    drifts = drift_.drift(records)
+    table = pd.DataFrame([{"stack": d.stack, "start_fps": d.start, "end_fps": d.end, "within": d.within,
+                           "against_main": d.against_reference} for d in drifts], columns=DRIFT_COLUMNS)
+    table.attrs["drifts"] = drifts  # for the advice's comparisons across stacks (drift_.between)
+    return table
 
 
 def unreadable_videos(records: list[Record]) -> pd.DataFrame:
@@ -443,4 +457,5 @@ def build(records: list[Record], dataset: Dataset | None = None, pattern: str | 
     return {"summary": summary_table, "summary_rounds": rounds, "extraction": extraction(records),
             "crossover": crossover(records, dataset), "overhead": overhead(records),
             "environment": environment(records), "unavailable": unavailable(records),
-            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset, pattern, step)}
+            "unreadable_videos": unreadable_videos(records), "plan": plan(records, dataset, pattern, step),
+            "drift": drift(records)}
