@@ -357,7 +357,7 @@ def fit(run: RunSpec, budget: float, guess: Guess = Guess(), seed: int = 0,
 
     ``keep``: what the user set and the budget must not change: "epochs", "workers", "cache",
     "frames", "min_rounds", "videos" (which videos, and their length: another stack of the run
-    chose them); the frames per video of the epochs may always go.
+    chose them), "frames_per_video" (the frames each epoch reads of a video: likewise).
     ``cache``: the page-cache state kept when epochs timed cold and warm must go to one (the one
     the dataset's plan uses: cold when it is larger than the memory)."""
     dropped: list[str] = []
@@ -389,7 +389,7 @@ def fit(run: RunSpec, budget: float, guess: Guess = Guess(), seed: int = 0,
         longest = max(v.frames for v in videos.values())
     cap = min(run.frames_per_video or longest, longest)
     start = cap
-    while over(run) and cap > MIN_FRAMES_PER_VIDEO and "epoch" in run.measures:
+    while over(run) and cap > MIN_FRAMES_PER_VIDEO and "epoch" in run.measures and "frames_per_video" not in fixed:
         cap = max(MIN_FRAMES_PER_VIDEO, cap // 2)
         run = dataclasses.replace(run, frames_per_video=cap)
     if cap < start:

@@ -365,6 +365,8 @@ class Bench:
             planned.budgets, planned.settings = dict(previous.budgets), dict(previous.settings)
             planned.pattern = planned.pattern or previous.pattern
             self.spec = self.follow(self.spec, previous, all_videos)
+            if self.following:  # the epochs read the frames the first stack's read: one run, one sample
+                self.spec = dataclasses.replace(self.spec, frames_per_video=previous.epoch_frames)
         measures = self.spec.measures
         self.needed = list(self.spec.stores)
         self.spec = self.announce(self.spec)
@@ -374,6 +376,7 @@ class Bench:
         if self.budget_line is not None:
             planned.budgets[self.stack] = self.budget_line
         planned.settings[self.stack] = self.spec.lines()
+        planned.epoch_frames = self.spec.frames_per_video
         # The plan projects from what is measured: the videos a budget kept, cut ones as their clips.
         planned.measured = {p: v for p, v in self.spec.videos.items() if p in planned.measured}
         planned.save(self.run.dir)  # once: dataset.json, and this stack's settings in run.json
@@ -446,7 +449,8 @@ class Bench:
             whole = spec.videos
             asked = {"epochs": self.args.epochs, "workers": self.args.workers, "frames": self.args.frames,
                      "min_rounds": self.args.min_rounds, "cache": self.args.cache,
-                     "videos": True if self.following else None}  # kept as asked
+                     "videos": True if self.following else None,  # kept as asked, or as the first stack chose
+                     "frames_per_video": True if self.following else None}
             spec, dropped = budget.fit(spec, seconds, seed=self.args.seed, cache=self.planned_cache,
                                         keep=[k for k, v in asked.items() if v is not None])
             if all(n <= 1 for n in spec.caches.values()) and any(len(self.caches(t)) > 1 for t in self.epoch_live):
@@ -495,6 +499,8 @@ class Bench:
 
     def refine(self, cells: int) -> None:
         """The ETA of the epochs again, from the seconds per frame the per-frame phase measured."""
+        if not self.run.path.exists():  # nothing measured before the epochs (--measures epoch)
+            return
         measured = budget.measured_seconds_per_frame(records.read(self.run.path))
         epochs = budget.estimate(self.spec, measured=measured, done={"extraction", "per_frame"}).epochs
         assert self.progress is not None

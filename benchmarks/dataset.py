@@ -356,6 +356,9 @@ class Dataset:
     storage_bandwidth: int | None = None
     # Stack -> what it measures, in words (:meth:`benchmarks.spec.RunSpec.lines`).
     settings: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # The frames of each video the run's epochs read (the first stack's choice, kept by every later
+    # stack so their epochs read the same frames; None: every frame).
+    epoch_frames: int | None = None
 
     @property
     def videos(self) -> int:
@@ -419,7 +422,7 @@ class Dataset:
 
 # What belongs to the run, not the dataset: written to run.json.
 RUN_FIELDS = ("epochs", "disk_budget_bytes", "budgets", "settings", "pattern", "step_ms", "target_fps", "gpus",
-              "storage_bandwidth")
+              "storage_bandwidth", "epoch_frames")
 
 
 def _write(path: Path, data: dict[str, Any]) -> Path:

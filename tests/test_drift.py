@@ -136,3 +136,22 @@ def test_every_stack_times_the_anchor_and_the_fixed_size_stores_on_the_same_firs
     assert anchors == {(s, w): given[0] for s in ("main", "pillow-simd") for w in ("start", "end")}
     stores = {r.profile for r in recs if r.measure == "per_frame" and r.loader == "pil" and r.status == "ok"}
     assert stores == {given[0]}  # the 32 px store, on the first video only, as in the first stack
+
+
+def test_a_later_stack_reads_in_its_epochs_the_frames_the_first_stack_read(
+        tiny_videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first stack reads every frame; the next, under a budget that would cut its epochs to the
+    # first 32 frames of each video, keeps the first stack's choice, so both stacks' epochs read the same.
+    args = ["--profiles", "tiny-h264-bframes", "--out", str(tmp_path / "out"), "--run-id", "r",
+            "--stores", str(tmp_path / "stores"), "--measures", "epoch", "--patterns", "sequential",
+            "--epochs", "1", "--workers", "0", "--formats", "jpeg", "--store-sizes", "32", "--full-size", "",
+            "--gops", "", "--cache", "warm"]
+    monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    assert cli.main([*args, "--loaders", "noop,pil"]) == 0
+    monkeypatch.setenv("VIDBENCH_STACK", "pillow-simd")
+    assert cli.main([*args, "--loaders", "noop,pil", "--budget", "0.001"]) == 0
+    recs = records.read(tmp_path / "out" / "r" / "records.jsonl")
+    epochs = [r for r in recs if r.measure == "epoch" and r.status == "ok"]
+    assert {r.stack for r in epochs} == {"main", "pillow-simd"}
+    assert {r.options.get("frames_per_video") for r in epochs} == {None}  # every frame, in both stacks
+    assert len({r.frames for r in epochs}) == 1
