@@ -48,7 +48,8 @@ def test_the_advice_agrees_with_the_cumulative_totals_at_every_epoch(extract: fl
 
 
 def test_a_range_is_written_once_when_it_is_one_figure() -> None:
-    assert verdict.epoch_range(0.31, 0.34) == " (one epoch timed)"
+    assert verdict.epoch_range(0.31, 0.31) == " (one epoch timed)"
+    assert verdict.epoch_range(0.31, 0.34) == ""  # reads as one figure, but several epochs were timed
     assert verdict.epoch_range(1.5, 2.3) == " (1.5-2.3)"
     assert verdict.epoch_range(1.5, None) == " (1.5-never)"
     assert verdict.epoch_range(None, None) == ""

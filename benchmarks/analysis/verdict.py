@@ -91,13 +91,16 @@ def phrase(k: float | None, low: float | None, high: float | None, n: int | None
 
 
 def epoch_range(low: float | None, high: float | None) -> str:
-    """`` (1.5-2.3)``, `` (1.5-never)``, `` (one epoch timed)`` where both ends read the same, or
-    nothing without a range."""
+    """`` (1.5-2.3)``, `` (1.5-never)``, `` (one epoch timed)`` where both ends are one figure, or
+    nothing without a range or where its ends only round to the same figure."""
     if low is None or math.isnan(low):
         return ""
     if high is None or math.isnan(high):
         return f" ({low:.1f}-never)"
-    return " (one epoch timed)" if f"{low:.1f}" == f"{high:.1f}" else f" ({low:.1f}-{high:.1f})"
+    if low == high:  # no spread at all: each side's epochs were timed once
+        return " (one epoch timed)"
+    # Ends that round to one figure: the figure stands alone (several epochs may have been timed).
+    return "" if f"{low:.1f}" == f"{high:.1f}" else f" ({low:.1f}-{high:.1f})"
 
 
 def crossover(store: Strategy, decode: Strategy, epochs: Mapping[int, float] | None = None) -> Crossover:
