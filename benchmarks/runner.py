@@ -23,6 +23,7 @@ import gc
 import math
 import os
 import resource
+import signal
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -63,7 +64,23 @@ class _WorkerInit:
         self.threads = threads
 
     def __call__(self, worker_id: int) -> None:
+        # The worker was forked with Ctrl-C blocked (see _start): from here torch's worker loop
+        # takes it (it leaves the stopping to the main process).
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         set_threads(self.threads)
+
+
+def _start(loader: DataLoader) -> Any:
+    """``iter(loader)``, its workers forked with Ctrl-C blocked: a Ctrl-C to the process group then
+    never lands in a worker half made (a KeyboardInterrupt traceback from Python's at-fork hooks);
+    the main process gets it once they exist, and stops them."""
+    if threading.current_thread() is not threading.main_thread():
+        return iter(loader)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return iter(loader)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class SampleDataset(Dataset):
@@ -289,7 +306,7 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
                                     pin_memory=cuda and not dataset.on_gpu)
                 cpu_start = cpu_seconds()
                 start = time.perf_counter()
-                batches = iter(loader)
+                batches = _start(loader)
                 first = last = None
                 batch = None
                 for batch in batches:
