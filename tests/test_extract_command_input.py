@@ -7,7 +7,6 @@ import errno
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from interrupt import STOP_BOUND, interrupt
 from test_extract import need
 from test_extract_command import command
 
@@ -22,8 +22,6 @@ from loaders import __main__ as command_line
 from loaders import batch, extraction
 from loaders.errors import InsufficientSpace, LoaderError
 from loaders.store import MANIFEST
-
-STOP_BOUND = 60.0  # seconds: against a hang, not a speed figure (a loaded two-core machine)
 
 
 @pytest.fixture
@@ -137,29 +135,12 @@ def test_ctrl_c_stops_within_seconds_and_leaves_stores_complete_or_absent(extrac
     for name in ("b.mp4", "c.mp4"):
         shutil.copy(src / "a.mp4", src / name)
     stores = tmp_path / "stores"
-    run = subprocess.Popen([sys.executable, "-m", "loaders", "extract", str(src), str(stores), "--format", "png",
-                            "--jobs", "2", "--extractor", extractor], cwd=Path(__file__).resolve().parent.parent,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and run.poll() is None:  # frames are being written
-            if any(p.is_file() for p in stores.glob(".*.partial-*/*.png")):
-                break
-            time.sleep(0.1)
-        children = psutil.Process(run.pid).children(recursive=True)
-        assert run.poll() is None, "the extraction ended before it could be stopped"
-        sent = time.monotonic()
-        if to == "group":
-            os.killpg(run.pid, signal.SIGINT)
-        else:
-            run.send_signal(signal.SIGINT)
-        _, stderr = run.communicate(timeout=STOP_BOUND)
-        stopped_in = time.monotonic() - sent
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.communicate()
-    assert run.returncode == 130 and stopped_in < STOP_BOUND, stderr
+    stopped = interrupt([sys.executable, "-m", "loaders", "extract", str(src), str(stores), "--format", "png",
+                         "--jobs", "2", "--extractor", extractor],
+                        lambda _: any(p.is_file() for p in stores.glob(".*.partial-*/*.png")),  # frames being written
+                        to, 120, cwd=Path(__file__).resolve().parent.parent)
+    stderr, children = stopped.stderr, stopped.children
+    assert stopped.returncode == 130 and stopped.seconds < STOP_BOUND, stderr
     lines = stderr.strip().splitlines()
     assert lines[-1].startswith("interrupted: ") and "run the same command again" in lines[-1]
     assert "Traceback" not in stderr

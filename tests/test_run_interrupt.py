@@ -7,20 +7,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
+from interrupt import STOP_BOUND, interrupt
 
 from benchmarks import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 # Against a hang, not a speed figure: generous for a loaded two-core machine.
-STOP_BOUND = 60.0
 
 
 def _bench(videos: Path, out: Path, cache: Path, *extra: str) -> list[str]:
@@ -48,31 +46,16 @@ def test_sigint_stops_a_run_its_workers_too_and_resume_finishes_it(to: str, tiny
     env = {**os.environ, "VIDBENCH_CACHE_DIR": str(cache), "VIDBENCH_STACK": "main", "PYTHONPATH": str(ROOT)}
     records = out / "r" / "records.jsonl"
     # Many epochs, so the run is in its DataLoader epochs (two workers) when it is stopped.
-    run = subprocess.Popen(_bench(videos, out, cache, "--epochs", "400"), cwd=tmp_path, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 300
-        workers: list[psutil.Process] = []
-        while time.monotonic() < deadline and run.poll() is None:
-            done = records.read_text().count('"measure": "per_frame"') if records.exists() else 0
-            workers = psutil.Process(run.pid).children(recursive=True)
-            if done >= 2 and len(workers) >= 2:  # per-frame cases done, the epochs' workers running
-                break
-            time.sleep(0.2)
-        assert run.poll() is None and len(workers) >= 2, "the run ended or never reached its epochs"
-        sent = time.monotonic()
-        if to == "group":
-            os.killpg(run.pid, signal.SIGINT)
-        else:
-            run.send_signal(signal.SIGINT)
-        stdout, stderr = run.communicate(timeout=STOP_BOUND)
-        stopped_in = time.monotonic() - sent
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.communicate()
-    assert run.returncode == cli.INTERRUPTED, stderr[-2000:]
-    assert stopped_in < STOP_BOUND
+    stopped = interrupt(
+        _bench(videos, out, cache, "--epochs", "400"),
+        # per-frame cases done, the epochs' workers running
+        lambda children: len(children) >= 2 and records.exists()
+        and records.read_text().count('"measure": "per_frame"') >= 2,
+        to, 300, cwd=tmp_path, env=env)
+    stderr, workers = stopped.stderr, stopped.children
+    assert len(workers) >= 2, "the run never reached its epochs"
+    assert stopped.returncode == cli.INTERRUPTED, stderr[-2000:]
+    assert stopped.seconds < STOP_BOUND
     assert "Traceback" not in stderr, stderr[-2000:]
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("interrupted: ") and "--resume --run-id r" in last and str(records) in last
