@@ -632,13 +632,14 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
     if not strategies:
         return
     refused = refusals(measured)
+    drifts = drift.drift(measured)  # strategies of different stacks are ranked only beyond it
     step = training.step_of(planned)
     trainings = training.assess(strategies, measured, planned, step)
     try:
-        verdicts = verdict.with_training(strategies, trainings, pattern, refused)
+        verdicts = verdict.with_training(strategies, trainings, pattern, refused, drifts)
     except verdict.UnknownPattern as exc:  # a pattern this run did not measure: say so, and answer for every pattern
         print(f"--pattern: {exc}")
-        pattern, verdicts = None, verdict.with_training(strategies, trainings, None, refused)
+        pattern, verdicts = None, verdict.with_training(strategies, trainings, None, refused, drifts)
     if planned:
         print(f"plan for {planned.line()}, {epochs} epochs:")
     for v in verdicts:
