@@ -192,6 +192,7 @@ def test_a_strategy_of_another_stack_within_the_drift_of_the_best_is_not_ranked_
     (v,) = verdict.decide([pyav, jpeg], drifts=drift.drift(DRIFT_20))
     assert v.contrast is jpeg and v.unranked_of(jpeg) is not None
     assert "would take" not in v.sentence() and "is within the machine's drift of it" in v.sentence()
+    assert v.sentence().endswith("decode with pyav, as measured: the drift between the stacks (20%) could move it.")
     headers, rows = verdict.table([v])
     assert [r[:2] for r in rows] == [["best", pyav.name], ["against (within drift)", jpeg.name]]
     # Several patterns: the table's row marks the contrast.
@@ -286,9 +287,10 @@ def test_the_terminal_and_the_report_say_the_same_of_strategies_within_the_drift
     assert "the main and pillow-simd stacks" in printed and "25%" in printed
     # The plan's table marks it beside its name; plan.csv says which stack measured each strategy.
     text = html.unescape(page)
-    assert f"{simd} <span class=\"muted\">within the machine's drift of the best (25% between the stacks)</span>" in text
+    mark = "within the machine's drift of the best (25% between the stacks)"
+    assert f'{simd} <span class="muted">{mark}</span>' in text
     following = text.split("Next in the plan: " + simd, 1)[1].split("</p>", 1)[0]  # the pattern's card says so too
-    assert following.endswith("; within the machine's drift of the best (25% between the stacks).")
+    assert following.endswith(f"; {mark}.")
     with open(written["plan"], newline="") as f:
         rows = list(csv.DictReader(f))
     assert {(r["frame_loader"], r["stack"]) for r in rows if r["frame_loader"] == "pil"} == {

@@ -238,6 +238,8 @@ class Verdict:
             text += (f"; next is {runner.name}, {duration(self.total(runner))}, {self._no_drift(runner)}")
         if self.crossover is not None:
             text += f"; {self.crossover.phrase()}"
+            if apart is not None and apart.drift is not None:  # its two sides are within the drift of each other
+                text += f", as measured: the drift between the stacks ({apart.percent}) could move it"
         text += "."
         if self.left_out:  # faster, but over the disk: say so, so the answer is not mistaken for the fastest
             s = self.left_out[0]
@@ -342,8 +344,9 @@ def _pays(c: Crossover | None) -> list[str]:
 
 
 def table(verdicts: Sequence[Verdict]) -> tuple[tuple[str, ...], list[list[str]]]:
-    """The verdict's small table, as text: for one pattern, the best strategy and its contrast;
-    for several, one row per pattern."""
+    """The verdict's small table, as text: for one pattern, the best strategy and its contrast (and
+    strategies of other stacks within the machine's drift of the best); for several, one row per
+    pattern. A strategy the verdict cannot rank against the best is marked (:attr:`Unranked.short`)."""
     if len(verdicts) == 1:
         v = verdicts[0]
         rows = []
@@ -351,7 +354,8 @@ def table(verdicts: Sequence[Verdict]) -> tuple[tuple[str, ...], list[list[str]]
         for what, s in (("best", v.best), ("against", v.contrast), *(("within drift", s) for s in within)):
             if s is not None:
                 apart = v.unranked_of(s) if what == "against" else None
-                rows.append([f"{what} ({apart.short})" if apart else what, s.name, duration(v.total(s)), size(s.disk_bytes) if s.disk_bytes else "none",
+                rows.append([f"{what} ({apart.short})" if apart else what, s.name, duration(v.total(s)),
+                             size(s.disk_bytes) if s.disk_bytes else "none",
                              duration(s.extraction_seconds) if s.store is not None else "none",
                              # the crossover on the store's row: when that store pays against decoding
                              *(_pays(v.crossover) if v.crossover and s is v.crossover.store else ["", ""])])
@@ -364,8 +368,8 @@ def table(verdicts: Sequence[Verdict]) -> tuple[tuple[str, ...], list[list[str]]
         if v.best is None:
             rows.append([v.pattern, "nothing fits the disk", "", "", against, "", ""])
             continue
-        within = [u.strategy.name for u in v.unranked if u.drift is not None and u.strategy is not v.contrast]
-        best = v.best.name + (f"; within drift: {'; '.join(within)}" if within else "")
+        near = [u.strategy.name for u in v.unranked if u.drift is not None and u.strategy is not v.contrast]
+        best = v.best.name + (f"; within drift: {'; '.join(near)}" if near else "")
         rows.append([v.pattern, best, duration(v.total(v.best)),
                      size(v.best.disk_bytes) if v.best.disk_bytes else "none", against, *_pays(v.crossover)])
     return TABLE_EACH, rows
