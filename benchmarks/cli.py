@@ -652,7 +652,7 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
                 print(f"    an epoch is mostly start-up ({100 * best.startup_share:.0f}%: starting the workers), "
                       "whatever the loader: a dataset this small says little about a larger one")
         if v.crossover is not None:
-            print(f"    {v.crossover.pair}: {v.crossover.phrase()}")
+            print(f"    {v.crossover.pair}: {v.crossover_phrase()}")
     unsampled = sorted({c for s in strategies for c in s.not_sampled})
     if unsampled:
         print(f"  not in the sample, projected from pixels (a wider range): {', '.join(unsampled)}")

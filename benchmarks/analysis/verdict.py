@@ -211,6 +211,17 @@ class Verdict:
         return (f"measured by the {s.stack} stack minutes apart from the {b.stack if b else ''} stack's, and this "
                 "run measured no drift between them: part of the difference may be the machine's")
 
+    def crossover_phrase(self) -> str:
+        """When the store pays (:meth:`Crossover.phrase`), qualified where its two sides are of different
+        stacks within the machine's drift of each other."""
+        if self.crossover is None:
+            return ""
+        apart = self.unranked_of(self.contrast)
+        said = self.crossover.phrase()
+        if apart is not None and apart.drift is not None:
+            said += f", as measured: the drift between the stacks ({apart.percent}) could move it"
+        return said
+
     def total(self, s: Strategy) -> float:
         """The total said for ``s``: its training seconds with a step, else extraction + E loading epochs."""
         return self.trained.get(id(s), s.total_seconds)
@@ -237,9 +248,7 @@ class Verdict:
         if runner is not None:
             text += (f"; next is {runner.name}, {duration(self.total(runner))}, {self._no_drift(runner)}")
         if self.crossover is not None:
-            text += f"; {self.crossover.phrase()}"
-            if apart is not None and apart.drift is not None:  # its two sides are within the drift of each other
-                text += f", as measured: the drift between the stacks ({apart.percent}) could move it"
+            text += f"; {self.crossover_phrase()}"
         text += "."
         if self.left_out:  # faster, but over the disk: say so, so the answer is not mistaken for the fastest
             s = self.left_out[0]
