@@ -284,8 +284,8 @@ def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tu
     (:func:`extraction_scale`); bytes with the pixels stored (at ``size``)."""
     scale = _Scale(dataset)
     options = made.options if isinstance(made.options, dict) else {}
-    jobs = options.get("jobs")
-    return (statistics.median(valid_seconds(made)) * extraction_scale(dataset, jobs if isinstance(jobs, int) else 1),
+    jobs = options.get("jobs") if isinstance(options.get("jobs"), int) else 1
+    return (statistics.median(valid_seconds(made)) * extraction_scale(dataset, jobs),
             int((made.bytes or 0) * scale.pixels(size)))
 
 
