@@ -22,7 +22,6 @@ For each, per access pattern, at its fastest DataLoader workers setting:
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import math
 import statistics
 from collections.abc import Iterable, Sequence
@@ -32,7 +31,7 @@ from benchmarks.analysis import drift
 from benchmarks.analysis import epochs as epochs_model
 from benchmarks.analysis.crossover import EpochModel as crossover_model
 from benchmarks.analysis.crossover import crossover_epochs
-from benchmarks.dataset import ClassSummary, Dataset
+from benchmarks.dataset import Dataset
 from benchmarks.records import Record, valid_seconds
 from benchmarks.spec import Store
 from loaders.vocabulary import BASELINE, DECODE, FRAMES
@@ -280,49 +279,9 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
 
 def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tuple[float, int]:
     """(extraction seconds, disk bytes) of a store for the whole dataset, from the extraction of the
-    sample: seconds scale with the source pixels decoded, as the extraction's jobs share them out
-    (:func:`extraction_scale`); bytes with the pixels stored (at ``size``)."""
+    sample: seconds scale with the source pixels decoded, bytes with the pixels stored (at ``size``)."""
     scale = _Scale(dataset)
-    options = made.options if isinstance(made.options, dict) else {}
-    jobs = options.get("jobs") if isinstance(options.get("jobs"), int) else 1
-    return (statistics.median(valid_seconds(made)) * extraction_scale(dataset, jobs),
-            int((made.bytes or 0) * scale.pixels(size)))
-
-
-EXACT_SCHEDULE = 4096  # videos whose schedule is worked out one by one; more: their pixels over the jobs
-
-
-def makespan(costs: Sequence[tuple[int, float]], jobs: int) -> float:
-    """The wall time of videos done ``jobs`` at a time (``costs``: (videos, cost of each)), each by
-    the first worker free, the largest first: a few videos cannot keep every job busy (3 like
-    videos on 2 jobs take two of them in a row, not one and a half). Past :data:`EXACT_SCHEDULE`
-    videos: their total over the jobs, or the largest video if longer."""
-    videos = sum(n for n, _ in costs)
-    if not videos:
-        return 0.0
-    if videos > EXACT_SCHEDULE:
-        return max(sum(n * c for n, c in costs) / max(1, jobs), max(c for n, c in costs if n))
-    free = [0.0] * max(1, min(jobs, videos))
-    for cost in sorted((c for n, c in costs for _ in range(n)), reverse=True):
-        heapq.heappush(free, heapq.heappop(free) + cost)
-    return max(free)
-
-
-def _video_pixels(classes: dict[str, ClassSummary]) -> list[tuple[int, float]]:
-    """(videos, source pixels of each) of ``classes``: each length of a class x its pixels a frame."""
-    return [(n, frames * c.pixels(None) / c.frames) for c in classes.values() if c.videos and c.frames
-            for n, frames in epochs_model.lengths_of(c)]
-
-
-def extraction_scale(dataset: Dataset | None, jobs: int) -> float:
-    """The dataset's extraction time over the sample's: the wall time of their videos' pixels on
-    ``jobs`` parallel extractions (:func:`makespan`), both counted the same way from their class
-    summaries, so a run projected to the videos it measured scales by exactly 1."""
-    if dataset is None or not dataset.classes or not dataset.measured:
-        return 1.0
-    sample = makespan(_video_pixels(dataset.measured_classes()), jobs)
-    whole = makespan(_video_pixels(dataset.classes), jobs)
-    return whole / sample if sample > 0 else 1.0
+    return statistics.median(valid_seconds(made)) * scale.pixels(None), int((made.bytes or 0) * scale.pixels(size))
 
 
 def rank(strategies: Iterable[Strategy]) -> list[Strategy]:
