@@ -341,6 +341,20 @@ def test_plan_accuracy_goals_pass_and_fail_on_their_limits() -> None:
     assert not any(g.passed for g in nothing.values())  # nothing measured proves nothing
 
 
+def test_plan_accuracy_tells_runs_on_a_steady_machine_from_the_rest(tmp_path: Path) -> None:
+    def anchor(when: str, fps: float) -> Record:
+        return Record(measure="anchor", loader="pyav", kind="decode", stack="main", profile="a", pattern="sequential",
+                      frames=100, seconds=[100 / fps], options={"anchor": when}, cell=f"anchor|main|{when}").with_fps()
+
+    run = tmp_path / "run"
+    run.mkdir()
+    records.append(run / "records.jsonl", anchor("start", 900))
+    records.append(run / "records.jsonl", anchor("end", 300))  # the machine three times slower at the end
+    assert plan_accuracy.run_drift(run) == pytest.approx(3.0)
+    assert plan_accuracy.steady(1.0, 1.1) and not plan_accuracy.steady(1.0, 3.0)
+    assert not plan_accuracy.steady(1.0, None)  # a run without an anchor cannot show it held steady
+
+
 def test_a_run_past_its_budget_starts_no_new_case_and_names_what_it_skipped(tiny_videos: dict[str, Path],
                                                                             tmp_path: Path) -> None:
     import json

@@ -27,6 +27,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from benchmarks.analysis import drift
 from benchmarks.analysis import epochs as epochs_model
 from benchmarks.analysis.crossover import EpochModel as crossover_model
 from benchmarks.analysis.crossover import crossover_epochs
@@ -173,6 +174,9 @@ class _Figures:
         self.per_frame: dict[tuple[Any, ...], list[Record]] = {}
         self.opens: dict[tuple[Any, ...], list[Record]] = {}
         self.startups: dict[tuple[Any, ...], list[float]] = {}  # (stack, loader, workers) and (workers,) -> start-ups
+        ok = list(ok)
+        # stack -> the machine's drift over it (its anchor's end against its start), a factor >= 1
+        self.drift = {d.stack: drift.factor(d.within) for d in drift.drift(ok)}
         for r in ok:
             if r.measure == "per_frame":
                 self.per_frame.setdefault((r.stack, r.loader, r.store, r.pattern), []).append(r)
@@ -191,7 +195,9 @@ class _Figures:
                                     self.opens.get((epoch.stack, epoch.loader, store), []), dataset,
                                     store.store_size if store else None,
                                     statistics.median(elsewhere) if elsewhere else None,
-                                    store.gop if store else None)
+                                    store.gop if store else None,
+                                    self.startups.get((epoch.stack, epoch.loader, epoch.workers), []),
+                                    self.drift.get(epoch.stack, 1.0))
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
