@@ -16,7 +16,7 @@ import pytest
 
 import loaders
 from benchmarks import corpus, dataset, plan_accuracy, records
-from benchmarks.analysis import plan
+from benchmarks.analysis import plan, verdict
 from benchmarks.dataset import ClassSummary, Dataset
 from benchmarks.records import Record
 from benchmarks.spec import Video
@@ -98,9 +98,10 @@ def test_disk_budget_and_cold_reads() -> None:
     strategies = plan.project(_records(), _dataset(), epochs=10, disk_budget=10_000_000)
     got = _by_name(strategies)
     assert not got["extract to ffmpeg-npy, read with npy"].fits_disk
-    assert plan.winners(strategies)["sequential"].name == "decode the videos with pyav"
+    [sequential] = verdict.decide(strategies, "sequential")
+    assert sequential.best is not None and sequential.best.name == "decode the videos with pyav"
     assert all(s.fits_disk for s in strategies[:1]) and not strategies[-1].fits_disk  # over budget ranked last
-    assert plan.best_pair(strategies, "sequential") is None  # no reader within the budget
+    assert sequential.contrast is None and sequential.crossover is None  # no reader within the budget
     # 800 kB of memory: the videos (1 MB) and every store exceed it, so epochs should be cold.
     got = _by_name(plan.project(_records(), _dataset(ram=800_000), epochs=10))
     pyav = got["decode the videos with pyav"]
@@ -109,9 +110,11 @@ def test_disk_budget_and_cold_reads() -> None:
 
 
 def test_crossover_of_the_best_pair() -> None:
-    decode, frames, k = plan.best_pair(plan.project(_records(), _dataset(), epochs=10), "sequential")
+    [sequential] = verdict.decide(plan.project(_records(), _dataset(), epochs=10), "sequential")
+    assert sequential.crossover is not None
+    decode, frames = sequential.crossover.decode, sequential.crossover.store
     assert (decode.decode_loader, frames.frame_loader) == ("pyav", "npy")
-    assert k == pytest.approx(160.0 / (64.0 - 16.0))
+    assert sequential.crossover.epochs == pytest.approx(160.0 / (64.0 - 16.0))
 
 
 def test_a_run_without_a_dataset_plans_for_its_measured_videos() -> None:

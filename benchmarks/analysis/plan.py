@@ -30,7 +30,6 @@ from typing import Any
 from benchmarks.analysis import drift
 from benchmarks.analysis import epochs as epochs_model
 from benchmarks.analysis.crossover import EpochModel as crossover_model
-from benchmarks.analysis.crossover import crossover_epochs
 from benchmarks.dataset import Dataset
 from benchmarks.records import Record, valid_seconds
 from benchmarks.spec import Store
@@ -304,28 +303,6 @@ def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tu
 def rank(strategies: Iterable[Strategy]) -> list[Strategy]:
     """Per pattern, those that fit the disk first, then by total seconds."""
     return sorted(strategies, key=lambda s: (s.pattern, not s.fits_disk, s.total_seconds, s.name))
-
-
-def winners(strategies: Sequence[Strategy]) -> dict[str, Strategy]:
-    """Pattern -> the strategy with the least total time among those that fit the disk."""
-    out: dict[str, Strategy] = {}
-    for s in rank(strategies):
-        if s.fits_disk and s.pattern not in out:
-            out[s.pattern] = s
-    return out
-
-
-def best_pair(strategies: Sequence[Strategy], pattern: str) -> tuple[Strategy, Strategy, float | None] | None:
-    """The fastest decoder of the originals against the fastest frame reader whose store fits the
-    disk, by projected epoch seconds, with the epochs after which extracting pays (None: never)."""
-    mine = [s for s in strategies if s.pattern == pattern]
-    decoders = [s for s in mine if s.kind == "decode"]
-    readers = [s for s in mine if s.kind == "extract" and s.fits_disk]
-    if not decoders or not readers:
-        return None
-    decode = min(decoders, key=lambda s: s.epoch_seconds)
-    frames = min(readers, key=lambda s: s.epoch_seconds)
-    return decode, frames, crossover_epochs(frames.extraction_seconds, decode.epoch_seconds, frames.epoch_seconds)
 
 
 def parse_bytes(text: str) -> int:
