@@ -33,9 +33,12 @@ frames than a keyframe interval, decodes less per frame than the whole video doe
 model knows it), and uniform-k, a fixed number of frames per video, scales with videos.
 
 The range (low-high) holds what varies: every timed epoch (start-up and ``k`` from each), the
-spread of seconds per unit over the sampled videos of a class (its fastest and slowest), the
-open cost (:data:`OPEN_SPREAD`), and classes the sample did not contain, projected from pixels
-alone, whose frame term spans :data:`UNSAMPLED_SPREAD` either way and which are named.
+run's other start-ups of the same loader and workers, the spread of seconds per unit over the
+sampled videos of a class (its fastest and slowest; a class sampled once takes the widest spread of
+a class sampled more than once), the open cost (:data:`OPEN_SPREAD`), classes the sample did not
+contain, projected from pixels alone, whose frame term spans :data:`UNSAMPLED_SPREAD` either way
+and which are named, and the machine's drift over the run (its anchor case at the start against
+the end), by which the whole range widens either way.
 """
 
 from __future__ import annotations
