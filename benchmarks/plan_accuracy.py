@@ -291,9 +291,9 @@ def _moved(factor: float | None) -> str:
 
 
 def label(key: Any) -> str:
-    pattern, loader, store, workers, cache = key
+    pattern, loader, store, workers, cache, stack = key
     where = f"@{store.title}" if store is not None else ""
-    return f"{pattern} w{workers} {cache or '-'} {loader}{where}"
+    return f"{pattern} w{workers} {cache or '-'} {loader}{where}" + ("" if stack == "main" else f" [{stack}]")
 
 
 def _group(key: Any) -> Hashable:

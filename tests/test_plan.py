@@ -396,3 +396,12 @@ def test_the_deadline_comes_from_the_environment() -> None:
         budget.deadline_from_env({budget.DEADLINE_ENV: "tomorrow"})
     line = budget.skipped_line([f"step {i}" for i in range(8)], shown=2)
     assert line.startswith("past the budget: 8 steps not started (step 0, step 1 and 6 more)")
+
+
+def test_plan_accuracy_labels_every_epoch_case_the_plan_keys() -> None:
+    epoch = _epoch("npy", "frames", [1.0], "warm", extractor="ffmpeg", format="npy")
+    key = plan.epoch_key(epoch)
+    assert plan_accuracy.label(key) == "sequential w2 warm npy@ffmpeg-npy"
+    assert plan_accuracy.label(plan.epoch_key(dataclasses.replace(epoch, stack="pillow-simd"))).endswith(
+        " [pillow-simd]")
+    assert plan_accuracy._group(key) == ("sequential", 2, "warm")  # pattern, workers and cache
