@@ -188,6 +188,11 @@ def winners_agree(rows: Sequence[Comparison], group: Callable[[Hashable], Hashab
             for g, rs in by.items() if len(rs) > 1}
 
 
+def width(rows: Sequence[Comparison]) -> float:
+    """The median of the ranges' high over low: how much a range that holds says (x1: one figure)."""
+    return statistics.median(r.high / r.low if r.low > 0 else float("inf") for r in rows)
+
+
 @dataclasses.dataclass(frozen=True)
 class Goal:
     name: str
@@ -214,7 +219,7 @@ def goals(rows: Sequence[Comparison], agree: Mapping[Hashable, bool], disk: Sequ
                      f"off by {100 * worst:.0f}% (goal {100 * limits['worst']:.0f}%)"),
                 Goal("range holds the measurement", held >= limits["held"],
                      f"{sum(r.held for r in rows)} of {len(rows)} ({100 * held:.0f}%, "
-                     f"goal {100 * limits['held']:.0f}%)")]
+                     f"goal {100 * limits['held']:.0f}%; median width x{width(rows):.2f}, high / low)")]
     else:
         out.append(Goal("epoch", False, "no case measured on both sides"))
     out.append(Goal("same winner", bool(agree) and all(agree.values()),

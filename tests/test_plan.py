@@ -337,6 +337,7 @@ def test_plan_accuracy_goals_pass_and_fail_on_their_limits() -> None:
     got = {g.name: g for g in plan_accuracy.goals(rows, {"p": True}, [0.95, 1.08], [1.25])}
     assert got["epoch, median case"].passed and got["epoch, worst case"].passed
     assert not got["range holds the measurement"].passed and "2 of 3" in got["range holds the measurement"].detail
+    assert "median width x1.10" in got["range holds the measurement"].detail  # 1.1, 1.2 and 1.083
     assert got["same winner"].passed and got["disk"].passed
     assert not got["extraction"].passed  # 25% off, the goal is 20%
     assert got["extraction"].line().startswith("FAIL")
