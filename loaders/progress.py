@@ -5,6 +5,11 @@ tqdm with ``disable=None`` prints nothing when its stream is not a terminal (a p
 otherwise prints a line every ``every`` seconds (also while one long step runs), at once for a
 message, and at the end.
 Both the extraction command (:mod:`loaders.batch`) and ``python -m benchmarks`` use it.
+
+The ETA converges on the truth as work is done: what is left of each phase's plan is scaled by how
+long that phase's finished work took against its plan (a phase not begun yet: by the whole run's
+ratio so far), and the step in hand counts down from what it should take rather than waiting,
+flat or rising, for its end.
 """
 
 from __future__ import annotations
@@ -12,15 +17,19 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from typing import IO
 
 
 class Progress:
     """``total`` things of ``unit`` done one by one, with the current step (``status``) and an ETA.
 
-    ``work``: the planned cost of the whole (any unit, e.g. estimated seconds) when the things
-    differ in cost; :meth:`update` then takes each one's share, and the ETA follows the work done
-    rather than the count (an extraction and a per-frame case are not alike).
+    ``work``: the planned cost of the whole in estimated seconds when the things differ in cost,
+    one figure or one per phase (``{"extraction": 40.0, "epoch": 300.0}``); :meth:`update` then
+    takes each thing's share (and phase), and the ETA follows the work rather than the count (an
+    extraction and a per-frame case are not alike). Without it the unit of work is one thing.
+    :meth:`plan` replaces what is left of a phase's plan by a better estimate, :meth:`begin` says
+    what the step starting now should cost. ``clock``: seconds, monotonic (tests give their own).
     """
 
     def __init__(
@@ -30,16 +39,24 @@ class Progress:
         unit: str = "item",
         stream: IO[str] | None = None,
         every: float = 5.0,
-        work: float | None = None,
+        work: float | Mapping[str, float] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         from tqdm import tqdm
 
         self.stream = stream if stream is not None else sys.stderr
         self.total, self.desc, self.unit, self.every = total, desc, unit, every
+        self.clock = clock
         self.done = 0
-        self.work, self.work_done = work, 0.0
+        self.seconds = work is not None  # the plan is in seconds: an ETA before anything is done
+        planned = {"": float(work)} if isinstance(work, (int, float)) else dict(work or {})
+        self.planned = planned or {"": float(total)}  # per phase: the work planned, what is done included
+        self.worked: dict[str, float] = dict.fromkeys(self.planned, 0.0)  # per phase: the planned work done
+        self.spent: dict[str, float] = dict.fromkeys(self.planned, 0.0)  # per phase: the seconds it took
+        self.replanned: set[str] = set()  # phases whose plan :meth:`plan` re-estimated from measurements
+        self.step: tuple[str, float] | None = None  # the step in hand: its phase and planned work
         self.status = ""
-        self.start = self.last = time.perf_counter()
+        self.start = self.last = self.mark = clock()  # mark: when the last work was done
         self.bar = tqdm(total=total, desc=desc, unit=unit, file=self.stream, disable=None, dynamic_ncols=True)
         self.lock = threading.Lock()
         self.stopped = threading.Event()
@@ -48,35 +65,94 @@ class Progress:
 
     def _beat(self) -> None:
         while not self.stopped.wait(self.every / 4):
-            if time.perf_counter() - self.last >= self.every:
+            if self.clock() - self.last >= self.every:
                 self.log()
 
     @property
     def elapsed(self) -> float:
-        return time.perf_counter() - self.start
+        return self.clock() - self.start
+
+    @property
+    def work(self) -> float:
+        """The work planned, all phases together (what is done included)."""
+        return sum(self.planned.values())
+
+    @property
+    def work_done(self) -> float:
+        return sum(self.worked.values())
+
+    def rate(self, phase: str) -> float:
+        """Seconds per unit of planned work that ``phase``'s finished work took; for a phase with
+        nothing finished, the whole run's so far (1 where its plan was re-estimated from
+        measurements, or where nothing is finished at all)."""
+        if self.worked.get(phase, 0.0) > 0:
+            return self.spent[phase] / self.worked[phase]
+        done = self.work_done
+        if phase in self.replanned or done <= 0:
+            return 1.0
+        return sum(self.spent.values()) / done
 
     def eta(self) -> float:
-        """Seconds left, from the rate so far (of work when planned, else of things)."""
-        share = self.work_done / self.work if self.work else self.done / self.total if self.total else 1.0
-        share = min(1.0, share)  # the work done may pass a plan that was an estimate
-        return self.elapsed * (1 - share) / share if share > 0 else float("nan")
+        """Seconds left: each phase's planned work still to do at its :meth:`rate`, less the part of
+        the step in hand already behind (at most what that step should take). NaN while nothing is
+        done and the plan is not in seconds."""
+        if not self.seconds and self.work_done <= 0:
+            return float("nan")
+        left = {p: max(0.0, w - self.worked[p]) for p, w in self.planned.items()}
+        seconds = sum(w * self.rate(p) for p, w in left.items())
+        if self.step is not None:
+            phase, work = self.step
+            step = min(work, left.get(phase, 0.0)) * self.rate(phase)
+        else:  # a step of the average work of the things left
+            things = self.total - self.done
+            step = seconds / things if things > 0 else 0.0
+        return max(0.0, seconds - min(step, self.clock() - self.mark))
 
-    def update(self, n: int = 1, status: str | None = None, work: float = 0.0) -> None:
-        """``n`` more things done (0: only a new status); ``work``: their share of the planned work."""
-        self.done += n
-        self.work_done += work
+    def plan(self, phase: str, work: float) -> None:
+        """What is left of ``phase`` is now ``work`` estimated seconds, estimated again from what was
+        measured (so that phase's own ratio starts afresh at 1 until it has finished work)."""
+        with self.lock:
+            self.planned[phase] = self.worked.get(phase, 0.0) + work
+            self.worked.setdefault(phase, 0.0)
+            self.spent.setdefault(phase, 0.0)
+            self.replanned.add(phase)
+
+    def begin(self, status: str, work: float, phase: str = "") -> None:
+        """A step of ``work`` planned (in ``phase``) starts now: the ETA counts it down meanwhile."""
+        self.step = (phase, work)
+        self.update(0, status)
+
+    def update(self, n: int = 1, status: str | None = None, work: float = 0.0, phase: str = "",
+               skipped: bool = False) -> None:
+        """``n`` more things done (0: only a new status); ``work``: their share of the planned work
+        (without a plan, ``n`` is), which took the time since the last work done: things timed
+        together (interleaved) give their work at once when the last is done, and 0 before;
+        ``skipped``: done without being measured (a resumed run's cells, cells past a deadline), so
+        their work leaves the plan and says nothing of its speed."""
+        now = self.clock()
+        work = work if self.seconds else float(n)
+        with self.lock:
+            self.done += n
+            if skipped:
+                self.planned[phase] = max(0.0, self.planned.get(phase, 0.0) - work)
+            elif work:  # the time since the last work done went to this work
+                self.planned.setdefault(phase, 0.0)
+                self.worked[phase] = self.worked.get(phase, 0.0) + work
+                self.spent[phase] = self.spent.get(phase, 0.0) + now - self.mark
+            if work:
+                self.mark, self.step = now, None
         if status is not None:
             self.status = status
         if not self.bar.disable:
             self.bar.set_postfix_str(self.status, refresh=False)
             self.bar.update(n)
             return
-        if time.perf_counter() - self.last >= self.every or (n and self.done >= self.total):
+        if now - self.last >= self.every or (n and self.done >= self.total):
             self.log()
 
     def log(self) -> None:
         with self.lock:
-            self.last = time.perf_counter()
+            self.last = self.clock()
             eta = self.eta()
             left = "ETA ?" if eta != eta else f"ETA {eta:.0f} s"  # nan before anything is done
             status = f"{self.status}, " if self.status else ""
