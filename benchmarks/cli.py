@@ -464,7 +464,8 @@ class Bench:
             return
         eta = p.eta()
         more = f"; about {duration(eta, whole=True)} more" if eta >= 1 else ""
-        p.message(f"{phase.replace('_', '-')}: took {duration(p.spent[phase], whole=True)} (estimated "
+        word = {"per_frame": "per-frame", "epoch": "epochs"}.get(phase, phase)
+        p.message(f"{word}: took {duration(p.spent[phase], whole=True)} (estimated "
                   f"{duration(p.worked[phase], whole=True)}){more}")
 
     def busy(self) -> tuple[float, budget.Guess]:
