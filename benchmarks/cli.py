@@ -391,9 +391,10 @@ class Bench:
             * ("epoch" in measures)
         n_frame = len(self.cases) * ("per_frame" in measures)
         self.estimate = estimate  # each step's planned seconds: the ETA learns from what each one took
+        opens = sum(v for k, v in estimate.parts.items() if k[0] == "open")  # a phase of its own: unlike the rounds
         self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell",
-                                 work={"extraction": estimate.extraction, "per_frame": estimate.per_frame,
-                                       "epoch": estimate.epochs})
+                                 work={"extraction": estimate.extraction, "open": opens,
+                                       "per_frame": estimate.per_frame - opens, "epoch": estimate.epochs})
         finished.start(self.run.dir, self.stack)  # a stack stopped part-way is named in the report
         try:
             self.anchor("start", measures)
@@ -404,6 +405,7 @@ class Bench:
                     self.per_frame(group)
             if "epoch" in measures and (self.deadline is None or time.time() < self.deadline):
                 self.refine()
+            self.took("open")
             self.took("per_frame")
             if "epoch" in measures:
                 for pattern in self.spec.patterns:
@@ -428,19 +430,20 @@ class Bench:
         """One open case, or the per-frame cases of one video with their rounds in turns."""
         assert self.progress is not None
         todo = [c for c in group if c.cell not in self.run.done]
-        self.progress.update(len(group) - len(todo), work=self.planned(*(c for c in group if c not in todo)),
-                             phase="per_frame", skipped=True)
+        for measure in ("open", "per_frame"):
+            done = [c for c in group if c not in todo and c.measure == measure]
+            self.progress.update(len(done), work=self.planned(*done), phase=measure, skipped=True)
         if not todo:
             return
         first = todo[0]
         if self.past(f"{first.measure} {first.id}" if first.measure == "open"
-                     else f"per-frame {first.profile} ({len(todo)} cases)", len(todo), "per_frame",
+                     else f"per-frame {first.profile} ({len(todo)} cases)", len(todo), first.measure,
                      self.planned(*todo)):
             return
         if first.measure == "open":
-            self.step(f"open {first.id}", self.planned(first), "per_frame")
+            self.step(f"open {first.id}", self.planned(first), "open")
             self.once(first.cell, lambda: self.work.measure(first), self.work.identity(first))
-            self.progress.update(1, work=self.planned(first), phase="per_frame")
+            self.progress.update(1, work=self.planned(first), phase="open")
             return
         assert first.pattern is not None
         self.step(f"per_frame {first.profile}: {len(todo)} cases in turns", self.planned(*todo), "per_frame")
@@ -464,17 +467,17 @@ class Bench:
             return
         eta = p.eta()
         more = f"; about {duration(eta, whole=True)} more" if eta >= 1 else ""
-        word = {"per_frame": "per-frame", "epoch": "epochs"}.get(phase, phase)
+        word = {"open": "opening", "per_frame": "per-frame", "epoch": "epochs"}.get(phase, phase)
         p.message(f"{word}: took {duration(p.spent[phase], whole=True)} (estimated "
                   f"{duration(p.worked[phase], whole=True)}){more}")
 
     def busy(self) -> tuple[float, budget.Guess]:
-        """The machine's load now (1-minute average, or ``VIDBENCH_LOAD``), and the estimate's
+        """The machine's load now (:func:`env.load`, or ``VIDBENCH_LOAD``), and the estimate's
         guesses slowed down by it (:func:`budget.load_factor`): a budget on a busy machine then
         holds, and the estimate says what the run will take there, not on a quiet one."""
         raw = os.environ.get(budget.LOAD_ENV)
         try:
-            load = float(raw) if raw else os.getloadavg()[0]
+            load = float(raw) if raw else env.load()
         except ValueError:
             raise SystemExit(f"{budget.LOAD_ENV}={raw!r}: not a load average (a number)") from None
         return load, budget.Guess().scaled(budget.load_factor(load, self.spec.cores))

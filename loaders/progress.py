@@ -81,32 +81,46 @@ class Progress:
     def work_done(self) -> float:
         return sum(self.worked.values())
 
-    def rate(self, phase: str) -> float:
+    def rate(self, phase: str, spent: Mapping[str, float] | None = None,
+             worked: Mapping[str, float] | None = None) -> float:
         """Seconds per unit of planned work that ``phase``'s finished work took; for a phase with
         nothing finished, the whole run's so far (1 where its plan was re-estimated from
-        measurements, or where nothing is finished at all)."""
-        if self.worked.get(phase, 0.0) > 0:
-            return self.spent[phase] / self.worked[phase]
-        done = self.work_done
+        measurements, or where nothing is finished at all). ``spent``, ``worked``: other tallies
+        than the progress's own (:meth:`eta`'s, with the step in hand counted in)."""
+        spent = self.spent if spent is None else spent
+        worked = self.worked if worked is None else worked
+        if worked.get(phase, 0.0) > 0:
+            return spent[phase] / worked[phase]
+        done = sum(worked.values())
         if phase in self.replanned or done <= 0:
             return 1.0
-        return sum(self.spent.values()) / done
+        return sum(spent.values()) / done
 
     def eta(self) -> float:
         """Seconds left: each phase's planned work still to do at its :meth:`rate`, less the part of
-        the step in hand already behind (at most what that step should take). NaN while nothing is
-        done and the plan is not in seconds."""
+        the step in hand already behind. A step that runs past what it should take is counted as
+        if it ended now (the least it can take), and so slows its phase, and the phases not begun,
+        as much: the ETA then grows with the evidence rather than holding a figure already wrong.
+        NaN while nothing is done and the plan is not in seconds."""
         if not self.seconds and self.work_done <= 0:
             return float("nan")
         left = {p: max(0.0, w - self.worked[p]) for p, w in self.planned.items()}
         seconds = sum(w * self.rate(p) for p, w in left.items())
-        if self.step is not None:
-            phase, work = self.step
-            step = min(work, left.get(phase, 0.0)) * self.rate(phase)
-        else:  # a step of the average work of the things left
-            things = self.total - self.done
-            step = seconds / things if things > 0 else 0.0
-        return max(0.0, seconds - min(step, self.clock() - self.mark))
+        things = self.total - self.done
+        step = self.step
+        if step is None and things > 0 and set(self.planned) == {""}:  # one phase: a step of a thing's average
+            step = ("", left[""] / things)
+        if step is None:
+            return seconds
+        phase = step[0]
+        work = min(step[1], left.get(phase, 0.0))
+        behind = self.clock() - self.mark
+        if behind <= work * self.rate(phase):  # the step counts down
+            return max(0.0, seconds - behind)
+        spent, worked = dict(self.spent), dict(self.worked)
+        spent[phase], worked[phase] = spent.get(phase, 0.0) + behind, worked.get(phase, 0.0) + work
+        left[phase] -= work
+        return sum(w * self.rate(p, spent, worked) for p, w in left.items())
 
     def plan(self, phase: str, work: float) -> None:
         """What is left of ``phase`` is now ``work`` estimated seconds, estimated again from what was

@@ -276,3 +276,15 @@ def test_a_busy_machine_slows_the_estimate_and_the_budget_cuts_to_fit_it() -> No
     fits_busy, _ = budget.fit(run, 20.0, guess.scaled(2.0))
     assert budget.estimate(fits_busy, guess.scaled(2.0)).total <= 20.0  # the budget holds on the busy machine
     assert budget.estimate(fits_busy, guess).total < budget.estimate(fits_quiet, guess).total  # by measuring less
+
+
+def test_the_load_counted_is_the_lower_of_the_average_and_what_runs_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import env
+
+    monkeypatch.setattr(env.os, "getloadavg", lambda: (6.0, 5.0, 4.0))
+    stat = iter(["procs_running 3\n", "procs_running 4\n"])  # this process and 2, then 3 others
+    monkeypatch.setattr(env.Path, "read_text", lambda self: f"cpu 1 2 3\n{next(stat)}procs_blocked 0\n")
+    assert env.load(samples=2, every=0) == pytest.approx(1.5)  # a run that just ended still weighs on the average
+    monkeypatch.setattr(env.os, "getloadavg", lambda: (0.5, 1.0, 1.0))
+    stat = iter(["procs_running 9\n"])
+    assert env.load(samples=1, every=0) == pytest.approx(0.5)  # a burst right now: the average

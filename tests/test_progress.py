@@ -50,16 +50,20 @@ def test_the_eta_follows_a_run_that_slows_down_and_the_error_shrinks() -> None:
     progress.close()
 
 
-def test_a_long_step_counts_down_then_holds_rather_than_rising() -> None:
+def test_a_long_step_counts_down_then_slows_the_rest_as_it_overruns() -> None:
     clock = Clock()
     progress = _progress(2, {"per_frame": 10.0, "epoch": 30.0}, clock)
     progress.begin("per_frame a", 10.0, "per_frame")
     clock.now += 4.0
     assert progress.eta() == pytest.approx(36.0)  # 4 s of the step's 10 behind
-    clock.now += 16.0  # the step runs past what it should take: the ETA holds at what follows it
-    assert progress.eta() == pytest.approx(30.0)
+    clock.now += 6.0
+    assert progress.eta() == pytest.approx(30.0)  # the step's time is up: the epochs are left
+    # Past what it should take, the step counts as if it ended now (20 s for 10 planned, at least),
+    # and the epochs go as slowly: the ETA grows with the evidence, never stands on a figure it knows wrong.
+    clock.now += 10.0
+    assert progress.eta() == pytest.approx(2 * 30.0)
     clock.now += 60.0
-    assert progress.eta() == pytest.approx(30.0)
+    assert progress.eta() == pytest.approx(8 * 30.0)
     progress.update(1, work=10.0, phase="per_frame")  # it took 80 s, 8x its plan: so will the epochs
     assert progress.eta() == pytest.approx(8 * 30.0)
     progress.close()
