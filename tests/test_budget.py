@@ -284,7 +284,7 @@ def test_the_load_counted_is_the_lower_of_the_average_and_what_runs_now(monkeypa
     monkeypatch.setattr(env.os, "getloadavg", lambda: (6.0, 5.0, 4.0))
     stat = iter(["procs_running 3\n", "procs_running 4\n"])  # this process and 2, then 3 others
     monkeypatch.setattr(env.Path, "read_text", lambda self: f"cpu 1 2 3\n{next(stat)}procs_blocked 0\n")
-    assert env.load(samples=2, every=0) == pytest.approx(1.5)  # a run that just ended still weighs on the average
+    assert env.load(samples=2, every=0) == pytest.approx(2.5)  # a run that just ended still weighs on the average
     monkeypatch.setattr(env.os, "getloadavg", lambda: (0.5, 1.0, 1.0))
     stat = iter(["procs_running 9\n"])
     assert env.load(samples=1, every=0) == pytest.approx(0.5)  # a burst right now: the average
