@@ -9,6 +9,9 @@ calibrated case then costs its warm-up round plus the larger of ``min_time`` and
 rounds, and an epoch its calls, dealt to its workers, spread over the cores. Once the per-frame
 phase has timed every loader on every pattern, :func:`measured_seconds_per_frame` replaces the
 guess for the epochs (:func:`estimate`'s ``measured``), and the run prints the refined ETA before them.
+On a busy machine the guesses are slowed by :func:`load_factor` first (:meth:`Guess.scaled`). The
+estimate keeps each step's seconds (:attr:`Estimate.parts`): the progress's planned work, from which
+the ETA learns how far off the estimate was, phase by phase (:class:`loaders.progress.Progress`).
 
 A budget (``--budget 10m``) is met by dropping, in this order, until the estimate fits: extra
 epochs (to 1), extra workers settings (to one), the second page-cache state (cold and warm

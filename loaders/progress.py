@@ -21,6 +21,9 @@ from collections.abc import Callable, Mapping
 from typing import IO
 
 
+PRIOR = 0.1  # the share of its own work the plan weighs as, done on time, in the rate of a phase not begun
+
+
 class Progress:
     """``total`` things of ``unit`` done one by one, with the current step (``status``) and an ETA.
 
@@ -84,17 +87,19 @@ class Progress:
     def rate(self, phase: str, spent: Mapping[str, float] | None = None,
              worked: Mapping[str, float] | None = None) -> float:
         """Seconds per unit of planned work that ``phase``'s finished work took; for a phase with
-        nothing finished, the whole run's so far (1 where its plan was re-estimated from
-        measurements, or where nothing is finished at all). ``spent``, ``worked``: other tallies
-        than the progress's own (:meth:`eta`'s, with the step in hand counted in)."""
+        nothing finished, the whole run's so far, with the plan counted as :data:`PRIOR` of itself
+        done on time (one short phase that ran long, or fast, does not swing the rest), and 1
+        where the phase's plan was re-estimated from measurements. ``spent``, ``worked``: other
+        tallies than the progress's own (:meth:`eta`'s, with the step in hand counted in)."""
         spent = self.spent if spent is None else spent
         worked = self.worked if worked is None else worked
         if worked.get(phase, 0.0) > 0:
             return spent[phase] / worked[phase]
-        done = sum(worked.values())
-        if phase in self.replanned or done <= 0:
+        if phase in self.replanned:
             return 1.0
-        return sum(spent.values()) / done
+        prior = PRIOR * self.work if self.seconds else 0.0
+        done = sum(worked.values()) + prior
+        return (sum(spent.values()) + prior) / done if done > 0 else 1.0
 
     def eta(self) -> float:
         """Seconds left: each phase's planned work still to do at its :meth:`rate`, less the part of

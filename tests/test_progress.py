@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from loaders.progress import Progress
+from loaders.progress import PRIOR, Progress
 
 
 class Clock:
@@ -60,25 +60,30 @@ def test_a_long_step_counts_down_then_slows_the_rest_as_it_overruns() -> None:
     assert progress.eta() == pytest.approx(30.0)  # the step's time is up: the epochs are left
     # Past what it should take, the step counts as if it ended now (20 s for 10 planned, at least),
     # and the epochs go as slowly: the ETA grows with the evidence, never stands on a figure it knows wrong.
+    prior = PRIOR * 40.0  # the plan counts as a tenth of itself done on time, for the phases not begun
     clock.now += 10.0
-    assert progress.eta() == pytest.approx(2 * 30.0)
+    assert progress.eta() == pytest.approx(30.0 * (20.0 + prior) / (10.0 + prior))
     clock.now += 60.0
-    assert progress.eta() == pytest.approx(8 * 30.0)
-    progress.update(1, work=10.0, phase="per_frame")  # it took 80 s, 8x its plan: so will the epochs
-    assert progress.eta() == pytest.approx(8 * 30.0)
+    assert progress.eta() == pytest.approx(30.0 * (80.0 + prior) / (10.0 + prior))
+    progress.update(1, work=10.0, phase="per_frame")  # it took 80 s, 8x its plan: the epochs nearly so
+    assert progress.eta() == pytest.approx(30.0 * (80.0 + prior) / (10.0 + prior))
+    assert progress.eta() > 5 * 30.0
     progress.close()
 
 
 def test_each_phase_learns_from_its_own_work_and_a_phase_not_begun_from_the_run_so_far() -> None:
     clock = Clock()
     progress = _progress(3, {"extraction": 10.0, "per_frame": 20.0, "epoch": 40.0}, clock)
+    prior = PRIOR * 70.0
     clock.now += 20.0
     progress.update(1, work=10.0, phase="extraction")  # 2x slower than planned
-    assert progress.eta() == pytest.approx(2 * (20.0 + 40.0))  # the rest at the run's ratio so far
+    # the rest at the run's ratio so far, the plan weighing as a tenth of itself done on time
+    assert progress.eta() == pytest.approx((20.0 + 40.0) * (20.0 + prior) / (10.0 + prior))
+    assert 1.5 * 60.0 < progress.eta() < 2 * 60.0
     clock.now += 20.0
     progress.update(1, work=20.0, phase="per_frame")  # as planned
     # per-frame at its own ratio (done), the epochs at the run's: 40 s taken for 30 planned
-    assert progress.eta() == pytest.approx(40.0 * 40.0 / 30.0)
+    assert progress.eta() == pytest.approx(40.0 * (40.0 + prior) / (30.0 + prior))
     progress.close()
 
 
@@ -87,7 +92,9 @@ def test_a_phase_planned_again_from_measurements_after_a_slow_phase() -> None:
     progress = _progress(3, {"per_frame": 10.0, "epoch": 10.0}, clock)
     clock.now += 20.0
     progress.update(1, work=10.0, phase="per_frame")  # ran 2x slower than planned
-    assert progress.eta() == pytest.approx(20.0)  # the epochs' guess raised accordingly
+    prior = PRIOR * 20.0
+    assert progress.eta() == pytest.approx(10.0 * (20.0 + prior) / (10.0 + prior))  # the epochs' guess raised
+    assert progress.eta() > 1.8 * 10.0
     # re-estimated from the per-frame timings (which already ran at the machine's real speed): as is
     progress.plan("epoch", 15.0)
     assert progress.eta() == pytest.approx(15.0)
