@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import IO
 
-
 PRIOR = 0.1  # the share of its own work the plan weighs as, done on time, in the rate of a phase not begun
 
 
@@ -84,8 +83,9 @@ class Progress:
     def work_done(self) -> float:
         return sum(self.worked.values())
 
-    def rate(self, phase: str, spent: Mapping[str, float] | None = None,
-             worked: Mapping[str, float] | None = None) -> float:
+    def rate(
+        self, phase: str, spent: Mapping[str, float] | None = None, worked: Mapping[str, float] | None = None
+    ) -> float:
         """Seconds per unit of planned work that ``phase``'s finished work took; for a phase with
         nothing finished, the whole run's so far, with the plan counted as :data:`PRIOR` of itself
         done on time (one short phase that ran long, or fast, does not swing the rest), and 1
@@ -141,8 +141,9 @@ class Progress:
         self.step = (phase, work)
         self.update(0, status)
 
-    def update(self, n: int = 1, status: str | None = None, work: float = 0.0, phase: str = "",
-               skipped: bool = False) -> None:
+    def update(
+        self, n: int = 1, status: str | None = None, work: float = 0.0, phase: str = "", skipped: bool = False
+    ) -> None:
         """``n`` more things done (0: only a new status); ``work``: their share of the planned work
         (without a plan, ``n`` is), which took the time since the last work done: things timed
         together (interleaved) give their work at once when the last is done, and 0 before;
