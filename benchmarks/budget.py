@@ -122,7 +122,8 @@ class Guess:
     open: float = 0.011  # seconds to open a source in an epoch
     case_open: float = 0.05  # seconds to open a source in an open case (the probe demuxes the whole file)
     # Seconds every per-frame case costs beside its rounds (opening, verifying against the
-    # reference decode), and every epoch beside its frames (starting DataLoader workers).
+    # reference decode; an open case verifies nothing), and every epoch beside its frames
+    # (starting DataLoader workers).
     case: float = 0.3
     epoch_start: float = 0.12
     # Decoders that seek before every frame (the per-frame-seek worst case), and how many frames
@@ -332,7 +333,7 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
     if "per_frame" in run.measures and "per_frame" not in finished:
         for target in [*run.decoders, *run.readers]:
             for name in run.case_videos(target):
-                parts[part("open", target, name)] = guess.case + case_seconds(guess.case_open, run.calibration)
+                parts[part("open", target, name)] = case_seconds(guess.case_open, run.calibration)  # nothing verified
                 for pattern in run.patterns:
                     parts[part("per_frame", target, name, pattern.name)] = guess.case + case_seconds(
                         _round_seconds(run, name, pattern, guess, target), run.calibration)
