@@ -317,10 +317,12 @@ def _parallel(workers: int, cores: int) -> int:
 
 
 def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, str, str], float] | None = None,
-             done: Iterable[str] = ()) -> Estimate:
+             done: Iterable[str] = (), anchor: tuple[str, Pattern] | None = None) -> Estimate:
     """Seconds per phase of ``run``. ``measured``: seconds per frame by (target, pattern, video)
     from the per-frame records (:func:`measured_seconds_per_frame`), used for the epochs where
-    known. ``done``: phases already over, counted as 0."""
+    known. ``done``: phases already over, counted as 0. ``anchor``: the decoder and pattern of the
+    case the run times on its first video at its start and its end (:mod:`benchmarks.analysis.drift`),
+    counted with the per-frame cases (``("anchor", "start")``, ``("anchor", "end")``)."""
     finished = set(done)
     parts: dict[tuple[str, ...], float] = {}
     if "extraction" in run.measures and "extraction" not in finished:
@@ -337,6 +339,12 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
                 for pattern in run.patterns:
                     parts[part("per_frame", target, name, pattern.name)] = guess.case + case_seconds(
                         _round_seconds(run, name, pattern, guess, target), run.calibration)
+        if anchor is not None and run.videos:
+            loader, pattern = anchor
+            timed = dataclasses.replace(run, decoders=[loader])
+            seconds = guess.case + case_seconds(_round_seconds(timed, next(iter(run.videos)), pattern, guess, loader),
+                                                run.calibration)
+            parts[part("anchor", "start")] = parts[part("anchor", "end")] = seconds
     if "epoch" in run.measures:
         for pattern in run.patterns:
             for target in [*run.decoders, *run.readers]:
@@ -346,7 +354,7 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
     def phase(*names: str) -> float:  # an epoch part is one page-cache state's: times the states
         return sum(v * (run.caches.get(k[1], 1) if k[0] == "epoch" else 1) for k, v in parts.items() if k[0] in names)
 
-    return Estimate(phase("extraction"), phase("open", "per_frame"), phase("epoch"), parts=parts)
+    return Estimate(phase("extraction"), phase("open", "per_frame", "anchor"), phase("epoch"), parts=parts)
 
 
 def _epoch_seconds(run: RunSpec, pattern: Pattern, target: str, workers: int, guess: Guess,

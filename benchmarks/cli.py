@@ -383,7 +383,9 @@ class Bench:
         planned.save(self.run.dir)  # once: dataset.json, and this stack's settings in run.json
         self.cases = core.cases(self.live, self.spec.videos, self.spec.patterns, self.spec.frames,
                                 self.args.store_videos)
-        estimate = budget.estimate(self.spec, self.guess)
+        anchor = (drift.ANCHOR_LOADER, patterns.parse([drift.ANCHOR_PATTERN])[0])
+        estimate = budget.estimate(self.spec, self.guess,
+                                   anchor=None if loaders.available()[drift.ANCHOR_LOADER] else anchor)
         factor = budget.load_factor(self.load, self.spec.cores)
         busy = f" (the machine is busy, load {self.load:.1f} on {self.spec.cores} cores: x{factor:.1f} counted in)"
         print(f"estimate: {estimate.line()}{busy if factor > 1 else ''}", flush=True)
@@ -600,17 +602,21 @@ class Bench:
         """The anchor case (pyav, sequential, the run's first video), timed as the per-frame cases are,
         at this stack's start or end: its records measure the machine's drift (:mod:`benchmarks.analysis.drift`)."""
         cell = core.cell(drift.ANCHOR, self.stack, when)
-        if "per_frame" not in measures or cell in self.run.done or loaders.available()[drift.ANCHOR_LOADER]:
+        work = self.estimate.of(budget.part("anchor", when))  # a per-frame case: the first the ETA learns from
+        assert self.progress is not None
+        if "per_frame" not in measures or cell in self.run.done or loaders.available()[drift.ANCHOR_LOADER] or \
+                (self.deadline is not None and time.time() >= self.deadline):
+            # past the bench's budget: no anchor, and the report says no drift was measured for this stack
+            self.progress.update(0, work=work, phase="per_frame", skipped=True)
             return
-        if self.deadline is not None and time.time() >= self.deadline:
-            return  # past the bench's budget: no anchor, and the report says no drift was measured for this stack
         profile = next(iter(self.spec.videos))
         case = core.Case("per_frame", Target(drift.ANCHOR_LOADER, loaders.REGISTRY[drift.ANCHOR_LOADER].kind), profile,
                          patterns.parse([drift.ANCHOR_PATTERN])[0], self.spec.frames)
-        self.step(f"anchor ({when}): {case.id}")
+        self.step(f"anchor ({when}): {case.id}", work, "per_frame")
         for _, record in self.work.measure_interleaved([case]):
             self.run.add(cell, dataclasses.replace(record, measure=drift.ANCHOR,
                                                    options={**record.options, drift.ANCHOR: when}))
+        self.progress.update(0, work=work, phase="per_frame")
 
     # -- extraction ---------------------------------------------------------------------------------
     def extraction(self, measure: bool) -> None:

@@ -289,3 +289,17 @@ def test_the_load_counted_is_the_lower_of_the_average_and_what_runs_now(monkeypa
     monkeypatch.setattr(env.os, "getloadavg", lambda: (0.5, 1.0, 1.0))
     stat = iter(["procs_running 9\n"])
     assert env.load(samples=1, every=0) == pytest.approx(0.5)  # a burst right now: the average
+
+
+def test_the_anchor_case_is_counted_with_the_per_frame_cases_at_the_start_and_the_end() -> None:
+    guess = _guess(decode=0.01, read=0.002, case=0.5)
+    sequential = _plan().patterns[0]  # as the per-frame case it is compared with
+    readers_only = _plan(decoders=[], readers=["pil@s"], measures=frozenset({"per_frame"}))
+    plain = budget.estimate(readers_only, guess)
+    timed = budget.estimate(readers_only, guess, anchor=("pyav", sequential))
+    start, end = (timed.of(budget.part("anchor", when)) for when in ("start", "end"))
+    # pyav decodes (0.01 s a megapixel), though the run measures no decoder of its own
+    decoder = budget.estimate(_plan(measures=frozenset({"per_frame"})), guess)
+    assert start == end == pytest.approx(decoder.of(budget.part("per_frame", "pyav", "a", "sequential")))
+    assert start > 0.5 and timed.per_frame == pytest.approx(plain.per_frame + start + end)
+    assert budget.estimate(readers_only, guess, anchor=("pyav", sequential), done={"per_frame"}).per_frame == 0
