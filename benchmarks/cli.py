@@ -393,10 +393,12 @@ class Bench:
             * ("epoch" in measures)
         n_frame = len(self.cases) * ("per_frame" in measures)
         self.estimate = estimate  # each step's planned seconds: the ETA learns from what each one took
-        opens = sum(v for k, v in estimate.parts.items() if k[0] == "open")  # a phase of its own: unlike the rounds
+        # Opening and the anchor case are phases of their own: unlike the other cases' rounds, they
+        # would mislead the ETA of those (an open is far cheaper; the anchor is one decoder alone).
+        opens, anchors = (sum(v for k, v in estimate.parts.items() if k[0] == kind) for kind in ("open", "anchor"))
         self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell",
-                                 work={"extraction": estimate.extraction, "open": opens,
-                                       "per_frame": estimate.per_frame - opens, "epoch": estimate.epochs})
+                                 work={"extraction": estimate.extraction, "anchor": anchors, "open": opens,
+                                       "per_frame": estimate.per_frame - opens - anchors, "epoch": estimate.epochs})
         finished.start(self.run.dir, self.stack)  # a stack stopped part-way is named in the report
         try:
             self.anchor("start", measures)
@@ -602,21 +604,21 @@ class Bench:
         """The anchor case (pyav, sequential, the run's first video), timed as the per-frame cases are,
         at this stack's start or end: its records measure the machine's drift (:mod:`benchmarks.analysis.drift`)."""
         cell = core.cell(drift.ANCHOR, self.stack, when)
-        work = self.estimate.of(budget.part("anchor", when))  # a per-frame case: the first the ETA learns from
+        work = self.estimate.of(budget.part("anchor", when))
         assert self.progress is not None
         if "per_frame" not in measures or cell in self.run.done or loaders.available()[drift.ANCHOR_LOADER] or \
                 (self.deadline is not None and time.time() >= self.deadline):
             # past the bench's budget: no anchor, and the report says no drift was measured for this stack
-            self.progress.update(0, work=work, phase="per_frame", skipped=True)
+            self.progress.update(0, work=work, phase="anchor", skipped=True)
             return
         profile = next(iter(self.spec.videos))
         case = core.Case("per_frame", Target(drift.ANCHOR_LOADER, loaders.REGISTRY[drift.ANCHOR_LOADER].kind), profile,
                          patterns.parse([drift.ANCHOR_PATTERN])[0], self.spec.frames)
-        self.step(f"anchor ({when}): {case.id}", work, "per_frame")
+        self.step(f"anchor ({when}): {case.id}", work, "anchor")
         for _, record in self.work.measure_interleaved([case]):
             self.run.add(cell, dataclasses.replace(record, measure=drift.ANCHOR,
                                                    options={**record.options, drift.ANCHOR: when}))
-        self.progress.update(0, work=work, phase="per_frame")
+        self.progress.update(0, work=work, phase="anchor")
 
     # -- extraction ---------------------------------------------------------------------------------
     def extraction(self, measure: bool) -> None:
