@@ -691,13 +691,14 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
     if not strategies:
         return
     refused = refusals(measured)
+    drifts = drift.drift(measured)  # strategies of different stacks are ranked only beyond it
     step = training.step_of(planned)
     trainings = training.assess(strategies, measured, planned, step)
     try:
-        verdicts = verdict.with_training(strategies, trainings, pattern, refused)
+        verdicts = verdict.with_training(strategies, trainings, pattern, refused, drifts)
     except verdict.UnknownPattern as exc:  # a pattern this run did not measure: say so, and answer for every pattern
         print(f"--pattern: {exc}")
-        pattern, verdicts = None, verdict.with_training(strategies, trainings, None, refused)
+        pattern, verdicts = None, verdict.with_training(strategies, trainings, None, refused, drifts)
     if planned:
         print(f"plan for {planned.line()}, {epochs} epochs:")
     for v in verdicts:
@@ -710,7 +711,7 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
                 print(f"    an epoch is mostly start-up ({100 * best.startup_share:.0f}%: starting the workers), "
                       "whatever the loader: a dataset this small says little about a larger one")
         if v.crossover is not None:
-            print(f"    {v.crossover.pair}: {v.crossover.phrase()}")
+            print(f"    {v.crossover.pair}: {v.crossover_phrase()}")
     unsampled = sorted({c for s in strategies for c in s.not_sampled})
     if unsampled:
         print(f"  not in the sample, projected from pixels (a wider range): {', '.join(unsampled)}")

@@ -268,10 +268,32 @@ def stores_compared(run: Path, truth: Path) -> tuple[list[float], list[float]]:
     return disk, seconds
 
 
+STEADY = 1.15  # an anchor that moved more than this (trust.md's repeatability): not a quiet machine
+
+
+def run_drift(run: Path) -> float | None:
+    """How far the machine moved over a run: its anchor case (timed at its start and end) as a
+    factor of at least 1; None where the run timed no anchor."""
+    from benchmarks import records
+    from benchmarks.analysis import drift
+
+    found = [d for d in drift.drift(records.read(run / "records.jsonl")) if d.within]
+    return max((drift.factor(d.within) for d in found), default=None)
+
+
+def steady(*drifts: float | None) -> bool:
+    """Whether every run compared held steady (its anchor moved by less than :data:`STEADY`)."""
+    return all(d is not None and d <= STEADY for d in drifts)
+
+
+def _moved(factor: float | None) -> str:
+    return "no anchor" if factor is None else f"anchor moved x{factor:.2f}"
+
+
 def label(key: Any) -> str:
-    pattern, loader, store, workers, cache = key
+    pattern, loader, store, workers, cache, stack = key
     where = f"@{store.title}" if store is not None else ""
-    return f"{pattern} w{workers} {cache or '-'} {loader}{where}"
+    return f"{pattern} w{workers} {cache or '-'} {loader}{where}" + ("" if stack == "main" else f" [{stack}]")
 
 
 def _group(key: Any) -> Hashable:
@@ -301,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"plan accuracy: {len(chosen)} shapes, variants {', '.join(variants)}; load {load[0]:.1f} on "
           f"{os.cpu_count()} cores at the start", flush=True)
     every: list[Comparison] = []
+    quiet: list[Comparison] = []  # of runs (the truth and the projection's) whose anchor held steady
+    agree_quiet: dict[Hashable, bool] = {}
     agree: dict[Hashable, bool] = {}
     disks: list[float] = []
     seconds: list[float] = []
@@ -309,8 +333,9 @@ def main(argv: list[str] | None = None) -> int:
         videos = args.out / name / "videos"
         generate(videos, shape)
         truth, took = bench(args.out / name, videos, "full", options, args.reuse)
+        truth_drift = run_drift(truth)
         print(f"\n== {name}: {sum(c.count for c in shape.clips)} videos; full run {took:.0f} s "
-              f"(load {os.getloadavg()[0]:.1f})", flush=True)
+              f"(load {os.getloadavg()[0]:.1f}, {_moved(truth_drift)})", flush=True)
         measured = measured_epochs(truth)
         for variant in variants:
             extra = (["--sample", str(shape.sample)] if variant.startswith("sample") else []) \
@@ -319,8 +344,9 @@ def main(argv: list[str] | None = None) -> int:
             rows = compare(projected_epochs(run), measured)
             won = winners_agree(rows, _group)
             disk, extraction = stores_compared(run, truth)
-            print(f"-- {variant} ({took:.0f} s, load {os.getloadavg()[0]:.1f}): projected (low-high) / measured",
-                  flush=True)
+            mine = run_drift(run)
+            print(f"-- {variant} ({took:.0f} s, load {os.getloadavg()[0]:.1f}, {_moved(mine)}): projected (low-high) "
+                  "/ measured", flush=True)
             for r in rows:
                 print(f"   {label(r.key):<44} {r.projected:8.2f} ({r.low:.2f}-{r.high:.2f}) / {r.measured:7.2f} "
                       f"= {r.ratio:5.2f}  {'held' if r.held else 'MISSED'}")
@@ -332,12 +358,21 @@ def main(argv: list[str] | None = None) -> int:
             for goal in goals(rows, won, disk, extraction):
                 print(f"   {goal.line()}")
             every += rows
+            if steady(truth_drift, mine):
+                quiet += rows
+                agree_quiet.update({(name, variant, g): ok for g, ok in won.items()})
             agree.update({(name, variant, g): ok for g, ok in won.items()})
             disks += disk
             seconds += extraction
     print(f"\n== all shapes and variants (load {os.getloadavg()[0]:.1f} at the end):")
     for goal in goals(every, agree, disks, seconds):
         print(goal.line())
+    print(f"\n== where both runs held steady (anchor within x{STEADY:.2f}): {len(quiet)} of {len(every)} cases")
+    if quiet:
+        for goal in goals(quiet, agree_quiet, disks, seconds)[:4]:  # the epoch goals and the winner
+            print(goal.line())
+    else:
+        print("none: the machine moved under every run, so these figures measure its load as much as the model")
     return 0
 
 

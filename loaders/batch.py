@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -216,8 +217,10 @@ def connect_ray(address: str | None = None, workers: int | None = None) -> bool:
         raise BackendUnavailable(None, f"the ray engine needs Ray (pip install 'vidbench[ray]'): {exc}") from None
     if ray.is_initialized():
         return False
-    if address is not None and address != "auto":
-        check_reachable(address)
+    # ray.init takes RAY_ADDRESS when given no address or "auto": check the address it will use.
+    target = (os.environ.get("RAY_ADDRESS") or None) if address in (None, "auto") else address
+    if target is not None and target != "auto":
+        check_reachable(target, origin="" if target == address else " (from RAY_ADDRESS)")
     try:
         _init_ray(ray, address, workers)
     except (ConnectionError, TimeoutError, ValueError, RuntimeError) as exc:
@@ -225,17 +228,19 @@ def connect_ray(address: str | None = None, workers: int | None = None) -> bool:
     return True
 
 
-def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
-    """A LoaderError unless something listens at a Ray ``HOST:PORT`` (or ``ray://HOST:PORT``):
-    the host resolved and the port connected within ``timeout`` seconds each. ``ray.init`` itself
-    would wait minutes for an address where nothing listens."""
+def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT, origin: str = "") -> None:
+    """A LoaderError unless a Ray cluster answers at ``HOST:PORT`` (or ``ray://HOST:PORT``): the host
+    resolved, the port connected, and what listens there answered an HTTP/2 client as gRPC servers
+    (Ray's GCS and its client server) do, within ``timeout`` seconds each.
+    ``ray.init`` itself would wait minutes for an address where nothing, or something else, listens.
+    ``origin`` says where the address came from, for the message."""
     import threading
 
     where = address.split("://", 1)[-1]
     host, sep, port_text = where.rpartition(":")
     host = host.strip("[]")  # [::1]:6379
     if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise BackendUnavailable(None, f"Ray address {address!r}: expected 'auto' or HOST:PORT")
+        raise BackendUnavailable(None, f"Ray address {address!r}{origin}: expected 'auto' or HOST:PORT")
     port = int(port_text)
     found: list[Any] = []
 
@@ -248,19 +253,85 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
     lookup.join(timeout)
     if not found:
         why = "lookup timed out" if lookup.is_alive() else "unknown host"
-        raise BackendUnavailable(None, f"Ray cluster {address}: {why} ({host})")
+        raise BackendUnavailable(None, f"Ray cluster {address}{origin}: {why} ({host})")
     errors = []
     for family, kind, proto, _, sockaddr in found:
         try:
             with socket.socket(family, kind, proto) as s:
                 s.settimeout(timeout)
                 s.connect(sockaddr)
-                return
+                if _tls():  # the peer waits for a TLS handshake: a plain HTTP/2 preface would not do
+                    return
+                said = _answer_to_http2(s, timeout)
         except OSError as exc:
             errors.append(exc.strerror or str(exc))
+            continue
+        if said is None:
+            return
+        port_is = (
+            "Ray Client server port (10001 unless ray start --ray-client-server-port says otherwise)"
+            if "://" in address
+            else "GCS port (ray start --head prints it)"
+        )
+        raise BackendUnavailable(
+            None,
+            f"Ray cluster {address}{origin}: something listens there but it is not a Ray cluster ({said}); "
+            f"is the address the head node's {port_is}?",
+        )
     raise BackendUnavailable(
-        None, f"Ray cluster {address}: nothing answers there ({errors[0]}); is the cluster started (ray start --head)?"
+        None,
+        f"Ray cluster {address}{origin}: nothing answers there ({errors[0]}); "
+        "is the cluster started (ray start --head)?",
     )
+
+
+# A client's HTTP/2 connection preface: the magic line, then an empty SETTINGS frame (RFC 9113 3.4).
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+FRAME_HEADER = 9  # bytes: length (3), type (1), flags (1), stream (4)
+SETTINGS = 0x4
+QUOTED = 60  # characters of a wrong answer's first line quoted in the error
+HEARD = 256  # bytes of a wrong answer read at most, to find the end of its first line
+
+
+def _tls() -> bool:
+    """Ray's gRPC servers speak TLS (RAY_USE_TLS, read the way Ray reads it)."""
+    return os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true")
+
+
+def _answer_to_http2(sock: socket.socket, timeout: float) -> str | None:
+    """None if the peer of ``sock`` answers an HTTP/2 preface as a gRPC server must, with a SETTINGS
+    frame on stream 0, within ``timeout`` seconds; else what it did instead, in words."""
+    deadline = time.monotonic() + timeout
+    said = b""
+    try:
+        sock.sendall(HTTP2_PREFACE)
+        while True:
+            if len(said) >= FRAME_HEADER:
+                length, kind, stream = int.from_bytes(said[:3], "big"), said[3], int.from_bytes(said[5:9], "big")
+                if kind == SETTINGS and length % 6 == 0 and stream & 0x7FFFFFFF == 0:
+                    return None
+            could_be_settings = len(said) < FRAME_HEADER and (len(said) < 4 or said[3] == SETTINGS)
+            if not could_be_settings and (b"\n" in said or len(said) >= HEARD):  # a line of text, or enough
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            sock.settimeout(left)
+            chunk = sock.recv(HEARD)
+            if not chunk:
+                break
+            said += chunk
+    except TimeoutError:
+        if not said:
+            return f"it said nothing in {timeout:g} s"
+    except OSError as exc:
+        if not said:
+            return f"the connection failed: {exc.strerror or exc}"
+    if not said:
+        return "it closed the connection without a word"
+    first = said.split(b"\n", 1)[0].strip().decode("latin-1")
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in first)
+    return f"it answered '{text[:QUOTED]}{'...' if len(text) > QUOTED else ''}'"
 
 
 def _init_ray(ray: Any, address: str | None, workers: int | None) -> None:

@@ -301,8 +301,10 @@ def plan_sentences(plan: pd.DataFrame, pattern: str) -> tuple[dict[str, Any] | N
            + ("" if best["kind"] == "decode" else ", and the sample's extraction scaled by pixels") + "."]
     if len(fitting) > 1:
         second = fitting[1]
+        apart = second.get("unranked")  # another stack than the best's: the verdict may not rank the two
         out.append(f"Next in the plan: {second['name']}, {seconds(second['total_seconds'])} in all "
-                   f"(projected likewise, from the {second['epoch_from']}).")
+                   f"(projected likewise, from the {second['epoch_from']})"
+                   + (f"; {apart}" if isinstance(apart, str) else "") + ".")
     faster = [r for r in rows if not r["fits_disk"] and r["total_seconds"] < best["total_seconds"]]
     if faster:
         given = "the disk budget" if plan.attrs.get("budget_given") else "the free disk"

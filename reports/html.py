@@ -167,10 +167,13 @@ def _yes_no(value: Any, no_css: str = "") -> Cell:
 
 def _strategy(r: dict[str, Any]) -> Cell:
     """The strategy's name, marked when its store is over the disk budget or its loader refused
-    sampled videos: in the plan, never recommended."""
+    sampled videos (in the plan, never recommended), or when the verdict cannot rank it against the
+    best: from another stack, within the machine's drift of it."""
     if r["refused"] is not None:
         return Cell(str(r["name"]), extra=f"{r['refused'].words()}: never recommended", extra_css="bad")
     over = r["fits_disk"] is not None and not pd.isna(r["fits_disk"]) and not r["fits_disk"]
+    if not over and isinstance(r.get("unranked"), str):
+        return Cell(str(r["name"]), extra=r["unranked"])
     return Cell(str(r["name"]), extra="over budget" if over else "", extra_css="bad")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from benchmarks.analysis import training
 from benchmarks.analysis.crossover import Pair, cumulative, gop_of, pairs, span
 from benchmarks.analysis.plan import COLUMNS as _PLAN_COLUMNS
-from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, best_pair, project, sample_model, winners
+from benchmarks.analysis.plan import DEFAULT_EPOCHS, Strategy, project, sample_model
 from benchmarks.analysis.summary import fps as record_fps
 from benchmarks.analysis.summary import latest
 from benchmarks.analysis.summary import overhead as overhead_rows
@@ -30,10 +30,10 @@ from loaders.vocabulary import BASELINE, DECODE, FRAMES, TRANSCODED, store_label
 
 __all__ = [
     "BASELINE", "DECODE", "DEFAULT_EPOCHS", "FRAMES", "PLAN_COLUMNS", "STACKS", "TRANSCODED", "Dataset",
-    "DatasetError", "Malformed", "Pair", "Record", "Strategy", "best_pair", "cumulative", "describe_malformed",
+    "DatasetError", "Malformed", "Pair", "Record", "Strategy", "cumulative", "describe_malformed",
     "describe_pattern", "fps_stats", "gop_of", "latest", "load_dataset", "loader_note", "measured", "overhead_rows",
     "pairs", "project", "read", "record_fps", "sample_model", "scan", "skipped", "span", "Step", "step_of",
-    "store_label", "training", "unreadable", "valid_seconds", "winners",
+    "store_label", "training", "unreadable", "valid_seconds",
 ]
 
 log = logging.getLogger("benchmarks.records")  # the warnings of reading records come from one logger

@@ -394,7 +394,7 @@ def overhead(records: list[Record]) -> pd.DataFrame:
 
 # Beside plan.csv's columns, what the report needs of each strategy (written to no CSV);
 # most_fps: the most any measured workers setting delivers, against the step.
-PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes", "most_fps"]
+PLAN_EXTRA = ["pattern", "name", "kind", "workers", "epoch_from", "read_bytes", "most_fps", "unranked"]
 # plan.csv: the plan's columns, then what a machine needs apart from the strategy's words.
 PLAN_CSV = [*PLAN_COLUMNS, "pattern", "workers"]
 
@@ -402,12 +402,14 @@ PLAN_CSV = [*PLAN_COLUMNS, "pattern", "workers"]
 def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = None,
          step: Step | None = None) -> pd.DataFrame:
     """One row per strategy and pattern, projected to the run's dataset for its epochs and ranked
-    (per pattern: those within the disk budget first, then by total seconds). ``attrs`` holds
+    (per pattern: those within the disk budget first, then by total seconds); ``unranked`` marks one
+    the verdict cannot rank against its pattern's best (another stack, within the drift). ``attrs`` holds
     what the plan is for: ``epochs``, ``disk_budget`` (bytes or None), ``dataset`` (one line or
     None: a run made before plans, projected to its measured videos), ``ram`` (bytes or None),
     ``budgets`` (stack -> what a time budget dropped from its measurements), ``skipped`` (every
     file and folder left out of the dataset: {"path", "reason"}), ``verdicts``
-    (:func:`benchmarks.analysis.verdict.decide`, one per pattern), ``pattern`` (the one the
+    (:func:`benchmarks.analysis.verdict.decide`, one per pattern, strategies of different stacks
+    ranked only beyond the run's drift), ``pattern`` (the one the
     verdict is for: ``pattern``, else the dataset's ``--pattern``, else None for every pattern;
     verdict.UnknownPattern for one the run has no strategy for), ``refused`` (loader ->
     :class:`benchmarks.analysis.refusals.Refusal`); with a training step (``step``, else the one
@@ -435,7 +437,11 @@ def plan(records: list[Record], dataset: Dataset | None, pattern: str | None = N
     pattern = pattern or (dataset.pattern if dataset else None)
     if strategies and pattern is not None:
         verdict.decide(strategies, pattern, refused)  # UnknownPattern for a pattern the run has no strategy for
-    verdicts = verdict.with_training(strategies, trainings, None, refused) if strategies else []
+    drifts = drift_.drift(kept)  # strategies of different stacks are ranked only beyond it
+    verdicts = verdict.with_training(strategies, trainings, None, refused, drifts) if strategies else []
+    # A strategy the verdict cannot rank against its pattern's best (another stack, within the drift): marked.
+    apart = {id(u.strategy): u.words for v in verdicts for u in v.unranked}
+    table["unranked"] = [apart.get(id(s)) for s in strategies]
     table.attrs.update(verdicts=verdicts, pattern=pattern,
                        refused=refused,
                        epochs=epochs, disk_budget=budget if budget is not None else

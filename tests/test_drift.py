@@ -4,16 +4,20 @@ arithmetic, and the report's comparisons across stacks that rest on it."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import math
 from pathlib import Path
 
 import pytest
+import report_fixture as fx
 
 import reports
 from benchmarks import cli, records
-from benchmarks.analysis import drift
+from benchmarks.analysis import drift, plan, verdict
+from benchmarks.analysis.plan import Strategy
 from benchmarks.records import Record
+from benchmarks.spec import Store
 
 FRAMES = 100
 
@@ -155,3 +159,140 @@ def test_a_later_stack_reads_in_its_epochs_the_frames_the_first_stack_read(
     assert {r.stack for r in epochs} == {"main", "pillow-simd"}
     assert {r.options.get("frames_per_video") for r in epochs} == {None}  # every frame, in both stacks
     assert len({r.frames for r in epochs}) == 1
+
+
+# The plan and the verdict: strategies of different stacks ranked only beyond the drift between them.
+
+def _strategy(loader: str, stack: str, epoch: float, store: Store | None = None) -> Strategy:
+    return Strategy(pattern="random", workers=2, decode_loader=None if store else loader,
+                    frame_loader=loader if store else None, store=store, dataset_videos=10, dataset_frames=1000,
+                    extraction_seconds=60.0 if store else 0.0, epoch_seconds=epoch, epoch_seconds_low=epoch * 0.9,
+                    epoch_seconds_high=epoch * 1.1, epochs=10, disk_bytes=2**30 if store else 0,
+                    read_bytes=2**30, fits_disk=True, fits_ram=True, cache="warm",
+                    epoch_from="epoch timings of the sample (warm)", stack=stack)
+
+
+JPEG = Store("ffmpeg", "jpeg", 90, 256)
+# main's anchor steady; torchvision's 20% faster than main's: a drift of 1.2 between the two stacks.
+DRIFT_20 = [_anchor("main", "start", 100), _anchor("main", "end", 100),
+            _anchor("torchvision", "start", 120), _anchor("torchvision", "end", 120)]
+
+
+def test_a_strategy_of_another_stack_within_the_drift_of_the_best_is_not_ranked_against_it() -> None:
+    pyav, tv = _strategy("pyav", "main", 60.0), _strategy("torchvision-videoreader", "torchvision", 66.0)
+    (v,) = verdict.decide([tv, pyav], drifts=drift.drift(DRIFT_20))
+    assert v.best is pyav and [(u.strategy, u.drift) for u in v.unranked] == [(tv, pytest.approx(1.2))]
+    sentence = v.sentence()
+    assert ("decode the videos with torchvision-videoreader (torchvision stack, 11.0 min) is within the machine's "
+            "drift of it: the main and torchvision stacks measured one after another, minutes apart, and the same "
+            "anchor case moved by 20% between them") in sentence
+    assert "would take" not in sentence and "faster" not in sentence  # neither is called the faster
+    # The store against decoding: the contrast, 10% apart with a drift of 20%, is not said to "take more".
+    jpeg = _strategy("simplejpeg", "torchvision", 60.0, JPEG)  # 11.0 min in all, against pyav's 10.0
+    (v,) = verdict.decide([pyav, jpeg], drifts=drift.drift(DRIFT_20))
+    assert v.contrast is jpeg and v.unranked_of(jpeg) is not None
+    assert "would take" not in v.sentence() and "is within the machine's drift of it" in v.sentence()
+    assert v.sentence().endswith("decode with pyav, as measured: the drift between the stacks (20%) could move it.")
+    headers, rows = verdict.table([v])
+    assert [r[:2] for r in rows] == [["best", pyav.name], ["against (within drift)", jpeg.name]]
+    # Several patterns: the table's row marks the contrast.
+    (_, rows) = verdict.table([v, *verdict.decide([dataclasses.replace(pyav, pattern="z"),
+                                                    dataclasses.replace(jpeg, pattern="z")])])
+    assert rows[0][4].endswith("(within drift)") and not rows[1][4].endswith("(within drift)")
+
+
+def test_strategies_further_apart_than_the_drift_or_of_one_stack_are_ranked_as_before() -> None:
+    pyav = _strategy("pyav", "main", 60.0)
+    apart = _strategy("torchvision-videoreader", "torchvision", 90.0)  # 50% slower: beyond a 20% drift
+    jpeg = _strategy("simplejpeg", "torchvision", 90.0, JPEG)
+    (v,) = verdict.decide([pyav, apart, jpeg], drifts=drift.drift(DRIFT_20))
+    assert v.unranked == () and "within the machine's drift" not in v.sentence()
+    assert f"{jpeg.name} would take 6.0 min more" in v.sentence()
+    # One stack: as close as they are, rounds in one stack share the machine's drift; ranked as before.
+    same = _strategy("torchcodec", "main", 61.0)
+    near = _strategy("simplejpeg", "main", 60.0, JPEG)
+    (v,) = verdict.decide([pyav, same, near], drifts=drift.drift(DRIFT_20))
+    assert v.unranked == () and f"{near.name} would take 60 s more" in v.sentence()
+    assert verdict.table([v]) == verdict.table(verdict.decide([pyav, same, near]))
+
+
+def test_without_a_drift_measured_only_the_runner_up_of_another_stack_is_qualified() -> None:
+    pyav, tv = _strategy("pyav", "main", 60.0), _strategy("torchvision-videoreader", "torchvision", 66.0)
+    jpeg = _strategy("simplejpeg", "main", 120.0, JPEG)
+    main_only = [_anchor("main", "start", 100), _anchor("main", "end", 100)]  # torchvision timed no anchor
+    (v,) = verdict.decide([pyav, tv, jpeg], drifts=drift.drift(main_only))
+    assert [(u.strategy, u.drift) for u in v.unranked] == [(tv, None)]
+    assert ("next is decode the videos with torchvision-videoreader, 11.0 min, measured by the torchvision stack "
+            "minutes apart from the main stack's, and this run measured no drift between them") in v.sentence()
+    assert f"{jpeg.name} would take" in v.sentence()  # the contrast, of the best's stack, as before
+    # Not the runner-up: nothing to say of it.
+    (v,) = verdict.decide([pyav, tv, _strategy("torchcodec", "main", 61.0), jpeg], drifts=drift.drift(main_only))
+    assert v.unranked == () and "no drift" not in v.sentence()
+
+
+def _epoch(loader: str, stack: str, seconds: float, **store: object) -> Record:
+    return records.parse(dict(measure="epoch", loader=loader, kind="frames" if store else "decode", stack=stack,
+                              profile="corpus", pattern="random", frames=600, seconds=[seconds] * 3, workers=2,
+                              batch_size=16, **store)).with_fps()
+
+
+def test_a_loader_of_two_stacks_is_two_strategies_with_their_stack() -> None:
+    jpeg = dict(extractor="ffmpeg", format="jpeg", quality=90)
+    made = records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="corpus",
+                              frames=600, seconds=[30.0], bytes=2**20, **jpeg))
+    recs = [made, _epoch("pyav", "main", 10.0), _epoch("pil", "main", 6.0, **jpeg),
+            _epoch("pil", "pillow-simd", 4.0, **jpeg), _epoch("torchvision-videoreader", "torchvision", 9.0)]
+    by_stack = {(s.loader, s.stack): s for s in plan.project(recs, None)}
+    assert set(by_stack) == {("pyav", "main"), ("pil", "main"), ("pil", "pillow-simd"),
+                             ("torchvision-videoreader", "torchvision")}
+    assert by_stack["pil", "main"].epoch_seconds == 6.0 and by_stack["pil", "pillow-simd"].epoch_seconds == 4.0
+    # Main's names as they were; a stack that swaps a library's build says so; a loader of its own stack needs not.
+    assert by_stack["pil", "main"].name == "extract to ffmpeg-jpeg-q90, read with pil"
+    assert by_stack["pil", "pillow-simd"].name == "extract to ffmpeg-jpeg-q90, read with pil [pillow-simd]"
+    assert by_stack["torchvision-videoreader", "torchvision"].name == "decode the videos with torchvision-videoreader"
+    assert by_stack["pil", "pillow-simd"].row()["stack"] == "pillow-simd"
+
+
+def _two_stack_run(run_dir: Path) -> Path:
+    """The report fixture's run, with pil's epochs in main and in pillow-simd (4% slower than
+    simplejpeg, the best of random) and anchors 25% apart: pil [pillow-simd] is within the drift."""
+    fx.make_run(run_dir)
+    jpeg = dict(extractor="ffmpeg", format="jpeg", quality=90)
+    for pattern in fx.PATTERNS:
+        for stack, seconds in (("main", [5.0, 6.0, 7.0]), ("pillow-simd", [2.1, 3.1, 4.1])):
+            records.append(run_dir / "records.jsonl", records.parse(dict(
+                measure="epoch", loader="pil", kind="frames", stack=stack, profile="corpus", pattern=pattern,
+                frames=fx.EPOCH_FRAMES, seconds=seconds, workers=2, batch_size=fx.BATCH_SIZE, **jpeg)).with_fps())
+    for r in (_anchor("main", "start", 100), _anchor("main", "end", 100), _anchor("pillow-simd", "start", 125),
+              _anchor("pillow-simd", "end", 125)):
+        records.append(run_dir / "records.jsonl", r)
+    return run_dir
+
+
+def test_the_terminal_and_the_report_say_the_same_of_strategies_within_the_drift(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir = _two_stack_run(tmp_path / "run")
+    data = fx.write_dataset(run_dir, disk_budget=3 * 2**30, epochs=40)  # the stores win: from 21 epochs
+    simd = "extract to ffmpeg-jpeg-q90, read with pil [pillow-simd]"
+    for pattern in (None, "random"):
+        cli.summary(run_dir / "records.jsonl", data, pattern)
+        printed = capsys.readouterr().out.split("verdict: ", 1)[1]
+        written = reports.build(run_dir, pattern=pattern)
+        page = written["report"].read_text(encoding="utf-8")
+        said = page[page.index('id="verdict"'):page.index("</div>", page.index('id="verdict"'))]
+        for line in printed.splitlines():  # the sentence, and the table's rows
+            assert all(html.escape(cell.strip()) in said for cell in line.split("  ") if cell.strip())
+        assert simd in printed
+    assert f"{simd} (pillow-simd stack" in printed and "is within the machine's drift of it" in printed
+    assert "the main and pillow-simd stacks" in printed and "25%" in printed
+    # The plan's table marks it beside its name; plan.csv says which stack measured each strategy.
+    text = html.unescape(page)
+    mark = "within the machine's drift of the best (25% between the stacks)"
+    assert f'{simd} <span class="muted">{mark}</span>' in text
+    following = text.split("Next in the plan: " + simd, 1)[1].split("</p>", 1)[0]  # the pattern's card says so too
+    assert following.endswith(f"; {mark}.")
+    with open(written["plan"], newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["frame_loader"], r["stack"]) for r in rows if r["frame_loader"] == "pil"} == {
+        ("pil", "main"), ("pil", "pillow-simd")}
+    assert all(r["stack"] for r in rows)

@@ -246,3 +246,57 @@ def test_a_class_sampled_once_says_its_range_has_no_spread_of_its_videos() -> No
     assert f"{HD}: one video sampled, so the range has no spread of its videos" in got.notes
     both = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None)
     assert not any("one video sampled" in n for n in both.notes)
+
+
+def test_a_class_sampled_once_borrows_the_spread_of_a_class_sampled_twice() -> None:
+    # 720p sampled by a and b: 0.001 and 0.002 s a frame (x0.67-1.33 of their mean); 360p by c alone.
+    sd = "360p h264"
+    sample = {**_sample(), "c": Video("/v/c.mp4", 20_000, 128, 25.0, 640, 360, "h264", keyframes=2)}
+    classes = {HD: ClassSummary(10, 1280, 51.2, 500_000, {"1280x720": 1280}, keyframes=20),
+               sd: ClassSummary(10, 1280, 51.2, 200_000, {"640x360": 1280}, keyframes=20)}
+    data = Dataset("/v", classes, 0, sample, 10**12, 10**12, 10**15)
+    per_frame = [Record(measure="per_frame", loader="npy", kind="frames", stack="main", profile=n,
+                        pattern="sequential", frames=32, seconds=[32 * s]).with_fps()
+                 for n, s in (("a", 0.001), ("b", 0.002), ("c", 0.0005))]
+    _, opens = _reader_records()
+    got = epochs.project(_epoch(1.6, 0.9), per_frame, opens, data, None)
+    assert any(n.startswith(f"{sd}: one video sampled; the range takes the widest spread") and "x0.67-1.33" in n
+               for n in got.notes)
+    # Without the 720p pair's spread to borrow (one of them), 360p keeps its one figure, and says so.
+    alone = epochs.project(_epoch(1.6, 0.9), [per_frame[0], per_frame[2]], opens, data, None)
+    assert any(n.endswith("one video sampled, so the range has no spread of its videos") for n in alone.notes)
+    # The borrowed spread widens the frame term's range beyond what the two-video class alone gives.
+    assert got.low <= got.seconds <= got.high
+    assert (got.high - got.low) / got.frames > (alone.high - alone.low) / alone.frames
+
+
+def test_the_machine_s_drift_and_the_run_s_other_start_ups_widen_the_range() -> None:
+    per_frame, opens = _reader_records()
+    plain = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None)
+    drifted = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None, drift=1.2)
+    assert drifted.seconds == pytest.approx(plain.seconds)  # the point is the run's own figure
+    assert (drifted.low, drifted.high) == (pytest.approx(plain.low / 1.2), pytest.approx(plain.high * 1.2))
+    assert any(n.startswith("the machine drifted by 20% over the run") for n in drifted.notes)
+    assert not any("drifted" in n for n in plain.notes)
+    # The same loader and workers started in 0.3-0.9 s in the run's other epochs: the range takes that.
+    seen = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None, startups_seen=[0.3, 0.9])
+    assert seen.seconds == pytest.approx(plain.seconds)
+    assert seen.low == pytest.approx(plain.low - (START - 0.3))
+    assert seen.high == pytest.approx(plain.high + (0.9 - START))
+
+
+def test_the_plan_reads_the_drift_from_the_anchor_of_the_epoch_s_stack() -> None:
+    from benchmarks.analysis import plan
+
+    per_frame, opens = _reader_records()
+
+    def anchor(when: str, fps: float) -> Record:
+        return Record(measure="anchor", loader="pyav", kind="decode", stack="main", profile="a",
+                      pattern="sequential", frames=100, seconds=[100 / fps], options={"anchor": when},
+                      cell=f"anchor|main|{when}").with_fps()
+
+    epoch = _epoch(1.112, 0.806)
+    steady = plan.epoch_cases([*per_frame, *opens, epoch, anchor("start", 500), anchor("end", 500)], _dataset())
+    slower = plan.epoch_cases([*per_frame, *opens, epoch, anchor("start", 500), anchor("end", 400)], _dataset())
+    [(_, a)], [(_, b)] = steady.values(), slower.values()
+    assert (b.low, b.high) == (pytest.approx(a.low / 1.25), pytest.approx(a.high * 1.25))

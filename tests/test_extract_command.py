@@ -154,6 +154,10 @@ def ray_address():
             shutil.rmtree(temp, ignore_errors=True)
 
 
+def test_a_ray_head_passes_the_address_check(ray_address):
+    batch.check_reachable(ray_address, timeout=5)  # its GCS answers an HTTP/2 preface as a gRPC server
+
+
 @pytest.mark.parametrize(("extractor", "fmt"), [("ffmpeg", "npy"), ("pyav", "png")])
 def test_ray_engine_makes_the_local_engines_stores(extractor, fmt, ray_address, tree, tmp_path):
     need(extractor, fmt)

@@ -16,7 +16,7 @@ import pytest
 
 import loaders
 from benchmarks import corpus, dataset, plan_accuracy, records
-from benchmarks.analysis import plan
+from benchmarks.analysis import plan, verdict
 from benchmarks.dataset import ClassSummary, Dataset
 from benchmarks.records import Record
 from benchmarks.spec import Video
@@ -98,9 +98,10 @@ def test_disk_budget_and_cold_reads() -> None:
     strategies = plan.project(_records(), _dataset(), epochs=10, disk_budget=10_000_000)
     got = _by_name(strategies)
     assert not got["extract to ffmpeg-npy, read with npy"].fits_disk
-    assert plan.winners(strategies)["sequential"].name == "decode the videos with pyav"
+    [sequential] = verdict.decide(strategies, "sequential")
+    assert sequential.best is not None and sequential.best.name == "decode the videos with pyav"
     assert all(s.fits_disk for s in strategies[:1]) and not strategies[-1].fits_disk  # over budget ranked last
-    assert plan.best_pair(strategies, "sequential") is None  # no reader within the budget
+    assert sequential.contrast is None and sequential.crossover is None  # no reader within the budget
     # 800 kB of memory: the videos (1 MB) and every store exceed it, so epochs should be cold.
     got = _by_name(plan.project(_records(), _dataset(ram=800_000), epochs=10))
     pyav = got["decode the videos with pyav"]
@@ -109,9 +110,11 @@ def test_disk_budget_and_cold_reads() -> None:
 
 
 def test_crossover_of_the_best_pair() -> None:
-    decode, frames, k = plan.best_pair(plan.project(_records(), _dataset(), epochs=10), "sequential")
+    [sequential] = verdict.decide(plan.project(_records(), _dataset(), epochs=10), "sequential")
+    assert sequential.crossover is not None
+    decode, frames = sequential.crossover.decode, sequential.crossover.store
     assert (decode.decode_loader, frames.frame_loader) == ("pyav", "npy")
-    assert k == pytest.approx(160.0 / (64.0 - 16.0))
+    assert sequential.crossover.epochs == pytest.approx(160.0 / (64.0 - 16.0))
 
 
 def test_a_run_without_a_dataset_plans_for_its_measured_videos() -> None:
@@ -341,6 +344,20 @@ def test_plan_accuracy_goals_pass_and_fail_on_their_limits() -> None:
     assert not any(g.passed for g in nothing.values())  # nothing measured proves nothing
 
 
+def test_plan_accuracy_tells_runs_on_a_steady_machine_from_the_rest(tmp_path: Path) -> None:
+    def anchor(when: str, fps: float) -> Record:
+        return Record(measure="anchor", loader="pyav", kind="decode", stack="main", profile="a", pattern="sequential",
+                      frames=100, seconds=[100 / fps], options={"anchor": when}, cell=f"anchor|main|{when}").with_fps()
+
+    run = tmp_path / "run"
+    run.mkdir()
+    records.append(run / "records.jsonl", anchor("start", 900))
+    records.append(run / "records.jsonl", anchor("end", 300))  # the machine three times slower at the end
+    assert plan_accuracy.run_drift(run) == pytest.approx(3.0)
+    assert plan_accuracy.steady(1.0, 1.1) and not plan_accuracy.steady(1.0, 3.0)
+    assert not plan_accuracy.steady(1.0, None)  # a run without an anchor cannot show it held steady
+
+
 def test_a_run_past_its_budget_starts_no_new_case_and_names_what_it_skipped(tiny_videos: dict[str, Path],
                                                                             tmp_path: Path) -> None:
     import json
@@ -382,3 +399,12 @@ def test_the_deadline_comes_from_the_environment() -> None:
         budget.deadline_from_env({budget.DEADLINE_ENV: "tomorrow"})
     line = budget.skipped_line([f"step {i}" for i in range(8)], shown=2)
     assert line.startswith("past the budget: 8 steps not started (step 0, step 1 and 6 more)")
+
+
+def test_plan_accuracy_labels_every_epoch_case_the_plan_keys() -> None:
+    epoch = _epoch("npy", "frames", [1.0], "warm", extractor="ffmpeg", format="npy")
+    key = plan.epoch_key(epoch)
+    assert plan_accuracy.label(key) == "sequential w2 warm npy@ffmpeg-npy"
+    assert plan_accuracy.label(plan.epoch_key(dataclasses.replace(epoch, stack="pillow-simd"))).endswith(
+        " [pillow-simd]")
+    assert plan_accuracy._group(key) == ("sequential", 2, "warm")  # pattern, workers and cache

@@ -1,13 +1,17 @@
 """Bad option values are usage errors (exit 2, argparse's words, before any work); odd sizes of
-mp4 stores; file names FFmpeg would read as protocols; a Ray address where nothing listens."""
+mp4 stores; file names FFmpeg would read as protocols; a Ray address where nothing, or something
+other than Ray, listens."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -131,10 +135,77 @@ def test_a_ray_address_where_nothing_listens_is_refused_at_once() -> None:
     for address in ("127.0.0.1", "127.0.0.1:port", "127.0.0.1:70000", ":6379"):
         with pytest.raises(BackendUnavailable, match="expected 'auto' or HOST:PORT"):
             batch.check_reachable(address)
-    with socket.socket() as listening:
+    with socket.socket() as listening:  # something listens, but says nothing: not Ray
         listening.bind(("127.0.0.1", 0))
         listening.listen()
-        batch.check_reachable(f"127.0.0.1:{listening.getsockname()[1]}", timeout=5)  # something answers
+        for address in (f"127.0.0.1:{listening.getsockname()[1]}", f"ray://127.0.0.1:{listening.getsockname()[1]}"):
+            with pytest.raises(BackendUnavailable, match=r"something listens there but it is not a Ray cluster "
+                                                         r"\(it said nothing in 0.5 s\); is the address the head"):
+                batch.check_reachable(address, timeout=0.5)
+
+
+@contextlib.contextmanager
+def _peer(*replies: bytes) -> Iterator[str]:
+    """HOST:PORT of a server that answers every connection with ``replies`` (one write each), then
+    hangs up."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                with conn:
+                    conn.recv(1024)
+                    for reply in replies:
+                        conn.sendall(reply)
+
+    threading.Thread(target=answer, daemon=True).start()
+    with server:
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+
+
+NOT_RAY = [
+    (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+     "it answered 'HTTP/1.1 400 Bad Request'"),
+    (b"-ERR unknown command 'PRI', with args beginning with: '*' 'HTTP/2.0' \r\n",  # Redis, not Ray
+     "it answered '-ERR unknown command 'PRI', with args beginning with: '*' 'H...'"),
+    (b"\x15\x03\x03\x00\x02\x02\x46", r"it answered '\x15\x03\x03\x00\x02\x02F'"),  # a TLS alert
+    (b"", "it closed the connection without a word"),
+]
+
+
+@pytest.mark.parametrize(("reply", "said"), NOT_RAY)
+def test_a_ray_address_where_something_else_listens_is_refused_quoting_it(reply: bytes, said: str) -> None:
+    with _peer(*[reply] if reply else []) as address, pytest.raises(BackendUnavailable) as refused:
+        batch.check_reachable(address, timeout=5)
+    assert str(refused.value) == (f"Ray cluster {address}: something listens there but it is not a Ray cluster "
+                                  f"({said}); is the address the head node's GCS port (ray start --head prints it)?")
+
+
+def test_a_peer_that_answers_as_http2_servers_do_passes() -> None:
+    settings = b"\x00\x00\x06\x04\x00\x00\x00\x00\x00" + b"\x00\x03\x00\x00\x00\x64"  # max streams 100
+    with _peer(settings[:2], settings[2:]) as address:  # the frame header in two pieces
+        batch.check_reachable(address, timeout=5)
+    window_update = b"\x00\x00\x04\x08\x00\x00\x00\x00\x00\x00\x00\x00\x01"  # a frame, but not SETTINGS
+    with _peer(window_update) as address, pytest.raises(BackendUnavailable, match="not a Ray cluster"):
+        batch.check_reachable(address, timeout=5)
+
+
+def test_with_tls_the_protocol_check_steps_aside(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAY_USE_TLS", "1")  # Ray's servers then wait for a TLS handshake, silent
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        batch.check_reachable(f"127.0.0.1:{listening.getsockname()[1]}", timeout=0.5)
+
+
+def test_ray_address_from_the_environment_is_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    ray = pytest.importorskip("ray")
+    assert not ray.is_initialized()
+    closed = f"127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("RAY_ADDRESS", closed)  # ray.init would take it for None or "auto"
+    for address in (None, "auto"):
+        with pytest.raises(BackendUnavailable, match=f"Ray cluster {closed} \\(from RAY_ADDRESS\\): nothing answers"):
+            batch.connect_ray(address)
+    assert not ray.is_initialized()
 
 
 def test_the_extraction_command_fails_fast_on_a_dead_ray_address(tiny_videos: dict[str, Path],
@@ -146,3 +217,20 @@ def test_the_extraction_command_fails_fast_on_a_dead_ray_address(tiny_videos: di
                          env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
     assert run.returncode == 2, run.stderr
     assert "error: Ray cluster 127.0.0.1:1: nothing answers there" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_extraction_command_fails_fast_where_something_silent_listens(tiny_videos: dict[str, Path],
+                                                                          tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    with socket.create_server(("127.0.0.1", 0)) as listening:  # accepts, then never says a word
+        address = f"127.0.0.1:{listening.getsockname()[1]}"
+        run = subprocess.run([sys.executable, "-m", "loaders", "extract", str(tiny_videos["tiny-h264-bframes"]),
+                              str(tmp_path / "stores"), "--engine", "ray", "--address", address],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120,  # a hang guard, not a speed figure
+                             env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+    assert run.returncode == 2, run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: Ray cluster {address}: something listens there but it is not a Ray cluster "
+                      f"(it said nothing in {batch.CONNECT_TIMEOUT:g} s); is the address the head node's GCS port "
+                      "(ray start --head prints it)?"], run.stderr
+    assert "Traceback" not in run.stderr

@@ -85,7 +85,8 @@ def between(drifts: Iterable[StackDrift], a: str, b: str) -> float | None:
 
 
 def within_drift(fps_a: float, fps_b: float, drift_factor: float | None) -> bool:
-    """Whether two frames/s from different stacks differ by less than the machine's drift between them."""
+    """Whether two frames/s (or two durations) from different stacks differ by less than the machine's
+    drift between them."""
     if drift_factor is None or fps_a <= 0 or fps_b <= 0:
         return False
     return factor(fps_a / fps_b) < drift_factor

@@ -33,9 +33,12 @@ frames than a keyframe interval, decodes less per frame than the whole video doe
 model knows it), and uniform-k, a fixed number of frames per video, scales with videos.
 
 The range (low-high) holds what varies: every timed epoch (start-up and ``k`` from each), the
-spread of seconds per unit over the sampled videos of a class (its fastest and slowest), the
-open cost (:data:`OPEN_SPREAD`), and classes the sample did not contain, projected from pixels
-alone, whose frame term spans :data:`UNSAMPLED_SPREAD` either way and which are named.
+run's other start-ups of the same loader and workers, the spread of seconds per unit over the
+sampled videos of a class (its fastest and slowest; a class sampled once takes the widest spread of
+a class sampled more than once), the open cost (:data:`OPEN_SPREAD`), classes the sample did not
+contain, projected from pixels alone, whose frame term spans :data:`UNSAMPLED_SPREAD` either way
+and which are named, and the machine's drift over the run (its anchor case at the start against
+the end), by which the whole range widens either way.
 """
 
 from __future__ import annotations
@@ -350,13 +353,18 @@ def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] 
 
 
 def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
-            size: int | None, startup_elsewhere: float | None = None, gop: int | None = None) -> Projection:
+            size: int | None, startup_elsewhere: float | None = None, gop: int | None = None,
+            startups_seen: Sequence[float] = (), drift: float = 1.0) -> Projection:
     """``epoch`` (one timed epoch record of the sample) projected to ``dataset``, term by term;
     ``per_frame`` and ``opens``: the same loader's (and store's) per-frame records of the same
     pattern and open records; ``size``: the short side the loader reads (a store's), None: as
     decoded; ``startup_elsewhere``: the start-up of the run's other epochs with the same loader and
     workers, for an epoch of one batch, whose start-up cannot be told from its frames; ``gop``: the
-    keyframe interval of a transcoded store the loader decodes, in place of the videos' own."""
+    keyframe interval of a transcoded store the loader decodes, in place of the videos' own;
+    ``startups_seen``: every start-up the run measured for the same loader and workers (any
+    pattern), whose spread the range takes; ``drift``: the machine's drift over the run (the anchor
+    case at the stack's start against its end, a factor of at least 1), by which the range widens
+    either way: the same case timed at two moments of the run differed by that much."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     decoder = epoch.kind == DECODE
     pattern = pattern_of(epoch.pattern, options)
@@ -379,8 +387,18 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     pixel = {c: class_megapixels(s, size) for c, s in {**dataset.measured_classes(), **dataset.classes}.items()}
     per_pixel = statistics.fmean(known[c] / pixel[c] for c in known if pixel.get(c)) if known else 1.0
 
+    # A class sampled once shows no spread of its videos: it borrows the widest of the classes
+    # sampled more than once (their fastest and slowest video against their mean).
+    spreads = [(min(u) / statistics.fmean(u), max(u) / statistics.fmean(u)) for u in units.values()
+               if len(u) > 1 and statistics.fmean(u) > 0]
+    borrowed = (min(lo for lo, _ in spreads), max(hi for _, hi in spreads)) if spreads else None
+
     def unit(c: str, end: Any = statistics.fmean) -> float:
-        return end(units[c]) if c in units else per_pixel * pixel.get(c, 0.0)
+        if c not in units:
+            return per_pixel * pixel.get(c, 0.0)
+        if len(units[c]) == 1 and borrowed is not None and end in (min, max):
+            return units[c][0] * borrowed[0 if end is min else 1]
+        return float(end(units[c]))
 
     cost = open_cost(opens, dataset)
     if not cost.measured:
@@ -439,12 +457,19 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     if len(totals) % 2 == 0 and totals:  # an even count: the median's two epochs, averaged
         j = sorted(range(len(totals)), key=totals.__getitem__)[len(totals) // 2 - 1]
         point_start, point_k = (starts[i] + starts[j]) / 2, (ks[i] + ks[j]) / 2
-    low = min(starts, default=0.0) + dataset_open * OPEN_SPREAD[0] + min(ks, default=0.0) * fast
-    high = max(starts, default=0.0) + dataset_open * OPEN_SPREAD[1] + max(ks, default=0.0) * slow
+    seen = [x for x in startups_seen if x >= 0] if first else []  # start-ups told apart, of any pattern
+    low = (min(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[0] + min(ks, default=0.0) * fast) / drift
+    high = (max(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[1] + max(ks, default=0.0) * slow) * drift
+    if drift > 1:
+        notes.append(f"the machine drifted by {100 * (drift - 1):.0f}% over the run (the anchor case at its start "
+                     "and end): the range allows for as much either way")
     for name in not_sampled:
         notes.append(f"{name}: not in the sample, projected from pixels")
     once = sorted(c for c in typical if c in units and len(units[c]) == 1 and dataset.classes[c].videos > 1)
-    if once:  # one video cannot show how much its class varies: the range does not cover that
+    if once and borrowed is not None:
+        notes.append(f"{', '.join(once)}: one video sampled; the range takes the widest spread of the classes "
+                     f"sampled more than once (x{borrowed[0]:.2f}-{borrowed[1]:.2f})")
+    elif once:  # one video cannot show how much its class varies: the range does not cover that
         notes.append(f"{', '.join(once)}: one video sampled, so the range has no spread of its videos")
     opened = sum(w.opens * n for kinds in typical.values() for n, _, w in kinds)
     returned = sum(w.returned * n for kinds in typical.values() for n, _, w in kinds)

@@ -27,19 +27,20 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from benchmarks.analysis import drift
 from benchmarks.analysis import epochs as epochs_model
 from benchmarks.analysis.crossover import EpochModel as crossover_model
-from benchmarks.analysis.crossover import crossover_epochs
 from benchmarks.dataset import Dataset
 from benchmarks.records import Record, valid_seconds
 from benchmarks.spec import Store
+from loaders.registry import REGISTRY
 from loaders.vocabulary import BASELINE, DECODE, FRAMES
 
 DEFAULT_EPOCHS = 10
 MAX_BYTES = 2**63 - 1  # the most a size may say (8 EiB): more is no disk, and overflows later arithmetic
 CACHE_WORDS = {"not controlled": "page cache not controlled"}
 COLUMNS = [
-    "strategy", "decode_loader", "frame_loader", "store_format", "store_size", "quality", "dataset_videos",
+    "strategy", "stack", "decode_loader", "frame_loader", "store_format", "store_size", "quality", "dataset_videos",
     "dataset_frames", "extraction_seconds", "epoch_seconds", "epoch_seconds_low", "epoch_seconds_high",
     "total_seconds", "disk_bytes", "fits_disk", "fits_ram", "cache", "startup_seconds", "open_seconds",
     "frame_seconds", "startup_share", "mostly_startup", "not_sampled",
@@ -75,6 +76,10 @@ class Strategy:
     startup_share: float | None = None
     mostly_startup: bool = False  # a tiny dataset: most of its epoch is starting the workers
     not_sampled: list[str] = dataclasses.field(default_factory=list)  # classes projected from pixels alone
+    # The dependency stack whose epoch records it was projected from (None: not known). Stacks run one
+    # after another, minutes apart: the same loader in two stacks (pil in main and in pillow-simd, another
+    # build of PIL) is two strategies, and a comparison across stacks carries the machine's drift.
+    stack: str | None = None
 
     @property
     def total_seconds(self) -> float:
@@ -88,12 +93,20 @@ class Strategy:
         return "transcode" if self.decode_loader else "extract"
 
     @property
+    def loader(self) -> str:
+        return str(self.decode_loader or self.frame_loader)
+
+    @property
     def name(self) -> str:
+        """What is done, with the loader's stack where it is not the loader's own (``read with pil
+        [pillow-simd]``: the build a stack swaps in), as the report's loader labels write it."""
+        home = REGISTRY[self.loader].stack if self.loader in REGISTRY else "main"
+        loader = self.loader + (f" [{self.stack}]" if self.stack is not None and self.stack != home else "")
         if self.store is None:
-            return f"decode the videos with {self.decode_loader}"
+            return f"decode the videos with {loader}"
         if self.decode_loader:
-            return f"transcode to {self.store.title}, decode with {self.decode_loader}"
-        return f"extract to {self.store.title}, read with {self.frame_loader}"
+            return f"transcode to {self.store.title}, decode with {loader}"
+        return f"extract to {self.store.title}, read with {loader}"
 
     def cumulative(self, epochs: int | None = None) -> list[float]:
         """Total seconds after 1..epochs epochs."""
@@ -104,6 +117,7 @@ class Strategy:
         store = self.store
         return {
             "strategy": f"{self.pattern}: {self.name}" + ("" if self.workers is None else f", {self.workers} workers"),
+            "stack": self.stack,
             "decode_loader": self.decode_loader, "frame_loader": self.frame_loader,
             "store_format": store.format if store else None, "store_size": store.store_size if store else None,
             "quality": store.quality if store else None, "dataset_videos": self.dataset_videos,
@@ -153,35 +167,41 @@ def _cache_choice(records: Sequence[Record], needed: str) -> tuple[list[Record],
 
 class _Figures:
     """The per-frame records of each loader, store and pattern, and the open records of each loader
-    and store, that the epoch model takes apart an epoch of theirs with."""
+    and store, that the epoch model takes apart an epoch of theirs with: each stack's of its own."""
 
     def __init__(self, ok: Iterable[Record]) -> None:
         self.per_frame: dict[tuple[Any, ...], list[Record]] = {}
         self.opens: dict[tuple[Any, ...], list[Record]] = {}
-        self.startups: dict[tuple[Any, ...], list[float]] = {}  # (loader, workers) and (workers,) -> start-ups
+        self.startups: dict[tuple[Any, ...], list[float]] = {}  # (stack, loader, workers) and (workers,) -> start-ups
+        ok = list(ok)
+        # stack -> the machine's drift over it (its anchor's end against its start), a factor >= 1
+        self.drift = {d.stack: drift.factor(d.within) for d in drift.drift(ok)}
         for r in ok:
             if r.measure == "per_frame":
-                self.per_frame.setdefault((r.loader, r.store, r.pattern), []).append(r)
+                self.per_frame.setdefault((r.stack, r.loader, r.store, r.pattern), []).append(r)
             elif r.measure == "open":
-                self.opens.setdefault((r.loader, r.store), []).append(r)
+                self.opens.setdefault((r.stack, r.loader, r.store), []).append(r)
             elif r.measure == "epoch" and r.kind in (DECODE, FRAMES):
                 got = epochs_model.startups(r)
-                self.startups.setdefault((r.loader, r.workers), []).extend(got)
+                self.startups.setdefault((r.stack, r.loader, r.workers), []).extend(got)
                 self.startups.setdefault((r.workers,), []).extend(got)
 
     def project(self, epoch: Record, dataset: Dataset) -> epochs_model.Projection:
         store = epoch.store
-        elsewhere = self.startups.get((epoch.loader, epoch.workers)) or self.startups.get((epoch.workers,))
-        return epochs_model.project(epoch, self.per_frame.get((epoch.loader, store, epoch.pattern), []),
-                                    self.opens.get((epoch.loader, store), []), dataset,
+        elsewhere = (self.startups.get((epoch.stack, epoch.loader, epoch.workers))
+                     or self.startups.get((epoch.workers,)))
+        return epochs_model.project(epoch, self.per_frame.get((epoch.stack, epoch.loader, store, epoch.pattern), []),
+                                    self.opens.get((epoch.stack, epoch.loader, store), []), dataset,
                                     store.store_size if store else None,
                                     statistics.median(elsewhere) if elsewhere else None,
-                                    store.gop if store else None)
+                                    store.gop if store else None,
+                                    self.startups.get((epoch.stack, epoch.loader, epoch.workers), []),
+                                    self.drift.get(epoch.stack, 1.0))
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
-    """What tells one epoch case from another: pattern, loader, store, workers, page cache."""
-    return record.pattern or "", record.loader, record.store, record.workers, record.cache
+    """What tells one epoch case from another: pattern, loader, store, workers, page cache, stack."""
+    return record.pattern or "", record.loader, record.store, record.workers, record.cache, record.stack
 
 
 def epoch_cases(records: Iterable[Record], dataset: Dataset) -> dict[tuple[Any, ...], tuple[Record,
@@ -217,7 +237,9 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
             disk_budget: int | None = None) -> list[Strategy]:
     """Every strategy measured in the run, per pattern, projected to ``dataset`` for ``epochs``
     epochs by the epoch model (:mod:`benchmarks.analysis.epochs`); ranked per pattern by total
-    seconds, those that fit the disk first.
+    seconds, those that fit the disk first. A loader measured by two dependency stacks is two
+    strategies (:attr:`Strategy.stack`): the verdict ranks strategies of different stacks only beyond
+    the machine's drift between them (:mod:`benchmarks.analysis.drift`).
 
     ``disk_budget`` (bytes) defaults to the free disk where the run's stores went. A run with
     no dataset summary projects to the measured videos themselves: its epochs as timed."""
@@ -229,9 +251,9 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
     ram = dataset.ram_available_bytes if dataset else None
     groups: dict[tuple[Any, ...], list[Record]] = {}
     for r in epoch:
-        groups.setdefault((r.pattern or "", r.loader, r.kind, r.store), []).append(r)
+        groups.setdefault((r.pattern or "", r.loader, r.kind, r.store, r.stack), []).append(r)
     out = []
-    for (pattern, loader, kind, store), group in groups.items():
+    for (pattern, loader, kind, store, stack), group in groups.items():
         made = None if store is None else _extraction(store, extractions)
         if store is not None and made is None:
             continue  # a store whose making was not measured: its strategy has no cost to plan with
@@ -267,7 +289,7 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
             frame_seconds=terms.frames if terms else None,
             startup_share=terms.startup_share if terms else None,
             mostly_startup=bool(terms and terms.mostly_startup),
-            not_sampled=list(terms.not_sampled) if terms else []))
+            not_sampled=list(terms.not_sampled) if terms else [], stack=stack))
     return rank(out)
 
 
@@ -281,28 +303,6 @@ def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tu
 def rank(strategies: Iterable[Strategy]) -> list[Strategy]:
     """Per pattern, those that fit the disk first, then by total seconds."""
     return sorted(strategies, key=lambda s: (s.pattern, not s.fits_disk, s.total_seconds, s.name))
-
-
-def winners(strategies: Sequence[Strategy]) -> dict[str, Strategy]:
-    """Pattern -> the strategy with the least total time among those that fit the disk."""
-    out: dict[str, Strategy] = {}
-    for s in rank(strategies):
-        if s.fits_disk and s.pattern not in out:
-            out[s.pattern] = s
-    return out
-
-
-def best_pair(strategies: Sequence[Strategy], pattern: str) -> tuple[Strategy, Strategy, float | None] | None:
-    """The fastest decoder of the originals against the fastest frame reader whose store fits the
-    disk, by projected epoch seconds, with the epochs after which extracting pays (None: never)."""
-    mine = [s for s in strategies if s.pattern == pattern]
-    decoders = [s for s in mine if s.kind == "decode"]
-    readers = [s for s in mine if s.kind == "extract" and s.fits_disk]
-    if not decoders or not readers:
-        return None
-    decode = min(decoders, key=lambda s: s.epoch_seconds)
-    frames = min(readers, key=lambda s: s.epoch_seconds)
-    return decode, frames, crossover_epochs(frames.extraction_seconds, decode.epoch_seconds, frames.epoch_seconds)
 
 
 def parse_bytes(text: str) -> int:

@@ -276,15 +276,16 @@ def _cores(record: Record) -> int | None:
 
 def rates(strategy: plan_model.Strategy, records: Sequence[Record], dataset: Dataset | None) -> list[tuple[Record,
                                                                                                           Rate]]:
-    """Every workers setting measured of ``strategy`` (its pattern, loader, store and the page-cache
-    state the plan chose), fewest workers first: the whole dataset's epoch through the epoch model,
+    """Every workers setting measured of ``strategy`` (its pattern, loader, store, stack and the
+    page-cache state the plan chose), fewest workers first: the whole dataset's epoch through the epoch model,
     or, without a dataset summary, the sample's epochs as timed."""
     loader = strategy.decode_loader or strategy.frame_loader
     state = _cache_state(strategy.cache)
     ok = [r for r in records if r.status == "ok" and valid_seconds(r) and r.loader != BASELINE]
     mine = {r.workers or 0: r for r in ok
             if r.measure == "epoch" and r.kind in (DECODE, FRAMES) and (r.pattern or "") == strategy.pattern
-            and r.loader == loader and r.store == strategy.store and r.cache == state}
+            and r.loader == loader and r.store == strategy.store and r.cache == state
+            and (strategy.stack is None or r.stack == strategy.stack)}
     modelled = dataset is not None and bool(dataset.measured)
     cases = plan_model.epoch_cases(ok, dataset) if modelled and dataset is not None else {}
     out = []

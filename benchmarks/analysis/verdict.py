@@ -6,6 +6,10 @@ One function decides (:func:`decide`) and one writes the words (:meth:`Verdict.s
 :func:`table`): the terminal's closing lines and the report print the same winner, the same
 crossover and the same advice. The advice follows from the totals: "extract if you train for n
 epochs or more" holds at every whole epoch count, because n is read off the totals themselves.
+
+Strategies measured by different dependency stacks (run one after another, minutes apart) are
+ranked only beyond the machine's drift between those stacks (:mod:`benchmarks.analysis.drift`):
+closer than that, the verdict says they are within the drift instead of calling one faster.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
+from benchmarks.analysis import drift as drift_
 from benchmarks.analysis import training
 from benchmarks.analysis.crossover import crossover_epochs
 from benchmarks.analysis.plan import Strategy, rank
@@ -117,6 +122,56 @@ def crossover(store: Strategy, decode: Strategy, epochs: Mapping[int, float] | N
 
 
 @dataclasses.dataclass(frozen=True)
+class Unranked:
+    """A strategy from another dependency stack than the best's that the run cannot rank against it:
+    their totals differ by less than the machine's drift between the two stacks, or (said of the
+    runner-up alone) no drift was measured between them."""
+
+    strategy: Strategy
+    drift: float | None  # the drift between the two stacks (a factor of at least 1); None: not measured
+
+    @property
+    def percent(self) -> str:
+        return f"{100 * ((self.drift or 1.0) - 1):.0f}%"
+
+    @property
+    def short(self) -> str:
+        """The verdict table's mark."""
+        return "within drift" if self.drift is not None else "other stack, no drift measured"
+
+    @property
+    def words(self) -> str:
+        """The plan table's mark, beside the strategy's name."""
+        if self.drift is not None:
+            return f"within the machine's drift of the best ({self.percent} between the stacks)"
+        return "measured by another stack than the best, with no drift measured between them"
+
+
+def unranked(best: Strategy, others: Sequence[Strategy], total: Mapping[int, float],
+             drifts: Sequence[drift_.StackDrift]) -> tuple[Unranked, ...]:
+    """The strategies of ``others`` (those that fit and were not refused, ranked) from another stack
+    than ``best`` whose ``total`` (id -> seconds) differs from the best's by less than the drift
+    between the two stacks; and the runner-up, when it is from another stack and no drift was
+    measured between them. Equal totals are not a ranking, and need no word."""
+    runner = next((s for s in others if s is not best), None)
+    out = []
+    for s in others:
+        if s is best or s.stack is None or best.stack is None or s.stack == best.stack:
+            continue
+        factor = drift_.between(drifts, best.stack, s.stack)
+        if factor is None:
+            if s is runner:
+                out.append(Unranked(s, None))
+        elif total[id(s)] != total[id(best)] and drift_.within_drift(total[id(s)], total[id(best)], factor):
+            out.append(Unranked(s, factor))
+    return tuple(out)
+
+
+def _names(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+@dataclasses.dataclass(frozen=True)
 class Verdict:
     pattern: str
     epochs: int
@@ -128,6 +183,44 @@ class Verdict:
     # With a training step: id of a strategy -> its training seconds (extraction + E epochs of
     # training), which rank the strategies and are the totals said; empty: loading alone.
     trained: Mapping[int, float] = dataclasses.field(default_factory=dict)
+    # Strategies from other stacks than the best's that the run cannot rank against it (:func:`unranked`).
+    unranked: tuple[Unranked, ...] = ()
+
+    def unranked_of(self, s: Strategy | None) -> Unranked | None:
+        """What keeps ``s`` from being ranked against the best, if anything."""
+        return next((u for u in self.unranked if u.strategy is s), None)
+
+    def _within_drift(self) -> str:
+        """``; X (torchvision stack, 12.0 min) is within the machine's drift of it: ...``, or nothing."""
+        within = [u for u in self.unranked if u.drift is not None]
+        if not within or self.best is None:
+            return ""
+        one = len(within) == 1
+        names = _names([f"{u.strategy.name} ({u.strategy.stack} stack, {duration(self.total(u.strategy))})"
+                        for u in within])
+        stacks = _names(sorted({str(self.best.stack)} | {str(u.strategy.stack) for u in within}))
+        largest = max(within, key=lambda u: u.drift or 1.0)
+        return (f"; {names} {'is' if one else 'are'} within the machine's drift of it: the {stacks} stacks "
+                f"measured one after another, minutes apart, and the same anchor case moved by "
+                f"{'' if one else 'up to '}{largest.percent} between them, more than {'the two' if one else 'these'} "
+                "differ, so the run cannot rank them")
+
+    def _no_drift(self, s: Strategy) -> str:
+        """Of the runner-up from another stack, where no drift was measured between the stacks."""
+        b = self.best
+        return (f"measured by the {s.stack} stack minutes apart from the {b.stack if b else ''} stack's, and this "
+                "run measured no drift between them: part of the difference may be the machine's")
+
+    def crossover_phrase(self) -> str:
+        """When the store pays (:meth:`Crossover.phrase`), qualified where its two sides are of different
+        stacks within the machine's drift of each other."""
+        if self.crossover is None:
+            return ""
+        apart = self.unranked_of(self.contrast)
+        said = self.crossover.phrase()
+        if apart is not None and apart.drift is not None:
+            said += f", as measured: the drift between the stacks ({apart.percent}) could move it"
+        return said
 
     def total(self, s: Strategy) -> float:
         """The total said for ``s``: its training seconds with a step, else extraction + E loading epochs."""
@@ -144,12 +237,18 @@ class Verdict:
         disk = f"{size(b.disk_bytes)} on disk" if b.disk_bytes else "no disk beyond the videos"
         made = f", {duration(b.extraction_seconds)} of it making the store once" if b.store is not None else ""
         text = f"{where}: {b.name}, {duration(self.total(b))} in all ({disk}{made})"
-        if self.contrast is not None:
+        apart = self.unranked_of(self.contrast)
+        if self.contrast is not None and (apart is None or apart.drift is None):  # within the drift: said below
             more = self.total(self.contrast) - self.total(b)
             text += (f"; {self.contrast.name} would take {duration(more)} more" if more > 0 else
                      f"; {self.contrast.name} would take as long, with {'more' if b.store is None else 'less'} disk")
+            text += f", but it was {self._no_drift(self.contrast)}" if apart is not None else ""
+        text += self._within_drift()
+        runner = next((u.strategy for u in self.unranked if u.drift is None and u.strategy is not self.contrast), None)
+        if runner is not None:
+            text += (f"; next is {runner.name}, {duration(self.total(runner))}, {self._no_drift(runner)}")
         if self.crossover is not None:
-            text += f"; {self.crossover.phrase()}"
+            text += f"; {self.crossover_phrase()}"
         text += "."
         if self.left_out:  # faster, but over the disk: say so, so the answer is not mistaken for the fastest
             s = self.left_out[0]
@@ -167,9 +266,14 @@ def refused_by(s: Strategy, refused: Mapping[str, Refusal]) -> Refusal | None:
 
 def decide(strategies: Sequence[Strategy], pattern: str | None = None,
            refused: Mapping[str, Refusal] | None = None, trained: Mapping[int, float] | None = None,
-           epochs: Mapping[int, float] | None = None, prefer: Mapping[str, Strategy] | None = None) -> list[Verdict]:
+           epochs: Mapping[int, float] | None = None, prefer: Mapping[str, Strategy] | None = None,
+           drifts: Sequence[drift_.StackDrift] | None = None) -> list[Verdict]:
     """One verdict per pattern (only ``pattern`` when given), from the plan's strategies; a
     strategy whose loader ``refused`` sampled videos is never the answer nor its contrast.
+
+    With the run's ``drifts`` (:func:`benchmarks.analysis.drift.drift`; None: not assessed), a
+    strategy from another stack than the best's whose total is within the machine's drift of the
+    best's is not ranked against it (:func:`unranked`).
 
     With a training step (:mod:`benchmarks.analysis.training`): ``trained`` (id of a strategy ->
     its training seconds) ranks them, ``epochs`` (id -> its epoch of training) gives the
@@ -206,18 +310,20 @@ def decide(strategies: Sequence[Strategy], pattern: str | None = None,
             cross = crossover(best, contrast, epochs) if contrast else None
         total = {id(s): trained.get(id(s), s.total_seconds) for s in mine}
         faster = tuple(s for s in mine if not s.fits_disk and (best is None or total[id(s)] < total[id(best)]))
+        apart = unranked(best, fitting, total, drifts) if best is not None and drifts is not None else ()
         out.append(Verdict(p, mine[0].epochs, best, contrast, cross, faster, tuple(refused.values()),
-                           {i: t for i, t in trained.items() if i in total}))
+                           {i: t for i, t in trained.items() if i in total}, apart))
     return out
 
 
 def with_training(strategies: Sequence[Strategy], trainings: Sequence[training.Training],
-                  pattern: str | None = None, refused: Mapping[str, Refusal] | None = None) -> list[Verdict]:
+                  pattern: str | None = None, refused: Mapping[str, Refusal] | None = None,
+                  drifts: Sequence[drift_.StackDrift] | None = None) -> list[Verdict]:
     """:func:`decide` with the training step's figures (``trainings``: each strategy against the
     step, none without one): the verdict and the training line then name the same strategy."""
     chosen = {p: t.strategy for p, (t, _) in training.recommend(trainings).items()}
     return decide(strategies, pattern, refused, {id(t.strategy): t.training_seconds for t in trainings},
-                  {id(t.strategy): t.epoch_seconds for t in trainings}, chosen)
+                  {id(t.strategy): t.epoch_seconds for t in trainings}, chosen, drifts)
 
 
 def headline(verdicts: Sequence[Verdict], dataset: str | None = None) -> str:
@@ -247,14 +353,18 @@ def _pays(c: Crossover | None) -> list[str]:
 
 
 def table(verdicts: Sequence[Verdict]) -> tuple[tuple[str, ...], list[list[str]]]:
-    """The verdict's small table, as text: for one pattern, the best strategy and its contrast;
-    for several, one row per pattern."""
+    """The verdict's small table, as text: for one pattern, the best strategy and its contrast (and
+    strategies of other stacks within the machine's drift of the best); for several, one row per
+    pattern. A strategy the verdict cannot rank against the best is marked (:attr:`Unranked.short`)."""
     if len(verdicts) == 1:
         v = verdicts[0]
         rows = []
-        for what, s in (("best", v.best), ("against", v.contrast)):
+        within = [u.strategy for u in v.unranked if u.drift is not None and u.strategy is not v.contrast]
+        for what, s in (("best", v.best), ("against", v.contrast), *(("within drift", s) for s in within)):
             if s is not None:
-                rows.append([what, s.name, duration(v.total(s)), size(s.disk_bytes) if s.disk_bytes else "none",
+                apart = v.unranked_of(s) if what == "against" else None
+                rows.append([f"{what} ({apart.short})" if apart else what, s.name, duration(v.total(s)),
+                             size(s.disk_bytes) if s.disk_bytes else "none",
                              duration(s.extraction_seconds) if s.store is not None else "none",
                              # the crossover on the store's row: when that store pays against decoding
                              *(_pays(v.crossover) if v.crossover and s is v.crossover.store else ["", ""])])
@@ -262,9 +372,13 @@ def table(verdicts: Sequence[Verdict]) -> tuple[tuple[str, ...], list[list[str]]
     rows = []
     for v in verdicts:
         against = f"{v.contrast.name}: {duration(v.total(v.contrast))}" if v.contrast else ""
+        if (apart := v.unranked_of(v.contrast)) is not None:
+            against += f" ({apart.short})"
         if v.best is None:
             rows.append([v.pattern, "nothing fits the disk", "", "", against, "", ""])
             continue
-        rows.append([v.pattern, v.best.name, duration(v.total(v.best)),
+        near = [u.strategy.name for u in v.unranked if u.drift is not None and u.strategy is not v.contrast]
+        best = v.best.name + (f"; within drift: {'; '.join(near)}" if near else "")
+        rows.append([v.pattern, best, duration(v.total(v.best)),
                      size(v.best.disk_bytes) if v.best.disk_bytes else "none", against, *_pays(v.crossover)])
     return TABLE_EACH, rows
