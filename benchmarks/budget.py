@@ -9,6 +9,9 @@ calibrated case then costs its warm-up round plus the larger of ``min_time`` and
 rounds, and an epoch its calls, dealt to its workers, spread over the cores. Once the per-frame
 phase has timed every loader on every pattern, :func:`measured_seconds_per_frame` replaces the
 guess for the epochs (:func:`estimate`'s ``measured``), and the run prints the refined ETA before them.
+On a busy machine the guesses are slowed by :func:`load_factor` first (:meth:`Guess.scaled`). The
+estimate keeps each step's seconds (:attr:`Estimate.parts`): the progress's planned work, from which
+the ETA learns how far off the estimate was, phase by phase (:class:`loaders.progress.Progress`).
 
 A budget (``--budget 10m``) is met by dropping, in this order, until the estimate fits: extra
 epochs (to 1), extra workers settings (to one), the second page-cache state (cold and warm
@@ -119,7 +122,8 @@ class Guess:
     open: float = 0.011  # seconds to open a source in an epoch
     case_open: float = 0.05  # seconds to open a source in an open case (the probe demuxes the whole file)
     # Seconds every per-frame case costs beside its rounds (opening, verifying against the
-    # reference decode), and every epoch beside its frames (starting DataLoader workers).
+    # reference decode; an open case verifies nothing), and every epoch beside its frames
+    # (starting DataLoader workers).
     case: float = 0.3
     epoch_start: float = 0.12
     # Decoders that seek before every frame (the per-frame-seek worst case), and how many frames
@@ -129,14 +133,35 @@ class Guess:
     seek_back: int = 16
     free: frozenset[str] = frozenset({BASELINE})  # loaders that read nothing (the overhead baseline)
 
+    def scaled(self, factor: float) -> Guess:
+        """Every cost in seconds times ``factor`` (a busy machine's, :func:`load_factor`); the
+        decoders' factors, which are ratios, as they are."""
+        seconds = ("decode", "output", "resize", "call", "frame", "decode_frame", "seek", "open", "case_open", "case",
+                   "epoch_start")
+        return dataclasses.replace(self, read={k: v * factor for k, v in self.read.items()},
+                                   extract={k: v * factor for k, v in self.extract.items()},
+                                   **{name: getattr(self, name) * factor for name in seconds})
+
+
+LOAD_ENV = "VIDBENCH_LOAD"  # the load the estimate assumes, instead of the machine's (tests pin it)
+
+
+def load_factor(load: float, cores: int) -> float:
+    """How much longer than on a quiet machine (where :class:`Guess` was fitted) the run takes while
+    ``load`` processes are already runnable on its ``cores``: once they and the run's own busy
+    process outnumber the cores, each gets ``cores / (load + 1)`` of one. At least 1."""
+    return max(1.0, (max(0.0, load) + 1) / max(1, cores))
+
 
 @dataclasses.dataclass(frozen=True)
 class Estimate:
-    """Seconds per phase."""
+    """Seconds per phase, and per step of the run (``parts``, see :func:`part`): the progress's
+    planned work, so the ETA learns from each step how far off its estimate was."""
 
     extraction: float
     per_frame: float  # open and per-frame cases
     epochs: float
+    parts: Mapping[tuple[str, ...], float] = dataclasses.field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -146,6 +171,17 @@ class Estimate:
         return (f"about {duration(self.total, whole=True)} (extraction {duration(self.extraction, whole=True)}, "
                 f"per-frame {duration(self.per_frame, whole=True)}, epochs {duration(self.epochs, whole=True)}; "
                 "a rough guess until measured)")
+
+    def of(self, *keys: tuple[str, ...]) -> float:
+        """The seconds of the steps ``keys`` (see :func:`part`), 0 for a step not estimated."""
+        return sum(self.parts.get(k, 0.0) for k in keys)
+
+
+def part(phase: str, *names: object) -> tuple[str, ...]:
+    """The key of one step in :attr:`Estimate.parts`: ``("extraction", store label)``, ``("open",
+    target, video)``, ``("per_frame", target, video, pattern)``, ``("epoch", target, pattern,
+    workers)`` (one page-cache state's epochs of that cell)."""
+    return (phase, *map(str, names))
 
 
 def case_seconds(round_seconds: float, calibration: Calibration) -> float:
@@ -281,31 +317,44 @@ def _parallel(workers: int, cores: int) -> int:
 
 
 def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, str, str], float] | None = None,
-             done: Iterable[str] = ()) -> Estimate:
+             done: Iterable[str] = (), anchor: tuple[str, Pattern] | None = None) -> Estimate:
     """Seconds per phase of ``run``. ``measured``: seconds per frame by (target, pattern, video)
     from the per-frame records (:func:`measured_seconds_per_frame`), used for the epochs where
-    known. ``done``: phases already over, counted as 0."""
+    known. ``done``: phases already over, counted as 0. ``anchor``: the decoder and pattern of the
+    case the run times on its first video at its start and its end (:mod:`benchmarks.analysis.drift`),
+    counted with the per-frame cases (``("anchor", "start")``, ``("anchor", "end")``)."""
     finished = set(done)
-    extraction = per_frame = epochs = 0.0
+    parts: dict[tuple[str, ...], float] = {}
     if "extraction" in run.measures and "extraction" not in finished:
+        share = max(1, min(run.cores, len(run.videos)))  # the videos are extracted in parallel
         for store in run.stores:  # decode every frame, then write it at the store's size
             write = guess.extract.get(store.format, max(guess.extract.values()))
-            extraction += sum(v.frames * v.megapixels * (guess.decode + guess.output)
-                              + v.frames * v.megapixels_at(store.store_size) * write for v in run.videos.values())
-        extraction /= max(1, min(run.cores, len(run.videos)))
+            parts[part("extraction", store.label)] = sum(
+                v.frames * v.megapixels * (guess.decode + guess.output)
+                + v.frames * v.megapixels_at(store.store_size) * write for v in run.videos.values()) / share
     if "per_frame" in run.measures and "per_frame" not in finished:
         for target in [*run.decoders, *run.readers]:
             for name in run.case_videos(target):
-                per_frame += (1 + len(run.patterns)) * guess.case + case_seconds(guess.case_open, run.calibration)
+                parts[part("open", target, name)] = case_seconds(guess.case_open, run.calibration)  # nothing verified
                 for pattern in run.patterns:
-                    per_frame += case_seconds(_round_seconds(run, name, pattern, guess, target), run.calibration)
+                    parts[part("per_frame", target, name, pattern.name)] = guess.case + case_seconds(
+                        _round_seconds(run, name, pattern, guess, target), run.calibration)
+        if anchor is not None and run.videos:
+            loader, pattern = anchor
+            timed = dataclasses.replace(run, decoders=[loader])
+            seconds = guess.case + case_seconds(_round_seconds(timed, next(iter(run.videos)), pattern, guess, loader),
+                                                run.calibration)
+            parts[part("anchor", "start")] = parts[part("anchor", "end")] = seconds
     if "epoch" in run.measures:
         for pattern in run.patterns:
             for target in [*run.decoders, *run.readers]:
-                cells = run.caches.get(target, 1)
-                epochs += cells * run.epochs * sum(_epoch_seconds(run, pattern, target, w, guess, measured)
-                                                    for w in run.workers)
-    return Estimate(extraction, per_frame, epochs)
+                for w in run.workers:
+                    parts[part("epoch", target, pattern.name, w)] = \
+                        run.epochs * _epoch_seconds(run, pattern, target, w, guess, measured)
+    def phase(*names: str) -> float:  # an epoch part is one page-cache state's: times the states
+        return sum(v * (run.caches.get(k[1], 1) if k[0] == "epoch" else 1) for k, v in parts.items() if k[0] in names)
+
+    return Estimate(phase("extraction"), phase("open", "per_frame", "anchor"), phase("epoch"), parts=parts)
 
 
 def _epoch_seconds(run: RunSpec, pattern: Pattern, target: str, workers: int, guess: Guess,

@@ -369,6 +369,7 @@ class Bench:
                 self.spec = dataclasses.replace(self.spec, frames_per_video=previous.epoch_frames)
         measures = self.spec.measures
         self.needed = list(self.spec.stores)
+        self.load, self.guess = self.busy()
         self.spec = self.announce(self.spec)
         if self.annotations is not None:
             self.annotations = clipped(self.annotations, probed, self.spec.videos)
@@ -382,27 +383,39 @@ class Bench:
         planned.save(self.run.dir)  # once: dataset.json, and this stack's settings in run.json
         self.cases = core.cases(self.live, self.spec.videos, self.spec.patterns, self.spec.frames,
                                 self.args.store_videos)
-        estimate = budget.estimate(self.spec)
-        print(f"estimate: {estimate.line()}", flush=True)
+        anchor = (drift.ANCHOR_LOADER, patterns.parse([drift.ANCHOR_PATTERN])[0])
+        estimate = budget.estimate(self.spec, self.guess,
+                                   anchor=None if loaders.available()[drift.ANCHOR_LOADER] else anchor)
+        factor = budget.load_factor(self.load, self.spec.cores)
+        busy = f" (the machine is busy, load {self.load:.1f} on {self.spec.cores} cores: x{factor:.1f} counted in)"
+        print(f"estimate: {estimate.line()}{busy if factor > 1 else ''}", flush=True)
         n_epoch = sum(len(self.caches(t)) for t in self.epoch_live) * len(self.spec.patterns) * len(self.spec.workers) \
             * ("epoch" in measures)
         n_frame = len(self.cases) * ("per_frame" in measures)
-        self.cost = {"extraction": estimate.extraction / max(1, len(self.needed)),
-                     "per_frame": estimate.per_frame / max(1, n_frame), "epoch": estimate.epochs / max(1, n_epoch)}
-        self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell", work=estimate.total)
+        self.estimate = estimate  # each step's planned seconds: the ETA learns from what each one took
+        # Opening and the anchor case are phases of their own: unlike the other cases' rounds, they
+        # would mislead the ETA of those (an open is far cheaper; the anchor is one decoder alone).
+        opens, anchors = (sum(v for k, v in estimate.parts.items() if k[0] == kind) for kind in ("open", "anchor"))
+        self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell",
+                                 work={"extraction": estimate.extraction, "anchor": anchors, "open": opens,
+                                       "per_frame": estimate.per_frame - opens - anchors, "epoch": estimate.epochs})
         finished.start(self.run.dir, self.stack)  # a stack stopped part-way is named in the report
         try:
             self.anchor("start", measures)
             self.extraction(measure="extraction" in measures)
+            self.took("extraction")
             if "per_frame" in measures:
                 for group in core.groups(self.cases):
                     self.per_frame(group)
+            if "epoch" in measures and (self.deadline is None or time.time() < self.deadline):
+                self.refine()
+            self.took("open")
+            self.took("per_frame")
             if "epoch" in measures:
-                if self.deadline is None or time.time() < self.deadline:
-                    self.refine(n_epoch)
                 for pattern in self.spec.patterns:
                     for workers in self.spec.workers:
                         self.epoch(pattern, workers)
+                self.took("epoch")
             self.anchor("end", measures)
         finally:
             self.progress.close()
@@ -421,23 +434,57 @@ class Bench:
         """One open case, or the per-frame cases of one video with their rounds in turns."""
         assert self.progress is not None
         todo = [c for c in group if c.cell not in self.run.done]
-        self.progress.update(len(group) - len(todo), work=self.cost["per_frame"] * (len(group) - len(todo)))
+        for measure in ("open", "per_frame"):
+            done = [c for c in group if c not in todo and c.measure == measure]
+            self.progress.update(len(done), work=self.planned(*done), phase=measure, skipped=True)
         if not todo:
             return
         first = todo[0]
         if self.past(f"{first.measure} {first.id}" if first.measure == "open"
-                     else f"per-frame {first.profile} ({len(todo)} cases)", len(todo)):
+                     else f"per-frame {first.profile} ({len(todo)} cases)", len(todo), first.measure,
+                     self.planned(*todo)):
             return
         if first.measure == "open":
-            self.step(f"open {first.id}")
+            self.step(f"open {first.id}", self.planned(first), "open")
             self.once(first.cell, lambda: self.work.measure(first), self.work.identity(first))
-            self.progress.update(1, work=self.cost["per_frame"])
+            self.progress.update(1, work=self.planned(first), phase="open")
             return
         assert first.pattern is not None
-        self.step(f"per_frame {first.profile}: {len(todo)} cases in turns")
-        for case, record in self.work.measure_interleaved(todo):
+        self.step(f"per_frame {first.profile}: {len(todo)} cases in turns", self.planned(*todo), "per_frame")
+        for case, record in self.work.measure_interleaved(todo):  # timed together: their work at the end
             self.run.add(case.cell, record)
-            self.progress.update(1, work=self.cost["per_frame"])
+            self.progress.update(1)
+        self.progress.update(0, work=self.planned(*todo), phase="per_frame")
+
+    def planned(self, *cases: core.Case | core.EpochCase) -> float:
+        """The estimated seconds of ``cases`` (:attr:`budget.Estimate.parts`): the progress's work."""
+        keys = [budget.part("epoch", c.target.key, c.pattern.name, c.workers) if isinstance(c, core.EpochCase)
+                else budget.part("open", c.target.key, c.profile) if c.pattern is None
+                else budget.part("per_frame", c.target.key, c.profile, c.pattern.name) for c in cases]
+        return self.estimate.of(*keys)
+
+    def took(self, phase: str) -> None:
+        """Say what ``phase`` took against its estimate, and the ETA that follows (it learnt from it)."""
+        assert self.progress is not None
+        p = self.progress
+        if p.worked.get(phase, 0.0) <= 0:
+            return
+        eta = p.eta()
+        more = f"; about {duration(eta, whole=True)} more" if eta >= 1 else ""
+        word = {"open": "opening", "per_frame": "per-frame", "epoch": "epochs"}.get(phase, phase)
+        p.message(f"{word}: took {duration(p.spent[phase], whole=True)} (estimated "
+                  f"{duration(p.worked[phase], whole=True)}){more}")
+
+    def busy(self) -> tuple[float, budget.Guess]:
+        """The machine's load now (:func:`env.load`, or ``VIDBENCH_LOAD``), and the estimate's
+        guesses slowed down by it (:func:`budget.load_factor`): a budget on a busy machine then
+        holds, and the estimate says what the run will take there, not on a quiet one."""
+        raw = os.environ.get(budget.LOAD_ENV)
+        try:
+            load = float(raw) if raw else env.load()
+        except ValueError:
+            raise SystemExit(f"{budget.LOAD_ENV}={raw!r}: not a load average (a number)") from None
+        return load, budget.Guess().scaled(budget.load_factor(load, self.spec.cores))
 
     def announce(self, spec: RunSpec) -> RunSpec:
         """Print what the run will do; with --budget (or --quick) cut it to fit first, saying what goes."""
@@ -451,7 +498,7 @@ class Bench:
                      "min_rounds": self.args.min_rounds, "cache": self.args.cache,
                      "videos": True if self.following else None,  # kept as asked, or as the first stack chose
                      "frames_per_video": True if self.following else None}
-            spec, dropped = budget.fit(spec, seconds, seed=self.args.seed, cache=self.planned_cache,
+            spec, dropped = budget.fit(spec, seconds, self.guess, seed=self.args.seed, cache=self.planned_cache,
                                         keep=[k for k, v in asked.items() if v is not None])
             if all(n <= 1 for n in spec.caches.values()) and any(len(self.caches(t)) > 1 for t in self.epoch_live):
                 self.cache_states = [self.planned_cache]
@@ -497,34 +544,37 @@ class Bench:
             print(f"measuring {video.path} whole, not cut: {exc}", file=sys.stderr, flush=True)
             return video
 
-    def refine(self, cells: int) -> None:
+    def refine(self) -> None:
         """The ETA of the epochs again, from the seconds per frame the per-frame phase measured."""
         if not self.run.path.exists():  # nothing measured before the epochs (--measures epoch)
             return
         measured = budget.measured_seconds_per_frame(records.read(self.run.path))
-        epochs = budget.estimate(self.spec, measured=measured, done={"extraction", "per_frame"}).epochs
+        again = budget.estimate(self.spec, self.guess, measured, done={"extraction", "per_frame"})
+        self.estimate = dataclasses.replace(self.estimate, epochs=again.epochs,
+                                            parts={**self.estimate.parts, **again.parts})
         assert self.progress is not None
-        self.progress.work = self.progress.work_done + epochs
-        self.cost["epoch"] = epochs / max(1, cells)
-        self.progress.message(f"epochs: about {duration(epochs, whole=True)} more, from the per-frame timings")
+        self.progress.plan("epoch", again.epochs)
+        self.progress.message(f"epochs: about {duration(again.epochs, whole=True)} more, from the per-frame timings")
 
     def caches(self, target: Target) -> list[str]:
         """The page-cache states ``target``'s epochs are measured in."""
         return core.cache_states(target, self.cache_states, self.args.cold_sizes)
 
-    def past(self, what: str, cells: int) -> bool:
+    def past(self, what: str, cells: int, phase: str, work: float) -> bool:
         """Whether the whole bench's deadline has passed: then ``what`` is not started, but named
-        among what was skipped, and its ``cells`` count as done for the progress."""
+        among what was skipped, and its ``cells`` count as done for the progress (their planned
+        ``work`` in ``phase`` leaves the plan)."""
         if self.deadline is None or time.time() < self.deadline:
             return False
         self.not_started.append(what)
         assert self.progress is not None
-        self.progress.update(cells, f"past the budget: {what} skipped"[:80])
+        self.progress.update(cells, f"past the budget: {what} skipped"[:80], work=work, phase=phase, skipped=True)
         return True
 
-    def step(self, what: str) -> None:
+    def step(self, what: str, work: float = 0.0, phase: str = "") -> None:
+        """The step starting now, and its estimated seconds in ``phase`` (which the ETA counts down)."""
         assert self.progress is not None
-        self.progress.update(0, what[:80])
+        self.progress.begin(what[:80], work, phase)
 
     def once(self, cell: str, measure: Any, identity: Record) -> None:
         """Run ``measure() -> Record`` unless ``cell`` is done; a failure records ``identity`` as an error."""
@@ -554,25 +604,31 @@ class Bench:
         """The anchor case (pyav, sequential, the run's first video), timed as the per-frame cases are,
         at this stack's start or end: its records measure the machine's drift (:mod:`benchmarks.analysis.drift`)."""
         cell = core.cell(drift.ANCHOR, self.stack, when)
-        if "per_frame" not in measures or cell in self.run.done or loaders.available()[drift.ANCHOR_LOADER]:
+        work = self.estimate.of(budget.part("anchor", when))
+        assert self.progress is not None
+        if "per_frame" not in measures or cell in self.run.done or loaders.available()[drift.ANCHOR_LOADER] or \
+                (self.deadline is not None and time.time() >= self.deadline):
+            # past the bench's budget: no anchor, and the report says no drift was measured for this stack
+            self.progress.update(0, work=work, phase="anchor", skipped=True)
             return
-        if self.deadline is not None and time.time() >= self.deadline:
-            return  # past the bench's budget: no anchor, and the report says no drift was measured for this stack
         profile = next(iter(self.spec.videos))
         case = core.Case("per_frame", Target(drift.ANCHOR_LOADER, loaders.REGISTRY[drift.ANCHOR_LOADER].kind), profile,
                          patterns.parse([drift.ANCHOR_PATTERN])[0], self.spec.frames)
-        self.step(f"anchor ({when}): {case.id}")
+        self.step(f"anchor ({when}): {case.id}", work, "anchor")
         for _, record in self.work.measure_interleaved([case]):
             self.run.add(cell, dataclasses.replace(record, measure=drift.ANCHOR,
                                                    options={**record.options, drift.ANCHOR: when}))
+        self.progress.update(0, work=work, phase="anchor")
 
     # -- extraction ---------------------------------------------------------------------------------
     def extraction(self, measure: bool) -> None:
         videos = list(self.paths().values())
         for spec in self.needed:
             cell = core.cell("extraction", self.corpus_name, spec.label)
-            self.step(f"extract {spec.label}")
-            if cell not in self.run.done and self.past(f"extraction {spec.label}", 1):
+            work = self.estimate.of(budget.part("extraction", spec.label))
+            self.step(f"extract {spec.label}", work, "extraction")
+            resumed = cell in self.run.done  # measured before this run was resumed: no time of its own
+            if not resumed and self.past(f"extraction {spec.label}", 1, "extraction", work):
                 continue  # its readers' cases find no store and say so
             if measure and cell not in self.run.done:
                 identity = Record(measure="extraction", loader=None, kind=None, stack=self.stack,
@@ -581,7 +637,7 @@ class Bench:
             for v in videos:
                 self.work.ensure_store(v, spec)
             assert self.progress is not None
-            self.progress.update(1, work=self.cost["extraction"])
+            self.progress.update(1, work=work, phase="extraction", skipped=resumed)
 
     def _measure_extraction(self, spec: Store, videos: list[str]) -> Record:
         cost = stores.measure(self.work.store_root, videos, spec, self.args.jobs)
@@ -600,13 +656,16 @@ class Bench:
                                 cache, self.args.device) for t in self.epoch_live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
         assert self.progress is not None
-        self.progress.update(len(group) - len(todo), work=self.cost["epoch"] * (len(group) - len(todo)))
-        if not todo or self.past(f"epochs {pattern.name} w{workers} ({len(todo)} cells)", len(todo)):
+        self.progress.update(len(group) - len(todo), work=self.planned(*(c for c in group if c not in todo)),
+                             phase="epoch", skipped=True)
+        if not todo or self.past(f"epochs {pattern.name} w{workers} ({len(todo)} cells)", len(todo), "epoch",
+                                 self.planned(*todo)):
             return
-        self.step(f"epochs {pattern.name} w{workers}: {len(todo)} loaders interleaved")
+        self.step(f"epochs {pattern.name} w{workers}: {len(todo)} loaders interleaved", self.planned(*todo), "epoch")
         for case, record in self.work.epochs(todo, list(self.paths().values()), self.annotations):
             self.run.add(case.cell, record)
-            self.progress.update(1, work=self.cost["epoch"])
+            self.progress.update(1)  # interleaved epochs: their work when the last is done
+        self.progress.update(0, work=self.planned(*todo), phase="epoch")
 
 
 def clipped(annotations: runner.Annotations, before: Mapping[str, Video],

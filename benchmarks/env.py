@@ -8,6 +8,7 @@ import os
 import platform
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,24 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def load(samples: int = 10, every: float = 0.05) -> float:
+    """Processes competing for the cores now: the lower of the 1-minute load average (which lags,
+    and still counts a run that ended a moment ago) and the tasks runnable besides this one,
+    averaged over ``samples`` looks ``every`` seconds apart (``procs_running`` in ``/proc/stat``,
+    Linux; elsewhere the average alone)."""
+    average = os.getloadavg()[0]
+    counts = []
+    try:
+        for i in range(samples):
+            if i:
+                time.sleep(every)
+            stat = Path("/proc/stat").read_text().splitlines()
+            counts.append(next(int(line.split()[1]) for line in stat if line.startswith("procs_running ")))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return average
+    return min(average, max(0.0, sum(counts) / len(counts) - 1))
 
 
 def cpu_model() -> str:

@@ -26,10 +26,13 @@ REQUIRE_ALL = os.environ.get("VIDBENCH_REQUIRE_ALL") == "1"
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The tests' own ``VIDBENCH_CACHE_DIR`` (probes, stores of --videos, clips), for the whole session and
-    every process a test starts: the user's cache (``~/.cache/vidbench``, or theirs) is never touched."""
+    every process a test starts: the user's cache (``~/.cache/vidbench``, or theirs) is never touched;
+    and ``VIDBENCH_LOAD=0``, so a budget cuts a run the same on a busy machine."""
     cache = tmp_path_factory.mktemp("vidbench-cache")
     mp = pytest.MonkeyPatch()
     mp.setenv("VIDBENCH_CACHE_DIR", str(cache))
+    # A quiet machine for the run's estimate, whatever the load: what a budget cuts stays the same.
+    mp.setenv("VIDBENCH_LOAD", "0")
     yield cache
     mp.undo()
 

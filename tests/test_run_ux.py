@@ -45,6 +45,9 @@ def test_a_piped_run_prints_its_plan_progress_and_where_it_writes(tiny_videos: d
     cells = 1 + 2 * 2 + 2  # one store; open and per-frame for two loaders; two epoch cells
     assert f"bench: {cells}/{cells} cells, " in run.stderr and "ETA 0 s" in run.stderr
     assert "bench: epochs: about " in run.stderr  # the refined ETA before the epochs
+    # each phase says what it took against its estimate (the ETA after it learnt from that)
+    assert re.search(r"bench: per-frame: took \d+ s \(estimated \d+ s\)", run.stderr), run.stderr
+    assert re.search(r"bench: epochs: took \d+ s \(estimated \d+ s\)", run.stderr), run.stderr
 
 
 def test_progress_logs_every_few_seconds_and_follows_planned_work() -> None:
