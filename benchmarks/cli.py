@@ -644,7 +644,7 @@ class Bench:
         for v, why in cost.failed.items():
             self.work.store_error[v, spec] = why
         return Record(measure="extraction", loader=None, kind=None, stack=self.stack, profile=self.corpus_name,
-                      frames=cost.frames, seconds=[cost.seconds], store=spec, bytes=cost.bytes,
+                      frames=cost.frames, seconds=cost.rounds, store=spec, bytes=cost.bytes,
                       source_bytes=cost.source_bytes, status="error" if cost.failed else "ok",
                       reason="; ".join(cost.failed.values()) or None,
                       options={"jobs": self.args.jobs, "videos": len(videos)}).with_fps()

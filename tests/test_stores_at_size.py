@@ -296,3 +296,17 @@ def test_an_unknown_per_frame_only_loader_stops_the_run_before_it_writes(tmp_pat
     with pytest.raises(SystemExit, match="unknown loader.*cv2-seeek"):
         cli.main(["--per-frame-only", "cv2-seeek", "--out", str(tmp_path / "results")])
     assert not (tmp_path / "results").exists()
+
+
+def test_a_short_extraction_is_timed_again_and_a_long_one_once(tiny_videos: dict[str, Path], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    video = str(next(iter(tiny_videos.values())))
+    spec = Store("ffmpeg", "npy", store_size=64)
+    monkeypatch.setattr(stores, "SHORT", float("inf"))  # every extraction counts as short: ROUNDS of them
+    short = stores.measure(tmp_path / "a", [video], spec, 1)
+    monkeypatch.setattr(stores, "SHORT", 0.0)  # none does: timed once
+    long = stores.measure(tmp_path / "b", [video], spec, 1)
+    assert len(short.rounds) == stores.ROUNDS and len(long.rounds) == 1
+    assert all(s > 0 for s in short.rounds)
+    # Every round extracts afresh to the same store: what it holds is one extraction's.
+    assert (short.bytes, short.frames, short.failed) == (long.bytes, long.frames, {})
