@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from benchmarks import records
-from benchmarks.spec import Video
+from benchmarks.spec import Video, mean_gop
 from benchmarks.stores import user_cache
 from loaders.batch import find_videos
 from loaders.errors import cause_of
@@ -60,7 +60,7 @@ def probe_video(path: str) -> Video:
 
     p = probe(path)
     return Video(path, os.path.getsize(path), p.num_frames, p.fps, p.width, p.height, p.codec,
-                 keyframes=len(p.keyframes))
+                 keyframes=len(p.keyframes), key_span=int(p.keyframes[-1]) if len(p.keyframes) > 1 else 0)
 
 
 def probe_one(path: str) -> Video:
@@ -179,7 +179,7 @@ class ProbeCache:
         except (ValueError, TypeError) as exc:  # probed again, and the row replaced
             self._warn(f"the row for {path} does not parse ({cause_of(exc)})", "that video is probed again")
             return None
-        if "gop" not in data and video.error is None:  # probed before keyframes were kept: probe again
+        if "key_span" not in data and video.error is None:  # probed before the last keyframe was kept: again
             return None
         return video if video.path == path else None
 
@@ -301,6 +301,10 @@ class ClassSummary:
     bytes: int = 0
     dims: dict[str, int] = dataclasses.field(default_factory=dict)  # "WxH" as displayed -> frames
     keyframes: int = 0  # of every video of the class (0: not counted)
+    # Of its videos with two keyframes or more: frames from the first keyframe to the last, and the
+    # intervals between them (whole intervals, unlike the part of one a video may end in).
+    key_span: int = 0
+    key_gaps: int = 0
     # Frames of a video (to two significant digits above 256) -> videos that long: how many clips
     # a video holds is not proportional to its frames, so the epoch model counts each length.
     lengths: dict[str, int] = dataclasses.field(default_factory=dict)
@@ -308,6 +312,9 @@ class ClassSummary:
     def add(self, v: Video) -> None:
         self.videos += 1
         self.keyframes += v.keyframes
+        if v.key_span and v.keyframes > 1:
+            self.key_span += v.key_span
+            self.key_gaps += v.keyframes - 1
         key = str(length_bucket(v.frames))
         self.lengths[key] = self.lengths.get(key, 0) + 1
         self.frames += v.frames
@@ -315,6 +322,11 @@ class ClassSummary:
         self.bytes += v.bytes
         key = f"{v.width}x{v.height}"
         self.dims[key] = self.dims.get(key, 0) + v.frames
+
+    @property
+    def gop(self) -> float:
+        """The mean keyframe interval of the class's videos (:func:`benchmarks.spec.mean_gop`)."""
+        return mean_gop(self.frames, self.keyframes, self.key_span, self.key_gaps)
 
     def pixels(self, size: int | None = None) -> int:
         """Pixels of every frame of the class, stored at short side ``size`` (None: as decoded)."""

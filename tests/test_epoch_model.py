@@ -300,3 +300,19 @@ def test_the_plan_reads_the_drift_from_the_anchor_of_the_epoch_s_stack() -> None
     slower = plan.epoch_cases([*per_frame, *opens, epoch, anchor("start", 500), anchor("end", 400)], _dataset())
     [(_, a)], [(_, b)] = steady.values(), slower.values()
     assert (b.low, b.high) == (pytest.approx(a.low / 1.25), pytest.approx(a.high * 1.25))
+
+
+def test_the_keyframe_interval_is_read_between_the_first_and_last_keyframe() -> None:
+    from benchmarks import dataset
+
+    # A keyframe every 120 frames: a 150-frame video has keyframes 0 and 120, a 225-frame one too.
+    short = Video("/v/s.mp4", 1, 150, 15.0, 640, 360, "h264", keyframes=2, key_span=120)
+    long = Video("/v/l.mp4", 1, 225, 15.0, 640, 360, "h264", keyframes=2, key_span=120)
+    assert (short.gop, long.gop) == (120.0, 120.0)
+    # frames / keyframes read them as 75 and 112.5: the part-interval each ends in counted as whole.
+    assert Video("/v/s.mp4", 1, 150, 15.0, 640, 360, "h264", keyframes=2).gop == 75.0
+    assert Video("/v/c.mp4", 1, 30, 15.0, 640, 360, "h264", keyframes=1).gop == 30.0  # one: the whole clip
+    [both] = dataset.summarize([short, long]).values()
+    assert epochs.gop_of(both) == 120.0 and both.key_gaps == 2
+    cut = long.first(130)  # a stream copy of the first 130 frames keeps the interval
+    assert (cut.keyframes, cut.key_span, cut.gop) == (2, 120, 120.0)

@@ -151,3 +151,33 @@ def test_a_cache_deleted_mid_run_is_made_again_with_the_runs_probes(tiny_videos:
     (warning,) = _warnings(caplog)
     assert str(cache) in warning and "deleted" in warning and "rebuilt" in warning, warning
     assert _cached(cache, paths) == want  # every probe of the run, those before the deletion too
+
+
+def test_a_probe_in_the_file_is_read_back_without_probing_again(tiny_videos: dict[str, Path], tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _videos(tiny_videos, tmp_path)
+    cache = tmp_path / "probes.sqlite"
+    first = dataset.probe_all(paths, cache=cache, jobs=1)
+    assert all(v.key_span > 0 for v in first if v.keyframes > 1)  # the last keyframe kept with the count
+    dataset._MEMORY.clear()  # a later run: only the file holds the probes
+
+    def probe_again(path: str) -> Video:
+        raise AssertionError(f"{path} probed again though its probe is in the cache file")
+
+    monkeypatch.setattr(dataset, "probe_video", probe_again)
+    monkeypatch.setattr(dataset, "probe_one", probe_again)
+    assert dataset.probe_all(paths, cache=cache, jobs=1) == first
+
+
+def test_a_probe_cached_without_its_last_keyframe_is_probed_again(tiny_videos: dict[str, Path],
+                                                                  tmp_path: Path) -> None:
+    paths = _videos(tiny_videos, tmp_path)
+    cache = tmp_path / "probes.sqlite"
+    first = dataset.probe_all(paths, cache=cache, jobs=1)
+    dataset._MEMORY.clear()
+    with sqlite3.connect(cache) as db:  # as an older version wrote them: no key_span
+        for path, video in db.execute("SELECT path, video FROM probes").fetchall():
+            old = {k: v for k, v in json.loads(video).items() if k != "key_span"}
+            db.execute("UPDATE probes SET video = ? WHERE path = ?", (json.dumps(old), path))
+    assert dataset.probe_all(paths, cache=cache, jobs=1) == first
+    assert _cached(cache, paths) == first  # and written back whole

@@ -107,8 +107,8 @@ def pattern_of(name: str | None, options: Mapping[str, Any] | None = None) -> Pa
 
 
 def gop_of(video: Video | ClassSummary) -> float | None:
-    """Mean frames between keyframes; None where the probe did not count keyframes."""
-    return video.frames / video.keyframes if video.keyframes and video.frames else None
+    """Mean frames between keyframes (:attr:`Video.gop`); None where the probe did not count keyframes."""
+    return video.gop if video.keyframes and video.frames else None
 
 
 def seeks_every_frame(loader: str | None) -> bool:
