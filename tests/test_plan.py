@@ -93,6 +93,26 @@ def test_projection_arithmetic() -> None:
     assert [s.name for s in plan.project(_records(), _dataset(), epochs=10)][:2] == [npy.name, pyav.name]
 
 
+def test_extraction_scales_between_its_pixels_and_how_its_jobs_share_the_videos_out() -> None:
+    # 3 like clips on 2 jobs, one core each, take two clips' time in a row; 12 take six: 3x the
+    # sample's wall time. Extractions that keep every core busy alone scale with pixels: 4x. The
+    # plan takes the geometric mean of the two; with one job they agree.
+    clip = Video("/v/c0.mp4", 10_000, 30, 25.0, 192, 144, "h264")
+    sample = {f"c{i}": dataclasses.replace(clip, path=f"/v/c{i}.mp4") for i in range(3)}
+    whole = dataset.summarize([dataclasses.replace(clip, path=f"/v/c{i}.mp4") for i in range(12)])
+    data = Dataset("/v", whole, 0, sample, 10**12, 10**12, 10**15)
+    assert plan.extraction_scale(data, 2) == pytest.approx(12 ** 0.5)
+    assert plan.extraction_scale(data, 1) == pytest.approx(4.0)
+    itself = dataclasses.replace(data, classes=data.measured_classes())
+    assert plan.extraction_scale(itself, 2) == 1.0  # the videos measured, projected to themselves
+    made = records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="videos", frames=90,
+                              seconds=[0.5], extractor="ffmpeg", format="npy", bytes=1_000, options={"jobs": 2}))
+    assert plan.project_store(made, data, None)[0] == pytest.approx(0.5 * 12 ** 0.5)
+    # Past the exact schedule, the total over the jobs: a million like videos on 8 jobs.
+    assert plan.makespan([(1_000_000, 2.0)], 8) == pytest.approx(250_000.0)
+    assert plan.makespan([(1, 100.0), (3, 1.0)], 2) == 100.0  # one long video outlasts the rest
+
+
 def test_disk_budget_and_cold_reads() -> None:
     # A 10 MB budget leaves npy (16 MB) and the jpeg store (25 MB) out: decoding wins.
     strategies = plan.project(_records(), _dataset(), epochs=10, disk_budget=10_000_000)

@@ -22,6 +22,7 @@ For each, per access pattern, at its fastest DataLoader workers setting:
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import math
 import statistics
 from collections.abc import Iterable, Sequence
@@ -30,7 +31,7 @@ from typing import Any
 from benchmarks.analysis import drift
 from benchmarks.analysis import epochs as epochs_model
 from benchmarks.analysis.crossover import EpochModel as crossover_model
-from benchmarks.dataset import Dataset
+from benchmarks.dataset import ClassSummary, Dataset
 from benchmarks.records import Record, valid_seconds
 from benchmarks.spec import Store
 from loaders.registry import REGISTRY
@@ -295,9 +296,56 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
 
 def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tuple[float, int]:
     """(extraction seconds, disk bytes) of a store for the whole dataset, from the extraction of the
-    sample: seconds scale with the source pixels decoded, bytes with the pixels stored (at ``size``)."""
+    sample: seconds scale with the source pixels decoded, as the extraction's jobs share the videos
+    out (:func:`extraction_scale`); bytes with the pixels stored (at ``size``)."""
     scale = _Scale(dataset)
-    return statistics.median(valid_seconds(made)) * scale.pixels(None), int((made.bytes or 0) * scale.pixels(size))
+    options = made.options if isinstance(made.options, dict) else {}
+    jobs = options.get("jobs")
+    return (statistics.median(valid_seconds(made)) * extraction_scale(dataset, jobs if isinstance(jobs, int) else 1),
+            int((made.bytes or 0) * scale.pixels(size)))
+
+
+EXACT_SCHEDULE = 4096  # videos whose schedule is worked out one by one; more: their pixels over the jobs
+
+
+def makespan(costs: Sequence[tuple[int, float]], jobs: int) -> float:
+    """The wall time of videos done ``jobs`` at a time (``costs``: (videos, cost of each)), each by
+    the first worker free, the largest first, as if one extraction used one core: 3 like videos on
+    2 jobs take two of them in a row, not one and a half. Past :data:`EXACT_SCHEDULE` videos: their
+    total over the jobs, or the largest video if longer."""
+    videos = sum(n for n, _ in costs)
+    if not videos:
+        return 0.0
+    if videos > EXACT_SCHEDULE:
+        return max(sum(n * c for n, c in costs) / max(1, jobs), max(c for n, c in costs if n))
+    free = [0.0] * max(1, min(jobs, videos))
+    for cost in sorted((c for n, c in costs for _ in range(n)), reverse=True):
+        heapq.heappush(free, heapq.heappop(free) + cost)
+    return max(free)
+
+
+def _video_pixels(classes: dict[str, ClassSummary]) -> list[tuple[int, float]]:
+    """(videos, source pixels of each) of ``classes``: each length of a class x its pixels a frame."""
+    return [(n, frames * c.pixels(None) / c.frames) for c in classes.values() if c.videos and c.frames
+            for n, frames in epochs_model.lengths_of(c)]
+
+
+def extraction_scale(dataset: Dataset | None, jobs: int) -> float:
+    """The dataset's extraction time over the sample's. Two bounds: by source pixels alone (one
+    extraction already keeps every core busy, as FFmpeg's threads do on large frames), and by the
+    wall time of the videos on ``jobs`` parallel extractions of one core each (:func:`makespan`:
+    a sample of fewer videos than jobs left jobs idle that the dataset's many videos will use; a
+    lone 320x180 extraction took 0.245 s, two side by side 0.27 s). Which holds depends on how many
+    cores one extraction uses, which the run does not see: the plan takes their geometric mean.
+    Both are counted the same way from the class summaries, so a run projected to the videos it
+    measured scales by exactly 1."""
+    if dataset is None or not dataset.classes or not dataset.measured:
+        return 1.0
+    sample, whole = _video_pixels(dataset.measured_classes()), _video_pixels(dataset.classes)
+    pixels = sum(n * c for n, c in whole) / sum(n * c for n, c in sample) if sample else 1.0
+    first = makespan(sample, jobs)
+    scheduled = makespan(whole, jobs) / first if first > 0 else pixels
+    return math.sqrt(pixels * scheduled) if pixels > 0 and scheduled > 0 else pixels
 
 
 def rank(strategies: Iterable[Strategy]) -> list[Strategy]:
