@@ -316,3 +316,32 @@ def test_the_keyframe_interval_is_read_between_the_first_and_last_keyframe() -> 
     assert epochs.gop_of(both) == 120.0 and both.key_gaps == 2
     cut = long.first(130)  # a stream copy of the first 130 frames keeps the interval
     assert (cut.keyframes, cut.key_span, cut.gop) == (2, 120, 120.0)
+
+
+def test_a_class_missing_from_the_sample_is_costed_as_the_sampled_classes_of_its_codec() -> None:
+    # Sampled: 720p h264 at 0.001 s a frame, 720p vp9 at 0.004 s. Missing: 720p h264's cousin at
+    # 480p, and 720p hevc, whose codec the sample lacks.
+    vp9 = "720p vp9"
+    sample = {"a": Video("/v/a.mp4", 50_000, 128, 25.0, 1280, 720, "h264", keyframes=2),
+              "b": Video("/v/b.webm", 50_000, 128, 25.0, 1280, 720, "vp9", keyframes=2)}
+    one = ClassSummary(10, 1280, 51.2, 500_000, {"1280x720": 1280}, keyframes=20)
+    classes = {HD: one, vp9: one, "480p h264": ClassSummary(10, 1280, 51.2, 300_000, {"854x480": 1280}, keyframes=20),
+               "720p hevc": one}
+    data = Dataset("/v", classes, 0, sample, 10**12, 10**12, 10**15)
+    per_frame = [Record(measure="per_frame", loader="pyav", kind="decode", stack="main", profile=n,
+                        pattern="sequential", frames=32, seconds=[32 * s]).with_fps()
+                 for n, s in (("a", 0.001), ("b", 0.004))]
+    _, opens = _reader_records()
+    epoch = _epoch(1.6, 0.9, kind="decode", loader="pyav")
+    got = epochs.project(epoch, per_frame, opens, data, None)
+    assert "480p h264: not in the sample, projected from pixels (as the sample's h264)" in got.notes
+    assert "720p hevc: not in the sample, projected from pixels" in got.notes
+    # Priced as h264 alone, 480p h264 costs (854 x 480) / (1280 x 720) of 720p h264's frames; as the
+    # mean of h264 and vp9 it would cost 2.5 times that. Dropping it from the dataset shows its share.
+    without = epochs.project(epoch, per_frame, opens, Dataset("/v", {k: v for k, v in classes.items()
+                                                                     if k != "480p h264"}, 0, sample,
+                                                              10**12, 10**12, 10**15), None)
+    h264_720 = epochs.project(epoch, per_frame, opens, Dataset("/v", {HD: one}, 0, sample, 10**12, 10**12,
+                                                               10**15), None)
+    share = got.frames - without.frames
+    assert share == pytest.approx(h264_720.frames * (854 * 480) / (1280 * 720), rel=0.05)

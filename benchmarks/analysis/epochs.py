@@ -111,6 +111,11 @@ def gop_of(video: Video | ClassSummary) -> float | None:
     return video.gop if video.keyframes and video.frames else None
 
 
+def codec_of(video_class: str) -> str:
+    """The codec of a video class (``720p h264``: ``h264``)."""
+    return video_class.split(" ", 1)[-1]
+
+
 def seeks_every_frame(loader: str | None) -> bool:
     """Whether ``loader`` seeks before every frame it returns (OpenCV's CAP_PROP_POS_FRAMES)."""
     return loader in GUESS.seek_every_frame
@@ -385,7 +390,13 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     sample_classes = {v.video_class for v in measured.values()}
     known = {c: statistics.fmean(u) for c, u in units.items()}
     pixel = {c: class_megapixels(s, size) for c, s in {**dataset.measured_classes(), **dataset.classes}.items()}
-    per_pixel = statistics.fmean(known[c] / pixel[c] for c in known if pixel.get(c)) if known else 1.0
+    # A class the sample missed is costed per pixel as the sampled classes of its codec (decoding
+    # HEVC or VP9 costs more a pixel than H.264), or, where the sample has none of its codec, all.
+    ratios = {c: known[c] / pixel[c] for c in known if pixel.get(c)}
+    per_pixel = statistics.fmean(ratios.values()) if ratios else 1.0
+    by_codec: dict[str, list[float]] = {}
+    for name, r in ratios.items():
+        by_codec.setdefault(codec_of(name), []).append(r)
 
     # A class sampled once shows no spread of its videos: it borrows the widest of the classes
     # sampled more than once (their fastest and slowest video against their mean).
@@ -395,7 +406,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
 
     def unit(c: str, end: Any = statistics.fmean) -> float:
         if c not in units:
-            return per_pixel * pixel.get(c, 0.0)
+            same = by_codec.get(codec_of(c))
+            return (statistics.fmean(same) if same else per_pixel) * pixel.get(c, 0.0)
         if len(units[c]) == 1 and borrowed is not None and end in (min, max):
             return units[c][0] * borrowed[0 if end is min else 1]
         return float(end(units[c]))
@@ -464,7 +476,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         notes.append(f"the machine drifted by {100 * (drift - 1):.0f}% over the run (the anchor case at its start "
                      "and end): the range allows for as much either way")
     for name in not_sampled:
-        notes.append(f"{name}: not in the sample, projected from pixels")
+        notes.append(f"{name}: not in the sample, projected from pixels"
+                     + (f" (as the sample's {codec_of(name)})" if codec_of(name) in by_codec else ""))
     once = sorted(c for c in typical if c in units and len(units[c]) == 1 and dataset.classes[c].videos > 1)
     if once and borrowed is not None:
         notes.append(f"{', '.join(once)}: one video sampled; the range takes the widest spread of the classes "
