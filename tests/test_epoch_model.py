@@ -336,12 +336,15 @@ def test_a_class_missing_from_the_sample_is_costed_as_the_sampled_classes_of_its
     got = epochs.project(epoch, per_frame, opens, data, None)
     assert "480p h264: not in the sample, projected from pixels (as the sample's h264)" in got.notes
     assert "720p hevc: not in the sample, projected from pixels" in got.notes
-    # Priced as h264 alone, 480p h264 costs (854 x 480) / (1280 x 720) of 720p h264's frames; as the
-    # mean of h264 and vp9 it would cost 2.5 times that. Dropping it from the dataset shows its share.
+    # Priced as h264 alone, a 480p h264 frame costs what a decoded frame of its size costs against
+    # a 720p one (a part per pixel, a part per frame); as the mean of h264 and vp9 it would cost 2.5
+    # times that. Dropping it from the dataset shows its share.
     without = epochs.project(epoch, per_frame, opens, Dataset("/v", {k: v for k, v in classes.items()
                                                                      if k != "480p h264"}, 0, sample,
                                                               10**12, 10**12, 10**15), None)
     h264_720 = epochs.project(epoch, per_frame, opens, Dataset("/v", {HD: one}, 0, sample, 10**12, 10**12,
                                                                10**15), None)
     share = got.frames - without.frames
-    assert share == pytest.approx(h264_720.frames * (854 * 480) / (1280 * 720), rel=0.05)
+    g = epochs.GUESS
+    relative = (0.854 * 0.48 * g.decode + g.decode_frame) / (1.28 * 0.72 * g.decode + g.decode_frame)
+    assert share == pytest.approx(h264_720.frames * relative, rel=0.05)

@@ -390,9 +390,15 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     sample_classes = {v.video_class for v in measured.values()}
     known = {c: statistics.fmean(u) for c, u in units.items()}
     pixel = {c: class_megapixels(s, size) for c, s in {**dataset.measured_classes(), **dataset.classes}.items()}
-    # A class the sample missed is costed per pixel as the sampled classes of its codec (decoding
-    # HEVC or VP9 costs more a pixel than H.264), or, where the sample has none of its codec, all.
-    ratios = {c: known[c] / pixel[c] for c in known if pixel.get(c)}
+    # A class the sample missed is costed at its frame size as the sampled classes of its codec
+    # (decoding HEVC or VP9 costs more a pixel than H.264), or, where the sample has none of its
+    # codec, all of them. A decoded frame costs a part per pixel and a part per frame
+    # (:class:`benchmarks.budget.Guess`), so a 480p frame costs 2.7 times a 180p one, not the 7
+    # times its pixels; a stored frame read, its pixels.
+    def shape(megapixels: float) -> float:
+        return megapixels * GUESS.decode + GUESS.decode_frame if decoder else megapixels
+
+    ratios = {c: known[c] / shape(pixel[c]) for c in known if pixel.get(c)}
     per_pixel = statistics.fmean(ratios.values()) if ratios else 1.0
     by_codec: dict[str, list[float]] = {}
     for name, r in ratios.items():
@@ -407,7 +413,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     def unit(c: str, end: Any = statistics.fmean) -> float:
         if c not in units:
             same = by_codec.get(codec_of(c))
-            return (statistics.fmean(same) if same else per_pixel) * pixel.get(c, 0.0)
+            return (statistics.fmean(same) if same else per_pixel) * shape(pixel.get(c, 0.0))
         if len(units[c]) == 1 and borrowed is not None and end in (min, max):
             return units[c][0] * borrowed[0 if end is min else 1]
         return float(end(units[c]))
