@@ -348,3 +348,19 @@ def test_a_class_missing_from_the_sample_is_costed_as_the_sampled_classes_of_its
     g = epochs.GUESS
     relative = (0.854 * 0.48 * g.decode + g.decode_frame) / (1.28 * 0.72 * g.decode + g.decode_frame)
     assert share == pytest.approx(h264_720.frames * relative, rel=0.05)
+
+
+def test_an_epoch_of_fewer_batches_than_workers_is_not_projected_as_if_all_were_busy() -> None:
+    import dataclasses
+
+    # Capped at 16 frames, the two sampled videos make one batch: one of two workers decoded it
+    # while the other waited. The dataset's 10 batches keep both busy, so its frames take half the
+    # time per unit that the capped epoch measured; on one core there is no idle worker to count.
+    per_frame, _ = _reader_records()
+    two = _epoch(0.9, 0.8, cap=16, workers=2)
+    one_core = dataclasses.replace(two, env={"cores": 1})
+    got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5)
+    plain = epochs.project(one_core, per_frame, [], _dataset(), None, startup_elsewhere=0.5)
+    assert got.frames == pytest.approx(plain.frames / 2)
+    assert "1 batch for 2 workers: the epoch kept 50% of them idle, which the dataset's batches will not" in got.notes
+    assert not any("idle" in n for n in plain.notes)

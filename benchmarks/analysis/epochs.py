@@ -332,6 +332,11 @@ def _parallel(epoch: Record) -> int:
     return max(1, min(workers, cores)) if isinstance(cores, int) and cores > 0 else workers
 
 
+def _busy(batches: int, parallel: int) -> float:
+    """Workers busy on average over an epoch of ``batches``, ``parallel`` at a time, a batch each a round."""
+    return batches / math.ceil(batches / parallel) if batches > 0 else 1.0
+
+
 def batches_of(epoch: Record) -> int | None:
     """Batches of one of the record's epochs (from its samples and batch size); None if unknown."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
@@ -451,13 +456,21 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     open_share = 1.0  # of the open timings that fit the epochs (less where they exceed them)
     for i, t in enumerate(seconds):
         s = startup(first[i], t, batches, workers, last[i] if last else None) if first else None
-        if s is None and first and startup_elsewhere is not None:
-            s = min(startup_elsewhere, first[i])
+        if s is None and first and startup_elsewhere is not None:  # the others' start-up and shutdown, at
+            s = min(startup_elsewhere, first[i] + (t - last[i] if last else 0.0))  # most this one's own
         starts.append(s or 0.0)
         rest = t - starts[-1]
         opening = min(sample_open, 0.9 * rest)
         open_share = min(open_share, opening / sample_open) if sample_open > 0 else open_share
         ks.append((rest - opening) / sample_units if sample_units > 0 else 0.0)
+    # Workers read a batch each a round: an epoch of fewer batches than workers (a capped one, of a
+    # few videos) kept some of them idle, which the dataset's many batches will not.
+    dataset_batches = math.ceil(sum(w.samples * n for kinds in typical.values() for n, _, w in kinds) / batch)
+    busy = _busy(batches, parallel) / _busy(dataset_batches, parallel)
+    if busy < 1:
+        ks = [k * busy for k in ks]
+        notes.append(f"{batches} batch{'es' if batches != 1 else ''} for {parallel} workers: the epoch kept "
+                     f"{100 * (1 - busy):.0f}% of them idle, which the dataset's batches will not")
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
     elif math.ceil(batches / max(1, workers)) < 2:
