@@ -33,6 +33,7 @@ from loaders.errors import cause_of
 from loaders.fileid import FileId, file_id
 from loaders.progress import Progress
 from loaders.resize import scaled_size
+from loaders.units import duration
 
 log = logging.getLogger(__name__)
 
@@ -395,9 +396,8 @@ class Dataset:
         """The dataset in one line: videos, frames, hours, resolutions and codecs."""
         kinds = ", ".join(f"{c.videos} x {name}" for name, c in sorted(self.classes.items(),
                                                                        key=lambda kv: -kv[1].frames))
-        return (f"{self.videos:,} videos, {self.frames:,} frames, "
-                + (f"{self.hours:,.1f} hours" if self.hours >= 1 else f"{self.hours * 60:.1f} minutes")
-                + (f" ({kinds})" if kinds else ""))
+        return (f"{self.videos:,} video{'s' if self.videos != 1 else ''}, {self.frames:,} frames, "
+                f"{duration(self.hours * 3600)} of video" + (f" ({kinds})" if kinds else ""))
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -98,11 +98,21 @@ class Strategy:
         return str(self.decode_loader or self.frame_loader)
 
     @property
-    def name(self) -> str:
-        """What is done, with the loader's stack where it is not the loader's own (``read with pil
-        [pillow-simd]``: the build a stack swaps in), as the report's loader labels write it."""
+    def who(self) -> str:
+        """The loader, with its stack where it is not the loader's own (``pil [pillow-simd]``: the
+        build a stack swaps in), as the report's loader labels write it."""
         home = REGISTRY[self.loader].stack if self.loader in REGISTRY else "main"
-        loader = self.loader + (f" [{self.stack}]" if self.stack is not None and self.stack != home else "")
+        return self.loader + (f" [{self.stack}]" if self.stack is not None and self.stack != home else "")
+
+    @property
+    def loader_label(self) -> str:
+        """The strategy in a few words: ``simplejpeg on ffmpeg-jpeg-q90-s256``, ``torchcodec``."""
+        return self.who + (f" on {self.store.title}" if self.store is not None else "")
+
+    @property
+    def name(self) -> str:
+        """What is done: ``extract to ffmpeg-jpeg-q90-s256, read with pil [pillow-simd]``."""
+        loader = self.who
         if self.store is None:
             return f"decode the videos with {loader}"
         if self.decode_loader:

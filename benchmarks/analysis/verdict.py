@@ -377,8 +377,8 @@ def table(verdicts: Sequence[Verdict]) -> tuple[tuple[str, ...], list[list[str]]
         if v.best is None:
             rows.append([v.pattern, "nothing fits the disk", "", "", against, "", ""])
             continue
-        near = [u.strategy.name for u in v.unranked if u.drift is not None and u.strategy is not v.contrast]
-        best = v.best.name + (f"; within drift: {'; '.join(near)}" if near else "")
+        near = [u.strategy.loader_label for u in v.unranked if u.drift is not None and u.strategy is not v.contrast]
+        best = v.best.name + (f" (within drift: {', '.join(near)})" if near else "")
         rows.append([v.pattern, best, duration(v.total(v.best)),
                      size(v.best.disk_bytes) if v.best.disk_bytes else "none", against, *_pays(v.crossover)])
     return TABLE_EACH, rows
