@@ -354,13 +354,17 @@ def test_an_epoch_of_fewer_batches_than_workers_is_not_projected_as_if_all_were_
     import dataclasses
 
     # Capped at 16 frames, the two sampled videos make one batch: one of two workers decoded it
-    # while the other waited. The dataset's 10 batches keep both busy, so its frames take half the
-    # time per unit that the capped epoch measured; on one core there is no idle worker to count.
+    # while the other waited. The dataset's 10 batches keep both busy: its frames take from half the
+    # time per unit the capped epoch measured (a worker uses one core) to all of it (a worker uses
+    # both), x0.71 at the point. On one core there is no idle worker to count.
     per_frame, _ = _reader_records()
     two = _epoch(0.9, 0.8, cap=16, workers=2)
     one_core = dataclasses.replace(two, env={"cores": 1})
     got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5)
     plain = epochs.project(one_core, per_frame, [], _dataset(), None, startup_elsewhere=0.5)
-    assert got.frames == pytest.approx(plain.frames / 2)
-    assert "1 batch for 2 workers: the epoch kept 50% of them idle, which the dataset's batches will not" in got.notes
+    assert got.frames == pytest.approx(plain.frames * 0.5 ** 0.5)
+    assert ("1 batch for 2 workers: the epoch kept 50% of them idle, which the dataset's batches will not; its "
+            "frames projected at x0.71 (x0.50-1)") in got.notes
+    # The range holds both: from half the frames to all of them (the start-up and opens alike).
+    assert got.high - got.low == pytest.approx(plain.high - plain.low + plain.frames * 0.5, rel=0.02)
     assert not any("idle" in n for n in plain.notes)

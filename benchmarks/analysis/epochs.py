@@ -464,13 +464,20 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         open_share = min(open_share, opening / sample_open) if sample_open > 0 else open_share
         ks.append((rest - opening) / sample_units if sample_units > 0 else 0.0)
     # Workers read a batch each a round: an epoch of fewer batches than workers (a capped one, of a
-    # few videos) kept some of them idle, which the dataset's many batches will not.
+    # few videos) kept some of them idle, which the dataset's many batches will not. How much faster
+    # that makes the dataset's frames depends on how many cores one busy worker used, which the run
+    # does not see: all of them (a threaded decoder), and the idle workers cost nothing; one (a
+    # reader), and the dataset's are faster by as much as the workers were idle. The point takes
+    # the geometric mean of the two, the range both.
     dataset_batches = math.ceil(sum(w.samples * n for kinds in typical.values() for n, _, w in kinds) / batch)
     busy = _busy(batches, parallel) / _busy(dataset_batches, parallel)
+    ks_low = ks
     if busy < 1:
-        ks = [k * busy for k in ks]
+        ks_low = [k * busy for k in ks]
+        ks = [k * math.sqrt(busy) for k in ks]
         notes.append(f"{batches} batch{'es' if batches != 1 else ''} for {parallel} workers: the epoch kept "
-                     f"{100 * (1 - busy):.0f}% of them idle, which the dataset's batches will not")
+                     f"{100 * (1 - busy):.0f}% of them idle, which the dataset's batches will not; its frames "
+                     f"projected at x{math.sqrt(busy):.2f} (x{busy:.2f}-1)")
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
     elif math.ceil(batches / max(1, workers)) < 2:
@@ -489,8 +496,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         j = sorted(range(len(totals)), key=totals.__getitem__)[len(totals) // 2 - 1]
         point_start, point_k = (starts[i] + starts[j]) / 2, (ks[i] + ks[j]) / 2
     seen = [x for x in startups_seen if x >= 0] if first else []  # start-ups told apart, of any pattern
-    low = (min(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[0] + min(ks, default=0.0) * fast) / drift
-    high = (max(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[1] + max(ks, default=0.0) * slow) * drift
+    low = (min(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[0] + min(ks_low, default=0.0) * fast) / drift
+    high = (max(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[1]
+            + max(ks, default=0.0) / math.sqrt(busy) * slow) * drift
     if drift > 1:
         notes.append(f"the machine drifted by {100 * (drift - 1):.0f}% over the run (the anchor case at its start "
                      "and end): the range allows for as much either way")
