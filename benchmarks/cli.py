@@ -736,7 +736,7 @@ def summary(path: Path, planned: dataset.Dataset | None, pattern: str | None = N
     for line in (headers, *rows):
         print("  " + "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
     if planned and planned.budgets:  # what was measured is less than a full run: the verdict rests on it
-        print("measured under a time budget, which dropped: "
+        print("measured under a time budget (what it kept and dropped): "
               + "; ".join(f"{stack}: {line}" for stack, line in sorted(planned.budgets.items())))
 
 

@@ -121,7 +121,7 @@ def test_the_terminal_and_the_report_give_the_same_verdict(tmp_path: Path,
     data.budgets = {"main": "budget 3 min: videos 4 -> 1"}
     cli.summary(run_dir / "records.jsonl", data, "random")
     last = capsys.readouterr().out.splitlines()[-1]
-    assert last == "measured under a time budget, which dropped: main: budget 3 min: videos 4 -> 1"
+    assert last == "measured under a time budget (what it kept and dropped): main: budget 3 min: videos 4 -> 1"
     # The store would pay after k* epochs of the whole dataset (about 20 here), and the advice is ceil(k*).
     said = re.search(r"extraction pays for itself after (\d+\.\d) epochs \([\d.]+-[\d.]+\): "
                      r"extract if you train for (\d+) epochs or more", sentence)
