@@ -103,12 +103,20 @@ def generate(folder: Path, shape: Shape) -> None:
             path = folder / f"{clip.name}-{i}{clip.suffix}"
             if path.exists():
                 continue
-            source = ("testsrc2", "smptehdbars", "rgbtestsrc")[i % 3]  # no two clips alike
+            source = ("testsrc2", "smptehdbars", "rgbtestsrc")[i % 3]
             seconds = clip.seconds + (i % 2) * clip.seconds / 2
-            subprocess.run([corpus.ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
-                            f"{source}=size={clip.size}:rate={clip.fps},noise=alls={10 + 5 * i}:allf=t",
-                            "-t", f"{seconds:g}", *encoder_options(clip), "-pix_fmt", "yuv420p", str(path)],
-                           check=True)
+            # No two clips alike: a noise of its own seed, at a strength from 10 to 80 (at most 100).
+            noise = f"noise=alls={10 + 5 * (i % 15)}:all_seed={i}:allf=t"
+            partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # never a half-written video reused
+            done = subprocess.run([corpus.ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+                                   f"{source}=size={clip.size}:rate={clip.fps},{noise}", "-t", f"{seconds:g}",
+                                   *encoder_options(clip), "-pix_fmt", "yuv420p", str(partial)],
+                                  capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                partial.unlink(missing_ok=True)
+                raise SystemExit(f"cannot generate {path} with FFmpeg (exit {done.returncode}): "
+                                 f"{(done.stderr.strip().splitlines() or ['no message'])[-1]}")
+            partial.replace(path)
 
 
 def run_options(small: bool, cold: bool) -> list[str]:

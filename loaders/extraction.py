@@ -51,6 +51,7 @@ import contextlib
 import ctypes
 import dataclasses
 import errno
+import functools
 import io
 import os
 import shutil
@@ -198,7 +199,10 @@ def extract(
     }
 
     try:
-        return _extract_in(video, store, source, extractor, format, quality, size, threads, coding, wanted)
+        make = functools.partial(
+            _extract_locked, video, store, source, extractor, format, quality, size, threads, coding
+        )
+        return _extract_in(video, store, source, size, wanted, make)
     except OSError as exc:  # the folder, not the video: read-only, no permission, full
         if exc.errno in _DISK_FULL:
             raise InsufficientSpace(store.parent, f"no room to write the store: {exc.strerror}") from None
@@ -214,14 +218,12 @@ def _extract_in(
     video: Path,
     store: Path,
     source: FileId,
-    extractor: str,
-    format: str,  # noqa: A002
-    quality: int,
     size: int | None,
-    threads: int,
-    coding: dict[str, int | None],
     wanted: dict[str, object],
+    make: Callable[[], Extraction],
 ) -> Extraction:
+    """The store of ``video`` as ``wanted``: a complete one already there, or ``make()`` (the
+    extraction, :func:`_extract_locked`) with the store's lock held."""
     store.parent.mkdir(parents=True, exist_ok=True)
     # One extraction per store at a time, across processes and machines sharing the directory: a
     # second caller waits here, then finds the first one's complete store and reuses it.
@@ -234,7 +236,7 @@ def _extract_in(
         # Holding the lock, no live process is writing beside the store: what is there was left by a
         # process that died (its lock went with it).
         _remove_leftovers(store)
-        return _extract_locked(video, store, source, extractor, format, quality, size, threads, coding)
+        return make()
 
 
 def lock_path(store: str | os.PathLike[str]) -> Path:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+import loaders
+from loaders import reference
 from loaders.reference import Reference
 
 # The profiles that exercise what extraction can get wrong: B-frame reordering, a long GOP,
@@ -18,6 +22,21 @@ JPEG_MIN_PSNR = 23.0
 def all_frames(ref: Reference) -> np.ndarray:
     """Every frame of a full reference decode (conftest's ``references``) as one (N, H, W, 3) array."""
     return ref.stack(range(ref.num_frames))
+
+
+def decoded(path: Path) -> np.ndarray:
+    """Every frame of ``path`` by the reference decoder, as one (N, H, W, 3) array."""
+    return all_frames(reference.decode(path))
+
+
+def open_or_refused(name: str, path: Path) -> loaders.Source | None:
+    """``name``'s source of ``path``, or None where it refuses the video with UnsupportedVideo,
+    which must name the path and why."""
+    try:
+        return loaders.open(name, path)
+    except loaders.UnsupportedVideo as exc:
+        assert str(path) in str(exc) and exc.cause
+        return None
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -96,15 +96,20 @@ def test_a_capped_epoch_scales_only_its_per_frame_term() -> None:
     assert capped.seconds == pytest.approx(START + 10 * OPEN + 1280 * PER_FRAME)
 
 
-def test_random_access_is_costed_by_the_whole_video_not_a_short_cap() -> None:
-    # A 640-frame video with a keyframe every 320: random frames in its first 32 frames decode
-    # about 16 each; in the whole video about 160. The model says so from the keyframe index.
+def _capped_long_gop(options: dict[str, object]) -> tuple[Dataset, Record]:
+    """One 640-frame video with a keyframe every 320, and a random-frame epoch of 1 s over its first 32."""
     sample = {"a": Video("/v/a.mp4", 1, 640, 25.0, 640, 360, "h264", keyframes=2)}
     data = Dataset("/v", {"360p h264": ClassSummary(1, 640, 25.6, 1, {"640x360": 640}, keyframes=2)}, 0, sample,
                    10**12, 10**12, 10**15)
     epoch = Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="sample",
-                   pattern="random-frame", frames=32, seconds=[1.0], workers=0, batch_size=8,
-                   options={"frames_per_video": 32, "pattern": {"seed": 0}})
+                   pattern="random-frame", frames=32, seconds=[1.0], workers=0, batch_size=8, options=options)
+    return data, epoch
+
+
+def test_random_access_is_costed_by_the_whole_video_not_a_short_cap() -> None:
+    # A 640-frame video with a keyframe every 320: random frames in its first 32 frames decode
+    # about 16 each; in the whole video about 160. The model says so from the keyframe index.
+    data, epoch = _capped_long_gop({"frames_per_video": 32, "pattern": {"seed": 0}})
     got = epochs.project(epoch, [], [], data, None)
     # The capped epoch read 32 frames in 1 s; the whole video's 640 frames cost far more than 20 x that.
     assert got.frames > 5 * 20 * 1.0
@@ -217,12 +222,7 @@ def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> N
 def test_a_transcoded_store_is_costed_at_its_own_keyframe_interval() -> None:
     # Capped at 32 frames, the epoch cannot see the videos' 320-frame keyframe interval; decoding a
     # store with a keyframe every frame costs the whole video what it cost the cap, per frame.
-    sample = {"a": Video("/v/a.mp4", 1, 640, 25.0, 640, 360, "h264", keyframes=2)}
-    data = Dataset("/v", {"360p h264": ClassSummary(1, 640, 25.6, 1, {"640x360": 640}, keyframes=2)}, 0, sample,
-                   10**12, 10**12, 10**15)
-    epoch = Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="sample",
-                   pattern="random-frame", frames=32, seconds=[1.0], workers=0, batch_size=8,
-                   options={"frames_per_video": 32})
+    data, epoch = _capped_long_gop({"frames_per_video": 32})
     originals = epochs.project(epoch, [], [], data, None)
     every_frame = epochs.project(epoch, [], [], data, None, gop=1)
     assert every_frame.frames == pytest.approx(20 * 1.0)  # 640 frames at the cap's cost per frame

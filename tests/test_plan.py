@@ -429,3 +429,16 @@ def test_plan_accuracy_labels_every_epoch_case_the_plan_keys() -> None:
     assert plan_accuracy.label(plan.epoch_key(dataclasses.replace(epoch, stack="pillow-simd"))).endswith(
         " [pillow-simd]")
     assert plan_accuracy._group(key) == ("sequential", 2, "warm")  # pattern, workers and cache
+
+
+def test_plan_accuracy_generates_every_clip_of_a_large_shape_and_says_why_one_fails(tmp_path: Path) -> None:
+    # 22 clips: a noise strength that grew with the clip's number passed FFmpeg's 100 at the 19th.
+    many = plan_accuracy.Shape((plan_accuracy.Clip("c", "64x48", 0.2, "libx264", 1, 22),), 2)
+    plan_accuracy.generate(tmp_path / "many", many)
+    made = sorted((tmp_path / "many").iterdir())
+    assert len(made) == 22 and all(p.stat().st_size > 0 and not p.name.startswith(".") for p in made)
+    assert len({p.read_bytes() for p in made}) == 22  # no two alike
+    bad = plan_accuracy.Shape((plan_accuracy.Clip("x", "64x48", 0.2, "no-such-encoder", 1, 1),), 1)
+    with pytest.raises(SystemExit, match=r"cannot generate .*x-0\.mp4 with FFmpeg"):
+        plan_accuracy.generate(tmp_path / "bad", bad)
+    assert list((tmp_path / "bad").iterdir()) == []  # nothing half-written left to be taken for a video
