@@ -22,8 +22,8 @@
   weighted by :class:`benchmarks.budget.Guess`'s relative costs at the video's pixels; a frame
   reader's work is the frames it returns. ``u``, seconds per unit, comes per video class
   (resolution x codec) from the per-frame benchmark (its seconds per frame over its own work per
-  frame); a class with none gets the sample's seconds per pixel at its pixels; and ``k`` maps the
-  per-frame benchmark to the epoch (workers, resizing, batching): the measured epoch's frame time
+  frame); a class with none is costed at its frame size as the sampled classes of its codec; and
+  ``k`` maps the per-frame benchmark to the epoch (workers, resizing, batching): the epoch's frame time
   over its modelled work. The dataset's work is counted on one video of each class's mean length
   and keyframe interval, times the class's videos.
 
@@ -36,7 +36,7 @@ The range (low-high) holds what varies: every timed epoch (start-up and ``k`` fr
 run's other start-ups of the same loader and workers, the spread of seconds per unit over the
 sampled videos of a class (its fastest and slowest; a class sampled once takes the widest spread of
 a class sampled more than once), the open cost (:data:`OPEN_SPREAD`), classes the sample did not
-contain, projected from pixels alone, whose frame term spans :data:`UNSAMPLED_SPREAD` either way
+contain, projected from their frame size, whose frame term spans :data:`UNSAMPLED_SPREAD` either way
 and which are named, and the machine's drift over the run (its anchor case at the start against
 the end), by which the whole range widens either way.
 """
@@ -61,7 +61,7 @@ from loaders.vocabulary import DECODE
 
 GUESS = Guess()
 OPEN_SPREAD = (0.5, 1.5)  # the open term's range: the open records time a lone open, not one among a worker's reads
-UNSAMPLED_SPREAD = 2.0  # a class projected from pixels alone: its frame term from half to twice that
+UNSAMPLED_SPREAD = 2.0  # a class the sample missed, projected from its frame size: half to twice that
 MOSTLY_STARTUP = 0.5  # an epoch whose start-up is more than this share of it "is mostly start-up"
 SIMULATED = 2_000  # frames of a video counted at most (many keyframe intervals); longer ones scale from these
 
@@ -309,7 +309,7 @@ class Projection:
     low: float
     high: float
     open_count: float  # sources opened per epoch
-    not_sampled: list[str]  # classes projected from pixels alone
+    not_sampled: list[str]  # classes the sample missed, projected from their frame size
     notes: list[str]
     returned: float = 0.0  # frames the epoch returns over the whole dataset (what a training step consumes)
 
@@ -390,7 +390,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     sample_work = epoch_work(pattern, lengths, gops, epoch.loader, batch, workers) if measured else {}
 
     # Seconds per unit by class: mean, fastest and slowest sampled video; classes without
-    # per-frame figures from the sample's seconds per pixel (any unit: k calibrates it).
+    # per-frame figures from their frame size (below; any unit: k calibrates it).
     units = seconds_per_unit(per_frame, dataset, size, decoder, gop)
     sample_classes = {v.video_class for v in measured.values()}
     known = {c: statistics.fmean(u) for c, u in units.items()}
@@ -499,7 +499,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     low = (min(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[0] + min(ks_low, default=0.0) * fast) / drift
     high = (max(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[1]
             + max(ks, default=0.0) / math.sqrt(busy) * slow) * drift
-    if drift > 1:
+    if round(100 * (drift - 1)) >= 1:
         notes.append(f"the machine drifted by {100 * (drift - 1):.0f}% over the run (the anchor case at its start "
                      "and end): the range allows for as much either way")
     for name in not_sampled:
