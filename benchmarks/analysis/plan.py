@@ -352,7 +352,7 @@ def extraction_scale(dataset: Dataset | None, jobs: int) -> float:
     if dataset is None or not dataset.classes or not dataset.measured:
         return 1.0
     sample, whole = _video_pixels(dataset.measured_classes()), _video_pixels(dataset.classes)
-    pixels = sum(n * c for n, c in whole) / sum(n * c for n, c in sample) if sample else 1.0
+    pixels = _Scale(dataset).pixels(None)
     first = makespan(sample, jobs)
     scheduled = makespan(whole, jobs) / first if first > 0 else pixels
     return math.sqrt(pixels * scheduled) if pixels > 0 and scheduled > 0 else pixels
