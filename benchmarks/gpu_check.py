@@ -26,6 +26,7 @@ matrix. The benchmark reads its corpus from there too.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import importlib.util
 import json
@@ -51,6 +52,9 @@ BENCH_SECONDS = 200  # the benchmark's share of the 5 minutes
 # A quick run of every pattern took 174 s on 2 busy cores; these three are what training reads.
 BENCH_PATTERNS = ("sequential", "random-frame", "random-clip")
 ROTATIONS = (90, 180)
+LARGER = (256, 144)  # the size of the oddities that give HEVC, VP9 and AV1 a size NVDEC decodes
+ODDITIES = [*(f"rotated-{d}" for d in ROTATIONS), "edit-list", "offset-vfr-mp4", "cfr-mkv", "offset-cfr-mkv",
+            *(f"{c}-{LARGER[0]}x{LARGER[1]}" for c in ("hevc", "vp9", "av1"))]
 
 
 def install(wheels: Path) -> list[str]:
@@ -98,6 +102,19 @@ def prepare() -> dict[str, Path]:
                                               "-i", str(base), "-c", "copy")
     # A stream-copy cut: an edit list hides the frames before the cut that the decoder still needs.
     videos["edit-list"] = ffmpeg(odd / "edit-list.mp4", "-ss", "0.5", "-i", str(base), "-c", "copy")
+    # The offset VFR video's stream in an MP4, and its content at a constant rate in Matroska with
+    # and without the offset: which of container, offset and irregular timestamps a decoder trips on.
+    vfr = corpus.PROFILES["tiny-h264-offset-vfr"]
+    videos["offset-vfr-mp4"] = ffmpeg(odd / "offset-vfr-mp4.mp4", "-i", str(videos[vfr.name]), "-c", "copy")
+    for name, start in (("cfr-mkv", 0.0), ("offset-cfr-mkv", vfr.start_seconds)):
+        cfr = dataclasses.replace(vfr, name=name, vfr=False, start_seconds=start)
+        videos[name] = ffmpeg(odd / f"{name}.mkv", *corpus.command(cfr, "-")[1:-1])
+    # Every codec at a size NVDEC decodes (its least is 144x144 for HEVC, 128x128 for VP9 and AV1;
+    # the tiny corpus is 208x120): what each codec's frames are, apart from the size limit.
+    for codec in ("hevc", "vp9", "av1"):
+        tiny = corpus.PROFILES[f"tiny-{codec}"]
+        big = dataclasses.replace(tiny, name=f"{codec}-{LARGER[0]}x{LARGER[1]}", width=LARGER[0], height=LARGER[1])
+        videos[big.name] = ffmpeg(odd / f"{big.name}.{big.extension}", *corpus.command(big, "-")[1:-1])
     return {n: path for n, path in videos.items() if n not in core.QUICK_PROFILES}  # the benchmark's
 
 
@@ -106,9 +123,9 @@ def prepared() -> dict[str, Path]:
     from benchmarks import core, corpus
 
     found = {n: p for n in corpus.TINY if (p := corpus_dir() / corpus.PROFILES[n].filename()).exists()}
-    found.update({p.stem: p for p in sorted((PREPARED / "oddities").glob("*.mp4"))})
+    found.update({p.stem: p for p in sorted((PREPARED / "oddities").glob("*.*")) if not p.name.startswith(".")})
     bench_videos = all((corpus_dir() / corpus.PROFILES[n].filename()).exists() for n in core.QUICK_PROFILES)
-    if bench_videos and len(found) == len(corpus.TINY) + len(ROTATIONS) + 1:
+    if bench_videos and set(found) >= set(corpus.TINY) | set(ODDITIES):
         return found
     try:
         return prepare()
@@ -217,7 +234,9 @@ def bench(out: Path, extractor: str, seconds: float) -> int:
     names = [n for n in CPU_LOADERS if available.get(n) is None] + GPU_DECODE + GPU_FRAMES
     results = out / "results"
     env = {**os.environ, "VIDBENCH_STACK": "main", "VIDBENCH_CORPUS_DIR": str(corpus_dir()),
-           "VIDBENCH_CACHE_DIR": str(out / "cache"), "PYTHONPATH": str(ROOT)}
+           "VIDBENCH_CACHE_DIR": str(out / "cache"),
+           # the checkout first, then what was there (the wheels installed with --target, say)
+           "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--device", "cuda", "--loaders", ",".join(names),
            "--out", str(results), "--run-id", "gpu-check", "--stores", str(out / "bench-stores"),
            "--extractors", extractor, "--cache", "warm", "--epochs", "2", "--patterns", ",".join(BENCH_PATTERNS)]

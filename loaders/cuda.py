@@ -36,12 +36,13 @@ def require(*modules: str) -> list[Any]:
     for name in modules:
         try:
             imported.append(importlib.import_module(name))
-        except ImportError as exc:  # the module itself, or a library it loads (libcuda, libnvcuvid)
+        except Exception as exc:  # noqa: BLE001 - the module, or a library it loads (libcuda, libnvcuvid):
+            # PyNvVideoCodec raises RuntimeError when the driver's video libraries are missing
             text = str(exc).strip().splitlines()
             absent = getattr(exc, "name", None) or ""
             missing.append(
                 f"no module named {name}"
-                if absent and f"{name}.".startswith(f"{absent}.")
+                if isinstance(exc, ImportError) and absent and f"{name}.".startswith(f"{absent}.")
                 else f"{name} does not import: {text[0] if text else type(exc).__name__}"
             )
     if missing:

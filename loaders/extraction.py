@@ -52,6 +52,7 @@ import ctypes
 import dataclasses
 import errno
 import functools
+import importlib.util
 import io
 import os
 import shutil
@@ -71,7 +72,15 @@ import numpy as np
 from filelock import FileLock
 
 from loaders import options, orientation, units
-from loaders.errors import CorruptVideo, InsufficientSpace, LoaderError, UnsupportedVideo, VideoNotFound, cause_of
+from loaders.errors import (
+    BackendUnavailable,
+    CorruptVideo,
+    InsufficientSpace,
+    LoaderError,
+    UnsupportedVideo,
+    VideoNotFound,
+    cause_of,
+)
 from loaders.fileid import FileId, file_id
 from loaders.paths import absolute
 from loaders.probe import probe
@@ -92,6 +101,12 @@ from loaders.store import (
 from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 
 EXTRACTORS: tuple[str, ...] = ("ffmpeg", "pyav", "cv2")
+# extractor -> (the module it imports, its distribution)
+_EXTRACTOR_LIBRARY: dict[str, tuple[str, str]] = {
+    "ffmpeg": ("imageio_ffmpeg", "imageio-ffmpeg"),
+    "pyav": ("av", "av"),
+    "cv2": ("cv2", "opencv-python-headless"),
+}
 SAMPLE_FRAMES = 8  # frames encoded up front to estimate the bytes of a whole store
 SPACE_MARGIN = 1.2  # later frames may compress worse than the first ones
 PNG_LEVEL = 6  # zlib level for every extractor's PNG encoder (Pillow's default), for a fair size
@@ -163,6 +178,13 @@ def extract(
     video, store = Path(video), Path(store)
     if extractor not in EXTRACTORS:
         raise LoaderError(video, f"unknown extractor {extractor!r}; known: {', '.join(EXTRACTORS)}")
+    if (missing := _EXTRACTOR_LIBRARY[extractor]) and importlib.util.find_spec(missing[0]) is None:
+        others = ", ".join(repr(e) for e in EXTRACTORS if e != extractor)
+        raise BackendUnavailable(
+            video,
+            f"the {extractor!r} extractor needs {missing[1]}, which is not installed (pip install "
+            f"{missing[1]}), or pass another extractor: {others}",
+        )
     if format not in STORE_FORMATS:
         raise LoaderError(store, f"unknown store format {format!r}; known: {', '.join(STORE_FORMATS)}")
     if format == TRANSCODED:

@@ -263,3 +263,16 @@ def test_frames_are_checked_on_disk_before_the_manifest(fmt, clip, tmp_path, mon
     with pytest.raises(loaders.CorruptVideo, match="frame"):
         loaders.extract(clip, tmp_path / "store", "pyav", fmt)
     assert left_in(tmp_path) == []
+
+
+def test_an_extractor_whose_library_is_missing_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    # As on a machine without imageio-ffmpeg: a clear error naming the video, the package and the
+    # other extractors, and no store folder left behind.
+    monkeypatch.setitem(extraction._EXTRACTOR_LIBRARY, "ffmpeg", ("vidbench_absent_module", "imageio-ffmpeg"))
+    video = tmp_path / "any.mp4"
+    video.write_bytes(b"not read")
+    store = tmp_path / "store"
+    with pytest.raises(loaders.BackendUnavailable, match=r"any\.mp4: the 'ffmpeg' extractor needs imageio-ffmpeg.*"
+                                                         r"'pyav', 'cv2'"):
+        loaders.extract(video, store, "ffmpeg", "jpeg")
+    assert not store.exists()

@@ -9,6 +9,7 @@ the real path runs instead and the mocked tests skip, saying so; the device chec
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import loaders
 from benchmarks import cli, core, runner, verify
 from benchmarks.patterns import Sample
 from benchmarks.spec import Target
-from loaders import reference, registry
+from loaders import cuda, reference, registry
 from loaders.base import Source
 from loaders.cuda import OnDevice, device_missing
 from loaders.vocabulary import DECODE
@@ -53,6 +54,19 @@ def test_without_cuda_every_gpu_loader_is_unavailable_with_its_reason(tmp_path: 
     # Each names its own library when that is missing too (here: no PyNvVideoCodec, no DALI).
     assert "PyNvVideoCodec" in str(reasons["nvdec"]) or _imports("PyNvVideoCodec")
     assert "nvidia.dali" in str(reasons["dali"]) or _imports("nvidia.dali")
+
+
+def test_a_library_failing_at_import_in_any_way_is_named_with_its_first_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PyNvVideoCodec raises RuntimeError (not ImportError) when the driver has no video libraries.
+    (tmp_path / "vidbench_fake_codec.py").write_text('raise RuntimeError("libnvidia-encode.so.1: cannot open\\nmore")')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cuda, "device_missing", lambda: None)
+    with pytest.raises(loaders.BackendUnavailable) as caught:
+        cuda.require("vidbench_fake_codec", "vidbench_absent_codec")
+    assert caught.value.cause == ("vidbench_fake_codec does not import: libnvidia-encode.so.1: cannot open; "
+                                  "no module named vidbench_absent_codec")
 
 
 def _imports(module: str) -> bool:
@@ -97,7 +111,7 @@ def test_get_tensors_of_a_frame_reader_equals_get_frames(fmt: str, tiny_videos: 
     reader = {"jpeg": "pil", "npy": "npy"}[fmt]
     require_loader(reader)
     store = tmp_path / fmt
-    loaders.extract(tiny_videos["tiny-h264-odd"], store, format=fmt)
+    loaders.extract(tiny_videos["tiny-h264-odd"], store, format=fmt, extractor="pyav")
     with loaders.open(reader, store) as src:
         assert np.array_equal(src.get_tensors(INDICES).numpy(), src.get_frames(INDICES))
         with pytest.raises(loaders.FrameIndexError, match="out of range"):
@@ -253,7 +267,7 @@ def test_epochs_on_cuda_without_a_device_refuse_to_start(tiny_videos: dict[str, 
 
 @needs_device
 @pytest.mark.parametrize("name", ["nvdec"])
-@pytest.mark.parametrize("profile", ["tiny-h264-bframes", "tiny-h264-longgop", "tiny-h264-odd", "tiny-hevc"])
+@pytest.mark.parametrize("profile", ["tiny-h264-bframes", "tiny-h264-longgop", "tiny-h264-odd"])
 def test_nvdec_reads_the_right_frames(name: str, profile: str, tiny_videos: dict[str, Path]) -> None:
     require_loader(name)
     path = tiny_videos[profile]
@@ -268,10 +282,89 @@ def test_nvdec_reads_the_right_frames(name: str, profile: str, tiny_videos: dict
 
 
 @needs_device
+@pytest.mark.parametrize(("profile", "why"), [("tiny-hevc", r"decodes hevc .* from 144x144 .* this video is 208x120"),
+                                              ("tiny-h264-offset-vfr", "h264 in Matroska/WebM")])
+def test_nvdec_refuses_what_it_would_misread(profile: str, why: str, tiny_videos: dict[str, Path]) -> None:
+    require_loader("nvdec")
+    with pytest.raises(loaders.UnsupportedVideo, match=why):
+        loaders.open("nvdec", tiny_videos[profile])
+
+
+# -- nvdec's refusals, with PyNvVideoCodec stood in for (it needs a device to import) -------------
+class _Chroma420(int):
+    def __new__(cls) -> _Chroma420:
+        return super().__new__(cls, 1)
+
+    def __str__(self) -> str:
+        return "cudaVideoChromaFormat.420"
+
+
+class _FakeNvc(types.ModuleType):
+    """What loaders.nvdec uses of PyNvVideoCodec before decoding, with the capabilities an H100 gave."""
+
+    __version__ = "stand-in"
+    CAPS = {4: dict(supported=1, width_min=48, height_min=16, width_max=4096, height_max=4096),  # H.264
+            8: dict(supported=1, width_min=144, height_min=144, width_max=8192, height_max=8192),  # HEVC
+            11: dict(supported=0, width_min=0, height_min=0, width_max=0, height_max=0)}  # AV1
+    CODECS = {"h264": 4, "hevc": 8, "av1": 11}
+
+    def __init__(self, videos: dict[str, Path]) -> None:
+        super().__init__("PyNvVideoCodec")
+        self.videos, self.asked = videos, 0
+
+    def CreateDemuxer(self, filename: str) -> Any:  # noqa: N802 - PyNvVideoCodec's name
+        from loaders.probe import probe
+
+        info = probe(filename)
+        codec = self.CODECS[info.codec]
+        return types.SimpleNamespace(GetNvCodecId=lambda: codec, ChromaFormat=lambda: _Chroma420(), BitDepth=lambda: 8,
+                                     Width=lambda: info.width, Height=lambda: info.height)
+
+    def GetDecoderCaps(self, gpuid: int, codec: int, chromaformat: int, bitdepth: int) -> dict[str, int]:  # noqa: N802
+        self.asked += 1
+        return self.CAPS[codec]
+
+
+@pytest.fixture()
+def nvdec_stand_in(monkeypatch: pytest.MonkeyPatch, tiny_videos: dict[str, Path]) -> Any:
+    import importlib
+    import sys
+
+    fake = _FakeNvc(tiny_videos)
+    monkeypatch.setitem(sys.modules, "PyNvVideoCodec", fake)
+    monkeypatch.setattr(cuda, "device_missing", lambda: None)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda gpu=None: "NVIDIA H100 (stand-in)")
+    monkeypatch.delitem(sys.modules, "loaders.nvdec", raising=False)
+    module = importlib.import_module("loaders.nvdec")
+    yield module, fake
+    sys.modules.pop("loaders.nvdec", None)
+
+
+def test_nvdec_checks_its_gpus_limits_before_decoding(nvdec_stand_in: Any, tiny_videos: dict[str, Path]) -> None:
+    nvdec, fake = nvdec_stand_in
+    with pytest.raises(loaders.UnsupportedVideo, match=r"tiny-hevc.*NVDEC on this GPU \(NVIDIA H100 \(stand-in\)\) "
+                                                       r"decodes hevc \(8-bit 4:2:0\) from 144x144 to 8192x8192; "
+                                                       r"this video is 208x120"):
+        nvdec._check_decodable(str(tiny_videos["tiny-hevc"]), "hevc", 0)
+    with pytest.raises(loaders.UnsupportedVideo, match=r"does not decode av1"):
+        nvdec._check_decodable(str(tiny_videos["tiny-av1"]), "av1", 0)
+    nvdec._check_decodable(str(tiny_videos["tiny-h264-odd"]), "h264", 0)  # 202x118 H.264: within its limits
+    nvdec._check_decodable(str(tiny_videos["tiny-h264-bframes"]), "h264", 0)
+    assert fake.asked == 3  # the capabilities are asked once per codec
+
+
+def test_nvdec_refuses_matroska_before_opening_a_decoder(nvdec_stand_in: Any, tiny_videos: dict[str, Path]) -> None:
+    nvdec, fake = nvdec_stand_in
+    with pytest.raises(loaders.UnsupportedVideo, match=r"h264 in Matroska/WebM.*ffmpeg -i IN -c copy OUT\.mp4"):
+        nvdec.NvdecSource(tiny_videos["tiny-h264-offset-vfr"])
+    assert fake.asked == 0
+
+
+@needs_device
 def test_nvjpeg_reads_the_right_frames(tiny_videos: dict[str, Path], tmp_path: Path) -> None:
     require_loader("nvjpeg")
     path = tiny_videos["tiny-h264-odd"]
-    loaders.extract(path, tmp_path / "jpeg", format="jpeg")
+    loaders.extract(path, tmp_path / "jpeg", format="jpeg", extractor="pyav")
     ref = reference.decode(path)
     asked = [ref.num_frames - 1, 0, 7, 7, 3]
     with loaders.open("nvjpeg", tmp_path / "jpeg") as src:
