@@ -72,15 +72,27 @@ def test_open_cost_is_a_fixed_part_and_one_per_frame() -> None:
 
 
 def test_start_up_is_the_first_batch_less_a_batch_of_steady_work() -> None:
-    # 5 batches in 2.5 s, the first after 1.0 s: 0.375 s a batch after it; 2 workers in parallel
-    # each took 0.75 s for their first batch, so start-up was 0.25 s.
-    assert epochs.startup(1.0, 2.5, 5, 2) == pytest.approx(0.25)
-    assert epochs.startup(1.0, 1.0, 1, 1) is None  # one batch: nothing to tell apart
-    assert epochs.startup(1.0, 1.5, 2, 2) is None  # one batch a worker: the same
-    assert epochs.startup(0.1, 10.0, 3, 1) == 0.0  # never below 0
-    # With the last batch's time: 3 rounds of 2 workers between 1.0 s and 2.0 s (0.5 s a round),
+    # 5 batches of 1 sample in 2.5 s, the first after 1.0 s; 2 workers side by side, the busiest
+    # reading 3: 2 samples in the 1.5 s after the first batch, 0.75 s each, so start-up was 0.25 s.
+    assert epochs.startup(1.0, 2.5, 5, 1, 2) == pytest.approx(0.25)
+    assert epochs.startup(1.0, 1.0, 1, 1, 1) is None  # one batch: nothing to tell apart
+    assert epochs.startup(1.0, 1.5, 2, 1, 2) is None  # one batch a worker: the same
+    assert epochs.startup(0.1, 10.0, 3, 1, 1) == 0.0  # never below 0
+    # With the last batch's time: 3 batches a worker between 1.0 s and 2.0 s (0.5 s a batch),
     # and 0.3 s of shutdown after the last batch: 0.5 + 0.3 s of the epoch is no batch's work.
-    assert epochs.startup(1.0, 2.3, 6, 2, last_batch=2.0) == pytest.approx(0.8)
+    assert epochs.startup(1.0, 2.3, 6, 1, 2, last_batch=2.0) == pytest.approx(0.8)
+
+
+def test_start_up_counts_a_short_last_batch_as_short_work() -> None:
+    # As measured (pyav, random clips, 2 workers): 20 clips in batches of 8 make batches of 8, 8
+    # and 4; worker 0 reads 12 clips, worker 1 reads 8 alongside. The first batch came at 0.50 s,
+    # the last at 0.66 s: 4 clips in 0.16 s, 0.04 s a clip, so the first batch held 0.32 s of work
+    # and start-up was 0.18 s (+ 0.01 s shutdown). Counting rounds of batches, the second round
+    # (half a batch) would have been taken for a whole one: start-up 0.34 s, and the frames of the
+    # whole dataset projected at half their time.
+    assert epochs.loads(20, 8, 2) == [12, 8]
+    assert epochs.loads(20, 8, 0) == [20] and epochs.loads(3, 8, 4) == [3]
+    assert epochs.startup(0.50, 0.67, 20, 8, 2, last_batch=0.66) == pytest.approx(0.19)
 
 
 def test_a_capped_epoch_scales_only_its_per_frame_term() -> None:
@@ -368,3 +380,41 @@ def test_an_epoch_of_fewer_batches_than_workers_is_not_projected_as_if_all_were_
     # The range holds both: from half the frames to all of them (the start-up and opens alike).
     assert got.high - got.low == pytest.approx(plain.high - plain.low + plain.frames * 0.5, rel=0.02)
     assert not any("idle" in n for n in plain.notes)
+
+
+def _two_worker_epoch(first: float, last: float, loader: str = "npy") -> Record:
+    """12 samples in batches of 4 for 2 workers: worker 0 reads batches 1 and 3, worker 1 batch 2."""
+    options = {"first_batch_seconds": [first], "last_batch_seconds": [last], "samples": 12, "pattern": {}}
+    return Record(measure="epoch", loader=loader, kind="frames", stack="main", profile="sample",
+                  pattern="random-frame", frames=12, seconds=[last], workers=2, batch_size=4, options=options,
+                  env={"cores": 2})
+
+
+def test_a_first_batch_read_by_every_worker_at_once_leaves_no_work_in_the_start_up() -> None:
+    # The truth: start-up 0.10 s; a sample costs 0.04 s while both workers read (batches 1 and 2)
+    # and 0.02 s once worker 0 reads alone (batch 3). First batch at 0.10 + 4 x 0.04 = 0.26 s, the
+    # last at 0.26 + 4 x 0.02 = 0.34 s. The time after the first batch alone says 0.02 s a sample,
+    # so 0.08 s of the first batch's work stays in the start-up: 0.18 s.
+    epoch = _two_worker_epoch(0.26, 0.34)
+    assert epochs.startup(0.26, 0.34, 12, 4, 2, last_batch=0.34) == pytest.approx(0.18)
+    per_frame, _ = _reader_records()
+    alone = epochs.project(epoch, per_frame, [], _dataset(), None)
+    assert alone.startup == pytest.approx(0.18)
+    # The run's cheapest loader at 2 workers shows the DataLoader's own start-up, 0.10 s: taken,
+    # and the work moves to the frames term.
+    floored = epochs.project(epoch, per_frame, [], _dataset(), None, startup_floor=0.10)
+    assert floored.startup == pytest.approx(0.10)
+    assert floored.frames > alone.frames
+    # A floor below the truth (another loader's lucky epoch) takes off at most the first batch's
+    # work as measured after it (0.08 s): a start-up of 0.10 s, not 0.02 s.
+    assert epochs.project(epoch, per_frame, [], _dataset(), None, startup_floor=0.02).startup == pytest.approx(0.10)
+
+
+def test_the_floor_is_the_least_of_the_loaders_median_start_ups_at_those_workers() -> None:
+    from benchmarks.analysis.plan import _Figures
+
+    # npy's first batch came at 0.05 s with next to no work in it, pyav's at 0.26 s.
+    cheap = [_two_worker_epoch(0.05, 0.06), _two_worker_epoch(0.05, 0.06)]
+    figures = _Figures([*cheap, _two_worker_epoch(0.26, 0.34, loader="pyav")])
+    assert figures.floor("main", 2) == pytest.approx(0.04)  # npy's: 0.05 s less a batch of 4 samples of 0.0025 s
+    assert figures.floor("main", 0) is None and figures.floor("other", 2) is None

@@ -7,9 +7,10 @@
 - **start-up** (and shutdown): starting the DataLoader's workers and everything before the first
   batch but that batch's own work, and the workers' exit after the last: from the epoch's times
   to its first and last batch (recorded per epoch, ``options["first_batch_seconds"]`` and
-  ``["last_batch_seconds"]``; workers read a batch each per round, so a round's work is the time
-  between them over the rounds between them). Paid once per epoch, whatever the dataset. An
-  epoch of one round cannot tell it from its work, and takes the run's other epochs' figure.
+  ``["last_batch_seconds"]``; the workers read their batches side by side, so the time between
+  them is the busiest worker's samples after its first batch). Paid once per epoch, whatever the
+  dataset. An epoch where no worker reads past its first batch cannot tell it from its work, and
+  takes the run's other epochs' figure.
 - **opens**: each DataLoader worker opens its own source of every video it touches (workers 0:
   the main process, once per video), and an open probes the whole file, so its cost is a fixed
   part plus one per frame, fitted to the run's open records of the loader (and store) over the
@@ -283,20 +284,46 @@ def open_cost(opens: Iterable[Record], dataset: Dataset) -> OpenCost:
     return OpenCost(fixed, slope, True)
 
 
-def startup(first_batch: float, seconds: float, batches: int, workers: int,
+def loads(samples: int, batch_size: int, workers: int) -> list[int]:
+    """Samples each DataLoader worker reads in an epoch of ``samples`` in batches of ``batch_size``:
+    batch ``i`` goes to worker ``i % workers`` (workers 0: the main process reads them all), and
+    the last batch holds what is left."""
+    w, b = max(1, workers), max(1, batch_size)
+    batches = math.ceil(samples / b) if samples > 0 else 0
+    short = batches * b - samples  # the last batch's shortfall
+    out = []
+    for k in range(min(w, batches)):
+        count = math.ceil((batches - k) / w)
+        out.append(count * b - (short if (batches - 1) % w == k else 0))
+    return out
+
+
+def startup(first_batch: float, seconds: float, samples: int, batch_size: int, workers: int,
             last_batch: float | None = None) -> float | None:
     """The time of one epoch that is no batch's work: before its first batch, less that batch's own
-    work, and after its last (the workers' shutdown). Workers read batches in rounds, one batch
-    each (workers 0: the main process, one a round), so a round's work is the time between the
-    first and the last batch over the rounds between them (without the last batch's time, the rest
-    of the epoch, and no shutdown counted). At least 0; None for an epoch of one round, where the
-    two cannot be told apart."""
-    rounds = math.ceil(batches / max(1, workers))
-    if rounds < 2 or first_batch <= 0:
+    work, and after its last (the workers' shutdown). The workers read their batches side by side
+    (:func:`loads`), so the first batch arrives after start-up and one batch of work, and the last
+    when the busiest worker is done: the time between them is that worker's samples after its
+    first batch, which gives the work of a sample (without the last batch's time, the rest of the
+    epoch, and no shutdown counted). Counting samples, not rounds of batches: a short last batch
+    is a short round (a capped epoch of 3 batches for 2 workers has a second round of half a
+    batch). At least 0; None where no worker reads past its first batch: the two cannot be told
+    apart."""
+    parts = _startup_parts(first_batch, seconds, samples, batch_size, workers, last_batch)
+    return None if parts is None else parts[0]
+
+
+def _startup_parts(first_batch: float, seconds: float, samples: int, batch_size: int, workers: int,
+                   last_batch: float | None = None) -> tuple[float, float] | None:
+    """:func:`startup`, and the work of the first batch it took off the time to that batch."""
+    per_worker = loads(samples, batch_size, workers)
+    first = min(max(1, batch_size), samples)
+    after = max(per_worker, default=0) - first
+    if after <= 0 or first_batch <= 0:
         return None
     end = seconds if last_batch is None else min(seconds, max(first_batch, last_batch))
-    per_round = (end - first_batch) / (rounds - 1)
-    return min(first_batch, max(0.0, first_batch - per_round)) + (seconds - end)
+    work = min(first_batch, first * (end - first_batch) / after)
+    return first_batch - work + (seconds - end), work
 
 
 @dataclasses.dataclass
@@ -332,26 +359,29 @@ def _parallel(epoch: Record) -> int:
     return max(1, min(workers, cores)) if isinstance(cores, int) and cores > 0 else workers
 
 
-def _busy(batches: int, parallel: int) -> float:
-    """Workers busy on average over an epoch of ``batches``, ``parallel`` at a time, a batch each a round."""
-    return batches / math.ceil(batches / parallel) if batches > 0 else 1.0
+def _busy(samples: int, batch_size: int, parallel: int) -> float:
+    """Workers busy on average over an epoch, ``parallel`` at a time: its samples over the busiest
+    worker's (:func:`loads`)."""
+    per_worker = loads(samples, batch_size, parallel)
+    return samples / max(per_worker) if per_worker and max(per_worker) > 0 else 1.0
 
 
-def batches_of(epoch: Record) -> int | None:
-    """Batches of one of the record's epochs (from its samples and batch size); None if unknown."""
+def samples_of(epoch: Record) -> int | None:
+    """Samples of one of the record's epochs; None if unknown."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     samples = options.get("samples")
-    return math.ceil(samples / max(1, epoch.batch_size or 1)) if isinstance(samples, int) and samples else None
+    return samples if isinstance(samples, int) and samples > 0 else None
 
 
 def startups(epoch: Record) -> list[float]:
     """The start-up of each of the record's epochs that can tell it apart (:func:`startup`)."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
-    first, seconds, batches = _timed(options, "first_batch_seconds", epoch), valid_seconds(epoch), batches_of(epoch)
+    first, seconds, samples = _timed(options, "first_batch_seconds", epoch), valid_seconds(epoch), samples_of(epoch)
     last = _timed(options, "last_batch_seconds", epoch)
-    if first is None or batches is None:
+    if first is None or samples is None:
         return []
-    got = [startup(f, t, batches, epoch.workers or 0, last[i] if last else None)
+    batch = max(1, epoch.batch_size or 1)
+    got = [startup(f, t, samples, batch, epoch.workers or 0, last[i] if last else None)
            for i, (f, t) in enumerate(zip(first, seconds, strict=True))]
     return [s for s in got if s is not None]
 
@@ -364,7 +394,7 @@ def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] 
 
 def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
             size: int | None, startup_elsewhere: float | None = None, gop: int | None = None,
-            startups_seen: Sequence[float] = (), drift: float = 1.0) -> Projection:
+            startups_seen: Sequence[float] = (), drift: float = 1.0, startup_floor: float | None = None) -> Projection:
     """``epoch`` (one timed epoch record of the sample) projected to ``dataset``, term by term;
     ``per_frame`` and ``opens``: the same loader's (and store's) per-frame records of the same
     pattern and open records; ``size``: the short side the loader reads (a store's), None: as
@@ -374,7 +404,12 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     ``startups_seen``: every start-up the run measured for the same loader and workers (any
     pattern), whose spread the range takes; ``drift``: the machine's drift over the run (the anchor
     case at the stack's start against its end, a factor of at least 1), by which the range widens
-    either way: the same case timed at two moments of the run differed by that much."""
+    either way: the same case timed at two moments of the run differed by that much;
+    ``startup_floor``: the DataLoader's own start-up at these workers, the least of the run's
+    loaders' (with workers, an epoch's first batch is read while every worker reads its own, the
+    batches after it by fewer at a time: a sample's work measured after the first batch, on a
+    machine less busy, undercounts the first batch's and leaves the rest in the start-up, most for a
+    loader that loads the cores; starting the workers costs the same whatever they read)."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     decoder = epoch.kind == DECODE
     pattern = pattern_of(epoch.pattern, options)
@@ -449,28 +484,44 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
 
     seconds = valid_seconds(epoch)
     first, last = _timed(options, "first_batch_seconds", epoch), _timed(options, "last_batch_seconds", epoch)
-    batches = batches_of(epoch) or (math.ceil(sum(w.samples for w in sample_work.values()) / batch)
-                                    if sample_work else 0)
+    samples = samples_of(epoch) or sum(w.samples for w in sample_work.values())
+    batches = math.ceil(samples / batch)
     starts: list[float] = []
     ks: list[float] = []
+    ks_other: list[float] = []  # of an epoch whose start-up is another's: its k at the other start-ups seen
+    seen = [x for x in startups_seen if x >= 0] if first else []  # start-ups told apart, of any pattern
     open_share = 1.0  # of the open timings that fit the epochs (less where they exceed them)
+
+    def k_at(t: float, start: float) -> float:
+        rest = t - start
+        return (rest - min(sample_open, 0.9 * rest)) / sample_units if sample_units > 0 else 0.0
+
     for i, t in enumerate(seconds):
-        s = startup(first[i], t, batches, workers, last[i] if last else None) if first else None
-        if s is None and first and startup_elsewhere is not None:  # the others' start-up and shutdown, at
-            s = min(startup_elsewhere, first[i] + (t - last[i] if last else 0.0))  # most this one's own
+        parts = _startup_parts(first[i], t, samples, batch, workers, last[i] if last else None) if first else None
+        s = parts[0] if parts else None
+        if parts and startup_floor is not None and workers:
+            # At most one more batch's work was left in the start-up (the first batch read by
+            # every worker at once, twice as slow as the batches after it, read by fewer).
+            s = max(min(parts[0], startup_floor), parts[0] - parts[1])
+        elif s is None and first and startup_elsewhere is not None:  # the others' start-up and shutdown, at
+            most = first[i] + (t - last[i] if last else 0.0)  # most this one's own
+            s = min(startup_elsewhere, most)
+            # What is left of the epoch is as uncertain as the start-up taken off it: its frames
+            # range over the start-ups seen.
+            ks_other += [k_at(t, min(x, most)) for x in seen]
         starts.append(s or 0.0)
         rest = t - starts[-1]
         opening = min(sample_open, 0.9 * rest)
         open_share = min(open_share, opening / sample_open) if sample_open > 0 else open_share
-        ks.append((rest - opening) / sample_units if sample_units > 0 else 0.0)
+        ks.append(k_at(t, starts[-1]))
     # Workers read a batch each a round: an epoch of fewer batches than workers (a capped one, of a
     # few videos) kept some of them idle, which the dataset's many batches will not. How much faster
     # that makes the dataset's frames depends on how many cores one busy worker used, which the run
     # does not see: all of them (a threaded decoder), and the idle workers cost nothing; one (a
     # reader), and the dataset's are faster by as much as the workers were idle. The point takes
     # the geometric mean of the two, the range both.
-    dataset_batches = math.ceil(sum(w.samples * n for kinds in typical.values() for n, _, w in kinds) / batch)
-    busy = _busy(batches, parallel) / _busy(dataset_batches, parallel)
+    dataset_samples = round(sum(w.samples * n for kinds in typical.values() for n, _, w in kinds))
+    busy = _busy(samples, batch, parallel) / _busy(dataset_samples, batch, parallel)
     ks_low = ks
     if busy < 1:
         ks_low = [k * busy for k in ks]
@@ -480,7 +531,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
                      f"projected at x{math.sqrt(busy):.2f} (x{busy:.2f}-1)")
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
-    elif math.ceil(batches / max(1, workers)) < 2:
+    elif max(loads(samples, batch, workers), default=0) <= min(batch, samples):
         notes.append("one batch a worker: start-up taken from the run's other epochs of this loader and workers"
                      if startup_elsewhere is not None else "one batch a worker: start-up not told apart from frames")
     if open_share < 1.0:
@@ -495,10 +546,10 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     if len(totals) % 2 == 0 and totals:  # an even count: the median's two epochs, averaged
         j = sorted(range(len(totals)), key=totals.__getitem__)[len(totals) // 2 - 1]
         point_start, point_k = (starts[i] + starts[j]) / 2, (ks[i] + ks[j]) / 2
-    seen = [x for x in startups_seen if x >= 0] if first else []  # start-ups told apart, of any pattern
-    low = (min(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[0] + min(ks_low, default=0.0) * fast) / drift
+    low = (min(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[0]
+           + min(ks_low + [k * busy for k in ks_other], default=0.0) * fast) / drift
     high = (max(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[1]
-            + max(ks, default=0.0) / math.sqrt(busy) * slow) * drift
+            + max(ks + ks_other, default=0.0) / math.sqrt(busy) * slow) * drift
     if round(100 * (drift - 1)) >= 1:
         notes.append(f"the machine drifted by {100 * (drift - 1):.0f}% over the run (the anchor case at its start "
                      "and end): the range allows for as much either way")

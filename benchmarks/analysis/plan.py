@@ -197,6 +197,13 @@ class _Figures:
                 self.startups.setdefault((r.stack, r.loader, r.workers), []).extend(got)
                 self.startups.setdefault((r.workers,), []).extend(got)
 
+    def floor(self, stack: str, workers: int | None) -> float | None:
+        """The DataLoader's own start-up at ``workers`` in ``stack``: the least of its loaders' median
+        start-ups there (:func:`benchmarks.analysis.epochs.project`'s ``startup_floor``)."""
+        medians = [statistics.median(v) for k, v in self.startups.items()
+                   if len(k) == 3 and k[0] == stack and k[2] == workers and v]
+        return min(medians) if medians and workers else None
+
     def project(self, epoch: Record, dataset: Dataset) -> epochs_model.Projection:
         store = epoch.store
         elsewhere = (self.startups.get((epoch.stack, epoch.loader, epoch.workers))
@@ -207,7 +214,7 @@ class _Figures:
                                     statistics.median(elsewhere) if elsewhere else None,
                                     store.gop if store else None,
                                     self.startups.get((epoch.stack, epoch.loader, epoch.workers), []),
-                                    self.drift.get(epoch.stack, 1.0))
+                                    self.drift.get(epoch.stack, 1.0), self.floor(epoch.stack, epoch.workers))
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
