@@ -29,7 +29,7 @@ def _dataset(ram: int = 10**12, budget: int | None = None) -> Dataset:
     """960 frames of 1280x720 (10 videos) and 3,840 of 640x360 (20); the sample: 96 frames of each
     (multiples of the sequential pattern's 16-frame clips, so frames read are the frames)."""
     classes = {HD: ClassSummary(10, 960, 40.0, 500_000, {"1280x720": 960}),
-               SD: ClassSummary(20, 3840, 160.0, 500_000, {"640x360": 3840})}
+               SD: ClassSummary(20, 3840, 160.0, 2_000_000, {"640x360": 3840})}  # bytes a frame as sampled
     measured = {"a": Video("/v/a.mp4", 50_000, 96, 25.0, 1280, 720, "h264"),
                 "b": Video("/v/b.mp4", 50_000, 96, 25.0, 640, 360, "h264")}
     return Dataset("/v", classes, 0, measured, 2 * ram, ram, 10**15, epochs=10, disk_budget_bytes=budget)
@@ -91,6 +91,28 @@ def test_projection_arithmetic() -> None:
     assert jpeg.disk_bytes == 25_000_000
     assert jpeg.epoch_seconds == pytest.approx(75.0)
     assert [s.name for s in plan.project(_records(), _dataset(), epochs=10)][:2] == [npy.name, pyav.name]
+
+
+def test_a_compressed_stores_bytes_follow_the_videos_bytes_a_pixel_within_a_class() -> None:
+    # 4 like clips, two quiet (10 kB) and two noisy (30 kB); the sample holds one quiet one. A JPEG
+    # store of it took 1,000 bytes: the dataset's pixels alone say 4,000; its videos hold 80 kB
+    # against the sample's 10 kB a clip, so its JPEG frames hold twice as much: 8,000. An npy
+    # store holds the pixels whatever they show.
+    quiet = Video("/v/q0.mp4", 10_000, 30, 25.0, 192, 144, "h264")
+    noisy = [dataclasses.replace(quiet, path=f"/v/n{i}.mp4", bytes=30_000) for i in range(2)]
+    whole = dataset.summarize([quiet, dataclasses.replace(quiet, path="/v/q1.mp4"), *noisy])
+    data = Dataset("/v", whole, 0, {"q0": quiet}, 10**12, 10**12, 10**15)
+
+    def made(fmt: str) -> Record:
+        return records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="videos",
+                                  frames=30, seconds=[0.5], extractor="ffmpeg", format=fmt, bytes=1_000))
+
+    assert plan.project_store(made("jpeg"), data, None)[1] == 8_000
+    assert plan.project_store(made("npy"), data, None)[1] == 4_000
+    # A class the sample missed has no bytes of its own to go by: its pixels alone.
+    other = dataclasses.replace(quiet, path="/v/h.mp4", codec="hevc", bytes=99_000)
+    data2 = Dataset("/v", dataset.summarize([quiet, other]), 0, {"q0": quiet}, 10**12, 10**12, 10**15)
+    assert plan.project_store(made("jpeg"), data2, None)[1] == 2_000
 
 
 def test_extraction_scales_between_its_pixels_and_how_its_jobs_share_the_videos_out() -> None:

@@ -35,7 +35,7 @@ from benchmarks.dataset import ClassSummary, Dataset
 from benchmarks.records import Record, valid_seconds
 from benchmarks.spec import Store
 from loaders.registry import REGISTRY
-from loaders.vocabulary import BASELINE, DECODE, FRAMES
+from loaders.vocabulary import BASELINE, DECODE, FRAMES, TRANSCODED
 
 DEFAULT_EPOCHS = 10
 MAX_BYTES = 2**63 - 1  # the most a size may say (8 EiB): more is no disk, and overflows later arithmetic
@@ -149,12 +149,25 @@ class _Scale:
         self.whole = dataset.classes if dataset else {}
         self.sample = dataset.measured_classes() if dataset else {}
 
-    def pixels(self, size: int | None) -> float:
-        """The dataset's pixels (at store size) over the sample's."""
+    def pixels(self, size: int | None, content: bool = False) -> float:
+        """The dataset's pixels (at store size) over the sample's; ``content``: each class's
+        weighted by its videos' bytes a pixel against its sampled videos' (:meth:`content`)."""
         if not self.whole or not self.sample:
             return 1.0
         sample = sum(c.pixels(size) for c in self.sample.values())
-        return sum(c.pixels(size) for c in self.whole.values()) / sample if sample else 1.0
+        whole = sum(c.pixels(size) * (self.content(name) if content else 1.0) for name, c in self.whole.items())
+        return whole / sample if sample else 1.0
+
+    def content(self, name: str) -> float:
+        """How much more a pixel of class ``name`` holds in the dataset than in the sample: its
+        videos' bytes a pixel over its sampled videos'. A compressed store's bytes follow the
+        content (noise, detail, motion) as the videos' own do, and within a class (one codec and
+        size, encoded alike) the videos' bitrate measures it. 1 for a class the sample missed."""
+        whole, sample = self.whole.get(name), self.sample.get(name)
+        if whole is None or sample is None or not (whole.bytes and sample.bytes):
+            return 1.0
+        per_pixel = whole.bytes / whole.pixels(None), sample.bytes / sample.pixels(None)
+        return per_pixel[0] / per_pixel[1] if all(per_pixel) else 1.0
 
 
 def _extraction(store: Store, extractions: Sequence[Record]) -> Record | None:
@@ -314,14 +327,19 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
 def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tuple[float, int]:
     """(extraction seconds, disk bytes) of a store for the whole dataset, from the extraction of the
     sample: seconds scale with the source pixels decoded, as the extraction's jobs share the videos
-    out (:func:`extraction_scale`); bytes with the pixels stored (at ``size``)."""
+    out (:func:`extraction_scale`); bytes with the pixels stored (at ``size``), and for a
+    compressed store (JPEG, PNG, tar, a transcode) with what those pixels hold, as the videos'
+    bytes a pixel show it (:meth:`_Scale.content`): a sample of the quieter videos of a class
+    would otherwise stand for its noisier ones."""
     scale = _Scale(dataset)
     options = made.options if isinstance(made.options, dict) else {}
     jobs = options.get("jobs")
+    compressed = made.store is not None and made.store.format in COMPRESSED
     return (statistics.median(valid_seconds(made)) * extraction_scale(dataset, jobs if isinstance(jobs, int) else 1),
-            int((made.bytes or 0) * scale.pixels(size)))
+            int((made.bytes or 0) * scale.pixels(size, content=compressed)))
 
 
+COMPRESSED = ("jpeg", "png", "tar", TRANSCODED)  # store formats whose bytes follow the content, not only the pixels
 EXACT_SCHEDULE = 4096  # videos whose schedule is worked out one by one; more: their pixels over the jobs
 
 
