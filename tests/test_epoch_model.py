@@ -207,11 +207,12 @@ def test_the_worked_example_of_the_docs() -> None:
                    options={"frames_per_video": 64, "first_batch_seconds": [0.9], "last_batch_seconds": [1.45],
                             "samples": 16, "pattern": {"clip_len": 16, "stride": 1, "seed": 0}})
     got = epochs.project(epoch, [], opens, data, None)
-    assert got.startup == pytest.approx(0.5)  # 0.35 s start-up and 0.15 s shutdown
+    assert got.startup == pytest.approx(0.4)  # 0.25 s start-up (its first batch's 3 opens off) and 0.15 s shutdown
+    assert epochs._opens_around(epoch, opens, data) == (pytest.approx(0.15), pytest.approx(0.05))
     assert got.opens == pytest.approx(500, rel=0.001)
-    assert got.frames == pytest.approx(11_973, rel=0.001)
-    assert got.seconds == pytest.approx(12_474, rel=0.001)
-    assert (got.low, got.high) == (pytest.approx(12_224, rel=0.001), pytest.approx(12_724, rel=0.001))
+    assert got.frames == pytest.approx(13_303, rel=0.001)
+    assert got.seconds == pytest.approx(13_804, rel=0.001)
+    assert (got.low, got.high) == (pytest.approx(13_554, rel=0.001), pytest.approx(14_054, rel=0.001))
 
 
 def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> None:
@@ -416,5 +417,5 @@ def test_the_floor_is_the_least_of_the_loaders_median_start_ups_at_those_workers
     # npy's first batch came at 0.05 s with next to no work in it, pyav's at 0.26 s.
     cheap = [_two_worker_epoch(0.05, 0.06), _two_worker_epoch(0.05, 0.06)]
     figures = _Figures([*cheap, _two_worker_epoch(0.26, 0.34, loader="pyav")])
-    assert figures.floor("main", 2) == pytest.approx(0.04)  # npy's: 0.05 s less a batch of 4 samples of 0.0025 s
-    assert figures.floor("main", 0) is None and figures.floor("other", 2) is None
+    assert figures.floor("main", 2, _dataset()) == pytest.approx(0.04)  # npy: 0.05 s less 4 samples of 0.0025 s
+    assert figures.floor("main", 0, _dataset()) is None and figures.floor("other", 2, _dataset()) is None

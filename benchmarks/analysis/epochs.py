@@ -314,15 +314,20 @@ def startup(first_batch: float, seconds: float, samples: int, batch_size: int, w
 
 
 def _startup_parts(first_batch: float, seconds: float, samples: int, batch_size: int, workers: int,
-                   last_batch: float | None = None) -> tuple[float, float] | None:
-    """:func:`startup`, and the work of the first batch it took off the time to that batch."""
+                   last_batch: float | None = None, opens: tuple[float, float] = (0.0, 0.0)) -> \
+        tuple[float, float] | None:
+    """:func:`startup`, and the work of the first batch it took off the time to that batch;
+    ``opens``: the seconds of opening sources in the first batch and in the busiest worker's
+    batches after it, which are neither start-up nor a sample's work (a capped epoch of a few
+    videos opens them all in its first batch)."""
     per_worker = loads(samples, batch_size, workers)
     first = min(max(1, batch_size), samples)
     after = max(per_worker, default=0) - first
     if after <= 0 or first_batch <= 0:
         return None
     end = seconds if last_batch is None else min(seconds, max(first_batch, last_batch))
-    work = min(first_batch, first * (end - first_batch) / after)
+    per_sample = max(0.0, end - first_batch - opens[1]) / after
+    work = min(first_batch, first * per_sample + opens[0])
     return first_batch - work + (seconds - end), work
 
 
@@ -366,6 +371,25 @@ def _busy(samples: int, batch_size: int, parallel: int) -> float:
     return samples / max(per_worker) if per_worker and max(per_worker) > 0 else 1.0
 
 
+def _first_batch_opens(pattern: Pattern, lengths: Mapping[str, int], batch_size: int, workers: int,
+                       cost: Any) -> tuple[float, float]:
+    """Seconds of opening in the epoch's first batch (each of its videos opened by worker 0), and
+    in the busiest worker's batches after its first (the videos it had not opened yet): the
+    samples as the run dealt them (:func:`epoch_work`), ``cost``: video -> seconds of one open."""
+    samples = pattern.samples(lengths)
+    b, w = max(1, batch_size), max(1, workers)
+    by_worker: dict[int, list[list[str]]] = {}
+    for n, start in enumerate(range(0, len(samples), b)):
+        by_worker.setdefault(n % w, []).append([s.video for s in samples[start:start + b]])
+    if not by_worker:
+        return 0.0, 0.0
+    first = sum(cost(v) for v in set(by_worker[0][0]))
+    busiest = max(by_worker.values(), key=lambda batches: sum(map(len, batches)))
+    seen = set(busiest[0])
+    later = {v for batch in busiest[1:] for v in batch} - seen
+    return first, sum(cost(v) for v in later)
+
+
 def samples_of(epoch: Record) -> int | None:
     """Samples of one of the record's epochs; None if unknown."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
@@ -373,17 +397,33 @@ def samples_of(epoch: Record) -> int | None:
     return samples if isinstance(samples, int) and samples > 0 else None
 
 
-def startups(epoch: Record) -> list[float]:
-    """The start-up of each of the record's epochs that can tell it apart (:func:`startup`)."""
+def startups(epoch: Record, opens: Sequence[Record] = (), dataset: Dataset | None = None) -> list[float]:
+    """The start-up of each of the record's epochs that can tell it apart (:func:`startup`), its
+    opens taken off where ``opens`` (the loader's open records) and ``dataset`` (its sample) say
+    what they cost (:func:`_first_batch_opens`)."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     first, seconds, samples = _timed(options, "first_batch_seconds", epoch), valid_seconds(epoch), samples_of(epoch)
     last = _timed(options, "last_batch_seconds", epoch)
     if first is None or samples is None:
         return []
     batch = max(1, epoch.batch_size or 1)
-    got = [startup(f, t, samples, batch, epoch.workers or 0, last[i] if last else None)
+    around = _opens_around(epoch, opens, dataset) if dataset is not None else (0.0, 0.0)
+    got = [_startup_parts(f, t, samples, batch, epoch.workers or 0, last[i] if last else None, around)
            for i, (f, t) in enumerate(zip(first, seconds, strict=True))]
-    return [s for s in got if s is not None]
+    return [s[0] for s in got if s is not None]
+
+
+def _opens_around(epoch: Record, opens: Sequence[Record], dataset: Dataset) -> tuple[float, float]:
+    """:func:`_first_batch_opens` of ``epoch`` over ``dataset``'s sample, at the open records' cost."""
+    cost = open_cost(opens, dataset)
+    options = epoch.options if isinstance(epoch.options, dict) else {}
+    cap = options.get("frames_per_video")
+    measured = {v.path: v for v in dataset.measured.values() if v.error is None and v.frames}
+    if not (measured and cost.measured):
+        return 0.0, 0.0
+    lengths = {p: (v.frames if cap is None else min(cap, v.frames)) for p, v in measured.items()}
+    return _first_batch_opens(pattern_of(epoch.pattern, options), lengths, max(1, epoch.batch_size or 1),
+                              epoch.workers or 0, lambda v: cost(measured[v].frames))
 
 
 def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] | None:
@@ -484,6 +524,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
 
     seconds = valid_seconds(epoch)
     first, last = _timed(options, "first_batch_seconds", epoch), _timed(options, "last_batch_seconds", epoch)
+    opens_around = _opens_around(epoch, opens, dataset)
     samples = samples_of(epoch) or sum(w.samples for w in sample_work.values())
     batches = math.ceil(samples / batch)
     starts: list[float] = []
@@ -497,7 +538,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         return (rest - min(sample_open, 0.9 * rest)) / sample_units if sample_units > 0 else 0.0
 
     for i, t in enumerate(seconds):
-        parts = _startup_parts(first[i], t, samples, batch, workers, last[i] if last else None) if first else None
+        parts = _startup_parts(first[i], t, samples, batch, workers, last[i] if last else None, opens_around) \
+            if first else None
         s = parts[0] if parts else None
         if parts and startup_floor is not None and workers:
             # At most one more batch's work was left in the start-up (the first batch read by

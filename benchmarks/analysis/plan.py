@@ -197,6 +197,8 @@ class _Figures:
         self.per_frame: dict[tuple[Any, ...], list[Record]] = {}
         self.opens: dict[tuple[Any, ...], list[Record]] = {}
         self.startups: dict[tuple[Any, ...], list[float]] = {}  # (stack, loader, workers) and (workers,) -> start-ups
+        self.epochs: list[Record] = []
+        self._dataset: Dataset | None = None  # the sample the start-ups were told apart over
         ok = list(ok)
         # stack -> the machine's drift over it (its anchor's end against its start), a factor >= 1
         self.drift = {d.stack: drift.factor(d.within) for d in drift.drift(ok)}
@@ -206,18 +208,28 @@ class _Figures:
             elif r.measure == "open":
                 self.opens.setdefault((r.stack, r.loader, r.store), []).append(r)
             elif r.measure == "epoch" and r.kind in (DECODE, FRAMES):
-                got = epochs_model.startups(r)
-                self.startups.setdefault((r.stack, r.loader, r.workers), []).extend(got)
-                self.startups.setdefault((r.workers,), []).extend(got)
+                self.epochs.append(r)
 
-    def floor(self, stack: str, workers: int | None) -> float | None:
+    def _startups_over(self, dataset: Dataset) -> None:
+        """Every epoch's start-ups, their opens taken off at the sample's open costs: once per sample."""
+        if self._dataset is not None and self._dataset.measured is dataset.measured:
+            return
+        self._dataset, self.startups = dataset, {}
+        for r in self.epochs:
+            got = epochs_model.startups(r, self.opens.get((r.stack, r.loader, r.store), []), dataset)
+            self.startups.setdefault((r.stack, r.loader, r.workers), []).extend(got)
+            self.startups.setdefault((r.workers,), []).extend(got)
+
+    def floor(self, stack: str, workers: int | None, dataset: Dataset) -> float | None:
         """The DataLoader's own start-up at ``workers`` in ``stack``: the least of its loaders' median
         start-ups there (:func:`benchmarks.analysis.epochs.project`'s ``startup_floor``)."""
+        self._startups_over(dataset)
         medians = [statistics.median(v) for k, v in self.startups.items()
                    if len(k) == 3 and k[0] == stack and k[2] == workers and v]
         return min(medians) if medians and workers else None
 
     def project(self, epoch: Record, dataset: Dataset) -> epochs_model.Projection:
+        self._startups_over(dataset)
         store = epoch.store
         elsewhere = (self.startups.get((epoch.stack, epoch.loader, epoch.workers))
                      or self.startups.get((epoch.workers,)))
@@ -227,7 +239,7 @@ class _Figures:
                                     statistics.median(elsewhere) if elsewhere else None,
                                     store.gop if store else None,
                                     self.startups.get((epoch.stack, epoch.loader, epoch.workers), []),
-                                    self.drift.get(epoch.stack, 1.0), self.floor(epoch.stack, epoch.workers))
+                                    self.drift.get(epoch.stack, 1.0), self.floor(epoch.stack, epoch.workers, dataset))
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
