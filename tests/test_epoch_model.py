@@ -207,12 +207,16 @@ def test_the_worked_example_of_the_docs() -> None:
                    options={"frames_per_video": 64, "first_batch_seconds": [0.9], "last_batch_seconds": [1.45],
                             "samples": 16, "pattern": {"clip_len": 16, "stride": 1, "seed": 0}})
     got = epochs.project(epoch, [], opens, data, None)
-    assert got.startup == pytest.approx(0.4)  # 0.25 s start-up (its first batch's 3 opens off) and 0.15 s shutdown
-    assert epochs._opens_around(epoch, opens, data) == (pytest.approx(0.15), pytest.approx(0.05))
+    shares = epochs._epoch_shares(epoch, opens, data)
+    assert shares is not None
+    one = epochs.megapixels(1280, 720, None) * epochs.GUESS.decode + epochs.GUESS.decode_frame  # a decoded frame
+    assert (shares.first / one, shares.after / one) == (pytest.approx(171.6, abs=0.1), pytest.approx(211.6, abs=0.1))
+    assert (shares.opens_first, shares.opens_after) == (pytest.approx(0.15), pytest.approx(0.10))
+    assert got.startup == pytest.approx(0.535, abs=0.001)  # 0.385 s start-up and 0.15 s shutdown
     assert got.opens == pytest.approx(500, rel=0.001)
-    assert got.frames == pytest.approx(13_303, rel=0.001)
-    assert got.seconds == pytest.approx(13_804, rel=0.001)
-    assert (got.low, got.high) == (pytest.approx(13_554, rel=0.001), pytest.approx(14_054, rel=0.001))
+    assert got.frames == pytest.approx(11_507, rel=0.001)
+    assert got.seconds == pytest.approx(12_007, rel=0.001)
+    assert (got.low, got.high) == (pytest.approx(11_757, rel=0.001), pytest.approx(12_257, rel=0.001))
 
 
 def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> None:

@@ -309,25 +309,33 @@ def startup(first_batch: float, seconds: float, samples: int, batch_size: int, w
     is a short round (a capped epoch of 3 batches for 2 workers has a second round of half a
     batch). At least 0; None where no worker reads past its first batch: the two cannot be told
     apart."""
-    parts = _startup_parts(first_batch, seconds, samples, batch_size, workers, last_batch)
+    per_worker = loads(samples, batch_size, workers)
+    first = min(max(1, batch_size), samples)
+    parts = _startup_parts(first_batch, seconds, Shares(first, max(per_worker, default=0) - first), last_batch)
     return None if parts is None else parts[0]
 
 
-def _startup_parts(first_batch: float, seconds: float, samples: int, batch_size: int, workers: int,
-                   last_batch: float | None = None, opens: tuple[float, float] = (0.0, 0.0)) -> \
-        tuple[float, float] | None:
-    """:func:`startup`, and the work of the first batch it took off the time to that batch;
-    ``opens``: the seconds of opening sources in the first batch and in the busiest worker's
-    batches after it, which are neither start-up nor a sample's work (a capped epoch of a few
-    videos opens them all in its first batch)."""
-    per_worker = loads(samples, batch_size, workers)
-    first = min(max(1, batch_size), samples)
-    after = max(per_worker, default=0) - first
-    if after <= 0 or first_batch <= 0:
+@dataclasses.dataclass(frozen=True)
+class Shares:
+    """What an epoch's first batch holds against the busiest worker's batches after its first:
+    their work (in any one unit) and their seconds of opening sources, which are neither start-up
+    nor a sample's work (a capped epoch of a few videos opens them all in its first batch)."""
+
+    first: float
+    after: float
+    opens_first: float = 0.0
+    opens_after: float = 0.0
+
+
+def _startup_parts(first_batch: float, seconds: float, shares: Shares,
+                   last_batch: float | None = None) -> tuple[float, float] | None:
+    """:func:`startup` by the epoch's :class:`Shares`, and the work (and opening) of the first
+    batch it took off the time to that batch."""
+    if shares.after <= 0 or first_batch <= 0:
         return None
     end = seconds if last_batch is None else min(seconds, max(first_batch, last_batch))
-    per_sample = max(0.0, end - first_batch - opens[1]) / after
-    work = min(first_batch, first * per_sample + opens[0])
+    per_unit = max(0.0, end - first_batch - shares.opens_after) / shares.after
+    work = min(first_batch, shares.first * per_unit + shares.opens_first)
     return first_batch - work + (seconds - end), work
 
 
@@ -371,23 +379,28 @@ def _busy(samples: int, batch_size: int, parallel: int) -> float:
     return samples / max(per_worker) if per_worker and max(per_worker) > 0 else 1.0
 
 
-def _first_batch_opens(pattern: Pattern, lengths: Mapping[str, int], batch_size: int, workers: int,
-                       cost: Any) -> tuple[float, float]:
-    """Seconds of opening in the epoch's first batch (each of its videos opened by worker 0), and
-    in the busiest worker's batches after its first (the videos it had not opened yet): the
-    samples as the run dealt them (:func:`epoch_work`), ``cost``: video -> seconds of one open."""
+def _shares(pattern: Pattern, lengths: Mapping[str, int], batch_size: int, workers: int,
+            work_of: Any, open_of: Any, expected: int | None = None) -> Shares | None:
+    """The epoch's :class:`Shares`, its samples dealt as the run dealt them (:func:`epoch_work`):
+    ``work_of``: a batch's samples -> their modelled work; ``open_of``: video -> seconds of one
+    open (worker 0 opens every video of the first batch; the busiest worker, after its first, the
+    videos it had not opened yet); ``expected``: the samples the epoch read, None where the
+    pattern's are not those."""
     samples = pattern.samples(lengths)
+    if expected is not None and len(samples) != expected:  # not the samples the epoch read
+        return None
     b, w = max(1, batch_size), max(1, workers)
-    by_worker: dict[int, list[list[str]]] = {}
+    by_worker: dict[int, list[list[Sample]]] = {}
     for n, start in enumerate(range(0, len(samples), b)):
-        by_worker.setdefault(n % w, []).append([s.video for s in samples[start:start + b]])
+        by_worker.setdefault(n % w, []).append(samples[start:start + b])
     if not by_worker:
-        return 0.0, 0.0
-    first = sum(cost(v) for v in set(by_worker[0][0]))
-    busiest = max(by_worker.values(), key=lambda batches: sum(map(len, batches)))
-    seen = set(busiest[0])
-    later = {v for batch in busiest[1:] for v in batch} - seen
-    return first, sum(cost(v) for v in later)
+        return None
+    work = {k: [work_of(batch) for batch in batches] for k, batches in by_worker.items()}
+    busiest = max(work, key=lambda k: sum(work[k]))
+    seen = {s.video for s in by_worker[busiest][0]}
+    later = {s.video for batch in by_worker[busiest][1:] for s in batch} - seen
+    return Shares(work[0][0], sum(work[busiest][1:]), sum(open_of(v) for v in {s.video for s in by_worker[0][0]}),
+                  sum(open_of(v) for v in later))
 
 
 def samples_of(epoch: Record) -> int | None:
@@ -406,24 +419,40 @@ def startups(epoch: Record, opens: Sequence[Record] = (), dataset: Dataset | Non
     last = _timed(options, "last_batch_seconds", epoch)
     if first is None or samples is None:
         return []
-    batch = max(1, epoch.batch_size or 1)
-    around = _opens_around(epoch, opens, dataset) if dataset is not None else (0.0, 0.0)
-    got = [_startup_parts(f, t, samples, batch, epoch.workers or 0, last[i] if last else None, around)
-           for i, (f, t) in enumerate(zip(first, seconds, strict=True))]
+    batch, workers = max(1, epoch.batch_size or 1), epoch.workers or 0
+    shares = _epoch_shares(epoch, opens, dataset) if dataset is not None else None
+    if shares is None:  # samples alike: the busiest worker's samples after its first batch
+        shares = Shares(min(batch, samples), max(loads(samples, batch, workers), default=0) - min(batch, samples))
+    got = [_startup_parts(f, t, shares, last[i] if last else None) for i, (f, t) in enumerate(zip(first, seconds,
+                                                                                                 strict=True))]
     return [s[0] for s in got if s is not None]
 
 
-def _opens_around(epoch: Record, opens: Sequence[Record], dataset: Dataset) -> tuple[float, float]:
-    """:func:`_first_batch_opens` of ``epoch`` over ``dataset``'s sample, at the open records' cost."""
-    cost = open_cost(opens, dataset)
+def _epoch_shares(epoch: Record, opens: Sequence[Record], dataset: Dataset) -> Shares | None:
+    """:func:`_shares` of ``epoch`` over ``dataset``'s sample: a batch's work as the epoch model
+    counts it (frames decoded, seeks and frames returned, each video's at its frame size), its
+    opens at the open records' cost (none where there are none). None without a sample."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     cap = options.get("frames_per_video")
     measured = {v.path: v for v in dataset.measured.values() if v.error is None and v.frames}
-    if not (measured and cost.measured):
-        return 0.0, 0.0
+    if not measured:
+        return None
+    store = epoch.store
+    size, gop = (store.store_size, store.gop) if store is not None else (None, None)
+    decoder = epoch.kind == DECODE
+    pattern = pattern_of(epoch.pattern, options)
     lengths = {p: (v.frames if cap is None else min(cap, v.frames)) for p, v in measured.items()}
-    return _first_batch_opens(pattern_of(epoch.pattern, options), lengths, max(1, epoch.batch_size or 1),
-                              epoch.workers or 0, lambda v: cost(measured[v].frames))
+    gops = {p: gop or gop_of(v) for p, v in measured.items()}
+    pixels = {p: megapixels(v.width, v.height, size) for p, v in measured.items()}
+    cost = open_cost(opens, dataset)
+
+    def work_of(batch: Sequence[Sample]) -> float:
+        got = count(pattern, {0: patterns.calls(pattern, list(batch))}, gops, epoch.loader)
+        return sum(w.units(pixels[p], decoder) * (pixels[p] * GUESS.decode + GUESS.decode_frame if decoder
+                                                  else pixels[p]) for p, w in got.items())
+
+    return _shares(pattern, lengths, max(1, epoch.batch_size or 1), epoch.workers or 0, work_of,
+                   (lambda v: cost(measured[v].frames)) if cost.measured else (lambda v: 0.0), samples_of(epoch))
 
 
 def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] | None:
@@ -524,9 +553,10 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
 
     seconds = valid_seconds(epoch)
     first, last = _timed(options, "first_batch_seconds", epoch), _timed(options, "last_batch_seconds", epoch)
-    opens_around = _opens_around(epoch, opens, dataset)
     samples = samples_of(epoch) or sum(w.samples for w in sample_work.values())
     batches = math.ceil(samples / batch)
+    shares = _epoch_shares(epoch, opens, dataset) or \
+        Shares(min(batch, samples), max(loads(samples, batch, workers), default=0) - min(batch, samples))
     starts: list[float] = []
     ks: list[float] = []
     ks_other: list[float] = []  # of an epoch whose start-up is another's: its k at the other start-ups seen
@@ -538,8 +568,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         return (rest - min(sample_open, 0.9 * rest)) / sample_units if sample_units > 0 else 0.0
 
     for i, t in enumerate(seconds):
-        parts = _startup_parts(first[i], t, samples, batch, workers, last[i] if last else None, opens_around) \
-            if first else None
+        parts = _startup_parts(first[i], t, shares, last[i] if last else None) if first and shares else None
         s = parts[0] if parts else None
         if parts and startup_floor is not None and workers:
             # At most one more batch's work was left in the start-up (the first batch read by
