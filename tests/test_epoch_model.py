@@ -279,12 +279,18 @@ def test_a_class_sampled_once_borrows_the_spread_of_a_class_sampled_twice() -> N
     got = epochs.project(_epoch(1.6, 0.9), per_frame, opens, data, None)
     assert any(n.startswith(f"{sd}: one video sampled; the range takes the widest spread") and "x0.67-1.33" in n
                for n in got.notes)
-    # Without the 720p pair's spread to borrow (one of them), 360p keeps its one figure, and says so.
+    # Without the 720p pair (one of them), no class was sampled twice: both take how far the two
+    # H.264 classes stray from what their frame sizes say (a and c, 0.001 and 0.0005 s a frame).
     alone = epochs.project(_epoch(1.6, 0.9), [per_frame[0], per_frame[2]], opens, data, None)
-    assert any(n.endswith("one video sampled, so the range has no spread of its videos") for n in alone.notes)
+    note = next(n for n in alone.notes if "no class more than once" in n)
+    assert note.startswith(f"{sd}, {HD}: one video sampled") and "of one codec against their frame size" in note
+    # A stored frame read costs its pixels: 0.0011 s a megapixel for a, 0.0022 for c, x0.67 and
+    # x1.33 of their mean.
+    assert "(x0.67-1.33)" in note
     # The borrowed spread widens the frame term's range beyond what the two-video class alone gives.
-    assert got.low <= got.seconds <= got.high
-    assert (got.high - got.low) / got.frames > (alone.high - alone.low) / alone.frames
+    assert got.low <= got.seconds <= got.high and alone.low <= alone.seconds <= alone.high
+    plain = epochs.project(_epoch(1.6, 0.9), [per_frame[0]], opens, data, None)  # 360p unmeasured, 720p once
+    assert (alone.high - alone.low) / alone.frames > (plain.high - plain.low) / plain.frames
 
 
 def test_the_machine_s_drift_and_the_run_s_other_start_ups_widen_the_range() -> None:

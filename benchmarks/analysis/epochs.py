@@ -518,6 +518,12 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     spreads = [(min(u) / statistics.fmean(u), max(u) / statistics.fmean(u)) for u in units.values()
                if len(u) > 1 and statistics.fmean(u) > 0]
     borrowed = (min(lo for lo, _ in spreads), max(hi for _, hi in spreads)) if spreads else None
+    # None was: the sampled classes of one codec against their frame size show how far a video's
+    # cost strays from what its pixels say (its content, its keyframes), the widest of any codec.
+    across = [(min(r) / statistics.fmean(r), max(r) / statistics.fmean(r)) for r in by_codec.values()
+              if len(r) > 1 and statistics.fmean(r) > 0]
+    by_size = (min(lo for lo, _ in across), max(hi for _, hi in across)) if across and borrowed is None else None
+    borrowed = borrowed or by_size
 
     def unit(c: str, end: Any = statistics.fmean) -> float:
         if c not in units:
@@ -628,7 +634,11 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         notes.append(f"{name}: not in the sample, projected from pixels"
                      + (f" (as the sample's {codec_of(name)})" if codec_of(name) in by_codec else ""))
     once = sorted(c for c in typical if c in units and len(units[c]) == 1 and dataset.classes[c].videos > 1)
-    if once and borrowed is not None:
+    if once and by_size is not None:
+        notes.append(f"{', '.join(once)}: one video sampled, and no class more than once; the range takes the "
+                     f"widest spread of the sampled classes of one codec against their frame size "
+                     f"(x{by_size[0]:.2f}-{by_size[1]:.2f})")
+    elif once and borrowed is not None:
         notes.append(f"{', '.join(once)}: one video sampled; the range takes the widest spread of the classes "
                      f"sampled more than once (x{borrowed[0]:.2f}-{borrowed[1]:.2f})")
     elif once:  # one video cannot show how much its class varies: the range does not cover that
