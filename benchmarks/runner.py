@@ -24,6 +24,7 @@ import math
 import os
 import resource
 import signal
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -67,7 +68,19 @@ class _WorkerInit:
         # The worker was forked with Ctrl-C blocked (see _start): from here torch's worker loop
         # takes it (it leaves the stopping to the main process).
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        sys.excepthook = _worker_excepthook
         set_threads(self.threads)
+
+
+def _worker_excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    """A worker's uncaught errors, on one line. Its own reading errors go back to the main process
+    (the DataLoader sends them); what lands here is the machinery's: multiprocessing's resource
+    sharer (which hands the main process the batches' shared memory) calls it when its connection
+    closes under it as the worker is stopped, which is no error at all (a Ctrl-C printed that
+    traceback after the run's last line), and is not printed."""
+    if issubclass(kind, (OSError, EOFError, KeyboardInterrupt)):
+        return
+    print(f"DataLoader worker {os.getpid()}: {kind.__name__}: {value}", file=sys.stderr)
 
 
 def _start(loader: DataLoader) -> Any:

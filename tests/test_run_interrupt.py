@@ -79,3 +79,17 @@ def test_an_interrupted_run_says_how_to_resume(tmp_path: Path) -> None:
     run = cli.Run(tmp_path, "x", resume=False)
     assert cli.interrupted(run) == (f"interrupted: 0 records kept in {run.path}; finish the run with the same "
                                     "command and --resume --run-id x")
+
+
+def test_a_workers_shutdown_noise_is_not_printed_and_its_errors_are_one_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import runner
+
+    # multiprocessing's resource sharer calls sys.excepthook when its connection closes as the
+    # worker is stopped: no error, nothing printed (it printed a traceback after the run's last line).
+    for quiet in (OSError("closed"), EOFError(), KeyboardInterrupt()):
+        runner._worker_excepthook(type(quiet), quiet, None)
+    assert capsys.readouterr().err == ""
+    runner._worker_excepthook(ValueError, ValueError("bad value"), None)
+    err = capsys.readouterr().err
+    assert err.endswith(": ValueError: bad value\n") and err.startswith("DataLoader worker ") and "Traceback" not in err
