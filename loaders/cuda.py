@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from loaders.errors import BackendUnavailable
+from loaders.errors import BackendUnavailable, first_line
 
 
 def device_missing() -> str | None:
@@ -38,12 +38,11 @@ def require(*modules: str) -> list[Any]:
             imported.append(importlib.import_module(name))
         except Exception as exc:  # noqa: BLE001 - the module, or a library it loads (libcuda, libnvcuvid):
             # PyNvVideoCodec raises RuntimeError when the driver's video libraries are missing
-            text = str(exc).strip().splitlines()
             absent = getattr(exc, "name", None) or ""
             missing.append(
                 f"no module named {name}"
                 if isinstance(exc, ImportError) and absent and f"{name}.".startswith(f"{absent}.")
-                else f"{name} does not import: {text[0] if text else type(exc).__name__}"
+                else f"{name} does not import: {first_line(exc)}"
             )
     if missing:
         raise BackendUnavailable(None, "; ".join(missing))

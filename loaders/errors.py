@@ -63,3 +63,9 @@ def first_line(exc: BaseException) -> str:
     """The first line of a library's exception text, for a one-line cause."""
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+def one_line(exc: BaseException, limit: int = 400) -> str:
+    """A library's whole exception text on one line (at most ``limit`` characters), for one whose
+    first line says too little (PyNvVideoCodec's is often just "HandleVideoSequence :")."""
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__

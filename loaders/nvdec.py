@@ -45,7 +45,7 @@ import numpy as np
 
 from loaders.base import Source
 from loaders.cuda import OnDevice, require
-from loaders.errors import CorruptVideo, UnsupportedVideo
+from loaders.errors import CorruptVideo, UnsupportedVideo, one_line
 from loaders.probe import UNINDEXED, check_file
 
 torch, nvc = require("torch", "PyNvVideoCodec")
@@ -102,7 +102,7 @@ class NvdecSource(OnDevice, Source):
             )
             count = len(self._decoder)
         except Exception as exc:  # noqa: BLE001 - the probe found a sound video: any failure is NVDEC's
-            raise UnsupportedVideo(self.path, f"PyNvVideoCodec cannot open it ({info.codec}): {_text(exc)}") from exc
+            raise UnsupportedVideo(self.path, f"PyNvVideoCodec cannot open it ({info.codec}): {one_line(exc)}") from exc
         if count != self.num_frames:
             raise UnsupportedVideo(
                 self.path,
@@ -120,7 +120,7 @@ class NvdecSource(OnDevice, Source):
                 batch = torch.stack([torch.from_dlpack(f) for f in frames]) if len(frames) else None
             except Exception as exc:  # noqa: BLE001 - a frame the library fails to produce
                 raise CorruptVideo(
-                    self.path, f"PyNvVideoCodec failed decoding frames {chunk[0]}..{chunk[-1]}: {_text(exc)}"
+                    self.path, f"PyNvVideoCodec failed decoding frames {chunk[0]}..{chunk[-1]}: {one_line(exc)}"
                 ) from exc
             if batch is not None and turns:
                 batch = torch.rot90(batch, turns, dims=(1, 2))
@@ -151,7 +151,7 @@ def _check_decodable(path: str, codec_name: str, gpu_id: int) -> None:
         if key not in _caps:
             _caps[key] = dict(nvc.GetDecoderCaps(gpuid=gpu_id, codec=codec, chromaformat=chroma, bitdepth=depth))
     except Exception as exc:  # noqa: BLE001 - the probe found a sound video: any failure is PyNvVideoCodec's
-        raise UnsupportedVideo(path, f"PyNvVideoCodec cannot read its stream ({codec_name}): {_text(exc)}") from exc
+        raise UnsupportedVideo(path, f"PyNvVideoCodec cannot read its stream ({codec_name}): {one_line(exc)}") from exc
     caps = _caps[key]
     sampling = str(chroma).rsplit(".", 1)[-1]  # "cudaVideoChromaFormat.420"
     what = f"{codec_name} ({depth}-bit {_CHROMA.get(sampling, sampling)})"
@@ -165,8 +165,3 @@ def _check_decodable(path: str, codec_name: str, gpu_id: int) -> None:
             f"NVDEC on this GPU ({gpu}) decodes {what} from {low[0]}x{low[1]} to {high[0]}x{high[1]}; "
             f"this video is {width}x{height}",
         )
-
-
-def _text(exc: BaseException) -> str:
-    """PyNvVideoCodec's message on one line (its first line alone is often just "HandleVideoSequence :")."""
-    return " ".join(str(exc).split())[:400] or type(exc).__name__

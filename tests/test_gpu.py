@@ -308,9 +308,9 @@ class _FakeNvc(types.ModuleType):
             11: dict(supported=0, width_min=0, height_min=0, width_max=0, height_max=0)}  # AV1
     CODECS = {"h264": 4, "hevc": 8, "av1": 11}
 
-    def __init__(self, videos: dict[str, Path]) -> None:
+    def __init__(self) -> None:
         super().__init__("PyNvVideoCodec")
-        self.videos, self.asked = videos, 0
+        self.asked = 0
 
     def CreateDemuxer(self, filename: str) -> Any:  # noqa: N802 - PyNvVideoCodec's name
         from loaders.probe import probe
@@ -326,11 +326,11 @@ class _FakeNvc(types.ModuleType):
 
 
 @pytest.fixture()
-def nvdec_stand_in(monkeypatch: pytest.MonkeyPatch, tiny_videos: dict[str, Path]) -> Any:
+def nvdec_stand_in(monkeypatch: pytest.MonkeyPatch) -> Any:
     import importlib
     import sys
 
-    fake = _FakeNvc(tiny_videos)
+    fake = _FakeNvc()
     monkeypatch.setitem(sys.modules, "PyNvVideoCodec", fake)
     monkeypatch.setattr(cuda, "device_missing", lambda: None)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda gpu=None: "NVIDIA H100 (stand-in)")

@@ -91,9 +91,16 @@ class Work:
         seeks and frames returned at their cost relative to decoding one frame of ``megapixels``."""
         if not decoder:
             return float(self.returned)
-        one = megapixels * GUESS.decode + GUESS.decode_frame
+        one = frame_cost(megapixels, True)
         return (self.decoded + self.seeks * GUESS.seek / one
                 + self.returned * (megapixels * GUESS.output + GUESS.frame) / one)
+
+
+def frame_cost(megapixels: float, decoder: bool) -> float:
+    """A unit's cost at a frame size, relative to other sizes: a decoded frame costs a part per pixel
+    and a part per frame (:class:`benchmarks.budget.Guess`: a 480p frame 2.7 times a 180p one, not
+    the 7 times its pixels); a stored frame read, its pixels."""
+    return megapixels * GUESS.decode + GUESS.decode_frame if decoder else megapixels
 
 
 def pattern_of(name: str | None, options: Mapping[str, Any] | None = None) -> Pattern:
@@ -309,9 +316,7 @@ def startup(first_batch: float, seconds: float, samples: int, batch_size: int, w
     is a short round (a capped epoch of 3 batches for 2 workers has a second round of half a
     batch). At least 0; None where no worker reads past its first batch: the two cannot be told
     apart."""
-    per_worker = loads(samples, batch_size, workers)
-    first = min(max(1, batch_size), samples)
-    parts = _startup_parts(first_batch, seconds, Shares(first, max(per_worker, default=0) - first), last_batch)
+    parts = _startup_parts(first_batch, seconds, Shares.alike(samples, batch_size, workers), last_batch)
     return None if parts is None else parts[0]
 
 
@@ -325,6 +330,13 @@ class Shares:
     after: float
     opens_first: float = 0.0
     opens_after: float = 0.0
+
+    @classmethod
+    def alike(cls, samples: int, batch_size: int, workers: int) -> Shares:
+        """Samples that cost the same: the first batch's against the busiest worker's after it
+        (:func:`loads`), no opens counted."""
+        first = min(max(1, batch_size), samples)
+        return cls(first, max(loads(samples, batch_size, workers), default=0) - first)
 
 
 def _startup_parts(first_batch: float, seconds: float, shares: Shares,
@@ -413,16 +425,15 @@ def samples_of(epoch: Record) -> int | None:
 def startups(epoch: Record, opens: Sequence[Record] = (), dataset: Dataset | None = None) -> list[float]:
     """The start-up of each of the record's epochs that can tell it apart (:func:`startup`), its
     opens taken off where ``opens`` (the loader's open records) and ``dataset`` (its sample) say
-    what they cost (:func:`_first_batch_opens`)."""
+    what they cost (:func:`_epoch_shares`)."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     first, seconds, samples = _timed(options, "first_batch_seconds", epoch), valid_seconds(epoch), samples_of(epoch)
     last = _timed(options, "last_batch_seconds", epoch)
     if first is None or samples is None:
         return []
     batch, workers = max(1, epoch.batch_size or 1), epoch.workers or 0
-    shares = _epoch_shares(epoch, opens, dataset) if dataset is not None else None
-    if shares is None:  # samples alike: the busiest worker's samples after its first batch
-        shares = Shares(min(batch, samples), max(loads(samples, batch, workers), default=0) - min(batch, samples))
+    shares = (_epoch_shares(epoch, opens, dataset) if dataset is not None else None) or \
+        Shares.alike(samples, batch, workers)
     got = [_startup_parts(f, t, shares, last[i] if last else None) for i, (f, t) in enumerate(zip(first, seconds,
                                                                                                  strict=True))]
     return [s[0] for s in got if s is not None]
@@ -448,8 +459,7 @@ def _epoch_shares(epoch: Record, opens: Sequence[Record], dataset: Dataset) -> S
 
     def work_of(batch: Sequence[Sample]) -> float:
         got = count(pattern, {0: patterns.calls(pattern, list(batch))}, gops, epoch.loader)
-        return sum(w.units(pixels[p], decoder) * (pixels[p] * GUESS.decode + GUESS.decode_frame if decoder
-                                                  else pixels[p]) for p, w in got.items())
+        return sum(w.units(pixels[p], decoder) * frame_cost(pixels[p], decoder) for p, w in got.items())
 
     return _shares(pattern, lengths, max(1, epoch.batch_size or 1), epoch.workers or 0, work_of,
                    (lambda v: cost(measured[v].frames)) if cost.measured else (lambda v: 0.0), samples_of(epoch))
@@ -499,15 +509,10 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     sample_classes = {v.video_class for v in measured.values()}
     known = {c: statistics.fmean(u) for c, u in units.items()}
     pixel = {c: class_megapixels(s, size) for c, s in {**dataset.measured_classes(), **dataset.classes}.items()}
-    # A class the sample missed is costed at its frame size as the sampled classes of its codec
-    # (decoding HEVC or VP9 costs more a pixel than H.264), or, where the sample has none of its
-    # codec, all of them. A decoded frame costs a part per pixel and a part per frame
-    # (:class:`benchmarks.budget.Guess`), so a 480p frame costs 2.7 times a 180p one, not the 7
-    # times its pixels; a stored frame read, its pixels.
-    def shape(megapixels: float) -> float:
-        return megapixels * GUESS.decode + GUESS.decode_frame if decoder else megapixels
-
-    ratios = {c: known[c] / shape(pixel[c]) for c in known if pixel.get(c)}
+    # A class the sample missed is costed at its frame size (:func:`frame_cost`) as the sampled
+    # classes of its codec (decoding HEVC or VP9 costs more a pixel than H.264), or, where the
+    # sample has none of its codec, all of them.
+    ratios = {c: known[c] / frame_cost(pixel[c], decoder) for c in known if pixel.get(c)}
     per_pixel = statistics.fmean(ratios.values()) if ratios else 1.0
     by_codec: dict[str, list[float]] = {}
     for name, r in ratios.items():
@@ -528,7 +533,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     def unit(c: str, end: Any = statistics.fmean) -> float:
         if c not in units:
             same = by_codec.get(codec_of(c))
-            return (statistics.fmean(same) if same else per_pixel) * shape(pixel.get(c, 0.0))
+            return (statistics.fmean(same) if same else per_pixel) * frame_cost(pixel.get(c, 0.0), decoder)
         if len(units[c]) == 1 and borrowed is not None and end in (min, max):
             return units[c][0] * borrowed[0 if end is min else 1]
         return float(end(units[c]))
@@ -561,8 +566,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     first, last = _timed(options, "first_batch_seconds", epoch), _timed(options, "last_batch_seconds", epoch)
     samples = samples_of(epoch) or sum(w.samples for w in sample_work.values())
     batches = math.ceil(samples / batch)
-    shares = _epoch_shares(epoch, opens, dataset) or \
-        Shares(min(batch, samples), max(loads(samples, batch, workers), default=0) - min(batch, samples))
+    shares = _epoch_shares(epoch, opens, dataset) or Shares.alike(samples, batch, workers)
     starts: list[float] = []
     ks: list[float] = []
     ks_other: list[float] = []  # of an epoch whose start-up is another's: its k at the other start-ups seen
@@ -574,7 +578,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         return (rest - min(sample_open, 0.9 * rest)) / sample_units if sample_units > 0 else 0.0
 
     for i, t in enumerate(seconds):
-        parts = _startup_parts(first[i], t, shares, last[i] if last else None) if first and shares else None
+        parts = _startup_parts(first[i], t, shares, last[i] if last else None) if first else None
         s = parts[0] if parts else None
         if parts and startup_floor is not None and workers:
             # At most one more batch's work was left in the start-up (the first batch read by
@@ -587,9 +591,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
             # range over the start-ups seen.
             ks_other += [k_at(t, min(x, most)) for x in seen]
         starts.append(s or 0.0)
-        rest = t - starts[-1]
-        opening = min(sample_open, 0.9 * rest)
-        open_share = min(open_share, opening / sample_open) if sample_open > 0 else open_share
+        if sample_open > 0:
+            open_share = min(open_share, min(sample_open, 0.9 * (t - starts[-1])) / sample_open)
         ks.append(k_at(t, starts[-1]))
     # Workers read a batch each a round: an epoch of fewer batches than workers (a capped one, of a
     # few videos) kept some of them idle, which the dataset's many batches will not. How much faster
@@ -608,7 +611,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
                      f"projected at x{math.sqrt(busy):.2f} (x{busy:.2f}-1)")
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
-    elif max(loads(samples, batch, workers), default=0) <= min(batch, samples):
+    elif shares.after <= 0:
         notes.append("one batch a worker: start-up taken from the run's other epochs of this loader and workers"
                      if startup_elsewhere is not None else "one batch a worker: start-up not told apart from frames")
     if open_share < 1.0:

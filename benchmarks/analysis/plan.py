@@ -76,7 +76,7 @@ class Strategy:
     frame_seconds: float | None = None
     startup_share: float | None = None
     mostly_startup: bool = False  # a tiny dataset: most of its epoch is starting the workers
-    not_sampled: list[str] = dataclasses.field(default_factory=list)  # classes projected from pixels alone
+    not_sampled: list[str] = dataclasses.field(default_factory=list)  # classes the sample missed (their frame size)
     # The dependency stack whose epoch records it was projected from (None: not known). Stacks run one
     # after another, minutes apart: the same loader in two stacks (pil in main and in pillow-simd, another
     # build of PIL) is two strategies, and a comparison across stacks carries the machine's drift.
@@ -164,10 +164,10 @@ class _Scale:
         content (noise, detail, motion) as the videos' own do, and within a class (one codec and
         size, encoded alike) the videos' bitrate measures it. 1 for a class the sample missed."""
         whole, sample = self.whole.get(name), self.sample.get(name)
-        if whole is None or sample is None or not (whole.bytes and sample.bytes):
+        if whole is None or sample is None or not (whole.bytes and sample.bytes and whole.pixels(None)
+                                                   and sample.pixels(None)):
             return 1.0
-        per_pixel = whole.bytes / whole.pixels(None), sample.bytes / sample.pixels(None)
-        return per_pixel[0] / per_pixel[1] if all(per_pixel) else 1.0
+        return (whole.bytes / whole.pixels(None)) / (sample.bytes / sample.pixels(None))
 
 
 def _extraction(store: Store, extractions: Sequence[Record]) -> Record | None:
