@@ -100,13 +100,13 @@ from loaders.store import (
 )
 from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 
-EXTRACTORS: tuple[str, ...] = ("ffmpeg", "pyav", "cv2")
 # extractor -> (the module it imports, its distribution)
 _EXTRACTOR_LIBRARY: dict[str, tuple[str, str]] = {
     "ffmpeg": ("imageio_ffmpeg", "imageio-ffmpeg"),
     "pyav": ("av", "av"),
     "cv2": ("cv2", "opencv-python-headless"),
 }
+EXTRACTORS: tuple[str, ...] = tuple(_EXTRACTOR_LIBRARY)
 SAMPLE_FRAMES = 8  # frames encoded up front to estimate the bytes of a whole store
 SPACE_MARGIN = 1.2  # later frames may compress worse than the first ones
 PNG_LEVEL = 6  # zlib level for every extractor's PNG encoder (Pillow's default), for a fair size
@@ -178,12 +178,13 @@ def extract(
     video, store = Path(video), Path(store)
     if extractor not in EXTRACTORS:
         raise LoaderError(video, f"unknown extractor {extractor!r}; known: {', '.join(EXTRACTORS)}")
-    if (missing := _EXTRACTOR_LIBRARY[extractor]) and importlib.util.find_spec(missing[0]) is None:
+    module, package = _EXTRACTOR_LIBRARY[extractor]
+    if importlib.util.find_spec(module) is None:
         others = ", ".join(repr(e) for e in EXTRACTORS if e != extractor)
         raise BackendUnavailable(
             video,
-            f"the {extractor!r} extractor needs {missing[1]}, which is not installed (pip install "
-            f"{missing[1]}), or pass another extractor: {others}",
+            f"the {extractor!r} extractor needs {package}, which is not installed (pip install "
+            f"{package}), or pass another extractor: {others}",
         )
     if format not in STORE_FORMATS:
         raise LoaderError(store, f"unknown store format {format!r}; known: {', '.join(STORE_FORMATS)}")
