@@ -97,24 +97,31 @@ class Guess:
     (every frame from the keyframe up to the one asked is decoded, see :func:`decoded_frames`) and
     returning one (colour conversion and copy), a reader reading one stored frame, by format, an
     epoch resizing one, extracting one frame to one format. Per call and per frame whatever its
-    size. Fitted to the per-frame and epoch records of default runs and of a ``--quick`` run on a
-    1080p clip with one keyframe, on a quiet 2-core machine (``benchmarks/estimate_fit.py``)."""
+    size, and per megabyte of the stream decoded. Fitted (``benchmarks/estimate_fit.py``) on a 2-core
+    machine to the per-frame and epoch records of ``plan_accuracy``'s runs (H.264, HEVC and VP9 at
+    180p-720p, keyframes every 1-10 s; 1,000 records) and of a ``--quick`` run; the factors of the
+    decoders those runs lack (OpenCV, decord, torchvision) and of the PNG and tar readers are
+    from an earlier fit to default runs."""
 
-    decode: float = 0.0018
-    output: float = 0.0011
+    decode: float = 0.001
+    output: float = 0.0019
     read: Mapping[str, float] = dataclasses.field(
-        default_factory=lambda: {"jpeg": 0.0031, "png": 0.028, "npy": 0.0001, "tar": 0.0042})
-    resize: float = 0.0039  # an epoch's frames are resized to its --size
-    call: float = 0.00001  # a get_frames call
+        default_factory=lambda: {"jpeg": 0.0036, "png": 0.028, "npy": 0.00016, "tar": 0.0042})
+    resize: float = 0.0015  # an epoch's frames are resized to its --size
+    call: float = 0.000002  # a get_frames call
     frame: float = 0.00001  # a frame returned, converted and copied whatever its size
-    decode_frame: float = 0.00026  # a frame decoded whatever its size
-    seek: float = 0.0012  # a seek: flushing the decoder, finding the keyframe
+    decode_frame: float = 0.0001  # a frame decoded whatever its size
+    # Per megabyte of the stream decoded: entropy decoding follows the bitrate, so a noisy or
+    # detailed video decodes slower than a flat one of its size (360p H.264 at 10 KB a frame took
+    # 1.8 ms, at 63 KB 4.9 ms; HEVC at 3 KB, 1.1 ms).
+    decode_byte: float = 0.06
+    seek: float = 0.0015  # a seek: flushing the decoder, finding the keyframe
     # Each decoder's own factor on the decode and output costs (1 if unknown); and one more on a
     # decoder's work in an epoch, where each DataLoader worker decodes on one thread.
     slower: Mapping[str, float] = dataclasses.field(default_factory=lambda: {
-        "pyav": 1.0, "cv2-grab": 0.9, "cv2-seek": 0.84, "decord": 1.44, "torchcodec": 0.91,
+        "pyav": 1.0, "cv2-grab": 0.9, "cv2-seek": 0.84, "decord": 1.44, "torchcodec": 0.83,
         "torchvision-read_video": 2.57, "torchvision-videoreader": 2.01})
-    epoch_decode: float = 1.72
+    epoch_decode: float = 1.47
     # Writing one frame, by format, per megapixel written (decoding the source is ``decode`` and
     # ``output``): a PNG store of 1080p clips took ten times a JPEG one here; mp4 is the H.264 transcode.
     extract: Mapping[str, float] = dataclasses.field(
@@ -125,7 +132,7 @@ class Guess:
     # reference decode; an open case verifies nothing), and every epoch beside its frames
     # (starting DataLoader workers).
     case: float = 0.3
-    epoch_start: float = 0.12
+    epoch_start: float = 0.042
     # Decoders that seek before every frame (the per-frame-seek worst case), and how many frames
     # before the target their seek aims (OpenCV's CAP_PROP_POS_FRAMES: 16), to decode forward from
     # the keyframe at or before that.
@@ -136,8 +143,8 @@ class Guess:
     def scaled(self, factor: float) -> Guess:
         """Every cost in seconds times ``factor`` (a busy machine's, :func:`load_factor`); the
         decoders' factors, which are ratios, as they are."""
-        seconds = ("decode", "output", "resize", "call", "frame", "decode_frame", "seek", "open", "case_open", "case",
-                   "epoch_start")
+        seconds = ("decode", "output", "resize", "call", "frame", "decode_frame", "decode_byte", "seek", "open",
+                   "case_open", "case", "epoch_start")
         return dataclasses.replace(self, read={k: v * factor for k, v in self.read.items()},
                                    extract={k: v * factor for k, v in self.extract.items()},
                                    **{name: getattr(self, name) * factor for name in seconds})
@@ -250,14 +257,28 @@ def _seconds(run: RunSpec, target: str, video: str, tally: Tally, guess: Guess, 
     loader = _loader(target)
     if loader in guess.free:
         return 0.0
-    megapixels = run.videos[video].megapixels_at(run.sizes.get(target))
+    v = run.videos[video]
+    megapixels = v.megapixels_at(run.sizes.get(target))
     fixed = tally.calls * guess.call + tally.frames * (guess.frame + megapixels * guess.resize * epoch)
     if target in run.decoders:
         work = (tally.frames * guess.output + tally.decoded * guess.decode) * megapixels \
-            + tally.decoded * guess.decode_frame + tally.seeks * guess.seek
+            + tally.decoded * (guess.decode_frame + stream_megabytes(v, megapixels) * guess.decode_byte) \
+            + tally.seeks * guess.seek
         return fixed + work * guess.slower.get(loader, 1.0) * (guess.epoch_decode if epoch else 1.0)
     read = guess.read.get(run.formats.get(target, "jpeg"), max(guess.read.values()))
     return fixed + tally.frames * megapixels * read
+
+
+def stream_megabytes(video: Video, megapixels: float | None = None) -> float:
+    """Megabytes of the stream a decoder reads for one frame of ``video``: its file's bytes a
+    frame; ``megapixels``: of a transcode of it at that frame size, which keeps its bytes a pixel
+    (its content is as noisy or as flat at any size)."""
+    if not video.frames:
+        return 0.0
+    per_frame = video.bytes / video.frames / 1e6
+    if megapixels is None or not video.megapixels:
+        return per_frame
+    return per_frame * megapixels / video.megapixels
 
 
 def _gops(run: RunSpec, target: str) -> tuple[tuple[str, float], ...]:
@@ -330,7 +351,7 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
         for store in run.stores:  # decode every frame, then write it at the store's size
             write = guess.extract.get(store.format, max(guess.extract.values()))
             parts[part("extraction", store.label)] = sum(
-                v.frames * v.megapixels * (guess.decode + guess.output)
+                v.frames * (v.megapixels * (guess.decode + guess.output) + stream_megabytes(v) * guess.decode_byte)
                 + v.frames * v.megapixels_at(store.store_size) * write for v in run.videos.values()) / share
     if "per_frame" in run.measures and "per_frame" not in finished:
         for target in [*run.decoders, *run.readers]:

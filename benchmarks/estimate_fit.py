@@ -34,7 +34,7 @@ from benchmarks.spec import RunSpec, Target, Video
 from loaders.vocabulary import BASELINE, FRAMES
 
 # Guesses fitted, by name: a field of Guess, or "read.<format>".
-PARAMS = ("decode", "output", "decode_frame", "seek", "call", "frame", "resize", "open", "epoch_start",
+PARAMS = ("decode", "output", "decode_frame", "decode_byte", "seek", "call", "frame", "resize", "open", "epoch_start",
           "read.jpeg", "read.png", "read.npy", "read.tar")
 
 
@@ -111,7 +111,7 @@ def _observed(r: Record, shapes: dict[str, Video], seconds: float) -> Observed:
     return Observed(plan, target, pattern, epoch, r.workers or 0, seconds, kind)
 
 
-WORK = ("decode", "output", "decode_frame", "seek")  # the guesses a decoder's factors scale
+WORK = ("decode", "output", "decode_frame", "decode_byte", "seek")  # the guesses a decoder's factors scale
 REFERENCE = "pyav"  # the decoder whose factor is 1 (the others are relative to it)
 
 

@@ -36,8 +36,8 @@ def test_a_calibrated_case_costs_warmup_plus_the_larger_of_min_time_and_min_roun
 def _guess(read: float = 0.0, **values: object) -> budget.Guess:
     """A guess with every cost at 0 but those given (``read``: every format's)."""
     zero: dict[str, object] = dict(decode=0.0, output=0.0, resize=0.0, call=0.0, frame=0.0, decode_frame=0.0,
-                                   seek=0.0, open=0.0, case_open=0.0, case=0.0, epoch_start=0.0, slower={},
-                                   epoch_decode=1.0)
+                                   decode_byte=0.0, seek=0.0, open=0.0, case_open=0.0, case=0.0, epoch_start=0.0,
+                                   slower={}, epoch_decode=1.0)
     return budget.Guess(read=dict.fromkeys(("jpeg", "png", "npy", "tar"), read), **{**zero, **values})  # type: ignore[arg-type]
 
 
@@ -73,6 +73,17 @@ def test_epoch_estimate_is_frames_times_seconds_per_frame() -> None:
     # starting an epoch costs the same whatever its frames: 3 epochs at 2 workers settings
     start = _guess(epoch_start=1.0)
     assert budget.estimate(_plan(epochs=3, workers=[0, 2]), start).epochs == pytest.approx(6.0)
+
+
+def test_a_noisy_video_is_estimated_slower_than_a_flat_one_of_its_size() -> None:
+    # 100 frames of 1 MP: 0.01 s a frame for the pixels, 0.1 s a megabyte of stream.
+    guess = _guess(decode=0.01, decode_byte=0.1)
+    flat, noisy = (Video(frames=100, width=1000, height=1000, keyframes=10, bytes=b) for b in (0, 5_000_000))
+    assert budget.estimate(_plan(videos={"a": flat}), guess).epochs == pytest.approx(1.0)
+    assert budget.estimate(_plan(videos={"a": noisy}), guess).epochs == pytest.approx(1.5)  # 0.05 MB a frame
+    # A transcode at short side 500 keeps the video's bytes a pixel: a quarter of the pixels and bytes.
+    transcode = _plan(videos={"a": noisy}, decoders=["pyav@t"], sizes={"pyav@t": 500}, gops={"pyav@t": 10})
+    assert budget.estimate(transcode, guess).epochs == pytest.approx(0.375)
 
 
 def test_decoders_decode_forward_from_where_they_stand_or_from_the_keyframe() -> None:

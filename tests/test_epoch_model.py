@@ -210,13 +210,13 @@ def test_the_worked_example_of_the_docs() -> None:
     shares = epochs._epoch_shares(epoch, opens, data)
     assert shares is not None
     one = epochs.megapixels(1280, 720, None) * epochs.GUESS.decode + epochs.GUESS.decode_frame  # a decoded frame
-    assert (shares.first / one, shares.after / one) == (pytest.approx(171.6, abs=0.1), pytest.approx(211.6, abs=0.1))
+    assert (shares.first / one, shares.after / one) == (pytest.approx(251.2, abs=0.1), pytest.approx(291.2, abs=0.1))
     assert (shares.opens_first, shares.opens_after) == (pytest.approx(0.15), pytest.approx(0.10))
-    assert got.startup == pytest.approx(0.535, abs=0.001)  # 0.385 s start-up and 0.15 s shutdown
+    assert got.startup == pytest.approx(0.512, abs=0.001)  # 0.362 s start-up and 0.15 s shutdown
     assert got.opens == pytest.approx(500, rel=0.001)
-    assert got.frames == pytest.approx(11_507, rel=0.001)
-    assert got.seconds == pytest.approx(12_007, rel=0.001)
-    assert (got.low, got.high) == (pytest.approx(11_757, rel=0.001), pytest.approx(12_257, rel=0.001))
+    assert got.frames == pytest.approx(11_275, rel=0.001)
+    assert got.seconds == pytest.approx(11_775, rel=0.001)
+    assert (got.low, got.high) == (pytest.approx(11_525, rel=0.001), pytest.approx(12_025, rel=0.001))
 
 
 def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> None:
@@ -255,6 +255,29 @@ def test_open_timings_longer_than_the_epoch_are_scaled_down_in_the_projection_to
     share = 0.9 * (1.112 - got.startup) / 2.0
     assert got.opens == pytest.approx(10 * 1.0 * share)
     assert any("open timings exceed" in n for n in got.notes)
+
+
+def test_a_class_is_costed_at_its_own_bitrate_not_its_sampled_videos() -> None:
+    # Both sampled videos are noisy (0.1 MB a frame); the class's other videos may be as noisy or
+    # flat (0.01 MB a frame). Entropy decoding follows the bytes, so the flat class decodes cheaper.
+    sample = {n: Video(f"/v/{n}.mp4", 128 * 100_000, 128, 25.0, 1280, 720, "h264", keyframes=2) for n in "ab"}
+    per_frame = [Record(measure="per_frame", loader="pyav", kind="decode", stack="main", profile=n,
+                        pattern="sequential", frames=32, seconds=[32 * 0.004]).with_fps() for n in "ab"]
+    _, opens = _reader_records()
+    epoch = _epoch(1.6, 0.9, kind="decode", loader="pyav")
+
+    def frames(bytes_a_frame: int) -> float:
+        whole = ClassSummary(10, 1280, 51.2, 1280 * bytes_a_frame, {"1280x720": 1280}, keyframes=20)
+        return epochs.project(epoch, per_frame, opens, Dataset("/v", {HD: whole}, 0, sample, 10**12, 10**12,
+                                                                 10**15), None).frames
+
+    g = epochs.GUESS
+
+    def sequential(megabytes: float) -> float:  # a 720p frame decoded and returned
+        return 0.9216 * (g.decode + g.output) + g.decode_frame + g.frame + megabytes * g.decode_byte
+
+    assert frames(10_000) / frames(100_000) == pytest.approx(sequential(0.01) / sequential(0.1), rel=0.01)
+    assert frames(10_000) < 0.7 * frames(100_000)
 
 
 def test_a_class_sampled_once_says_its_range_has_no_spread_of_its_videos() -> None:
@@ -359,9 +382,10 @@ def test_a_class_missing_from_the_sample_is_costed_as_the_sampled_classes_of_its
     got = epochs.project(epoch, per_frame, opens, data, None)
     assert "480p h264: not in the sample, projected from pixels (as the sample's h264)" in got.notes
     assert "720p hevc: not in the sample, projected from pixels" in got.notes
-    # Priced as h264 alone, a 480p h264 frame costs what a decoded frame of its size costs against
-    # a 720p one (a part per pixel, a part per frame); as the mean of h264 and vp9 it would cost 2.5
-    # times that. Dropping it from the dataset shows its share.
+    # Priced as h264 alone, a 480p h264 frame costs what decoding and returning a frame of its size
+    # and bitrate costs against a 720p one (a part per pixel, a part per byte of stream, a part per
+    # frame); as the mean of h264 and vp9 it would cost 2.5 times that. Dropping it from the dataset
+    # shows its share.
     without = epochs.project(epoch, per_frame, opens, Dataset("/v", {k: v for k, v in classes.items()
                                                                      if k != "480p h264"}, 0, sample,
                                                               10**12, 10**12, 10**15), None)
@@ -369,7 +393,11 @@ def test_a_class_missing_from_the_sample_is_costed_as_the_sampled_classes_of_its
                                                                10**15), None)
     share = got.frames - without.frames
     g = epochs.GUESS
-    relative = (0.854 * 0.48 * g.decode + g.decode_frame) / (1.28 * 0.72 * g.decode + g.decode_frame)
+
+    def sequential(megapixels: float, megabytes: float) -> float:  # a frame decoded and returned
+        return megapixels * (g.decode + g.output) + g.decode_frame + g.frame + megabytes * g.decode_byte
+
+    relative = sequential(0.854 * 0.48, 300_000 / 1280 / 1e6) / sequential(1.28 * 0.72, 500_000 / 1280 / 1e6)
     assert share == pytest.approx(h264_720.frames * relative, rel=0.05)
 
 

@@ -14,8 +14,8 @@ from benchmarks.spec import RunSpec, Video
 
 def _observed(truth: budget.Guess) -> list[estimate_fit.Observed]:
     out = []
-    videos = {"hd": Video(frames=120, width=1920, height=1080, keyframes=4),
-              "sd": Video(frames=90, width=640, height=360, keyframes=1)}
+    videos = {"hd": Video(frames=120, width=1920, height=1080, keyframes=4, bytes=120 * 200_000),
+              "sd": Video(frames=90, width=640, height=360, keyframes=1, bytes=90 * 100_000)}
     for name, video in videos.items():
         for pattern in patterns.parse(["sequential", "random-frame", "random-batch", "uniform-8"]):
             for target, kind, size in (("pyav", "decode", None), ("decord", "decode", None),
@@ -35,7 +35,7 @@ def _observed(truth: budget.Guess) -> list[estimate_fit.Observed]:
 
 def test_the_fit_finds_the_guesses_that_made_the_records() -> None:
     truth = dataclasses.replace(budget.Guess(), decode=0.002, output=0.001, seek=0.002, epoch_start=0.2,
-                                read={"jpeg": 0.003, "png": 0.03, "npy": 0.0002, "tar": 0.004},
+                                decode_byte=0.05, read={"jpeg": 0.003, "png": 0.03, "npy": 0.0002, "tar": 0.004},
                                 slower={"pyav": 1.0, "decord": 1.8}, epoch_decode=1.5)
     observed = _observed(truth)
     fitted = estimate_fit.fit(observed)
@@ -44,6 +44,7 @@ def test_the_fit_finds_the_guesses_that_made_the_records() -> None:
     assert fitted.slower["decord"] == pytest.approx(1.8, rel=0.1)
     assert fitted.epoch_decode == pytest.approx(1.5, rel=0.1)
     assert fitted.read["jpeg"] == pytest.approx(0.003, rel=0.1)
+    assert fitted.decode_byte == pytest.approx(0.05, rel=0.1)  # the sd video's bytes a pixel are 4 times the hd's
     lines = estimate_fit.summary(observed, fitted)
     assert len(lines) == 1 and "median 1.00" in lines[0]
 

@@ -53,7 +53,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from benchmarks import patterns
-from benchmarks.budget import Guess, decoded_frames
+from benchmarks.budget import Guess, decoded_frames, stream_megabytes
 from benchmarks.dataset import ClassSummary, Dataset, Video
 from benchmarks.patterns import Pattern, Sample
 from benchmarks.records import Record, valid_seconds
@@ -86,21 +86,25 @@ class Work:
         return Work(round(self.samples * factor), round(self.returned * factor), round(self.decoded * factor),
                     round(self.seeks * factor), self.opens)
 
-    def units(self, megapixels: float, decoder: bool) -> float:
+    def units(self, megapixels: float, decoder: bool, megabytes: float = 0.0) -> float:
         """Decoded-frame equivalents: a reader's frames returned; a decoder's frames decoded, plus
-        seeks and frames returned at their cost relative to decoding one frame of ``megapixels``."""
+        seeks and frames returned at their cost relative to decoding one frame of ``megapixels``
+        and ``megabytes`` of stream."""
         if not decoder:
             return float(self.returned)
-        one = frame_cost(megapixels, True)
+        one = frame_cost(megapixels, True, megabytes)
         return (self.decoded + self.seeks * GUESS.seek / one
                 + self.returned * (megapixels * GUESS.output + GUESS.frame) / one)
 
 
-def frame_cost(megapixels: float, decoder: bool) -> float:
-    """A unit's cost at a frame size, relative to other sizes: a decoded frame costs a part per pixel
-    and a part per frame (:class:`benchmarks.budget.Guess`: a 480p frame 2.7 times a 180p one, not
-    the 7 times its pixels); a stored frame read, its pixels."""
-    return megapixels * GUESS.decode + GUESS.decode_frame if decoder else megapixels
+def frame_cost(megapixels: float, decoder: bool, megabytes: float = 0.0) -> float:
+    """A unit's cost at a frame size and bitrate, relative to others: a decoded frame costs a part
+    per pixel, a part per byte of its stream and a part per frame (:class:`benchmarks.budget.Guess`:
+    a 480p frame 3 times a 180p one at the same bytes a pixel, not the 7 times its pixels; a 360p
+    frame of 63 KB 4 times one of 10 KB); a stored frame read, its pixels."""
+    if not decoder:
+        return megapixels
+    return megapixels * GUESS.decode + GUESS.decode_frame + megabytes * GUESS.decode_byte
 
 
 def pattern_of(name: str | None, options: Mapping[str, Any] | None = None) -> Pattern:
@@ -228,6 +232,20 @@ def class_megapixels(c: ClassSummary, size: int | None) -> float:
     return c.pixels(size) / c.frames / 1e6 if c.frames else 0.0
 
 
+def video_megabytes(video: Video, size: int | None) -> float:
+    """Megabytes of stream a decoder reads for a frame of ``video`` (:func:`benchmarks.budget.stream_megabytes`);
+    ``size``: of its transcode at that short side."""
+    return stream_megabytes(video, None if size is None else megapixels(video.width, video.height, size))
+
+
+def class_megabytes(c: ClassSummary, size: int | None) -> float:
+    """The class's mean megabytes of stream a frame (``size``: of its transcodes at that short side)."""
+    if not c.frames:
+        return 0.0
+    full = class_megapixels(c, None)
+    return c.bytes / c.frames / 1e6 * (class_megapixels(c, size) / full if size is not None and full else 1.0)
+
+
 @dataclasses.dataclass(frozen=True)
 class Key:
     """What one strategy's figures are kept under: loader, store (any hashable identity), pattern."""
@@ -239,10 +257,13 @@ class Key:
 
 def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | None,
                      decoder: bool, gop: int | None = None) -> dict[str, list[float]]:
-    """Video class -> seconds per unit of work of each sampled video, from the per-frame records of
-    one loader, store and pattern: seconds per frame over the work per frame of the case's samples
-    (the pattern's first samples of the video, read from a source rewound to frame 0); ``gop``: a
-    transcoded store's keyframe interval, in place of the videos' own."""
+    """Video class -> each sampled video's seconds per unit of work over what a unit of that video
+    costs (:func:`frame_cost`: its pixels, and a decoder's its bytes a frame), from the per-frame
+    records of one loader, store and pattern: seconds per frame over the work per frame of the
+    case's samples (the pattern's first samples of the video, read from a source rewound to frame
+    0). What is left is what the frame size and bitrate do not say (the codec, the loader, the
+    machine); a video's seconds per unit is that times its cost. ``gop``: a transcoded store's
+    keyframe interval, in place of the videos' own."""
     out: dict[str, list[float]] = {}
     for r in per_frame:
         video = dataset.measured.get(r.profile)
@@ -253,10 +274,11 @@ def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | 
         calls = patterns.calls(pattern, samples)
         work = count(pattern, {0: calls}, {video.path: gop or gop_of(video)}, r.loader, {video.path: 0})
         total = sum(work.values(), Work())
-        per_frame_units = (total.units(megapixels(video.width, video.height, size), decoder)
-                           / max(1, total.returned))
-        if per_frame_units > 0:
-            out.setdefault(video.video_class, []).append(1 / r.fps_median / per_frame_units)
+        pixels, stream = megapixels(video.width, video.height, size), video_megabytes(video, size)
+        per_frame_units = total.units(pixels, decoder, stream) / max(1, total.returned)
+        cost = frame_cost(pixels, decoder, stream)
+        if per_frame_units > 0 and cost > 0:
+            out.setdefault(video.video_class, []).append(1 / r.fps_median / per_frame_units / cost)
     return out
 
 
@@ -455,11 +477,13 @@ def _epoch_shares(epoch: Record, opens: Sequence[Record], dataset: Dataset) -> S
     lengths = {p: (v.frames if cap is None else min(cap, v.frames)) for p, v in measured.items()}
     gops = {p: gop or gop_of(v) for p, v in measured.items()}
     pixels = {p: megapixels(v.width, v.height, size) for p, v in measured.items()}
+    streams = {p: video_megabytes(v, size) for p, v in measured.items()}
     cost = open_cost(opens, dataset)
 
     def work_of(batch: Sequence[Sample]) -> float:
         got = count(pattern, {0: patterns.calls(pattern, list(batch))}, gops, epoch.loader)
-        return sum(w.units(pixels[p], decoder) * frame_cost(pixels[p], decoder) for p, w in got.items())
+        return sum(w.units(pixels[p], decoder, streams[p]) * frame_cost(pixels[p], decoder, streams[p])
+                   for p, w in got.items())
 
     return _shares(pattern, lengths, max(1, epoch.batch_size or 1), epoch.workers or 0, work_of,
                    (lambda v: cost(measured[v].frames)) if cost.measured else (lambda v: 0.0), samples_of(epoch))
@@ -503,16 +527,15 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         notes.append("keyframes not counted: random access costed as if every frame asked were decoded once")
     sample_work = epoch_work(pattern, lengths, gops, epoch.loader, batch, workers) if measured else {}
 
-    # Seconds per unit by class: mean, fastest and slowest sampled video; classes without
-    # per-frame figures from their frame size (below; any unit: k calibrates it).
+    # Seconds per unit over a unit's cost (:func:`seconds_per_unit`) by class: mean, fastest and
+    # slowest sampled video; classes without per-frame figures from their codec's (below; any
+    # unit: k calibrates it).
     units = seconds_per_unit(per_frame, dataset, size, decoder, gop)
     sample_classes = {v.video_class for v in measured.values()}
-    known = {c: statistics.fmean(u) for c, u in units.items()}
-    pixel = {c: class_megapixels(s, size) for c, s in {**dataset.measured_classes(), **dataset.classes}.items()}
-    # A class the sample missed is costed at its frame size (:func:`frame_cost`) as the sampled
-    # classes of its codec (decoding HEVC or VP9 costs more a pixel than H.264), or, where the
-    # sample has none of its codec, all of them.
-    ratios = {c: known[c] / frame_cost(pixel[c], decoder) for c in known if pixel.get(c)}
+    ratios = {c: statistics.fmean(u) for c, u in units.items()}
+    # A class the sample missed is costed at its frame size and bitrate (:func:`frame_cost`) as the
+    # sampled classes of its codec (decoding HEVC or VP9 costs more a pixel than H.264), or, where
+    # the sample has none of its codec, all of them.
     per_pixel = statistics.fmean(ratios.values()) if ratios else 1.0
     by_codec: dict[str, list[float]] = {}
     for name, r in ratios.items():
@@ -533,7 +556,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     def unit(c: str, end: Any = statistics.fmean) -> float:
         if c not in units:
             same = by_codec.get(codec_of(c))
-            return (statistics.fmean(same) if same else per_pixel) * frame_cost(pixel.get(c, 0.0), decoder)
+            return statistics.fmean(same) if same else per_pixel
         if len(units[c]) == 1 and borrowed is not None and end in (min, max):
             return units[c][0] * borrowed[0 if end is min else 1]
         return float(end(units[c]))
@@ -542,8 +565,11 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     if not cost.measured:
         notes.append("no open timings: opening counted in the frames term")
     sample_open = sum(cost(measured[p].frames) * w.opens for p, w in sample_work.items()) / parallel
-    sample_units = sum(w.units(megapixels(measured[p].width, measured[p].height, size), decoder)
-                       * unit(measured[p].video_class) for p, w in sample_work.items())
+    def video_units(w: Work, v: Video) -> float:  # a sampled video's work, in the units' cost
+        pixels, stream = megapixels(v.width, v.height, size), video_megabytes(v, size)
+        return w.units(pixels, decoder, stream) * frame_cost(pixels, decoder, stream)
+
+    sample_units = sum(video_units(w, measured[p]) * unit(measured[p].video_class) for p, w in sample_work.items())
 
     # The dataset: per class, a video of each length it holds, times the videos that long.
     typical: dict[str, list[tuple[int, float, Work]]] = {}  # class -> (videos, frames, work of one)
@@ -559,7 +585,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         for name, kinds in typical.items():
             c = dataset.classes[name]
             u = unit(name, end) * (spread if name in not_sampled else 1.0)
-            total += sum(w.units(class_megapixels(c, size), decoder) * n for n, _, w in kinds) * u
+            pixels, stream = class_megapixels(c, size), class_megabytes(c, size)
+            total += sum(w.units(pixels, decoder, stream) * n for n, _, w in kinds) * frame_cost(pixels, decoder,
+                                                                                                  stream) * u
         return total
 
     seconds = valid_seconds(epoch)
