@@ -421,6 +421,44 @@ def test_an_epoch_of_fewer_batches_than_workers_is_not_projected_as_if_all_were_
     assert not any("idle" in n for n in plain.notes)
 
 
+def test_an_epoch_that_kept_workers_idle_is_projected_at_the_main_process_s_pace_where_the_run_has_it() -> None:
+    import dataclasses
+
+    # The same capped epoch of one batch for 2 workers, and the same samples read by the main
+    # process alone (workers 0), whose k the run knows. The dataset's busy workers share the cores
+    # as the main process had them to itself: the point takes its k, within what the idle workers
+    # allow (half the capped epoch's k to all of it); outside that, the nearer end.
+    per_frame, _ = _reader_records()
+    two = _epoch(0.9, 0.8, cap=16, workers=2)
+    one_core = epochs.project(dataclasses.replace(two, env={"cores": 1}), per_frame, [], _dataset(), None,
+                              startup_elsewhere=0.5)
+    raw = one_core.k  # on one core no worker was idle: the capped epoch's own k
+    mid = one_core.frames / raw
+    for alone, point in ((0.7 * raw, 0.7 * raw), (0.2 * raw, 0.5 * raw), (3 * raw, raw)):
+        got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5, alone=alone)
+        assert (got.k, got.frames) == (pytest.approx(point), pytest.approx(point * mid))
+        assert got.low == pytest.approx(epochs.project(two, per_frame, [], _dataset(), None,
+                                                       startup_elsewhere=0.5).low)  # the range is the same
+    assert ("1 batch for 2 workers: the epoch kept 50% of them idle, which the dataset's batches will not; its "
+            "frames projected at the main process's own pace on the same samples (workers 0), within x0.50-1"
+            ) in got.notes
+
+
+def test_the_plan_takes_the_main_process_s_pace_from_the_epoch_s_twin_at_workers_0() -> None:
+    from benchmarks.analysis import plan
+
+    # The capped epoch of one batch for 2 workers took 0.9 s; the main process read the same
+    # samples in 0.5 s, within the idle workers' range (from half the capped epoch's pace).
+    per_frame, _ = _reader_records()
+    two, zero = _epoch(0.9, 0.8, cap=16, workers=2), _epoch(0.5, 0.5, cap=16, workers=0)
+    w2, w0 = (p for _, p in sorted(plan.epoch_cases([*per_frame, two, zero], _dataset()).values(),
+                                   key=lambda case: -(case[0].workers or 0)))
+    assert any("main process's own pace" in n for n in w2.notes)
+    assert w2.k == pytest.approx(w0.k)
+    (without,) = (p for r, p in plan.epoch_cases([*per_frame, two], _dataset()).values())
+    assert without.k > 1.2 * w0.k and not any("main process" in n for n in without.notes)  # x0.71 of 0.9 s
+
+
 def _two_worker_epoch(first: float, last: float, loader: str = "npy") -> Record:
     """12 samples in batches of 4 for 2 workers: worker 0 reads batches 1 and 3, worker 1 batch 2."""
     options = {"first_batch_seconds": [first], "last_batch_seconds": [last], "samples": 12, "pattern": {}}

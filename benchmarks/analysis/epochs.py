@@ -386,6 +386,7 @@ class Projection:
     not_sampled: list[str]  # classes the sample missed, projected from their frame size
     notes: list[str]
     returned: float = 0.0  # frames the epoch returns over the whole dataset (what a training step consumes)
+    k: float = 0.0  # the frames term's seconds per unit of work over the per-frame benchmark's (the point's)
 
     @property
     def seconds(self) -> float:
@@ -497,7 +498,8 @@ def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] 
 
 def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
             size: int | None, startup_elsewhere: float | None = None, gop: int | None = None,
-            startups_seen: Sequence[float] = (), drift: float = 1.0, startup_floor: float | None = None) -> Projection:
+            startups_seen: Sequence[float] = (), drift: float = 1.0, startup_floor: float | None = None,
+            alone: float | None = None) -> Projection:
     """``epoch`` (one timed epoch record of the sample) projected to ``dataset``, term by term;
     ``per_frame`` and ``opens``: the same loader's (and store's) per-frame records of the same
     pattern and open records; ``size``: the short side the loader reads (a store's), None: as
@@ -512,7 +514,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     loaders' (with workers, an epoch's first batch is read while every worker reads its own, the
     batches after it by fewer at a time: a sample's work measured after the first batch, on a
     machine less busy, undercounts the first batch's and leaves the rest in the start-up, most for a
-    loader that loads the cores; starting the workers costs the same whatever they read)."""
+    loader that loads the cores; starting the workers costs the same whatever they read); ``alone``:
+    :attr:`Projection.k` of the same loader, store and pattern's epoch at workers 0 in the same run,
+    the point an epoch that kept workers idle is projected at (within what the idle workers allow)."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     decoder = epoch.kind == DECODE
     pattern = pattern_of(epoch.pattern, options)
@@ -626,17 +630,24 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     # few videos) kept some of them idle, which the dataset's many batches will not. How much faster
     # that makes the dataset's frames depends on how many cores one busy worker used, which the run
     # does not see: all of them (a threaded decoder), and the idle workers cost nothing; one (a
-    # reader), and the dataset's are faster by as much as the workers were idle. The point takes
-    # the geometric mean of the two, the range both.
+    # reader, or a decoder on one thread a worker), and the dataset's are faster by as much as the
+    # workers were idle. The range takes both. The point: the same samples read by the main process
+    # alone (``alone``, workers 0), which has every core to itself as the dataset's busy workers
+    # have them between them, where the run has it; else the geometric mean of the two.
     dataset_samples = round(sum(w.samples * n for kinds in typical.values() for n, _, w in kinds))
     busy = _busy(samples, batch, parallel) / _busy(dataset_samples, batch, parallel)
-    ks_low = ks
+    ks_low, ks_high = ks, ks
     if busy < 1:
         ks_low = [k * busy for k in ks]
-        ks = [k * math.sqrt(busy) for k in ks]
-        notes.append(f"{batches} batch{'es' if batches != 1 else ''} for {parallel} workers: the epoch kept "
-                     f"{100 * (1 - busy):.0f}% of them idle, which the dataset's batches will not; its frames "
-                     f"projected at x{math.sqrt(busy):.2f} (x{busy:.2f}-1)")
+        idle = (f"{batches} batch{'es' if batches != 1 else ''} for {parallel} workers: the epoch kept "
+                f"{100 * (1 - busy):.0f}% of them idle, which the dataset's batches will not; its frames ")
+        if alone is not None and alone > 0:
+            ks = [min(k, max(k * busy, alone)) for k in ks]
+            notes.append(idle + f"projected at the main process's own pace on the same samples (workers 0), "
+                                f"within x{busy:.2f}-1")
+        else:
+            ks = [k * math.sqrt(busy) for k in ks]
+            notes.append(idle + f"projected at x{math.sqrt(busy):.2f} (x{busy:.2f}-1)")
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
     elif shares.after <= 0:
@@ -657,7 +668,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     low = (min(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[0]
            + min(ks_low + [k * busy for k in ks_other], default=0.0) * fast) / drift
     high = (max(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[1]
-            + max(ks + ks_other, default=0.0) / math.sqrt(busy) * slow) * drift
+            + max(ks_high + ks_other, default=0.0) * slow) * drift
     if round(100 * (drift - 1)) >= 1:
         notes.append(f"the machine drifted by {100 * (drift - 1):.0f}% over the run (the anchor case at its start "
                      "and end): the range allows for as much either way")
@@ -676,7 +687,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         notes.append(f"{', '.join(once)}: one video sampled, so the range has no spread of its videos")
     opened = sum(w.opens * n for kinds in typical.values() for n, _, w in kinds)
     returned = sum(w.returned * n for kinds in typical.values() for n, _, w in kinds)
-    out = Projection(point_start, dataset_open, point_k * mid, low, high, opened, not_sampled, notes, returned)
+    out = Projection(point_start, dataset_open, point_k * mid, low, high, opened, not_sampled, notes, returned, point_k)
     if out.mostly_startup:
         notes.append(f"mostly start-up: {100 * out.startup_share:.0f}% of the epoch is starting workers, "
                      "whatever the loader")

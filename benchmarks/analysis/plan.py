@@ -228,6 +228,15 @@ class _Figures:
                    if len(k) == 3 and k[0] == stack and k[2] == workers and v]
         return min(medians) if medians and workers else None
 
+    def alone(self, epoch: Record, dataset: Dataset) -> float | None:
+        """The frames term's k of ``epoch``'s twin read by the main process (workers 0: the same
+        loader, store, pattern, page cache and stack, the run's latest), None without one."""
+        if not epoch.workers:
+            return None
+        twins = [r for r in self.epochs if not r.workers and (r.stack, r.loader, r.store, r.pattern, r.cache)
+                 == (epoch.stack, epoch.loader, epoch.store, epoch.pattern, epoch.cache)]
+        return self.project(twins[-1], dataset).k if twins else None
+
     def project(self, epoch: Record, dataset: Dataset) -> epochs_model.Projection:
         self._startups_over(dataset)
         store = epoch.store
@@ -239,7 +248,8 @@ class _Figures:
                                     statistics.median(elsewhere) if elsewhere else None,
                                     store.gop if store else None,
                                     self.startups.get((epoch.stack, epoch.loader, epoch.workers), []),
-                                    self.drift.get(epoch.stack, 1.0), self.floor(epoch.stack, epoch.workers, dataset))
+                                    self.drift.get(epoch.stack, 1.0), self.floor(epoch.stack, epoch.workers, dataset),
+                                    self.alone(epoch, dataset))
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
