@@ -647,7 +647,8 @@ class Bench:
                       frames=cost.frames, seconds=cost.rounds, store=spec, bytes=cost.bytes,
                       source_bytes=cost.source_bytes, status="error" if cost.failed else "ok",
                       reason="; ".join(cost.failed.values()) or None,
-                      options={"jobs": self.args.jobs, "videos": len(videos)}).with_fps()
+                      options={"jobs": self.args.jobs, "videos": len(videos),
+                               "video_bytes": cost.per_video}).with_fps()
 
     # -- epochs -------------------------------------------------------------------------------------
     def epoch(self, pattern: Pattern, workers: int) -> None:

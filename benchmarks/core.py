@@ -357,8 +357,10 @@ class Workspace:
                 self.refs.clear()  # reference frames can be large: one video and pattern at a time
                 self.refs[video, pattern.name] = {}
             at_sizes = self.refs[video, pattern.name]
-            if size not in at_sizes:
-                at_sizes[size] = verify.reference_frames(video, samples, self.num_frames(video), size)
+            if size not in at_sizes:  # one decode of the video for every size the run's targets read
+                sizes = {size} | {t.store.store_size if t.store else None for t in self.spec.targets}
+                at_sizes.update(verify.reference_sets(video, samples, self.num_frames(video),
+                                                      sorted(sizes - at_sizes.keys(), key=lambda s: s or 0)))
             ref = at_sizes[size]
             calls = patterns.calls(pattern, samples)
             if src is None:

@@ -144,6 +144,7 @@ class Cost:
     frames: int
     source_bytes: int
     failed: dict[str, str]  # video -> why its extraction failed
+    per_video: dict[str, int] = dataclasses.field(default_factory=dict)  # video -> bytes of its store
 
 
 SHORT = 1.0  # seconds: an extraction shorter than this is timed again (one timing of 0.1 s moved 50% between runs)
@@ -180,4 +181,4 @@ def _measure_once(root: str | os.PathLike[str], videos: Sequence[str], spec: Sto
                 failed[v] = str(exc)
     seconds = time.perf_counter() - start
     return Cost([seconds], sum(e.bytes for e in done.values()), sum(e.frames for e in done.values()),
-                sum(os.path.getsize(v) for v in done), failed)
+                sum(os.path.getsize(v) for v in done), failed, {v: e.bytes for v, e in done.items()})

@@ -80,6 +80,9 @@ def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
                 assert {(name, pattern, 0), (name, pattern, 2)} <= epoch
     made = {r.format: r for r in recs if r.measure == "extraction" and r.status == "ok"}
     assert set(made) == {"jpeg", "npy", "tar", "mp4"}
+    for r in made.values():  # each video's store bytes, for the plan to see how a store follows its videos
+        per_video = r.options["video_bytes"]
+        assert len(per_video) == r.options["videos"] and sum(per_video.values()) == r.bytes
     mp4 = made["mp4"].store
     assert mp4 is not None and (made["mp4"].store_size, mp4.gop, made["npy"].store_size) == (32, 2, None)
     caches = collections.defaultdict(set)

@@ -155,3 +155,31 @@ def test_per_frame_rounds_are_taken_in_turns_and_a_failure_ends_only_its_case(
     assert got["pyav"].status == "ok" and len(got["pyav"].seconds) == 4 and got["pyav"].options["interleaved"]
     assert got["pyav"].exact and got["pyav"].frames == 4 and got[BASELINE].status == "ok"
     assert got["cv2-grab"].status == "error" and "simulated failure" in got["cv2-grab"].reason
+
+
+def test_a_video_is_decoded_once_for_the_references_of_every_size_the_run_reads(
+        tiny_videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from benchmarks import stores, verify
+
+    require_loader("pyav")
+    video = str(tiny_videos["tiny-h264-bframes"])
+    (store,) = stores.specs(["ffmpeg"], ["npy"], 90, [64], [])
+    spec = core.spec_for({"v": video}, core.Settings(frames=4))
+    work = core.Workspace(dataclasses.replace(spec, targets=[Target("pyav", DECODE), Target("npy", FRAMES, store)]),
+                          tmp_path)
+    decoded: list[str] = []
+    real = verify.reference.decode
+
+    def counted(path: str, indices: Any = None) -> Any:
+        decoded.append(path)
+        return real(path, indices)
+
+    monkeypatch.setattr(verify.reference, "decode", counted)
+    pattern = patterns.Pattern("random-frame")
+    assert work.verdict(Target("pyav", DECODE), video, pattern).wrong is None
+    # The decoder's reference (as decoded) and the store's (at 64) came from one decode of the video.
+    assert decoded == [video] and set(work.refs[video, pattern.name]) == {None, 64}
+    full, small = work.refs[video, pattern.name][None], work.refs[video, pattern.name][64]
+    assert full.keys() == small.keys() and next(iter(small.values())).shape[0] < next(iter(full.values())).shape[0]

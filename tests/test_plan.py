@@ -118,6 +118,38 @@ def test_a_compressed_stores_bytes_follow_the_videos_bytes_a_pixel_within_a_clas
     assert plan.project_store(made("jpeg"), data2, None)[1] == 2_000
 
 
+def test_a_compressed_store_follows_the_videos_bytes_as_far_as_the_sample_s_own_store_does() -> None:
+    # Two sampled clips of one codec: the noisy one holds 4 times the quiet one's bytes a pixel, and
+    # its JPEG store 2 times: the store's bytes follow the videos' to the power 0.5 (a JPEG frame has
+    # a floor, and a video's bytes hold its motion too). The dataset adds two clips of 16 times the
+    # quiet one's bytes: its class holds 3.7 times the sample's bytes a pixel, so its pixels (2 times
+    # the sample's) store 3.7 ** 0.5 times as much each, not 3.7 times.
+    quiet = Video("/v/q.mp4", 10_000, 30, 25.0, 192, 144, "h264")
+    noisy = dataclasses.replace(quiet, path="/v/n.mp4", bytes=40_000)
+    loud = [dataclasses.replace(quiet, path=f"/v/l{i}.mp4", bytes=160_000) for i in range(2)]
+    data = Dataset("/v", dataset.summarize([quiet, noisy, *loud]), 0, {"q": quiet, "n": noisy}, 10**12, 10**12,
+                   10**15)
+
+    def made(per_video: dict[str, int] | None) -> Record:
+        options = {} if per_video is None else {"video_bytes": per_video}
+        return records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="videos",
+                                  frames=60, seconds=[0.5], extractor="ffmpeg", format="jpeg", bytes=3_000,
+                                  options=options))
+
+    measured = made({quiet.path: 1_000, noisy.path: 2_000})
+    assert plan.store_elasticity(measured, data, None) == pytest.approx(0.5)
+    assert plan.project_store(measured, data, None)[1] == int(3_000 * 2 * 3.7 ** 0.5)
+    # Without the store's bytes of each video (a run made before they were kept): in proportion.
+    assert plan.project_store(made(None), data, None)[1] == int(3_000 * 2 * 3.7)
+    # A store that grew more than its videos' bytes is taken in proportion, one that shrank as flat;
+    # videos of one codec too alike to tell (within half again of each other) are taken in proportion.
+    assert plan.store_elasticity(made({quiet.path: 1_000, noisy.path: 9_000}), data, None) == 1.0
+    assert plan.store_elasticity(made({quiet.path: 1_000, noisy.path: 900}), data, None) == 0.0
+    alike = Dataset("/v", data.classes, 0, {"q": quiet, "n": dataclasses.replace(noisy, bytes=12_000)}, 10**12,
+                    10**12, 10**15)
+    assert plan.store_elasticity(made({quiet.path: 1_000, noisy.path: 1_100}), alike, None) == 1.0
+
+
 def test_extraction_scales_between_its_pixels_and_how_its_jobs_share_the_videos_out() -> None:
     # 3 like clips on 2 jobs, one core each, take two clips' time in a row; 12 take six: 3x the
     # sample's wall time. Extractions that keep every core busy alone scale with pixels: 4x. The
