@@ -128,10 +128,11 @@ class Guess:
         default_factory=lambda: {"jpeg": 0.035, "png": 0.4, "npy": 0.025, "tar": 0.035, "mp4": 0.03})
     open: float = 0.011  # seconds to open a source in an epoch
     case_open: float = 0.05  # seconds to open a source in an open case (the probe demuxes the whole file)
-    # Seconds every per-frame case costs beside its rounds (opening, verifying against the
-    # reference decode; an open case verifies nothing), and every epoch beside its frames
-    # (starting DataLoader workers).
-    case: float = 0.3
+    # Seconds every per-frame case costs beside its rounds and its share of the reference decode
+    # (:func:`reference_seconds`): opening, comparing frames (an open case verifies nothing); fitted
+    # to the per-frame phases of plan_accuracy's runs, 96-130 cases each, with the reference decode
+    # counted apart. And every epoch beside its frames (starting DataLoader workers).
+    case: float = 0.05
     epoch_start: float = 0.042
     # Decoders that seek before every frame (the per-frame-seek worst case), and how many frames
     # before the target their seek aims (OpenCV's CAP_PROP_POS_FRAMES: 16), to decode forward from
@@ -281,6 +282,17 @@ def stream_megabytes(video: Video, megapixels: float | None = None) -> float:
     return per_frame * megapixels / video.megapixels
 
 
+def reference_seconds(run: RunSpec, name: str, pattern: Pattern, guess: Guess) -> float:
+    """The reference decode the per-frame cases of ``pattern`` on video ``name`` are checked
+    against (:func:`benchmarks.verify.reference_sets`, once per pattern): PyAV decoding from the
+    start through the last frame the cases read."""
+    video = run.videos[name]
+    samples = head(pattern.samples({name: video.frames}), run.frames)
+    frames = 1 + max((i for s in samples for i in s.indices), default=0)
+    per_frame = video.megapixels * guess.decode + guess.decode_frame + stream_megabytes(video) * guess.decode_byte
+    return frames * per_frame * guess.slower.get("pyav", 1.0)
+
+
 def _gops(run: RunSpec, target: str) -> tuple[tuple[str, float], ...]:
     return tuple((n, run.gops.get(target, v.gop)) for n, v in run.videos.items())
 
@@ -354,11 +366,16 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
                 v.frames * (v.megapixels * (guess.decode + guess.output) + stream_megabytes(v) * guess.decode_byte)
                 + v.frames * v.megapixels_at(store.store_size) * write for v in run.videos.values()) / share
     if "per_frame" in run.measures and "per_frame" not in finished:
-        for target in [*run.decoders, *run.readers]:
+        targets = [*run.decoders, *run.readers]
+        cases_on = {name: sum(name in run.case_videos(t) for t in targets) for name in run.videos}
+        for target in targets:
             for name in run.case_videos(target):
                 parts[part("open", target, name)] = case_seconds(guess.case_open, run.calibration)  # nothing verified
                 for pattern in run.patterns:
-                    parts[part("per_frame", target, name, pattern.name)] = guess.case + case_seconds(
+                    # The reference the cases of a video and pattern are checked against: one decode,
+                    # its share in each of them.
+                    reference = reference_seconds(run, name, pattern, guess) / max(1, cases_on[name])
+                    parts[part("per_frame", target, name, pattern.name)] = guess.case + reference + case_seconds(
                         _round_seconds(run, name, pattern, guess, target), run.calibration)
         if anchor is not None and run.videos:
             loader, pattern = anchor

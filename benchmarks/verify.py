@@ -105,7 +105,7 @@ def reference_sets(video: str | os.PathLike[str], samples: Sequence[Sample], num
                    sizes: Sequence[int | None]) -> dict[int | None, dict[int, np.ndarray]]:
     """:func:`reference_frames` at every size of ``sizes`` (size -> index -> frame), decoded once."""
     indices = {j for s in samples for i in s.indices for j in (i - 1, i, i + 1) if 0 <= j < num_frames}
-    ref = reference.decode(video, indices)
+    ref = reference.decode(video, indices, until_last=True)
     return {size: {i: resize_frames(f, size)[::_STEP, ::_STEP].astype(np.int16) for i, f in ref.frames.items()}
             for size in sizes}
 

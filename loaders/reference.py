@@ -35,8 +35,11 @@ class Reference:
         return np.stack([self.frames[int(i)] for i in indices])
 
 
-def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -> Reference:
-    """Decode ``path`` start to end and keep the frames at ``indices`` (all when None)."""
+def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None, until_last: bool = False) -> Reference:
+    """Decode ``path`` start to end and keep the frames at ``indices`` (all when None);
+    ``until_last``: stop after the last of ``indices`` (``num_frames`` then counts the frames
+    decoded, and what follows them is not checked): checking 8 frames near the start of an hour
+    of video needs not decode the hour."""
     import av
 
     from loaders.probe import video_stream
@@ -45,6 +48,7 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
     if not os.path.exists(path):
         raise VideoNotFound(path, "no such file or directory")
     wanted = None if indices is None else {int(i) for i in indices}
+    last = max(wanted, default=0) if until_last and wanted is not None else None
     kept: dict[int, np.ndarray] = {}
     count = 0
     rotation = 0
@@ -71,6 +75,8 @@ def decode(path: str | os.PathLike[str], indices: Iterable[int] | None = None) -
                 if wanted is None or count in wanted:
                     kept[count] = orientation.upright_rgb(frame, path)
                 count += 1
+                if last is not None and count > last:
+                    break
     except av.FFmpegError as exc:
         raise CorruptVideo(path, f"reference decode failed: {cause_of(exc)}") from exc
     except IndexError as exc:

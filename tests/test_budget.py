@@ -125,8 +125,10 @@ def test_extraction_and_per_frame_estimates() -> None:
     # a store at short side 200 writes 200 x 200 of the 1000 x 1000 pixels
     assert budget.estimate(small, guess).extraction == pytest.approx(100 * (0.01 + 0.04 * 0.1))
     # one open case and one per-frame case: a sequential round of 10 frames is 0.1 s -> 1 + 10 rounds;
-    # the per-frame case is verified against the reference decode, the open case has nothing to verify
-    assert est.per_frame == pytest.approx(budget.case_seconds(0.1, CAL) * 2 + 0.5)
+    # the per-frame case is verified against the reference decode (through its last frame, the 10th:
+    # 0.1 s), the open case has nothing to verify
+    assert budget.reference_seconds(plan, "a", plan.patterns[0], guess) == pytest.approx(0.1)
+    assert est.per_frame == pytest.approx(budget.case_seconds(0.1, CAL) * 2 + 0.5 + 0.1)
     assert budget.estimate(plan, guess, done={"extraction"}).extraction == 0
 
 
@@ -165,8 +167,12 @@ def test_a_budget_cuts_per_frame_cases_before_videos() -> None:
     plan = _plan(videos=videos, measures=frozenset({"per_frame"}), frames=16)
     guess = _guess(decode=1.0)  # slow rounds: min_rounds, not min_time, sets the cost
     full = budget.estimate(plan, guess).total
-    cut, dropped = budget.fit(plan, full / 3, guess)
-    assert cut.frames == 4 and len(cut.videos) == 2  # a quarter of the frames, a quarter of the time
+    # Half the frames, half the time: the cases read one clip of 10 frames instead of two, and the
+    # reference decode they are checked against runs through the first clip only.
+    half = budget.estimate(dataclasses.replace(plan, frames=8), guess).total
+    assert half == pytest.approx(full / 2)
+    cut, dropped = budget.fit(plan, half, guess)
+    assert cut.frames == 8 and len(cut.videos) == 2
     assert any(f"frames per per-frame case 16 -> {cut.frames}" in d for d in dropped)
 
 
@@ -310,7 +316,9 @@ def test_the_anchor_case_is_counted_with_the_per_frame_cases_at_the_start_and_th
     timed = budget.estimate(readers_only, guess, anchor=("pyav", sequential))
     start, end = (timed.of(budget.part("anchor", when)) for when in ("start", "end"))
     # pyav decodes (0.01 s a megapixel), though the run measures no decoder of its own
+    # (its check takes the reference the per-frame cases of the video decode)
     decoder = budget.estimate(_plan(measures=frozenset({"per_frame"})), guess)
-    assert start == end == pytest.approx(decoder.of(budget.part("per_frame", "pyav", "a", "sequential")))
+    reference = budget.reference_seconds(readers_only, "a", sequential, guess)
+    assert start == end == pytest.approx(decoder.of(budget.part("per_frame", "pyav", "a", "sequential")) - reference)
     assert start > 0.5 and timed.per_frame == pytest.approx(plain.per_frame + start + end)
     assert budget.estimate(readers_only, guess, anchor=("pyav", sequential), done={"per_frame"}).per_frame == 0

@@ -172,9 +172,9 @@ def test_a_video_is_decoded_once_for_the_references_of_every_size_the_run_reads(
     decoded: list[str] = []
     real = verify.reference.decode
 
-    def counted(path: str, indices: Any = None) -> Any:
+    def counted(path: str, indices: Any = None, **options: Any) -> Any:
         decoded.append(path)
-        return real(path, indices)
+        return real(path, indices, **options)
 
     monkeypatch.setattr(verify.reference, "decode", counted)
     pattern = patterns.Pattern("random-frame")

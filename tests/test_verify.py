@@ -39,6 +39,18 @@ def test_verdicts(tiny_videos: dict[str, Path]) -> None:
     assert "size" in (verify.check(right[:, :-4], [3, 4, 5], ref).wrong or "")
 
 
+def test_the_reference_for_a_few_frames_decodes_only_through_the_last_of_them(tiny_videos: dict[str, Path],
+                                                                             references: dict) -> None:
+    # B-frames: the decoder outputs frames in presentation order, so stopping after frame 5 is
+    # output stops after every frame asked for, and each is the one the whole decode has there.
+    whole = references["tiny-h264-bframes"]
+    early = reference.decode(tiny_videos["tiny-h264-bframes"], [5, 2], until_last=True)
+    assert early.num_frames == 6 < whole.num_frames and set(early.frames) == {2, 5}
+    assert all(np.array_equal(early.frames[i], whole.frames[i]) for i in (2, 5))
+    with pytest.raises(loaders.FrameIndexError, match=f"frame index {whole.num_frames} out of range"):
+        reference.decode(tiny_videos["tiny-h264-bframes"], [1, whole.num_frames], until_last=True)
+
+
 def test_check_reads_every_sample_and_skips_the_baseline(tiny_videos: dict[str, Path]) -> None:
     class Fake:
         def get_frames(self, indices: tuple[int, ...]) -> np.ndarray:
