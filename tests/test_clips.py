@@ -81,7 +81,7 @@ def test_a_budget_run_measures_the_clip_and_plans_for_the_whole_video(tiny_video
     folder = tmp_path / "videos"
     folder.mkdir()
     shutil.copy(tiny_videos["tiny-h264-bframes"], folder / "long.mp4")
-    args = ["--videos", str(folder), "--budget", "1s", "--loaders", "pyav,npy", "--formats", "npy", "--gops", "",
+    args = ["--videos", str(folder), "--budget", "0.5s", "--loaders", "pyav,npy", "--formats", "npy", "--gops", "",
             "--full-size", "", "--patterns", "sequential,random-frame", "--workers", "0", "--min-time", "0",
             "--min-rounds", "1", "--warmup", "0", "--frames", "4", "--size", "32", "--out", str(tmp_path / "out"),
             "--run-id", "r", "--stores", str(tmp_path / "stores"), "--jobs", "1"]
