@@ -20,10 +20,11 @@
 - **frames**: the rest of the epoch. A video's work is what a loader does for its samples in
   units of one decoded frame: frames decoded (those asked and those on the way from a keyframe,
   :func:`benchmarks.budget.decoded_frames`), seeks and frames returned (converted and copied),
-  weighted by :class:`benchmarks.budget.Guess`'s relative costs at the video's pixels; a frame
-  reader's work is the frames it returns. ``u``, seconds per unit, comes per video class
-  (resolution x codec) from the per-frame benchmark (its seconds per frame over its own work per
-  frame); a class with none is costed at its frame size as the sampled classes of its codec; and
+  weighted by :class:`benchmarks.budget.Guess`'s relative costs at the video's pixels and bytes of
+  stream a frame; a frame reader's work is the frames it returns. ``u``, seconds per unit, comes
+  per video class (resolution x codec) from the per-frame benchmark (its seconds per frame over
+  its own work per frame, as a ratio to what a unit of that video costs, applied to each class at
+  its own pixels and bytes); a class with none is costed as the sampled classes of its codec; and
   ``k`` maps the per-frame benchmark to the epoch (workers, resizing, batching): the epoch's frame time
   over its modelled work. The dataset's work is counted on one video of each class's mean length
   and keyframe interval, times the class's videos.
@@ -37,9 +38,11 @@ The range (low-high) holds what varies: every timed epoch (start-up and ``k`` fr
 run's other start-ups of the same loader and workers, the spread of seconds per unit over the
 sampled videos of a class (its fastest and slowest; a class sampled once takes the widest spread of
 a class sampled more than once), the open cost (:data:`OPEN_SPREAD`), classes the sample did not
-contain, projected from their frame size, whose frame term spans :data:`UNSAMPLED_SPREAD` either way
-and which are named, and the machine's drift over the run (its anchor case at the start against
-the end), by which the whole range widens either way.
+contain, projected from their frame size and bytes, whose frame term spans :data:`UNSAMPLED_SPREAD`
+either way and which are named, an epoch that kept workers idle (from its own pace to the pace the
+idle workers would have added; the point at the main process's pace on the same samples), and the
+machine's drift over the run (its anchor case at the start against the end), by which the whole
+range widens either way.
 """
 
 from __future__ import annotations
