@@ -380,8 +380,8 @@ def project(records: Iterable[Record], dataset: Dataset | None, epochs: int = DE
 
 def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tuple[float, int]:
     """(extraction seconds, disk bytes) of a store for the whole dataset, from the extraction of the
-    sample: seconds scale with the source pixels decoded, as the extraction's jobs share the videos
-    out (:func:`extraction_scale`); bytes with the pixels stored (at ``size``), and for a
+    sample: seconds scale with what the videos cost to decode and write, as the extraction's jobs
+    share the videos out (:func:`extraction_scale`); bytes with the pixels stored (at ``size``), and for a
     compressed store (JPEG, PNG, tar, a transcode) with what those pixels hold, as the videos'
     bytes a pixel show it (:meth:`_Scale.content`), as far as the sample's own store follows them
     (:func:`store_elasticity`): a sample of the quieter videos of a class would otherwise stand for
@@ -391,7 +391,8 @@ def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tu
     jobs = options.get("jobs")
     compressed = made.store is not None and made.store.format in COMPRESSED
     elasticity = store_elasticity(made, dataset, size) if compressed else 1.0
-    return (statistics.median(valid_seconds(made)) * extraction_scale(dataset, jobs if isinstance(jobs, int) else 1),
+    return (statistics.median(valid_seconds(made)) * extraction_scale(dataset, jobs if isinstance(jobs, int) else 1,
+                                                                         made.store),
             int((made.bytes or 0) * scale.pixels(size, content=compressed, elasticity=elasticity)))
 
 
@@ -415,28 +416,43 @@ def makespan(costs: Sequence[tuple[int, float]], jobs: int) -> float:
     return max(free)
 
 
-def _video_pixels(classes: dict[str, ClassSummary]) -> list[tuple[int, float]]:
-    """(videos, source pixels of each) of ``classes``: each length of a class x its pixels a frame."""
-    return [(n, frames * c.pixels(None) / c.frames) for c in classes.values() if c.videos and c.frames
-            for n, frames in epochs_model.lengths_of(c)]
+def _video_costs(classes: dict[str, ClassSummary], store: Store | None) -> list[tuple[int, float]]:
+    """(videos, extraction cost of each) of ``classes``, each length of a class: its frames decoded
+    at the class's pixels and bytes a frame, converted, and written to ``store`` at its size, as
+    the run's estimate costs them (:class:`benchmarks.budget.Guess`; the sum is what matters, its
+    unit is not)."""
+    g = epochs_model.GUESS
+    write = g.extract.get(store.format, max(g.extract.values())) if store is not None else 0.0
+    size = store.store_size if store is not None else None
+    out = []
+    for c in classes.values():
+        if not (c.videos and c.frames):
+            continue
+        source = epochs_model.class_megapixels(c, None)
+        frame = (source * (g.decode + g.output) + epochs_model.class_megabytes(c, None) * g.decode_byte
+                 + epochs_model.class_megapixels(c, size) * write)
+        out += [(n, frames * frame) for n, frames in epochs_model.lengths_of(c)]
+    return out
 
 
-def extraction_scale(dataset: Dataset | None, jobs: int) -> float:
-    """The dataset's extraction time over the sample's. Two bounds: by source pixels alone (one
-    extraction already keeps every core busy, as FFmpeg's threads do on large frames), and by the
-    wall time of the videos on ``jobs`` parallel extractions of one core each (:func:`makespan`:
-    a sample of fewer videos than jobs left jobs idle that the dataset's many videos will use; a
-    lone 320x180 extraction took 0.245 s, two side by side 0.27 s). Which holds depends on how many
-    cores one extraction uses, which the run does not see: the plan takes their geometric mean.
-    Both are counted the same way from the class summaries, so a run projected to the videos it
-    measured scales by exactly 1."""
+def extraction_scale(dataset: Dataset | None, jobs: int, store: Store | None = None) -> float:
+    """The dataset's extraction time over the sample's, each video costed by its frames, pixels and
+    bytes (decoding follows the stream's bytes) and the pixels it writes (:func:`_video_costs`).
+    Two bounds: by that cost alone (one extraction already keeps every core busy, as FFmpeg's
+    threads do on large frames), and by the wall time of the videos on ``jobs`` parallel
+    extractions of one core each (:func:`makespan`: a sample of fewer videos than jobs left jobs
+    idle that the dataset's many videos will use; a lone 320x180 extraction took 0.245 s, two side
+    by side 0.27 s). Which holds depends on how many cores one extraction uses, which the run does
+    not see: the plan takes their geometric mean. Both are counted the same way from the class
+    summaries, so a run projected to the videos it measured scales by exactly 1."""
     if dataset is None or not dataset.classes or not dataset.measured:
         return 1.0
-    sample, whole = _video_pixels(dataset.measured_classes()), _video_pixels(dataset.classes)
-    pixels = _Scale(dataset).pixels(None)
+    sample, whole = _video_costs(dataset.measured_classes(), store), _video_costs(dataset.classes, store)
+    first_total = sum(n * c for n, c in sample)
+    total = sum(n * c for n, c in whole) / first_total if first_total > 0 else _Scale(dataset).pixels(None)
     first = makespan(sample, jobs)
-    scheduled = makespan(whole, jobs) / first if first > 0 else pixels
-    return math.sqrt(pixels * scheduled) if pixels > 0 and scheduled > 0 else pixels
+    scheduled = makespan(whole, jobs) / first if first > 0 else total
+    return math.sqrt(total * scheduled) if total > 0 and scheduled > 0 else total
 
 
 def rank(strategies: Iterable[Strategy]) -> list[Strategy]:
