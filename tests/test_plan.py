@@ -152,6 +152,25 @@ def test_a_compressed_store_follows_the_videos_bytes_as_far_as_the_sample_s_own_
     assert plan.store_elasticity(made({quiet.path: 1_000, noisy.path: 1_100}), alike, None) == 1.0
 
 
+def test_each_sampled_class_is_stored_at_its_own_bytes_a_pixel_and_a_missing_one_at_their_mean() -> None:
+    # Sampled: an H.264 clip whose JPEG store took 3,000 bytes and an HEVC clip of the same size
+    # whose store took 1,000 (same content: the same bytes a pixel within each class). The dataset
+    # holds 2 clips of each and 2 VP9 clips the sample missed, stored at the sampled classes' mean.
+    h264 = Video("/v/a.mp4", 10_000, 30, 25.0, 192, 144, "h264")
+    hevc = dataclasses.replace(h264, path="/v/b.mp4", codec="hevc")
+    vp9 = dataclasses.replace(h264, path="/v/c.webm", codec="vp9")
+    whole = [h264, dataclasses.replace(h264, path="/v/a2.mp4"), hevc, dataclasses.replace(hevc, path="/v/b2.mp4"),
+             vp9, dataclasses.replace(vp9, path="/v/c2.webm")]
+    data = Dataset("/v", dataset.summarize(whole), 0, {"a": h264, "b": hevc}, 10**12, 10**12, 10**15)
+    made = records.parse(dict(measure="extraction", loader=None, kind=None, stack="main", profile="videos",
+                              frames=60, seconds=[0.5], extractor="ffmpeg", format="jpeg", bytes=4_000,
+                              options={"video_bytes": {h264.path: 3_000, hevc.path: 1_000}}))
+    assert plan.project_store(made, data, None)[1] == 2 * 3_000 + 2 * 1_000 + 2 * 2_000
+    # Without each video's bytes (a run made before they were kept), every class at the sample's mean.
+    older = dataclasses.replace(made, options={})
+    assert plan.project_store(older, data, None)[1] == 3 * 4_000
+
+
 def test_extraction_scales_with_what_its_videos_cost_to_decode_not_their_pixels_alone() -> None:
     # A sample of one noisy 360p clip (63 kB a frame) extracted in 1 s; the dataset holds it and 3
     # quiet clips of its size (10 kB a frame). By pixels: 4 s. Decoding follows the bytes, so the

@@ -391,9 +391,39 @@ def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tu
     jobs = options.get("jobs")
     compressed = made.store is not None and made.store.format in COMPRESSED
     elasticity = store_elasticity(made, dataset, size) if compressed else 1.0
+    by_class = _class_store_bytes(made, dataset, size) if compressed else None
+    if by_class:  # each sampled class at its own bytes a stored pixel, the others at their mean
+        weights = {c: scale.whole[c].pixels(size) for c in by_class if c in scale.whole}
+        adjusted = {c: b * scale.content(c, elasticity) for c, b in by_class.items()}
+        mean = (sum(adjusted[c] * w for c, w in weights.items()) / sum(weights.values())
+                if sum(weights.values()) > 0 else statistics.fmean(adjusted.values()))
+        disk = sum(c.pixels(size) * adjusted.get(name, mean) for name, c in scale.whole.items())
+    else:
+        disk = (made.bytes or 0) * scale.pixels(size, content=compressed, elasticity=elasticity)
     return (statistics.median(valid_seconds(made)) * extraction_scale(dataset, jobs if isinstance(jobs, int) else 1,
-                                                                         made.store),
-            int((made.bytes or 0) * scale.pixels(size, content=compressed, elasticity=elasticity)))
+                                                                         made.store), int(disk))
+
+
+def _class_store_bytes(made: Record, dataset: Dataset | None, size: int | None) -> dict[str, float] | None:
+    """Video class -> the store's bytes a stored pixel over the class's sampled videos, from each
+    video's store bytes (``made.options["video_bytes"]``); None where they do not cover every
+    sampled video (a run made before they were kept): codecs and sizes store differently (a
+    noisy 360p H.264 clip's JPEG frames held 29 kB, a 720p HEVC one's 12 kB), so one class's bytes
+    do not stand for another's."""
+    options = made.options if isinstance(made.options, dict) else {}
+    stored = options.get("video_bytes")
+    if dataset is None or not dataset.classes or not isinstance(stored, dict):
+        return None
+    videos = [v for v in dataset.measured.values() if v.error is None and v.frames]
+    if not videos or any(not isinstance(stored.get(v.path), int) for v in videos):
+        return None
+    got: dict[str, list[float]] = {}
+    for v in videos:
+        pixels = v.frames * epochs_model.megapixels(v.width, v.height, size) * 1e6
+        got.setdefault(v.video_class, [0.0, 0.0])
+        got[v.video_class][0] += stored[v.path]
+        got[v.video_class][1] += pixels
+    return {c: b / p for c, (b, p) in got.items() if p > 0}
 
 
 COMPRESSED = ("jpeg", "png", "tar", TRANSCODED)  # store formats whose bytes follow the content, not only the pixels
