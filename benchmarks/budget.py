@@ -131,9 +131,10 @@ class Guess:
     # Seconds every per-frame case costs beside its rounds and its share of the reference decode
     # (:func:`reference_seconds`): opening, comparing frames (an open case verifies nothing); fitted
     # to the per-frame phases of plan_accuracy's runs, 96-130 cases each, with the reference decode
-    # counted apart. And every epoch beside its frames (starting DataLoader workers).
+    # counted apart. And every epoch with DataLoader workers beside its frames: starting them (a
+    # --quick run's noop epochs at 2 workers took 0.07-0.09 s; the main process alone starts in ms).
     case: float = 0.05
-    epoch_start: float = 0.042
+    epoch_start: float = 0.06
     # Decoders that seek before every frame (the per-frame-seek worst case), and how many frames
     # before the target their seek aims (OpenCV's CAP_PROP_POS_FRAMES: 16), to decode forward from
     # the keyframe at or before that.
@@ -407,7 +408,7 @@ def _epoch_seconds(run: RunSpec, pattern: Pattern, target: str, workers: int, gu
         spf = (measured or {}).get((target, pattern.name, video))
         busy += spf * tally.frames if spf is not None else _seconds(run, target, video, tally, guess, epoch=True)
         busy += tally.opened * guess.open
-    return busy / _parallel(workers, run.cores) + guess.epoch_start
+    return busy / _parallel(workers, run.cores) + (guess.epoch_start if workers else 0.0)  # starting workers
 
 
 def measured_seconds_per_frame(recs: Iterable[Record]) -> dict[tuple[str, str, str], float]:
