@@ -142,6 +142,17 @@ class Guess:
     seek_back: int = 16
     free: frozenset[str] = frozenset({BASELINE})  # loaders that read nothing (the overhead baseline)
 
+    def decoded(self, megapixels: float, megabytes: float = 0.0) -> float:
+        """Seconds to decode one frame of ``megapixels`` from ``megabytes`` of stream (no decoder's
+        factor): the one cost of a decoded frame the estimate, the epoch model and the plan share."""
+        return megapixels * self.decode + self.decode_frame + megabytes * self.decode_byte
+
+    def extracted(self, megapixels: float, megabytes: float, stored: float, fmt: str | None) -> float:
+        """Seconds to extract one frame: decode it, convert it, and write ``stored`` megapixels of
+        it to format ``fmt`` (None: nothing written)."""
+        write = 0.0 if fmt is None else self.extract.get(fmt, max(self.extract.values()))
+        return self.decoded(megapixels, megabytes) + megapixels * self.output + stored * write
+
     def scaled(self, factor: float) -> Guess:
         """Every cost in seconds times ``factor`` (a busy machine's, :func:`load_factor`); the
         decoders' factors, which are ratios, as they are."""
@@ -263,9 +274,8 @@ def _seconds(run: RunSpec, target: str, video: str, tally: Tally, guess: Guess, 
     megapixels = v.megapixels_at(run.sizes.get(target))
     fixed = tally.calls * guess.call + tally.frames * (guess.frame + megapixels * guess.resize * epoch)
     if target in run.decoders:
-        work = (tally.frames * guess.output + tally.decoded * guess.decode) * megapixels \
-            + tally.decoded * (guess.decode_frame + stream_megabytes(v, megapixels) * guess.decode_byte) \
-            + tally.seeks * guess.seek
+        work = tally.frames * guess.output * megapixels + tally.decoded * guess.decoded(
+            megapixels, stream_megabytes(v, megapixels)) + tally.seeks * guess.seek
         return fixed + work * guess.slower.get(loader, 1.0) * (guess.epoch_decode if epoch else 1.0)
     read = guess.read.get(run.formats.get(target, "jpeg"), max(guess.read.values()))
     return fixed + tally.frames * megapixels * read
@@ -290,8 +300,7 @@ def reference_seconds(run: RunSpec, name: str, pattern: Pattern, guess: Guess) -
     video = run.videos[name]
     samples = head(pattern.samples({name: video.frames}), run.frames)
     frames = 1 + max((i for s in samples for i in s.indices), default=0)
-    per_frame = video.megapixels * guess.decode + guess.decode_frame + stream_megabytes(video) * guess.decode_byte
-    return frames * per_frame * guess.slower.get("pyav", 1.0)
+    return frames * guess.decoded(video.megapixels, stream_megabytes(video)) * guess.slower.get("pyav", 1.0)
 
 
 def _gops(run: RunSpec, target: str) -> tuple[tuple[str, float], ...]:
@@ -362,10 +371,9 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
     if "extraction" in run.measures and "extraction" not in finished:
         share = max(1, min(run.cores, len(run.videos)))  # the videos are extracted in parallel
         for store in run.stores:  # decode every frame, then write it at the store's size
-            write = guess.extract.get(store.format, max(guess.extract.values()))
             parts[part("extraction", store.label)] = sum(
-                v.frames * (v.megapixels * (guess.decode + guess.output) + stream_megabytes(v) * guess.decode_byte)
-                + v.frames * v.megapixels_at(store.store_size) * write for v in run.videos.values()) / share
+                v.frames * guess.extracted(v.megapixels, stream_megabytes(v), v.megapixels_at(store.store_size),
+                                           store.format) for v in run.videos.values()) / share
     if "per_frame" in run.measures and "per_frame" not in finished:
         targets = [*run.decoders, *run.readers]
         cases_on = {name: sum(name in run.case_videos(t) for t in targets) for name in run.videos}

@@ -84,12 +84,12 @@ def test_projection_arithmetic() -> None:
     assert (pyav.extraction_seconds, pyav.disk_bytes, pyav.cache) == (0.0, 0, "warm")
     assert pyav.total_seconds == pytest.approx(640.0)
     npy = got["extract to ffmpeg-npy, read with npy"]
-    # Source pixels: dataset 960 x 921,600 + 3840 x 230,400 = 16 x the sample's 96 x both (their
-    # bytes a frame, the same in both classes, move the cost of the dataset's mix by 0.1%).
-    assert npy.extraction_seconds == pytest.approx(160.0, rel=0.002)
+    # Source pixels: dataset 960 x 921,600 + 3840 x 230,400 = 16 x the sample's 96 x both (a
+    # frame's cost whatever its size, and its bytes, move the cost of the dataset's mix by 0.5%).
+    assert npy.extraction_seconds == pytest.approx(160.0, rel=0.01)
     assert npy.disk_bytes == 16_000_000
     assert npy.epoch_seconds == pytest.approx(16.0)  # no per-frame figure: scaled by pixels
-    assert npy.total_seconds == pytest.approx(320.0, rel=0.002)
+    assert npy.total_seconds == pytest.approx(320.0, rel=0.01)
     assert (npy.dataset_videos, npy.dataset_frames) == (30, 4800)
     jpeg = got["extract to ffmpeg-jpeg-q90-s256, read with simplejpeg"]
     # At short side 256 both sizes store 456x256 frames: 4800 frames against the sample's 192.
@@ -183,7 +183,7 @@ def test_extraction_scales_with_what_its_videos_cost_to_decode_not_their_pixels_
 
     def one(video: Video) -> float:  # extracting one clip: decode, convert, write at 128
         mp, mb = video.megapixels, video.bytes / video.frames / 1e6
-        return video.frames * (mp * (g.decode + g.output) + mb * g.decode_byte
+        return video.frames * (mp * (g.decode + g.output) + g.decode_frame + mb * g.decode_byte
                                + epochs_model.megapixels(640, 360, 128) * g.extract["npy"])
 
     assert plan.extraction_scale(data, 1, store) == pytest.approx((one(noisy) + 3 * one(quiet[0])) / one(noisy))
@@ -231,7 +231,7 @@ def test_crossover_of_the_best_pair() -> None:
     assert sequential.crossover is not None
     decode, frames = sequential.crossover.decode, sequential.crossover.store
     assert (decode.decode_loader, frames.frame_loader) == ("pyav", "npy")
-    assert sequential.crossover.epochs == pytest.approx(160.0 / (64.0 - 16.0), rel=0.002)
+    assert sequential.crossover.epochs == pytest.approx(160.0 / (64.0 - 16.0), rel=0.01)
 
 
 def test_a_run_without_a_dataset_plans_for_its_measured_videos() -> None:

@@ -107,7 +107,7 @@ def frame_cost(megapixels: float, decoder: bool, megabytes: float = 0.0) -> floa
     frame of 63 KB 4 times one of 10 KB); a stored frame read, its pixels."""
     if not decoder:
         return megapixels
-    return megapixels * GUESS.decode + GUESS.decode_frame + megabytes * GUESS.decode_byte
+    return GUESS.decoded(megapixels, megabytes)
 
 
 def pattern_of(name: str | None, options: Mapping[str, Any] | None = None) -> Pattern:

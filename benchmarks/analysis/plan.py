@@ -173,6 +173,14 @@ class _Scale:
         return ((whole.bytes / whole.pixels(None)) / (sample.bytes / sample.pixels(None))) ** elasticity
 
 
+def _video_bytes(made: Record) -> dict[str, Any] | None:
+    """Each video's store bytes, as an extraction record keeps them (path -> bytes); None for a
+    record made before they were kept."""
+    options = made.options if isinstance(made.options, dict) else {}
+    stored = options.get("video_bytes")
+    return stored if isinstance(stored, dict) else None
+
+
 def store_elasticity(made: Record, dataset: Dataset | None, size: int | None) -> float:
     """How a compressed store's bytes a frame follow its videos' bytes a pixel: the slope of the
     one's logarithm against the other's over the sampled videos (``made.options["video_bytes"]``,
@@ -182,9 +190,8 @@ def store_elasticity(made: Record, dataset: Dataset | None, size: int | None) ->
     its detail: a static 360p HEVC clip of 0.0003 bytes a pixel stored 4.3 kB a JPEG frame, a
     moving one of 0.012 13.7 kB, 3 times for 40 times the bytes. 1 where the sample shows no spread
     within a codec to tell."""
-    options = made.options if isinstance(made.options, dict) else {}
-    stored = options.get("video_bytes")
-    if dataset is None or not isinstance(stored, dict):
+    stored = _video_bytes(made)
+    if dataset is None or stored is None:
         return 1.0
     by_codec: dict[str, list[tuple[float, float]]] = {}
     for v in dataset.measured.values():
@@ -410,9 +417,8 @@ def _class_store_bytes(made: Record, dataset: Dataset | None, size: int | None) 
     sampled video (a run made before they were kept): codecs and sizes store differently (a
     noisy 360p H.264 clip's JPEG frames held 29 kB, a 720p HEVC one's 12 kB), so one class's bytes
     do not stand for another's."""
-    options = made.options if isinstance(made.options, dict) else {}
-    stored = options.get("video_bytes")
-    if dataset is None or not dataset.classes or not isinstance(stored, dict):
+    stored = _video_bytes(made)
+    if dataset is None or not dataset.classes or stored is None:
         return None
     videos = [v for v in dataset.measured.values() if v.error is None and v.frames]
     if not videos or any(not isinstance(stored.get(v.path), int) for v in videos):
@@ -451,16 +457,14 @@ def _video_costs(classes: dict[str, ClassSummary], store: Store | None) -> list[
     at the class's pixels and bytes a frame, converted, and written to ``store`` at its size, as
     the run's estimate costs them (:class:`benchmarks.budget.Guess`; the sum is what matters, its
     unit is not)."""
-    g = epochs_model.GUESS
-    write = g.extract.get(store.format, max(g.extract.values())) if store is not None else 0.0
     size = store.store_size if store is not None else None
     out = []
     for c in classes.values():
         if not (c.videos and c.frames):
             continue
-        source = epochs_model.class_megapixels(c, None)
-        frame = (source * (g.decode + g.output) + epochs_model.class_megabytes(c, None) * g.decode_byte
-                 + epochs_model.class_megapixels(c, size) * write)
+        source, stream = epochs_model.class_megapixels(c, None), epochs_model.class_megabytes(c, None)
+        frame = epochs_model.GUESS.extracted(source, stream, epochs_model.class_megapixels(c, size),
+                                             store.format if store else None)
         out += [(n, frames * frame) for n, frames in epochs_model.lengths_of(c)]
     return out
 
