@@ -4,6 +4,8 @@ recover can be worked out on paper (see the comments)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from benchmarks import records, runner
@@ -457,6 +459,38 @@ def test_the_plan_takes_the_main_process_s_pace_from_the_epoch_s_twin_at_workers
     assert w2.k == pytest.approx(w0.k)
     (without,) = (p for r, p in plan.epoch_cases([*per_frame, two], _dataset()).values())
     assert without.k > 1.2 * w0.k and not any("main process" in n for n in without.notes)  # x0.71 of 0.9 s
+
+
+def test_an_idle_worker_epoch_takes_the_workers_pace_the_run_measured_on_its_other_patterns() -> None:
+    import dataclasses
+
+    from benchmarks.analysis import plan
+
+    # Capped sequential epochs: one batch for 2 workers (0.9 s), 0.85 s in the main process alone.
+    # Uncapped random-frame epochs of the same loader keep both workers busy: 32 batches in 0.6 s
+    # against 1.0 s in the main process. The dataset's workers read the sequential clips at that
+    # measured pace against the main process's, within what the idle workers allow.
+    per_frame, _ = _reader_records()
+    per_frame += [dataclasses.replace(r, pattern="random-frame") for r in per_frame]
+    two, zero = _epoch(0.9, 0.8, cap=16, workers=2), _epoch(0.85, 0.85, cap=16, workers=0)
+
+    def cases(w2_seconds: float) -> dict[tuple[str, int], Any]:
+        busy_two = _epoch(w2_seconds, 0.05, pattern="random-frame", workers=2)
+        busy_zero = _epoch(1.0, 0.05, pattern="random-frame", workers=0)
+        got = plan.epoch_cases([*per_frame, two, zero, busy_two, busy_zero], _dataset()).values()
+        return {(r.pattern or "", r.workers or 0): p for r, p in got}
+
+    faster = cases(0.6)
+    speedup = faster[("random-frame", 2)].k / faster[("random-frame", 0)].k
+    assert 0.5 < speedup < 0.7 and faster[("random-frame", 2)].busy == 1.0 and faster[("sequential", 2)].busy == 0.5
+    assert faster[("sequential", 2)].k == pytest.approx(faster[("sequential", 0)].k * speedup)
+    assert any(f"times x{speedup:.2f}, the workers' pace against it on the run's other patterns" in n
+               for n in faster[("sequential", 2)].notes)
+    # Workers slower than the main process on the other pattern (start-up the model could not take
+    # off a short epoch): the point stays at the main process's pace.
+    slower = cases(1.4)
+    assert slower[("random-frame", 2)].k > slower[("random-frame", 0)].k
+    assert slower[("sequential", 2)].k == pytest.approx(slower[("sequential", 0)].k)
 
 
 def _two_worker_epoch(first: float, last: float, loader: str = "npy") -> Record:

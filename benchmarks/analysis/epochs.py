@@ -390,6 +390,7 @@ class Projection:
     notes: list[str]
     returned: float = 0.0  # frames the epoch returns over the whole dataset (what a training step consumes)
     k: float = 0.0  # the frames term's seconds per unit of work over the per-frame benchmark's (the point's)
+    busy: float = 1.0  # the workers the epoch kept busy against the dataset's (under 1: some were idle)
 
     @property
     def seconds(self) -> float:
@@ -502,7 +503,7 @@ def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] 
 def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
             size: int | None, startup_elsewhere: float | None = None, gop: int | None = None,
             startups_seen: Sequence[float] = (), drift: float = 1.0, startup_floor: float | None = None,
-            alone: float | None = None) -> Projection:
+            alone: float | None = None, speedup: float | None = None) -> Projection:
     """``epoch`` (one timed epoch record of the sample) projected to ``dataset``, term by term;
     ``per_frame`` and ``opens``: the same loader's (and store's) per-frame records of the same
     pattern and open records; ``size``: the short side the loader reads (a store's), None: as
@@ -519,7 +520,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     machine less busy, undercounts the first batch's and leaves the rest in the start-up, most for a
     loader that loads the cores; starting the workers costs the same whatever they read); ``alone``:
     :attr:`Projection.k` of the same loader, store and pattern's epoch at workers 0 in the same run,
-    the point an epoch that kept workers idle is projected at (within what the idle workers allow)."""
+    the point an epoch that kept workers idle is projected at (within what the idle workers allow);
+    ``speedup``: the workers' pace against the main process's that the run measured on the same
+    loader's other patterns (a ratio of their k), by which that point is taken."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     decoder = epoch.kind == DECODE
     pattern = pattern_of(epoch.pattern, options)
@@ -636,7 +639,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     # reader, or a decoder on one thread a worker), and the dataset's are faster by as much as the
     # workers were idle. The range takes both. The point: the same samples read by the main process
     # alone (``alone``, workers 0), which has every core to itself as the dataset's busy workers
-    # have them between them, where the run has it; else the geometric mean of the two.
+    # have them between them, where the run has it, times how the workers paced against the main
+    # process on the run's patterns that kept them busy (``speedup``: a reader on one core a worker
+    # gains what a threaded decoder at workers 0 already had); else the geometric mean of the two.
     dataset_samples = round(sum(w.samples * n for kinds in typical.values() for n, _, w in kinds))
     busy = _busy(samples, batch, parallel) / _busy(dataset_samples, batch, parallel)
     ks_low, ks_high = ks, ks
@@ -645,9 +650,11 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         idle = (f"{batches} batch{'es' if batches != 1 else ''} for {parallel} workers: the epoch kept "
                 f"{100 * (1 - busy):.0f}% of them idle, which the dataset's batches will not; its frames ")
         if alone is not None and alone > 0:
-            ks = [min(k, max(k * busy, alone)) for k in ks]
-            notes.append(idle + f"projected at the main process's own pace on the same samples (workers 0), "
-                                f"within x{busy:.2f}-1")
+            pace = alone * (speedup if speedup is not None and speedup > 0 else 1.0)
+            ks = [min(k, max(k * busy, pace)) for k in ks]
+            notes.append(idle + "projected at the main process's own pace on the same samples (workers 0)"
+                         + (f" times x{speedup:.2f}, the workers' pace against it on the run's other patterns"
+                            if speedup is not None and speedup > 0 else "") + f", within x{busy:.2f}-1")
         else:
             ks = [k * math.sqrt(busy) for k in ks]
             notes.append(idle + f"projected at x{math.sqrt(busy):.2f} (x{busy:.2f}-1)")
@@ -690,7 +697,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         notes.append(f"{', '.join(once)}: one video sampled, so the range has no spread of its videos")
     opened = sum(w.opens * n for kinds in typical.values() for n, _, w in kinds)
     returned = sum(w.returned * n for kinds in typical.values() for n, _, w in kinds)
-    out = Projection(point_start, dataset_open, point_k * mid, low, high, opened, not_sampled, notes, returned, point_k)
+    out = Projection(point_start, dataset_open, point_k * mid, low, high, opened, not_sampled, notes, returned, point_k,
+                     min(1.0, busy))
     if out.mostly_startup:
         notes.append(f"mostly start-up: {100 * out.startup_share:.0f}% of the epoch is starting workers, "
                      "whatever the loader")

@@ -267,20 +267,43 @@ class _Figures:
                    if len(k) == 3 and k[0] == stack and k[2] == workers and v]
         return min(medians) if medians and workers else None
 
-    def alone(self, epoch: Record, dataset: Dataset) -> float | None:
+    def alone(self, epoch: Record, dataset: Dataset) -> tuple[float | None, float | None]:
         """The frames term's k of ``epoch``'s twin read by the main process (workers 0: the same
-        loader, store, pattern, page cache and stack, the run's latest), None without one."""
+        loader, store, pattern, page cache and stack, the run's latest), None without one; and the
+        workers' pace against the main process's, as the run measured it for the same loader, store
+        and workers on its other patterns (:meth:`speedup`)."""
         if not epoch.workers:
-            return None
+            return None, None
         twins = [r for r in self.epochs if not r.workers and (r.stack, r.loader, r.store, r.pattern, r.cache)
                  == (epoch.stack, epoch.loader, epoch.store, epoch.pattern, epoch.cache)]
-        return self.project(twins[-1], dataset).k if twins else None
+        return (self.project(twins[-1], dataset).k if twins else None), self.speedup(epoch, dataset)
 
-    def project(self, epoch: Record, dataset: Dataset) -> epochs_model.Projection:
+    def speedup(self, epoch: Record, dataset: Dataset) -> float | None:
+        """How the same loader and store's frames pace with ``epoch``'s workers compares with the
+        main process's (a ratio of their k; under 1: the workers were faster), the median over the
+        run's other patterns whose epoch at those workers kept every worker busy and which have a
+        twin at workers 0, at most 1. None without such a pattern. Workers slower than the main
+        process there is, on the short capped epochs that measure it, mostly start-up left in their
+        frames: the point then stays at the main process's pace."""
+        ratios = []
+        for r in self.epochs:
+            if (r.stack, r.loader, r.store, r.cache, r.workers) != (epoch.stack, epoch.loader, epoch.store,
+                                                                     epoch.cache, epoch.workers) \
+                    or r.pattern == epoch.pattern:
+                continue
+            twins = [t for t in self.epochs if not t.workers and (t.stack, t.loader, t.store, t.pattern, t.cache)
+                     == (r.stack, r.loader, r.store, r.pattern, r.cache)]
+            busy = self.project(r, dataset, alone=False)
+            if twins and busy.busy >= 1 and busy.k > 0 and (main := self.project(twins[-1], dataset).k) > 0:
+                ratios.append(busy.k / main)
+        return min(1.0, statistics.median(ratios)) if ratios else None
+
+    def project(self, epoch: Record, dataset: Dataset, alone: bool = True) -> epochs_model.Projection:
         self._startups_over(dataset)
         store = epoch.store
         elsewhere = (self.startups.get((epoch.stack, epoch.loader, epoch.workers))
                      or self.startups.get((epoch.workers,)))
+        main, speedup = self.alone(epoch, dataset) if alone else (None, None)
         return epochs_model.project(epoch, self.per_frame.get((epoch.stack, epoch.loader, store, epoch.pattern), []),
                                     self.opens.get((epoch.stack, epoch.loader, store), []), dataset,
                                     store.store_size if store else None,
@@ -288,7 +311,7 @@ class _Figures:
                                     store.gop if store else None,
                                     self.startups.get((epoch.stack, epoch.loader, epoch.workers), []),
                                     self.drift.get(epoch.stack, 1.0), self.floor(epoch.stack, epoch.workers, dataset),
-                                    self.alone(epoch, dataset))
+                                    main, speedup)
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
