@@ -282,12 +282,12 @@ def _seconds(run: RunSpec, target: str, video: str, tally: Tally, guess: Guess, 
 
 
 def stream_megabytes(video: Video, megapixels: float | None = None) -> float:
-    """Megabytes of the stream a decoder reads for one frame of ``video``: its file's bytes a
-    frame; ``megapixels``: of a transcode of it at that frame size, which keeps its bytes a pixel
-    (its content is as noisy or as flat at any size)."""
+    """Megabytes of the stream a decoder reads for one frame of ``video``: its video stream's bytes
+    a frame (:attr:`Video.video_bytes`: not its audio); ``megapixels``: of a transcode of it at that
+    frame size, which keeps its bytes a pixel (its content is as noisy or as flat at any size)."""
     if not video.frames:
         return 0.0
-    per_frame = video.bytes / video.frames / 1e6
+    per_frame = video.video_bytes / video.frames / 1e6
     if megapixels is None or not video.megapixels:
         return per_frame
     return per_frame * megapixels / video.megapixels

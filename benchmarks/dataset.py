@@ -61,7 +61,8 @@ def probe_video(path: str) -> Video:
 
     p = probe(path)
     return Video(path, os.path.getsize(path), p.num_frames, p.fps, p.width, p.height, p.codec,
-                 keyframes=len(p.keyframes), key_span=int(p.keyframes[-1]) if len(p.keyframes) > 1 else 0)
+                 keyframes=len(p.keyframes), key_span=int(p.keyframes[-1]) if len(p.keyframes) > 1 else 0,
+                 stream_bytes=p.stream_bytes)
 
 
 def probe_one(path: str) -> Video:
@@ -309,9 +310,17 @@ class ClassSummary:
     # Frames of a video (to two significant digits above 256) -> videos that long: how many clips
     # a video holds is not proportional to its frames, so the epoch model counts each length.
     lengths: dict[str, int] = dataclasses.field(default_factory=dict)
+    stream_bytes: int = 0  # of the videos' video streams (each video's file where not counted; 0: a summary before)
+
+    @property
+    def video_bytes(self) -> int:
+        """Bytes of the class's video streams, what a decoder reads (its files' in a summary made
+        before they were counted)."""
+        return self.stream_bytes or self.bytes
 
     def add(self, v: Video) -> None:
         self.videos += 1
+        self.stream_bytes += v.video_bytes
         self.keyframes += v.keyframes
         if v.key_span and v.keyframes > 1:
             self.key_span += v.key_span

@@ -121,6 +121,13 @@ class Video:
     error: str | None = None
     keyframes: int = 0
     key_span: int = 0
+    stream_bytes: int = 0  # the video stream's packets (0: not counted, a probe cached before they were)
+
+    @property
+    def video_bytes(self) -> int:
+        """Bytes of the video stream, what a decoder reads: the file's where the probe did not count
+        them (the file also holds audio, subtitles and the container's own)."""
+        return self.stream_bytes or self.bytes
 
     @property
     def gop(self) -> float:
@@ -129,12 +136,16 @@ class Video:
         return mean_gop(self.frames, self.keyframes, self.key_span, self.keyframes - 1)
 
     def first(self, frames: int) -> Video:
-        """The video cut to its first ``frames`` frames (a stream copy: the same keyframe interval)."""
+        """The video cut to its first ``frames`` frames (a stream copy: the same keyframe interval,
+        and as many bytes a frame)."""
+        share = min(1.0, frames / self.frames) if self.frames else 1.0
+        cut = dataclasses.replace(self, frames=frames, bytes=round(self.bytes * share),
+                                  stream_bytes=round(self.stream_bytes * share))
         if not self.keyframes:
-            return dataclasses.replace(self, frames=frames)
+            return cut
         g = self.gop
         keyframes = max(1, math.ceil(frames / g))
-        return dataclasses.replace(self, frames=frames, keyframes=keyframes,
+        return dataclasses.replace(cut, keyframes=keyframes,
                                    key_span=round((keyframes - 1) * g) if self.key_span else 0)
 
     @property

@@ -44,6 +44,7 @@ class PacketIndex:
     # A decoder that starts at such a keyframe cannot produce them.
     open_gop: bool
     rotation: int  # degrees counterclockwise the display matrix turns the coded picture: 0, 90, 180, 270
+    stream_bytes: int = 0  # of every packet of the stream: what a decoder reads (no audio, no container)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Probe:
     best: int = 0  # the stream av_find_best_stream picks: ``stream`` unless that is an attached picture
     video_streams: tuple[int, ...] = (0,)  # every video stream's index, in file order (cover art too)
     container: str = ""  # FFmpeg's name of the container format: "mov,mp4,m4a,3gp,3g2,mj2", "mpegts"
+    stream_bytes: int = 0  # of the video stream's packets: the file less its audio, subtitles and container
 
 
 def probe(path: str | os.PathLike[str]) -> Probe:
@@ -91,6 +93,7 @@ def probe(path: str | os.PathLike[str]) -> Probe:
             best=best.index if (best := container.streams.best("video")) is not None else stream.index,
             video_streams=tuple(s.index for s in container.streams.video),
             container=container.format.name,
+            stream_bytes=index.stream_bytes,
         )
 
 
@@ -139,6 +142,7 @@ def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
     key_dts: dict[int, int] = {}  # pts -> dts of the keyframes shown
     first_dts: int | None = None  # the smallest decoding timestamp of the stream
     discarded = 0
+    stream_bytes = 0
     end = 0
     last_end = 0.0  # seconds: where the stream that ends last ends
     first_frame = _FirstFrame(stream)
@@ -155,6 +159,7 @@ def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
             if packet.is_keyframe:
                 key_order.append(len(decode_order))
             decode_order.append(packet.pts)
+            stream_bytes += packet.size
             dts = packet.pts if packet.dts is None else packet.dts
             first_dts = dts if first_dts is None else min(first_dts, dts)
             first_frame.feed(packet)
@@ -194,6 +199,7 @@ def index_packets(container: Any, stream: Any, path: str) -> PacketIndex:
         np.asarray(seek_dts, dtype=np.int64),
         _has_leading_frames(decode_order, key_order),
         rotation,
+        stream_bytes,
     )
 
 

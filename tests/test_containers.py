@@ -139,6 +139,23 @@ def test_the_default_stream_is_read(folder: Path) -> None:
     assert np.array_equal(decoded(folder / "second.mkv"), base)
 
 
+def test_the_probe_counts_the_video_stream_s_bytes_alone(folder: Path, tmp_path: Path) -> None:
+    """What a decoder reads, and what the plan costs decoding by: not the audio, not another stream."""
+    from benchmarks import budget
+    from benchmarks.dataset import probe_video
+
+    base = probe_video(str(folder / "base.mp4"))
+    assert 0 < base.stream_bytes < base.bytes  # the container's own bytes are not the stream's
+    voiced = tmp_path / "voiced.mp4"  # the same video stream, with a loud 320 kb/s audio track
+    ffmpeg("-i", str(folder / "base.mp4"), "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2",
+           "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-b:a", "320k", "-shortest", str(voiced))
+    got = probe_video(str(voiced))
+    assert got.stream_bytes == base.stream_bytes and got.bytes > base.bytes + 20_000
+    assert budget.stream_megabytes(got) == pytest.approx(budget.stream_megabytes(base))
+    # Two video streams: the one read (the default, the shorter) is counted.
+    assert probe_video(str(folder / "two.mp4")).stream_bytes == probe_video(str(folder / "short.mp4")).stream_bytes
+
+
 def test_cover_art_is_not_the_video(folder: Path) -> None:
     info = probe.probe(folder / "cover.mp4")
     assert (info.stream, info.num_frames) == (0, 50)

@@ -4,11 +4,12 @@ recover can be worked out on paper (see the comments)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
-from benchmarks import records, runner
+from benchmarks import budget, records, runner
 from benchmarks.analysis import epochs
 from benchmarks.dataset import ClassSummary, Dataset, Video
 from benchmarks.patterns import Pattern, Sample
@@ -364,6 +365,11 @@ def test_the_keyframe_interval_is_read_between_the_first_and_last_keyframe() -> 
     assert epochs.gop_of(both) == 120.0 and both.key_gaps == 2
     cut = long.first(130)  # a stream copy of the first 130 frames keeps the interval
     assert (cut.keyframes, cut.key_span, cut.gop) == (2, 120, 120.0)
+    # ... and its bytes a frame: decoding a frame of the cut costs what it did in the whole video.
+    whole = dataclasses.replace(long, bytes=2_250_000, stream_bytes=1_800_000)
+    heavy = whole.first(90)
+    assert (heavy.bytes, heavy.stream_bytes) == (900_000, 720_000)
+    assert budget.stream_megabytes(heavy) == pytest.approx(budget.stream_megabytes(whole)) == pytest.approx(0.008)
 
 
 def test_a_class_missing_from_the_sample_is_costed_as_the_sampled_classes_of_its_codec() -> None:
@@ -404,8 +410,6 @@ def test_a_class_missing_from_the_sample_is_costed_as_the_sampled_classes_of_its
 
 
 def test_an_epoch_of_fewer_batches_than_workers_is_not_projected_as_if_all_were_busy() -> None:
-    import dataclasses
-
     # Capped at 16 frames, the two sampled videos make one batch: one of two workers decoded it
     # while the other waited. The dataset's 10 batches keep both busy: its frames take from half the
     # time per unit the capped epoch measured (a worker uses one core) to all of it (a worker uses
@@ -424,8 +428,6 @@ def test_an_epoch_of_fewer_batches_than_workers_is_not_projected_as_if_all_were_
 
 
 def test_an_epoch_that_kept_workers_idle_is_projected_at_the_main_process_s_pace_where_the_run_has_it() -> None:
-    import dataclasses
-
     # The same capped epoch of one batch for 2 workers, and the same samples read by the main
     # process alone (workers 0), whose k the run knows. The dataset's busy workers share the cores
     # as the main process had them to itself: the point takes its k, within what the idle workers
@@ -462,8 +464,6 @@ def test_the_plan_takes_the_main_process_s_pace_from_the_epoch_s_twin_at_workers
 
 
 def test_an_idle_worker_epoch_takes_the_workers_pace_the_run_measured_on_its_other_patterns() -> None:
-    import dataclasses
-
     from benchmarks.analysis import plan
 
     # Capped sequential epochs: one batch for 2 workers (0.9 s), 0.85 s in the main process alone.

@@ -246,7 +246,7 @@ def class_megabytes(c: ClassSummary, size: int | None) -> float:
     if not c.frames:
         return 0.0
     full = class_megapixels(c, None)
-    return c.bytes / c.frames / 1e6 * (class_megapixels(c, size) / full if size is not None and full else 1.0)
+    return c.video_bytes / c.frames / 1e6 * (class_megapixels(c, size) / full if size is not None and full else 1.0)
 
 
 @dataclasses.dataclass(frozen=True)

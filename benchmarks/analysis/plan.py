@@ -167,10 +167,10 @@ class _Scale:
         class (one codec and size, encoded alike) the videos' bitrate measures it. 1 for a class
         the sample missed."""
         whole, sample = self.whole.get(name), self.sample.get(name)
-        if whole is None or sample is None or not (whole.bytes and sample.bytes and whole.pixels(None)
+        if whole is None or sample is None or not (whole.video_bytes and sample.video_bytes and whole.pixels(None)
                                                    and sample.pixels(None)):
             return 1.0
-        return ((whole.bytes / whole.pixels(None)) / (sample.bytes / sample.pixels(None))) ** elasticity
+        return ((whole.video_bytes / whole.pixels(None)) / (sample.video_bytes / sample.pixels(None))) ** elasticity
 
 
 def _video_bytes(made: Record) -> dict[str, Any] | None:
@@ -197,8 +197,8 @@ def store_elasticity(made: Record, dataset: Dataset | None, size: int | None) ->
     for v in dataset.measured.values():
         got = stored.get(v.path)
         pixels = v.frames * v.width * v.height
-        if isinstance(got, int) and got > 0 and v.bytes > 0 and pixels > 0 and v.error is None:
-            by_codec.setdefault(v.codec, []).append((math.log(v.bytes / pixels),
+        if isinstance(got, int) and got > 0 and v.video_bytes > 0 and pixels > 0 and v.error is None:
+            by_codec.setdefault(v.codec, []).append((math.log(v.video_bytes / pixels),
                                                      math.log(got / v.frames / epochs_model.megapixels(
                                                          v.width, v.height, size))))
     across = [(x - statistics.fmean(p for p, _ in points), y - statistics.fmean(q for _, q in points))
