@@ -126,6 +126,10 @@ class Guess:
     # ``output``): a PNG store of 1080p clips took ten times a JPEG one here; mp4 is the H.264 transcode.
     extract: Mapping[str, float] = dataclasses.field(
         default_factory=lambda: {"jpeg": 0.035, "png": 0.4, "npy": 0.025, "tar": 0.035, "mp4": 0.03})
+    # Starting one video's extraction whatever its frames: a process (FFmpeg's), opening and probing
+    # the video, a folder; fitted to 107 extraction records of plan_accuracy's runs (0.062 s, with
+    # ``extracted`` as it is) by the seconds times the jobs in parallel.
+    extract_video: float = 0.06
     open: float = 0.011  # seconds to open a source in an epoch
     case_open: float = 0.05  # seconds to open a source in an open case (the probe demuxes the whole file)
     # Seconds every per-frame case costs beside its rounds and its share of the reference decode
@@ -156,8 +160,8 @@ class Guess:
     def scaled(self, factor: float) -> Guess:
         """Every cost in seconds times ``factor`` (a busy machine's, :func:`load_factor`); the
         decoders' factors, which are ratios, as they are."""
-        seconds = ("decode", "output", "resize", "call", "frame", "decode_frame", "decode_byte", "seek", "open",
-                   "case_open", "case", "epoch_start")
+        seconds = ("decode", "output", "resize", "call", "frame", "decode_frame", "decode_byte", "seek",
+                   "extract_video", "open", "case_open", "case", "epoch_start")
         return dataclasses.replace(self, read={k: v * factor for k, v in self.read.items()},
                                    extract={k: v * factor for k, v in self.extract.items()},
                                    **{name: getattr(self, name) * factor for name in seconds})
@@ -372,8 +376,9 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
         share = max(1, min(run.cores, len(run.videos)))  # the videos are extracted in parallel
         for store in run.stores:  # decode every frame, then write it at the store's size
             parts[part("extraction", store.label)] = sum(
-                v.frames * guess.extracted(v.megapixels, stream_megabytes(v), v.megapixels_at(store.store_size),
-                                           store.format) for v in run.videos.values()) / share
+                guess.extract_video + v.frames * guess.extracted(v.megapixels, stream_megabytes(v),
+                                                                 v.megapixels_at(store.store_size), store.format)
+                for v in run.videos.values()) / share
     if "per_frame" in run.measures and "per_frame" not in finished:
         targets = [*run.decoders, *run.readers]
         cases_on = {name: sum(name in run.case_videos(t) for t in targets) for name in run.videos}

@@ -37,7 +37,7 @@ def _guess(read: float = 0.0, **values: object) -> budget.Guess:
     """A guess with every cost at 0 but those given (``read``: every format's)."""
     zero: dict[str, object] = dict(decode=0.0, output=0.0, resize=0.0, call=0.0, frame=0.0, decode_frame=0.0,
                                    decode_byte=0.0, seek=0.0, open=0.0, case_open=0.0, case=0.0, epoch_start=0.0,
-                                   slower={}, epoch_decode=1.0)
+                                   extract_video=0.0, slower={}, epoch_decode=1.0)
     return budget.Guess(read=dict.fromkeys(("jpeg", "png", "npy", "tar"), read), **{**zero, **values})  # type: ignore[arg-type]
 
 
@@ -122,6 +122,9 @@ def test_extraction_and_per_frame_estimates() -> None:
     assert est.epochs == 0
     # every frame decoded (0.01 s a megapixel) and written (jpeg 0.01, png 0.1), once per store
     assert est.extraction == pytest.approx(100 * ((0.01 + 0.01) + (0.01 + 0.1)))
+    # starting each video's extraction (a process, opening it) counts once a video and store
+    started = budget.estimate(plan, dataclasses.replace(guess, extract_video=0.25))
+    assert started.extraction == pytest.approx(est.extraction + 2 * 0.25)
     small = _plan(stores=[Store(format="png", store_size=200)], measures=frozenset({"extraction"}))
     # a store at short side 200 writes 200 x 200 of the 1000 x 1000 pixels
     assert budget.estimate(small, guess).extraction == pytest.approx(100 * (0.01 + 0.04 * 0.1))

@@ -181,10 +181,10 @@ def test_extraction_scales_with_what_its_videos_cost_to_decode_not_their_pixels_
     g = epochs_model.GUESS
     store = Store(format="npy", store_size=128)
 
-    def one(video: Video) -> float:  # extracting one clip: decode, convert, write at 128
+    def one(video: Video) -> float:  # extracting one clip: start it, decode, convert, write at 128
         mp, mb = video.megapixels, video.bytes / video.frames / 1e6
-        return video.frames * (mp * (g.decode + g.output) + g.decode_frame + mb * g.decode_byte
-                               + epochs_model.megapixels(640, 360, 128) * g.extract["npy"])
+        return g.extract_video + video.frames * (mp * (g.decode + g.output) + g.decode_frame + mb * g.decode_byte
+                                                 + epochs_model.megapixels(640, 360, 128) * g.extract["npy"])
 
     assert plan.extraction_scale(data, 1, store) == pytest.approx((one(noisy) + 3 * one(quiet[0])) / one(noisy))
     assert 1 < plan.extraction_scale(data, 1, store) < 3  # not the 4 of the pixels
