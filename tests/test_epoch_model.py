@@ -493,6 +493,30 @@ def test_an_idle_worker_epoch_takes_the_workers_pace_the_run_measured_on_its_oth
     assert slower[("sequential", 2)].k == pytest.approx(slower[("sequential", 0)].k)
 
 
+def test_frames_read_apart_from_a_store_larger_than_the_sample_s_widen_the_range_s_high_end(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dataset's store holds 5 times the frames the sample's epoch read: shuffled frames read
+    # from it lose locality, up to 5 ** 0.15 = x1.27 a frame; the point and the low end stay.
+    per_frame, opens = _reader_records()
+    per_frame = [dataclasses.replace(r, pattern="random-frame") for r in per_frame]
+    epoch = _epoch(1.112, 0.806, pattern="random-frame")
+    got = epochs.project(epoch, per_frame, opens, _dataset(), None)
+    monkeypatch.setattr(epochs, "SCATTERED_READS", 0.0)
+    local = epochs.project(epoch, per_frame, opens, _dataset(), None)
+    assert (got.seconds, got.low) == (pytest.approx(local.seconds), pytest.approx(local.low))
+    assert got.high > local.high
+    assert "frames read apart from a store 5.0 times the sample's: the range allows x1.27 a frame for their " \
+           "locality" in got.notes
+    # A sequential scan reads neighbours, and a decoder reads its stream: neither is widened.
+    monkeypatch.undo()
+    sequential = epochs.project(_epoch(1.112, 0.806), _reader_records()[0], opens, _dataset(), None)
+    assert not any("read apart" in n for n in sequential.notes)
+    decoded = epochs.project(dataclasses.replace(epoch, kind="decode", loader="pyav"),
+                             [dataclasses.replace(r, kind="decode", loader="pyav") for r in per_frame], [],
+                             _dataset(), None)
+    assert not any("read apart" in n for n in decoded.notes)
+
+
 def _two_worker_epoch(first: float, last: float, loader: str = "npy") -> Record:
     """12 samples in batches of 4 for 2 workers: worker 0 reads batches 1 and 3, worker 1 batch 2."""
     options = {"first_batch_seconds": [first], "last_batch_seconds": [last], "samples": 12, "pattern": {}}

@@ -67,6 +67,13 @@ GUESS = Guess()
 OPEN_SPREAD = (0.5, 1.5)  # the open term's range: the open records time a lone open, not one among a worker's reads
 UNSAMPLED_SPREAD = 2.0  # a class the sample missed, projected from its frame size: half to twice that
 MOSTLY_STARTUP = 0.5  # an epoch whose start-up is more than this share of it "is mostly start-up"
+# A stored frame read apart from the last (shuffled frames, K spread over a video) from a store N
+# times the sample's: up to N ** this slower a frame (the range's high end; the page cache warm).
+# Measured on plan_accuracy's full-size shapes, at workers 0: random-frame over stores 2.7 and 6.7
+# times the sample's took 3-17% and 17-34% longer a frame than the sample's own (npy and JPEG); on
+# stores of tens of MB, no longer. At most the most measured: the caches it loses are lost by then
+# (a store beyond the memory is read cold, counted apart).
+SCATTERED_READS, SCATTERED_MOST = 0.15, 1.35
 SIMULATED = 2_000  # frames of a video counted at most (many keyframe intervals); longer ones scale from these
 
 
@@ -675,10 +682,22 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     if len(totals) % 2 == 0 and totals:  # an even count: the median's two epochs, averaged
         j = sorted(range(len(totals)), key=totals.__getitem__)[len(totals) // 2 - 1]
         point_start, point_k = (starts[i] + starts[j]) / 2, (ks[i] + ks[j]) / 2
+    # Frames read apart over a store larger than the sample's are read with less locality (caches,
+    # pages): the high end allows for it. A decoder's reads are its stream's, dwarfed by decoding.
+    scattered = 1.0
+    if not decoder and pattern.base in ("random-frame", "random-batch", "uniform-k"):
+        stored = sum(class_megapixels(c, size) * c.frames for c in dataset.classes.values())
+        sampled = sum(megapixels(v.width, v.height, size) * (v.frames if cap is None else min(cap, v.frames))
+                      for v in measured.values())
+        if sampled > 0 and stored > sampled:
+            scattered = min(SCATTERED_MOST, (stored / sampled) ** SCATTERED_READS)
+            if scattered >= 1.01:
+                notes.append(f"frames read apart from a store {stored / sampled:.1f} times the sample's: "
+                             f"the range allows x{scattered:.2f} a frame for their locality")
     low = (min(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[0]
            + min(ks_low + [k * busy for k in ks_other], default=0.0) * fast) / drift
     high = (max(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[1]
-            + max(ks_high + ks_other, default=0.0) * slow) * drift
+            + max(ks_high + ks_other, default=0.0) * slow * scattered) * drift
     if round(100 * (drift - 1)) >= 1:
         notes.append(f"the machine drifted by {100 * (drift - 1):.0f}% over the run (the anchor case at its start "
                      "and end): the range allows for as much either way")
