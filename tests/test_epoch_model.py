@@ -291,6 +291,24 @@ def test_a_class_sampled_once_says_its_range_has_no_spread_of_its_videos() -> No
     assert not any("one video sampled" in n for n in both.notes)
 
 
+def test_a_decoder_s_only_class_sampled_once_takes_the_cost_model_s_known_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # One class, one video sampled: no spread of its own, none to borrow. A decoder's range takes
+    # how far a video's decoding strays from what its pixels and bytes say (the fit's x0.78-1.24).
+    one = {"a": _sample()["a"]}
+    per_frame = [Record(measure="per_frame", loader="pyav", kind="decode", stack="main", profile="a",
+                        pattern="sequential", frames=32, seconds=[32 * 0.004]).with_fps()]
+    epoch = _epoch(1.6, 0.9, kind="decode", loader="pyav")
+    data = Dataset("/v", _dataset().classes, 0, one, 10**12, 10**12, 10**15)
+    got = epochs.project(epoch, per_frame, [], data, None)
+    assert (f"{HD}: one video sampled, and no other to compare; the range takes how far a video's decoding "
+            "strays from what its pixels and bytes say (x0.78-1.24)") in got.notes
+    monkeypatch.setattr(epochs, "FIT_SPREAD", (1.0, 1.0))
+    bare = epochs.project(epoch, per_frame, [], data, None)
+    assert got.seconds == pytest.approx(bare.seconds)  # the point stays; the ends move out
+    assert got.low < bare.low and got.high > bare.high
+
+
 def test_a_class_sampled_once_borrows_the_spread_of_a_class_sampled_twice() -> None:
     # 720p sampled by a and b: 0.001 and 0.002 s a frame (x0.67-1.33 of their mean); 360p by c alone.
     sd = "360p h264"

@@ -66,6 +66,10 @@ from loaders.vocabulary import DECODE
 GUESS = Guess()
 OPEN_SPREAD = (0.5, 1.5)  # the open term's range: the open records time a lone open, not one among a worker's reads
 UNSAMPLED_SPREAD = 2.0  # a class the sample missed, projected from its frame size: half to twice that
+# How far a video's decoding strays from what its pixels and bytes say (:class:`Guess`'s fit,
+# ``benchmarks/estimate_fit.py``: the 10-90% spread of estimated over measured per-frame decoder
+# records of plan_accuracy's runs): a decoder's class sampled once, with no other to compare, takes it.
+FIT_SPREAD = (0.78, 1.24)
 MOSTLY_STARTUP = 0.5  # an epoch whose start-up is more than this share of it "is mostly start-up"
 # A stored frame read apart from the last (shuffled frames, K spread over a video) from a store N
 # times the sample's: up to N ** this slower a frame (the range's high end; the page cache warm).
@@ -568,7 +572,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     across = [(min(r) / statistics.fmean(r), max(r) / statistics.fmean(r)) for r in by_codec.values()
               if len(r) > 1 and statistics.fmean(r) > 0]
     by_size = (min(lo for lo, _ in across), max(hi for _, hi in across)) if across and borrowed is None else None
-    borrowed = borrowed or by_size
+    # Not even that (one class, one video): what the cost model is known to miss of a video.
+    by_fit = FIT_SPREAD if decoder and borrowed is None and by_size is None else None
+    borrowed = borrowed or by_size or by_fit
 
     def unit(c: str, end: Any = statistics.fmean) -> float:
         if c not in units:
@@ -709,6 +715,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         notes.append(f"{', '.join(once)}: one video sampled, and no class more than once; the range takes the "
                      f"widest spread of the sampled classes of one codec against their frame size "
                      f"(x{by_size[0]:.2f}-{by_size[1]:.2f})")
+    elif once and by_fit is not None:
+        notes.append(f"{', '.join(once)}: one video sampled, and no other to compare; the range takes how far a "
+                     f"video's decoding strays from what its pixels and bytes say (x{by_fit[0]:.2f}-{by_fit[1]:.2f})")
     elif once and borrowed is not None:
         notes.append(f"{', '.join(once)}: one video sampled; the range takes the widest spread of the classes "
                      f"sampled more than once (x{borrowed[0]:.2f}-{borrowed[1]:.2f})")
