@@ -228,6 +228,9 @@ def _cache_choice(records: Sequence[Record], needed: str) -> tuple[list[Record],
     return [r for r in records if r.cache is None], "not controlled"
 
 
+BUSY = 0.9  # an epoch that kept this share of its workers busy or more paces them as the dataset's would
+
+
 class _Figures:
     """The per-frame records of each loader, store and pattern, and the open records of each loader
     and store, that the epoch model takes apart an epoch of theirs with: each stack's of its own."""
@@ -281,7 +284,8 @@ class _Figures:
     def speedup(self, epoch: Record, dataset: Dataset) -> float | None:
         """How the same loader and store's frames pace with ``epoch``'s workers compares with the
         main process's (a ratio of their k; under 1: the workers were faster), the median over the
-        run's other patterns whose epoch at those workers kept every worker busy and which have a
+        run's other patterns whose epoch at those workers kept nearly every worker busy (:data:`BUSY`,
+        against the dataset's: a capped run's shuffled frames make a few batches) and which have a
         twin at workers 0, at most 1. None without such a pattern. Workers slower than the main
         process there is, on the short capped epochs that measure it, mostly start-up left in their
         frames: the point then stays at the main process's pace."""
@@ -294,7 +298,7 @@ class _Figures:
             twins = [t for t in self.epochs if not t.workers and (t.stack, t.loader, t.store, t.pattern, t.cache)
                      == (r.stack, r.loader, r.store, r.pattern, r.cache)]
             busy = self.project(r, dataset, alone=False)
-            if twins and busy.busy >= 1 and busy.k > 0 and (main := self.project(twins[-1], dataset).k) > 0:
+            if twins and busy.busy >= BUSY and busy.k > 0 and (main := self.project(twins[-1], dataset).k) > 0:
                 ratios.append(busy.k / main)
         return min(1.0, statistics.median(ratios)) if ratios else None
 
