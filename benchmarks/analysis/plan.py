@@ -240,7 +240,8 @@ class _Figures:
         self.opens: dict[tuple[Any, ...], list[Record]] = {}
         self.startups: dict[tuple[Any, ...], list[float]] = {}  # (stack, loader, workers) and (workers,) -> start-ups
         self.epochs: list[Record] = []
-        self._dataset: Dataset | None = None  # the sample the start-ups were told apart over
+        self._dataset: Dataset | None = None  # the dataset the start-ups were told apart over, the projections made to
+        self._projected: dict[tuple[int, bool], tuple[Record, epochs_model.Projection]] = {}
         ok = list(ok)
         # stack -> the machine's drift over it (its anchor's end against its start), a factor >= 1
         self.drift = {d.stack: drift.factor(d.within) for d in drift.drift(ok)}
@@ -254,9 +255,9 @@ class _Figures:
 
     def _startups_over(self, dataset: Dataset) -> None:
         """Every epoch's start-ups, their opens taken off at the sample's open costs: once per sample."""
-        if self._dataset is not None and self._dataset.measured is dataset.measured:
+        if self._dataset is not None and self._dataset is dataset:
             return
-        self._dataset, self.startups = dataset, {}
+        self._dataset, self.startups, self._projected = dataset, {}, {}
         for r in self.epochs:
             got = epochs_model.startups(r, self.opens.get((r.stack, r.loader, r.store), []), dataset)
             self.startups.setdefault((r.stack, r.loader, r.workers), []).extend(got)
@@ -304,6 +305,13 @@ class _Figures:
 
     def project(self, epoch: Record, dataset: Dataset, alone: bool = True) -> epochs_model.Projection:
         self._startups_over(dataset)
+        key = (id(epoch), alone)  # the twins and patterns :meth:`speedup` compares are projected once
+        held = self._projected.get(key)
+        if held is None or held[0] is not epoch:  # (the record is kept with it: its id is not reused)
+            held = self._projected[key] = (epoch, self._project(epoch, dataset, alone))
+        return held[1]
+
+    def _project(self, epoch: Record, dataset: Dataset, alone: bool) -> epochs_model.Projection:
         store = epoch.store
         elsewhere = (self.startups.get((epoch.stack, epoch.loader, epoch.workers))
                      or self.startups.get((epoch.workers,)))
