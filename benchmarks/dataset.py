@@ -181,8 +181,8 @@ class ProbeCache:
         except (ValueError, TypeError) as exc:  # probed again, and the row replaced
             self._warn(f"the row for {path} does not parse ({cause_of(exc)})", "that video is probed again")
             return None
-        if "key_span" not in data and video.error is None:  # probed before the last keyframe was kept: again
-            return None
+        if ("key_span" not in data or "stream_bytes" not in data) and video.error is None:
+            return None  # probed before the last keyframe, or the video stream's bytes, were kept: again
         return video if video.path == path else None
 
     def put(self, videos: Iterable[tuple[Video, FileId]]) -> None:

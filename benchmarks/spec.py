@@ -121,7 +121,7 @@ class Video:
     error: str | None = None
     keyframes: int = 0
     key_span: int = 0
-    stream_bytes: int = 0  # the video stream's packets (0: not counted, a probe cached before they were)
+    stream_bytes: int = 0  # the video stream's packets (0: not counted, in a dataset.json written before they were)
 
     @property
     def video_bytes(self) -> int:

@@ -169,15 +169,17 @@ def test_a_probe_in_the_file_is_read_back_without_probing_again(tiny_videos: dic
     assert dataset.probe_all(paths, cache=cache, jobs=1) == first
 
 
-def test_a_probe_cached_without_its_last_keyframe_is_probed_again(tiny_videos: dict[str, Path],
-                                                                  tmp_path: Path) -> None:
+@pytest.mark.parametrize("field", ["key_span", "stream_bytes"])
+def test_a_probe_cached_without_a_later_field_is_probed_again(tiny_videos: dict[str, Path], tmp_path: Path,
+                                                              field: str) -> None:
     paths = _videos(tiny_videos, tmp_path)
     cache = tmp_path / "probes.sqlite"
     first = dataset.probe_all(paths, cache=cache, jobs=1)
+    assert all(v.stream_bytes > 0 for v in first if v.error is None)
     dataset._MEMORY.clear()
-    with sqlite3.connect(cache) as db:  # as an older version wrote them: no key_span
+    with sqlite3.connect(cache) as db:  # as an older version wrote them: without that field
         for path, video in db.execute("SELECT path, video FROM probes").fetchall():
-            old = {k: v for k, v in json.loads(video).items() if k != "key_span"}
+            old = {k: v for k, v in json.loads(video).items() if k != field}
             db.execute("UPDATE probes SET video = ? WHERE path = ?", (json.dumps(old), path))
     assert dataset.probe_all(paths, cache=cache, jobs=1) == first
     assert _cached(cache, paths) == first  # and written back whole
