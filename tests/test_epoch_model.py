@@ -492,8 +492,9 @@ def test_an_idle_worker_epoch_takes_the_workers_pace_the_run_measured_on_its_oth
     per_frame += [dataclasses.replace(r, pattern="random-frame") for r in per_frame]
     two, zero = _epoch(0.9, 0.8, cap=16, workers=2), _epoch(0.85, 0.85, cap=16, workers=0)
 
-    def cases(w2_seconds: float) -> dict[tuple[str, int], Any]:
+    def cases(w2_seconds: float, samples: int = 256) -> dict[tuple[str, int], Any]:
         busy_two = _epoch(w2_seconds, 0.05, pattern="random-frame", workers=2)
+        busy_two.options["samples"] = samples
         busy_zero = _epoch(1.0, 0.05, pattern="random-frame", workers=0)
         got = plan.epoch_cases([*per_frame, two, zero, busy_two, busy_zero], _dataset()).values()
         return {(r.pattern or "", r.workers or 0): p for r, p in got}
@@ -509,6 +510,9 @@ def test_an_idle_worker_epoch_takes_the_workers_pace_the_run_measured_on_its_oth
     slower = cases(1.4)
     assert slower[("random-frame", 2)].k > slower[("random-frame", 0)].k
     assert slower[("sequential", 2)].k == pytest.approx(slower[("sequential", 0)].k)
+    # An epoch of one batch a worker paces their start more than their reading: not taken.
+    started = cases(0.6, samples=16)
+    assert started[("sequential", 2)].k == pytest.approx(started[("sequential", 0)].k)
 
 
 def test_frames_read_apart_from_a_store_larger_than_the_sample_s_widen_the_range_s_high_end(

@@ -229,6 +229,7 @@ def _cache_choice(records: Sequence[Record], needed: str) -> tuple[list[Record],
 
 
 BUSY = 0.9  # an epoch that kept this share of its workers busy or more paces them as the dataset's would
+PACED = 2  # ... with this many batches a worker at least: one batch each is mostly their start
 
 
 class _Figures:
@@ -286,7 +287,9 @@ class _Figures:
         """How the same loader and store's frames pace with ``epoch``'s workers compares with the
         main process's (a ratio of their k; under 1: the workers were faster), the median over the
         run's other patterns whose epoch at those workers kept nearly every worker busy (:data:`BUSY`,
-        against the dataset's: a capped run's shuffled frames make a few batches) and which have a
+        against the dataset's: a capped run's shuffled frames make a few batches), over
+        :data:`PACED` batches a worker or more (one batch each, a uniform-k epoch of three videos,
+        is mostly the workers starting, whatever the dataset's), and which have a
         twin at workers 0, at most 1. None without such a pattern. Workers slower than the main
         process there is, on the short capped epochs that measure it, mostly start-up left in their
         frames: the point then stays at the main process's pace."""
@@ -295,6 +298,9 @@ class _Figures:
             if (r.stack, r.loader, r.store, r.cache, r.workers) != (epoch.stack, epoch.loader, epoch.store,
                                                                      epoch.cache, epoch.workers) \
                     or r.pattern == epoch.pattern:
+                continue
+            samples = epochs_model.samples_of(r)
+            if samples is None or samples < PACED * (r.workers or 1) * max(1, r.batch_size or 1):
                 continue
             twins = [t for t in self.epochs if not t.workers and (t.stack, t.loader, t.store, t.pattern, t.cache)
                      == (r.stack, r.loader, r.store, r.pattern, r.cache)]
