@@ -279,9 +279,14 @@ class _Figures:
         and workers on its other patterns (:meth:`speedup`)."""
         if not epoch.workers:
             return None, None
+        twin = self._twin(epoch)
+        return (self.project(twin, dataset).k if twin else None), self.speedup(epoch, dataset)
+
+    def _twin(self, epoch: Record) -> Record | None:
+        """The run's latest epoch of the same loader, store, pattern, page cache and stack at workers 0."""
         twins = [r for r in self.epochs if not r.workers and (r.stack, r.loader, r.store, r.pattern, r.cache)
                  == (epoch.stack, epoch.loader, epoch.store, epoch.pattern, epoch.cache)]
-        return (self.project(twins[-1], dataset).k if twins else None), self.speedup(epoch, dataset)
+        return twins[-1] if twins else None
 
     def speedup(self, epoch: Record, dataset: Dataset) -> float | None:
         """How the same loader and store's frames pace with ``epoch``'s workers compares with the
@@ -302,10 +307,9 @@ class _Figures:
             samples = epochs_model.samples_of(r)
             if samples is None or samples < PACED * (r.workers or 1) * max(1, r.batch_size or 1):
                 continue
-            twins = [t for t in self.epochs if not t.workers and (t.stack, t.loader, t.store, t.pattern, t.cache)
-                     == (r.stack, r.loader, r.store, r.pattern, r.cache)]
+            twin = self._twin(r)
             busy = self.project(r, dataset, alone=False)
-            if twins and busy.busy >= BUSY and busy.k > 0 and (main := self.project(twins[-1], dataset).k) > 0:
+            if twin and busy.busy >= BUSY and busy.k > 0 and (main := self.project(twin, dataset).k) > 0:
                 ratios.append(busy.k / main)
         return min(1.0, statistics.median(ratios)) if ratios else None
 
