@@ -8,7 +8,9 @@ each dataset (FFmpeg: libx264, libx265, libvpx-vp9), then runs ``python -m bench
 - ``sample``: a stratified ``--sample`` of the videos, projected to all of them;
 - ``sample+budget``: the same under ``--budget`` (epochs cut to the first frames of each video,
   fewer epochs and settings);
-- ``full+budget``: every video under ``--budget`` (skipped with ``--small``; ``--variants`` picks).
+- ``full+budget``: every video under ``--budget`` (skipped with ``--small``; ``--variants`` picks);
+- ``again`` (``--again``): every video measured a second time, as the truth was: how far this
+  machine repeats itself, the floor under any projection's error here.
 
 Each runs random-frame, random-clip, uniform-k and sequential with DataLoader workers 0 and 2,
 warm (``--cold``: cold as well), a decoder and a frame reader. It prints, per variant and epoch
@@ -135,10 +137,13 @@ def run_options(small: bool, cold: bool) -> list[str]:
 
 
 def finished(out: Path, run_id: str) -> bool:
-    """Whether ``run_id`` under ``out`` ran to its end (its log closes with the run's last line)."""
-    log = out / f"{run_id}.log"
-    return log.is_file() and (out / run_id / "records.jsonl").is_file() and \
-        f"run {run_id}: " in log.read_text(encoding="utf-8", errors="replace")[-4000:]
+    """Whether ``run_id`` under ``out`` ran to its end: its log holds the run's last line, ``run ID:
+    RECORDS`` (its first, ``run ID: records to ...``, says only that it started)."""
+    log, records_path = out / f"{run_id}.log", out / run_id / "records.jsonl"
+    if not (log.is_file() and records_path.is_file()):
+        return False
+    tail = log.read_text(encoding="utf-8", errors="replace")[-4000:].splitlines()
+    return f"run {run_id}: {records_path}" in tail
 
 
 def bench(out: Path, videos: Path, run_id: str, options: list[str], reuse: bool = False) -> tuple[Path, float]:
@@ -147,6 +152,8 @@ def bench(out: Path, videos: Path, run_id: str, options: list[str], reuse: bool 
     if reuse and finished(out, run_id):
         return out / run_id, 0.0
     for old in (out / run_id, out / f"stores-{run_id}"):  # measure afresh: a run left there would be resumed
+        if old.is_symlink():  # a link to another run's folder: dropped, that run left as it is
+            old.unlink()
         shutil.rmtree(old, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
@@ -326,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", default=None, help=f"of {', '.join(VARIANTS)} (default: all; --small: the first two)")
     p.add_argument("--budget", default=None, help="--budget of the budget variants (default 20s, --small; 2m)")
     p.add_argument("--cold", action="store_true", help="cold epochs as well as warm")
+    p.add_argument("--again", action="store_true",
+                   help="measure every video a second time: how far the truth moves from itself on this machine")
     p.add_argument("--reuse", action="store_true",
                    help="read the runs that finished under --out again instead of measuring them again")
     args = p.parse_args(argv)
@@ -346,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     agree: dict[Hashable, bool] = {}
     disks: list[float] = []
     seconds: list[float] = []
+    again: list[Comparison] = []  # the truth measured a second time, against the first
+    again_extraction: list[float] = []
     for name in chosen:
         shape = known[name]
         videos = args.out / name / "videos"
@@ -355,6 +366,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== {name}: {sum(c.count for c in shape.clips)} videos; full run {took:.0f} s "
               f"(load {os.getloadavg()[0]:.1f}, {_moved(truth_drift)})", flush=True)
         measured = measured_epochs(truth)
+        if args.again:
+            rows, extraction = _again(args.out / name, videos, options, args.reuse, truth, measured)
+            again += rows
+            again_extraction += extraction
         for variant in variants:
             extra = (["--sample", str(shape.sample)] if variant.startswith("sample") else []) \
                 + (["--budget", budget] if variant.endswith("budget") else [])
@@ -390,6 +405,10 @@ def main(argv: list[str] | None = None) -> int:
           "at a size where starting the workers is not most of it)")
     for goal in goals(long, agree, disks, seconds)[:3] if long else []:
         print(goal.line())
+    if args.again:
+        print("\n== the truth measured twice (the floor under any projection's error on this machine):")
+        for goal in _repeat_goals(again, again_extraction):
+            print(goal.line())
     print(f"\n== where both runs held steady (anchor within x{STEADY:.2f}): {len(quiet)} of {len(every)} cases")
     if quiet:
         for goal in goals(quiet, agree_quiet, disks, seconds)[:4]:  # the epoch goals and the winner
@@ -397,6 +416,39 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("none: the machine moved under every run, so these figures measure its load as much as the model")
     return 0
+
+
+def _again(out: Path, videos: Path, options: list[str], reuse: bool, truth: Path,
+           measured: Mapping[Hashable, float]) -> tuple[list[Comparison], list[float]]:
+    """Every video measured a second time (run ``again``), printed against the truth: its epochs
+    (the second measurement over the first) and its extraction seconds."""
+    run, took = bench(out, videos, "again", options, reuse)
+    rows = repeated(measured_epochs(run), measured)
+    _, extraction = stores_compared(run, truth)
+    print(f"-- again ({took:.0f} s, load {os.getloadavg()[0]:.1f}, {_moved(run_drift(run))}): "
+          "every video measured a second time / the first", flush=True)
+    for r in rows:
+        print(f"   {label(r.key):<44} {r.projected:8.2f} / {r.measured:7.2f} = {r.ratio:5.2f}")
+    print(f"   extraction {', '.join(f'{x:.2f}' for x in extraction) or '-'} (again / first)")
+    for goal in _repeat_goals(rows, extraction):
+        print(f"   {goal.line()}")
+    return rows, extraction
+
+
+def repeated(second: Mapping[Hashable, float], first: Mapping[Hashable, float]) -> list[Comparison]:
+    """The same cases measured twice, as comparisons of the second (as if projected, its range
+    itself) with the first: how far the measurement moves on its own."""
+    return compare({k: (v, v, v) for k, v in second.items()}, first)
+
+
+def _repeat_goals(rows: Sequence[Comparison], extraction: Sequence[float]) -> list[Goal]:
+    """The epoch and extraction goals a measurement taken again meets against itself (over every
+    epoch, and over those of :data:`LONG_EPOCH` or longer)."""
+    judged = goals(rows, {}, [], extraction)
+    long = [r for r in rows if r.measured >= LONG_EPOCH]
+    over_long = [dataclasses.replace(g, name=f"{g.name}, epochs of {LONG_EPOCH:g} s or longer")
+                 for g in goals(long, {}, [], [])[:2]] if long else []
+    return judged[:2] + over_long + [g for g in judged if g.name == "extraction"]
 
 
 if __name__ == "__main__":

@@ -456,14 +456,35 @@ def test_an_epoch_that_kept_workers_idle_is_projected_at_the_main_process_s_pace
                               startup_elsewhere=0.5)
     raw = one_core.k  # on one core no worker was idle: the capped epoch's own k
     mid = one_core.frames / raw
-    for alone, point in ((0.7 * raw, 0.7 * raw), (0.2 * raw, 0.5 * raw), (3 * raw, raw)):
+    without = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5)
+    for alone, point in ((1.5 * raw, raw), (0.2 * raw, 0.5 * raw), (0.7 * raw, 0.7 * raw)):
         got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5, alone=alone)
         assert (got.k, got.frames) == (pytest.approx(point), pytest.approx(point * mid))
-        assert got.low == pytest.approx(epochs.project(two, per_frame, [], _dataset(), None,
-                                                       startup_elsewhere=0.5).low)  # the range is the same
+        # The range is the same, but that its low end is no faster than 2 workers can read (x0.75 there)
+        assert got.low == pytest.approx(without.low + max(0.0, alone / 2 - raw / 2) * mid)
     assert ("1 batch for 2 workers: the epoch kept 50% of them idle, which the dataset's batches will not; its "
             "frames projected at the main process's own pace on the same samples (workers 0), within x0.50-1"
             ) in got.notes
+    assert not any("faster than 2 workers" in n for n in got.notes)
+
+
+def test_workers_frames_are_never_projected_faster_than_the_cores_can_share_the_main_process_s() -> None:
+    # The main process alone read the same samples at 4 times the epoch's own k: its 2 workers on 2
+    # cores cannot have been more than twice as fast as it. Frames that fast are start-up the
+    # epoch's few batches could not tell apart: the point and both ends take half its pace.
+    per_frame, _ = _reader_records()
+    two = _epoch(0.9, 0.8, cap=16, workers=2)
+    raw = epochs.project(dataclasses.replace(two, env={"cores": 1}), per_frame, [], _dataset(), None,
+                         startup_elsewhere=0.5)
+    got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5, alone=4 * raw.k)
+    assert got.k == pytest.approx(2 * raw.k) and got.frames == pytest.approx(2 * raw.frames)
+    assert got.low >= got.startup + got.opens + 2 * raw.frames * 0.5 - 1e-9  # the low end no faster
+    assert got.low <= got.seconds <= got.high
+    assert ("its frames faster than 2 workers can read them: taken at the main process's pace on the same "
+            "samples over 2 (workers 0)") in got.notes
+    # Workers 0 has no workers to share the cores between: nothing to hold it to.
+    zero = epochs.project(_epoch(0.9, 0.8, cap=16, workers=0), per_frame, [], _dataset(), None, alone=4 * raw.k)
+    assert not any("faster than" in n for n in zero.notes)
 
 
 def test_the_plan_takes_the_main_process_s_pace_from_the_epoch_s_twin_at_workers_0() -> None:

@@ -462,6 +462,31 @@ def test_plan_accuracy_goals_pass_and_fail_on_their_limits() -> None:
     assert not any(g.passed for g in nothing.values())  # nothing measured proves nothing
 
 
+def test_plan_accuracy_reuses_only_a_run_that_ran_to_its_end(tmp_path: Path) -> None:
+    run = tmp_path / "full"
+    run.mkdir()
+    (run / "records.jsonl").write_text("")
+    started = f"run full: records to {run / 'records.jsonl'}, stores in {tmp_path / 'stores-full'}\n"
+    (tmp_path / "full.log").write_text("bench: 3/40 cells\n" + started)  # stopped after it started
+    assert not plan_accuracy.finished(tmp_path, "full")
+    (tmp_path / "full.log").write_text(started + "bench: 40/40 cells\n" + f"run full: {run / 'records.jsonl'}\n"
+                                       + "  pattern  best strategy\n")
+    assert plan_accuracy.finished(tmp_path, "full")
+    assert not plan_accuracy.finished(tmp_path, "sample")  # no log, no records
+
+
+def test_plan_accuracy_judges_a_measurement_taken_again_against_the_first() -> None:
+    # The second measurement of each case stands where a projection would; long and short epochs apart.
+    rows = plan_accuracy.repeated({"long": 12.0, "short": 0.05, "only-again": 1.0}, {"long": 10.0, "short": 0.1})
+    assert [(r.key, r.ratio) for r in rows] == [("long", pytest.approx(1.2)), ("short", pytest.approx(0.5))]
+    got = {g.name: g for g in plan_accuracy._repeat_goals(rows, [1.1])}
+    assert "off by 50%" in got["epoch, worst case"].detail and not got["epoch, worst case"].passed
+    long = got[f"epoch, worst case, epochs of {plan_accuracy.LONG_EPOCH:g} s or longer"]
+    assert "off by 20%" in long.detail and long.passed
+    assert got["extraction"].passed and "10%" in got["extraction"].detail
+    assert not any("range" in name or "winner" in name for name in got)  # nothing projected: no range, no contest
+
+
 def test_plan_accuracy_tells_runs_on_a_steady_machine_from_the_rest(tmp_path: Path) -> None:
     def anchor(when: str, fps: float) -> Record:
         return Record(measure="anchor", loader="pyav", kind="decode", stack="main", profile="a", pattern="sequential",

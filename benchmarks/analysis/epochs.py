@@ -671,6 +671,15 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         else:
             ks = [k * math.sqrt(busy) for k in ks]
             notes.append(idle + f"projected at x{math.sqrt(busy):.2f} (x{busy:.2f}-1)")
+    if alone is not None and alone > 0 and workers:
+        # Workers on ``parallel`` cores read at most ``parallel`` times as fast as the main process
+        # alone: frames that came out faster (an epoch of a few batches, most of it its workers'
+        # start) say how the start-up was told apart, not how fast the dataset's frames will be.
+        least = alone / parallel
+        if min(ks, default=least) < least:
+            notes.append(f"its frames faster than {parallel} workers can read them: taken at the main process's "
+                         f"pace on the same samples over {parallel} (workers 0)")
+        ks, ks_low, ks_high = ([max(k, least) for k in x] for x in (ks, ks_low, ks_high))
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
     elif shares.after <= 0:
