@@ -142,8 +142,9 @@ def finished(out: Path, run_id: str) -> bool:
     log, records_path = out / f"{run_id}.log", out / run_id / "records.jsonl"
     if not (log.is_file() and records_path.is_file()):
         return False
-    tail = log.read_text(encoding="utf-8", errors="replace")[-4000:].splitlines()
-    return f"run {run_id}: {records_path}" in tail
+    last, first = f"run {run_id}: ", f"run {run_id}: records to "
+    return any(line.startswith(last) and not line.startswith(first)
+               for line in log.read_text(encoding="utf-8", errors="replace")[-4000:].splitlines())
 
 
 def bench(out: Path, videos: Path, run_id: str, options: list[str], reuse: bool = False) -> tuple[Path, float]:
