@@ -445,15 +445,21 @@ def test_an_epoch_of_fewer_batches_than_workers_is_not_projected_as_if_all_were_
     assert not any("idle" in n for n in plain.notes)
 
 
+def _one_batch_for_two() -> tuple[list[Record], Record, epochs.Projection]:
+    """A capped epoch of one batch for 2 workers, its per-frame records, and its projection on one
+    core, where no worker was idle (its own k)."""
+    per_frame, _ = _reader_records()
+    two = _epoch(0.9, 0.8, cap=16, workers=2)
+    return per_frame, two, epochs.project(dataclasses.replace(two, env={"cores": 1}), per_frame, [], _dataset(),
+                                          None, startup_elsewhere=0.5)
+
+
 def test_an_epoch_that_kept_workers_idle_is_projected_at_the_main_process_s_pace_where_the_run_has_it() -> None:
     # The same capped epoch of one batch for 2 workers, and the same samples read by the main
     # process alone (workers 0), whose k the run knows. The dataset's busy workers share the cores
     # as the main process had them to itself: the point takes its k, within what the idle workers
     # allow (half the capped epoch's k to all of it); outside that, the nearer end.
-    per_frame, _ = _reader_records()
-    two = _epoch(0.9, 0.8, cap=16, workers=2)
-    one_core = epochs.project(dataclasses.replace(two, env={"cores": 1}), per_frame, [], _dataset(), None,
-                              startup_elsewhere=0.5)
+    per_frame, two, one_core = _one_batch_for_two()
     raw = one_core.k  # on one core no worker was idle: the capped epoch's own k
     mid = one_core.frames / raw
     without = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5)
@@ -472,10 +478,7 @@ def test_workers_frames_are_never_projected_faster_than_the_cores_can_share_the_
     # The main process alone read the same samples at 4 times the epoch's own k: its 2 workers on 2
     # cores cannot have been more than twice as fast as it. Frames that fast are start-up the
     # epoch's few batches could not tell apart: the point and both ends take half its pace.
-    per_frame, _ = _reader_records()
-    two = _epoch(0.9, 0.8, cap=16, workers=2)
-    raw = epochs.project(dataclasses.replace(two, env={"cores": 1}), per_frame, [], _dataset(), None,
-                         startup_elsewhere=0.5)
+    per_frame, two, raw = _one_batch_for_two()
     got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5, alone=4 * raw.k)
     assert got.k == pytest.approx(2 * raw.k) and got.frames == pytest.approx(2 * raw.frames)
     assert got.low >= got.startup + got.opens + 2 * raw.frames * 0.5 - 1e-9  # the low end no faster
