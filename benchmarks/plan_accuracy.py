@@ -423,6 +423,8 @@ def _again(out: Path, videos: Path, options: list[str], reuse: bool, truth: Path
            measured: Mapping[Hashable, float]) -> tuple[list[Comparison], list[float]]:
     """Every video measured a second time (run ``again``), printed against the truth: its epochs
     (the second measurement over the first) and its extraction seconds."""
+    from benchmarks.analysis import epochs
+
     run, took = bench(out, videos, "again", options, reuse)
     rows = repeated(measured_epochs(run), measured)
     _, extraction = stores_compared(run, truth)
@@ -431,6 +433,9 @@ def _again(out: Path, videos: Path, options: list[str], reuse: bool, truth: Path
     for r in rows:
         print(f"   {label(r.key):<44} {r.projected:8.2f} / {r.measured:7.2f} = {r.ratio:5.2f}")
     print(f"   extraction {', '.join(f'{x:.2f}' for x in extraction) or '-'} (again / first)")
+    allowed = epochs.REPEATS
+    print(f"   {moved_within(rows, allowed)} of {len(rows)} epochs moved by less than x{allowed:g} either way, "
+          "what a projection's range allows for it (benchmarks.analysis.epochs.REPEATS)")
     for goal in _repeat_goals(rows, extraction):
         print(f"   {goal.line()}")
     return rows, extraction
@@ -440,6 +445,11 @@ def repeated(second: Mapping[Hashable, float], first: Mapping[Hashable, float]) 
     """The same cases measured twice, as comparisons of the second (as if projected, its range
     itself) with the first: how far the measurement moves on its own."""
     return compare({k: (v, v, v) for k, v in second.items()}, first)
+
+
+def moved_within(rows: Sequence[Comparison], factor: float) -> int:
+    """How many of the cases measured twice (:func:`repeated`) moved by no more than ``factor`` either way."""
+    return sum(1 / factor <= r.ratio <= factor for r in rows)
 
 
 def _repeat_goals(rows: Sequence[Comparison], extraction: Sequence[float]) -> list[Goal]:

@@ -18,6 +18,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from benchmarks.analysis import epochs as epochs_model
 from benchmarks.analysis import verdict
 from reports.advice import Advice, epoch_range, headline, loader_label, refused
 from reports.charts import Chart
@@ -153,6 +154,7 @@ def _dataset(plan: pd.DataFrame, advice: list[Advice], charts: dict[str, Chart],
             # What the time budget dropped, in one line; the detail follows below, under #budget.
             "budget_line": "; ".join(f"{stack}: {line}" for stack, line in sorted(said.items())),
             "given": "your disk budget" if plan.attrs.get("budget_given") else "the free disk where the stores go",
+            "repeats": f"x{epochs_model.REPEATS:g}",
             "budget": bytes_(budget) if budget is not None else "",
             # What was measured is less than a full run: say how, before any figure.
             "budgets": sorted((plan.attrs.get("budgets") or {}).items()),

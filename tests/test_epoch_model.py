@@ -219,7 +219,9 @@ def test_the_worked_example_of_the_docs() -> None:
     assert got.opens == pytest.approx(500, rel=0.001)
     assert got.frames == pytest.approx(11_275, rel=0.001)
     assert got.seconds == pytest.approx(11_775, rel=0.001)
-    assert (got.low, got.high) == (pytest.approx(11_525, rel=0.001), pytest.approx(12_025, rel=0.001))
+    # The open term at half to 1.5 times, then how far an epoch moves between runs, either way.
+    assert epochs.REPEATS == 1.15
+    assert (got.low, got.high) == (pytest.approx(11_525 / 1.15, rel=0.001), pytest.approx(12_025 * 1.15, rel=0.001))
 
 
 def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> None:
@@ -337,7 +339,8 @@ def test_a_class_sampled_once_borrows_the_spread_of_a_class_sampled_twice() -> N
     assert (alone.high - alone.low) / alone.frames > (plain.high - plain.low) / plain.frames
 
 
-def test_the_machine_s_drift_and_the_run_s_other_start_ups_widen_the_range() -> None:
+def test_the_machine_s_drift_and_the_run_s_other_start_ups_widen_the_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(epochs, "REPEATS", 1.0)  # the range's other terms alone
     per_frame, opens = _reader_records()
     plain = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None)
     drifted = epochs.project(_epoch(1.112, 0.806), per_frame, opens, _dataset(), None, drift=1.2)
@@ -352,7 +355,27 @@ def test_the_machine_s_drift_and_the_run_s_other_start_ups_widen_the_range() -> 
     assert seen.high == pytest.approx(plain.high + (0.9 - START))
 
 
-def test_the_plan_reads_the_drift_from_the_anchor_of_the_epoch_s_stack() -> None:
+def test_a_steady_run_s_range_still_allows_for_how_far_an_epoch_moves_between_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same truth measured twice on a quiet machine moved 2-13% (median) between the runs, with
+    # no drift in either: the range allows REPEATS either way even when the run saw none, and a
+    # drift is not added to it: the larger of the two widens the range.
+    per_frame, opens = _reader_records()
+    epoch = _epoch(1.112, 0.806)
+    monkeypatch.setattr(epochs, "REPEATS", 1.0)
+    bare = epochs.project(epoch, per_frame, opens, _dataset(), None)
+    monkeypatch.setattr(epochs, "REPEATS", 1.15)
+    steady = epochs.project(epoch, per_frame, opens, _dataset(), None)
+    assert steady.seconds == pytest.approx(bare.seconds)
+    assert (steady.low, steady.high) == (pytest.approx(bare.low / 1.15), pytest.approx(bare.high * 1.15))
+    little = epochs.project(epoch, per_frame, opens, _dataset(), None, drift=1.05)
+    assert (little.low, little.high) == (pytest.approx(steady.low), pytest.approx(steady.high))
+    much = epochs.project(epoch, per_frame, opens, _dataset(), None, drift=1.4)
+    assert (much.low, much.high) == (pytest.approx(bare.low / 1.4), pytest.approx(bare.high * 1.4))
+
+
+def test_the_plan_reads_the_drift_from_the_anchor_of_the_epoch_s_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(epochs, "REPEATS", 1.0)  # the range's other terms alone
     from benchmarks.analysis import plan
 
     per_frame, opens = _reader_records()
@@ -427,7 +450,9 @@ def test_a_class_missing_from_the_sample_is_costed_as_the_sampled_classes_of_its
     assert share == pytest.approx(h264_720.frames * relative, rel=0.05)
 
 
-def test_an_epoch_of_fewer_batches_than_workers_is_not_projected_as_if_all_were_busy() -> None:
+def test_an_epoch_of_fewer_batches_than_workers_is_not_projected_as_if_all_were_busy(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(epochs, "REPEATS", 1.0)  # the range's other terms alone
     # Capped at 16 frames, the two sampled videos make one batch: one of two workers decoded it
     # while the other waited. The dataset's 10 batches keep both busy: its frames take from half the
     # time per unit the capped epoch measured (a worker uses one core) to all of it (a worker uses
@@ -454,7 +479,9 @@ def _one_batch_for_two() -> tuple[list[Record], Record, epochs.Projection]:
                                           None, startup_elsewhere=0.5)
 
 
-def test_an_epoch_that_kept_workers_idle_is_projected_at_the_main_process_s_pace_where_the_run_has_it() -> None:
+def test_an_epoch_that_kept_workers_idle_is_projected_at_the_main_process_s_pace_where_the_run_has_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(epochs, "REPEATS", 1.0)  # the range's other terms alone
     # The same capped epoch of one batch for 2 workers, and the same samples read by the main
     # process alone (workers 0), whose k the run knows. The dataset's busy workers share the cores
     # as the main process had them to itself: the point takes its k, within what the idle workers

@@ -69,7 +69,8 @@ def _by_name(strategies: list[plan.Strategy]) -> dict[str, plan.Strategy]:
     return {s.name: s for s in strategies}
 
 
-def test_projection_arithmetic() -> None:
+def test_projection_arithmetic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(epochs_model, "REPEATS", 1.0)  # the range's other terms alone
     got = _by_name(plan.project(_records(), _dataset(), epochs=10))
     pyav = got["decode the videos with pyav"]
     # Work = frames x seconds per frame, per class: dataset 960 x 0.01 + 3840 x 0.0025 = 19.2,
@@ -392,7 +393,8 @@ def test_epochs_over_the_first_frames_of_each_video_are_scaled_to_the_whole_samp
     assert uniform[0].epoch_seconds == pytest.approx(plan.project([uncapped], _dataset())[0].epoch_seconds)
 
 
-def test_the_range_spans_the_sampled_videos_of_each_class() -> None:
+def test_the_range_spans_the_sampled_videos_of_each_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(epochs_model, "REPEATS", 1.0)  # the range's other terms alone
     # Two sampled 720p videos, one three times as slow to decode as the other: the dataset's 1,000
     # frames of their class cost 1000 x 0.02 s (the median) against the sample's 200 x 0.02, and
     # its range runs from 1000 x 0.01 to 1000 x 0.03 against the same sample.
@@ -485,6 +487,9 @@ def test_plan_accuracy_judges_a_measurement_taken_again_against_the_first() -> N
     assert "off by 20%" in long.detail and long.passed
     assert got["extraction"].passed and "10%" in got["extraction"].detail
     assert not any("range" in name or "winner" in name for name in got)  # nothing projected: no range, no contest
+    # How many moved by less than what a projection's range allows for it, either way.
+    assert plan_accuracy.moved_within(rows, 1.25) == 1 and plan_accuracy.moved_within(rows, 2.0) == 2
+    assert plan_accuracy.moved_within(rows, 1.1) == 0
 
 
 def test_plan_accuracy_tells_runs_on_a_steady_machine_from_the_rest(tmp_path: Path) -> None:

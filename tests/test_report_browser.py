@@ -118,6 +118,9 @@ def test_your_dataset_section_opens_the_report(browser: Any, tmp_path: Path) -> 
     section = page.inner_text("#dataset")
     assert data.line() in section  # 20 videos, 60,000 frames, 33.3 minutes (...)
     assert "for 6 epochs" in section
+    # The ranges' allowance for how far an epoch moves between runs, as the model takes it.
+    from benchmarks.analysis.epochs import REPEATS
+    assert f"x{REPEATS:g} either way for how far the same epoch moves between runs" in section
     # The whole dataset's npy store (39 GiB) and jpeg store (2.9 GiB) are over the 2 GiB budget:
     # marked in the ranking, and never the recommendation.
     assert "extract to ffmpeg-npy, read with npy" in section and "over budget" in section

@@ -11,7 +11,8 @@ For each, per access pattern, at its fastest DataLoader workers setting:
   epoch taken apart into start-up, opens and frames, each projected with its own scale (start-up
   once per epoch, opens with the dataset's videos and workers, frames with what each class's
   videos decode), with a low-high range from the timed epochs, the spread of the sampled videos
-  of each class and the classes the sample did not contain (named, projected from pixels).
+  of each class, the classes the sample did not contain (named, projected from pixels) and how
+  far the same epoch moves between runs (or the run's drift, where larger).
 - extraction seconds: the sample's extraction, scaled by source pixels; disk bytes: the store's
   bytes scaled by the pixels it holds (at its store size).
 - cache: cold epochs where the data read each epoch (the store, or the source videos) is larger
