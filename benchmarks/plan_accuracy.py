@@ -312,8 +312,28 @@ def steady(*drifts: float | None) -> bool:
     return all(d is not None and d <= STEADY for d in drifts)
 
 
-def _moved(factor: float | None) -> str:
-    return "no anchor" if factor is None else f"anchor moved x{factor:.2f}"
+def pace(run: Path, truth: Path) -> float | None:
+    """The machine's pace over ``run`` against over ``truth``: the main stack's anchor frames/s (the
+    geometric mean of its start and end) in the one over the other, where both timed it on the same
+    video (a sample's first video need not be the truth's); None where they did not. Below 1, the
+    machine was slower in ``run``: its epochs carry that against the truth's, whatever the model."""
+    from benchmarks import records
+    from benchmarks.analysis import drift
+
+    def level(path: Path) -> tuple[str | None, float | None]:
+        found = [r for r in records.read(path / "records.jsonl")
+                 if r.measure == drift.ANCHOR and r.stack == drift.REFERENCE and r.status == "ok"]
+        videos = {r.profile for r in found}
+        stacks = [d for d in drift.drift(found) if d.stack == drift.REFERENCE]
+        return (videos.pop() if len(videos) == 1 else None), (stacks[0].level if stacks else None)
+
+    (video, mine), (theirs_video, theirs) = level(run), level(truth)
+    return mine / theirs if video is not None and video == theirs_video and mine and theirs else None
+
+
+def _moved(factor: float | None, paced: float | None = None) -> str:
+    moved = "no anchor" if factor is None else f"anchor moved x{factor:.2f}"
+    return moved + (f", pace x{paced:.2f} of the truth's on the same video" if paced is not None else "")
 
 
 def label(key: Any) -> str:
@@ -379,8 +399,8 @@ def main(argv: list[str] | None = None) -> int:
             won = winners_agree(rows, _group)
             disk, extraction = stores_compared(run, truth)
             mine = run_drift(run)
-            print(f"-- {variant} ({took:.0f} s, load {os.getloadavg()[0]:.1f}, {_moved(mine)}): projected (low-high) "
-                  "/ measured", flush=True)
+            print(f"-- {variant} ({took:.0f} s, load {os.getloadavg()[0]:.1f}, {_moved(mine, pace(run, truth))}): "
+                  "projected (low-high) / measured", flush=True)
             for r in rows:
                 print(f"   {label(r.key):<44} {r.projected:8.2f} ({r.low:.2f}-{r.high:.2f}) / {r.measured:7.2f} "
                       f"= {r.ratio:5.2f}  {'held' if r.held else 'MISSED'}")
@@ -428,7 +448,7 @@ def _again(out: Path, videos: Path, options: list[str], reuse: bool, truth: Path
     run, took = bench(out, videos, "again", options, reuse)
     rows = repeated(measured_epochs(run), measured)
     _, extraction = stores_compared(run, truth)
-    print(f"-- again ({took:.0f} s, load {os.getloadavg()[0]:.1f}, {_moved(run_drift(run))}): "
+    print(f"-- again ({took:.0f} s, load {os.getloadavg()[0]:.1f}, {_moved(run_drift(run), pace(run, truth))}): "
           "every video measured a second time / the first", flush=True)
     for r in rows:
         print(f"   {label(r.key):<44} {r.projected:8.2f} / {r.measured:7.2f} = {r.ratio:5.2f}")

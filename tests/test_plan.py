@@ -504,6 +504,16 @@ def test_plan_accuracy_tells_runs_on_a_steady_machine_from_the_rest(tmp_path: Pa
     assert plan_accuracy.run_drift(run) == pytest.approx(3.0)
     assert plan_accuracy.steady(1.0, 1.1) and not plan_accuracy.steady(1.0, 3.0)
     assert not plan_accuracy.steady(1.0, None)  # a run without an anchor cannot show it held steady
+    # The machine's pace in another run against this one's, where both timed the anchor on the same video.
+    other = tmp_path / "other"
+    other.mkdir()
+    records.append(other / "records.jsonl", anchor("start", 400))
+    records.append(other / "records.jsonl", anchor("end", 400))
+    assert plan_accuracy.pace(other, run) == pytest.approx(400 / (900 * 300) ** 0.5)
+    elsewhere = tmp_path / "elsewhere"  # its anchor on another video: no comparison
+    elsewhere.mkdir()
+    records.append(elsewhere / "records.jsonl", dataclasses.replace(anchor("start", 400), profile="b"))
+    assert plan_accuracy.pace(elsewhere, run) is None
 
 
 def test_a_run_past_its_budget_starts_no_new_case_and_names_what_it_skipped(tiny_videos: dict[str, Path],
