@@ -31,6 +31,7 @@ import random
 import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from benchmarks import patterns
 from benchmarks.calibration import Calibration
@@ -363,13 +364,23 @@ def _parallel(workers: int, cores: int) -> int:
     return max(1, min(workers, cores))
 
 
+class Anchor(NamedTuple):
+    """The anchor case a stack times (:mod:`benchmarks.analysis.drift`): its decoder and pattern, on
+    ``video`` (named ``name``, none of the run's), at each moment of ``when``."""
+
+    loader: str
+    pattern: Pattern
+    name: str
+    video: Video
+    when: tuple[str, ...]
+
+
 def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, str, str], float] | None = None,
-             done: Iterable[str] = (), anchor: tuple[str, Pattern] | None = None) -> Estimate:
+             done: Iterable[str] = (), anchor: Anchor | None = None) -> Estimate:
     """Seconds per phase of ``run``. ``measured``: seconds per frame by (target, pattern, video)
     from the per-frame records (:func:`measured_seconds_per_frame`), used for the epochs where
-    known. ``done``: phases already over, counted as 0. ``anchor``: the decoder and pattern of the
-    case the run times on its first video at its start and its end (:mod:`benchmarks.analysis.drift`),
-    counted with the per-frame cases (``("anchor", "start")``, ``("anchor", "end")``)."""
+    known. ``done``: phases already over, counted as 0. ``anchor``: the case the run times at each
+    of its moments, counted with the per-frame cases (``("anchor", when)``)."""
     finished = set(done)
     parts: dict[tuple[str, ...], float] = {}
     if "extraction" in run.measures and "extraction" not in finished:
@@ -391,12 +402,14 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
                     reference = reference_seconds(run, name, pattern, guess) / max(1, cases_on[name])
                     parts[part("per_frame", target, name, pattern.name)] = guess.case + reference + case_seconds(
                         _round_seconds(run, name, pattern, guess, target), run.calibration)
-        if anchor is not None and run.videos:
-            loader, pattern = anchor
-            timed = dataclasses.replace(run, decoders=[loader])
-            seconds = guess.case + case_seconds(_round_seconds(timed, next(iter(run.videos)), pattern, guess, loader),
-                                                run.calibration)
-            parts[part("anchor", "start")] = parts[part("anchor", "end")] = seconds
+        if anchor is not None:
+            timed = dataclasses.replace(run, decoders=[anchor.loader], videos={anchor.name: anchor.video},
+                                        frames=min(run.frames, anchor.video.frames or run.frames))
+            seconds = guess.case + case_seconds(
+                _round_seconds(timed, anchor.name, anchor.pattern, guess, anchor.loader), run.calibration)
+            for i, when in enumerate(anchor.when):  # the first checks the anchor against its reference decode
+                parts[part("anchor", when)] = seconds + (
+                    reference_seconds(timed, anchor.name, anchor.pattern, guess) if i == 0 else 0.0)
     if "epoch" in run.measures:
         for pattern in run.patterns:
             for target in [*run.decoders, *run.readers]:

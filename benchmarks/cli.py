@@ -277,6 +277,8 @@ class Bench:
         # stacks still to run, this one included: past the deadline no new case starts.
         self.deadline, self.stacks_left = budget.deadline_from_env(os.environ)
         self.not_started: list[str] = []  # cases not started because the deadline had passed
+        self._anchor: budget.Anchor | None = None  # the anchor case, once its video is made (anchor_case)
+        self._anchor_work: core.Workspace | None = None
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
@@ -383,9 +385,7 @@ class Bench:
         planned.save(self.run.dir)  # once: dataset.json, and this stack's settings in run.json
         self.cases = core.cases(self.live, self.spec.videos, self.spec.patterns, self.spec.frames,
                                 self.args.store_videos)
-        anchor = (drift.ANCHOR_LOADER, patterns.parse([drift.ANCHOR_PATTERN])[0])
-        estimate = budget.estimate(self.spec, self.guess,
-                                   anchor=None if loaders.available()[drift.ANCHOR_LOADER] else anchor)
+        estimate = budget.estimate(self.spec, self.guess, anchor=self.anchor_case())
         factor = budget.load_factor(self.load, self.spec.cores)
         busy = f" (the machine is busy, load {self.load:.1f} on {self.spec.cores} cores: x{factor:.1f} counted in)"
         print(f"estimate: {estimate.line()}{busy if factor > 1 else ''}", flush=True)
@@ -401,7 +401,7 @@ class Bench:
                                        "per_frame": estimate.per_frame - opens - anchors, "epoch": estimate.epochs})
         finished.start(self.run.dir, self.stack)  # a stack stopped part-way is named in the report
         try:
-            self.anchor("start", measures)
+            self.anchor(drift.START, measures)
             self.extraction(measure="extraction" in measures)
             self.took("extraction")
             if "per_frame" in measures:
@@ -412,11 +412,14 @@ class Bench:
             self.took("open")
             self.took("per_frame")
             if "epoch" in measures:
-                for pattern in self.spec.patterns:
+                # The anchor between the groups of epochs too: a machine that slows for the minutes
+                # one pattern's epochs take shows, and each epoch has the machine's pace beside it.
+                for i, pattern in enumerate(self.spec.patterns):
+                    self.anchor(drift.EPOCHS if i == 0 else drift.after(self.spec.patterns[i - 1].name), measures)
                     for workers in self.spec.workers:
                         self.epoch(pattern, workers)
                 self.took("epoch")
-            self.anchor("end", measures)
+            self.anchor(drift.END, measures)
         finally:
             self.progress.close()
         finished.finish(self.run.dir, self.stack)
@@ -600,22 +603,45 @@ class Bench:
             self.once(core.cell("probe", self.stack, profile), lambda: record, record)
             return None
 
+    def anchor_case(self) -> budget.Anchor | None:
+        """The anchor case this stack times (its decoder, pattern, video, and when), or None where
+        it times none: no per-frame cases, or the anchor's decoder is missing from the stack."""
+        if "per_frame" not in self.spec.measures or loaders.available()[drift.ANCHOR_LOADER]:
+            return None
+        if self._anchor is None:
+            path = str(corpus.make(drift.ANCHOR_VIDEO))
+            video = dataset.probe_one(path)
+            if video.error:  # the corpus made it: a broken build of ffmpeg or PyAV, said and not timed
+                print(f"no anchor case (the machine's drift is not measured): {path}: {video.error}", file=sys.stderr)
+                return None
+            when = [drift.START, *(drift.EPOCHS if i == 0 else drift.after(self.spec.patterns[i - 1].name)
+                                   for i in range(len(self.spec.patterns)) if "epoch" in self.spec.measures),
+                    drift.END]
+            self._anchor = budget.Anchor(drift.ANCHOR_LOADER, patterns.parse([drift.ANCHOR_PATTERN])[0],
+                                         drift.ANCHOR_VIDEO, video, tuple(when))
+            # a workspace of its own: the anchor's video is none of the run's
+            self._anchor_work = core.Workspace(
+                dataclasses.replace(self.spec, videos={drift.ANCHOR_VIDEO: video}, clips={},
+                                    first_video_only=frozenset(), frames_per_video=None), self.store_root)
+        return self._anchor
+
     def anchor(self, when: str, measures: frozenset[str]) -> None:
-        """The anchor case (pyav, sequential, the run's first video), timed as the per-frame cases are,
-        at this stack's start or end: its records measure the machine's drift (:mod:`benchmarks.analysis.drift`)."""
+        """The anchor case (pyav, sequential, on :data:`drift.ANCHOR_VIDEO`), timed as the per-frame
+        cases are, at this stack's start, between its groups of epochs and at its end: its records
+        measure the machine's drift (:mod:`benchmarks.analysis.drift`) and its pace beside each epoch."""
         cell = core.cell(drift.ANCHOR, self.stack, when)
         work = self.estimate.of(budget.part("anchor", when))
         assert self.progress is not None
-        if "per_frame" not in measures or cell in self.run.done or loaders.available()[drift.ANCHOR_LOADER] or \
+        anchor = self.anchor_case() if "per_frame" in measures else None
+        if anchor is None or cell in self.run.done or self._anchor_work is None or \
                 (self.deadline is not None and time.time() >= self.deadline):
             # past the bench's budget: no anchor, and the report says no drift was measured for this stack
             self.progress.update(0, work=work, phase="anchor", skipped=True)
             return
-        profile = next(iter(self.spec.videos))
-        case = core.Case("per_frame", Target(drift.ANCHOR_LOADER, loaders.REGISTRY[drift.ANCHOR_LOADER].kind), profile,
-                         patterns.parse([drift.ANCHOR_PATTERN])[0], self.spec.frames)
+        case = core.Case("per_frame", Target(anchor.loader, loaders.REGISTRY[anchor.loader].kind), anchor.name,
+                         anchor.pattern, min(self.spec.frames, anchor.video.frames))
         self.step(f"anchor ({when}): {case.id}", work, "anchor")
-        for _, record in self.work.measure_interleaved([case]):
+        for _, record in self._anchor_work.measure_interleaved([case]):
             self.run.add(cell, dataclasses.replace(record, measure=drift.ANCHOR,
                                                    options={**record.options, drift.ANCHOR: when}))
         self.progress.update(0, work=work, phase="anchor")

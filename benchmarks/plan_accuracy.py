@@ -279,7 +279,13 @@ def projected_epochs(run: Path) -> dict[Hashable, tuple[float, float, float]]:
 
 
 def stores_compared(run: Path, truth: Path) -> tuple[list[float], list[float]]:
-    """Projected / measured extraction seconds and disk bytes, per store."""
+    """Projected / measured disk bytes and extraction seconds, per store."""
+    disk, seconds = stores_by_title(run, truth)
+    return list(disk.values()), list(seconds.values())
+
+
+def stores_by_title(run: Path, truth: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Projected / measured disk bytes and extraction seconds, by store title."""
     from benchmarks import dataset, records
     from benchmarks.analysis import plan
 
@@ -289,16 +295,54 @@ def stores_compared(run: Path, truth: Path) -> tuple[list[float], list[float]]:
 
     mine, full = made(run), made(truth)
     both = [k for k in full if k in mine]
-    disk = [mine[k].disk_bytes / full[k].disk_bytes for k in both if full[k].disk_bytes]
-    seconds = [mine[k].extraction_seconds / full[k].extraction_seconds for k in both if full[k].extraction_seconds]
+    disk = {k: mine[k].disk_bytes / full[k].disk_bytes for k in both if full[k].disk_bytes}
+    seconds = {k: mine[k].extraction_seconds / full[k].extraction_seconds for k in both if full[k].extraction_seconds}
     return disk, seconds
+
+
+# -- the machine's pace beside each measurement ----------------------------------------------------------
+
+def paces(run: Path) -> tuple[str | None, dict[Hashable, float]]:
+    """The video the run's anchor was timed on (None: none, or more than one), and the machine's
+    pace (:func:`benchmarks.analysis.drift.paces`, the anchors either side) beside each epoch case
+    (by its key) and each extraction (by ``("extraction", store title)``)."""
+    from benchmarks import records
+    from benchmarks.analysis import drift, plan
+
+    recs = list(records.read(run / "records.jsonl"))
+    videos = {r.profile for r in recs if r.measure == drift.ANCHOR and r.status == "ok"}
+    out: dict[Hashable, float] = {}
+    for stack in sorted({r.stack for r in recs}):
+        for r, at in drift.paces(recs, stack):
+            if r.status != "ok":
+                continue
+            if r.measure == "epoch" and r.loader != "noop":
+                out[plan.epoch_key(r)] = at
+            elif r.measure == "extraction" and r.store is not None:
+                out[("extraction", r.store.title)] = at
+    return (videos.pop() if len(videos) == 1 else None), out
+
+
+def at_pace(rows: Sequence[Comparison], mine: Mapping[Hashable, float],
+            truth: Mapping[Hashable, float]) -> list[Comparison]:
+    """The comparisons whose both sides have a pace, each truth rescaled to the pace the projection's
+    run measured at: measured x (the truth's pace / the run's). A projection is then judged against
+    what its own machine would have measured, not against the machine's move between the runs."""
+    return [dataclasses.replace(r, measured=r.measured * truth[r.key] / mine[r.key])
+            for r in rows if r.key in mine and r.key in truth and mine[r.key] > 0]
+
+
+def paced_runs(run: Path, truth: Path) -> tuple[dict[Hashable, float], dict[Hashable, float]] | None:
+    """Both runs' paces (:func:`paces`), where both timed the anchor on the same video; else None."""
+    (video, mine), (theirs, full) = paces(run), paces(truth)
+    return (mine, full) if video is not None and video == theirs and mine and full else None
 
 
 STEADY = 1.15  # an anchor that moved more than this (trust.md's repeatability): not a quiet machine
 
 
 def run_drift(run: Path) -> float | None:
-    """How far the machine moved over a run: its anchor case (timed at its start and end) as a
+    """How far the machine moved over a run: its anchor case (its slowest against its fastest) as a
     factor of at least 1; None where the run timed no anchor."""
     from benchmarks import records
     from benchmarks.analysis import drift
@@ -314,7 +358,7 @@ def steady(*drifts: float | None) -> bool:
 
 def pace(run: Path, truth: Path) -> float | None:
     """The machine's pace over ``run`` against over ``truth``: the main stack's anchor frames/s (the
-    geometric mean of its start and end) in the one over the other, where both timed it on the same
+    geometric mean of all it timed) in the one over the other, where both timed it on the same
     video (a sample's first video need not be the truth's); None where they did not. Below 1, the
     machine was slower in ``run``: its epochs carry that against the truth's, whatever the model."""
     from benchmarks import records
@@ -378,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     seconds: list[float] = []
     again: list[Comparison] = []  # the truth measured a second time, against the first
     again_extraction: list[float] = []
+    at_pace_rows: list[Comparison] = []  # every comparison whose both runs timed the anchor on the same video
+    at_pace_extraction: list[float] = []
     for name in chosen:
         shape = known[name]
         videos = args.out / name / "videos"
@@ -398,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             rows = compare(projected_epochs(run), measured)
             won = winners_agree(rows, _group)
             disk, extraction = stores_compared(run, truth)
+            both = paced_runs(run, truth)
+            paced = at_pace(rows, *both) if both else []
             mine = run_drift(run)
             print(f"-- {variant} ({took:.0f} s, load {os.getloadavg()[0]:.1f}, {_moved(mine, pace(run, truth))}): "
                   "projected (low-high) / measured", flush=True)
@@ -411,6 +459,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"disk {', '.join(f'{x:.2f}' for x in disk) or '-'} (projected / measured)")
             for goal in goals(rows, won, disk, extraction):
                 print(f"   {goal.line()}")
+            if both:
+                paced_extraction = _paced_stores(run, truth, *both)
+                print(f"   at the projection's run's pace (each truth x its pace / the run's, the anchors either "
+                      f"side of each; {len(paced)} of {len(rows)} epochs): epochs "
+                      + ", ".join(f"{r.ratio:.2f}" for r in paced)
+                      + f"; extraction {', '.join(f'{x:.2f}' for x in paced_extraction) or '-'}")
+                for goal in _paced_goals(paced, paced_extraction):
+                    print(f"   {goal.line()}")
+                at_pace_rows.extend(paced)
+                at_pace_extraction.extend(paced_extraction)
             every += rows
             if steady(truth_drift, mine):
                 quiet += rows
@@ -426,6 +484,11 @@ def main(argv: list[str] | None = None) -> int:
           "at a size where starting the workers is not most of it)")
     for goal in goals(long, agree, disks, seconds)[:3] if long else []:
         print(goal.line())
+    if at_pace_rows:
+        print(f"\n== at the projection's run's pace: {len(at_pace_rows)} of {len(every)} cases (the model's error "
+              "with the machine's move between the runs, as its anchor saw it, taken out)")
+        for goal in _paced_goals(at_pace_rows, at_pace_extraction):
+            print(goal.line())
     if args.again:
         print("\n== the truth measured twice (the floor under any projection's error on this machine):")
         for goal in _repeat_goals(again, again_extraction):
@@ -458,7 +521,29 @@ def _again(out: Path, videos: Path, options: list[str], reuse: bool, truth: Path
           "what a projection's range allows for it (benchmarks.analysis.epochs.REPEATS)")
     for goal in _repeat_goals(rows, extraction):
         print(f"   {goal.line()}")
+    both = paced_runs(run, truth)
+    if both:
+        paced = at_pace(rows, *both)
+        paced_extraction = _paced_stores(run, truth, *both)
+        print(f"   at the same pace ({len(paced)} of {len(rows)} epochs; the first x its pace / the second's): "
+              f"{moved_within(paced, allowed)} moved by less than x{allowed:g}")
+        for goal in _repeat_goals(paced, paced_extraction):
+            print(f"   {goal.line()}")
     return rows, extraction
+
+
+def _paced_stores(run: Path, truth: Path, mine: Mapping[Hashable, float],
+                  full: Mapping[Hashable, float]) -> list[float]:
+    """Projected / measured extraction seconds per store, at the projection's run's pace."""
+    _, seconds = stores_by_title(run, truth)
+    return [ratio * mine[("extraction", k)] / full[("extraction", k)] for k, ratio in seconds.items()
+            if ("extraction", k) in mine and ("extraction", k) in full and full[("extraction", k)] > 0]
+
+
+def _paced_goals(rows: Sequence[Comparison], extraction: Sequence[float]) -> list[Goal]:
+    """The epoch goals (median, worst, ranges) and extraction's, judged at the projection's run's pace."""
+    judged = goals(rows, {}, [], extraction)
+    return [g for g in judged if g.name.startswith(("epoch", "range")) or g.name == "extraction"]
 
 
 def repeated(second: Mapping[Hashable, float], first: Mapping[Hashable, float]) -> list[Comparison]:

@@ -26,7 +26,8 @@ from benchmarks.spec import Store
 
 log = logging.getLogger(__name__)
 
-# "anchor": the run's anchor case, timed at each stack's start and end (benchmarks.analysis.drift)
+# "anchor": the run's anchor case, timed at each stack's start, between its epochs and at its end
+# (benchmarks.analysis.drift)
 Measure = Literal["per_frame", "open", "epoch", "extraction", "anchor"]
 Status = Literal["ok", "wrong", "unavailable", "error"]
 

@@ -122,7 +122,7 @@ def _speed_sentence(kind: str, ranked: list[tuple[str, float, list[float]]], mea
     if len(stacks) > 1 and drift is not None:
         text += (f"; the two were measured by different dependency stacks ({', '.join(stacks)}), one after the "
                  f"other, and differ by more than the machine's drift between them ({100 * (drift - 1):.0f}%, "
-                 "from the anchor case each stack timed at its start and end)")
+                 "from the anchor case each stack timed from its start to its end)")
     elif len(stacks) > 1:  # one stack ran after the other: the machine's load may have changed between them
         text += (f"; the two were measured by different dependency stacks ({', '.join(stacks)}), one "
                  "after the other, and this run measured no drift between stacks: part of the difference "

@@ -304,13 +304,13 @@ def _environment(table: pd.DataFrame, drift: pd.DataFrame | None = None) -> dict
 
 
 def _drift(table: pd.DataFrame | None) -> list[str]:
-    """The "Drift" note: per stack, its anchor at the end against its start, and against the main stack's."""
+    """The "Drift" note: per stack, its anchor's slowest against its fastest, and against the main stack's."""
     if table is None or table.empty:
         return []
     ratio = lambda v: "not measured" if pd.isna(v) else f"{v:.2f}x"  # noqa: E731
     lines = []
     for r in table.to_dict("records"):
-        line = f"{r['stack']}: end against start {ratio(r['within'])}"
+        line = f"{r['stack']}: slowest against fastest {ratio(r['within'])}"
         if r["stack"] != "main":
             line += f", against the main stack {ratio(r['against_main'])}"
         lines.append(line)

@@ -269,15 +269,17 @@ def environment(records: list[Record]) -> pd.DataFrame:
                                                           "libraries"])
 
 
-DRIFT_COLUMNS = ["stack", "start_fps", "end_fps", "within", "against_main"]
+DRIFT_COLUMNS = ["stack", "start_fps", "end_fps", "timed", "within", "against_main"]
 
 
 def drift(records: list[Record]) -> pd.DataFrame:
-    """One row per stack with anchor records: its anchor's frames/s at its start and end, end / start,
-    and its anchor against the main stack's (:mod:`benchmarks.analysis.drift`)."""
+    """One row per stack with anchor records: its anchor's frames/s at its start and end, how many
+    times it was timed in all, its slowest against its fastest (``within``, below 1 where the slowest
+    came later), and its anchor against the main stack's (:mod:`benchmarks.analysis.drift`)."""
     drifts = drift_.drift(records)
-    table = pd.DataFrame([{"stack": d.stack, "start_fps": d.start, "end_fps": d.end, "within": d.within,
-                           "against_main": d.against_reference} for d in drifts], columns=DRIFT_COLUMNS)
+    table = pd.DataFrame([{"stack": d.stack, "start_fps": d.start, "end_fps": d.end, "timed": len(d.timed),
+                           "within": d.within, "against_main": d.against_reference} for d in drifts],
+                         columns=DRIFT_COLUMNS)
     table.attrs["drifts"] = drifts  # for the advice's comparisons across stacks (drift_.between)
     return table
 

@@ -50,7 +50,7 @@ def test_pytest_benchmark_and_the_cli_measure_the_same_cells(videos: Path, tmp_p
     assert cli.main(["--videos", str(videos), "--loaders", LOADER, "--patterns", PATTERNS, "--measures", "per_frame",
                      "--out", str(tmp_path / "results"), "--run-id", "cli", "--stores", str(tmp_path / "stores"),
                      *TIMING]) == 0
-    # The CLI's anchor records (a stack's drift, timed at its start and end) are no case of the run.
+    # The CLI's anchor records (a stack's drift, timed from its start to its end) are no case of the run.
     from_cli = [r for r in records.read(tmp_path / "results" / "cli" / "records.jsonl") if r.measure != "anchor"]
 
     assert sorted(r.cell for r in from_pytest) == sorted(r.cell for r in from_cli)

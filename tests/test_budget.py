@@ -312,17 +312,26 @@ def test_the_load_counted_is_the_lower_of_the_average_and_what_runs_now(monkeypa
     assert env.load(samples=1, every=0) == pytest.approx(0.5)  # a burst right now: the average
 
 
-def test_the_anchor_case_is_counted_with_the_per_frame_cases_at_the_start_and_the_end() -> None:
+def test_the_anchor_case_is_counted_with_the_per_frame_cases_at_each_of_its_moments() -> None:
     guess = _guess(decode=0.01, read=0.002, case=0.5)
     sequential = _plan().patterns[0]  # as the per-frame case it is compared with
     readers_only = _plan(decoders=[], readers=["pil@s"], measures=frozenset({"per_frame"}))
     plain = budget.estimate(readers_only, guess)
-    timed = budget.estimate(readers_only, guess, anchor=("pyav", sequential))
-    start, end = (timed.of(budget.part("anchor", when)) for when in ("start", "end"))
-    # pyav decodes (0.01 s a megapixel), though the run measures no decoder of its own
-    # (its check takes the reference the per-frame cases of the video decode)
-    decoder = budget.estimate(_plan(measures=frozenset({"per_frame"})), guess)
-    reference = budget.reference_seconds(readers_only, "a", sequential, guess)
-    assert start == end == pytest.approx(decoder.of(budget.part("per_frame", "pyav", "a", "sequential")) - reference)
-    assert start > 0.5 and timed.per_frame == pytest.approx(plain.per_frame + start + end)
-    assert budget.estimate(readers_only, guess, anchor=("pyav", sequential), done={"per_frame"}).per_frame == 0
+    # the anchor's own video (none of the run's), a quarter of the run's pixels
+    video = Video(frames=100, width=500, height=500, keyframes=10)
+    anchor = budget.Anchor("pyav", sequential, "anchor-video", video, ("start", "epochs", "after sequential", "end"))
+    timed = budget.estimate(readers_only, guess, anchor=anchor)
+    start, *between, end = (timed.of(budget.part("anchor", when)) for when in anchor.when)
+    # pyav decodes (0.01 s a megapixel), though the run measures no decoder of its own; the first
+    # anchor also decodes its reference (the later ones check against the same)
+    on_anchor = dataclasses.replace(readers_only, decoders=["pyav"], videos={"anchor-video": video})
+    decoder = budget.estimate(dataclasses.replace(on_anchor, readers=[]), guess)
+    reference = budget.reference_seconds(on_anchor, "anchor-video", sequential, guess)
+    per_case = decoder.of(budget.part("per_frame", "pyav", "anchor-video", "sequential")) - reference
+    assert between == [pytest.approx(per_case)] * 2 and end == pytest.approx(per_case)
+    assert start == pytest.approx(per_case + reference) and reference > 0
+    assert per_case > 0.5 and timed.per_frame == pytest.approx(plain.per_frame + start + sum(between) + end)
+    # on a video of a quarter of the run's pixels: less than the run's own decoder case
+    run_case = budget.estimate(_plan(measures=frozenset({"per_frame"})), guess)
+    assert per_case < run_case.of(budget.part("per_frame", "pyav", "a", "sequential"))
+    assert budget.estimate(readers_only, guess, anchor=anchor, done={"per_frame"}).per_frame == 0

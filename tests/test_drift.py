@@ -1,4 +1,4 @@
-"""The machine's drift: the anchor case every stack times at its start and end, the drift's
+"""The machine's drift: the anchor case every stack times at its start, between its epochs and at its end, the drift's
 arithmetic, and the report's comparisons across stacks that rest on it."""
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def test_leaders_from_two_stacks_closer_than_the_drift_are_not_ranked(tmp_path: 
                               _anchor("torchvision", "start", 125), _anchor("torchvision", "end", 125)])
     assert "torchvision-videoreader [torchvision] and pyav are within the machine's drift" in text
     assert "torchvision-videoreader [torchvision] is the fastest decoder" not in text
-    assert "torchvision: end against start 1.00x, against the main stack 1.25x" in text  # the Drift note
+    assert "torchvision: slowest against fastest 1.00x, against the main stack 1.25x" in text  # the Drift note
 
 
 def test_leaders_from_two_stacks_further_apart_than_the_drift_are_ranked(tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_leaders_from_two_stacks_further_apart_than_the_drift_are_ranked(tmp_pat
     assert "torchvision-videoreader [torchvision] is the fastest decoder" in text
     assert "differ by more than the machine's drift between them (2%" in text
     assert "are within the machine's drift" not in text
-    assert "main: end against start 0.98x" in text
+    assert "main: slowest against fastest 0.98x" in text
 
 
 def test_without_anchors_the_report_says_no_drift_was_measured(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_without_anchors_the_report_says_no_drift_was_measured(tmp_path: Path) -
     assert "Drift." not in text
 
 
-def test_a_run_times_the_anchor_at_its_start_and_end_outside_the_ordinary_rows(
+def test_a_run_times_the_anchor_on_its_own_video_at_its_start_and_end_outside_the_ordinary_rows(
         tiny_videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))
     videos = tmp_path / "videos"
@@ -107,13 +107,13 @@ def test_a_run_times_the_anchor_at_its_start_and_end_outside_the_ordinary_rows(
     recs = list(records.read(tmp_path / "out" / "r" / "records.jsonl"))
     timed = [i for i, r in enumerate(recs) if r.measure in ("per_frame", "open") and r.status == "ok"]
     anchors = {r.options["anchor"]: (i, r) for i, r in enumerate(recs) if r.measure == "anchor"}
-    assert set(anchors) == {"start", "end"} and timed
+    assert set(anchors) == {"start", "end"} and timed  # no epochs: nothing between
     assert anchors["start"][0] < min(timed) and anchors["end"][0] > max(timed)
     [own] = [r for r in recs if r.measure == "per_frame" and r.loader == "pyav" and r.store is None]
-    for _, r in anchors.values():  # the same case as pyav's own sequential one, timed again
-        assert (r.loader, r.pattern, r.profile, r.status, r.exact) == ("pyav", "sequential", "one", "ok", True)
-        assert r.fps_median and r.frames == own.frames and r.options["samples"] == own.options["samples"]
-        assert r.cell != own.cell
+    for _, r in anchors.values():  # pyav's sequential case, on the anchor's video (none of the run's), verified
+        assert (r.loader, r.pattern, r.profile, r.status, r.exact) == ("pyav", "sequential", drift.ANCHOR_VIDEO,
+                                                                       "ok", True)
+        assert r.fps_median and r.frames == own.frames and r.cell != own.cell
     reports.build(tmp_path / "out" / "r")
     with open(tmp_path / "out" / "r" / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -123,7 +123,50 @@ def test_a_run_times_the_anchor_at_its_start_and_end_outside_the_ordinary_rows(
     assert {d.stack for d in drift.drift(recs)} == {"main"}
 
 
-def test_every_stack_times_the_anchor_and_the_fixed_size_stores_on_the_same_first_video(
+def test_the_anchor_is_timed_between_the_groups_of_epochs_and_gives_each_epoch_its_pace(
+        tiny_videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    assert cli.main(["--profiles", "tiny-h264-bframes", "--out", str(tmp_path / "out"), "--run-id", "r",
+                     "--stores", str(tmp_path / "stores"), "--loaders", "noop,pyav",
+                     "--measures", "per_frame,epoch", "--patterns", "sequential,random-frame", "--epochs", "1",
+                     "--workers", "0", "--cache", "warm", "--min-time", "0", "--min-rounds", "1",
+                     "--frames", "2"]) == 0
+    recs = list(records.read(tmp_path / "out" / "r" / "records.jsonl"))
+    order = [r.options["anchor"] if r.measure == "anchor" else r.pattern for r in recs
+             if r.measure == "anchor" or r.measure == "epoch"]
+    # each pattern's epochs (every loader's) in one stretch, between two anchors
+    assert [w for i, w in enumerate(order) if i == 0 or w != order[i - 1]] == \
+        ["start", "epochs", "sequential", "after sequential", "random-frame", "end"]
+    [main] = drift.drift(recs)
+    assert len(main.between) == 2 and len(main.timed) == 4 and main.within is not None
+    # each epoch's pace: the anchors either side of it
+    paced = {(r.pattern, r.loader): pace for r, pace in drift.paces(recs) if r.measure == "epoch" and not r.store}
+    fps = {r.options["anchor"]: r.fps_median for r in recs if r.measure == "anchor"}
+    assert paced[("sequential", "pyav")] == pytest.approx(math.sqrt(fps["epochs"] * fps["after sequential"]))
+    assert paced[("random-frame", "pyav")] == pytest.approx(math.sqrt(fps["after sequential"] * fps["end"]))
+
+
+def test_the_drift_within_a_stack_is_its_slowest_anchor_against_its_fastest_in_the_order_timed() -> None:
+    def stack(*timed: float) -> drift.StackDrift:
+        whens = ["start", "epochs", *(f"after p{i}" for i in range(len(timed) - 3)), "end"]
+        [d] = drift.drift([_anchor("main", w, v) for w, v in zip(whens, timed, strict=True)])
+        return d
+
+    # The machine slowed between the start and the end and came back: unseen by start and end alone.
+    assert stack(100, 100, 70, 100).within == pytest.approx(0.7)
+    assert stack(70, 100, 100, 100).within == pytest.approx(100 / 70)  # slow first, then faster
+    assert stack(100, 80, 120, 100).within == pytest.approx(1.5)  # the slowest (80) came before the fastest
+    assert stack(100, 100, 100, 100).within == pytest.approx(1.0)
+    assert stack(100, 100, 70, 100).level == pytest.approx((100 * 100 * 70 * 100) ** 0.25)
+    # A pace for each record between two anchors, from the anchors either side; one at an end alone.
+    recs = [_anchor("main", "start", 100), _per_frame("pyav", "main", 5), _anchor("main", "epochs", 50),
+            _per_frame("pil", "main", 6), _per_frame("pil", "pillow-simd", 7)]
+    assert [(r.loader, p) for r, p in drift.paces(recs)] == [("pyav", pytest.approx(math.sqrt(5000))),
+                                                             ("pil", pytest.approx(50))]
+    assert drift.paces(recs, stack="pillow-simd") == []  # no anchor in that stack
+
+
+def test_every_stack_times_the_anchor_on_the_same_video_and_the_fixed_size_stores_on_the_same_first_video(
         tiny_videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Profiles given out of alphabetical order: the run's records (dataset.json) keep them sorted.
     given = ["tiny-h264-odd", "tiny-h264-bframes"]
@@ -137,7 +180,7 @@ def test_every_stack_times_the_anchor_and_the_fixed_size_stores_on_the_same_firs
     assert cli.main([*args, "--loaders", "noop,pil"]) == 0
     recs = list(records.read(tmp_path / "out" / "r" / "records.jsonl"))
     anchors = {(r.stack, r.options["anchor"]): r.profile for r in recs if r.measure == "anchor"}
-    assert anchors == {(s, w): given[0] for s in ("main", "pillow-simd") for w in ("start", "end")}
+    assert anchors == {(s, w): drift.ANCHOR_VIDEO for s in ("main", "pillow-simd") for w in ("start", "end")}
     stores = {r.profile for r in recs if r.measure == "per_frame" and r.loader == "pil" and r.status == "ok"}
     assert stores == {given[0]}  # the 32 px store, on the first video only, as in the first stack
 

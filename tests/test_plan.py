@@ -516,6 +516,50 @@ def test_plan_accuracy_tells_runs_on_a_steady_machine_from_the_rest(tmp_path: Pa
     assert plan_accuracy.pace(elsewhere, run) is None
 
 
+def test_plan_accuracy_judges_each_epoch_at_the_pace_of_the_run_that_projected_it(tmp_path: Path) -> None:
+    def anchor(when: str, fps: float, video: str = "anchor-video") -> Record:
+        return Record(measure="anchor", loader="pyav", kind="decode", stack="main", profile=video,
+                      pattern="sequential", frames=100, seconds=[100 / fps], options={"anchor": when},
+                      cell=f"anchor|main|{when}").with_fps()
+
+    def epoch(pattern: str, seconds: float) -> Record:
+        return Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="v", pattern=pattern,
+                      frames=100, seconds=[seconds], workers=0, cache="warm", cell=f"epoch|{pattern}")
+
+    def run(name: str, *recs: Record) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        for r in recs:
+            records.append(path / "records.jsonl", r)
+        return path
+
+    # The projection's run at a steady 100 frames/s; its truth at 100 for sequential, then half as
+    # fast for random (the machine slowed between the two groups of epochs, as its anchors saw).
+    sample = run("sample", anchor("start", 100), epoch("sequential", 1.0), anchor("after sequential", 100),
+                 epoch("random", 2.0), anchor("end", 100))
+    truth = run("truth", anchor("start", 100), epoch("sequential", 4.0), anchor("after sequential", 100),
+                epoch("random", 8.0), anchor("end", 25))
+    video, at = plan_accuracy.paces(truth)
+    key = ("random", "pyav", None, 0, "warm", "main")
+    assert video == "anchor-video" and at[key] == pytest.approx(50)
+    assert at[("sequential", *key[1:])] == pytest.approx(100)
+    both = plan_accuracy.paced_runs(sample, truth)
+    assert both is not None
+    rows = plan_accuracy.compare({k: (v * 1.0, v * 0.8, v * 1.2) for k, v in {
+        ("sequential", *key[1:]): 4.0, key: 4.0}.items()}, plan_accuracy.measured_epochs(truth))
+    assert [r.ratio for r in rows] == [pytest.approx(1.0), pytest.approx(0.5)]  # random: off by half, missed
+    paced = plan_accuracy.at_pace(rows, *both)
+    # at the sample's pace (100), the truth's random epoch would have taken 8 x 50 / 100 = 4 s: held
+    assert [(r.measured, r.held) for r in paced] == [(pytest.approx(4.0), True), (pytest.approx(4.0), True)]
+    assert not rows[1].held
+    # Anchors on two videos cannot be compared: no pace.
+    other = run("other", anchor("start", 100, video="elsewhere"), epoch("random", 2.0), anchor("end", 100, "elsewhere"))
+    assert plan_accuracy.paced_runs(other, truth) is None
+    # A case one side has no pace for is left out, not judged at pace 1.
+    [alone] = plan_accuracy.at_pace(rows, {key: 100.0}, both[1])
+    assert alone.key == key and alone.measured == pytest.approx(4.0)
+
+
 def test_a_run_past_its_budget_starts_no_new_case_and_names_what_it_skipped(tiny_videos: dict[str, Path],
                                                                             tmp_path: Path) -> None:
     import json

@@ -41,7 +41,7 @@ a class sampled more than once), the open cost (:data:`OPEN_SPREAD`), classes th
 contain, projected from their frame size and bytes, whose frame term spans :data:`UNSAMPLED_SPREAD`
 either way and which are named, an epoch that kept workers idle (from its own pace to the pace the
 idle workers would have added; the point at the main process's pace on the same samples), and the
-machine's drift over the run (its anchor case at the start against the end) or, where it drifted
+machine's drift over the run (its anchor case's slowest against its fastest) or, where it drifted
 less, how far the same epoch moves between two runs (:data:`REPEATS`), by which the whole range
 widens either way.
 """
@@ -80,7 +80,7 @@ MOSTLY_STARTUP = 0.5  # an epoch whose start-up is more than this share of it "i
 # (a store beyond the memory is read cold, counted apart).
 SCATTERED_READS, SCATTERED_MOST = 0.15, 1.35
 # How far the same epoch moves between two runs, which the run's own repeated epochs (minutes apart
-# at most) and its anchor (timed at its start and end) do not show: on plan_accuracy's full-size
+# at most) and its anchor (timed from its start to its end) do not show: on plan_accuracy's full-size
 # shapes, each measured in full twice with nothing else running, the median epoch moved 2-21% by
 # pair of runs and the 90th percentile 13-40% (docs/plan-model.md); a range's other terms widen it
 # too, so it takes less than the worst. The range allows at least this much either way; a run whose
@@ -531,7 +531,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     keyframe interval of a transcoded store the loader decodes, in place of the videos' own;
     ``startups_seen``: every start-up the run measured for the same loader and workers (any
     pattern), whose spread the range takes; ``drift``: the machine's drift over the run (the anchor
-    case at the stack's start against its end, a factor of at least 1), by which the range widens
+    case's slowest against its fastest in the stack, a factor of at least 1), by which the range widens
     either way where it exceeds :data:`REPEATS`: the same case timed at two moments of the run
     differed by that much;
     ``startup_floor``: the DataLoader's own start-up at these workers, the least of the run's
@@ -723,8 +723,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     high = (max(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[1]
             + max(ks_high + ks_other, default=0.0) * slow * scattered) * max(drift, REPEATS)
     if round(100 * (drift - 1)) >= 1:
-        notes.append(f"the machine drifted by {100 * (drift - 1):.0f}% over the run (the anchor case at its start "
-                     "and end): the range allows for as much either way")
+        notes.append(f"the machine drifted by {100 * (drift - 1):.0f}% over the run (the anchor case, slowest "
+                     "against fastest): the range allows for as much either way")
     for name in not_sampled:
         notes.append(f"{name}: not in the sample, projected from pixels"
                      + (f" (as the sample's {codec_of(name)})" if codec_of(name) in by_codec else ""))
