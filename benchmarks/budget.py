@@ -373,6 +373,7 @@ class Anchor(NamedTuple):
     name: str
     video: Video
     when: tuple[str, ...]
+    calibration: Calibration | None = None  # its own, where not the run's
 
 
 def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, str, str], float] | None = None,
@@ -406,7 +407,8 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
             timed = dataclasses.replace(run, decoders=[anchor.loader], videos={anchor.name: anchor.video},
                                         frames=min(run.frames, anchor.video.frames or run.frames))
             seconds = guess.case + case_seconds(
-                _round_seconds(timed, anchor.name, anchor.pattern, guess, anchor.loader), run.calibration)
+                _round_seconds(timed, anchor.name, anchor.pattern, guess, anchor.loader),
+                anchor.calibration or run.calibration)
             for i, when in enumerate(anchor.when):  # the first checks the anchor against its reference decode
                 parts[part("anchor", when)] = seconds + (
                     reference_seconds(timed, anchor.name, anchor.pattern, guess) if i == 0 else 0.0)

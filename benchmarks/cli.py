@@ -403,6 +403,8 @@ class Bench:
         try:
             self.anchor(drift.START, measures)
             self.extraction(measure="extraction" in measures)
+            if "extraction" in measures and self.needed:  # the pace beside the extraction, both sides of it
+                self.anchor(drift.EXTRACTED, measures)
             self.took("extraction")
             if "per_frame" in measures:
                 for group in core.groups(self.cases):
@@ -614,15 +616,21 @@ class Bench:
             if video.error:  # the corpus made it: a broken build of ffmpeg or PyAV, said and not timed
                 print(f"no anchor case (the machine's drift is not measured): {path}: {video.error}", file=sys.stderr)
                 return None
-            when = [drift.START, *(drift.EPOCHS if i == 0 else drift.after(self.spec.patterns[i - 1].name)
-                                   for i in range(len(self.spec.patterns)) if "epoch" in self.spec.measures),
+            when = [drift.START, *[drift.EXTRACTED] * bool("extraction" in self.spec.measures and self.needed),
+                    *(drift.EPOCHS if i == 0 else drift.after(self.spec.patterns[i - 1].name)
+                      for i in range(len(self.spec.patterns)) if "epoch" in self.spec.measures),
                     drift.END]
+            calibration = self.spec.calibration
+            if calibration.min_time > 0:
+                calibration = dataclasses.replace(calibration,
+                                                  min_time=max(calibration.min_time, drift.ANCHOR_SECONDS))
             self._anchor = budget.Anchor(drift.ANCHOR_LOADER, patterns.parse([drift.ANCHOR_PATTERN])[0],
-                                         drift.ANCHOR_VIDEO, video, tuple(when))
+                                         drift.ANCHOR_VIDEO, video, tuple(when), calibration)
             # a workspace of its own: the anchor's video is none of the run's
             self._anchor_work = core.Workspace(
                 dataclasses.replace(self.spec, videos={drift.ANCHOR_VIDEO: video}, clips={},
-                                    first_video_only=frozenset(), frames_per_video=None), self.store_root)
+                                    first_video_only=frozenset(), frames_per_video=None,
+                                    calibration=calibration), self.store_root)
         return self._anchor
 
     def anchor(self, when: str, measures: frozenset[str]) -> None:

@@ -335,3 +335,6 @@ def test_the_anchor_case_is_counted_with_the_per_frame_cases_at_each_of_its_mome
     run_case = budget.estimate(_plan(measures=frozenset({"per_frame"})), guess)
     assert per_case < run_case.of(budget.part("per_frame", "pyav", "a", "sequential"))
     assert budget.estimate(readers_only, guess, anchor=anchor, done={"per_frame"}).per_frame == 0
+    # timed for longer than the run's cases (its own calibration): counted so
+    longer = anchor._replace(calibration=dataclasses.replace(CAL, min_time=CAL.min_time + 5))
+    assert budget.estimate(readers_only, guess, anchor=longer).of(budget.part("anchor", "end")) > end + 4

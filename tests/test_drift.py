@@ -127,23 +127,26 @@ def test_the_anchor_is_timed_between_the_groups_of_epochs_and_gives_each_epoch_i
         tiny_videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))
     assert cli.main(["--profiles", "tiny-h264-bframes", "--out", str(tmp_path / "out"), "--run-id", "r",
-                     "--stores", str(tmp_path / "stores"), "--loaders", "noop,pyav",
-                     "--measures", "per_frame,epoch", "--patterns", "sequential,random-frame", "--epochs", "1",
-                     "--workers", "0", "--cache", "warm", "--min-time", "0", "--min-rounds", "1",
-                     "--frames", "2"]) == 0
+                     "--stores", str(tmp_path / "stores"), "--loaders", "noop,pyav,pil",
+                     "--measures", "extraction,per_frame,epoch", "--patterns", "sequential,random-frame",
+                     "--epochs", "1", "--workers", "0", "--cache", "warm", "--min-time", "0", "--min-rounds", "1",
+                     "--frames", "2", "--formats", "jpeg", "--store-sizes", "32", "--full-size", "",
+                     "--gops", ""]) == 0
     recs = list(records.read(tmp_path / "out" / "r" / "records.jsonl"))
-    order = [r.options["anchor"] if r.measure == "anchor" else r.pattern for r in recs
-             if r.measure == "anchor" or r.measure == "epoch"]
-    # each pattern's epochs (every loader's) in one stretch, between two anchors
+    order = [r.options["anchor"] if r.measure == "anchor" else (r.pattern or r.measure) for r in recs
+             if r.measure in ("anchor", "epoch", "extraction")]
+    # the extraction, then each pattern's epochs (every loader's) in one stretch, between two anchors
     assert [w for i, w in enumerate(order) if i == 0 or w != order[i - 1]] == \
-        ["start", "epochs", "sequential", "after sequential", "random-frame", "end"]
+        ["start", "extraction", "after extraction", "epochs", "sequential", "after sequential", "random-frame", "end"]
     [main] = drift.drift(recs)
-    assert len(main.between) == 2 and len(main.timed) == 4 and main.within is not None
+    assert len(main.between) == 3 and len(main.timed) == 5 and main.within is not None
     # each epoch's pace: the anchors either side of it
     paced = {(r.pattern, r.loader): pace for r, pace in drift.paces(recs) if r.measure == "epoch" and not r.store}
     fps = {r.options["anchor"]: r.fps_median for r in recs if r.measure == "anchor"}
     assert paced[("sequential", "pyav")] == pytest.approx(math.sqrt(fps["epochs"] * fps["after sequential"]))
     assert paced[("random-frame", "pyav")] == pytest.approx(math.sqrt(fps["after sequential"] * fps["end"]))
+    [(_, extracted)] = [(r, p) for r, p in drift.paces(recs) if r.measure == "extraction"]
+    assert extracted == pytest.approx(math.sqrt(fps["start"] * fps["after extraction"]))
 
 
 def test_the_drift_within_a_stack_is_its_slowest_anchor_against_its_fastest_in_the_order_timed() -> None:

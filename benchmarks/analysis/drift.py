@@ -3,11 +3,12 @@
 The dependency stacks of a run measure one after another, minutes apart, so the machine's load can
 change between them, and within a stack between its first case and its last. Every stack times one
 anchor case (:data:`ANCHOR_LOADER`, sequential, on one fixed video, :data:`ANCHOR_VIDEO`, whatever
-the dataset) at its start, before its epochs, between the epochs of one access pattern and the next,
-and at its end (records of measure ``"anchor"``, ``options["anchor"]`` ``"start"``, ``"epochs"``,
-``"after <pattern>"`` or ``"end"``). The same measurement at two moments differs by the machine
-alone: within a stack, its slowest against its fastest; between stacks, each stack's anchor against
-the main stack's; between runs (``plan_accuracy``), the anchors nearest an epoch in each."""
+the dataset) at its start, after its extraction, before its epochs, between the epochs of one access
+pattern and the next, and at its end (records of measure ``"anchor"``, ``options["anchor"]``
+``"start"``, ``"after extraction"``, ``"epochs"``, ``"after <pattern>"`` or ``"end"``). The same
+measurement at two moments differs by the machine alone: within a stack, its slowest against its
+fastest; between stacks, each stack's anchor against the main stack's; between runs
+(``plan_accuracy``), the anchors either side of an epoch in each."""
 
 from __future__ import annotations
 
@@ -25,8 +26,11 @@ ANCHOR_PATTERN = "sequential"
 # The anchor's video: a built-in corpus profile (made once, cached), the same in every run whatever
 # its videos, so that two runs' anchors (a sample's and its whole dataset's) time the same work.
 ANCHOR_VIDEO = "h264-360p-gop1s-bf"
+# Its rounds add up to at least this many seconds (the default per-frame case's), unless the run asks
+# for no minimum (``--min-time 0``): the pace beside each epoch rests on it.
+ANCHOR_SECONDS = 0.5
 REFERENCE = "main"  # the stack the others' anchors are compared with
-START, EPOCHS, END = "start", "epochs", "end"
+START, EXTRACTED, EPOCHS, END = "start", "after extraction", "epochs", "end"
 
 
 def after(pattern: str) -> str:
