@@ -416,8 +416,8 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
         for pattern in run.patterns:
             for target in [*run.decoders, *run.readers]:
                 for w in run.workers:
-                    parts[part("epoch", target, pattern.name, w)] = \
-                        run.epochs * _epoch_seconds(run, pattern, target, w, guess, measured)
+                    one = _epoch_seconds(run, pattern, target, w, guess, measured)
+                    parts[part("epoch", target, pattern.name, w)] = run.epoch_count(one) * one
     def phase(*names: str) -> float:  # an epoch part is one page-cache state's: times the states
         return sum(v * (run.caches.get(k[1], 1) if k[0] == "epoch" else 1) for k, v in parts.items() if k[0] in names)
 
@@ -484,7 +484,7 @@ def fit(run: RunSpec, budget: float, guess: Guess = Guess(), seed: int = 0,
 
     if over(run) and run.epochs > 1 and "epoch" in run.measures and "epochs" not in fixed:
         dropped.append(f"epochs per cell {run.epochs} -> 1")
-        run = dataclasses.replace(run, epochs=1)
+        run = dataclasses.replace(run, epochs=1, epoch_min_time=0.0)
     if over(run) and len(run.workers) > 1 and "epoch" in run.measures and "workers" not in fixed:
         dropped.append(f"workers settings {','.join(map(str, run.workers))} -> {run.workers[-1]}")
         run = dataclasses.replace(run, workers=[run.workers[-1]])

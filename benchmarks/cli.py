@@ -52,7 +52,7 @@ from benchmarks.annotations import load as load_annotations
 from benchmarks.core import CACHES, PER_FRAME_ONLY, TRANSCODES, VIDEOS
 from benchmarks.patterns import Pattern
 from benchmarks.records import Record
-from benchmarks.spec import CRF, RunSpec, Store, Target, Video
+from benchmarks.spec import CRF, MORE_EPOCHS, RunSpec, Store, Target, Video
 from loaders import options
 from loaders.progress import Progress
 from loaders.units import duration, size
@@ -134,7 +134,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_ints, help="DataLoader workers per epoch run (default: as many as cores; "
                                                  "0,2 also times the main process alone)")
     p.add_argument("--epochs", type=int, help=f"epochs timed per cell, interleaved across loaders "
-                                               f"(default: {default.epochs})")
+                                               f"(default: {default.epochs}; more, up to {MORE_EPOCHS}x, where "
+                                               f"they add up to less than {core.EPOCH_TIME} x --min-time)")
     p.add_argument("--batch-size", type=int, default=default.batch_size,
                    help="DataLoader batch size, and frames per call of random-batch")
     p.add_argument("--size", type=int, default=default.resize,

@@ -64,6 +64,9 @@ class Settings:
 
 
 SETTINGS = {"default": Settings(), "quick": Settings(calibration=Calibration(min_time=0.2))}
+# An epoch cell's epochs go on until they add up to this many times the per-frame cases' minimum
+# time (2 s by default, 0.8 s under --quick, none with --min-time 0; RunSpec.epoch_count).
+EPOCH_TIME = 4
 
 # A timer runs ``fn`` (with the untimed ``setup`` before each round) and returns every round's seconds.
 Timer = Callable[[Callable[[], object], Callable[[], object] | None], list[float]]
@@ -131,7 +134,7 @@ def run_spec(values: Any, videos: Mapping[str, Video], stack: str) -> RunSpec:
         caches={t.key: 0 if t.loader in values.per_frame_only else len(cache_states(t, states, values.cold_sizes))
                 for t in live},
         first_video_only=frozenset(t.key for t in live if values.store_videos == "one" and fixed_size(t)),
-        batch_size=batch_size, resize=values.size)
+        batch_size=batch_size, resize=values.size, epoch_min_time=EPOCH_TIME * calibration.min_time)
 
 
 def spec_for(videos: Mapping[str, str], settings: Settings = SETTINGS["default"]) -> RunSpec:
@@ -473,8 +476,10 @@ class Workspace:
     def epochs(self, group: Sequence[EpochCase], videos: Sequence[str],
                annotations: runner.Annotations | None = None) -> Iterator[tuple[EpochCase, Record]]:
         """Time ``spec.epochs`` epochs of every case, interleaved: epoch 1 of each case (in an
-        order that rotates from one epoch to the next), then epoch 2, and so on. Yields each case
-        with its record when its last epoch is done, or as soon as it fails."""
+        order that rotates from one epoch to the next), then epoch 2, and so on; a case whose
+        epochs add up to less than ``spec.epoch_min_time`` goes on among the others still short
+        (:meth:`RunSpec.epochs_done`). Yields each case with its record when its last epoch is
+        done, or as soon as it fails."""
         failed: dict[EpochCase, str] = {}
         for video in videos:  # video first: its reference frames are decoded once for every case
             for case in group:
@@ -496,9 +501,11 @@ class Workspace:
             if state.record is not None:  # wrong frames: never timed
                 del live[case]
                 yield case, state.record
-        for epoch in range(self.spec.epochs):
+        epoch = 0
+        while live:
             order = list(live)
-            order = order[epoch % len(order):] + order[:epoch % len(order)] if order else order
+            order = order[epoch % len(order):] + order[:epoch % len(order)]
+            epoch += 1
             for case in order:
                 state = live[case]
                 try:
@@ -514,7 +521,8 @@ class Workspace:
                 state.cpu += result.cpu_seconds
                 state.peak = max(state.peak, result.peak_rss_bytes)
                 state.threads_used = result.threads
-                if epoch == self.spec.epochs - 1:
+                if self.spec.epochs_done(state.seconds):
+                    del live[case]
                     yield case, self._epoch_record(case, state, bool(annotations))
 
     def epoch_lengths(self, videos: Iterable[str]) -> dict[str, int]:

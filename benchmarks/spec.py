@@ -20,6 +20,9 @@ from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 __all__ = ["CLASSES", "CRF", "RunSpec", "Store", "Target", "Video"]
 
 # Short-side upper bounds of the resolution classes: a 1080x1920 portrait video is "1080p".
+# An epoch cell's epochs shorter than its minimum time are taken again, at most this many times its
+# ``epochs`` in all (:meth:`RunSpec.epoch_count`).
+MORE_EPOCHS = 5
 CLASSES = ((360, "360p"), (480, "480p"), (720, "720p"), (1080, "1080p"), (1440, "1440p"))
 
 
@@ -224,6 +227,24 @@ class RunSpec:
     targets: Sequence[Target] = ()
     batch_size: int = 8  # DataLoader batch size, and frames per call of random-batch
     resize: int = 224  # an epoch's frames are resized to resize x resize, so batches stack
+    # An epoch cell's epochs are taken again, interleaved, until they add up to this many seconds
+    # (:meth:`epoch_count`): a short epoch's median then rests on more than ``epochs`` of them,
+    # as a per-frame case's rounds go on until their minimum time. 0: exactly ``epochs``.
+    epoch_min_time: float = 0.0
+
+    def epoch_count(self, seconds: float) -> int:
+        """How many epochs an epoch cell of ``seconds`` an epoch takes: ``epochs``, and more where
+        they add up to less than :attr:`epoch_min_time`, :data:`MORE_EPOCHS` x ``epochs`` at most."""
+        if self.epoch_min_time <= 0 or seconds * self.epochs >= self.epoch_min_time:
+            return self.epochs
+        wanted = math.ceil(self.epoch_min_time / seconds) if seconds > 0 else MORE_EPOCHS * self.epochs
+        return max(self.epochs, min(MORE_EPOCHS * self.epochs, wanted))
+
+    def epochs_done(self, seconds: Sequence[float]) -> bool:
+        """Whether an epoch cell that has timed ``seconds`` has timed enough (:meth:`epoch_count`)."""
+        if len(seconds) < self.epochs:
+            return False
+        return len(seconds) >= MORE_EPOCHS * self.epochs or sum(seconds) >= self.epoch_min_time
 
     def epoch_videos(self) -> dict[str, int]:
         cap = self.frames_per_video
@@ -257,5 +278,7 @@ class RunSpec:
             cold = sum(self.caches.get(t, 1) > 1 for t in [*self.decoders, *self.readers])
             also = f"; {cold} targets cold and warm" if cold else ""
             workers = ",".join(map(str, self.workers))
-            out.append(f"epochs: {cells} cells x {self.epochs} epochs (workers {workers}{also})")
+            more = f", more up to {MORE_EPOCHS * self.epochs} where they add up to less than " \
+                f"{self.epoch_min_time:g} s" if self.epoch_min_time > 0 else ""
+            out.append(f"epochs: {cells} cells x {self.epochs} epochs{more} (workers {workers}{also})")
         return out

@@ -158,6 +158,19 @@ def test_a_budget_drops_epochs_then_frames_then_videos_and_says_so() -> None:
     assert again.videos == tiny.videos  # seeded: the same sample every time
 
 
+def test_short_epochs_are_counted_as_the_epochs_their_minimum_time_takes() -> None:
+    guess = _guess(decode=0.01, read=0.002)
+    plan = _plan(epochs=3)  # one epoch: 100 frames x 1 MP x 0.01 s = 1 s
+    assert budget.estimate(plan, guess).epochs == pytest.approx(3.0)
+    # epochs go on to 6 s: six of them; to 600 s: five times three at most
+    assert budget.estimate(dataclasses.replace(plan, epoch_min_time=6.0), guess).epochs == pytest.approx(6.0)
+    assert budget.estimate(dataclasses.replace(plan, epoch_min_time=600.0), guess).epochs == pytest.approx(15.0)
+    assert budget.estimate(dataclasses.replace(plan, epoch_min_time=2.0), guess).epochs == pytest.approx(3.0)
+    # a budget that cuts the epochs to one cuts their minimum time too
+    cut, dropped = budget.fit(dataclasses.replace(plan, epoch_min_time=600.0), 2.0, guess)
+    assert cut.epochs == 1 and cut.epoch_min_time == 0 and any("epochs per cell 3 -> 1" in d for d in dropped)
+
+
 def test_a_budget_keeps_what_the_user_set() -> None:
     videos = {n: Video(frames=1000, width=1000, height=1000, keyframes=100) for n in "ab"}
     plan = _plan(videos=videos, epochs=3, workers=[0, 2], cores=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from conftest import require_loader
 
 import loaders
 from benchmarks import core, patterns, runner
-from benchmarks.spec import Target
+from benchmarks.spec import MORE_EPOCHS, Target
 from loaders.registry import Entry, stacks_of
 from loaders.vocabulary import BASELINE, DECODE, FRAMES
 
@@ -107,6 +108,36 @@ def test_epochs_are_interleaved_and_a_failure_ends_only_its_case(tiny_videos: di
     assert got["pyav"].peak_rss_bytes == 700  # the highest of its epochs
     assert got["decord"].status == "error" and "simulated failure" in got["decord"].reason
     assert len({c.cell for c in group}) == 3 and all(c.cell.startswith("epoch|") for c in group)
+
+
+def test_short_epochs_are_taken_again_until_their_minimum_time(tiny_videos: dict[str, Path], tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("pyav", "decord", BASELINE):
+        require_loader(name)
+    each = {"pyav": 1.0, BASELINE: 0.1, "decord": 0.01}  # seconds an epoch of each takes
+    order: list[str] = []
+
+    def fake_run(dataset: runner.SampleDataset, workers: int, batch_size: int, epochs: int,
+                 threads: int) -> runner.Epochs:
+        order.append(dataset.loader)
+        return runner.Epochs([each[dataset.loader]], 0, 100, {"torch": 1})
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    video = str(tiny_videos["tiny-h264-bframes"])
+    spec = dataclasses.replace(core.spec_for({"v": video}, core.Settings(epochs=2)), epoch_min_time=0.45)
+    work = core.Workspace(spec, tmp_path)
+    group = [core.EpochCase(Target(n, DECODE), patterns.Pattern("sequential"), 0, "set", 4, 32) for n in each]
+    got = {case.target.loader: record for case, record in work.epochs(group, [video])}
+    # pyav's two epochs reach 0.45 s; the baseline's take five (0.5 s); decord's stop at 5 x 2
+    assert {n: len(r.seconds) for n, r in got.items()} == {"pyav": 2, BASELINE: 5, "decord": 2 * MORE_EPOCHS}
+    assert {n: spec.epoch_count(s) for n, s in each.items()} == {n: len(r.seconds) for n, r in got.items()}
+    assert got[BASELINE].options["epochs"] == 5 and all(r.status == "ok" for r in got.values())
+    # in turns, each round starting one case later; the short ones go on in turns once pyav is done
+    assert order[:6] == ["pyav", BASELINE, "decord", BASELINE, "decord", "pyav"]
+    assert order[6:11] == [BASELINE, "decord", "decord", BASELINE, BASELINE] and set(order[11:]) == {"decord"}
+    # without a minimum time, exactly the epochs asked for; under a budget that cut them to 1, one
+    assert dataclasses.replace(spec, epoch_min_time=0.0).epoch_count(0.01) == 2
+    assert core.SETTINGS["default"].calibration.min_time * core.EPOCH_TIME == pytest.approx(2.0)
 
 
 def test_per_frame_rounds_are_taken_in_turns_and_a_failure_ends_only_its_case(

@@ -208,6 +208,22 @@ def test_ray_address_from_the_environment_is_checked_too(monkeypatch: pytest.Mon
     assert not ray.is_initialized()
 
 
+def test_a_ray_client_address_without_ray_client_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    ray = pytest.importorskip("ray")
+    assert not ray.is_initialized()
+    monkeypatch.setattr(batch, "check_reachable", lambda *a, **k: None)  # a Ray Client server answers there
+
+    def init(*args: object) -> None:  # as ray.init("ray://...") fails where grpcio is not installed
+        raise ModuleNotFoundError("No module named 'grpc'")
+
+    monkeypatch.setattr(batch, "_init_ray", init)
+    with pytest.raises(BackendUnavailable) as missing:
+        batch.connect_ray("ray://10.0.0.9:10001")
+    assert str(missing.value) == ("Ray cluster ray://10.0.0.9:10001: cannot connect: Ray Client is missing "
+                                  "(pip install 'ray[client]'): No module named 'grpc'")
+    assert not ray.is_initialized()
+
+
 def test_the_extraction_command_fails_fast_on_a_dead_ray_address(tiny_videos: dict[str, Path],
                                                                    tmp_path: Path) -> None:
     pytest.importorskip("ray")
