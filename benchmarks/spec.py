@@ -17,12 +17,12 @@ from loaders.extraction import CRF
 from loaders.resize import scaled_size
 from loaders.vocabulary import LOSSY, TRANSCODED, store_label
 
-__all__ = ["CLASSES", "CRF", "RunSpec", "Store", "Target", "Video"]
+__all__ = ["CLASSES", "CRF", "MORE_EPOCHS", "RunSpec", "Store", "Target", "Video"]
 
-# Short-side upper bounds of the resolution classes: a 1080x1920 portrait video is "1080p".
 # An epoch cell's epochs shorter than its minimum time are taken again, at most this many times its
 # ``epochs`` in all (:meth:`RunSpec.epoch_count`).
 MORE_EPOCHS = 5
+# Short-side upper bounds of the resolution classes: a 1080x1920 portrait video is "1080p".
 CLASSES = ((360, "360p"), (480, "480p"), (720, "720p"), (1080, "1080p"), (1440, "1440p"))
 
 
