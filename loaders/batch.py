@@ -224,8 +224,11 @@ def connect_ray(address: str | None = None, workers: int | None = None) -> bool:
     try:
         _init_ray(ray, address, workers)
     except ImportError as exc:  # a ray:// address goes through Ray Client, which needs more than Ray
-        raise BackendUnavailable(None, f"Ray cluster {address or '(local)'}: cannot connect: Ray Client is missing "
-                                       f"(pip install 'ray[client]'): {cause_of(exc)}") from None
+        raise BackendUnavailable(
+            None,
+            f"Ray cluster {address or '(local)'}: cannot connect: Ray Client is missing "
+            f"(pip install 'ray[client]'): {cause_of(exc)}",
+        ) from None
     except (ConnectionError, TimeoutError, ValueError, RuntimeError) as exc:
         raise BackendUnavailable(None, f"Ray cluster {address or '(local)'}: cannot connect: {cause_of(exc)}") from None
     return True
