@@ -280,6 +280,7 @@ class Bench:
         self.not_started: list[str] = []  # cases not started because the deadline had passed
         self._anchor: budget.Anchor | None = None  # the anchor case, once its video is made (anchor_case)
         self._anchor_work: core.Workspace | None = None
+        self._no_anchor = False  # its video could not be made or read: said once
 
     def corpus_videos(self) -> tuple[str, dict[str, str]]:
         """(name of the video set, profile -> path)."""
@@ -417,8 +418,9 @@ class Bench:
             if "epoch" in measures:
                 # The anchor between the groups of epochs too: a machine that slows for the minutes
                 # one pattern's epochs take shows, and each epoch has the machine's pace beside it.
+                names = [p.name for p in self.spec.patterns]
                 for i, pattern in enumerate(self.spec.patterns):
-                    self.anchor(drift.EPOCHS if i == 0 else drift.after(self.spec.patterns[i - 1].name), measures)
+                    self.anchor(drift.before(names, i), measures)
                     for workers in self.spec.workers:
                         self.epoch(pattern, workers)
                 self.took("epoch")
@@ -609,18 +611,22 @@ class Bench:
     def anchor_case(self) -> budget.Anchor | None:
         """The anchor case this stack times (its decoder, pattern, video, and when), or None where
         it times none: no per-frame cases, or the anchor's decoder is missing from the stack."""
-        if "per_frame" not in self.spec.measures or loaders.available()[drift.ANCHOR_LOADER]:
+        if "per_frame" not in self.spec.measures or loaders.available()[drift.ANCHOR_LOADER] or self._no_anchor:
             return None
         if self._anchor is None:
-            path = str(corpus.make(drift.ANCHOR_VIDEO))
-            video = dataset.probe_one(path)
-            if video.error:  # the corpus made it: a broken build of ffmpeg or PyAV, said and not timed
-                print(f"no anchor case (the machine's drift is not measured): {path}: {video.error}", file=sys.stderr)
+            try:
+                path = str(corpus.make(drift.ANCHOR_VIDEO))
+                video = dataset.probe_one(path)
+                why = video.error
+            except (OSError, RuntimeError) as exc:  # its folder not writable, FFmpeg failing: said, not timed
+                path, why = drift.ANCHOR_VIDEO, videos.cause(exc)
+            if why:
+                print(f"no anchor case (the machine's drift is not measured): {path}: {why}", file=sys.stderr)
+                self._no_anchor = True
                 return None
+            names = [p.name for p in self.spec.patterns] if "epoch" in self.spec.measures else []
             when = [drift.START, *[drift.EXTRACTED] * bool("extraction" in self.spec.measures and self.needed),
-                    *(drift.EPOCHS if i == 0 else drift.after(self.spec.patterns[i - 1].name)
-                      for i in range(len(self.spec.patterns)) if "epoch" in self.spec.measures),
-                    drift.END]
+                    *(drift.before(names, i) for i in range(len(names))), drift.END]
             calibration = self.spec.calibration
             if calibration.min_time > 0:
                 calibration = dataclasses.replace(calibration,

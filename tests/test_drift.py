@@ -123,6 +123,28 @@ def test_a_run_times_the_anchor_on_its_own_video_at_its_start_and_end_outside_th
     assert {d.stack for d in drift.drift(recs)} == {"main"}
 
 
+def test_a_run_whose_anchor_video_cannot_be_made_measures_without_it_and_says_so(
+        tiny_videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / "one.mp4").write_bytes(tiny_videos["tiny-h264-odd"].read_bytes())
+
+    def unwritable(name: str, cache_dir: object = None) -> Path:  # as an installed package's read-only folder
+        raise PermissionError(13, "Permission denied", f"/site-packages/.corpus/{name}.mp4")
+
+    monkeypatch.setattr(cli.corpus, "make", unwritable)
+    assert cli.main(["--videos", str(videos), "--out", str(tmp_path / "out"), "--run-id", "r",
+                     "--stores", str(tmp_path / "stores"), "--loaders", "noop,pyav", "--measures", "per_frame",
+                     "--patterns", "sequential", "--min-time", "0", "--min-rounds", "1", "--frames", "2"]) == 0
+    recs = list(records.read(tmp_path / "out" / "r" / "records.jsonl"))
+    assert not [r for r in recs if r.measure == "anchor"] and [r for r in recs if r.measure == "per_frame"]
+    err = capsys.readouterr().err
+    assert err.count("no anchor case (the machine's drift is not measured)") == 1 and "Permission denied" in err
+    assert "Traceback" not in err
+
+
 def test_the_anchor_is_timed_between_the_groups_of_epochs_and_gives_each_epoch_its_pace(
         tiny_videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))

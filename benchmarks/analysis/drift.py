@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from benchmarks.analysis.summary import fps, latest
@@ -36,6 +36,11 @@ START, EXTRACTED, EPOCHS, END = "start", "after extraction", "epochs", "end"
 def after(pattern: str) -> str:
     """The anchor timed after the epochs of ``pattern`` (and before the next pattern's)."""
     return f"after {pattern}"
+
+
+def before(patterns: Sequence[str], i: int) -> str:
+    """The anchor timed before the epochs of ``patterns[i]``: before the first, after the one before."""
+    return EPOCHS if i == 0 else after(patterns[i - 1])
 
 
 @dataclasses.dataclass(frozen=True)
