@@ -338,6 +338,32 @@ def paced_runs(run: Path, truth: Path) -> tuple[dict[Hashable, float], dict[Hash
     return (mine, full) if video is not None and video == theirs and mine and full else None
 
 
+UNEVEN = 1.15  # a truth's epoch whose workers its own order kept this much less busy than its samples say
+
+
+def dealt_unevenly(run: Path) -> dict[Hashable, tuple[float, float]]:
+    """The run's epoch cases at workers above 0 whose seeded order dealt the work unevenly: the
+    workers kept busy on average by the work dealt to each, and by their samples
+    (:func:`benchmarks.analysis.epochs.busy_workers`), where the samples say :data:`UNEVEN` times
+    as many. A small dataset's one order can give one worker most of the work (a batch of its
+    largest videos); the epoch then lasts as long as that worker, which a projection at the
+    samples' count, as a larger dataset deals them, does not foresee."""
+    from benchmarks import dataset, records
+    from benchmarks.analysis import epochs, plan
+
+    data = dataset.load(run)
+    out: dict[Hashable, tuple[float, float]] = {}
+    if data is None:
+        return out
+    for r in records.read(run / "records.jsonl"):
+        if r.measure != "epoch" or r.status != "ok" or not r.workers or r.loader == "noop":
+            continue
+        got = epochs.busy_workers(r, data)
+        if got is not None and got[0] > 0 and got[1] / got[0] >= UNEVEN:
+            out[plan.epoch_key(r)] = got
+    return out
+
+
 STEADY = 1.15  # an anchor that moved more than this (trust.md's repeatability): not a quiet machine
 
 
@@ -433,6 +459,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== {name}: {sum(c.count for c in shape.clips)} videos; full run {took:.0f} s "
               f"(load {os.getloadavg()[0]:.1f}, {_moved(truth_drift)})", flush=True)
         measured = measured_epochs(truth)
+        uneven = dealt_unevenly(truth)
+        if uneven:
+            print("   its own order dealt the work unevenly, so these epochs last as long as their busiest worker "
+                  "(workers busy on average, by the work dealt / by the samples): "
+                  + "; ".join(f"{label(k)} {w:.2f} / {c:.2f}" for k, (w, c) in sorted(uneven.items(), key=str)))
         if args.again:
             rows, extraction = _again(args.out / name, videos, options, args.reuse, truth, measured)
             again += rows

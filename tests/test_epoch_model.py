@@ -217,11 +217,17 @@ def test_the_worked_example_of_the_docs() -> None:
     assert (shares.opens_first, shares.opens_after) == (pytest.approx(0.15), pytest.approx(0.10))
     assert got.startup == pytest.approx(0.512, abs=0.001)  # 0.362 s start-up and 0.15 s shutdown
     assert got.opens == pytest.approx(500, rel=0.001)
-    assert got.frames == pytest.approx(11_275, rel=0.001)
-    assert got.seconds == pytest.approx(11_775, rel=0.001)
-    # The open term at half to 1.5 times, then how far an epoch moves between runs, either way.
+    # Worker 1's batches held 546 of the batches' 1,053 units: 1.93 workers busy, against the
+    # dataset's 2. The frames at the geometric mean of x0.963 and x1.
+    assert (shares.total / one, shares.busiest / one) == (pytest.approx(1052.8, abs=0.1), pytest.approx(546.4, abs=0.1))
+    assert got.busy == pytest.approx(0.963, abs=0.001)
+    assert got.frames == pytest.approx(11_275 * got.busy ** 0.5, rel=0.001)  # 11,066
+    assert got.seconds == pytest.approx(11_567, rel=0.001)
+    # The open term at half to 1.5 times, the idle workers' x0.963 at the low end, then how far an
+    # epoch moves between runs, either way.
     assert epochs.REPEATS == 1.15
-    assert (got.low, got.high) == (pytest.approx(11_525 / 1.15, rel=0.001), pytest.approx(12_025 * 1.15, rel=0.001))
+    assert (got.low, got.high) == (pytest.approx((11_275 * got.busy + 250.5) / 1.15, rel=0.001),
+                                   pytest.approx(12_025 * 1.15, rel=0.001))
 
 
 def test_a_one_batch_epoch_takes_its_start_up_from_the_run_s_other_epochs() -> None:
@@ -626,3 +632,38 @@ def test_the_floor_is_the_least_of_the_loaders_median_start_ups_at_those_workers
     figures = _Figures([*cheap, _two_worker_epoch(0.26, 0.34, loader="pyav")])
     assert figures.floor("main", 2, _dataset()) == pytest.approx(0.04)  # npy: 0.05 s less 4 samples of 0.0025 s
     assert figures.floor("main", 0, _dataset()) is None and figures.floor("other", 2, _dataset()) is None
+
+
+def test_workers_are_counted_by_the_work_dealt_to_each_not_by_their_samples() -> None:
+    # Sequential clips of 16 frames over two videos of 64 frames, in batches of 4 for 2 workers:
+    # worker 0 reads video a's 4 clips, worker 1 video b's. Both read 4 samples, but where a is
+    # 720p and b 360p, worker 0's batch holds 4 times the pixels: the epoch lasted as long as it,
+    # with 1.25 workers busy on average (by the work dealt), not 2 (by the samples). The dataset's
+    # many batches keep both busy, so its frames are projected faster, and the plan says why.
+    def run(b_width: int, b_height: int, cores: int = 2) -> tuple[epochs.Projection, epochs.Shares]:
+        sample = {"a": Video("/v/a.mp4", 50_000, 64, 25.0, 1280, 720, "h264", keyframes=2),
+                  "b": Video("/v/b.mp4", 50_000, 64, 25.0, b_width, b_height, "h264", keyframes=2)}
+        data = dataclasses.replace(_dataset(), measured=sample)
+        per_frame, _ = _reader_records()
+        epoch = dataclasses.replace(_epoch(0.9, 0.5, batch=4, workers=2), env={"cores": cores})
+        epoch.options.update(samples=8, last_batch_seconds=[0.9, 0.9])
+        shares = epochs._epoch_shares(epoch, [], data)
+        assert shares is not None and shares.parallel is not None
+        assert epochs.busy_workers(epoch, data) == (pytest.approx(min(cores, shares.parallel)),
+                                                    pytest.approx(min(cores, 2)))
+        return epochs.project(epoch, per_frame, [], data, None), shares
+
+    even, even_shares = run(1280, 720)
+    uneven, shares = run(640, 360)
+    assert even_shares.parallel == pytest.approx(2.0) and even.busy == pytest.approx(1.0)
+    assert not any("idle" in n for n in even.notes)
+    big, small = epochs.megapixels(1280, 720, None), epochs.megapixels(640, 360, None)
+    assert shares.parallel == pytest.approx((big + small) / big)  # 1.25
+    assert uneven.busy == pytest.approx(shares.parallel / 2)
+    assert any(n.startswith("2 batches for 2 workers, the work dealt unevenly: the epoch kept 38% of them idle")
+               for n in uneven.notes)
+    # With no twin at workers 0, the point is the geometric mean of the two ends: x0.79 of the
+    # epoch's own k (as on one core, where no worker can be idle).
+    one_core, _ = run(640, 360, cores=1)
+    assert one_core.busy == pytest.approx(1.0)
+    assert uneven.k == pytest.approx(one_core.k * 0.625 ** 0.5)

@@ -378,13 +378,15 @@ def test_closing_summary_says_what_the_report_headline_says(tmp_path: Path,
 
 def test_epochs_over_the_first_frames_of_each_video_are_scaled_to_the_whole_sample() -> None:
     # The sample's videos hold 192 frames; the epochs read the first 48 of each (96 in all): a
-    # sequential epoch covers half the sample, uniform-k the same frames whatever the cap.
+    # sequential epoch covers half the sample, uniform-k the same frames whatever the cap. (In the
+    # main process: with workers, the capped clips are dealt to them otherwise than the whole.)
     def capped(pattern: str) -> Record:
         return Record(measure="epoch", loader="pyav", kind="decode", stack="main", profile="sample", pattern=pattern,
-                      frames=100, seconds=[4.0], workers=2, cache="warm",
+                      frames=100, seconds=[4.0], workers=0, cache="warm",
                       options={"frames_per_video": 48, "video_frames": 96})
 
-    whole = _by_name(plan.project([_epoch("pyav", "decode", [4.0], "warm")], _dataset()))
+    whole = _by_name(plan.project([dataclasses.replace(_epoch("pyav", "decode", [4.0], "warm"), workers=0)],
+                                  _dataset()))
     first = _by_name(plan.project([capped("sequential")], _dataset()))
     name = "decode the videos with pyav"
     assert first[name].epoch_seconds == pytest.approx(2 * whole[name].epoch_seconds)
@@ -558,6 +560,27 @@ def test_plan_accuracy_judges_each_epoch_at_the_pace_of_the_run_that_projected_i
     # A case one side has no pace for is left out, not judged at pace 1.
     [alone] = plan_accuracy.at_pace(rows, {key: 100.0}, both[1])
     assert alone.key == key and alone.measured == pytest.approx(4.0)
+
+
+def test_plan_accuracy_names_a_truth_whose_own_order_dealt_its_workers_unequal_work(tmp_path: Path) -> None:
+    # uniform-8 over two videos, one 720p and one 360p, in batches of 1 for 2 workers: each worker
+    # reads one video, so by their samples both were busy, but by the work the 720p one's worker
+    # held 4 times the other's: 1.25 workers busy, and the epoch lasted as long as the busier one.
+    run = tmp_path / "full"
+    run.mkdir()
+    _dataset().save(run)
+
+    def epoch(loader: str, kind: str, workers: int, batch: int) -> Record:
+        return Record(measure="epoch", loader=loader, kind=kind, stack="main", profile="sample", pattern="uniform-8",
+                      frames=16, seconds=[1.0], workers=workers, batch_size=batch, cache="warm", env={"cores": 2},
+                      options={"samples": 2, "pattern": {"k": 8}}, cell=f"epoch|{loader}|{workers}|{batch}")
+
+    for r in (epoch("npy", "frames", 2, 1), epoch("npy", "frames", 0, 1), epoch("npy", "frames", 2, 2)):
+        records.append(run / "records.jsonl", r)
+    got = plan_accuracy.dealt_unevenly(run)
+    big, small = epochs_model.megapixels(1280, 720, None), epochs_model.megapixels(640, 360, None)
+    assert got == {("uniform-8", "npy", None, 2, "warm", "main"): (pytest.approx((big + small) / big), 2.0)}
+    # Workers 0, and one batch of both videos (one worker busy either way), are not named.
 
 
 def test_a_run_past_its_budget_starts_no_new_case_and_names_what_it_skipped(tiny_videos: dict[str, Path],

@@ -374,13 +374,22 @@ class Shares:
     after: float
     opens_first: float = 0.0
     opens_after: float = 0.0
+    total: float = 0.0  # every worker's work
+    busiest: float = 0.0  # the busiest worker's, its first batch too
 
     @classmethod
     def alike(cls, samples: int, batch_size: int, workers: int) -> Shares:
         """Samples that cost the same: the first batch's against the busiest worker's after it
         (:func:`loads`), no opens counted."""
         first = min(max(1, batch_size), samples)
-        return cls(first, max(loads(samples, batch_size, workers), default=0) - first)
+        most = max(loads(samples, batch_size, workers), default=0)
+        return cls(first, most - first, total=samples, busiest=most)
+
+    @property
+    def parallel(self) -> float | None:
+        """Workers busy on average over the epoch: every worker's work over the busiest's (the
+        epoch lasts as long as that worker's batches); None where no work was counted."""
+        return self.total / self.busiest if self.busiest > 0 and self.total > 0 else None
 
 
 def _startup_parts(first_batch: float, seconds: float, shares: Shares,
@@ -437,6 +446,22 @@ def _busy(samples: int, batch_size: int, parallel: int) -> float:
     return samples / max(per_worker) if per_worker and max(per_worker) > 0 else 1.0
 
 
+def _workers_busy(dealt: Shares | None, samples: int, batch_size: int, parallel: int) -> tuple[float, float]:
+    """Workers an epoch kept busy on average, at most ``parallel``: by the work dealt to each
+    (``dealt``, :func:`_epoch_shares`; by their samples where it is None), and by their samples."""
+    by_count = _busy(samples, batch_size, parallel)
+    return (min(float(parallel), dealt.parallel) if dealt is not None and dealt.parallel else by_count), by_count
+
+
+def busy_workers(epoch: Record, dataset: Dataset) -> tuple[float, float] | None:
+    """The workers ``epoch`` kept busy on average over ``dataset``'s sample, by the work dealt to each
+    and by their samples (:func:`_workers_busy`); None where the record does not say its samples."""
+    samples = samples_of(epoch)
+    if samples is None:
+        return None
+    return _workers_busy(_epoch_shares(epoch, [], dataset), samples, max(1, epoch.batch_size or 1), _parallel(epoch))
+
+
 def _shares(pattern: Pattern, lengths: Mapping[str, int], batch_size: int, workers: int,
             work_of: Any, open_of: Any, expected: int | None = None) -> Shares | None:
     """The epoch's :class:`Shares`, its samples dealt as the run dealt them (:func:`epoch_work`):
@@ -458,7 +483,7 @@ def _shares(pattern: Pattern, lengths: Mapping[str, int], batch_size: int, worke
     seen = {s.video for s in by_worker[busiest][0]}
     later = {s.video for batch in by_worker[busiest][1:] for s in batch} - seen
     return Shares(work[0][0], sum(work[busiest][1:]), sum(open_of(v) for v in {s.video for s in by_worker[0][0]}),
-                  sum(open_of(v) for v in later))
+                  sum(open_of(v) for v in later), sum(sum(x) for x in work.values()), sum(work[busiest]))
 
 
 def samples_of(epoch: Record) -> int | None:
@@ -626,7 +651,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     first, last = _timed(options, "first_batch_seconds", epoch), _timed(options, "last_batch_seconds", epoch)
     samples = samples_of(epoch) or sum(w.samples for w in sample_work.values())
     batches = math.ceil(samples / batch)
-    shares = _epoch_shares(epoch, opens, dataset) or Shares.alike(samples, batch, workers)
+    dealt = _epoch_shares(epoch, opens, dataset)
+    shares = dealt or Shares.alike(samples, batch, workers)
     starts: list[float] = []
     ks: list[float] = []
     ks_other: list[float] = []  # of an epoch whose start-up is another's: its k at the other start-ups seen
@@ -664,12 +690,17 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     # have them between them, where the run has it, times how the workers paced against the main
     # process on the run's patterns that kept them busy (``speedup``: a reader on one core a worker
     # gains what a threaded decoder at workers 0 already had); else the geometric mean of the two.
+    # The sample's workers are counted by the work dealt to each, as the run dealt its samples (a
+    # heavy video's clips in one worker's batches keep it busy while the other waits); the
+    # dataset's, of many batches in an order no run has dealt, by their samples.
     dataset_samples = round(sum(w.samples * n for kinds in typical.values() for n, _, w in kinds))
-    busy = _busy(samples, batch, parallel) / _busy(dataset_samples, batch, parallel)
+    by_work, by_count = _workers_busy(dealt, samples, batch, parallel)
+    busy = by_work / _busy(dataset_samples, batch, parallel)
     ks_low, ks_high = ks, ks
     if busy < 1:
         ks_low = [k * busy for k in ks]
-        idle = (f"{batches} batch{'es' if batches != 1 else ''} for {parallel} workers: the epoch kept "
+        uneven = ", the work dealt unevenly" if abs(by_work - by_count) > 0.01 * by_count else ""
+        idle = (f"{batches} batch{'es' if batches != 1 else ''} for {parallel} workers{uneven}: the epoch kept "
                 f"{100 * (1 - busy):.0f}% of them idle, which the dataset's batches will not; its frames ")
         if alone is not None and alone > 0:
             pace = alone * (speedup if speedup is not None and speedup > 0 else 1.0)
