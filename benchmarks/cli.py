@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import math
 import os
 import signal
 import sys
@@ -58,8 +59,15 @@ from loaders.progress import Progress
 from loaders.units import duration, size
 
 
-def _ints(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x.strip()]
+def _seconds(text: str) -> float:
+    """An argparse ``type``: a finite number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range (seconds, finite and at least 0)")
+    return value
 
 
 def _names(text: str) -> list[str]:
@@ -127,26 +135,32 @@ def parser() -> argparse.ArgumentParser:
                    "frames, and the GPU loaders; see docs/gpu.md)")
     p.add_argument("--patterns", type=_names, default=list(patterns.BASES),
                    help="access patterns; random-clip runs once per stride (see benchmarks/patterns.py)")
-    p.add_argument("--clip-len", type=int, default=16, help="T: frames per clip")
-    p.add_argument("--strides", type=_ints, default=list(core.DEFAULT_STRIDES), help="s: strides of random-clip")
-    p.add_argument("-k", type=int, default=8, help="K: frames per video of uniform-k")
+    p.add_argument("--clip-len", type=options.integer(1, None, "frames per clip"), default=16,
+                   help="T: frames per clip")
+    p.add_argument("--strides", type=options.integers(1, None, "strides"), default=list(core.DEFAULT_STRIDES),
+                   help="s: strides of random-clip")
+    p.add_argument("-k", type=options.integer(1, None, "frames per video"), default=8,
+                   help="K: frames per video of uniform-k")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=_ints, help="DataLoader workers per epoch run (default: as many as cores; "
-                                                 "0,2 also times the main process alone)")
-    p.add_argument("--epochs", type=int, help=f"epochs timed per cell, interleaved across loaders "
-                                               f"(default: {default.epochs}; more, up to {MORE_EPOCHS}x, where "
-                                               f"they add up to less than {core.EPOCH_TIME} x --min-time)")
-    p.add_argument("--batch-size", type=int, default=default.batch_size,
+    p.add_argument("--workers", type=options.integers(0, None, "workers"),
+                   help="DataLoader workers per epoch run (default: as many as cores; 0,2 also times the main "
+                        "process alone)")
+    p.add_argument("--epochs", type=options.integer(1, None, "epochs"),
+                   help=f"epochs timed per cell, interleaved across loaders (default: {default.epochs}; more, up "
+                        f"to {MORE_EPOCHS}x, where they add up to less than {core.EPOCH_TIME} x --min-time)")
+    p.add_argument("--batch-size", type=options.integer(1, None, "frames a batch"), default=default.batch_size,
                    help="DataLoader batch size, and frames per call of random-batch")
-    p.add_argument("--size", type=int, default=default.resize,
+    p.add_argument("--size", type=options.integer(1, None, "pixels"), default=default.resize,
                    help="frames are resized to size x size so batches stack")
-    p.add_argument("--min-time", type=float, help="seconds of timed rounds per per-frame case, at least "
+    p.add_argument("--min-time", type=_seconds, help="seconds of timed rounds per per-frame case, at least "
                                                   f"(default: {default.calibration.min_time}; --quick: "
                                                   f"{core.SETTINGS['quick'].calibration.min_time})")
-    p.add_argument("--min-rounds", type=int, help=f"timed rounds per per-frame case, at least "
-                                                  f"(default: {default.calibration.min_rounds})")
-    p.add_argument("--warmup", type=int, help=f"untimed rounds first (default: {default.calibration.warmup})")
-    p.add_argument("--frames", type=int, help=f"frames per per-frame case (default: {default.frames})")
+    p.add_argument("--min-rounds", type=options.integer(1, None, "rounds"),
+                   help=f"timed rounds per per-frame case, at least (default: {default.calibration.min_rounds})")
+    p.add_argument("--warmup", type=options.integer(0, None, "rounds"),
+                   help=f"untimed rounds first (default: {default.calibration.warmup})")
+    p.add_argument("--frames", type=options.integer(1, None, "frames"),
+                   help=f"frames per per-frame case (default: {default.frames})")
     p.add_argument("--extractors", type=_names, default=["ffmpeg"])
     p.add_argument("--formats", type=_names, help=f"store formats (default: {','.join(core.DEFAULT_FORMATS)}; "
                                                   f"--quick: {','.join(core.QUICK_FORMATS)})")

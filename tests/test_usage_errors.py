@@ -37,6 +37,11 @@ BENCH_BAD = [
     (["--disk-budget", "1e30"], "--disk-budget"), (["--budget", "inf"], "--budget"), (["--budget", HUGE], "--budget"),
     (["--budget", "0s"], "--budget"), (["--quality", "0"], "--quality"), (["--quality", "101"], "--quality"),
     (["--crf", "52"], "--crf"), (["--crf", "-1"], "--crf"), (["--gops", "1,0"], "--gops"),
+    (["--epochs", "0"], "--epochs"), (["--epochs", "-1"], "--epochs"), (["--batch-size", "0"], "--batch-size"),
+    (["--frames", "0"], "--frames"), (["--size", "0"], "--size"), (["--clip-len", "0"], "--clip-len"),
+    (["-k", "0"], "-k"), (["--strides", "1,0"], "--strides"), (["--workers", "0,-2"], "--workers"),
+    (["--min-rounds", "0"], "--min-rounds"), (["--warmup", "-1"], "--warmup"), (["--min-time", "-1"], "--min-time"),
+    (["--min-time", "nan"], "--min-time"), (["--min-time", "x"], "--min-time"),
 ]
 EXTRACT_BAD = [
     (["--quality", "0"], "--quality"), (["--quality", "101"], "--quality"), (["--gop", "0"], "--gop"),
