@@ -476,13 +476,18 @@ def test_an_epoch_of_fewer_batches_than_workers_is_not_projected_as_if_all_were_
     assert not any("idle" in n for n in plain.notes)
 
 
+# The start-up of the run's other epochs: less than the 0.5 s the one-batch epoch below (0.9 s) has
+# left after it, so that epoch's own frames are its pace's bound.
+ELSEWHERE = 0.4
+
+
 def _one_batch_for_two() -> tuple[list[Record], Record, epochs.Projection]:
     """A capped epoch of one batch for 2 workers, its per-frame records, and its projection on one
     core, where no worker was idle (its own k)."""
     per_frame, _ = _reader_records()
     two = _epoch(0.9, 0.8, cap=16, workers=2)
     return per_frame, two, epochs.project(dataclasses.replace(two, env={"cores": 1}), per_frame, [], _dataset(),
-                                          None, startup_elsewhere=0.5)
+                                          None, startup_elsewhere=ELSEWHERE)
 
 
 def test_an_epoch_that_kept_workers_idle_is_projected_at_the_main_process_s_pace_where_the_run_has_it(
@@ -495,9 +500,9 @@ def test_an_epoch_that_kept_workers_idle_is_projected_at_the_main_process_s_pace
     per_frame, two, one_core = _one_batch_for_two()
     raw = one_core.k  # on one core no worker was idle: the capped epoch's own k
     mid = one_core.frames / raw
-    without = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5)
+    without = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=ELSEWHERE)
     for alone, point in ((1.5 * raw, raw), (0.2 * raw, 0.5 * raw), (0.7 * raw, 0.7 * raw)):
-        got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5, alone=alone)
+        got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=ELSEWHERE, alone=alone)
         assert (got.k, got.frames) == (pytest.approx(point), pytest.approx(point * mid))
         # The range is the same, but that its low end is no faster than 2 workers can read (x0.75 there)
         assert got.low == pytest.approx(without.low + max(0.0, alone / 2 - raw / 2) * mid)
@@ -507,12 +512,31 @@ def test_an_epoch_that_kept_workers_idle_is_projected_at_the_main_process_s_pace
     assert not any("faster than 2 workers" in n for n in got.notes)
 
 
+def test_a_one_batch_epoch_that_is_mostly_another_s_start_up_is_projected_at_the_main_process_s_pace() -> None:
+    # The same one-batch epoch (0.9 s), where the run's other epochs started in 0.6 s: 0.3 s is
+    # left, less than the start-up taken off it, and mostly how far this epoch's start strayed from
+    # theirs (a fresh worker's one batch, its shutdown). The point is the main process's pace on
+    # the same samples, even below the x0.50 the idle worker allows of the epoch's own; the range
+    # still spans that.
+    per_frame, two, _ = _one_batch_for_two()
+    own = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.6)
+    for alone in (0.2 * own.k, 1.5 * own.k):
+        got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.6, alone=alone)
+        assert got.k == pytest.approx(alone)
+        assert got.low < got.seconds < got.high
+        assert any("less than that start-up: too little of its own to bound the point" in n for n in got.notes)
+    assert not any("too little" in n for n in own.notes)
+    # Left more than its start-up (0.5 s after 0.4 s), the epoch's own frames bound the point.
+    bound = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=ELSEWHERE, alone=0.01)
+    assert bound.k > 10 * 0.01
+
+
 def test_workers_frames_are_never_projected_faster_than_the_cores_can_share_the_main_process_s() -> None:
     # The main process alone read the same samples at 4 times the epoch's own k: its 2 workers on 2
     # cores cannot have been more than twice as fast as it. Frames that fast are start-up the
     # epoch's few batches could not tell apart: the point and both ends take half its pace.
     per_frame, two, raw = _one_batch_for_two()
-    got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=0.5, alone=4 * raw.k)
+    got = epochs.project(two, per_frame, [], _dataset(), None, startup_elsewhere=ELSEWHERE, alone=4 * raw.k)
     assert got.k == pytest.approx(2 * raw.k) and got.frames == pytest.approx(2 * raw.frames)
     assert got.low >= got.startup + got.opens + 2 * raw.frames * 0.5 - 1e-9  # the low end no faster
     assert got.low <= got.seconds <= got.high

@@ -656,6 +656,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     starts: list[float] = []
     ks: list[float] = []
     ks_other: list[float] = []  # of an epoch whose start-up is another's: its k at the other start-ups seen
+    guessed: list[bool] = []  # per epoch: its start-up another's, and more than what is left of it
     seen = [x for x in startups_seen if x >= 0] if first else []  # start-ups told apart, of any pattern
     open_share = 1.0  # of the open timings that fit the epochs (less where they exceed them)
 
@@ -676,6 +677,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
             # What is left of the epoch is as uncertain as the start-up taken off it: its frames
             # range over the start-ups seen.
             ks_other += [k_at(t, min(x, most)) for x in seen]
+        guessed.append(parts is None and s is not None and t - s < s)
         starts.append(s or 0.0)
         if sample_open > 0:
             open_share = min(open_share, min(sample_open, 0.9 * (t - starts[-1])) / sample_open)
@@ -704,10 +706,18 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
                 f"{100 * (1 - busy):.0f}% of them idle, which the dataset's batches will not; its frames ")
         if alone is not None and alone > 0:
             pace = alone * (speedup if speedup is not None and speedup > 0 else 1.0)
-            ks = [min(k, max(k * busy, pace)) for k in ks]
+            # An epoch of one batch a worker whose start-up, another epoch's, is most of it: what is
+            # left is mostly how far its start-up strayed from the other's, not a pace to bound the
+            # point by; the range keeps it.
+            ks_low = [min(k, pace) if g else k for k, g in zip(ks_low, guessed, strict=True)]
+            ks_high = [max(k, pace) if g else k for k, g in zip(ks_high, guessed, strict=True)]
+            ks = [pace if g else min(k, max(k * busy, pace)) for k, g in zip(ks, guessed, strict=True)]
             notes.append(idle + "projected at the main process's own pace on the same samples (workers 0)"
                          + (f" times x{speedup:.2f}, the workers' pace against it on the run's other patterns"
-                            if speedup is not None and speedup > 0 else "") + f", within x{busy:.2f}-1")
+                            if speedup is not None and speedup > 0 else "")
+                         + (" (what is left of it after the start-up of the run's other epochs is less than that "
+                            "start-up: too little of its own to bound the point)" if any(guessed)
+                            else f", within x{busy:.2f}-1"))
         else:
             ks = [k * math.sqrt(busy) for k in ks]
             notes.append(idle + f"projected at x{math.sqrt(busy):.2f} (x{busy:.2f}-1)")
