@@ -65,8 +65,9 @@ class _WorkerInit:
         self.threads = threads
 
     def __call__(self, worker_id: int) -> None:
-        # The worker was forked with Ctrl-C blocked (see _start): from here torch's worker loop
-        # takes it (it leaves the stopping to the main process).
+        # The worker was forked with Ctrl-C blocked and held (see _start): from here torch's worker
+        # loop takes it (it leaves the stopping to the main process).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         sys.excepthook = _worker_excepthook
         set_threads(self.threads)
@@ -84,16 +85,33 @@ def _worker_excepthook(kind: type[BaseException], value: BaseException, tb: Any)
 
 
 def _start(loader: DataLoader) -> Any:
-    """``iter(loader)``, its workers forked with Ctrl-C blocked: a Ctrl-C to the process group then
-    never lands in a worker half made (a KeyboardInterrupt traceback from Python's at-fork hooks);
-    the main process gets it once they exist, and stops them."""
+    """``iter(loader)``, whole before a Ctrl-C can stop it: its workers forked with Ctrl-C blocked,
+    so a Ctrl-C to the process group never lands in a worker half made (a KeyboardInterrupt
+    traceback from Python's at-fork hooks); and a Ctrl-C to the process held until the iterator
+    is made, then raised, so it stops workers that exist. Blocking alone does not hold that one:
+    the kernel gives it to another of the process's threads, and Python raises it in the main
+    thread wherever it is, an iterator half made among them, whose clean-up then fails on what it
+    lacks (an ``AttributeError`` traceback after the run's last line)."""
     if threading.current_thread() is not threading.main_thread():
         return iter(loader)
+    held: list[int] = []
+    handler = signal.getsignal(signal.SIGINT)
+    hold = handler is not None  # a handler not set from Python cannot be put back
+    if hold:
+        signal.signal(signal.SIGINT, lambda signum, _frame: held.append(signum))
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        return iter(loader)
+        batches = iter(loader)
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # one blocked here lands in ``held``
+        if hold:
+            signal.signal(signal.SIGINT, handler)
+    if held:
+        if callable(handler):
+            handler(signal.SIGINT, None)  # Python's own raises KeyboardInterrupt; the iterator, whole, stops
+        elif handler == signal.SIG_DFL:
+            raise KeyboardInterrupt
+    return batches
 
 
 class SampleDataset(Dataset):

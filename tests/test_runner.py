@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -175,3 +177,41 @@ def test_peak_memory_counts_the_children_and_scans_for_them_seldom(monkeypatch: 
     finally:
         child.kill()
         child.wait()
+
+
+class _SlowToStart:
+    """A loader whose iterator takes a moment to make, and a Ctrl-C to the process lands meanwhile
+    in another of its threads (as the kernel may give a signal sent to the process)."""
+
+    def __init__(self, other: threading.Thread | None) -> None:
+        self.other = other
+        self.made = False
+
+    def __iter__(self) -> Any:
+        if self.other is not None:
+            signal.pthread_kill(self.other.ident or 0, signal.SIGINT)
+        time.sleep(0.05)  # Python runs a handler in the main thread at its next step: within this
+        for _ in range(1000):
+            pass
+        self.made = True
+        return iter(())
+
+
+def test_a_ctrl_c_while_the_workers_start_waits_until_their_iterator_is_whole() -> None:
+    # Raised half-way, the iterator's clean-up fails on what it lacks (a traceback after the run's
+    # last line). Held, it is raised once the iterator is whole, which stops its workers.
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    loader = _SlowToStart(other)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            runner._start(loader)  # type: ignore[arg-type]
+    finally:
+        stop.set()
+        other.join()
+    assert loader.made
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler put back
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # and Ctrl-C unblocked
+    quiet = _SlowToStart(None)
+    assert list(runner._start(quiet)) == [] and quiet.made  # no Ctrl-C: the iterator, nothing raised
