@@ -435,7 +435,8 @@ class Bench:
                 names = [p.name for p in self.spec.patterns]
                 for i, pattern in enumerate(self.spec.patterns):
                     self.anchor(drift.before(names, i), measures)
-                    self.epoch(pattern, self.spec.workers)
+                    for workers in self.spec.workers:
+                        self.epoch(pattern, workers)
                 self.took("epoch")
             self.anchor(drift.END, measures)
         finally:
@@ -705,22 +706,18 @@ class Bench:
                                "video_bytes": cost.per_video}).with_fps()
 
     # -- epochs -------------------------------------------------------------------------------------
-    def epoch(self, pattern: Pattern, workers: Sequence[int]) -> None:
-        """Every loader's epochs of one pattern at every workers setting, interleaved epoch by epoch:
-        the plan compares a loader's epochs at 2 workers with its own at 0 (the main process's pace),
-        so a machine that speeds up or slows down over the minutes they take moves both alike."""
-        group = [core.EpochCase(t, pattern, w, self.corpus_name, self.spec.batch_size, self.spec.resize,
-                                cache, self.args.device) for t in self.epoch_live for cache in self.caches(t)
-                 for w in workers]
+    def epoch(self, pattern: Pattern, workers: int) -> None:
+        """Every loader's epochs of one pattern and workers setting, interleaved epoch by epoch."""
+        group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.spec.batch_size, self.spec.resize,
+                                cache, self.args.device) for t in self.epoch_live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
         assert self.progress is not None
         self.progress.update(len(group) - len(todo), work=self.planned(*(c for c in group if c not in todo)),
                              phase="epoch", skipped=True)
-        settings = "/".join(f"w{w}" for w in sorted({c.workers for c in todo}))
-        if not todo or self.past(f"epochs {pattern.name} {settings} ({len(todo)} cells)", len(todo), "epoch",
+        if not todo or self.past(f"epochs {pattern.name} w{workers} ({len(todo)} cells)", len(todo), "epoch",
                                  self.planned(*todo)):
             return
-        self.step(f"epochs {pattern.name} {settings}: {len(todo)} cells interleaved", self.planned(*todo), "epoch")
+        self.step(f"epochs {pattern.name} w{workers}: {len(todo)} loaders interleaved", self.planned(*todo), "epoch")
         for case, record in self.work.epochs(todo, list(self.paths().values()), self.annotations):
             self.run.add(case.cell, record)
             self.progress.update(1)  # interleaved epochs: their work when the last is done

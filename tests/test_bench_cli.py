@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import loaders
-from benchmarks import cli, core, dataset, patterns, perframe, records
+from benchmarks import cli, dataset, patterns, perframe, records
 from benchmarks.records import Record
 from loaders.vocabulary import BASELINE
 
@@ -25,8 +25,6 @@ ARGS = ["--quick", "--min-time", "0", "--min-rounds", "1", "--warmup", "0", "--e
         "--cold-sizes", "32,videos,transcodes", "--cache", "cold,warm",  # set: a --quick budget keeps both
         "--step-ms", "20", "--gpus", "2"]  # a training step, kept for the plan
 PATTERNS = [p.name for p in patterns.default()]
-# Each epoch the run timed, in turn: (loader or loader@store, pattern, page cache, workers).
-EPOCHS_TIMED: list[tuple[str, str, str | None, int]] = []
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +46,6 @@ def run(tiny_videos: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
         real(src, samples)
 
     mp.setattr(perframe, "read_samples", failing)
-    before_epoch = core.Workspace._set_cache  # called just before each timed epoch
-
-    def seen(case: core.EpochCase, state: object) -> None:
-        EPOCHS_TIMED.append((case.target.key, case.pattern.name, case.cache, case.workers))
-        before_epoch(case, state)
-
-    mp.setattr(core.Workspace, "_set_cache", staticmethod(seen))
     mp.setenv("VIDBENCH_CACHE_DIR", str(base / "cache"))  # probes cached here, not in the home folder
     try:
         assert cli.main([*ARGS, "--videos", str(videos), "--out", str(base / "results"), "--run-id", "r1",
@@ -115,20 +106,6 @@ def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
     assert not [r for r in recs if r.status == "wrong"]  # every loader of the stack returns the right frames
     unavailable = {r.loader for r in recs if r.status == "unavailable"}
     assert unavailable == {n for n in loaders.STACKS[loaders.current_stack()] if loaders.available()[n] is not None}
-
-
-def test_a_loader_s_epochs_at_each_workers_setting_take_turns(run: Path) -> None:
-    # The plan compares a loader's epochs at 2 workers with its own at 0 (the main process's pace):
-    # timed in turns, a machine that speeds up or slows down over a pattern's epochs moves both
-    # alike, where one block after the other would put the move between them.
-    turns = collections.defaultdict(list)
-    for target, pattern, cache, workers in EPOCHS_TIMED:
-        turns[target, pattern, cache].append(workers)
-    both = {k: w for k, w in turns.items() if set(w) == {0, 2}}
-    assert len({pattern for _, pattern, _ in both}) == len(PATTERNS) and len(both) >= 2 * len(PATTERNS)
-    for key, workers in both.items():
-        assert workers.index(2) < len(workers) - 1 - workers[::-1].index(0), (key, workers)  # w2 before w0 is done
-        assert workers.count(0) == workers.count(2) == 2, (key, workers)  # --epochs 2 at each
 
 
 def test_failures_become_error_records_not_a_lost_run(run: Path) -> None:
