@@ -140,6 +140,12 @@ class Guess:
     # --quick run's noop epochs at 2 workers took 0.07-0.09 s; the main process alone starts in ms).
     case: float = 0.05
     epoch_start: float = 0.06
+    # Every epoch beside its timed seconds, workers or not: its files read into the page cache, its
+    # workers joined, its sources closed, the collecting after it (:func:`benchmarks.runner.run`):
+    # 0.02 s here over a store of 3 npy files (0.11 s more over one of 2,149 JPEG files). It was
+    # 0.15 s before the collecting left out the run's own objects (:func:`benchmarks.runner.frozen`),
+    # and uncounted: runs whose timed epochs added up to 8-45 s spent 17-49 s more on the phase.
+    epoch_between: float = 0.03
     # Decoders that seek before every frame (the per-frame-seek worst case), and how many frames
     # before the target their seek aims (OpenCV's CAP_PROP_POS_FRAMES: 16), to decode forward from
     # the keyframe at or before that.
@@ -162,7 +168,7 @@ class Guess:
         """Every cost in seconds times ``factor`` (a busy machine's, :func:`load_factor`); the
         decoders' factors, which are ratios, as they are."""
         seconds = ("decode", "output", "resize", "call", "frame", "decode_frame", "decode_byte", "seek",
-                   "extract_video", "open", "case_open", "case", "epoch_start")
+                   "extract_video", "open", "case_open", "case", "epoch_start", "epoch_between")
         return dataclasses.replace(self, read={k: v * factor for k, v in self.read.items()},
                                    extract={k: v * factor for k, v in self.extract.items()},
                                    **{name: getattr(self, name) * factor for name in seconds})
@@ -417,7 +423,8 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
             for target in [*run.decoders, *run.readers]:
                 for w in run.workers:
                     one = _epoch_seconds(run, pattern, target, w, guess, measured)
-                    parts[part("epoch", target, pattern.name, w)] = run.epoch_count(one) * one
+                    # the epochs a short one is taken again for count by its timed seconds alone
+                    parts[part("epoch", target, pattern.name, w)] = run.epoch_count(one) * (one + guess.epoch_between)
     def phase(*names: str) -> float:  # an epoch part is one page-cache state's: times the states
         return sum(v * (run.caches.get(k[1], 1) if k[0] == "epoch" else 1) for k, v in parts.items() if k[0] in names)
 

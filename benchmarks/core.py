@@ -502,28 +502,29 @@ class Workspace:
                 del live[case]
                 yield case, state.record
         epoch = 0
-        while live:
-            order = list(live)
-            order = order[epoch % len(order):] + order[:epoch % len(order)]
-            epoch += 1
-            for case in order:
-                state = live[case]
-                try:
-                    self._set_cache(case, state)
-                    result = runner.run(state.dataset, case.workers, case.batch_size, 1, state.threads)
-                except Exception as exc:  # noqa: BLE001 - one failing cell must not lose the run
-                    del live[case]
-                    yield case, dataclasses.replace(case.identity(), status="error", reason=reason(exc))
-                    continue
-                state.seconds += result.seconds
-                state.first_batch += result.first_batch
-                state.last_batch += result.last_batch
-                state.cpu += result.cpu_seconds
-                state.peak = max(state.peak, result.peak_rss_bytes)
-                state.threads_used = result.threads
-                if self.spec.epochs_done(state.seconds):
-                    del live[case]
-                    yield case, self._epoch_record(case, state, bool(annotations))
+        with runner.frozen():  # one pass of the collector over the run's objects, not one an epoch
+            while live:
+                order = list(live)
+                order = order[epoch % len(order):] + order[:epoch % len(order)]
+                epoch += 1
+                for case in order:
+                    state = live[case]
+                    try:
+                        self._set_cache(case, state)
+                        result = runner.run(state.dataset, case.workers, case.batch_size, 1, state.threads)
+                    except Exception as exc:  # noqa: BLE001 - one failing cell must not lose the run
+                        del live[case]
+                        yield case, dataclasses.replace(case.identity(), status="error", reason=reason(exc))
+                        continue
+                    state.seconds += result.seconds
+                    state.first_batch += result.first_batch
+                    state.last_batch += result.last_batch
+                    state.cpu += result.cpu_seconds
+                    state.peak = max(state.peak, result.peak_rss_bytes)
+                    state.threads_used = result.threads
+                    if self.spec.epochs_done(state.seconds):
+                        del live[case]
+                        yield case, self._epoch_record(case, state, bool(annotations))
 
     def epoch_lengths(self, videos: Iterable[str]) -> dict[str, int]:
         """Frames of each video an epoch covers: all, or the first ``spec.frames_per_video``."""

@@ -18,6 +18,7 @@ a final ``torch.cuda.synchronize``, so no copy or kernel is left unfinished when
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import math
@@ -27,7 +28,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -313,6 +314,26 @@ def threads_per_worker(workers: int, cores: int) -> int:
     return max(1, cores // max(1, workers))
 
 
+@contextlib.contextmanager
+def frozen() -> Iterator[None]:
+    """The objects alive now (torch's, the modules', the run's own) kept out of the cyclic garbage
+    collector's passes until the block ends (:func:`gc.freeze`), as servers that fork workers do.
+    Every epoch ends with a collection, so the next one's workers do not inherit the last one's
+    iterator: with torch loaded that pass walked 180,000 objects, 85 ms, more than a short epoch
+    itself; frozen, it walks only what the epochs made. Forked workers inherit the freeze, so
+    their collections do not write to the pages they share with the main process either. Inside
+    a block already frozen, nothing more happens."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, threads: int = 1) -> Epochs:
     """Time ``epochs`` epochs over ``dataset`` with ``workers`` DataLoader workers.
 
@@ -336,7 +357,7 @@ def run(dataset: SampleDataset, workers: int, batch_size: int, epochs: int = 1, 
     frames = sum(len(s) for s in dataset.samples)
     try:
         set_threads(threads)  # the main process: workers=0 reads here, and workers fork from it
-        with PeakMemory() as memory:
+        with frozen(), PeakMemory() as memory:
             for _ in range(epochs):
                 loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers,
                                     collate_fn=collate, worker_init_fn=_WorkerInit(threads) if workers else None,

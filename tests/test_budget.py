@@ -37,6 +37,7 @@ def _guess(read: float = 0.0, **values: object) -> budget.Guess:
     """A guess with every cost at 0 but those given (``read``: every format's)."""
     zero: dict[str, object] = dict(decode=0.0, output=0.0, resize=0.0, call=0.0, frame=0.0, decode_frame=0.0,
                                    decode_byte=0.0, seek=0.0, open=0.0, case_open=0.0, case=0.0, epoch_start=0.0,
+                                   epoch_between=0.0,
                                    extract_video=0.0, slower={}, epoch_decode=1.0)
     return budget.Guess(read=dict.fromkeys(("jpeg", "png", "npy", "tar"), read), **{**zero, **values})  # type: ignore[arg-type]
 
@@ -74,6 +75,21 @@ def test_epoch_estimate_is_frames_times_seconds_per_frame() -> None:
     # process alone (workers 0) has none to start
     start = _guess(epoch_start=1.0)
     assert budget.estimate(_plan(epochs=3, workers=[0, 2]), start).epochs == pytest.approx(3.0)
+
+
+def test_every_epoch_costs_its_between_as_well_and_short_ones_are_counted_by_their_timed_seconds() -> None:
+    """An epoch's page cache set, workers joined and collecting come on top of its timed seconds,
+    once an epoch, also for each epoch a short cell is taken again for."""
+    guess = _guess(decode=0.01, epoch_between=0.5)
+    # 3 epochs of 1 s each (100 frames x 1 MP x 0.01 s), each with 0.5 s around it
+    assert budget.estimate(_plan(epochs=3), guess).epochs == pytest.approx(4.5)
+    # a cell of 0.1 s epochs under a minimum time of 0.45 s is taken 5 times, as its timed 0.1 s say
+    # (with its between, 0.6 s, it would be taken once), and each of the 5 pays its between
+    short = _plan(frames_per_video=10, epoch_min_time=0.45)
+    assert short.epoch_count(0.1) == 5
+    assert budget.estimate(short, guess).epochs == pytest.approx(5 * (0.1 + 0.5))
+    # without it (the guess before), the same cell is its timed seconds alone
+    assert budget.estimate(short, _guess(decode=0.01)).epochs == pytest.approx(0.5)
 
 
 def test_a_noisy_video_is_estimated_slower_than_a_flat_one_of_its_size() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -85,16 +86,21 @@ def test_epochs_are_interleaved_and_a_failure_ends_only_its_case(tiny_videos: di
     for name in ("pyav", "decord", BASELINE):
         require_loader(name)
     order: list[str] = []
+    frozen: list[int] = []
 
     def fake_run(dataset: runner.SampleDataset, workers: int, batch_size: int, epochs: int,
                  threads: int) -> runner.Epochs:
         assert epochs == 1  # one epoch at a time, so the cases can take turns
         order.append(dataset.loader)
+        frozen.append(gc.get_freeze_count())
         if dataset.loader == "decord" and order.count("decord") == 2:
             raise loaders.CorruptVideo(dataset.paths[next(iter(dataset.paths))], "simulated failure")
         return runner.Epochs([float(len(order))], 0, 100 * len(order), {"torch": 1})
 
     monkeypatch.setattr(runner, "run", fake_run)
+    freezes: list[int] = []
+    freeze = gc.freeze
+    monkeypatch.setattr(runner.gc, "freeze", lambda: (freezes.append(1), freeze())[1])
     video = str(tiny_videos["tiny-h264-bframes"])
     work = core.Workspace(core.spec_for({"v": video}, core.Settings(epochs=3)), tmp_path)
     pattern = patterns.Pattern("sequential")
@@ -103,6 +109,8 @@ def test_epochs_are_interleaved_and_a_failure_ends_only_its_case(tiny_videos: di
     # Epoch by epoch, each round starting one case later, so no loader always runs first;
     # decord fails in its second epoch and leaves the rotation.
     assert order == ["pyav", "decord", BASELINE, "decord", BASELINE, "pyav", "pyav", BASELINE]
+    # every epoch under one freeze of the objects alive before them (one collector's pass over them, not one an epoch)
+    assert all(n > 0 for n in frozen) and len(freezes) == 1 and gc.get_freeze_count() == 0
     assert got["pyav"].seconds == [1.0, 6.0, 7.0] and got[BASELINE].seconds == [3.0, 5.0, 8.0]
     assert got["pyav"].status == "ok" and got["pyav"].options["epochs"] == 3 and got["pyav"].exact
     assert got["pyav"].peak_rss_bytes == 700  # the highest of its epochs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import pickle
 import signal
 import threading
@@ -121,6 +122,47 @@ def test_an_epoch_s_cpu_time_leaves_out_the_collecting_after_it(tiny_videos: dic
     dataset = runner.SampleDataset(BASELINE, [Sample(str(video), c) for c in CLIPS], {str(video): video}, size=32)
     result = runner.run(dataset, workers=0, batch_size=2, epochs=2, threads=1)
     assert all(c < 0.3 for c in result.cpu_seconds), result.cpu_seconds
+
+
+def test_the_collecting_between_epochs_leaves_out_the_objects_alive_before_them(tiny_videos: dict[str, Path]) -> None:
+    """Each epoch ends with a full collection; the objects alive before the epochs (torch's, the
+    run's) are frozen meanwhile, so it walks only what the epochs made, and they are free again after."""
+    require_loader(BASELINE)
+    video = tiny_videos["tiny-h264-bframes"]
+    dataset = runner.SampleDataset(BASELINE, [Sample(str(video), c) for c in CLIPS], {str(video): video}, size=32)
+    old = [{"cycle": None} for _ in range(1000)]
+    for d in old:
+        d["cycle"] = d  # long-lived container objects a full pass would walk
+    walked: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            walked.append(gc.get_freeze_count())
+
+    assert gc.get_freeze_count() == 0
+    gc.callbacks.append(seen)
+    try:
+        runner.run(dataset, workers=0, batch_size=2, epochs=3, threads=1)
+    finally:
+        gc.callbacks.remove(seen)
+    frozen = [n for n in walked if n > 0]
+    assert len(frozen) >= 3, walked  # one collection an epoch, every one with the old objects out of it
+    assert all(n >= len(old) for n in frozen), walked
+    assert gc.get_freeze_count() == 0  # unfrozen after: a cycle among them can be collected again
+
+
+def test_a_freeze_already_in_place_is_kept_and_the_outer_one_undoes_it() -> None:
+    assert gc.get_freeze_count() == 0
+    with runner.frozen():
+        outer = gc.get_freeze_count()
+        assert outer > 0
+        with runner.frozen():
+            assert gc.get_freeze_count() == outer
+        assert gc.get_freeze_count() == outer  # the inner block did not unfreeze what the outer froze
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), runner.frozen():
+        raise RuntimeError("an epoch failed")
+    assert gc.get_freeze_count() == 0
 
 
 def test_batched_dataset_asks_for_a_batch_in_one_call_and_serves_the_same_items(
