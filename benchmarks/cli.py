@@ -415,7 +415,8 @@ class Bench:
         self.progress = Progress(len(self.needed) + n_frame + n_epoch, "bench", unit="cell",
                                  work={"extraction": estimate.extraction, "anchor": anchors, "open": opens,
                                        "per_frame": estimate.per_frame - opens - anchors, "epoch": estimate.epochs})
-        finished.start(self.run.dir, self.stack)  # a stack stopped part-way is named in the report
+        finished.start(self.run.dir, self.stack, estimate.total)  # a stack stopped part-way is named in the report
+        began = time.monotonic()
         try:
             self.anchor(drift.START, measures)
             self.extraction(measure="extraction" in measures)
@@ -441,7 +442,7 @@ class Bench:
             self.anchor(drift.END, measures)
         finally:
             self.progress.close()
-        finished.finish(self.run.dir, self.stack)
+        finished.finish(self.run.dir, self.stack, time.monotonic() - began)
         if self.not_started:  # said, kept with what the budget dropped, and named in the plan's report
             line = budget.skipped_line(self.not_started)
             print(line, flush=True)

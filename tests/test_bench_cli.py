@@ -200,3 +200,6 @@ def test_the_run_marks_its_stack_started_and_finished(run: Path) -> None:
     marks = list((run / "results" / "r1").glob(f"{finished.PREFIX}*.json"))
     assert [m.name for m in marks] == [f"{finished.PREFIX}{loaders.current_stack()}.json"]
     assert finished.unfinished(run / "results" / "r1") == {}  # started, then finished
+    # with the seconds the run's estimate said before it measured, and those it took
+    estimated, took = finished.timing(run / "results" / "r1", loaders.current_stack()) or (0.0, 0.0)
+    assert estimated > 0 and took > 0

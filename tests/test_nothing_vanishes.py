@@ -60,14 +60,17 @@ def test_a_loader_that_refused_videos_stays_in_the_plan_and_is_never_recommended
 def test_a_stack_that_did_not_finish_is_named_at_the_top(tmp_path: Path) -> None:
     run_dir = fx.make_run(tmp_path / "run")
     assert "did not finish" not in reports.build(run_dir)["report"].read_text(encoding="utf-8")  # no marks: no claim
-    finished.start(run_dir, "main")
-    finished.finish(run_dir, "main")
-    finished.start(run_dir, "pillow-simd")  # stopped: never finished
+    finished.start(run_dir, "main", estimated=30.0)
+    finished.finish(run_dir, "main", seconds=42.5)
+    finished.start(run_dir, "pillow-simd", estimated=10.0)  # stopped: never finished
     assert list(finished.unfinished(run_dir)) == ["pillow-simd"]
+    # what a finished stack was estimated to take and took; nothing for one that did not finish
+    assert finished.timing(run_dir, "main") == (30.0, 42.5) and finished.timing(run_dir, "pillow-simd") is None
     page = reports.build(run_dir)["report"].read_text(encoding="utf-8")
     top = page[:page.index("<section")]
     assert "stacks: main, pillow-simd (did not finish)" in top
     assert 'id="unfinished"' in top and "1 stack of this run did not finish" in top and "the pillow-simd stack" in top
     assert "the main stack" not in top
     finished.finish(run_dir, "pillow-simd")  # --resume finished it
+    assert finished.timing(run_dir, "pillow-simd") is None  # no seconds taken kept: not judged
     assert "did not finish" not in reports.build(run_dir)["report"].read_text(encoding="utf-8")

@@ -466,6 +466,15 @@ def test_plan_accuracy_goals_pass_and_fail_on_their_limits() -> None:
     assert not any(g.passed for g in nothing.values())  # nothing measured proves nothing
 
 
+def test_plan_accuracy_judges_each_run_s_own_estimate_either_way() -> None:
+    within = plan_accuracy.estimate_goal([("full of clips", 50.0, 60.0), ("sample of clips", 30.0, 21.0)])
+    assert within.passed and "2 of 2 runs within x1.5" in within.detail
+    assert "the worst x1.43 (sample of clips: estimated 30 s, took 21 s)" in within.detail  # an estimate too high
+    over = plan_accuracy.estimate_goal([("full of clips", 50.0, 60.0), ("sample+budget of mixed", 76.0, 125.0)])
+    assert not over.passed and "1 of 2 runs" in over.detail and "x1.64 (sample+budget of mixed" in over.detail
+    assert not plan_accuracy.estimate_goal([]).passed  # nothing kept proves nothing
+
+
 def test_plan_accuracy_reuses_only_a_run_that_ran_to_its_end(tmp_path: Path) -> None:
     run = tmp_path / "full"
     run.mkdir()
