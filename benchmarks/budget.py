@@ -283,13 +283,22 @@ def _seconds(run: RunSpec, target: str, video: str, tally: Tally, guess: Guess, 
         return 0.0
     v = run.videos[video]
     megapixels = v.megapixels_at(run.sizes.get(target))
-    fixed = tally.calls * guess.call + tally.frames * (guess.frame + megapixels * guess.resize * epoch)
+    fixed = _handled(run, target, video, tally, guess, epoch)
     if target in run.decoders:
         work = tally.frames * guess.output * megapixels + tally.decoded * guess.decoded(
             megapixels, stream_megabytes(v, megapixels)) + tally.seeks * guess.seek
         return fixed + work * guess.slower.get(loader, 1.0) * (guess.epoch_decode if epoch else 1.0)
     read = guess.read.get(run.formats.get(target, "jpeg"), max(guess.read.values()))
     return fixed + tally.frames * megapixels * read
+
+
+def _handled(run: RunSpec, target: str, video: str, tally: Tally, guess: Guess, epoch: bool) -> float:
+    """Seconds of ``tally``'s calls and frames whatever reads them: a call, a frame returned, and in
+    an epoch each frame resized to its ``--size``, batched and handed over."""
+    if _loader(target) in guess.free:
+        return 0.0
+    megapixels = run.videos[video].megapixels_at(run.sizes.get(target))
+    return tally.calls * guess.call + tally.frames * (guess.frame + megapixels * guess.resize * epoch)
 
 
 def stream_megabytes(video: Video, megapixels: float | None = None) -> float:
@@ -433,17 +442,27 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
 
 def _epoch_seconds(run: RunSpec, pattern: Pattern, target: str, workers: int, guess: Guess,
                    measured: Mapping[tuple[str, str, str], float] | None) -> float:
-    """One epoch of ``target`` over the run's videos (:func:`_tallies`): its seconds (measured per
-    frame where known), spread over the cores, the sources' opening, and the epoch's start."""
+    """One epoch of ``target`` over the run's videos (:func:`_tallies`): its seconds, spread over
+    the cores, the sources' opening, and the epoch's start. Where the per-frame phase measured its
+    seconds a frame: those, and the epoch's own handling of each frame (:func:`_handled`, which a
+    per-frame case does not do). A decoder's were timed with its threads on every core, which an
+    epoch's workers share rather than add to: they are not spread again (here the epochs of
+    decoders at 2 workers took a median 0.9-1.16 of those seconds over four runs; spread over the
+    workers, they were estimated at half)."""
     lengths = tuple(run.epoch_videos().items())
     tallies = _tallies(pattern, lengths, workers, 0, _loader(target) in guess.seek_every_frame, _gops(run, target),
                        guess.seek_back)
-    busy = 0.0
+    spread = whole = 0.0
     for video, tally in tallies.items():
         spf = (measured or {}).get((target, pattern.name, video))
-        busy += spf * tally.frames if spf is not None else _seconds(run, target, video, tally, guess, epoch=True)
-        busy += tally.opened * guess.open
-    return busy / _parallel(workers, run.cores) + (guess.epoch_start if workers else 0.0)  # starting workers
+        if spf is None:
+            spread += _seconds(run, target, video, tally, guess, epoch=True)
+        else:
+            whole += spf * tally.frames * (target in run.decoders)
+            spread += spf * tally.frames * (target not in run.decoders) + _handled(run, target, video, tally, guess,
+                                                                                   epoch=True)
+        spread += tally.opened * guess.open
+    return whole + spread / _parallel(workers, run.cores) + (guess.epoch_start if workers else 0.0)  # starting workers
 
 
 def measured_seconds_per_frame(recs: Iterable[Record]) -> dict[tuple[str, str, str], float]:

@@ -131,6 +131,25 @@ def test_measured_seconds_per_frame_replace_the_guess() -> None:
     assert budget.estimate(_plan(), _guess(decode=1.0), measured).epochs == pytest.approx(100 * 0.02)
 
 
+def test_measured_seconds_a_frame_of_a_decoder_are_not_spread_over_the_workers_again() -> None:
+    """A decoder's per-frame case already used every core (FFmpeg's threads); an epoch's workers
+    share those cores. A reader's read is one thread's, spread over the workers. Both epochs add
+    what an epoch does to each frame (resized to its --size), which no per-frame case times."""
+    plan = _plan(workers=[0, 2], cores=2, readers=["pil@s"])
+    measured = {("pyav", "sequential", "a"): 0.02, ("pil@s", "sequential", "a"): 0.004}
+
+    def cell(target: str, workers: int, guess: budget.Guess) -> float:
+        return budget.estimate(plan, guess, measured).of(budget.part("epoch", target, "sequential", workers))
+
+    bare = _guess(decode=1.0, read=1.0)  # the guesses, never used where a measurement is
+    assert cell("pyav", 0, bare) == pytest.approx(100 * 0.02) == pytest.approx(cell("pyav", 2, bare))
+    assert cell("pil@s", 0, bare) == pytest.approx(100 * 0.004) == pytest.approx(2 * cell("pil@s", 2, bare))
+    resized = _guess(decode=1.0, read=1.0, resize=0.001)  # 1 MP frames: 1 ms each to resize, spread
+    assert cell("pyav", 0, resized) == pytest.approx(100 * (0.02 + 0.001))
+    assert cell("pyav", 2, resized) == pytest.approx(100 * (0.02 + 0.001 / 2))
+    assert cell("pil@s", 2, resized) == pytest.approx(100 * (0.004 + 0.001) / 2)
+
+
 def test_extraction_and_per_frame_estimates() -> None:
     guess = _guess(extract={"jpeg": 0.01, "png": 0.1}, decode=0.01, case_open=0.1, case=0.5)
     plan = _plan(stores=[Store(format="jpeg"), Store(format="png")], measures=frozenset({"extraction", "per_frame"}))
