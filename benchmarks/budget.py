@@ -365,10 +365,15 @@ def _tallies(pattern: Pattern, lengths: tuple[tuple[str, int], ...], workers: in
 def _round_seconds(run: RunSpec, name: str, pattern: Pattern, guess: Guess, target: str) -> float:
     """One timed round of ``target``'s per-frame case on video ``name``: its calls made once to
     place the sources (the warm-up round), then again."""
+    return _round(run, name, pattern, guess, target)[0]
+
+
+def _round(run: RunSpec, name: str, pattern: Pattern, guess: Guess, target: str) -> tuple[float, int]:
+    """(seconds, frames) of one timed round of a per-frame case (:func:`_round_seconds`)."""
     video = run.videos[name]
     tallies = _tallies(pattern, ((name, video.frames),), None, run.frames, _loader(target) in guess.seek_every_frame,
                        ((name, run.gops.get(target, video.gop)),), guess.seek_back)
-    return sum(_seconds(run, target, n, t, guess) for n, t in tallies.items())
+    return sum(_seconds(run, target, n, t, guess) for n, t in tallies.items()), sum(t.frames for t in tallies.values())
 
 
 def _loader(target: str) -> str:
@@ -443,12 +448,17 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
 def _epoch_seconds(run: RunSpec, pattern: Pattern, target: str, workers: int, guess: Guess,
                    measured: Mapping[tuple[str, str, str], float] | None) -> float:
     """One epoch of ``target`` over the run's videos (:func:`_tallies`): its seconds, spread over
-    the cores, the sources' opening, and the epoch's start. Where the per-frame phase measured its
-    seconds a frame: those, and the epoch's own handling of each frame (:func:`_handled`, which a
-    per-frame case does not do). A decoder's were timed with its threads on every core, which an
-    epoch's workers share rather than add to: they are not spread again (here the epochs of
-    decoders at 2 workers took a median 0.9-1.16 of those seconds over four runs; spread over the
-    workers, they were estimated at half)."""
+    the cores, the sources' opening, and the epoch's start.
+
+    Where the per-frame phase timed the target on the pattern and video, the guess is taken as far
+    off as it was on that case: the epoch's calls as a per-frame case would cost them (what a
+    decoder decodes on the way to each, counted over the epoch), times the case's measured round
+    over its guessed one; then each frame resized, which no per-frame case does. A decoder's case
+    ran its threads on every core, which an epoch's workers share rather than add to, so its
+    seconds are not spread again. Over eight runs of ``plan_accuracy`` the decoders' epochs so
+    estimated came to 1.00-1.32 of their measured total; their seconds a frame times the frames,
+    spread, to 0.73-1.43 (a 10 s keyframe interval's random frames cost a case more a frame than
+    an epoch, whose next frame is often ahead in the same interval)."""
     lengths = tuple(run.epoch_videos().items())
     tallies = _tallies(pattern, lengths, workers, 0, _loader(target) in guess.seek_every_frame, _gops(run, target),
                        guess.seek_back)
@@ -458,9 +468,13 @@ def _epoch_seconds(run: RunSpec, pattern: Pattern, target: str, workers: int, gu
         if spf is None:
             spread += _seconds(run, target, video, tally, guess, epoch=True)
         else:
-            whole += spf * tally.frames * (target in run.decoders)
-            spread += spf * tally.frames * (target not in run.decoders) + _handled(run, target, video, tally, guess,
-                                                                                   epoch=True)
+            guessed, frames = _round(run, video, pattern, guess, target)
+            work = (_seconds(run, target, video, tally, guess) * spf * frames / guessed if guessed > 0
+                    else spf * tally.frames)
+            whole += work * (target in run.decoders)
+            spread += work * (target not in run.decoders) + (
+                _handled(run, target, video, tally, guess, epoch=True) - _handled(run, target, video, tally, guess,
+                                                                                 epoch=False))
         spread += tally.opened * guess.open
     return whole + spread / _parallel(workers, run.cores) + (guess.epoch_start if workers else 0.0)  # starting workers
 

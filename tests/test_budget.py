@@ -150,6 +150,23 @@ def test_measured_seconds_a_frame_of_a_decoder_are_not_spread_over_the_workers_a
     assert cell("pil@s", 2, resized) == pytest.approx(100 * (0.004 + 0.001) / 2)
 
 
+def test_an_epoch_from_a_measured_case_is_the_guess_as_far_off_as_the_case_was() -> None:
+    """Random frames of a video with keyframes every 10 frames: a per-frame case of 10 isolated
+    frames decodes more on the way to each than an epoch over every frame, whose next frame is
+    often ahead of where its source stands. The measurement says how far off the guess was, not
+    what every frame of the epoch costs."""
+    plan = _plan(patterns=patterns.parse(["random-frame"]))
+    guess = _guess(decode=0.01)
+    random = plan.patterns[0]
+    guessed, frames = budget._round(plan, "a", random, guess, "pyav")
+    key = budget.part("epoch", "pyav", "random-frame", 1)
+    epoch = budget.estimate(plan, guess).of(key)  # the guess alone
+    twice = {("pyav", "random-frame", "a"): 2 * guessed / frames}  # the case took twice the guess
+    assert budget.estimate(plan, guess, twice).of(key) == pytest.approx(2 * epoch)
+    # fewer frames decoded a frame in the epoch than in the case: less than its seconds a frame x frames
+    assert epoch / 100 < guessed / frames and budget.estimate(plan, guess, twice).of(key) < 100 * 2 * guessed / frames
+
+
 def test_extraction_and_per_frame_estimates() -> None:
     guess = _guess(extract={"jpeg": 0.01, "png": 0.1}, decode=0.01, case_open=0.1, case=0.5)
     plan = _plan(stores=[Store(format="jpeg"), Store(format="png")], measures=frozenset({"extraction", "per_frame"}))
