@@ -294,11 +294,19 @@ def _seconds(run: RunSpec, target: str, video: str, tally: Tally, guess: Guess, 
 
 def _handled(run: RunSpec, target: str, video: str, tally: Tally, guess: Guess, epoch: bool) -> float:
     """Seconds of ``tally``'s calls and frames whatever reads them: a call, a frame returned, and in
-    an epoch each frame resized to its ``--size``, batched and handed over."""
+    an epoch each frame resized (:func:`_resized`)."""
     if _loader(target) in guess.free:
         return 0.0
-    megapixels = run.videos[video].megapixels_at(run.sizes.get(target))
-    return tally.calls * guess.call + tally.frames * (guess.frame + megapixels * guess.resize * epoch)
+    return tally.calls * guess.call + tally.frames * guess.frame + (
+        _resized(run, target, video, tally, guess) if epoch else 0.0)
+
+
+def _resized(run: RunSpec, target: str, video: str, tally: Tally, guess: Guess) -> float:
+    """Seconds an epoch takes to resize ``tally``'s frames to its ``--size``, batch them and hand
+    them over, which no per-frame case does."""
+    if _loader(target) in guess.free:
+        return 0.0
+    return tally.frames * run.videos[video].megapixels_at(run.sizes.get(target)) * guess.resize
 
 
 def stream_megabytes(video: Video, megapixels: float | None = None) -> float:
@@ -472,9 +480,7 @@ def _epoch_seconds(run: RunSpec, pattern: Pattern, target: str, workers: int, gu
             work = (_seconds(run, target, video, tally, guess) * spf * frames / guessed if guessed > 0
                     else spf * tally.frames)
             whole += work * (target in run.decoders)
-            spread += work * (target not in run.decoders) + (
-                _handled(run, target, video, tally, guess, epoch=True) - _handled(run, target, video, tally, guess,
-                                                                                 epoch=False))
+            spread += work * (target not in run.decoders) + _resized(run, target, video, tally, guess)
         spread += tally.opened * guess.open
     return whole + spread / _parallel(workers, run.cores) + (guess.epoch_start if workers else 0.0)  # starting workers
 
