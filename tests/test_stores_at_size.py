@@ -54,6 +54,32 @@ def test_residency_counts_only_what_is_resident(tmp_path: Path) -> None:
     assert (total.files, total.bytes) == (2, 1 << 20) and total.resident_bytes >= 1 << 20
 
 
+def test_loading_reads_only_the_files_not_wholly_in_the_page_cache(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    held, evicted, part = tmp_path / "held", tmp_path / "evicted", tmp_path / "part"
+    for path, size in ((held, 1 << 20), (evicted, 1 << 20), (part, 4 << 20)):
+        path.write_bytes(os.urandom(size))
+    cache.evict([evicted, part])
+    held.read_bytes()
+    with open(part, "rb") as f:  # its start back in the cache, not the rest
+        f.read(1 << 18)
+    if (cache.residency([evicted]).fraction > 0.5 or cache.residency([held]).fraction < 1.0
+            or cache.residency([part]).fraction in (0.0, 1.0)):
+        pytest.skip("this file system does not drop or keep pages as asked")
+    read: list[str] = []
+
+    def recording(path: Any, *args: Any, **kwargs: Any) -> Any:
+        read.append(Path(path).name)
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "open", recording, raising=False)
+    loaded = cache.load([tmp_path])
+    assert sorted(read) == ["evicted", "part"]  # the resident file is not read through again
+    assert (loaded.files, loaded.bytes, loaded.fraction) == (3, 6 << 20, 1.0)
+    read.clear()
+    assert cache.load([tmp_path]).fraction == 1.0 and read == []
+
+
 # -- stores at training size --------------------------------------------------------------------
 
 
