@@ -140,9 +140,9 @@ class Guess:
     # --quick run's noop epochs at 2 workers took 0.07-0.09 s; the main process alone starts in ms).
     case: float = 0.05
     epoch_start: float = 0.06
-    # Every epoch beside its timed seconds, workers or not: its files read into the page cache, its
+    # Every epoch beside its timed seconds, workers or not: its files put in the page cache, its
     # workers joined, its sources closed, the collecting after it (:func:`benchmarks.runner.run`):
-    # 0.02 s here over a store of 3 npy files (0.11 s more over one of 2,149 JPEG files). It was
+    # 0.02 s here over a store of 3 npy files (0.1 s more to check 2,580 JPEG files). It was
     # 0.15 s before the collecting left out the run's own objects (:func:`benchmarks.runner.frozen`),
     # and uncounted: runs whose timed epochs added up to 8-45 s spent 17-49 s more on the phase.
     epoch_between: float = 0.03

@@ -127,7 +127,7 @@ def evict(paths: Iterable[str | os.PathLike[str]]) -> Residency:
 def load(paths: Iterable[str | os.PathLike[str]]) -> Residency:
     """Read every file of ``paths`` that is not wholly in the page cache through once, so it is;
     returns what is resident. A warm epoch after another over the same store finds it resident and
-    reads nothing again (a 744 MB store took 0.12 s a time to read through)."""
+    reads nothing again (a warm 735 MB npy store: 0.17 s to read through, 0.02 s to check)."""
     total = Residency(0, 0, 0)
     buffer = bytearray(_CHUNK)
     for path in files(paths):
