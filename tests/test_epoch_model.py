@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import budget, records, runner
+from benchmarks import budget, patterns, records, runner
 from benchmarks.analysis import epochs
 from benchmarks.dataset import ClassSummary, Dataset, Video
 from benchmarks.patterns import Pattern, Sample
@@ -691,3 +691,67 @@ def test_workers_are_counted_by_the_work_dealt_to_each_not_by_their_samples() ->
     one_core, _ = run(640, 360, cores=1)
     assert one_core.busy == pytest.approx(1.0)
     assert uneven.k == pytest.approx(one_core.k * 0.625 ** 0.5)
+
+
+# -- a frame returned, as the run measured it ---------------------------------------------------
+
+
+def _decoder_cases(decoded_cost: float, returned_cost: float, patterns_run: tuple[str, ...] = (
+        "sequential", "random-frame")) -> tuple[Dataset, list[Record]]:
+    """Per-frame records of pyav on the long-GOP video of :func:`_capped_long_gop`, each case's
+    seconds ``decoded_cost`` a frame decoded (seeks at the guess's cost) and ``returned_cost`` a
+    frame returned: the model's own counts of what the case decoded and returned."""
+    data, _ = _capped_long_gop({})
+    video = data.measured["a"]
+    out = []
+    for name in patterns_run:
+        pattern = epochs.pattern_of(name, {"clip_len": 16} if name == "sequential" else {})
+        frames = 16 if name == "sequential" else 8
+        samples = pattern.samples({video.path: video.frames})[:frames if name != "sequential" else 1]
+        work = sum(epochs.count(pattern, {0: patterns.calls(pattern, samples)},
+                                {video.path: epochs.gop_of(video)}, "pyav", {video.path: 0}).values(), epochs.Work())
+        one = epochs.frame_cost(epochs.megapixels(video.width, video.height, None), True,
+                                epochs.video_megabytes(video, None))
+        decoded = work.decoded + work.seeks * epochs.GUESS.seek / one
+        seconds = decoded * decoded_cost + work.returned * returned_cost
+        out.append(Record(measure="per_frame", loader="pyav", kind="decode", stack="main", profile="a", pattern=name,
+                          frames=work.returned, seconds=[seconds] * 3,
+                          options={"pattern": {"clip_len": 16}} if name == "sequential" else {}).with_fps())
+    return data, out
+
+
+def test_a_decoder_s_frame_returned_is_costed_as_its_per_frame_cases_measured_it() -> None:
+    # A frame returned costing 0.9 of a decoded frame: a sequential case returns nearly all it
+    # decodes, a random-frame case one frame in tens, and the two together tell the costs apart.
+    data, cases = _decoder_cases(0.002, 0.0018)
+    assert epochs.returned_units(cases, data) == pytest.approx(0.9, rel=1e-6)
+    data, cases = _decoder_cases(0.002, 0.0)
+    assert epochs.returned_units(cases, data) == pytest.approx(0.0, abs=1e-9)
+    # One pattern alone cannot tell them apart: the guess's then.
+    data, cases = _decoder_cases(0.002, 0.0018, ("random-frame",))
+    assert epochs.returned_units(cases, data) is None
+
+
+def test_a_capped_epoch_is_scaled_by_what_the_run_measured_a_frame_returned_to_cost() -> None:
+    # Random frames in the first 32 frames of a long-GOP video return one frame in about 16
+    # decoded; in the whole video one in about 160. The costlier a frame returned, the more of the
+    # capped epoch's second is returning frames, and the less the whole video's decoding costs.
+    data, epoch = _capped_long_gop({"frames_per_video": 32, "pattern": {"seed": 0}})
+    light = epochs.project(epoch, [], [], data, None, returned=0.0)
+    heavy = epochs.project(epoch, [], [], data, None, returned=4.0)
+    assert heavy.frames < 0.9 * light.frames
+    guessed = epochs.project(epoch, [], [], data, None)
+    assert heavy.frames < guessed.frames < light.frames
+
+
+def test_the_plan_costs_a_decoder_s_frame_returned_from_its_per_frame_cases_of_every_pattern() -> None:
+    from benchmarks.analysis import plan
+
+    data, cases = _decoder_cases(0.002, 0.004)
+    _, epoch = _capped_long_gop({"frames_per_video": 32, "pattern": {"seed": 0}})
+    epoch = dataclasses.replace(epoch, seconds=[1.0, 1.0])
+    got = plan.epoch_cases([*cases, epoch], data)
+    (record, projection), = got.values()
+    per_frame = [r for r in cases if r.pattern == "random-frame"]
+    assert projection.seconds == pytest.approx(epochs.project(record, per_frame, [], data, None, returned=2.0).seconds)
+    assert projection.seconds < epochs.project(record, per_frame, [], data, None).seconds

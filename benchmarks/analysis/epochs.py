@@ -56,6 +56,8 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from benchmarks import patterns
 from benchmarks.budget import Guess, decoded_frames, stream_megabytes
 from benchmarks.dataset import ClassSummary, Dataset, Video
@@ -86,6 +88,7 @@ SCATTERED_READS, SCATTERED_MOST = 0.15, 1.35
 # too, so it takes less than the worst. The range allows at least this much either way; a run whose
 # anchor drifted more allows its drift instead.
 REPEATS = 1.15
+RETURNED_APART = 4.0  # per-frame cases that tell a frame returned from one decoded: this far apart in their mix
 SIMULATED = 2_000  # frames of a video counted at most (many keyframe intervals); longer ones scale from these
 
 
@@ -108,15 +111,16 @@ class Work:
         return Work(round(self.samples * factor), round(self.returned * factor), round(self.decoded * factor),
                     round(self.seeks * factor), self.opens)
 
-    def units(self, megapixels: float, decoder: bool, megabytes: float = 0.0) -> float:
+    def units(self, megapixels: float, decoder: bool, megabytes: float = 0.0, returned: float | None = None) -> float:
         """Decoded-frame equivalents: a reader's frames returned; a decoder's frames decoded, plus
         seeks and frames returned at their cost relative to decoding one frame of ``megapixels``
-        and ``megabytes`` of stream."""
+        and ``megabytes`` of stream. ``returned``: a frame returned in decoded frames, as the run
+        measured it for the loader (:func:`returned_units`); None: :class:`Guess`'s."""
         if not decoder:
             return float(self.returned)
         one = frame_cost(megapixels, True, megabytes)
-        return (self.decoded + self.seeks * GUESS.seek / one
-                + self.returned * (megapixels * GUESS.output + GUESS.frame) / one)
+        each = (megapixels * GUESS.output + GUESS.frame) / one if returned is None else returned
+        return self.decoded + self.seeks * GUESS.seek / one + self.returned * each
 
 
 def frame_cost(megapixels: float, decoder: bool, megabytes: float = 0.0) -> float:
@@ -278,14 +282,14 @@ class Key:
 
 
 def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | None,
-                     decoder: bool, gop: int | None = None) -> dict[str, list[float]]:
+                     decoder: bool, gop: int | None = None, returned: float | None = None) -> dict[str, list[float]]:
     """Video class -> each sampled video's seconds per unit of work over what a unit of that video
     costs (:func:`frame_cost`: its pixels, and a decoder's its bytes a frame), from the per-frame
     records of one loader, store and pattern: seconds per frame over the work per frame of the
     case's samples (the pattern's first samples of the video, read from a source rewound to frame
     0). What is left is what the frame size and bitrate do not say (the codec, the loader, the
     machine); a video's seconds per unit is that times its cost. ``gop``: a transcoded store's
-    keyframe interval, in place of the videos' own."""
+    keyframe interval, in place of the videos' own; ``returned``: see :meth:`Work.units`."""
     out: dict[str, list[float]] = {}
     for r in per_frame:
         video = dataset.measured.get(r.profile)
@@ -297,11 +301,50 @@ def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | 
         work = count(pattern, {0: calls}, {video.path: gop or gop_of(video)}, r.loader, {video.path: 0})
         total = sum(work.values(), Work())
         pixels, stream = megapixels(video.width, video.height, size), video_megabytes(video, size)
-        per_frame_units = total.units(pixels, decoder, stream) / max(1, total.returned)
+        per_frame_units = total.units(pixels, decoder, stream, returned) / max(1, total.returned)
         cost = frame_cost(pixels, decoder, stream)
         if per_frame_units > 0 and cost > 0:
             out.setdefault(video.video_class, []).append(1 / r.fps_median / per_frame_units / cost)
     return out
+
+
+def returned_units(per_frame: Iterable[Record], dataset: Dataset, size: int | None = None,
+                   gop: int | None = None) -> float | None:
+    """What a decoder's frame returned (converted, copied out) costs in decoded frames, from its
+    per-frame records of every pattern: on each sampled video, the least-squares line through its
+    cases' seconds a round against their frames decoded (seeks at the guess's cost) and returned;
+    the median over the videos, at least 0. A sequential case returns nearly every frame it
+    decodes, a random-frame case one in tens, so two cases on one video tell the two apart. None
+    where no video has cases whose returned share differs :data:`RETURNED_APART` times or more.
+
+    Measured: pyav's frame returned cost 0.5-1.2 decoded frames on every shape of plan_accuracy's
+    runs, torchcodec's about 0 (-0.1-0.2), where :class:`Guess` says 0.1-0.45 for both; an epoch
+    over the first frames of each video returns most of what it decodes, the whole videos' random
+    access few, so the weight decides how a capped epoch scales."""
+    rows: dict[str, list[tuple[float, float, float]]] = {}
+    for r in per_frame:
+        video = dataset.measured.get(r.profile)
+        if r.kind != DECODE or video is None or not r.fps_median or not video.frames or not r.frames:
+            continue
+        pattern = pattern_of(r.pattern, r.options if isinstance(r.options, dict) else None)
+        samples = patterns.head(pattern.samples({video.path: video.frames}), max(1, r.frames))
+        work = sum(count(pattern, {0: patterns.calls(pattern, samples)}, {video.path: gop or gop_of(video)}, r.loader,
+                         {video.path: 0}).values(), Work())
+        if not work.returned:
+            continue
+        pixels, stream = megapixels(video.width, video.height, size), video_megabytes(video, size)
+        decoded = work.decoded + work.seeks * GUESS.seek / frame_cost(pixels, True, stream)
+        rows.setdefault(r.profile, []).append((decoded, float(work.returned), r.frames / r.fps_median))
+    got = []
+    for cases in rows.values():
+        shares = [ret / dec for dec, ret, _ in cases if dec > 0]
+        if len(shares) < 2 or max(shares) < RETURNED_APART * min(shares):
+            continue
+        (a, c), *_ = np.linalg.lstsq(np.array([[d, ret] for d, ret, _ in cases]),
+                                     np.array([t for *_, t in cases]), rcond=None)
+        if a > 0:
+            got.append(float(c / a))
+    return max(0.0, statistics.median(got)) if got else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -453,13 +496,14 @@ def _workers_busy(dealt: Shares | None, samples: int, batch_size: int, parallel:
     return (min(float(parallel), dealt.parallel) if dealt is not None and dealt.parallel else by_count), by_count
 
 
-def busy_workers(epoch: Record, dataset: Dataset) -> tuple[float, float] | None:
+def busy_workers(epoch: Record, dataset: Dataset, returned: float | None = None) -> tuple[float, float] | None:
     """The workers ``epoch`` kept busy on average over ``dataset``'s sample, by the work dealt to each
     and by their samples (:func:`_workers_busy`); None where the record does not say its samples."""
     samples = samples_of(epoch)
     if samples is None:
         return None
-    return _workers_busy(_epoch_shares(epoch, [], dataset), samples, max(1, epoch.batch_size or 1), _parallel(epoch))
+    return _workers_busy(_epoch_shares(epoch, [], dataset, returned), samples, max(1, epoch.batch_size or 1),
+                         _parallel(epoch))
 
 
 def _shares(pattern: Pattern, lengths: Mapping[str, int], batch_size: int, workers: int,
@@ -493,7 +537,8 @@ def samples_of(epoch: Record) -> int | None:
     return samples if isinstance(samples, int) and samples > 0 else None
 
 
-def startups(epoch: Record, opens: Sequence[Record] = (), dataset: Dataset | None = None) -> list[float]:
+def startups(epoch: Record, opens: Sequence[Record] = (), dataset: Dataset | None = None,
+             returned: float | None = None) -> list[float]:
     """The start-up of each of the record's epochs that can tell it apart (:func:`startup`), its
     opens taken off where ``opens`` (the loader's open records) and ``dataset`` (its sample) say
     what they cost (:func:`_epoch_shares`)."""
@@ -503,14 +548,15 @@ def startups(epoch: Record, opens: Sequence[Record] = (), dataset: Dataset | Non
     if first is None or samples is None:
         return []
     batch, workers = max(1, epoch.batch_size or 1), epoch.workers or 0
-    shares = (_epoch_shares(epoch, opens, dataset) if dataset is not None else None) or \
+    shares = (_epoch_shares(epoch, opens, dataset, returned) if dataset is not None else None) or \
         Shares.alike(samples, batch, workers)
     got = [_startup_parts(f, t, shares, last[i] if last else None) for i, (f, t) in enumerate(zip(first, seconds,
                                                                                                  strict=True))]
     return [s[0] for s in got if s is not None]
 
 
-def _epoch_shares(epoch: Record, opens: Sequence[Record], dataset: Dataset) -> Shares | None:
+def _epoch_shares(epoch: Record, opens: Sequence[Record], dataset: Dataset,
+                  returned: float | None = None) -> Shares | None:
     """:func:`_shares` of ``epoch`` over ``dataset``'s sample: a batch's work as the epoch model
     counts it (frames decoded, seeks and frames returned, each video's at its frame size), its
     opens at the open records' cost (none where there are none). None without a sample."""
@@ -531,7 +577,7 @@ def _epoch_shares(epoch: Record, opens: Sequence[Record], dataset: Dataset) -> S
 
     def work_of(batch: Sequence[Sample]) -> float:
         got = count(pattern, {0: patterns.calls(pattern, list(batch))}, gops, epoch.loader)
-        return sum(w.units(pixels[p], decoder, streams[p]) * frame_cost(pixels[p], decoder, streams[p])
+        return sum(w.units(pixels[p], decoder, streams[p], returned) * frame_cost(pixels[p], decoder, streams[p])
                    for p, w in got.items())
 
     return _shares(pattern, lengths, max(1, epoch.batch_size or 1), epoch.workers or 0, work_of,
@@ -547,7 +593,7 @@ def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] 
 def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
             size: int | None, startup_elsewhere: float | None = None, gop: int | None = None,
             startups_seen: Sequence[float] = (), drift: float = 1.0, startup_floor: float | None = None,
-            alone: float | None = None, speedup: float | None = None) -> Projection:
+            alone: float | None = None, speedup: float | None = None, returned: float | None = None) -> Projection:
     """``epoch`` (one timed epoch record of the sample) projected to ``dataset``, term by term;
     ``per_frame`` and ``opens``: the same loader's (and store's) per-frame records of the same
     pattern and open records; ``size``: the short side the loader reads (a store's), None: as
@@ -567,7 +613,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     :attr:`Projection.k` of the same loader, store and pattern's epoch at workers 0 in the same run,
     the point an epoch that kept workers idle is projected at (within what the idle workers allow);
     ``speedup``: the workers' pace against the main process's that the run measured on the same
-    loader's other patterns (a ratio of their k), by which that point is taken."""
+    loader's other patterns (a ratio of their k), by which that point is taken; ``returned``: a
+    decoder's frame returned in decoded frames, as the run measured it (:func:`returned_units`),
+    None: the guess's."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     decoder = epoch.kind == DECODE
     pattern = pattern_of(epoch.pattern, options)
@@ -585,7 +633,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     # Seconds per unit over a unit's cost (:func:`seconds_per_unit`) by class: mean, fastest and
     # slowest sampled video; classes without per-frame figures from their codec's (below; any
     # unit: k calibrates it).
-    units = seconds_per_unit(per_frame, dataset, size, decoder, gop)
+    units = seconds_per_unit(per_frame, dataset, size, decoder, gop, returned)
     sample_classes = {v.video_class for v in measured.values()}
     ratios = {c: statistics.fmean(u) for c, u in units.items()}
     # A class the sample missed is costed at its frame size and bitrate (:func:`frame_cost`) as the
@@ -624,7 +672,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     sample_open = sum(cost(measured[p].frames) * w.opens for p, w in sample_work.items()) / parallel
     def video_units(w: Work, v: Video) -> float:  # a sampled video's work, in the units' cost
         pixels, stream = megapixels(v.width, v.height, size), video_megabytes(v, size)
-        return w.units(pixels, decoder, stream) * frame_cost(pixels, decoder, stream)
+        return w.units(pixels, decoder, stream, returned) * frame_cost(pixels, decoder, stream)
 
     sample_units = sum(video_units(w, measured[p]) * unit(measured[p].video_class) for p, w in sample_work.items())
 
@@ -643,15 +691,15 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
             c = dataset.classes[name]
             u = unit(name, end) * (spread if name in not_sampled else 1.0)
             pixels, stream = class_megapixels(c, size), class_megabytes(c, size)
-            total += sum(w.units(pixels, decoder, stream) * n for n, _, w in kinds) * frame_cost(pixels, decoder,
-                                                                                                  stream) * u
+            total += sum(w.units(pixels, decoder, stream, returned) * n
+                         for n, _, w in kinds) * frame_cost(pixels, decoder, stream) * u
         return total
 
     seconds = valid_seconds(epoch)
     first, last = _timed(options, "first_batch_seconds", epoch), _timed(options, "last_batch_seconds", epoch)
     samples = samples_of(epoch) or sum(w.samples for w in sample_work.values())
     batches = math.ceil(samples / batch)
-    dealt = _epoch_shares(epoch, opens, dataset)
+    dealt = _epoch_shares(epoch, opens, dataset, returned)
     shares = dealt or Shares.alike(samples, batch, workers)
     starts: list[float] = []
     ks: list[float] = []

@@ -244,6 +244,7 @@ class _Figures:
         self.epochs: list[Record] = []
         self._dataset: Dataset | None = None  # the dataset the start-ups were told apart over, the projections made to
         self._projected: dict[tuple[int, bool], tuple[Record, epochs_model.Projection]] = {}
+        self._returned: dict[tuple[Any, ...], float | None] = {}  # (stack, loader, store) -> a frame returned
         ok = list(ok)
         # stack -> the machine's drift over it (its anchor's end against its start), a factor >= 1
         self.drift = {d.stack: drift.factor(d.within) for d in drift.drift(ok)}
@@ -259,11 +260,24 @@ class _Figures:
         """Every epoch's start-ups, their opens taken off at the sample's open costs: once per sample."""
         if self._dataset is not None and self._dataset is dataset:
             return
-        self._dataset, self.startups, self._projected = dataset, {}, {}
+        self._dataset, self.startups, self._projected, self._returned = dataset, {}, {}, {}
         for r in self.epochs:
-            got = epochs_model.startups(r, self.opens.get((r.stack, r.loader, r.store), []), dataset)
+            got = epochs_model.startups(r, self.opens.get((r.stack, r.loader, r.store), []), dataset,
+                                        self.returned(r, dataset))
             self.startups.setdefault((r.stack, r.loader, r.workers), []).extend(got)
             self.startups.setdefault((r.workers,), []).extend(got)
+
+    def returned(self, epoch: Record, dataset: Dataset) -> float | None:
+        """A frame returned by ``epoch``'s decoder, in decoded frames, from the per-frame records of
+        every pattern of its loader and store in its stack (:func:`epochs_model.returned_units`);
+        None for a reader, or where those records cannot tell it (the guess's then)."""
+        key = (epoch.stack, epoch.loader, epoch.store)
+        if key not in self._returned:
+            cases = [r for k, rs in self.per_frame.items() if k[:3] == key for r in rs]
+            store = epoch.store
+            self._returned[key] = None if epoch.kind != DECODE else epochs_model.returned_units(
+                cases, dataset, store.store_size if store else None, store.gop if store else None)
+        return self._returned[key]
 
     def floor(self, stack: str, workers: int | None, dataset: Dataset) -> float | None:
         """The DataLoader's own start-up at ``workers`` in ``stack``: the least of its loaders' median
@@ -334,7 +348,7 @@ class _Figures:
                                     store.gop if store else None,
                                     self.startups.get((epoch.stack, epoch.loader, epoch.workers), []),
                                     self.drift.get(epoch.stack, 1.0), self.floor(epoch.stack, epoch.workers, dataset),
-                                    main, speedup)
+                                    main, speedup, self.returned(epoch, dataset))
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
