@@ -17,17 +17,19 @@
   sampled videos. In the dataset a video is touched by as many workers as its samples reach: all
   of a sequential scan's batches that span it, or, for shuffled patterns, the expected number of
   distinct workers among its samples. Opens of workers in parallel overlap.
-- **frames**: the rest of the epoch. A video's work is what a loader does for its samples in
-  units of one decoded frame: frames decoded (those asked and those on the way from a keyframe,
+- **frames**: the rest of the epoch. A video's work is what a loader does for its samples in units
+  of one decoded frame: frames decoded (those asked and those on the way from a keyframe,
   :func:`benchmarks.budget.decoded_frames`), seeks and frames returned (converted and copied),
   weighted by :class:`benchmarks.budget.Guess`'s relative costs at the video's pixels and bytes of
-  stream a frame; a frame reader's work is the frames it returns. ``u``, seconds per unit, comes
-  per video class (resolution x codec) from the per-frame benchmark (its seconds per frame over
-  its own work per frame, as a ratio to what a unit of that video costs, applied to each class at
-  its own pixels and bytes); a class with none is costed as the sampled classes of its codec; and
-  ``k`` maps the per-frame benchmark to the epoch (workers, resizing, batching): the epoch's frame time
-  over its modelled work. The dataset's work is counted on one video of each class's mean length
-  and keyframe interval, times the class's videos.
+  stream a frame, a frame returned at what the run's per-frame cases of the loader measured it to
+  cost (:func:`returned_units`) where they tell it; a frame reader's work is the frames it
+  returns. ``u``, seconds per unit, comes per video class (resolution x codec) from the per-frame
+  benchmark (its seconds per frame over its own work per frame, as a ratio to what a unit of that
+  video costs, applied to each class at its own pixels and bytes); a class with none is costed as
+  the sampled classes of its codec; and ``k`` maps the per-frame benchmark to the epoch (workers,
+  resizing, batching): the epoch's frame time over its modelled work. The dataset's work is
+  counted on one video of each class's mean length and keyframe interval, times the class's
+  videos.
 
 So a capped epoch (``--quick``, ``--budget``: the first N frames of each video) scales only its
 frame term, random access is costed by what it decodes in the whole video (a short cap, fewer
