@@ -706,8 +706,8 @@ def _decoder_cases(decoded_cost: float, returned_cost: float, patterns_run: tupl
     out = []
     for name in patterns_run:
         pattern = epochs.pattern_of(name, {"clip_len": 16} if name == "sequential" else {})
-        frames = 16 if name == "sequential" else 8
-        samples = pattern.samples({video.path: video.frames})[:frames if name != "sequential" else 1]
+        # one sequential clip of 16 frames, or 8 random frames
+        samples = pattern.samples({video.path: video.frames})[:1 if name == "sequential" else 8]
         work = sum(epochs.count(pattern, {0: patterns.calls(pattern, samples)},
                                 {video.path: epochs.gop_of(video)}, "pyav", {video.path: 0}).values(), epochs.Work())
         one = epochs.frame_cost(epochs.megapixels(video.width, video.height, None), True,
