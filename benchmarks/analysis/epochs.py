@@ -297,17 +297,22 @@ def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | 
         video = dataset.measured.get(r.profile)
         if video is None or not r.fps_median or not video.frames:
             continue
-        pattern = pattern_of(r.pattern, r.options if isinstance(r.options, dict) else None)
-        samples = patterns.head(pattern.samples({video.path: video.frames}), max(1, r.frames))
-        calls = patterns.calls(pattern, samples)
-        work = count(pattern, {0: calls}, {video.path: gop or gop_of(video)}, r.loader, {video.path: 0})
-        total = sum(work.values(), Work())
-        pixels, stream = megapixels(video.width, video.height, size), video_megabytes(video, size)
+        total, pixels, stream = _case_work(r, video, size, gop)
         per_frame_units = total.units(pixels, decoder, stream, returned) / max(1, total.returned)
         cost = frame_cost(pixels, decoder, stream)
         if per_frame_units > 0 and cost > 0:
             out.setdefault(video.video_class, []).append(1 / r.fps_median / per_frame_units / cost)
     return out
+
+
+def _case_work(record: Record, video: Video, size: int | None, gop: int | None) -> tuple[Work, float, float]:
+    """What a per-frame case did on ``video`` (the pattern's first samples, read from a source
+    rewound to frame 0), and the megapixels and stream megabytes of a frame it decoded."""
+    pattern = pattern_of(record.pattern, record.options if isinstance(record.options, dict) else None)
+    samples = patterns.head(pattern.samples({video.path: video.frames}), max(1, record.frames))
+    work = count(pattern, {0: patterns.calls(pattern, samples)}, {video.path: gop or gop_of(video)}, record.loader,
+                 {video.path: 0})
+    return sum(work.values(), Work()), megapixels(video.width, video.height, size), video_megabytes(video, size)
 
 
 def returned_units(per_frame: Iterable[Record], dataset: Dataset, size: int | None = None,
@@ -328,13 +333,9 @@ def returned_units(per_frame: Iterable[Record], dataset: Dataset, size: int | No
         video = dataset.measured.get(r.profile)
         if r.kind != DECODE or video is None or not r.fps_median or not video.frames or not r.frames:
             continue
-        pattern = pattern_of(r.pattern, r.options if isinstance(r.options, dict) else None)
-        samples = patterns.head(pattern.samples({video.path: video.frames}), max(1, r.frames))
-        work = sum(count(pattern, {0: patterns.calls(pattern, samples)}, {video.path: gop or gop_of(video)}, r.loader,
-                         {video.path: 0}).values(), Work())
+        work, pixels, stream = _case_work(r, video, size, gop)
         if not work.returned:
             continue
-        pixels, stream = megapixels(video.width, video.height, size), video_megabytes(video, size)
         decoded = work.decoded + work.seeks * GUESS.seek / frame_cost(pixels, True, stream)
         rows.setdefault(r.profile, []).append((decoded, float(work.returned), r.frames / r.fps_median))
     got = []
@@ -498,14 +499,13 @@ def _workers_busy(dealt: Shares | None, samples: int, batch_size: int, parallel:
     return (min(float(parallel), dealt.parallel) if dealt is not None and dealt.parallel else by_count), by_count
 
 
-def busy_workers(epoch: Record, dataset: Dataset, returned: float | None = None) -> tuple[float, float] | None:
+def busy_workers(epoch: Record, dataset: Dataset) -> tuple[float, float] | None:
     """The workers ``epoch`` kept busy on average over ``dataset``'s sample, by the work dealt to each
     and by their samples (:func:`_workers_busy`); None where the record does not say its samples."""
     samples = samples_of(epoch)
     if samples is None:
         return None
-    return _workers_busy(_epoch_shares(epoch, [], dataset, returned), samples, max(1, epoch.batch_size or 1),
-                         _parallel(epoch))
+    return _workers_busy(_epoch_shares(epoch, [], dataset), samples, max(1, epoch.batch_size or 1), _parallel(epoch))
 
 
 def _shares(pattern: Pattern, lengths: Mapping[str, int], batch_size: int, workers: int,
