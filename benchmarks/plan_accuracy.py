@@ -212,6 +212,21 @@ def winners_agree(rows: Sequence[Comparison], group: Callable[[Hashable], Hashab
             for g, rs in by.items() if len(rs) > 1}
 
 
+def winner_gaps(rows: Sequence[Comparison], group: Callable[[Hashable], Hashable]) -> dict[Hashable, float]:
+    """Per group whose winners differ (:func:`winners_agree`): how much longer the projection's winner
+    measured than the fastest measured, a ratio over 1. A gap within what the same epoch moves
+    between two runs (:data:`benchmarks.analysis.epochs.REPEATS`) is a tie no run here can call."""
+    by: dict[Hashable, list[Comparison]] = {}
+    for r in rows:
+        by.setdefault(group(r.key), []).append(r)
+    out = {}
+    for g, rs in by.items():
+        chosen, fastest = min(rs, key=lambda r: r.projected), min(rs, key=lambda r: r.measured)
+        if len(rs) > 1 and chosen.key != fastest.key and fastest.measured > 0:
+            out[g] = chosen.measured / fastest.measured
+    return out
+
+
 def width(rows: Sequence[Comparison]) -> float:
     """The median of the ranges' high over low: how much a range that holds says (x1: one figure)."""
     return statistics.median(r.high / r.low if r.low > 0 else float("inf") for r in rows)
@@ -432,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true",
                    help="read the runs that finished under --out again instead of measuring them again")
     args = p.parse_args(argv)
+    from benchmarks.analysis.epochs import REPEATS
+
     known = shapes(args.small)
     chosen = [s for s in args.shapes.split(",") if s]
     unknown = [s for s in chosen if s not in known]
@@ -447,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet: list[Comparison] = []  # of runs (the truth and the projection's) whose anchor held steady
     agree_quiet: dict[Hashable, bool] = {}
     agree: dict[Hashable, bool] = {}
+    missed: dict[Hashable, float] = {}  # the projected winner's measured epoch over the fastest's, where they differ
     disks: list[float] = []
     seconds: list[float] = []
     again: list[Comparison] = []  # the truth measured a second time, against the first
@@ -488,9 +506,13 @@ def main(argv: list[str] | None = None) -> int:
             for r in rows:
                 print(f"   {label(r.key):<44} {r.projected:8.2f} ({r.low:.2f}-{r.high:.2f}) / {r.measured:7.2f} "
                       f"= {r.ratio:5.2f}  {'held' if r.held else 'MISSED'}")
+            gaps = winner_gaps(rows, _group)
             for group, ok in sorted(won.items(), key=str):
                 parts: tuple[Any, ...] = tuple(group) if isinstance(group, tuple) else (group, "", "")
-                print(f"   winner {parts[0]} w{parts[1]} {parts[2]}: {'agrees' if ok else 'DIFFERS'}")
+                gap = (f" (the projected winner measured {100 * (gaps[group] - 1):.0f}% slower than the fastest"
+                       f"{', within what an epoch moves between runs' if gaps[group] <= REPEATS else ''})"
+                       if group in gaps else "")
+                print(f"   winner {parts[0]} w{parts[1]} {parts[2]}: {'agrees' if ok else 'DIFFERS'}{gap}")
             print(f"   extraction {', '.join(f'{x:.2f}' for x in extraction) or '-'}; "
                   f"disk {', '.join(f'{x:.2f}' for x in disk) or '-'} (projected / measured)")
             for goal in goals(rows, won, disk, extraction):
@@ -510,11 +532,17 @@ def main(argv: list[str] | None = None) -> int:
                 quiet += rows
                 agree_quiet.update({(name, variant, g): ok for g, ok in won.items()})
             agree.update({(name, variant, g): ok for g, ok in won.items()})
+            missed.update({(name, variant, g): gap for g, gap in gaps.items()})
             disks += disk
             seconds += extraction
     print(f"\n== all shapes and variants (load {os.getloadavg()[0]:.1f} at the end):")
     for goal in goals(every, agree, disks, seconds):
         print(goal.line())
+    if missed:
+        ties = sum(gap <= REPEATS for gap in missed.values())
+        print(f"      of the {len(missed)} winner{'s' if len(missed) != 1 else ''} missed, {ties} measured within "
+              f"x{REPEATS:g} of the fastest (what an epoch moves between runs); the worst "
+              f"{100 * (max(missed.values()) - 1):.0f}% slower")
     print(estimate_goal(timings).line())
     long = [r for r in every if r.measured >= LONG_EPOCH]
     print(f"\n== epochs measured at {LONG_EPOCH:g} s or longer: {len(long)} of {len(every)} cases (the epoch goals "

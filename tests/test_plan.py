@@ -451,6 +451,15 @@ def test_plan_accuracy_winners_agree_per_group() -> None:
     assert agree == {"x": True, "y": False}  # z has one case: no contest
 
 
+def test_plan_accuracy_winner_gap_is_how_much_slower_the_projected_winner_measured() -> None:
+    rows = [_comparison("x/pyav", 5, 4, 6, 5), _comparison("x/npy", 1, 1, 2, 1),
+            _comparison("y/pyav", 1, 1, 2, 3), _comparison("y/npy", 2, 1, 3, 1.2),
+            _comparison("y/jpeg", 4, 1, 5, 1.5), _comparison("z/npy", 1, 1, 1, 1)]
+    gaps = plan_accuracy.winner_gaps(rows, lambda k: str(k).split("/")[0])
+    # y: pyav projected fastest, measured 3 s against npy's 1.2: 2.5 times the fastest; x agrees, z no contest
+    assert gaps == {"y": pytest.approx(2.5)}
+
+
 def test_plan_accuracy_goals_pass_and_fail_on_their_limits() -> None:
     # Errors 0.05, 0.10, 0.25: median 10% (within 15%), worst 25% (within 30%); 2 of 3 ranges held.
     rows = [_comparison("a", 1.05, 1.0, 1.1, 1.0), _comparison("b", 1.1, 1.0, 1.2, 1.0),
