@@ -202,29 +202,29 @@ def compare(projected: Mapping[Hashable, tuple[float, float, float]],
     return [Comparison(k, *projected[k], measured[k]) for k in measured if k in projected]
 
 
-def winners_agree(rows: Sequence[Comparison], group: Callable[[Hashable], Hashable]) -> dict[Hashable, bool]:
-    """Per group of cases (``group(key)``; a pattern, workers and cache), whether the fastest by the
-    projection is the fastest measured. Groups of one case are not a contest and are left out."""
+def _contests(rows: Sequence[Comparison],
+              group: Callable[[Hashable], Hashable]) -> dict[Hashable, tuple[Comparison, Comparison]]:
+    """Per group of cases (``group(key)``) with more than one: the fastest by the projection and the
+    fastest measured."""
     by: dict[Hashable, list[Comparison]] = {}
     for r in rows:
         by.setdefault(group(r.key), []).append(r)
-    return {g: min(rs, key=lambda r: r.projected).key == min(rs, key=lambda r: r.measured).key
+    return {g: (min(rs, key=lambda r: r.projected), min(rs, key=lambda r: r.measured))
             for g, rs in by.items() if len(rs) > 1}
+
+
+def winners_agree(rows: Sequence[Comparison], group: Callable[[Hashable], Hashable]) -> dict[Hashable, bool]:
+    """Per group of cases (``group(key)``; a pattern, workers and cache), whether the fastest by the
+    projection is the fastest measured. Groups of one case are not a contest and are left out."""
+    return {g: chosen.key == fastest.key for g, (chosen, fastest) in _contests(rows, group).items()}
 
 
 def winner_gaps(rows: Sequence[Comparison], group: Callable[[Hashable], Hashable]) -> dict[Hashable, float]:
     """Per group whose winners differ (:func:`winners_agree`): how much longer the projection's winner
     measured than the fastest measured, a ratio over 1. A gap within what the same epoch moves
     between two runs (:data:`benchmarks.analysis.epochs.REPEATS`) is a tie no run here can call."""
-    by: dict[Hashable, list[Comparison]] = {}
-    for r in rows:
-        by.setdefault(group(r.key), []).append(r)
-    out = {}
-    for g, rs in by.items():
-        chosen, fastest = min(rs, key=lambda r: r.projected), min(rs, key=lambda r: r.measured)
-        if len(rs) > 1 and chosen.key != fastest.key and fastest.measured > 0:
-            out[g] = chosen.measured / fastest.measured
-    return out
+    return {g: chosen.measured / fastest.measured for g, (chosen, fastest) in _contests(rows, group).items()
+            if chosen.key != fastest.key and fastest.measured > 0}
 
 
 def width(rows: Sequence[Comparison]) -> float:
