@@ -583,6 +583,15 @@ class Workspace:
                    "first_batch_seconds": state.first_batch, "last_batch_seconds": state.last_batch,
                    "cpu_seconds": state.cpu,
                    "opens": runner.opens(state.samples, case.batch_size, case.workers_run)}
+        if case.workers_run and case.device == "cpu" and state.samples:
+            # What handing this case's batches to the main process costs the workers, a frame: what
+            # the epoch model paces the workers of a pattern by against the run's others.
+            frames = max(1, round(perframe.frames_in(state.samples) / len(state.samples)))
+            try:
+                options["handoff_cpu_seconds"] = runner.handoff(frames, case.resize, case.batch_size,
+                                                                case.workers_run)
+            except Exception as exc:  # noqa: BLE001 - the epochs are timed: a figure short is no case lost
+                log.warning("%s: the hand-off of its batches not timed: %s", case.cell, reason(exc))
         if case.cache is not None:
             # What the page cache held of the epoch's files before each epoch: for a cold epoch the
             # most that stayed resident despite the eviction, for a warm one the least that was loaded.

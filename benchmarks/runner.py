@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import math
 import os
 import resource
 import signal
+import statistics
 import sys
 import threading
 import time
@@ -39,6 +41,7 @@ from torch.utils.data import DataLoader, Dataset
 
 import loaders
 from benchmarks.patterns import Sample, merge
+from loaders.vocabulary import BASELINE
 
 # video -> frame index -> boxes (n, 4); frames without an entry have none.
 Annotations = Mapping[str, Mapping[int, Any]]
@@ -286,6 +289,41 @@ class Epochs:
     last_batch: list[float] = dataclasses.field(default_factory=list)
     # CPU seconds (user + system) of each epoch: this process and its workers (see cpu_seconds).
     cpu_seconds: list[float] = dataclasses.field(default_factory=list)
+
+
+class _Handoff(SampleDataset):
+    """Samples of ``frames`` frames each, read from nothing: a copy of one buffer as large as the
+    resized frames, so the batches cost what the harness and the DataLoader spend on them alone."""
+
+    def __init__(self, samples: Sequence[Sample], size: int) -> None:
+        super().__init__(BASELINE, samples, {}, size=None)
+        self._buffer = torch.zeros((max(len(s) for s in samples), size, size, 3), dtype=torch.uint8)
+
+    def _frames(self, video: str, indices: Sequence[int]) -> torch.Tensor:
+        return self._buffer[: len(indices)].clone()
+
+
+HANDOFF_BATCHES = (4, 36)  # the two epoch lengths, in batches, whose difference times a batch
+
+
+@functools.cache
+def handoff(frames: int, size: int, batch_size: int, workers: int, epochs: int = 3) -> float:
+    """CPU seconds per frame that ``workers`` DataLoader workers spend handing batches of samples
+    of ``frames`` frames (``size`` a side, ``batch_size`` a batch) to the main process, beyond what
+    the main process alone spends on the same batches: workers write each batch to shared memory
+    and send it, the main process maps it back. A reader that costs little per frame pays it in
+    full; it is why two workers can be slower than none, more for small batches than for large.
+    Timed over epochs of two lengths of a loader that reads nothing, their difference a batch (the
+    workers' start left out), at ``workers`` and at 0, the median of ``epochs`` each; the figure for
+    one shape is taken once per process."""
+    def per_batch(w: int) -> float:
+        cpu = []
+        for n in HANDOFF_BATCHES:
+            dataset = _Handoff([Sample("", tuple(range(frames)))] * (n * batch_size), size)
+            cpu.append(statistics.median(run(dataset, w, batch_size, epochs).cpu_seconds))
+        return (cpu[1] - cpu[0]) / (HANDOFF_BATCHES[1] - HANDOFF_BATCHES[0])
+
+    return max(0.0, per_batch(workers) - per_batch(0)) / (frames * batch_size)
 
 
 def cpu_seconds() -> float:

@@ -156,6 +156,9 @@ def test_epochs_record_their_cpu_time_and_the_plan_sets_them_against_the_step(ru
     for r in ok:
         cpu = r.options["cpu_seconds"]
         assert len(cpu) == len(r.seconds) and all(c > 0 for c in cpu), (r.cell, cpu)
+        # With workers, what handing a batch of the case's shape to the main process costs them a frame.
+        handoff = r.options.get("handoff_cpu_seconds")
+        assert (handoff is not None) == bool(r.workers) and (handoff is None or 0 <= handoff < 1), (r.cell, handoff)
     data = dataset.load(run / "results" / "r1")
     step = training.step_of(data)
     trainings = training.assess(plan.project(ok, data, data.epochs), ok, data, step)

@@ -596,6 +596,44 @@ def test_an_idle_worker_epoch_takes_the_workers_pace_the_run_measured_on_its_oth
     assert started[("sequential", 2)].k == pytest.approx(started[("sequential", 0)].k)
 
 
+def test_an_idle_worker_epoch_takes_the_workers_pace_to_its_own_batches_by_their_hand_off() -> None:
+    from benchmarks.analysis import plan
+
+    # As above, with what handing a frame to the main process cost the workers, and the CPU the
+    # main process alone spent a frame (its epochs' 256 frames, after start-up): random-frame's
+    # single frames cost about half of what reading one does, sequential's clips less (0.45). The
+    # sequential clips' workers pace as random-frame's did times (1.45 / 1.5) ** HANDOFF_POWER.
+    per_frame, _ = _reader_records()
+    per_frame += [dataclasses.replace(r, pattern="random-frame") for r in per_frame]
+
+    def cases(clip_handoff: float | None) -> dict[tuple[str, int], Any]:
+        two, zero = _epoch(0.9, 0.8, cap=16, workers=2), _epoch(0.85, 0.85, cap=16, workers=0)
+        busy_two = _epoch(0.6, 0.05, pattern="random-frame", workers=2)
+        busy_two.options.update(samples=256, handoff_cpu_seconds=0.5 * 1.0 / 256)
+        busy_zero = _epoch(1.0, 0.05, pattern="random-frame", workers=0)
+        busy_zero.options["cpu_seconds"] = [1.0, 1.0]
+        zero.options["cpu_seconds"] = [0.85, 0.85]
+        if clip_handoff is not None:
+            two.options["handoff_cpu_seconds"] = clip_handoff
+        got = plan.epoch_cases([*per_frame, two, zero, busy_two, busy_zero], _dataset()).values()
+        return {(r.pattern or "", r.workers or 0): p for r, p in got}
+
+    plain = cases(None)
+    speedup = plain[("random-frame", 2)].k / plain[("random-frame", 0)].k
+    assert plain[("sequential", 2)].k == pytest.approx(plain[("sequential", 0)].k * speedup)
+    zero = plain[("sequential", 0)]
+    clip_burden = 0.45
+    handed = cases(clip_burden * (0.85 - zero.startup) / 256)
+    burden = 0.5 * 1.0 / (1.0 - plain[("random-frame", 0)].startup)  # the figure against the CPU after start-up
+    expected = speedup * ((1 + clip_burden) / (1 + burden)) ** plan.HANDOFF_POWER
+    assert handed[("sequential", 2)].k == pytest.approx(zero.k * expected, rel=1e-6)
+    assert handed[("sequential", 2)].k < 0.95 * plain[("sequential", 2)].k
+    # Clips that cost the workers more to hand over than single frames: never past the main
+    # process's pace (the ratio's cap of 1).
+    heavy = cases(5.0 * (0.85 - zero.startup) / 256)
+    assert heavy[("sequential", 2)].k == pytest.approx(zero.k)
+
+
 def test_frames_read_apart_from_a_store_larger_than_the_sample_s_widen_the_range_s_high_end(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # The dataset's store holds 5 times the frames the sample's epoch read: shuffled frames read

@@ -257,3 +257,35 @@ def test_a_ctrl_c_while_the_workers_start_waits_until_their_iterator_is_whole() 
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # and Ctrl-C unblocked
     quiet = _SlowToStart(None)
     assert list(runner._start(quiet)) == [] and quiet.made  # no Ctrl-C: the iterator, nothing raised
+
+
+def test_the_hand_off_of_a_batch_is_the_workers_cpu_a_batch_beyond_the_main_process_s(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timed over epochs of two lengths at the workers asked and at 0: the start-up each pays once
+    drops out of their difference, and what the main process alone spends on a batch is taken off."""
+    start = {0: 0.01, 2: 0.3}
+    per_batch = {0: 0.002, 2: 0.007}  # CPU seconds a batch
+    seen: list[tuple[int, int, tuple[int, ...]]] = []
+
+    def run(dataset: runner.SampleDataset, workers: int, batch_size: int, epochs: int = 1,
+            threads: int = 1) -> runner.Epochs:
+        batches = len(dataset) // batch_size
+        seen.append((workers, batches, dataset.samples[0].indices))
+        frames = dataset[0]["frames"]
+        assert frames.shape == (len(dataset.samples[0]), 3, 24, 24) and frames.dtype == torch.uint8
+        cpu = start[workers] + batches * per_batch[workers]
+        return runner.Epochs([cpu] * epochs, 0, 0, {}, workers, cpu_seconds=[cpu] * epochs)
+
+    monkeypatch.setattr(runner, "run", run)
+    runner.handoff.cache_clear()
+    try:
+        got = runner.handoff(4, 24, 2, 2)
+        assert got == pytest.approx((0.007 - 0.002) / (4 * 2))
+        assert {(w, n) for w, n, _ in seen} == {(w, n) for w in (0, 2) for n in runner.HANDOFF_BATCHES}
+        assert all(indices == (0, 1, 2, 3) for _, _, indices in seen)
+        runner.handoff(4, 24, 2, 2)
+        assert len(seen) == 4  # one shape timed once a process
+        per_batch[2] = 0.001  # workers that cost the main process less than it spends alone: none
+        assert runner.handoff(1, 24, 2, 2) == 0.0
+    finally:
+        runner.handoff.cache_clear()

@@ -231,6 +231,14 @@ def _cache_choice(records: Sequence[Record], needed: str) -> tuple[list[Record],
 
 BUSY = 0.9  # an epoch that kept this share of its workers busy or more paces them as the dataset's would
 PACED = 2  # ... with this many batches a worker at least: one batch each is mostly their start
+# Two patterns' paces at the same workers differ by the ratio of what the workers spend on a frame,
+# its hand-off included (:meth:`_Figures.burden`), to this power. Over the seven full-size
+# ``plan_accuracy`` truths on record (clips, long and mixed; 2 workers on 2 cores), the clip patterns'
+# pace against random-frame's followed the square: the 56 loader and pattern pairs came out at x1.03
+# of it (geometric mean), 54 within 30%; the plain ratio left them x1.08 slow, 50 within 30%, and no
+# correction x1.12, 46. The hand-off costs more than its CPU among workers that read (the main
+# process receiving a batch holds a core the workers wait for), most for small batches.
+HANDOFF_POWER = 2.0
 
 
 class _Figures:
@@ -312,7 +320,14 @@ class _Figures:
         is mostly the workers starting, whatever the dataset's), and which have a
         twin at workers 0, at most 1. None without such a pattern. Workers slower than the main
         process there is, on the short capped epochs that measure it, mostly start-up left in their
-        frames: the point then stays at the main process's pace."""
+        frames: the point then stays at the main process's pace.
+
+        Each pattern's ratio is taken to ``epoch``'s pattern by what the workers spend on a frame
+        of each, reading it and handing it to the main process, against what the main process alone
+        spends (1 + :meth:`burden`), to the power :data:`HANDOFF_POWER`: a cheap reader's workers
+        over single frames (random-frame, batches of a few frames) are paced by the hand-off,
+        which clips of 16 frames a sample, in batches 16 times as large, pay far less of a frame.
+        Where either pattern has no such figure, the ratio as it was."""
         ratios = []
         for r in self.epochs:
             if (r.stack, r.loader, r.store, r.cache, r.workers) != (epoch.stack, epoch.loader, epoch.store,
@@ -325,8 +340,24 @@ class _Figures:
             twin = self._twin(r)
             busy = self.project(r, dataset, alone=False)
             if twin and busy.busy >= BUSY and busy.k > 0 and (main := self.project(twin, dataset).k) > 0:
-                ratios.append(busy.k / main)
+                mine, theirs = self.burden(epoch, dataset), self.burden(r, dataset)
+                ratios.append(busy.k / main * (((1 + mine) / (1 + theirs)) ** HANDOFF_POWER
+                                               if mine is not None and theirs is not None else 1.0))
         return min(1.0, statistics.median(ratios)) if ratios else None
+
+    def burden(self, epoch: Record, dataset: Dataset) -> float | None:
+        """The CPU ``epoch``'s workers spend a frame handing its batches to the main process (the
+        run's figure, :func:`benchmarks.runner.handoff`) against the CPU its twin at workers 0 spent
+        a frame after its start-up: at most what the workers add to the frames of that pattern; None
+        where the run has no such figure or no twin."""
+        handoff = epoch.options.get("handoff_cpu_seconds") if isinstance(epoch.options, dict) else None
+        twin = self._twin(epoch)
+        cpu = twin.options.get("cpu_seconds") if twin and isinstance(twin.options, dict) else None
+        if not isinstance(handoff, int | float) or handoff < 0 or not isinstance(cpu, list) or not cpu \
+                or twin is None or not twin.frames:
+            return None
+        own = (statistics.median(cpu) - self.project(twin, dataset).startup) / twin.frames
+        return handoff / own if own > 0 else None
 
     def project(self, epoch: Record, dataset: Dataset, alone: bool = True) -> epochs_model.Projection:
         self._startups_over(dataset)
