@@ -231,14 +231,6 @@ def _cache_choice(records: Sequence[Record], needed: str) -> tuple[list[Record],
 
 BUSY = 0.9  # an epoch that kept this share of its workers busy or more paces them as the dataset's would
 PACED = 2  # ... with this many batches a worker at least: one batch each is mostly their start
-# Two patterns' paces at the same workers differ by the ratio of what the workers spend on a frame,
-# its hand-off included (:meth:`_Figures.burden`), to this power. Over the seven full-size
-# ``plan_accuracy`` truths on record (clips, long and mixed; 2 workers on 2 cores), the clip patterns'
-# pace against random-frame's followed the square: the 56 loader and pattern pairs came out at x1.03
-# of it (geometric mean), 54 within 30%; the plain ratio left them x1.08 slow, 50 within 30%, and no
-# correction x1.12, 46. The hand-off costs more than its CPU among workers that read (the main
-# process receiving a batch holds a core the workers wait for), most for small batches.
-HANDOFF_POWER = 2.0
 
 
 class _Figures:
@@ -322,12 +314,12 @@ class _Figures:
         process there is, on the short capped epochs that measure it, mostly start-up left in their
         frames: the point then stays at the main process's pace.
 
-        Each pattern's ratio is taken to ``epoch``'s pattern by what the workers spend on a frame
-        of each, reading it and handing it to the main process, against what the main process alone
-        spends (1 + :meth:`burden`), to the power :data:`HANDOFF_POWER`: a cheap reader's workers
-        over single frames (random-frame, batches of a few frames) are paced by the hand-off,
-        which clips of 16 frames a sample, in batches 16 times as large, pay far less of a frame.
-        Where either pattern has no such figure, the ratio as it was."""
+        Each pattern's ratio is taken to ``epoch``'s pattern by the ratio of what the workers spend
+        on a frame of each, reading it and handing it to the main process, against what the main
+        process alone spends on it (1 + :meth:`burden`): the cores share both. A cheap reader's
+        workers over single frames (random-frame, batches of a few frames) are paced by the
+        hand-off, which clips of 16 frames a sample, in batches 16 times as large, pay far less of
+        a frame. Where either pattern has no such figure, the ratio as it was."""
         ratios = []
         for r in self.epochs:
             if (r.stack, r.loader, r.store, r.cache, r.workers) != (epoch.stack, epoch.loader, epoch.store,
@@ -341,8 +333,8 @@ class _Figures:
             busy = self.project(r, dataset, alone=False)
             if twin and busy.busy >= BUSY and busy.k > 0 and (main := self.project(twin, dataset).k) > 0:
                 mine, theirs = self.burden(epoch, dataset), self.burden(r, dataset)
-                ratios.append(busy.k / main * (((1 + mine) / (1 + theirs)) ** HANDOFF_POWER
-                                               if mine is not None and theirs is not None else 1.0))
+                ratios.append(busy.k / main * ((1 + mine) / (1 + theirs) if mine is not None and theirs is not None
+                                               else 1.0))
         return min(1.0, statistics.median(ratios)) if ratios else None
 
     def burden(self, epoch: Record, dataset: Dataset) -> float | None:
