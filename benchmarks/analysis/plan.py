@@ -340,8 +340,8 @@ class _Figures:
     def burden(self, epoch: Record, dataset: Dataset) -> float | None:
         """The CPU ``epoch``'s workers spend a frame handing its batches to the main process (the
         run's figure, :func:`benchmarks.runner.handoff`) against the CPU its twin at workers 0 spent
-        a frame after its start-up: at most what the workers add to the frames of that pattern; None
-        where the run has no such figure or no twin."""
+        a frame after its start-up: what the hand-off adds to the CPU of that pattern's frames, as a
+        share of it; None where the run has no such figure or no twin."""
         handoff = epoch.options.get("handoff_cpu_seconds") if isinstance(epoch.options, dict) else None
         twin = self._twin(epoch)
         cpu = twin.options.get("cpu_seconds") if twin and isinstance(twin.options, dict) else None
