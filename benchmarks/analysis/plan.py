@@ -321,6 +321,7 @@ class _Figures:
         hand-off, which clips of 16 frames a sample, in batches 16 times as large, pay far less of
         a frame. Where either pattern has no such figure, the ratio as it was."""
         ratios = []
+        mine = self.burden(epoch, dataset)
         for r in self.epochs:
             if (r.stack, r.loader, r.store, r.cache, r.workers) != (epoch.stack, epoch.loader, epoch.store,
                                                                      epoch.cache, epoch.workers) \
@@ -332,7 +333,7 @@ class _Figures:
             twin = self._twin(r)
             busy = self.project(r, dataset, alone=False)
             if twin and busy.busy >= BUSY and busy.k > 0 and (main := self.project(twin, dataset).k) > 0:
-                mine, theirs = self.burden(epoch, dataset), self.burden(r, dataset)
+                theirs = self.burden(r, dataset)
                 ratios.append(busy.k / main * ((1 + mine) / (1 + theirs) if mine is not None and theirs is not None
                                                else 1.0))
         return min(1.0, statistics.median(ratios)) if ratios else None
