@@ -362,24 +362,18 @@ UNEVEN = 1.15  # a truth's epoch whose workers its own order kept this much less
 def dealt_unevenly(run: Path) -> dict[Hashable, tuple[float, float]]:
     """The run's epoch cases at workers above 0 whose seeded order dealt the work unevenly: the
     workers kept busy on average by the work dealt to each, and by their samples
-    (:func:`benchmarks.analysis.epochs.busy_workers`), where the samples say :data:`UNEVEN` times
+    (:func:`benchmarks.analysis.plan.busy_workers`), where the samples say :data:`UNEVEN` times
     as many. A small dataset's one order can give one worker most of the work (a batch of its
     largest videos); the epoch then lasts as long as that worker, which a projection at the
     samples' count, as a larger dataset deals them, does not foresee."""
     from benchmarks import dataset, records
-    from benchmarks.analysis import epochs, plan
+    from benchmarks.analysis import plan
 
     data = dataset.load(run)
-    out: dict[Hashable, tuple[float, float]] = {}
     if data is None:
-        return out
-    for r in records.read(run / "records.jsonl"):
-        if r.measure != "epoch" or r.status != "ok" or not r.workers or r.loader == "noop":
-            continue
-        got = epochs.busy_workers(r, data)
-        if got is not None and got[0] > 0 and got[1] / got[0] >= UNEVEN:
-            out[plan.epoch_key(r)] = got
-    return out
+        return {}
+    return {plan.epoch_key(r): got for r, got in plan.busy_workers(records.read(run / "records.jsonl"), data)
+            if got[0] > 0 and got[1] / got[0] >= UNEVEN}
 
 
 STEADY = 1.15  # an anchor that moved more than this (trust.md's repeatability): not a quiet machine

@@ -782,6 +782,24 @@ def test_a_capped_epoch_is_scaled_by_what_the_run_measured_a_frame_returned_to_c
     assert heavy.frames < guessed.frames < light.frames
 
 
+def test_the_workers_a_decoder_s_epoch_kept_busy_are_weighed_with_the_run_s_frame_returned() -> None:
+    from benchmarks.analysis import plan
+
+    # Random frames over the first 32 of a long-GOP video, 4 batches for 2 workers: each worker
+    # decodes forward from where its last frame was, so what each holds depends on how a frame
+    # returned weighs against one decoded: the run's figure (2.0 here), as the model weighs it,
+    # not the guess's (plan_accuracy names the epochs dealt unevenly by it).
+    data, cases = _decoder_cases(0.002, 0.004)
+    _, epoch = _capped_long_gop({"frames_per_video": 32, "pattern": {"seed": 0}, "samples": 32})
+    epoch = dataclasses.replace(epoch, workers=2, env={"cores": 2})
+    at_zero = dataclasses.replace(epoch, workers=0)
+    (record, got), = plan.busy_workers([*cases, epoch, at_zero], data)
+    assert record is epoch
+    assert got == pytest.approx(epochs.busy_workers(epoch, data, returned=2.0))
+    guessed = epochs.busy_workers(epoch, data)
+    assert guessed is not None and got[0] != pytest.approx(guessed[0], rel=1e-3)
+
+
 def test_the_plan_costs_a_decoder_s_frame_returned_from_its_per_frame_cases_of_every_pattern() -> None:
     from benchmarks.analysis import plan
 

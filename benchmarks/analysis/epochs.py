@@ -499,13 +499,16 @@ def _workers_busy(dealt: Shares | None, samples: int, batch_size: int, parallel:
     return (min(float(parallel), dealt.parallel) if dealt is not None and dealt.parallel else by_count), by_count
 
 
-def busy_workers(epoch: Record, dataset: Dataset) -> tuple[float, float] | None:
+def busy_workers(epoch: Record, dataset: Dataset, returned: float | None = None) -> tuple[float, float] | None:
     """The workers ``epoch`` kept busy on average over ``dataset``'s sample, by the work dealt to each
-    and by their samples (:func:`_workers_busy`); None where the record does not say its samples."""
+    and by their samples (:func:`_workers_busy`); None where the record does not say its samples.
+    ``returned``: a decoder's frame returned in decoded frames, as the run measured it (the guess's
+    where None), as :func:`project` weighs it."""
     samples = samples_of(epoch)
     if samples is None:
         return None
-    return _workers_busy(_epoch_shares(epoch, [], dataset), samples, max(1, epoch.batch_size or 1), _parallel(epoch))
+    return _workers_busy(_epoch_shares(epoch, [], dataset, returned), samples, max(1, epoch.batch_size or 1),
+                         _parallel(epoch))
 
 
 def _shares(pattern: Pattern, lengths: Mapping[str, int], batch_size: int, workers: int,

@@ -391,6 +391,23 @@ def epoch_cases(records: Iterable[Record], dataset: Dataset) -> dict[tuple[Any, 
     return {key: (r, figures.project(r, dataset)) for key, r in latest.items()}
 
 
+def busy_workers(records: Iterable[Record], dataset: Dataset) -> list[tuple[Record, tuple[float, float]]]:
+    """Every epoch record at workers above 0 with the workers it kept busy on average over
+    ``dataset``'s sample, by the work dealt to each and by their samples
+    (:func:`benchmarks.analysis.epochs.busy_workers`), a decoder's frames weighed as the epoch model
+    weighs them (the run's own figure for a frame returned); records that do not say their
+    samples left out."""
+    ok = [r for r in records if r.status == "ok" and valid_seconds(r) and r.loader != BASELINE]
+    figures = _Figures(ok)
+    out = []
+    for r in ok:
+        if r.measure == "epoch" and r.workers and r.kind in (DECODE, FRAMES):
+            got = epochs_model.busy_workers(r, dataset, figures.returned(r, dataset))
+            if got is not None:
+                out.append((r, got))
+    return out
+
+
 def sample_model(records: Iterable[Record], dataset: Dataset | None) -> crossover_model | None:
     """The epoch model over the measured videos themselves, whole (:func:`crossover.pairs`'s
     ``model``): an epoch record -> (seconds, low, high); None for a run without a dataset summary."""
