@@ -140,6 +140,13 @@ class Guess:
     # --quick run's noop epochs at 2 workers took 0.07-0.09 s; the main process alone starts in ms).
     case: float = 0.05
     epoch_start: float = 0.06
+    # Timing what handing a batch to the main process costs (:func:`benchmarks.runner.handoff`),
+    # once for each shape of batch a stack's epochs with workers read: a batch of a loader that
+    # reads nothing, and each of its frames (a buffer the size of the resized frames). Timed here
+    # with 2 workers, batches of 8 at 112 px: 0.9-1.0 s for single frames, 1.3 s for 8 frames a
+    # sample, 2.2-2.5 s for 16 (this counts 0.94, 1.61 and 2.38).
+    handoff_batch: float = 0.0005
+    handoff_frame: float = 0.00005
     # Every epoch beside its timed seconds, workers or not: its files put in the page cache, its
     # workers joined, its sources closed, the collecting after it (:func:`benchmarks.runner.run`):
     # 0.02 s here over a store of 3 npy files (0.1 s more to check 2,580 JPEG files). It was
@@ -168,7 +175,8 @@ class Guess:
         """Every cost in seconds times ``factor`` (a busy machine's, :func:`load_factor`); the
         decoders' factors, which are ratios, as they are."""
         seconds = ("decode", "output", "resize", "call", "frame", "decode_frame", "decode_byte", "seek",
-                   "extract_video", "open", "case_open", "case", "epoch_start", "epoch_between")
+                   "extract_video", "open", "case_open", "case", "epoch_start", "epoch_between", "handoff_batch",
+                   "handoff_frame")
         return dataclasses.replace(self, read={k: v * factor for k, v in self.read.items()},
                                    extract={k: v * factor for k, v in self.extract.items()},
                                    **{name: getattr(self, name) * factor for name in seconds})
@@ -441,16 +449,49 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
                 parts[part("anchor", when)] = seconds + (
                     reference_seconds(timed, anchor.name, anchor.pattern, guess) if i == 0 else 0.0)
     if "epoch" in run.measures:
+        probed: set[tuple[int, int]] = set()  # the batch shapes whose hand-off is timed already
         for pattern in run.patterns:
-            for target in [*run.decoders, *run.readers]:
-                for w in run.workers:
+            for w in run.workers:
+                for target in [*run.decoders, *run.readers]:
                     one = _epoch_seconds(run, pattern, target, w, guess, measured)
                     # the epochs a short one is taken again for count by its timed seconds alone
                     parts[part("epoch", target, pattern.name, w)] = run.epoch_count(one) * (one + guess.epoch_between)
+                on_cpu = [t for t in [*run.decoders, *run.readers] if run.caches.get(t, 1) and not _on_gpu(t)]
+                shape = (sample_frames(pattern), w)
+                if w and on_cpu and shape not in probed:  # the first epoch of the shape times it: its group's
+                    probed.add(shape)
+                    probe = handoff_seconds(shape[0], run.batch_size, w, guess)
+                    for t in on_cpu:  # one page-cache state's part: each state's cell holds its share
+                        parts[part("epoch", t, pattern.name, w)] += probe / len(on_cpu) / max(1, run.caches.get(t, 1))
     def phase(*names: str) -> float:  # an epoch part is one page-cache state's: times the states
         return sum(v * (run.caches.get(k[1], 1) if k[0] == "epoch" else 1) for k, v in parts.items() if k[0] in names)
 
     return Estimate(phase("extraction"), phase("open", "per_frame", "anchor"), phase("epoch"), parts=parts)
+
+
+def sample_frames(pattern: Pattern) -> int:
+    """Frames of one sample of ``pattern``'s epochs: a clip's, k for uniform-k, else one."""
+    return {"sequential": pattern.clip_len, "random-clip": pattern.clip_len, "uniform-k": pattern.k}.get(
+        pattern.base, 1)
+
+
+def handoff_seconds(frames: int, batch_size: int, workers: int, guess: Guess) -> float:
+    """What timing the hand-off of one shape of batch takes (:func:`benchmarks.runner.handoff`):
+    its epochs of two lengths at ``workers`` and at 0, batches of ``batch_size`` samples of
+    ``frames`` frames."""
+    from benchmarks.runner import HANDOFF_BATCHES, HANDOFF_EPOCHS
+
+    return sum(HANDOFF_EPOCHS * ((guess.epoch_start if w else 0.0) + guess.epoch_between
+                                 + n * (guess.handoff_batch + batch_size * frames * guess.handoff_frame))
+               for w in (workers, 0) for n in HANDOFF_BATCHES)
+
+
+def _on_gpu(target: str) -> bool:
+    """Whether ``target``'s loader decodes on a GPU, in the main process (no workers to hand off)."""
+    import loaders
+
+    spec = loaders.REGISTRY.get(_loader(target))
+    return spec is not None and spec.gpu
 
 
 def _epoch_seconds(run: RunSpec, pattern: Pattern, target: str, workers: int, guess: Guess,

@@ -304,10 +304,11 @@ class _Handoff(SampleDataset):
 
 
 HANDOFF_BATCHES = (4, 36)  # the two epoch lengths, in batches, whose difference times a batch
+HANDOFF_EPOCHS = 3  # epochs of each length and workers setting, their median taken
 
 
 @functools.cache
-def handoff(frames: int, size: int, batch_size: int, workers: int, epochs: int = 3) -> float:
+def handoff(frames: int, size: int, batch_size: int, workers: int, epochs: int = HANDOFF_EPOCHS) -> float:
     """CPU seconds per frame that ``workers`` DataLoader workers spend handing batches of samples
     of ``frames`` frames (``size`` a side, ``batch_size`` a batch) to the main process, beyond what
     the main process alone spends on the same batches: workers write each batch to shared memory

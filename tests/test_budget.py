@@ -37,7 +37,7 @@ def _guess(read: float = 0.0, **values: object) -> budget.Guess:
     """A guess with every cost at 0 but those given (``read``: every format's)."""
     zero: dict[str, object] = dict(decode=0.0, output=0.0, resize=0.0, call=0.0, frame=0.0, decode_frame=0.0,
                                    decode_byte=0.0, seek=0.0, open=0.0, case_open=0.0, case=0.0, epoch_start=0.0,
-                                   epoch_between=0.0,
+                                   epoch_between=0.0, handoff_batch=0.0, handoff_frame=0.0,
                                    extract_video=0.0, slower={}, epoch_decode=1.0)
     return budget.Guess(read=dict.fromkeys(("jpeg", "png", "npy", "tar"), read), **{**zero, **values})  # type: ignore[arg-type]
 
@@ -48,6 +48,34 @@ def _plan(**changes: object) -> RunSpec:
                        decoders=["pyav"], readers=[], stores=[], frames=10, calibration=CAL, epochs=1,
                        workers=[1], cores=1, measures=frozenset({"epoch"}))
     return dataclasses.replace(plan, **changes)  # type: ignore[arg-type]
+
+
+def test_the_estimate_counts_timing_the_hand_off_once_a_batch_shape_a_stack() -> None:
+    from benchmarks import runner
+
+    # One shape (clips of 10 frames, batches of 8, 2 workers): epochs of 4 and 36 batches, 3 of
+    # each, at 2 workers (started each epoch) and at 0.
+    per_batch = 0.002 + 8 * 10 * 0.0001
+    started = _guess(handoff_batch=0.002, handoff_frame=0.0001, epoch_start=0.05, epoch_between=0.01)
+    assert budget.handoff_seconds(10, 8, 2, started) == pytest.approx(
+        runner.HANDOFF_EPOCHS * (2 * 0.05 + 4 * 0.01 + 2 * (4 + 36) * per_batch))
+    guess = _guess(handoff_batch=0.002, handoff_frame=0.0001)  # nothing else costs: the estimate is the timing's
+    plan = _plan(patterns=patterns.parse(["sequential", "random-clip", "random-frame"], clip_len=10, strides=(1,)),
+                 workers=[0, 2], cores=2, decoders=["pyav", "nvdec"], readers=["npy@x"],
+                 caches={"pyav": 2, "npy@x": 1, "nvdec": 1})
+    got = budget.estimate(plan, guess)
+    # sequential and random-clip share a shape (timed in sequential's epochs, the first), random
+    # frames are another; workers 0 hand nothing off, and a GPU decoder reads in the main process.
+    clip, frame = budget.handoff_seconds(10, 8, 2, guess), budget.handoff_seconds(1, 8, 2, guess)
+    assert clip == pytest.approx(runner.HANDOFF_EPOCHS * 2 * (4 + 36) * per_batch)
+    assert got.epochs == pytest.approx(clip + frame)
+
+    def group(pattern: str, workers: int) -> float:  # what the progress plans for one group's cells
+        return sum(got.of(budget.part("epoch", t, pattern, workers)) * plan.caches[t] for t in plan.caches)
+
+    assert group("sequential", 2) == pytest.approx(clip) and group("random-frame", 2) == pytest.approx(frame)
+    assert group("random-clip-s1", 2) == 0 and group("sequential", 0) == 0
+    assert got.of(budget.part("epoch", "nvdec", "sequential", 2)) == 0
 
 
 def test_epoch_estimate_is_frames_times_seconds_per_frame() -> None:
@@ -72,22 +100,26 @@ def test_epoch_estimate_is_frames_times_seconds_per_frame() -> None:
     assert budget.estimate(_plan(), dataclasses.replace(guess, slower={"pyav": 2.0}, epoch_decode=1.5)).epochs \
         == pytest.approx(3.0)
     # starting an epoch's workers costs the same whatever its frames: 3 epochs at 2 workers; the main
-    # process alone (workers 0) has none to start
+    # process alone (workers 0) has none to start; timing the hand-off of a batch starts them 6 times
     start = _guess(epoch_start=1.0)
-    assert budget.estimate(_plan(epochs=3, workers=[0, 2]), start).epochs == pytest.approx(3.0)
+    assert budget.handoff_seconds(10, 8, 2, start) == pytest.approx(6.0)
+    assert budget.estimate(_plan(epochs=3, workers=[0, 2]), start).epochs == pytest.approx(3.0 + 6.0)
 
 
 def test_every_epoch_costs_its_between_as_well_and_short_ones_are_counted_by_their_timed_seconds() -> None:
     """An epoch's page cache set, workers joined and collecting come on top of its timed seconds,
     once an epoch, also for each epoch a short cell is taken again for."""
     guess = _guess(decode=0.01, epoch_between=0.5)
-    # 3 epochs of 1 s each (100 frames x 1 MP x 0.01 s), each with 0.5 s around it
-    assert budget.estimate(_plan(epochs=3), guess).epochs == pytest.approx(4.5)
+    # 3 epochs of 1 s each (100 frames x 1 MP x 0.01 s), each with 0.5 s around it; and the 12
+    # epochs that time the hand-off of a batch at 1 worker and at 0
+    probe = budget.handoff_seconds(10, 8, 1, guess)
+    assert probe == pytest.approx(12 * 0.5)
+    assert budget.estimate(_plan(epochs=3), guess).epochs == pytest.approx(4.5 + probe)
     # a cell of 0.1 s epochs under a minimum time of 0.45 s is taken 5 times, as its timed 0.1 s say
     # (with its between, 0.6 s, it would be taken once), and each of the 5 pays its between
     short = _plan(frames_per_video=10, epoch_min_time=0.45)
     assert short.epoch_count(0.1) == 5
-    assert budget.estimate(short, guess).epochs == pytest.approx(5 * (0.1 + 0.5))
+    assert budget.estimate(short, guess).epochs == pytest.approx(5 * (0.1 + 0.5) + probe)
     # without it (the guess before), the same cell is its timed seconds alone
     assert budget.estimate(short, _guess(decode=0.01)).epochs == pytest.approx(0.5)
 
