@@ -704,7 +704,8 @@ class Bench:
                       source_bytes=cost.source_bytes, status="error" if cost.failed else "ok",
                       reason="; ".join(cost.failed.values()) or None,
                       options={"jobs": self.args.jobs, "videos": len(videos),
-                               "video_bytes": cost.per_video}).with_fps()
+                               "video_bytes": cost.per_video, "cpu_seconds": cost.cpu,
+                               "video_seconds": cost.per_video_seconds}).with_fps()
 
     # -- epochs -------------------------------------------------------------------------------------
     def epoch(self, pattern: Pattern, workers: int) -> None:

@@ -6,6 +6,7 @@ import functools
 import importlib.metadata
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import time
@@ -47,6 +48,21 @@ def load(samples: int = 10, every: float = 0.05) -> float:
     except (OSError, ValueError, IndexError, StopIteration):
         return average
     return min(average, max(0.0, sum(counts) / len(counts) - 1))
+
+
+def cpu_seconds() -> float:
+    """User plus system CPU seconds so far of this process and of its children that have ended
+    and been waited for. An epoch's workers are joined when its iterator is deleted, and an
+    extraction's FFmpeg when it exits, so the difference across either (taken after that) is the
+    CPU it occupied."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def own_cpu_seconds() -> float:
+    """User plus system CPU seconds so far of this process alone."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def cpu_model() -> str:

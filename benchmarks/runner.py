@@ -6,7 +6,7 @@ set in ``worker_init_fn`` (torch, OpenCV) and passed to the loader (FFmpeg's ``t
 because two workers each running two FFmpeg threads on two cores rank loaders differently from
 one process with two. An epoch is timed from creating the iterator (so worker start counts) to
 the last batch; the memory of the main process and its workers is sampled while it runs, and
-the CPU time of both is taken over it (:func:`cpu_seconds`).
+the CPU time of both is taken over it (:func:`benchmarks.env.cpu_seconds`).
 
 With ``device="cuda"`` an epoch ends with every batch's frames in GPU memory, as a training step
 needs them: a CPU loader's batches come through the DataLoader in pinned memory
@@ -24,7 +24,6 @@ import functools
 import gc
 import math
 import os
-import resource
 import signal
 import statistics
 import sys
@@ -40,6 +39,7 @@ import torch.nn.functional as F  # noqa: N812 - the usual name
 from torch.utils.data import DataLoader, Dataset
 
 import loaders
+from benchmarks.env import cpu_seconds, own_cpu_seconds
 from benchmarks.patterns import Sample, merge
 from loaders.vocabulary import BASELINE
 
@@ -287,7 +287,7 @@ class Epochs:
     # to its last (what follows is the workers' shutdown).
     first_batch: list[float] = dataclasses.field(default_factory=list)
     last_batch: list[float] = dataclasses.field(default_factory=list)
-    # CPU seconds (user + system) of each epoch: this process and its workers (see cpu_seconds).
+    # CPU seconds (user + system) of each epoch: this process and its workers (see benchmarks.env.cpu_seconds).
     cpu_seconds: list[float] = dataclasses.field(default_factory=list)
 
 
@@ -325,20 +325,6 @@ def handoff(frames: int, size: int, batch_size: int, workers: int, epochs: int =
         return (cpu[1] - cpu[0]) / (HANDOFF_BATCHES[1] - HANDOFF_BATCHES[0])
 
     return max(0.0, per_batch(workers) - per_batch(0)) / (frames * batch_size)
-
-
-def cpu_seconds() -> float:
-    """User plus system CPU seconds so far of this process and of its children that have ended
-    and been waited for. An epoch's workers are joined when its iterator is deleted, so the
-    difference across an epoch (taken after that) is the CPU its loading occupied."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def own_cpu_seconds() -> float:
-    """User plus system CPU seconds so far of this process alone."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    return own.ru_utime + own.ru_stime
 
 
 def opens(samples: Sequence[Sample], batch_size: int, workers: int) -> int:

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import loaders
-from benchmarks import corpus
+from benchmarks import corpus, env
 from benchmarks.spec import Store
 from loaders.errors import cause_of
 from loaders.extraction import interruptible
@@ -145,6 +145,11 @@ class Cost:
     source_bytes: int
     failed: dict[str, str]  # video -> why its extraction failed
     per_video: dict[str, int] = dataclasses.field(default_factory=dict)  # video -> bytes of its store
+    # CPU seconds of each round (this process and the extractions it started: user and system),
+    # and each video's wall seconds in the last: how many cores one extraction kept busy, which
+    # decides how the videos of a larger dataset share the jobs (:func:`benchmarks.analysis.plan.extraction_scale`).
+    cpu: list[float] = dataclasses.field(default_factory=list)
+    per_video_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 SHORT = 1.0  # seconds: an extraction shorter than this is timed again (one timing of 0.1 s moved 50% between runs)
@@ -161,7 +166,14 @@ def measure(root: str | os.PathLike[str], videos: Sequence[str], spec: Store, jo
         if again.failed:  # failed now, not before: the store is what this round left
             return again
         cost.rounds += again.rounds
+        cost.cpu += again.cpu
+        cost.per_video_seconds = again.per_video_seconds
     return cost
+
+
+def _timed_extract(video: str, store: Path, spec: Store) -> tuple[loaders.Extraction, float]:
+    start = time.perf_counter()
+    return _extract(video, store, spec), time.perf_counter() - start
 
 
 def _measure_once(root: str | os.PathLike[str], videos: Sequence[str], spec: Store, jobs: int) -> Cost:
@@ -170,15 +182,18 @@ def _measure_once(root: str | os.PathLike[str], videos: Sequence[str], spec: Sto
         shutil.rmtree(store, ignore_errors=True)
     failed: dict[str, str] = {}
     done: dict[str, loaders.Extraction] = {}
+    took: dict[str, float] = {}
+    cpu = env.cpu_seconds()
     start = time.perf_counter()
     # Ctrl-C stops the extractions under way (no partial store stays), not only the ones queued.
     with interruptible(ThreadPoolExecutor(max_workers=max(1, jobs))) as pool:
-        futures = {v: pool.submit(_extract, v, stores[v], spec) for v in videos}
+        futures = {v: pool.submit(_timed_extract, v, stores[v], spec) for v in videos}
         for v, future in futures.items():
             try:
-                done[v] = future.result()
+                done[v], took[v] = future.result()
             except loaders.LoaderError as exc:
                 failed[v] = str(exc)
     seconds = time.perf_counter() - start
     return Cost([seconds], sum(e.bytes for e in done.values()), sum(e.frames for e in done.values()),
-                sum(os.path.getsize(v) for v in done), failed, {v: e.bytes for v, e in done.items()})
+                sum(os.path.getsize(v) for v in done), failed, {v: e.bytes for v, e in done.items()},
+                [env.cpu_seconds() - cpu], took)

@@ -83,6 +83,11 @@ def test_every_available_loader_and_pattern_has_records(run: Path) -> None:
     for r in made.values():  # each video's store bytes, for the plan to see how a store follows its videos
         per_video = r.options["video_bytes"]
         assert len(per_video) == r.options["videos"] and sum(per_video.values()) == r.bytes
+        # and what the extraction cost in CPU each round, and each video's seconds: how many cores
+        # one extraction kept busy
+        assert len(r.options["cpu_seconds"]) == len(r.seconds) and all(c > 0 for c in r.options["cpu_seconds"])
+        took = r.options["video_seconds"]
+        assert took.keys() == per_video.keys() and all(0 < t <= r.seconds[-1] for t in took.values())
     mp4 = made["mp4"].store
     assert mp4 is not None and (made["mp4"].store_size, mp4.gop, made["npy"].store_size) == (32, 2, None)
     caches = collections.defaultdict(set)
