@@ -146,8 +146,9 @@ class Cost:
     failed: dict[str, str]  # video -> why its extraction failed
     per_video: dict[str, int] = dataclasses.field(default_factory=dict)  # video -> bytes of its store
     # CPU seconds of each round (this process and the extractions it started: user and system),
-    # and each video's wall seconds in the last: how many cores one extraction kept busy, which
-    # decides how the videos of a larger dataset share the jobs (:func:`benchmarks.analysis.plan.extraction_scale`).
+    # and each video's wall seconds in the last: what a fit of how a larger dataset's videos share
+    # the jobs can take (:func:`benchmarks.analysis.plan.extraction_scale` does not yet: CPU over
+    # wall overstates what FFmpeg's threads gain on small frames).
     cpu: list[float] = dataclasses.field(default_factory=list)
     per_video_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
 
