@@ -33,6 +33,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
+import loaders
 from benchmarks import patterns
 from benchmarks.calibration import Calibration
 from benchmarks.patterns import Pattern, Sample, head
@@ -450,13 +451,13 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
                     reference_seconds(timed, anchor.name, anchor.pattern, guess) if i == 0 else 0.0)
     if "epoch" in run.measures:
         probed: set[tuple[int, int]] = set()  # the batch shapes whose hand-off is timed already
+        on_cpu = [t for t in [*run.decoders, *run.readers] if run.caches.get(t, 1) and not _on_gpu(t)]
         for pattern in run.patterns:
             for w in run.workers:
                 for target in [*run.decoders, *run.readers]:
                     one = _epoch_seconds(run, pattern, target, w, guess, measured)
                     # the epochs a short one is taken again for count by its timed seconds alone
                     parts[part("epoch", target, pattern.name, w)] = run.epoch_count(one) * (one + guess.epoch_between)
-                on_cpu = [t for t in [*run.decoders, *run.readers] if run.caches.get(t, 1) and not _on_gpu(t)]
                 shape = (sample_frames(pattern), w)
                 if w and on_cpu and shape not in probed:  # the first epoch of the shape times it: its group's
                     probed.add(shape)
@@ -488,8 +489,6 @@ def handoff_seconds(frames: int, batch_size: int, workers: int, guess: Guess) ->
 
 def _on_gpu(target: str) -> bool:
     """Whether ``target``'s loader decodes on a GPU, in the main process (no workers to hand off)."""
-    import loaders
-
     spec = loaders.REGISTRY.get(_loader(target))
     return spec is not None and spec.gpu
 
