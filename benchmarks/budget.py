@@ -459,7 +459,8 @@ def estimate(run: RunSpec, guess: Guess = Guess(), measured: Mapping[tuple[str, 
                     # the epochs a short one is taken again for count by its timed seconds alone
                     parts[part("epoch", target, pattern.name, w)] = run.epoch_count(one) * (one + guess.epoch_between)
                 shape = (sample_frames(pattern), w)
-                if w and on_cpu and shape not in probed:  # the first epoch of the shape times it: its group's
+                # the first epoch of the shape times it, where batches end in host memory: its group's
+                if w and on_cpu and run.device == "cpu" and shape not in probed:
                     probed.add(shape)
                     probe = handoff_seconds(shape[0], run.batch_size, w, guess)
                     for t in on_cpu:  # one page-cache state's part: each state's cell holds its share

@@ -711,7 +711,7 @@ class Bench:
     def epoch(self, pattern: Pattern, workers: int) -> None:
         """Every loader's epochs of one pattern and workers setting, interleaved epoch by epoch."""
         group = [core.EpochCase(t, pattern, workers, self.corpus_name, self.spec.batch_size, self.spec.resize,
-                                cache, self.args.device) for t in self.epoch_live for cache in self.caches(t)]
+                                cache, self.spec.device) for t in self.epoch_live for cache in self.caches(t)]
         todo = [c for c in group if c.cell not in self.run.done]
         assert self.progress is not None
         self.progress.update(len(group) - len(todo), work=self.planned(*(c for c in group if c not in todo)),

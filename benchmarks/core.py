@@ -134,7 +134,8 @@ def run_spec(values: Any, videos: Mapping[str, Video], stack: str) -> RunSpec:
         caches={t.key: 0 if t.loader in values.per_frame_only else len(cache_states(t, states, values.cold_sizes))
                 for t in live},
         first_video_only=frozenset(t.key for t in live if values.store_videos == "one" and fixed_size(t)),
-        batch_size=batch_size, resize=values.size, epoch_min_time=EPOCH_TIME * calibration.min_time)
+        batch_size=batch_size, resize=values.size, epoch_min_time=EPOCH_TIME * calibration.min_time,
+        device=values.device)
 
 
 def spec_for(videos: Mapping[str, str], settings: Settings = SETTINGS["default"]) -> RunSpec:

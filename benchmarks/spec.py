@@ -231,6 +231,7 @@ class RunSpec:
     # (:meth:`epoch_count`): a short epoch's median then rests on more than ``epochs`` of them,
     # as a per-frame case's rounds go on until their minimum time. 0: exactly ``epochs``.
     epoch_min_time: float = 0.0
+    device: str = "cpu"  # where an epoch delivers its batches (``--device``): "cpu", or "cuda"
 
     def epoch_count(self, seconds: float) -> int:
         """How many epochs an epoch cell of ``seconds`` an epoch takes: ``epochs``, and more where

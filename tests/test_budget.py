@@ -76,6 +76,12 @@ def test_the_estimate_counts_timing_the_hand_off_once_a_batch_shape_a_stack() ->
     assert group("sequential", 2) == pytest.approx(clip) and group("random-frame", 2) == pytest.approx(frame)
     assert group("random-clip-s1", 2) == 0 and group("sequential", 0) == 0
     assert got.of(budget.part("epoch", "nvdec", "sequential", 2)) == 0
+    # with --device cuda the epochs' batches end on the GPU: the run times no hand-off
+    assert budget.estimate(dataclasses.replace(plan, device="cuda"), guess).epochs == 0
+    from benchmarks import cli, core
+
+    assert core.run_spec(cli.parser().parse_args(["--device", "cuda"]), {}, "main").device == "cuda"
+    assert core.run_spec(cli.parser().parse_args([]), {}, "main").device == "cpu"
 
 
 def test_epoch_estimate_is_frames_times_seconds_per_frame() -> None:
