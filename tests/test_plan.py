@@ -99,6 +99,29 @@ def test_projection_arithmetic(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [s.name for s in plan.project(_records(), _dataset(), epochs=10)][:2] == [npy.name, pyav.name]
 
 
+def test_a_jpeg_reader_s_frames_cost_by_their_bytes_as_well_as_their_pixels() -> None:
+    # The sampled 720p video's JPEG store holds 0.1 bytes a stored pixel, the 360p one's 0.3; the
+    # dataset's classes hold what their sampled videos do (the same bytes a pixel of video). A JPEG
+    # frame read costs a part per pixel and a part per byte: the dataset, four 360p frames to each
+    # 720p one, reads more bytes a frame than the sample's one of each, so its epoch is more than
+    # the 25 times the sample's pixels (75 s) that it is without each video's bytes.
+    pixels = 96 * 456 * 256  # each sampled video's frames, stored at 456x256
+    per_video = {"/v/a.mp4": round(0.1 * pixels), "/v/b.mp4": round(0.3 * pixels)}
+    made = dataclasses.replace(_extraction("jpeg", 10.0, size=256, quality=90), options={"video_bytes": per_video})
+    recs = [r for r in _records() if r.measure != "extraction" or r.store.format != "jpeg"] + [made]
+    got = _by_name(plan.project(recs, _dataset(), epochs=10))
+    hd, sd = 1 + epochs_model.STORED_BYTE * 0.1, 1 + epochs_model.STORED_BYTE * 0.3
+    jpeg = got["extract to ffmpeg-jpeg-q90-s256, read with simplejpeg"]
+    assert jpeg.epoch_seconds == pytest.approx(3.0 * (960 * hd + 3840 * sd) / (96 * hd + 96 * sd), rel=1e-3)
+    assert jpeg.epoch_seconds > 75.0 * 1.1
+    # npy's frames hold no fewer bytes for a quieter video: by their pixels alone, as before.
+    assert got["extract to ffmpeg-npy, read with npy"].epoch_seconds == pytest.approx(16.0)
+    # Projected onto the sampled videos themselves, the bytes change nothing: 3 s as timed.
+    itself = Dataset("/v", dataset.summarize(list(_dataset().measured.values())), 0, _dataset().measured,
+                     2 * 10**12, 10**12, 10**15)
+    assert _by_name(plan.project(recs, itself, epochs=10))[jpeg.name].epoch_seconds == pytest.approx(3.0)
+
+
 def test_a_compressed_stores_bytes_follow_the_videos_bytes_a_pixel_within_a_class() -> None:
     # 4 like clips, two quiet (10 kB) and two noisy (30 kB); the sample holds one quiet one. A JPEG
     # store of it took 1,000 bytes: the dataset's pixels alone say 4,000; its videos hold 80 kB

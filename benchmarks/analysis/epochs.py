@@ -129,10 +129,48 @@ def frame_cost(megapixels: float, decoder: bool, megabytes: float = 0.0) -> floa
     """A unit's cost at a frame size and bitrate, relative to others: a decoded frame costs a part
     per pixel, a part per byte of its stream and a part per frame (:class:`benchmarks.budget.Guess`:
     a 480p frame 3 times a 180p one at the same bytes a pixel, not the 7 times its pixels; a 360p
-    frame of 63 KB 4 times one of 10 KB); a stored frame read, its pixels."""
+    frame of 63 KB 4 times one of 10 KB); a stored frame read, a part per pixel and, for a JPEG
+    frame, a part per byte of it (``megabytes``: :data:`STORED_BYTE`)."""
     if not decoder:
-        return megapixels
+        return megapixels + STORED_BYTE * megabytes
     return GUESS.decoded(megapixels, megabytes)
+
+
+# A JPEG frame read (a store's, or a tar shard's member) costs a part per pixel and a part per byte
+# of it, a byte what this many pixels cost: its entropy decoding follows the bytes, its transform
+# and colour conversion the pixels. simplejpeg's per-frame cases on the first video of each of
+# plan_accuracy's runs, 256-pixel stores of q90: 2.7-3.0 us a stored kilopixel at 0.13 bytes a
+# pixel, 3.3-3.5 at 0.18, 3.7-4.0 at 0.22-0.25, 7.4-7.8 at 0.72 (two videos of one shape, measured in
+# one run, put it at 3.6-5.8). Noisier videos store larger JPEG frames: a sample of the quieter
+# clips of a class reads faster a frame than the class does.
+STORED_BYTE = 4.5
+BY_THE_BYTE = ("jpeg", "tar")  # store formats whose frames read by their bytes as well as their pixels
+
+
+@dataclasses.dataclass(frozen=True)
+class Stored:
+    """What a JPEG store holds a stored pixel, in bytes: each sampled video's (path ->) and each
+    class's over the dataset (name ->), as the disk projection counts them
+    (:func:`benchmarks.analysis.plan.stored_bytes`)."""
+
+    videos: Mapping[str, float]
+    classes: Mapping[str, float]
+
+    def video(self, video: Video, size: int | None) -> float:
+        """Megabytes of a stored frame of a sampled ``video`` (0 where unknown)."""
+        return self.videos.get(video.path, 0.0) * megapixels(video.width, video.height, size)
+
+    def of_class(self, name: str, c: ClassSummary, size: int | None) -> float:
+        """Megabytes of a stored frame of class ``name`` in the dataset (0 where unknown)."""
+        return self.classes.get(name, 0.0) * class_megapixels(c, size)
+
+
+def _video_megabytes(video: Video, size: int | None, decoder: bool, stored: Stored | None) -> float:
+    """What :func:`frame_cost` weighs a frame of ``video`` by besides its pixels: a decoder's
+    megabytes of stream, a JPEG reader's of stored frame (``stored``), another reader's none."""
+    if decoder:
+        return video_megabytes(video, size)
+    return stored.video(video, size) if stored is not None else 0.0
 
 
 def pattern_of(name: str | None, options: Mapping[str, Any] | None = None) -> Pattern:
@@ -283,15 +321,17 @@ class Key:
     pattern: str | None
 
 
-def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | None,
-                     decoder: bool, gop: int | None = None, returned: float | None = None) -> dict[str, list[float]]:
+def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | None, decoder: bool,
+                     gop: int | None = None, returned: float | None = None,
+                     stored: Stored | None = None) -> dict[str, list[float]]:
     """Video class -> each sampled video's seconds per unit of work over what a unit of that video
     costs (:func:`frame_cost`: its pixels, and a decoder's its bytes a frame), from the per-frame
     records of one loader, store and pattern: seconds per frame over the work per frame of the
     case's samples (the pattern's first samples of the video, read from a source rewound to frame
     0). What is left is what the frame size and bitrate do not say (the codec, the loader, the
     machine); a video's seconds per unit is that times its cost. ``gop``: a transcoded store's
-    keyframe interval, in place of the videos' own; ``returned``: see :meth:`Work.units`."""
+    keyframe interval, in place of the videos' own; ``returned``: see :meth:`Work.units`;
+    ``stored``: a JPEG store's bytes, that a reader's frame costs by (:class:`Stored`)."""
     out: dict[str, list[float]] = {}
     for r in per_frame:
         video = dataset.measured.get(r.profile)
@@ -299,7 +339,7 @@ def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | 
             continue
         total, pixels, stream = _case_work(r, video, size, gop)
         per_frame_units = total.units(pixels, decoder, stream, returned) / max(1, total.returned)
-        cost = frame_cost(pixels, decoder, stream)
+        cost = frame_cost(pixels, decoder, stream if decoder else _video_megabytes(video, size, decoder, stored))
         if per_frame_units > 0 and cost > 0:
             out.setdefault(video.video_class, []).append(1 / r.fps_median / per_frame_units / cost)
     return out
@@ -499,16 +539,17 @@ def _workers_busy(dealt: Shares | None, samples: int, batch_size: int, parallel:
     return (min(float(parallel), dealt.parallel) if dealt is not None and dealt.parallel else by_count), by_count
 
 
-def busy_workers(epoch: Record, dataset: Dataset, returned: float | None = None) -> tuple[float, float] | None:
+def busy_workers(epoch: Record, dataset: Dataset, returned: float | None = None,
+                 stored: Stored | None = None) -> tuple[float, float] | None:
     """The workers ``epoch`` kept busy on average over ``dataset``'s sample, by the work dealt to each
     and by their samples (:func:`_workers_busy`); None where the record does not say its samples.
     ``returned``: a decoder's frame returned in decoded frames, as the run measured it (the guess's
-    where None), as :func:`project` weighs it."""
+    where None), and ``stored``: a JPEG store's bytes, as :func:`project` weighs them."""
     samples = samples_of(epoch)
     if samples is None:
         return None
-    return _workers_busy(_epoch_shares(epoch, [], dataset, returned), samples, max(1, epoch.batch_size or 1),
-                         _parallel(epoch))
+    return _workers_busy(_epoch_shares(epoch, [], dataset, returned, stored), samples,
+                         max(1, epoch.batch_size or 1), _parallel(epoch))
 
 
 def _shares(pattern: Pattern, lengths: Mapping[str, int], batch_size: int, workers: int,
@@ -543,7 +584,7 @@ def samples_of(epoch: Record) -> int | None:
 
 
 def startups(epoch: Record, opens: Sequence[Record] = (), dataset: Dataset | None = None,
-             returned: float | None = None) -> list[float]:
+             returned: float | None = None, stored: Stored | None = None) -> list[float]:
     """The start-up of each of the record's epochs that can tell it apart (:func:`startup`), its
     opens taken off where ``opens`` (the loader's open records) and ``dataset`` (its sample) say
     what they cost (:func:`_epoch_shares`)."""
@@ -553,7 +594,7 @@ def startups(epoch: Record, opens: Sequence[Record] = (), dataset: Dataset | Non
     if first is None or samples is None:
         return []
     batch, workers = max(1, epoch.batch_size or 1), epoch.workers or 0
-    shares = (_epoch_shares(epoch, opens, dataset, returned) if dataset is not None else None) or \
+    shares = (_epoch_shares(epoch, opens, dataset, returned, stored) if dataset is not None else None) or \
         Shares.alike(samples, batch, workers)
     got = [_startup_parts(f, t, shares, last[i] if last else None) for i, (f, t) in enumerate(zip(first, seconds,
                                                                                                  strict=True))]
@@ -561,7 +602,7 @@ def startups(epoch: Record, opens: Sequence[Record] = (), dataset: Dataset | Non
 
 
 def _epoch_shares(epoch: Record, opens: Sequence[Record], dataset: Dataset,
-                  returned: float | None = None) -> Shares | None:
+                  returned: float | None = None, stored: Stored | None = None) -> Shares | None:
     """:func:`_shares` of ``epoch`` over ``dataset``'s sample: a batch's work as the epoch model
     counts it (frames decoded, seeks and frames returned, each video's at its frame size), its
     opens at the open records' cost (none where there are none). None without a sample."""
@@ -577,7 +618,7 @@ def _epoch_shares(epoch: Record, opens: Sequence[Record], dataset: Dataset,
     lengths = {p: (v.frames if cap is None else min(cap, v.frames)) for p, v in measured.items()}
     gops = {p: gop or gop_of(v) for p, v in measured.items()}
     pixels = {p: megapixels(v.width, v.height, size) for p, v in measured.items()}
-    streams = {p: video_megabytes(v, size) for p, v in measured.items()}
+    streams = {p: _video_megabytes(v, size, decoder, stored) for p, v in measured.items()}
     cost = open_cost(opens, dataset)
 
     def work_of(batch: Sequence[Sample]) -> float:
@@ -598,7 +639,8 @@ def _timed(options: Mapping[str, Any], name: str, epoch: Record) -> list[float] 
 def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record], dataset: Dataset,
             size: int | None, startup_elsewhere: float | None = None, gop: int | None = None,
             startups_seen: Sequence[float] = (), drift: float = 1.0, startup_floor: float | None = None,
-            alone: float | None = None, speedup: float | None = None, returned: float | None = None) -> Projection:
+            alone: float | None = None, speedup: float | None = None, returned: float | None = None,
+            stored: Stored | None = None) -> Projection:
     """``epoch`` (one timed epoch record of the sample) projected to ``dataset``, term by term;
     ``per_frame`` and ``opens``: the same loader's (and store's) per-frame records of the same
     pattern and open records; ``size``: the short side the loader reads (a store's), None: as
@@ -620,7 +662,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     ``speedup``: the workers' pace against the main process's that the run measured on the same
     loader's other patterns (a ratio of their k), by which that point is taken; ``returned``: a
     decoder's frame returned in decoded frames, as the run measured it (:func:`returned_units`),
-    None: the guess's."""
+    None: the guess's; ``stored``: what a JPEG store holds a pixel, in the sample's videos and the
+    dataset's classes, that a reader's frame costs by (:class:`Stored`), None: its pixels alone."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     decoder = epoch.kind == DECODE
     pattern = pattern_of(epoch.pattern, options)
@@ -638,7 +681,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     # Seconds per unit over a unit's cost (:func:`seconds_per_unit`) by class: mean, fastest and
     # slowest sampled video; classes without per-frame figures from their codec's (below; any
     # unit: k calibrates it).
-    units = seconds_per_unit(per_frame, dataset, size, decoder, gop, returned)
+    units = seconds_per_unit(per_frame, dataset, size, decoder, gop, returned, stored)
     sample_classes = {v.video_class for v in measured.values()}
     ratios = {c: statistics.fmean(u) for c, u in units.items()}
     # A class the sample missed is costed at its frame size and bitrate (:func:`frame_cost`) as the
@@ -676,7 +719,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         notes.append("no open timings: opening counted in the frames term")
     sample_open = sum(cost(measured[p].frames) * w.opens for p, w in sample_work.items()) / parallel
     def video_units(w: Work, v: Video) -> float:  # a sampled video's work, in the units' cost
-        pixels, stream = megapixels(v.width, v.height, size), video_megabytes(v, size)
+        pixels, stream = megapixels(v.width, v.height, size), _video_megabytes(v, size, decoder, stored)
         return w.units(pixels, decoder, stream, returned) * frame_cost(pixels, decoder, stream)
 
     sample_units = sum(video_units(w, measured[p]) * unit(measured[p].video_class) for p, w in sample_work.items())
@@ -695,7 +738,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
         for name, kinds in typical.items():
             c = dataset.classes[name]
             u = unit(name, end) * (spread if name in not_sampled else 1.0)
-            pixels, stream = class_megapixels(c, size), class_megabytes(c, size)
+            pixels = class_megapixels(c, size)
+            stream = class_megabytes(c, size) if decoder else stored.of_class(name, c, size) if stored else 0.0
             total += sum(w.units(pixels, decoder, stream, returned) * n
                          for n, _, w in kinds) * frame_cost(pixels, decoder, stream) * u
         return total
@@ -804,13 +848,13 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     # pages): the high end allows for it. A decoder's reads are its stream's, dwarfed by decoding.
     scattered = 1.0
     if not decoder and pattern.base in ("random-frame", "random-batch", "uniform-k"):
-        stored = sum(class_megapixels(c, size) * c.frames for c in dataset.classes.values())
+        whole = sum(class_megapixels(c, size) * c.frames for c in dataset.classes.values())
         sampled = sum(megapixels(v.width, v.height, size) * (v.frames if cap is None else min(cap, v.frames))
                       for v in measured.values())
-        if sampled > 0 and stored > sampled:
-            scattered = min(SCATTERED_MOST, (stored / sampled) ** SCATTERED_READS)
+        if sampled > 0 and whole > sampled:
+            scattered = min(SCATTERED_MOST, (whole / sampled) ** SCATTERED_READS)
             if scattered >= 1.01:
-                notes.append(f"frames read apart from a store {stored / sampled:.1f} times the sample's: "
+                notes.append(f"frames read apart from a store {whole / sampled:.1f} times the sample's: "
                              f"the range allows x{scattered:.2f} a frame for their locality")
     low = (min(starts + seen, default=0.0) + dataset_open * OPEN_SPREAD[0]
            + min(ks_low + [k * busy for k in ks_other], default=0.0) * fast) / max(drift, REPEATS)

@@ -245,6 +245,8 @@ class _Figures:
         self._dataset: Dataset | None = None  # the dataset the start-ups were told apart over, the projections made to
         self._projected: dict[tuple[int, bool], tuple[Record, epochs_model.Projection]] = {}
         self._returned: dict[tuple[Any, ...], float | None] = {}  # (stack, loader, store) -> a frame returned
+        self._stored: dict[Store, epochs_model.Stored | None] = {}  # a JPEG store -> its bytes, over the dataset
+        self.extractions: list[Record] = []
         ok = list(ok)
         # stack -> the machine's drift over it (its anchor's end against its start), a factor >= 1
         self.drift = {d.stack: drift.factor(d.within) for d in drift.drift(ok)}
@@ -255,15 +257,17 @@ class _Figures:
                 self.opens.setdefault((r.stack, r.loader, r.store), []).append(r)
             elif r.measure == "epoch" and r.kind in (DECODE, FRAMES):
                 self.epochs.append(r)
+            elif r.measure == "extraction":
+                self.extractions.append(r)
 
     def _startups_over(self, dataset: Dataset) -> None:
         """Every epoch's start-ups, their opens taken off at the sample's open costs: once per sample."""
         if self._dataset is not None and self._dataset is dataset:
             return
-        self._dataset, self.startups, self._projected, self._returned = dataset, {}, {}, {}
+        self._dataset, self.startups, self._projected, self._returned, self._stored = dataset, {}, {}, {}, {}
         for r in self.epochs:
             got = epochs_model.startups(r, self.opens.get((r.stack, r.loader, r.store), []), dataset,
-                                        self.returned(r, dataset))
+                                        self.returned(r, dataset), self.stored(r, dataset))
             self.startups.setdefault((r.stack, r.loader, r.workers), []).extend(got)
             self.startups.setdefault((r.workers,), []).extend(got)
 
@@ -278,6 +282,18 @@ class _Figures:
             self._returned[key] = None if epoch.kind != DECODE else epochs_model.returned_units(
                 cases, dataset, store.store_size if store else None, store.gop if store else None)
         return self._returned[key]
+
+    def stored(self, epoch: Record, dataset: Dataset) -> epochs_model.Stored | None:
+        """What the JPEG store ``epoch``'s reader reads holds a pixel, in the sample's videos and
+        over ``dataset`` (:func:`stored_bytes`), which its frames cost by; None for a decoder,
+        another format, or an extraction record that does not say each video's bytes."""
+        store = epoch.store
+        if epoch.kind != FRAMES or store is None or store.format not in epochs_model.BY_THE_BYTE:
+            return None
+        if store not in self._stored:
+            made = _extraction(store, self.extractions)
+            self._stored[store] = stored_bytes(made, dataset, store.store_size) if made is not None else None
+        return self._stored[store]
 
     def floor(self, stack: str, workers: int | None, dataset: Dataset) -> float | None:
         """The DataLoader's own start-up at ``workers`` in ``stack``: the least of its loaders' median
@@ -372,7 +388,7 @@ class _Figures:
                                     store.gop if store else None,
                                     self.startups.get((epoch.stack, epoch.loader, epoch.workers), []),
                                     self.drift.get(epoch.stack, 1.0), self.floor(epoch.stack, epoch.workers, dataset),
-                                    main, speedup, self.returned(epoch, dataset))
+                                    main, speedup, self.returned(epoch, dataset), self.stored(epoch, dataset))
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
@@ -402,7 +418,7 @@ def busy_workers(records: Iterable[Record], dataset: Dataset) -> list[tuple[Reco
     out = []
     for r in ok:
         if r.measure == "epoch" and r.workers and r.kind in (DECODE, FRAMES):
-            got = epochs_model.busy_workers(r, dataset, figures.returned(r, dataset))
+            got = epochs_model.busy_workers(r, dataset, figures.returned(r, dataset), figures.stored(r, dataset))
             if got is not None:
                 out.append((r, got))
     return out
@@ -498,18 +514,35 @@ def project_store(made: Record, dataset: Dataset | None, size: int | None) -> tu
     options = made.options if isinstance(made.options, dict) else {}
     jobs = options.get("jobs")
     compressed = made.store is not None and made.store.format in COMPRESSED
-    elasticity = store_elasticity(made, dataset, size) if compressed else 1.0
-    by_class = _class_store_bytes(made, dataset, size) if compressed else None
-    if by_class:  # each sampled class at its own bytes a stored pixel, the others at their mean
-        weights = {c: scale.whole[c].pixels(size) for c in by_class if c in scale.whole}
-        adjusted = {c: b * scale.content(c, elasticity) for c, b in by_class.items()}
-        mean = (sum(adjusted[c] * w for c, w in weights.items()) / sum(weights.values())
-                if sum(weights.values()) > 0 else statistics.fmean(adjusted.values()))
-        disk = sum(c.pixels(size) * adjusted.get(name, mean) for name, c in scale.whole.items())
+    stored = stored_bytes(made, dataset, size) if compressed else None
+    if stored is not None:
+        disk = sum(c.pixels(size) * stored.classes[name] for name, c in scale.whole.items())
     else:
+        elasticity = store_elasticity(made, dataset, size) if compressed else 1.0
         disk = (made.bytes or 0) * scale.pixels(size, content=compressed, elasticity=elasticity)
     return (statistics.median(valid_seconds(made)) * extraction_scale(dataset, jobs if isinstance(jobs, int) else 1,
                                                                          made.store), int(disk))
+
+
+def stored_bytes(made: Record, dataset: Dataset | None, size: int | None) -> epochs_model.Stored | None:
+    """A compressed store's bytes a stored pixel (at ``size``), each sampled video's as its
+    extraction wrote it and each class's over the dataset: a sampled class at its sampled videos',
+    with what the dataset's videos hold a pixel against them (:meth:`_Scale.content`, as far as the
+    store follows the videos: :func:`store_elasticity`), a class the sample missed at the sampled
+    classes' mean. None where the extraction record does not say each video's bytes."""
+    by_class = _class_store_bytes(made, dataset, size)
+    stored = _video_bytes(made)
+    if not by_class or dataset is None or stored is None:
+        return None
+    scale = _Scale(dataset)
+    elasticity = store_elasticity(made, dataset, size)
+    weights = {c: scale.whole[c].pixels(size) for c in by_class if c in scale.whole}
+    adjusted = {c: b * scale.content(c, elasticity) for c, b in by_class.items()}
+    mean = (sum(adjusted[c] * w for c, w in weights.items()) / sum(weights.values())
+            if sum(weights.values()) > 0 else statistics.fmean(adjusted.values()))
+    videos = {v.path: stored[v.path] / (v.frames * epochs_model.megapixels(v.width, v.height, size) * 1e6)
+              for v in dataset.measured.values() if v.error is None and v.frames and v.path in stored}
+    return epochs_model.Stored(videos, {name: adjusted.get(name, mean) for name in scale.whole})
 
 
 def _class_store_bytes(made: Record, dataset: Dataset | None, size: int | None) -> dict[str, float] | None:
