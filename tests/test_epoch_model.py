@@ -336,7 +336,7 @@ def test_a_class_sampled_once_borrows_the_spread_of_a_class_sampled_twice() -> N
     alone = epochs.project(_epoch(1.6, 0.9), [per_frame[0], per_frame[2]], opens, data, None)
     note = next(n for n in alone.notes if "no class more than once" in n)
     assert note.startswith(f"{sd}, {HD}: one video sampled") and "of one codec against their frame size" in note
-    # A stored frame read costs its pixels: 0.0011 s a megapixel for a, 0.0022 for c, x0.67 and
+    # An npy frame read costs its pixels: 0.0011 s a megapixel for a, 0.0022 for c, x0.67 and
     # x1.33 of their mean.
     assert "(x0.67-1.33)" in note
     # The borrowed spread widens the frame term's range beyond what the two-video class alone gives.

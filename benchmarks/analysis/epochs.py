@@ -325,7 +325,8 @@ def seconds_per_unit(per_frame: Iterable[Record], dataset: Dataset, size: int | 
                      gop: int | None = None, returned: float | None = None,
                      stored: Stored | None = None) -> dict[str, list[float]]:
     """Video class -> each sampled video's seconds per unit of work over what a unit of that video
-    costs (:func:`frame_cost`: its pixels, and a decoder's its bytes a frame), from the per-frame
+    costs (:func:`frame_cost`: its pixels, and a decoder's its bytes a frame, a JPEG reader's its
+    stored frame's), from the per-frame
     records of one loader, store and pattern: seconds per frame over the work per frame of the
     case's samples (the pattern's first samples of the video, read from a source rewound to frame
     0). What is left is what the frame size and bitrate do not say (the codec, the loader, the
