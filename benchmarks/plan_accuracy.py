@@ -8,7 +8,9 @@ each dataset (FFmpeg: libx264, libx265, libvpx-vp9), then runs ``python -m bench
 - ``sample``: a stratified ``--sample`` of the videos, projected to all of them;
 - ``sample+budget``: the same under ``--budget`` (epochs cut to the first frames of each video,
   fewer epochs and settings);
-- ``full+budget``: every video under ``--budget`` (skipped with ``--small``; ``--variants`` picks);
+- ``full+budget``: every video given to a run under ``--budget``, which keeps what its budget allows
+  (a seeded sample of its own where it must: 6 of ``clips``' 40 at 2 minutes), projected to all of
+  them (skipped with ``--small``; ``--variants`` picks);
 - ``again`` (``--again``): every video measured a second time, as the truth was: how far this
   machine repeats itself, the floor under any projection's error here.
 
