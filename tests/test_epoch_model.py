@@ -811,3 +811,61 @@ def test_the_plan_costs_a_decoder_s_frame_returned_from_its_per_frame_cases_of_e
     per_frame = [r for r in cases if r.pattern == "random-frame"]
     assert projection.seconds == pytest.approx(epochs.project(record, per_frame, [], data, None, returned=2.0).seconds)
     assert projection.seconds < epochs.project(record, per_frame, [], data, None).seconds
+
+
+def _cold(record: Record) -> Record:
+    return dataclasses.replace(record, cache="cold")
+
+
+def _warm(record: Record) -> Record:
+    return dataclasses.replace(record, cache="warm")
+
+
+def test_a_cold_epoch_takes_its_warm_twin_s_start_up_and_scales_its_first_reads_with_its_frames() -> None:
+    from benchmarks.analysis import plan
+
+    # The warm epoch of the first test: start-up 0.5 s. Timed cold, its first batch waited 0.2 s
+    # more for its files' first pages (a small sample's first batch touches most of its files):
+    # first batch 1.006 s, the epoch 1.312 s. Told apart alone, 0.2 s of reading is start-up.
+    per_frame, opens = _reader_records()
+    warm, cold = _warm(_epoch(1.112, 0.806)), _cold(_epoch(1.312, 1.006))
+    (alone,) = (p for _, p in plan.epoch_cases([*per_frame, *opens, cold], _dataset()).values())
+    assert alone.startup == pytest.approx(START + 0.2)
+    got = {r.cache: p for r, p in plan.epoch_cases([*per_frame, *opens, warm, cold], _dataset()).values()}
+    # With its warm twin: starting the workers costs 0.5 s cold or warm; the rest of the epoch
+    # less its two opens (0.712 s) is reading, and the dataset's ten videos read five times as much.
+    assert got["cold"].startup == pytest.approx(START)
+    said = "timed cold: start-up taken from the same epoch timed warm (0.5 s)"
+    assert any(n.startswith(said) for n in got["cold"].notes)
+    assert got["cold"].frames == pytest.approx(5 * (1.312 - START - 2 * OPEN))
+    assert got["cold"].seconds > alone.seconds
+    (warm_alone,) = (p for _, p in plan.epoch_cases([*per_frame, *opens, warm], _dataset()).values())
+    assert got["warm"].seconds == pytest.approx(warm_alone.seconds)
+
+
+def test_a_run_s_cold_epochs_lend_no_start_up_to_its_warm_epochs_of_one_batch() -> None:
+    from benchmarks.analysis import plan
+
+    # A capped random-frame epoch of one batch (the two videos' first 16 frames, batches of 32):
+    # 0.5 s start-up + 2 opens + 32 frames, all before its "first" batch. It takes its start-up
+    # from the run's other epochs of npy at workers 0: the warm sequential one's 0.5 s, not the
+    # cold one's, whose 0.7 s to tell apart holds 0.2 s of reading from the disk.
+    per_frame, opens = _reader_records()
+    one = _warm(_epoch(START + 2 * OPEN + 32 * PER_FRAME, START + 2 * OPEN + 32 * PER_FRAME, cap=16, batch=32,
+                       pattern="random-frame"))
+    sequential, cold = _warm(_epoch(1.112, 0.806)), _cold(_epoch(1.312, 1.006))
+    for r in (sequential, cold):
+        r.options["samples"] = 16  # clips of 16 frames over two videos of 128
+    run = [*per_frame, *opens, one, sequential]
+
+    def projected(records: list[Record]) -> epochs.Projection:
+        return next(p for r, p in plan.epoch_cases(records, _dataset()).values() if r.pattern == "random-frame")
+
+    without, with_cold = projected(run), projected([*run, cold])
+    assert without.startup == pytest.approx(START) and any("one batch a worker" in n for n in without.notes)
+    assert with_cold.startup == pytest.approx(START)
+    assert with_cold.seconds == pytest.approx(without.seconds)
+    # A run that timed only cold epochs has no other start-ups to go by: its cold ones are taken
+    # (0.7 s, at most the epoch's own 0.664 s).
+    only_cold = projected([*per_frame, *opens, _cold(one), cold])
+    assert only_cold.startup == pytest.approx(START + 2 * OPEN + 32 * PER_FRAME)

@@ -10,7 +10,8 @@
   ``["last_batch_seconds"]``; the workers read their batches side by side, so the time between
   them is the busiest worker's samples after its first batch). Paid once per epoch, whatever the
   dataset. An epoch where no worker reads past its first batch cannot tell it from its work, and
-  takes the run's other epochs' figure.
+  takes the run's other epochs' figure; an epoch timed cold takes its warm twin's (the page cache
+  changes what the reads cost, not what starting the workers does).
 - **opens**: each DataLoader worker opens its own source of every video it touches (workers 0:
   the main process, once per video), and an open probes the whole file, so its cost is a fixed
   part plus one per frame, fitted to the run's open records of the loader (and store) over the
@@ -641,7 +642,7 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
             size: int | None, startup_elsewhere: float | None = None, gop: int | None = None,
             startups_seen: Sequence[float] = (), drift: float = 1.0, startup_floor: float | None = None,
             alone: float | None = None, speedup: float | None = None, returned: float | None = None,
-            stored: Stored | None = None) -> Projection:
+            stored: Stored | None = None, startup_warm: float | None = None) -> Projection:
     """``epoch`` (one timed epoch record of the sample) projected to ``dataset``, term by term;
     ``per_frame`` and ``opens``: the same loader's (and store's) per-frame records of the same
     pattern and open records; ``size``: the short side the loader reads (a store's), None: as
@@ -664,7 +665,14 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
     loader's other patterns (a ratio of their k), by which that point is taken; ``returned``: a
     decoder's frame returned in decoded frames, as the run measured it (:func:`returned_units`),
     None: the guess's; ``stored``: what a JPEG store holds a pixel, in the sample's videos and the
-    dataset's classes, that a reader's frame costs by (:class:`Stored`), None: its pixels alone."""
+    dataset's classes, that a reader's frame costs by (:class:`Stored`), None: its pixels alone;
+    ``startup_warm``: for an epoch timed cold, the start-up of its twin timed warm, taken as its own
+    (at most its time to the first batch): starting the workers costs the same whatever the page
+    cache holds, and what the first batch waited for beyond it was its files read from the disk,
+    which the frames term takes and scales. A small sample's first batch touches most of its files
+    first, so most of its cold reads fall before that batch; told apart as start-up, they were not
+    scaled to the dataset's many files (a `clips` sample projected cold npy epochs at 0.5-0.8 of
+    their truth)."""
     options = epoch.options if isinstance(epoch.options, dict) else {}
     decoder = epoch.kind == DECODE
     pattern = pattern_of(epoch.pattern, options)
@@ -775,6 +783,8 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
             # What is left of the epoch is as uncertain as the start-up taken off it: its frames
             # range over the start-ups seen.
             ks_other += [k_at(t, min(x, most)) for x in seen]
+        if startup_warm is not None and first:
+            s = min(startup_warm, first[i])
         guessed.append(parts is None and s is not None and t - s < s)
         starts.append(s or 0.0)
         if sample_open > 0:
@@ -828,6 +838,9 @@ def project(epoch: Record, per_frame: Sequence[Record], opens: Sequence[Record],
             notes.append(f"its frames faster than {parallel} workers can read them: taken at the main process's "
                          f"pace on the same samples over {parallel} (workers 0)")
         ks, ks_low, ks_high = ([max(k, least) for k in x] for x in (ks, ks_low, ks_high))
+    if startup_warm is not None and first:
+        notes.append(f"timed cold: start-up taken from the same epoch timed warm ({startup_warm:.3g} s); the rest of "
+                     "its time to the first batch, reading its files from the disk, counted with its frames")
     if first is None:
         notes.append("no time to first batch recorded: start-up counted in the frames term")
     elif shares.after <= 0:

@@ -261,11 +261,14 @@ class _Figures:
                 self.extractions.append(r)
 
     def _startups_over(self, dataset: Dataset) -> None:
-        """Every epoch's start-ups, their opens taken off at the sample's open costs: once per sample."""
+        """Every epoch's start-ups, their opens taken off at the sample's open costs: once per sample.
+        Not a cold epoch's where the run timed others: its first batch waited for that batch's files
+        to be read from the disk, which no worker's start costs (:meth:`warm_startup`); a one-batch
+        epoch that took them in place of its own was left next to no frames."""
         if self._dataset is not None and self._dataset is dataset:
             return
         self._dataset, self.startups, self._projected, self._returned, self._stored = dataset, {}, {}, {}, {}
-        for r in self.epochs:
+        for r in [r for r in self.epochs if r.cache != "cold"] or self.epochs:
             got = epochs_model.startups(r, self.opens.get((r.stack, r.loader, r.store), []), dataset,
                                         self.returned(r, dataset), self.stored(r, dataset))
             self.startups.setdefault((r.stack, r.loader, r.workers), []).extend(got)
@@ -368,6 +371,16 @@ class _Figures:
         own = (statistics.median(cpu) - self.project(twin, dataset).startup) / twin.frames
         return handoff / own if own > 0 else None
 
+    def warm_startup(self, epoch: Record, dataset: Dataset) -> float | None:
+        """The start-up of a cold ``epoch``'s twin timed warm (the same loader, store, pattern, workers
+        and stack, the run's latest), as the model tells it apart: starting the workers costs the
+        same whatever the page cache holds. None for an epoch not timed cold, or without a twin."""
+        if epoch.cache != "cold":
+            return None
+        twins = [r for r in self.epochs if r.cache == "warm" and (r.stack, r.loader, r.store, r.pattern, r.workers)
+                 == (epoch.stack, epoch.loader, epoch.store, epoch.pattern, epoch.workers)]
+        return self.project(twins[-1], dataset).startup if twins else None
+
     def project(self, epoch: Record, dataset: Dataset, alone: bool = True) -> epochs_model.Projection:
         self._startups_over(dataset)
         key = (id(epoch), alone)  # the twins and patterns :meth:`speedup` compares are projected once
@@ -388,7 +401,8 @@ class _Figures:
                                     store.gop if store else None,
                                     self.startups.get((epoch.stack, epoch.loader, epoch.workers), []),
                                     self.drift.get(epoch.stack, 1.0), self.floor(epoch.stack, epoch.workers, dataset),
-                                    main, speedup, self.returned(epoch, dataset), self.stored(epoch, dataset))
+                                    main, speedup, self.returned(epoch, dataset), self.stored(epoch, dataset),
+                                    self.warm_startup(epoch, dataset))
 
 
 def epoch_key(record: Record) -> tuple[Any, ...]:
